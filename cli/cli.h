@@ -1,0 +1,73 @@
+/*
+ * cli.h — what the subcommands of the p3cfg CLI share: the option table that drives
+ * both parsing and --help, and the exit codes of spec §5. The CLI sees only the public
+ * headers; anything a C user might want lives in the library.
+ */
+#ifndef P3CFG_CLI_H
+#define P3CFG_CLI_H
+
+#include <stdio.h>
+
+#include "p3cfg.h"
+
+/* Exit codes (spec §5). */
+enum {
+  EXIT_OK = 0,
+  EXIT_BAD_INPUT = 1, /* bad input or runtime failure */
+  EXIT_USAGE = 2,
+  EXIT_NO_FIT = 3 /* no plan fits in memory */
+};
+
+typedef struct cli_option {
+  const char *name;     /* long name without "--" */
+  char short_name;      /* 0 when none */
+  const char *arg;      /* argument placeholder for --help, NULL for a flag */
+  const char *help;     /* one line */
+  int id;               /* returned by cli_next_option */
+} cli_option;
+
+typedef struct cli_parser {
+  const char *command; /* "estimate" */
+  const cli_option *options;
+  int argc;
+  char **argv;
+  int index;           /* next argv index */
+  const char **positional; /* collected positional arguments */
+  int n_positional;
+  const char *value;   /* argument of the option just returned */
+  int only_positional; /* after "--" */
+} cli_parser;
+
+/* Start parsing argv[0..argc) (argv[0] is the first argument after the command). */
+void cli_parser_init(cli_parser *p, const char *command, const cli_option *options, int argc,
+                     char **argv, const char **positional_storage);
+/* The id of the next option (its argument in p->value), 0 at the end, or -1 after
+ * printing a usage error to stderr. Positional arguments are collected on the way.
+ * "--help"/"-h" returns CLI_HELP. */
+#define CLI_HELP (-2)
+int cli_next_option(cli_parser *p);
+/* Print "usage: p3cfg COMMAND SYNOPSIS" and the option table. */
+void cli_print_help(FILE *out, const char *command, const char *synopsis, const char *summary,
+                    const cli_option *options);
+
+/* Parse a positive/non-negative integer option value; prints a usage error and
+ * returns -1 on failure. */
+int cli_parse_u32(const char *command, const char *option, const char *text, unsigned min,
+                  unsigned max, unsigned *out);
+
+/* Print the last library error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message". */
+void cli_print_error(void);
+/* Print a usage error "p3cfg COMMAND: message" and a hint to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Map a library error code to the CLI exit code. */
+int cli_exit_code(int rc);
+
+/* Subcommands: each returns the process exit code. */
+int cmd_validate(int argc, char **argv);
+int cmd_estimate(int argc, char **argv);
+
+#endif

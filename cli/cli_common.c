@@ -1,0 +1,167 @@
+/*
+ * cli_common.c — option-table parsing, --help generation and error printing shared by
+ * every subcommand, so that all of them behave alike.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_parser_init(cli_parser *p, const char *command, const cli_option *options, int argc,
+                     char **argv, const char **positional_storage)
+{
+  memset(p, 0, sizeof *p);
+  p->command = command;
+  p->options = options;
+  p->argc = argc;
+  p->argv = argv;
+  p->positional = positional_storage;
+}
+
+static const cli_option *find_long(const cli_option *opts, const char *name, size_t len)
+{
+  for (; opts && opts->name; opts++)
+    if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
+      return opts;
+  return NULL;
+}
+
+static const cli_option *find_short(const cli_option *opts, char c)
+{
+  for (; opts && opts->name; opts++)
+    if (opts->short_name && opts->short_name == c)
+      return opts;
+  return NULL;
+}
+
+int cli_next_option(cli_parser *p)
+{
+  while (p->index < p->argc) {
+    char *a = p->argv[p->index++];
+    if (p->only_positional || a[0] != '-' || a[1] == '\0') {
+      p->positional[p->n_positional++] = a;
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      p->only_positional = 1;
+      continue;
+    }
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+      return CLI_HELP;
+    const cli_option *o;
+    const char *inline_value = NULL;
+    if (a[1] == '-') {
+      const char *name = a + 2;
+      const char *eq = strchr(name, '=');
+      size_t len = eq ? (size_t)(eq - name) : strlen(name);
+      o = find_long(p->options, name, len);
+      if (!o) {
+        cli_usage_error(p->command, "unknown option '--%.*s'", (int)len, name);
+        return -1;
+      }
+      if (eq)
+        inline_value = eq + 1;
+    } else {
+      if (a[2] != '\0') {
+        cli_usage_error(p->command, "unknown option '%s'", a);
+        return -1;
+      }
+      o = find_short(p->options, a[1]);
+      if (!o) {
+        cli_usage_error(p->command, "unknown option '%s'", a);
+        return -1;
+      }
+    }
+    p->value = NULL;
+    if (o->arg) {
+      if (inline_value) {
+        p->value = inline_value;
+      } else if (p->index < p->argc) {
+        p->value = p->argv[p->index++];
+      } else {
+        cli_usage_error(p->command, "option '--%s' needs a value (%s)", o->name, o->arg);
+        return -1;
+      }
+    } else if (inline_value) {
+      cli_usage_error(p->command, "option '--%s' takes no value", o->name);
+      return -1;
+    }
+    return o->id;
+  }
+  return 0;
+}
+
+void cli_print_help(FILE *out, const char *command, const char *synopsis, const char *summary,
+                    const cli_option *options)
+{
+  fprintf(out, "usage: p3cfg %s %s\n\n%s\n\noptions:\n", command, synopsis, summary);
+  for (const cli_option *o = options; o && o->name; o++) {
+    char left[64];
+    if (o->short_name)
+      snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
+               o->arg ? o->arg : "");
+    else
+      snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
+               o->arg ? o->arg : "");
+    fprintf(out, "  %-28s %s\n", left, o->help);
+  }
+  fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+int cli_parse_u32(const char *command, const char *option, const char *text, unsigned min,
+                  unsigned max, unsigned *out)
+{
+  char *end = NULL;
+  errno = 0;
+  if (text[0] == '-' || text[0] == '+' || text[0] == '\0') {
+    cli_usage_error(command, "--%s must be an integer in [%u, %u], got \"%s\"", option, min,
+                    max, text);
+    return -1;
+  }
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno || *end != '\0' || v < min || v > max) {
+    cli_usage_error(command, "--%s must be an integer in [%u, %u], got \"%s\"", option, min,
+                    max, text);
+    return -1;
+  }
+  *out = (unsigned)v;
+  return 0;
+}
+
+void cli_print_error(void)
+{
+  const p3cfg_error *e = p3cfg_error_last();
+  if (e->file && e->line > 0)
+    fprintf(stderr, "p3cfg: %s:%d:%d: %s\n", e->file, e->line, e->column, e->message);
+  else if (e->file)
+    fprintf(stderr, "p3cfg: %s: %s\n", e->file, e->message);
+  else
+    fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "p3cfg %s: ", command);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n(see 'p3cfg %s --help')\n", command);
+  return EXIT_USAGE;
+}
+
+int cli_exit_code(int rc)
+{
+  switch (rc) {
+  case P3CFG_OK:
+    return EXIT_OK;
+  case P3CFG_EINFEASIBLE:
+    return EXIT_NO_FIT;
+  case P3CFG_EINVALID:
+    return EXIT_USAGE;
+  default:
+    return EXIT_BAD_INPUT;
+  }
+}

@@ -1,0 +1,339 @@
+/*
+ * p3cfg.h — the public API of libp3cfg.
+ *
+ * p3cfg finds the fastest way to split the training of a large transformer over a GPU
+ * cluster (data, tensor and pipeline parallelism plus micro-batch, interleaving,
+ * recomputation, sequence parallelism and optimizer sharding), checks that it fits in
+ * every GPU's memory, and maps every rank to a physical GPU.
+ *
+ * Conventions (see docs/api.md):
+ *  - Every function returning int returns 0 on success or a negative P3CFG_E* code.
+ *    On failure the thread-local last error (p3cfg_error_last()) holds a message and,
+ *    for input files, the 1-based file/line/column. Every entry point clears it first.
+ *  - `T **out` parameters receive objects owned by the caller, released with
+ *    p3cfg_T_free() (NULL-safe). A returned `const T *` is borrowed from its parent and
+ *    lives as long as the parent.
+ *  - Value structs (plans, options) carry a `version` field first; initialise them with
+ *    their *_INIT macro or *_init() function. Passing NULL options means defaults.
+ *  - The library never prints, never exits and never calls MPI_Init.
+ */
+#ifndef P3CFG_H
+#define P3CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(P3CFG_BUILDING) && defined(__GNUC__)
+#define P3CFG_API __attribute__((visibility("default")))
+#else
+#define P3CFG_API
+#endif
+
+#define P3CFG_VERSION_MAJOR 0
+#define P3CFG_VERSION_MINOR 1
+#define P3CFG_VERSION_PATCH 0
+
+/** "MAJOR.MINOR.PATCH" of the library actually linked. Never NULL. */
+P3CFG_API const char *p3cfg_version_string(void);
+
+/* ------------------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------------- */
+
+/* X(NAME, value, description): the one list of error codes. */
+#define P3CFG_ERROR_LIST(X)                                                            \
+  X(P3CFG_OK, 0, "success")                                                            \
+  X(P3CFG_EINVALID, -1, "invalid argument")                                            \
+  X(P3CFG_ESYNTAX, -2, "syntax error in input")                                        \
+  X(P3CFG_EVALUE, -3, "invalid value in input")                                        \
+  X(P3CFG_ENOTFOUND, -4, "not found")                                                  \
+  X(P3CFG_EPLAN, -5, "invalid plan")                                                   \
+  X(P3CFG_EINFEASIBLE, -6, "no plan fits")                                             \
+  X(P3CFG_EIO, -7, "input/output error")                                               \
+  X(P3CFG_ENOMEM, -8, "out of memory")                                                 \
+  X(P3CFG_EMPI, -9, "MPI failure")                                                     \
+  X(P3CFG_EUNSUPPORTED, -10, "not supported by this build")                            \
+  X(P3CFG_EINTERNAL, -11, "internal error")
+
+enum p3cfg_error_code {
+#define P3CFG_X_ENUM(name, value, desc) name = value,
+  P3CFG_ERROR_LIST(P3CFG_X_ENUM)
+#undef P3CFG_X_ENUM
+};
+
+/** Where and why the last call on this thread failed. */
+typedef struct p3cfg_error {
+  int code;            /**< P3CFG_E* (P3CFG_OK when nothing failed) */
+  const char *message; /**< one lowercase line, never NULL */
+  const char *file;    /**< input file, or NULL when not about a file */
+  int line;            /**< 1-based, 0 when unknown */
+  int column;          /**< 1-based, 0 when unknown */
+} p3cfg_error;
+
+/** The last error of the calling thread; borrowed until the next p3cfg call. */
+P3CFG_API const p3cfg_error *p3cfg_error_last(void);
+/** Fixed description of a code ("invalid value in input"); never NULL. */
+P3CFG_API const char *p3cfg_strerror(int code);
+/** Symbolic name of a code ("P3CFG_EVALUE"); never NULL. */
+P3CFG_API const char *p3cfg_error_name(int code);
+
+/* ------------------------------------------------------------------------------------
+ * Diagnostics: every problem found in one input file (for `p3cfg validate`).
+ * ---------------------------------------------------------------------------------- */
+
+typedef struct p3cfg_diag {
+  int code;            /**< P3CFG_ESYNTAX, P3CFG_EVALUE, P3CFG_EIO, ... */
+  const char *file;    /**< as given by the caller */
+  int line, column;    /**< 1-based, 0 when unknown */
+  const char *message; /**< one lowercase line without the position */
+} p3cfg_diag;
+
+typedef struct p3cfg_diagnostics p3cfg_diagnostics;
+
+P3CFG_API size_t p3cfg_diagnostics_count(const p3cfg_diagnostics *d);
+/** The i-th problem, in file order; NULL when i is out of range. Borrowed. */
+P3CFG_API const p3cfg_diag *p3cfg_diagnostics_get(const p3cfg_diagnostics *d, size_t i);
+P3CFG_API void p3cfg_diagnostics_free(p3cfg_diagnostics *d);
+
+/* ------------------------------------------------------------------------------------
+ * Models and clusters (spec §2, §3). Loaded from YAML or JSON files or strings.
+ * ---------------------------------------------------------------------------------- */
+
+typedef struct p3cfg_model p3cfg_model;
+typedef struct p3cfg_cluster p3cfg_cluster;
+
+typedef enum p3cfg_file_kind {
+  P3CFG_FILE_AUTO = 0, /**< decided from the keys present */
+  P3CFG_FILE_MODEL = 1,
+  P3CFG_FILE_CLUSTER = 2
+} p3cfg_file_kind;
+
+/**
+ * Load a model file. On failure *out is NULL, the return is P3CFG_ESYNTAX,
+ * P3CFG_EVALUE, P3CFG_EIO or P3CFG_ENOMEM, and the last error holds the first problem
+ * with its position. Pass a non-NULL `diags` to receive every problem found (also on
+ * success, where it is empty); the caller frees it.
+ */
+P3CFG_API int p3cfg_model_load(p3cfg_model **out, const char *path, p3cfg_diagnostics **diags);
+/** As p3cfg_model_load, from `len` bytes of text; `name` is used in positions. */
+P3CFG_API int p3cfg_model_load_string(p3cfg_model **out, const char *text, size_t len,
+                                      const char *name, p3cfg_diagnostics **diags);
+P3CFG_API void p3cfg_model_free(p3cfg_model *model);
+
+P3CFG_API int p3cfg_cluster_load(p3cfg_cluster **out, const char *path,
+                                 p3cfg_diagnostics **diags);
+P3CFG_API int p3cfg_cluster_load_string(p3cfg_cluster **out, const char *text, size_t len,
+                                        const char *name, p3cfg_diagnostics **diags);
+P3CFG_API void p3cfg_cluster_free(p3cfg_cluster *cluster);
+
+/**
+ * Check one file and collect every problem in *diags (caller frees). `kind` may be
+ * P3CFG_FILE_AUTO; the kind decided is stored in *kind_out when not NULL. Returns 0
+ * when the file is valid, the code of the first problem otherwise; *diags is set in
+ * both cases unless the return is P3CFG_EINVALID or P3CFG_ENOMEM.
+ */
+P3CFG_API int p3cfg_validate_file(p3cfg_diagnostics **diags, p3cfg_file_kind *kind_out,
+                                  const char *path, p3cfg_file_kind kind);
+
+/** Read-only facts about a loaded model (derived quantities included). */
+typedef struct p3cfg_model_info {
+  const char *name;
+  uint64_t layers, hidden, heads, kv_heads, ffn_hidden, vocab, seq_len, global_batch;
+  uint64_t params_total;         /**< every parameter, embeddings included */
+  uint64_t params_non_embedding; /**< what MFU counts (spec §6) */
+  uint64_t params_per_layer;
+} p3cfg_model_info;
+
+/** Fill *out; strings are borrowed from the model. */
+P3CFG_API int p3cfg_model_get_info(p3cfg_model_info *out, const p3cfg_model *model);
+
+typedef struct p3cfg_cluster_info {
+  const char *name;
+  const char *gpu_name;
+  uint32_t nodes, gpus_per_node;
+  uint64_t gpu_memory_bytes;
+  double gpu_peak_flops;    /**< dense 16-bit FLOP/s */
+  double gpu_hbm_Bps;       /**< bytes/s */
+  int has_links;            /**< 1 when measured links are present */
+} p3cfg_cluster_info;
+
+P3CFG_API int p3cfg_cluster_get_info(p3cfg_cluster_info *out, const p3cfg_cluster *cluster);
+
+/** Name of node `index` (links.names host part, or "node<i>"); NULL when out of range. */
+P3CFG_API const char *p3cfg_cluster_node_name(const p3cfg_cluster *cluster, uint32_t index);
+
+/* ------------------------------------------------------------------------------------
+ * Plans (spec §4)
+ * ---------------------------------------------------------------------------------- */
+
+typedef enum p3cfg_recompute {
+  P3CFG_RECOMPUTE_NONE = 0,
+  P3CFG_RECOMPUTE_SELECTIVE = 1,
+  P3CFG_RECOMPUTE_FULL = 2
+} p3cfg_recompute;
+
+/** Communication overlap flags (spec §4; all off by default, as in Megatron-LM). */
+enum {
+  P3CFG_OVERLAP_GRAD_REDUCE = 1u << 0,
+  P3CFG_OVERLAP_PARAM_GATHER = 1u << 1,
+  P3CFG_OVERLAP_TP_COMM = 1u << 2
+};
+
+/** Upper bound on pipeline stages a plan can describe. */
+#define P3CFG_MAX_PP 1024
+
+#define P3CFG_PLAN_VERSION 1
+
+typedef struct p3cfg_plan {
+  unsigned version; /**< P3CFG_PLAN_VERSION */
+  uint32_t dp, tp, pp;
+  uint32_t micro_batch;
+  uint32_t virtual_stages; /**< interleaved chunks per pipeline rank; 1 = plain 1F1B */
+  p3cfg_recompute recompute;
+  int sequence_parallel; /**< 0 or 1; needs tp > 1 */
+  uint32_t zero_stage;   /**< 0 plain DP, 1 distributed optimizer, 2 + grads, 3 + params */
+  uint32_t overlap;      /**< P3CFG_OVERLAP_* flags */
+  uint64_t global_batch; /**< sequences per step; 0 = the model's global_batch */
+  /** Transformer layers per pipeline rank; n_stage_layers == 0 means balanced
+   *  (the estimator fills it in). Each count is a multiple of virtual_stages. */
+  uint32_t n_stage_layers;
+  uint32_t stage_layers[P3CFG_MAX_PP];
+} p3cfg_plan;
+
+#define P3CFG_PLAN_INIT                                                                \
+  {                                                                                    \
+    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }      \
+  }
+
+/** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning
+ *  "every GPU left", no recompute, no sp, zero 0, no overlap). */
+P3CFG_API void p3cfg_plan_init(p3cfg_plan *plan);
+
+/** Names for printing and parsing: "none"/"selective"/"full". */
+P3CFG_API const char *p3cfg_recompute_name(p3cfg_recompute r);
+P3CFG_API int p3cfg_recompute_parse(p3cfg_recompute *out, const char *name);
+
+/**
+ * Complete and check a plan against a model and cluster: dp = 0 becomes the GPUs
+ * left, n_stage_layers = 0 becomes a balanced split, global_batch = 0 becomes the
+ * model's. Returns P3CFG_EPLAN with the rule that failed in the last error
+ * ("tp 3 does not divide heads 32") when the plan is not valid.
+ */
+P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
+                                 const p3cfg_cluster *cluster);
+
+/* ------------------------------------------------------------------------------------
+ * Results: one or more evaluated plans with memory, time and placement.
+ * ---------------------------------------------------------------------------------- */
+
+typedef struct p3cfg_stage_memory {
+  uint32_t stage;             /**< pipeline rank */
+  uint32_t layers;            /**< transformer layers on this rank */
+  uint64_t params;            /**< parameters held by one GPU of this stage (tp-sharded) */
+  uint64_t weights_bytes;     /**< 16-bit (or fp32) working weights, after ZeRO-3 sharding */
+  uint64_t gradients_bytes;   /**< gradient buffers held across the step */
+  uint64_t optimizer_bytes;   /**< fp32 master weights and optimizer moments */
+  uint64_t activations_bytes; /**< stashed activations at the peak, all micro-batches in flight */
+  uint64_t other_bytes;       /**< transient peak: logits, recompute workspace, gathers */
+  uint64_t peak_bytes;        /**< allocator peak: the sum of the five above */
+  uint64_t reserved_bytes;    /**< outside the allocator: CUDA context, NCCL, slack */
+  uint32_t in_flight;         /**< micro-batch chunks whose activations are stashed */
+} p3cfg_stage_memory;
+
+typedef struct p3cfg_memory {
+  uint64_t peak_bytes;     /**< largest stage peak (torch.cuda.max_memory_allocated) */
+  uint64_t reserved_bytes; /**< fixed overheads of the GPU with the largest total */
+  uint64_t total_bytes;    /**< largest peak + reserved over the stages */
+  uint64_t capacity_bytes; /**< the GPU's memory */
+  int fits;                /**< total_bytes <= capacity_bytes on every stage */
+  uint32_t n_stages;
+  const p3cfg_stage_memory *stages; /**< n_stages entries, borrowed */
+} p3cfg_memory;
+
+typedef struct p3cfg_time {
+  double iteration_s;
+  double tokens_per_s;
+  double mfu;
+  double compute_s;
+  double tp_comm_s;
+  double pp_comm_s;
+  double dp_comm_s;
+  double bubble_s;
+  double optimizer_s;
+} p3cfg_time;
+
+typedef struct p3cfg_rank_place {
+  uint32_t rank;
+  uint32_t node; /**< node index; p3cfg_cluster_node_name() gives its name */
+  uint32_t gpu;  /**< local GPU index on that node */
+  uint32_t dp, pp, tp;
+} p3cfg_rank_place;
+
+typedef struct p3cfg_result p3cfg_result;
+
+P3CFG_API size_t p3cfg_result_count(const p3cfg_result *r);
+/** The i-th plan (best first), resolved; NULL when out of range. Borrowed. */
+P3CFG_API const p3cfg_plan *p3cfg_result_plan(const p3cfg_result *r, size_t i);
+P3CFG_API const p3cfg_memory *p3cfg_result_memory(const p3cfg_result *r, size_t i);
+/** Time breakdown, or NULL when the result has no time part. */
+P3CFG_API const p3cfg_time *p3cfg_result_time(const p3cfg_result *r, size_t i);
+/** dp*tp*pp entries in global rank order, or NULL when not placed. */
+P3CFG_API const p3cfg_rank_place *p3cfg_result_placement(const p3cfg_result *r, size_t i,
+                                                         size_t *n_ranks);
+P3CFG_API void p3cfg_result_free(p3cfg_result *r);
+
+#define P3CFG_ESTIMATE_OPTIONS_VERSION 1
+
+typedef struct p3cfg_estimate_options {
+  unsigned version; /**< P3CFG_ESTIMATE_OPTIONS_VERSION */
+  int with_time;    /**< also run the time model (1 by default) */
+} p3cfg_estimate_options;
+
+#define P3CFG_ESTIMATE_OPTIONS_INIT { P3CFG_ESTIMATE_OPTIONS_VERSION, 1 }
+
+P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts);
+
+/**
+ * Evaluate one plan. The plan is resolved first (see p3cfg_plan_resolve): an invalid
+ * plan returns P3CFG_EPLAN. A plan that does not fit is still a success: read
+ * p3cfg_result_memory()->fits.
+ */
+P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
+                             const p3cfg_cluster *cluster, const p3cfg_plan *plan,
+                             const p3cfg_estimate_options *opts);
+
+/* ------------------------------------------------------------------------------------
+ * Reports
+ * ---------------------------------------------------------------------------------- */
+
+/** A library-filled text buffer; release with p3cfg_buffer_dispose(). */
+typedef struct p3cfg_buffer {
+  char *data; /**< NUL-terminated */
+  size_t len; /**< without the NUL */
+} p3cfg_buffer;
+
+P3CFG_API void p3cfg_buffer_dispose(p3cfg_buffer *buf);
+
+/** The JSON of spec §6: one plan object for index i. */
+P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                     const p3cfg_model *model, const p3cfg_cluster *cluster);
+/** A human-readable table of plan i (memory per stage, time breakdown). */
+P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                      const p3cfg_model *model, const p3cfg_cluster *cluster);
+
+/* ------------------------------------------------------------------------------------
+ * Test hooks
+ * ---------------------------------------------------------------------------------- */
+
+/** Make the n-th allocation from now fail (1 = the next); 0 disables. For torture tests. */
+P3CFG_API void p3cfg_test_fail_alloc_after(unsigned long n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* P3CFG_H */

@@ -1,0 +1,32 @@
+/*
+ * model_params.h — parameter counts of a model, exact, derived per matrix (so GQA,
+ * SwiGLU, biases, norms and tied or untied embeddings all count right), whole and as
+ * held by one GPU of a tensor-parallel group.
+ */
+#ifndef P3CFG_MODEL_PARAMS_H
+#define P3CFG_MODEL_PARAMS_H
+
+#include <stdint.h>
+
+#include "types.h"
+
+typedef struct p3cfg__params {
+  uint64_t vocab_padded;    /* vocab rounded up to a multiple of 128*tp (Megatron-LM) */
+  uint64_t layer;           /* one transformer block */
+  uint64_t layer_per_gpu;   /* one block as held by one GPU of the tp group */
+  uint64_t word_embedding;  /* vocab_padded*h */
+  uint64_t position;        /* seq_len*h when learned, else 0 (replicated over tp) */
+  uint64_t output_layer;    /* vocab_padded*h when untied, else 0 */
+  uint64_t final_norm;      /* after the last block */
+  uint64_t total;           /* everything, counting a tied embedding once */
+  uint64_t non_embedding;   /* what MFU counts: blocks + final norm + output matmul */
+} p3cfg__params;
+
+/* Counts for tensor-parallel size tp (tp only changes the padding and the per-GPU
+ * shares). tp must divide heads, kv_heads and ffn_hidden. */
+void p3cfg__model_params(p3cfg__params *out, const p3cfg_model *m, uint32_t tp);
+
+/* Vocabulary padded as Megatron-LM does: up to a multiple of 128*tp. */
+uint64_t p3cfg__vocab_padded(const p3cfg_model *m, uint32_t tp);
+
+#endif

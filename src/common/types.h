@@ -1,0 +1,106 @@
+/*
+ * types.h — the model, cluster and result structs every stage works on.
+ *
+ * parse/ fills p3cfg_model and p3cfg_cluster from files, profile/ fills clusters from
+ * measurements; estimate/ and perf/ see only these structs, never YAML or MPI.
+ * All sizes are uint64_t (products of them are taken in uint64_t or double, never int),
+ * bandwidths are bytes/s (`_Bps`), latencies seconds (`_s`).
+ */
+#ifndef P3CFG_TYPES_H
+#define P3CFG_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "p3cfg.h"
+
+typedef enum { P3CFG_ACT_GELU = 0, P3CFG_ACT_SWIGLU = 1 } p3cfg_activation;
+typedef enum { P3CFG_POS_LEARNED = 0, P3CFG_POS_ROPE = 1, P3CFG_POS_ALIBI = 2 } p3cfg_posemb;
+typedef enum { P3CFG_NORM_LAYERNORM = 0, P3CFG_NORM_RMSNORM = 1 } p3cfg_norm;
+typedef enum { P3CFG_PREC_BF16 = 0, P3CFG_PREC_FP16 = 1, P3CFG_PREC_FP32 = 2 } p3cfg_precision;
+typedef enum { P3CFG_OPT_ADAM = 0, P3CFG_OPT_SGD = 1 } p3cfg_optimizer;
+
+struct p3cfg_model {
+  char *name;
+  char *source; /* file the model came from, for messages */
+  uint64_t layers, hidden, heads, kv_heads, ffn_hidden, vocab, seq_len, global_batch;
+  p3cfg_activation activation;
+  bool tied_embeddings;
+  p3cfg_posemb position_embedding;
+  p3cfg_norm norm;
+  bool flash_attention;
+  p3cfg_precision precision;
+  p3cfg_optimizer optimizer;
+  /* Extensions (spec: new optional keys). Megatron-LM's defaults: */
+  bool bias;    /* `bias`, default true: linear layers carry biases (false for Llama) */
+  bool dropout; /* `dropout`, default true: hidden/attention dropout masks are kept */
+};
+
+/* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */
+typedef struct p3cfg_gpu {
+  char name[64];
+  uint64_t memory_bytes;
+  double peak_flops; /* dense 16-bit FLOP/s */
+  double hbm_Bps;
+  /* Fixed memory outside the allocator's peak (see docs/memory-model.md). */
+  uint64_t context_bytes; /* CUDA context + cuBLAS/cuDNN workspaces + kernels */
+  /* Time model (docs/time-model.md): large-GEMM fraction of peak, the GEMM size at
+   * which efficiency halves, and the fraction of HBM bandwidth reached. */
+  double matmul_efficiency;
+  double matmul_half_flops;
+  double memory_efficiency;
+} p3cfg_gpu;
+
+typedef enum { P3CFG_LINKS_NONE = 0, P3CFG_LINKS_NODE = 1, P3CFG_LINKS_GPU = 2 } p3cfg_links_gran;
+
+/* Measured links (spec §3): n x n, row = sender, column = receiver. */
+typedef struct p3cfg_links {
+  p3cfg_links_gran granularity;
+  uint32_t n;
+  char **names;        /* n names */
+  double *bandwidth_Bps; /* n*n */
+  double *latency_s;     /* n*n, filled from `network` defaults when not measured */
+} p3cfg_links;
+
+struct p3cfg_cluster {
+  char *name;
+  char *source;
+  uint32_t nodes, gpus_per_node;
+  p3cfg_gpu gpu;
+  double intra_Bps, intra_latency_s; /* per GPU per direction inside a node */
+  double inter_Bps, inter_latency_s; /* per GPU per direction across nodes */
+  p3cfg_links links;
+  char **node_names; /* `nodes` names: links host names, or node0, node1, ... */
+};
+
+/* One evaluated plan inside a p3cfg_result. */
+typedef struct p3cfg__result_entry {
+  p3cfg_plan plan;
+  p3cfg_memory memory;         /* memory.stages points into `stages` */
+  p3cfg_stage_memory *stages;  /* plan.pp entries, owned */
+  int has_time;
+  p3cfg_time time;
+  p3cfg_rank_place *placement; /* dp*tp*pp entries, owned; NULL when not placed */
+  size_t n_ranks;
+} p3cfg__result_entry;
+
+struct p3cfg_result {
+  p3cfg__result_entry *entries;
+  size_t count, cap;
+  /* Search statistics (0 for estimate). */
+  uint64_t evaluated, feasible;
+  double elapsed_s;
+};
+
+/* result.c */
+p3cfg_result *p3cfg__result_new(void);
+/* Append an entry for `plan` with room for plan->pp stages; NULL when out of memory. */
+p3cfg__result_entry *p3cfg__result_add(p3cfg_result *r, const p3cfg_plan *plan);
+
+/* Node index of a global GPU id, and its local index (GPUs are numbered node-major). */
+static inline uint32_t p3cfg__gpu_node(const p3cfg_cluster *c, uint32_t gpu)
+{
+  return gpu / c->gpus_per_node;
+}
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * perf.h — the time model (spec §8): one training iteration of a plan on a cluster,
+ * with every link the plan's ranks actually use.
+ */
+#ifndef P3CFG_PERF_H
+#define P3CFG_PERF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+/* Bytes of scratch memory p3cfg__perf_plan needs for `plan` (resolved). The search
+ * allocates it once per thread for the largest plan; the scorer itself never allocates. */
+size_t p3cfg__perf_workspace_bytes(const p3cfg_plan *plan);
+
+/*
+ * Time of one optimizer step of a resolved, valid plan. `rank_gpu` maps each global rank
+ * (Megatron-LM order: tp fastest, then dp, then pp) to a global GPU id
+ * (node * gpus_per_node + local); NULL means the default placement rank r -> GPU r.
+ * Returns 0, or P3CFG_EINVALID when the workspace is too small.
+ */
+int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                     const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                     size_t workspace_bytes);
+
+#endif
