@@ -307,6 +307,59 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
                              const p3cfg_estimate_options *opts);
 
 /* ------------------------------------------------------------------------------------
+ * Search (spec §4, §5): every valid plan scored, the top K kept.
+ * ---------------------------------------------------------------------------------- */
+
+#define P3CFG_SEARCH_OPTIONS_VERSION 1
+
+/** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
+typedef struct p3cfg_search_options {
+  unsigned version;      /**< P3CFG_SEARCH_OPTIONS_VERSION */
+  uint32_t top_k;        /**< plans kept, best first (default 10, at most 1000) */
+  uint32_t threads;      /**< worker threads (default 1; results do not depend on it) */
+  uint64_t gpus;         /**< GPUs used; 0 = every GPU of the cluster */
+  uint64_t global_batch; /**< 0 = the model's */
+  uint32_t dp, tp, pp, micro_batch, virtual_stages; /**< 0 = searched */
+  int recompute;         /**< -1 searched, else a p3cfg_recompute */
+  int sequence_parallel; /**< -1 searched, 0 or 1 */
+  int zero_stage;        /**< -1 searched (0 and 1, and 2/3 where pp = 1), else 0..3 */
+  uint32_t overlap;      /**< P3CFG_OVERLAP_* flags applied to every plan (not searched) */
+  uint32_t max_micro_batch; /**< largest micro-batch tried (default 16) */
+  uint32_t n_stage_layers;  /**< a fixed split (pp entries), or 0 = searched */
+  const uint32_t *stage_layers;
+} p3cfg_search_options;
+
+#define P3CFG_SEARCH_OPTIONS_INIT                                                      \
+  { P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL }
+
+P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
+
+/**
+ * Enumerate every valid plan under the constraints, drop those that do not fit, score the
+ * rest with the time model and keep the best top_k (ties broken by a total order on the
+ * plan, so the result is deterministic). Returns 0 with at least one plan;
+ * P3CFG_EINFEASIBLE when valid plans exist but none fits: *out then holds the single
+ * closest miss (its memory.fits is 0) and the last error says how far off it is; P3CFG_EPLAN when the constraints admit
+ * no valid plan at all; P3CFG_EINVALID on bad options.
+ */
+P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
+                           const p3cfg_cluster *cluster, const p3cfg_search_options *opts);
+
+/** Search statistics (spec §6). */
+typedef struct p3cfg_search_stats {
+  uint64_t evaluated; /**< candidate plans considered (valid or not) */
+  uint64_t valid;     /**< passed every validity rule */
+  uint64_t feasible;  /**< valid and fit in memory (each of them was scored) */
+  double elapsed_s;
+  uint32_t n_rules;   /**< entries in rule_names / rejected */
+  const char *const *rule_names; /**< why plans were rejected, one name per rule */
+  const uint64_t *rejected;      /**< how many plans each rule rejected */
+} p3cfg_search_stats;
+
+/** Statistics of a search result (zeroes for an estimate). Borrowed from r. */
+P3CFG_API const p3cfg_search_stats *p3cfg_result_search_stats(const p3cfg_result *r);
+
+/* ------------------------------------------------------------------------------------
  * Reports
  * ---------------------------------------------------------------------------------- */
 
@@ -321,6 +374,14 @@ P3CFG_API void p3cfg_buffer_dispose(p3cfg_buffer *buf);
 /** The JSON of spec §6: one plan object for index i. */
 P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
                                      const p3cfg_model *model, const p3cfg_cluster *cluster);
+/** The JSON of a search (spec §6): {"plans": [...], "evaluated", "feasible", "elapsed_s"}. */
+P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
+                                       const p3cfg_model *model, const p3cfg_cluster *cluster);
+/** A table of the ranked plans of a search, one line each; with `explain`, why the first
+ *  wins over the second and how many plans each rule rejected. */
+P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r,
+                                        const p3cfg_model *model,
+                                        const p3cfg_cluster *cluster, int explain);
 /** A human-readable table of plan i (memory per stage, time breakdown). */
 P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
                                       const p3cfg_model *model, const p3cfg_cluster *cluster);

@@ -51,85 +51,162 @@ P3CFG_API void p3cfg_plan_init(p3cfg_plan *plan)
   }
 }
 
-int p3cfg__plan_check(const p3cfg_plan *p, const p3cfg_model *m, const p3cfg_cluster *c)
+/* The rules, in the order they are checked. Each returns its rule id on failure and,
+ * when `explain` is set, formats its message into the last error. The search calls this
+ * with explain = 0 on every candidate, so the fast path never formats a string. */
+static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
+                              const p3cfg_cluster *c, int explain)
 {
+#define FAIL(rule, ...)                                                                  \
+  do {                                                                                   \
+    if (explain)                                                                         \
+      p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
+    return rule;                                                                         \
+  } while (0)
   if (p->tp == 0 || p->pp == 0 || p->dp == 0 || p->micro_batch == 0 || p->virtual_stages == 0)
-    return p3cfg__error_set(P3CFG_EPLAN, "dp, tp, pp, micro_batch and virtual_stages must "
-                                         "be positive");
+    FAIL(P3CFG_RULE_POSITIVE, "dp, tp, pp, micro_batch and virtual_stages must be positive");
   uint64_t gpus = (uint64_t)p->dp * p->tp * p->pp;
   if (gpus > p3cfg__cluster_gpus(c))
-    return p3cfg__error_set(P3CFG_EPLAN,
-                            "dp*tp*pp = %llu GPUs, but the cluster has only %llu",
-                            (unsigned long long)gpus,
-                            (unsigned long long)p3cfg__cluster_gpus(c));
+    FAIL(P3CFG_RULE_GPUS, "dp*tp*pp = %llu GPUs, but the cluster has only %llu",
+         (unsigned long long)gpus, (unsigned long long)p3cfg__cluster_gpus(c));
   if (m->heads % p->tp)
-    return p3cfg__error_set(P3CFG_EPLAN, "tp %u does not divide heads %llu", p->tp,
-                            (unsigned long long)m->heads);
+    FAIL(P3CFG_RULE_TP_HEADS, "tp %u does not divide heads %llu", p->tp,
+         (unsigned long long)m->heads);
   if (m->kv_heads % p->tp)
-    return p3cfg__error_set(P3CFG_EPLAN, "tp %u does not divide kv_heads %llu", p->tp,
-                            (unsigned long long)m->kv_heads);
+    FAIL(P3CFG_RULE_TP_KV_HEADS, "tp %u does not divide kv_heads %llu", p->tp,
+         (unsigned long long)m->kv_heads);
   if (m->ffn_hidden % p->tp)
-    return p3cfg__error_set(P3CFG_EPLAN, "tp %u does not divide ffn_hidden %llu", p->tp,
-                            (unsigned long long)m->ffn_hidden);
+    FAIL(P3CFG_RULE_TP_FFN, "tp %u does not divide ffn_hidden %llu", p->tp,
+         (unsigned long long)m->ffn_hidden);
   if (p->sequence_parallel && p->tp < 2)
-    return p3cfg__error_set(P3CFG_EPLAN, "sequence parallelism needs tp > 1");
+    FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp > 1");
   if ((unsigned)p->recompute > P3CFG_RECOMPUTE_FULL)
-    return p3cfg__error_set(P3CFG_EPLAN, "unknown recompute mode %d", (int)p->recompute);
+    FAIL(P3CFG_RULE_ENUM, "unknown recompute mode %d", (int)p->recompute);
   if (p->zero_stage > 3)
-    return p3cfg__error_set(P3CFG_EPLAN, "zero stage must be 0, 1, 2 or 3, got %u",
-                            p->zero_stage);
+    FAIL(P3CFG_RULE_ENUM, "zero stage must be 0, 1, 2 or 3, got %u", p->zero_stage);
   if (p->zero_stage >= 2 && p->pp > 1)
-    return p3cfg__error_set(P3CFG_EPLAN,
-                            "zero stage %u cannot be combined with pipeline parallelism "
-                            "(pp %u): gradients and parameters would be resharded every "
-                            "micro-batch",
-                            p->zero_stage, p->pp);
+    FAIL(P3CFG_RULE_ZERO_PP,
+         "zero stage %u cannot be combined with pipeline parallelism (pp %u): gradients and "
+         "parameters would be resharded every micro-batch",
+         p->zero_stage, p->pp);
   if (p->overlap & ~(unsigned)(P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
                                P3CFG_OVERLAP_TP_COMM))
-    return p3cfg__error_set(P3CFG_EPLAN, "unknown overlap flags 0x%x", p->overlap);
+    FAIL(P3CFG_RULE_ENUM, "unknown overlap flags 0x%x", p->overlap);
   if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 0)
-    return p3cfg__error_set(P3CFG_EPLAN, "overlapping the parameter gather needs zero stage "
-                                         "1 or more (plain data parallelism gathers nothing)");
+    FAIL(P3CFG_RULE_OVERLAP, "overlapping the parameter gather needs zero stage 1 or more "
+                             "(plain data parallelism gathers nothing)");
   if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp < 2)
-    return p3cfg__error_set(P3CFG_EPLAN, "overlapping tensor-parallel communication needs "
-                                         "tp > 1");
+    FAIL(P3CFG_RULE_OVERLAP, "overlapping tensor-parallel communication needs tp > 1");
   uint64_t per_step = (uint64_t)p->micro_batch * p->dp;
   if (p->global_batch == 0 || p->global_batch % per_step)
-    return p3cfg__error_set(P3CFG_EPLAN,
-                            "micro_batch*dp = %llu does not divide global_batch %llu",
-                            (unsigned long long)per_step, (unsigned long long)p->global_batch);
+    FAIL(P3CFG_RULE_BATCH, "micro_batch*dp = %llu does not divide global_batch %llu",
+         (unsigned long long)per_step, (unsigned long long)p->global_batch);
   uint64_t mb = p->global_batch / per_step;
   if (p->virtual_stages > 1) {
     if (p->pp < 2)
-      return p3cfg__error_set(P3CFG_EPLAN, "interleaving (virtual_stages %u) needs pp > 1",
-                              p->virtual_stages);
+      FAIL(P3CFG_RULE_VPP_PP, "interleaving (virtual_stages %u) needs pp > 1",
+           p->virtual_stages);
     if (mb % p->pp)
-      return p3cfg__error_set(P3CFG_EPLAN,
-                              "interleaving needs the number of micro-batches (%llu) to be a "
-                              "multiple of pp %u",
-                              (unsigned long long)mb, p->pp);
+      FAIL(P3CFG_RULE_VPP_MICROBATCHES,
+           "interleaving needs the number of micro-batches (%llu) to be a multiple of pp %u",
+           (unsigned long long)mb, p->pp);
   }
   if (p->pp > P3CFG_MAX_PP)
-    return p3cfg__error_set(P3CFG_EPLAN, "pp %u exceeds the supported maximum %u", p->pp,
-                            P3CFG_MAX_PP);
+    FAIL(P3CFG_RULE_SPLIT, "pp %u exceeds the supported maximum %u", p->pp, P3CFG_MAX_PP);
   if (p->n_stage_layers != p->pp)
-    return p3cfg__error_set(P3CFG_EPLAN, "stage_layers has %u entries, but pp is %u",
-                            p->n_stage_layers, p->pp);
+    FAIL(P3CFG_RULE_SPLIT, "stage_layers has %u entries, but pp is %u", p->n_stage_layers,
+         p->pp);
   uint64_t sum = 0;
   for (uint32_t i = 0; i < p->pp; i++) {
     if (p->stage_layers[i] == 0)
-      return p3cfg__error_set(P3CFG_EPLAN, "stage %u has no layers", i);
+      FAIL(P3CFG_RULE_SPLIT, "stage %u has no layers", i);
     if (p->stage_layers[i] % p->virtual_stages)
-      return p3cfg__error_set(P3CFG_EPLAN,
-                              "stage %u has %u layers, not a multiple of virtual_stages %u", i,
-                              p->stage_layers[i], p->virtual_stages);
+      FAIL(P3CFG_RULE_SPLIT, "stage %u has %u layers, not a multiple of virtual_stages %u", i,
+           p->stage_layers[i], p->virtual_stages);
     sum += p->stage_layers[i];
   }
   if (sum != m->layers)
-    return p3cfg__error_set(P3CFG_EPLAN, "stage_layers add up to %llu, but the model has "
-                                         "%llu layers",
-                            (unsigned long long)sum, (unsigned long long)m->layers);
-  return P3CFG_OK;
+    FAIL(P3CFG_RULE_SPLIT, "stage_layers add up to %llu, but the model has %llu layers",
+         (unsigned long long)sum, (unsigned long long)m->layers);
+  return P3CFG_RULE_OK;
+#undef FAIL
+}
+
+p3cfg__plan_rule p3cfg__plan_rule_check(const p3cfg_plan *p, const p3cfg_model *m,
+                                        const p3cfg_cluster *c)
+{
+  return check(p, m, c, 0);
+}
+
+int p3cfg__plan_check(const p3cfg_plan *p, const p3cfg_model *m, const p3cfg_cluster *c)
+{
+  return check(p, m, c, 1) == P3CFG_RULE_OK ? P3CFG_OK : P3CFG_EPLAN;
+}
+
+const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
+      [P3CFG_RULE_OK] = "valid",
+      [P3CFG_RULE_POSITIVE] = "a degree is zero",
+      [P3CFG_RULE_GPUS] = "more GPUs than the cluster has",
+      [P3CFG_RULE_TP_HEADS] = "tp does not divide heads",
+      [P3CFG_RULE_TP_KV_HEADS] = "tp does not divide kv_heads",
+      [P3CFG_RULE_TP_FFN] = "tp does not divide ffn_hidden",
+      [P3CFG_RULE_SP_TP] = "sequence parallelism needs tp > 1",
+      [P3CFG_RULE_ENUM] = "unknown option value",
+      [P3CFG_RULE_ZERO_PP] = "zero stage 2/3 with pipeline parallelism",
+      [P3CFG_RULE_OVERLAP] = "overlap not applicable",
+      [P3CFG_RULE_BATCH] = "micro_batch*dp does not divide global_batch",
+      [P3CFG_RULE_VPP_PP] = "interleaving needs pp > 1",
+      [P3CFG_RULE_VPP_MICROBATCHES] = "interleaving needs micro-batches to be a multiple of pp",
+      [P3CFG_RULE_SPLIT] = "invalid split of layers over stages",
+      [P3CFG_RULE_MEMORY] = "does not fit in GPU memory",
+};
+
+const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)
+{
+  return (unsigned)rule < P3CFG_RULE_COUNT ? p3cfg__plan_rule_names[rule] : "unknown rule";
+}
+
+void p3cfg__split_balanced_ends(uint32_t pp, uint64_t units, uint64_t *first,
+                                uint64_t *last)
+{
+  if (pp == 1) {
+    *first = *last = units;
+    return;
+  }
+  const uint64_t base = units / pp, extra = units % pp;
+  /* The middle stages absorb up to pp - 2 extra units; one more goes to the first stage:
+   * the last stage also runs the output layer and the loss, the heavier end. */
+  *first = base + (extra == pp - 1 ? 1 : 0);
+  *last = base;
+  if (pp == 2) {
+    *first = units - base;
+    *last = base;
+  }
+}
+
+void p3cfg__split_fill(uint32_t *stage_layers, uint32_t pp, uint32_t v, uint64_t units,
+                       uint64_t first, uint64_t last)
+{
+  if (pp == 1) {
+    stage_layers[0] = (uint32_t)(units * v);
+    return;
+  }
+  stage_layers[0] = (uint32_t)first;
+  stage_layers[pp - 1] = (uint32_t)last;
+  if (pp > 2) {
+    /* Middle stages share the rest evenly; extras go to the centre, outward. */
+    const uint32_t n = pp - 2;
+    const uint64_t rest = units - first - last, base = rest / n, extra = rest % n;
+    for (uint32_t i = 1; i + 1 < pp; i++)
+      stage_layers[i] = (uint32_t)base;
+    uint32_t lo = (n - 1) / 2, hi = lo + 1;
+    for (uint64_t k = 0; k < extra; k++) {
+      uint32_t idx = (k % 2 == 0 || hi >= n) ? lo-- : hi++;
+      stage_layers[1 + idx]++;
+    }
+  }
+  for (uint32_t i = 0; i < pp; i++)
+    stage_layers[i] *= v;
 }
 
 int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m)
@@ -141,24 +218,14 @@ int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m)
   if (m->layers % v)
     return p3cfg__error_set(P3CFG_EPLAN, "layers %llu are not divisible by virtual_stages %u",
                             (unsigned long long)m->layers, v);
-  uint64_t units = m->layers / v; /* layer groups of v, one per chunk */
+  const uint64_t units = m->layers / v; /* layer groups of v, one layer per chunk */
   if (units < p->pp)
     return p3cfg__error_set(P3CFG_EPLAN, "pp %u exceeds the %llu layer%s the model can "
                                          "split into with virtual_stages %u",
                             p->pp, (unsigned long long)units, units == 1 ? "" : "s", v);
-  uint64_t base = units / p->pp, extra = units % p->pp;
-  /* Extra units go to the middle stages, outward from the centre. */
-  for (uint32_t i = 0; i < p->pp; i++)
-    p->stage_layers[i] = (uint32_t)(base * v);
-  uint32_t lo = (p->pp - 1) / 2, hi = lo + 1;
-  for (uint64_t k = 0; k < extra; k++) {
-    uint32_t idx;
-    if (k % 2 == 0 || hi >= p->pp)
-      idx = lo--;
-    else
-      idx = hi++;
-    p->stage_layers[idx] += v;
-  }
+  uint64_t first, last;
+  p3cfg__split_balanced_ends(p->pp, units, &first, &last);
+  p3cfg__split_fill(p->stage_layers, p->pp, v, units, first, last);
   p->n_stage_layers = p->pp;
   return P3CFG_OK;
 }

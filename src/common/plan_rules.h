@@ -13,14 +13,52 @@ uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c);
 /* Micro-batches per pipeline per step: global_batch / (micro_batch * dp). */
 uint64_t p3cfg__plan_microbatches(const p3cfg_plan *p);
 
+/* The rules a plan can break (p3cfg__plan_rule_name gives each a short name). The
+ * search counts rejections per rule; RULE_MEMORY is the estimator's, not checked here. */
+typedef enum p3cfg__plan_rule {
+  P3CFG_RULE_OK = 0,
+  P3CFG_RULE_POSITIVE,
+  P3CFG_RULE_GPUS,
+  P3CFG_RULE_TP_HEADS,
+  P3CFG_RULE_TP_KV_HEADS,
+  P3CFG_RULE_TP_FFN,
+  P3CFG_RULE_SP_TP,
+  P3CFG_RULE_ENUM,
+  P3CFG_RULE_ZERO_PP,
+  P3CFG_RULE_OVERLAP,
+  P3CFG_RULE_BATCH,
+  P3CFG_RULE_VPP_PP,
+  P3CFG_RULE_VPP_MICROBATCHES,
+  P3CFG_RULE_SPLIT,
+  P3CFG_RULE_MEMORY,
+  P3CFG_RULE_COUNT
+} p3cfg__plan_rule;
+
+const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule);
+extern const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT];
+
+/* The first rule a complete plan breaks, without touching the last error (the search's
+ * fast path). */
+p3cfg__plan_rule p3cfg__plan_rule_check(const p3cfg_plan *p, const p3cfg_model *m,
+                                        const p3cfg_cluster *c);
+
 /* Check every rule of a complete plan (dp, global_batch and the split all given) and
  * return 0, or P3CFG_EPLAN with the failed rule in the last error. Allocation-free:
  * the search calls it on every candidate. */
 int p3cfg__plan_check(const p3cfg_plan *p, const p3cfg_model *m, const p3cfg_cluster *c);
 
+/* Layer-group units (groups of virtual_stages layers) of the first and last stage in
+ * the balanced split of `units` over pp ranks. */
+void p3cfg__split_balanced_ends(uint32_t pp, uint64_t units, uint64_t *first, uint64_t *last);
+/* stage_layers of a split whose first and last stages hold `first` and `last` units and
+ * whose middle stages share the rest evenly (extras centre-outward); times v. */
+void p3cfg__split_fill(uint32_t *stage_layers, uint32_t pp, uint32_t v, uint64_t units,
+                       uint64_t first, uint64_t last);
+
 /* Fill stage_layers with the balanced split of m->layers over p->pp ranks (multiples
  * of virtual_stages; extra layers go to the middle stages, so the first and last
- * stages, which also hold the embedding and the output layer, stay lightest).
+ * stages, which also hold the embedding and the output layer, stay lightest; when an
+ * end must take one, the first does, the last running the output layer and loss).
  * Returns 0, or P3CFG_EPLAN when no such split exists. */
 int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m);
 

@@ -69,6 +69,12 @@ P3CFG_API const p3cfg_rank_place *p3cfg_result_placement(const p3cfg_result *r, 
   return e ? e->placement : NULL;
 }
 
+P3CFG_API const p3cfg_search_stats *p3cfg_result_search_stats(const p3cfg_result *r)
+{
+  p3cfg__error_clear();
+  return r ? &r->stats : NULL;
+}
+
 P3CFG_API void p3cfg_result_free(p3cfg_result *r)
 {
   if (!r)

@@ -84,12 +84,14 @@ typedef struct p3cfg__result_entry {
   size_t n_ranks;
 } p3cfg__result_entry;
 
+#define P3CFG__MAX_RULES 32
+
 struct p3cfg_result {
   p3cfg__result_entry *entries;
   size_t count, cap;
-  /* Search statistics (0 for estimate). */
-  uint64_t evaluated, feasible;
-  double elapsed_s;
+  /* Search statistics (zero for an estimate); stats.rejected points at `rejected`. */
+  p3cfg_search_stats stats;
+  uint64_t rejected[P3CFG__MAX_RULES];
 };
 
 /* result.c */

@@ -1,0 +1,457 @@
+/*
+ * search.c — p3cfg_search: enumerate every valid plan under the constraints, prune by the
+ * validity rules and by memory (counting why each plan was rejected), score the rest with
+ * the time model and keep the top K under a total order.
+ *
+ * Work is cut into items, one per (tp, pp, virtual_stages, split); workers take items
+ * from a shared counter and walk micro-batch x recompute x sequence parallelism x ZeRO
+ * inside them on one mutable plan, so the hot loop copies nothing, formats nothing and
+ * allocates nothing (the perf workspace grows, rarely, between items). Each worker keeps
+ * its own top K and statistics; merging under the total order makes the result
+ * independent of the thread count.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "memory.h"
+#include "perf.h"
+#include "placement_default.h"
+#include "plan_rules.h"
+#include "search_space.h"
+#include "topk.h"
+
+#define MAX_DIVISORS 256
+#define MAX_SPLITS 8
+
+typedef struct work_item {
+  uint32_t tp, pp, v;
+  p3cfg__split split;
+} work_item;
+
+typedef struct search_ctx {
+  const p3cfg_model *model;
+  const p3cfg_cluster *cluster;
+  p3cfg_search_options opts;
+  uint64_t gpus, global_batch;
+  work_item *items;
+  size_t n_items;
+  atomic_size_t next;
+} search_ctx;
+
+typedef struct worker {
+  search_ctx *ctx;
+  p3cfg__topk top;
+  uint64_t evaluated, valid, feasible;
+  uint64_t rejected[P3CFG__MAX_RULES];
+  /* Closest miss: the valid plan whose worst stage needs the least memory over capacity. */
+  int has_miss;
+  double miss_ratio;
+  p3cfg_plan miss;
+  void *ws;
+  size_t ws_bytes;
+  p3cfg_stage_memory *stages; /* P3CFG_MAX_PP entries */
+  int rc;
+  pthread_t thread;
+} worker;
+
+P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts)
+{
+  if (opts) {
+    static const p3cfg_search_options init = P3CFG_SEARCH_OPTIONS_INIT;
+    *opts = init;
+  }
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Score one complete candidate (the innermost step). */
+static void consider(worker *w, p3cfg_plan *plan)
+{
+  search_ctx *ctx = w->ctx;
+  w->evaluated++;
+  p3cfg__plan_rule rule = p3cfg__plan_rule_check(plan, ctx->model, ctx->cluster);
+  if (rule != P3CFG_RULE_OK) {
+    w->rejected[rule]++;
+    return;
+  }
+  w->valid++;
+  p3cfg_memory mem;
+  p3cfg__memory_plan(&mem, w->stages, ctx->model, ctx->cluster, plan);
+  if (!mem.fits) {
+    w->rejected[P3CFG_RULE_MEMORY]++;
+    double ratio = mem.capacity_bytes ? (double)mem.total_bytes / (double)mem.capacity_bytes
+                                      : 1e300;
+    if (!w->has_miss || ratio < w->miss_ratio) {
+      w->has_miss = 1;
+      w->miss_ratio = ratio;
+      w->miss = *plan;
+    }
+    return;
+  }
+  w->feasible++;
+  p3cfg_time t;
+  int rc = p3cfg__perf_plan(&t, ctx->model, ctx->cluster, plan, NULL, w->ws, w->ws_bytes);
+  if (rc) {
+    w->rc = rc;
+    return;
+  }
+  if (p3cfg__topk_admits(&w->top, plan, &t))
+    p3cfg__topk_push(&w->top, plan, &t);
+}
+
+/* Walk micro-batch x recompute x sp x zero for one work item. */
+static void run_item(worker *w, const work_item *it)
+{
+  search_ctx *ctx = w->ctx;
+  const p3cfg_search_options *o = &ctx->opts;
+  p3cfg_plan plan;
+  p3cfg_plan_init(&plan);
+  plan.tp = it->tp;
+  plan.pp = it->pp;
+  plan.virtual_stages = it->v;
+  plan.dp = (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->pp));
+  plan.global_batch = ctx->global_batch;
+  plan.overlap = o->overlap;
+  if (o->n_stage_layers) {
+    memcpy(plan.stage_layers, o->stage_layers, o->n_stage_layers * sizeof(uint32_t));
+    plan.n_stage_layers = o->n_stage_layers;
+  } else {
+    p3cfg__split_apply(&plan, &it->split, ctx->model->layers / it->v);
+  }
+  /* The workspace depends on pp, v and the micro-batch count: size it for the smallest
+   * micro-batch (the most micro-batches) before the loop. */
+  plan.micro_batch = 1;
+  size_t need = p3cfg__perf_workspace_bytes(&plan);
+  if (need > w->ws_bytes) {
+    void *ws = p3cfg__realloc(w->ws, need);
+    if (!ws) {
+      w->rc = P3CFG_ENOMEM;
+      return;
+    }
+    w->ws = ws;
+    w->ws_bytes = need;
+  }
+  const uint64_t per_replica = ctx->global_batch / plan.dp;
+  uint32_t mbs[MAX_DIVISORS];
+  size_t n_mbs;
+  if (o->micro_batch) {
+    mbs[0] = o->micro_batch;
+    n_mbs = 1;
+  } else {
+    n_mbs = p3cfg__divisors(per_replica ? per_replica : 1, o->max_micro_batch, mbs,
+                            MAX_DIVISORS);
+  }
+  const int rc_lo = o->recompute >= 0 ? o->recompute : 0;
+  const int rc_hi = o->recompute >= 0 ? o->recompute : P3CFG_RECOMPUTE_FULL;
+  const int sp_lo = o->sequence_parallel >= 0 ? o->sequence_parallel : 0;
+  const int sp_hi = o->sequence_parallel >= 0 ? o->sequence_parallel : (it->tp > 1);
+  const int z_lo = o->zero_stage >= 0 ? o->zero_stage : 0;
+  const int z_hi = o->zero_stage >= 0 ? o->zero_stage : (it->pp == 1 ? 3 : 1);
+  for (size_t b = 0; b < n_mbs; b++) {
+    plan.micro_batch = mbs[b];
+    for (int r = rc_lo; r <= rc_hi; r++) {
+      plan.recompute = (p3cfg_recompute)r;
+      for (int sp = sp_lo; sp <= sp_hi; sp++) {
+        plan.sequence_parallel = sp;
+        for (int z = z_lo; z <= z_hi; z++) {
+          plan.zero_stage = (uint32_t)z;
+          consider(w, &plan);
+          if (w->rc)
+            return;
+        }
+      }
+    }
+  }
+}
+
+static void *worker_main(void *arg)
+{
+  worker *w = arg;
+  search_ctx *ctx = w->ctx;
+  for (;;) {
+    size_t i = atomic_fetch_add(&ctx->next, 1);
+    if (i >= ctx->n_items || w->rc)
+      break;
+    run_item(w, &ctx->items[i]);
+  }
+  return NULL;
+}
+
+/* Build the work items; P3CFG_ENOMEM on failure. Invalid combinations that the loops
+ * skip structurally are still counted, by the workers, through the rules. */
+static int build_items(search_ctx *ctx)
+{
+  const p3cfg_search_options *o = &ctx->opts;
+  const p3cfg_model *m = ctx->model;
+  uint32_t tps[MAX_DIVISORS], pps[MAX_DIVISORS], vs[MAX_DIVISORS];
+  size_t n_tp = o->tp ? (tps[0] = o->tp, 1) : p3cfg__divisors(ctx->gpus, ctx->gpus, tps, MAX_DIVISORS);
+  size_t cap = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    size_t n = 0;
+    for (size_t a = 0; a < n_tp; a++) {
+      uint32_t tp = tps[a];
+      if (ctx->gpus % tp)
+        continue;
+      uint64_t rest = ctx->gpus / tp;
+      size_t n_pp = o->pp ? (pps[0] = o->pp, 1) : p3cfg__divisors(rest, m->layers, pps, MAX_DIVISORS);
+      for (size_t b = 0; b < n_pp; b++) {
+        uint32_t pp = pps[b];
+        if (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus))
+          continue;
+        size_t n_v;
+        if (o->virtual_stages)
+          vs[0] = o->virtual_stages, n_v = 1;
+        else if (pp == 1)
+          vs[0] = 1, n_v = 1;
+        else
+          n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
+        for (size_t c = 0; c < n_v; c++) {
+          uint32_t v = vs[c];
+          p3cfg__split splits[MAX_SPLITS];
+          size_t n_s = 1;
+          if (!o->n_stage_layers) {
+            if (m->layers % v)
+              continue;
+            n_s = p3cfg__split_variants(pp, m->layers / v, splits, MAX_SPLITS);
+          }
+          for (size_t d = 0; d < n_s; d++) {
+            if (pass == 1)
+              ctx->items[n] = (work_item){tp, pp, v, o->n_stage_layers ? (p3cfg__split){0, 0} : splits[d]};
+            n++;
+          }
+        }
+      }
+    }
+    if (pass == 0) {
+      cap = n;
+      ctx->items = p3cfg__calloc(cap ? cap : 1, sizeof *ctx->items);
+      if (!ctx->items)
+        return p3cfg__error_nomem();
+    } else {
+      ctx->n_items = n;
+    }
+  }
+  return P3CFG_OK;
+}
+
+static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
+                         const p3cfg_cluster *c, uint64_t *gpus)
+{
+  if (o->version != P3CFG_SEARCH_OPTIONS_VERSION)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_search_options: version %u, expected %u",
+                            o->version, P3CFG_SEARCH_OPTIONS_VERSION);
+  if (o->top_k == 0 || o->top_k > 1000)
+    return p3cfg__error_set(P3CFG_EINVALID, "top_k must be in [1, 1000], got %u", o->top_k);
+  if (o->threads == 0 || o->threads > 256)
+    return p3cfg__error_set(P3CFG_EINVALID, "threads must be in [1, 256], got %u", o->threads);
+  if (o->recompute < -1 || o->recompute > P3CFG_RECOMPUTE_FULL)
+    return p3cfg__error_set(P3CFG_EINVALID, "recompute constraint %d is not -1, 0, 1 or 2",
+                            o->recompute);
+  if (o->sequence_parallel < -1 || o->sequence_parallel > 1)
+    return p3cfg__error_set(P3CFG_EINVALID, "sequence_parallel constraint must be -1, 0 or 1");
+  if (o->zero_stage < -1 || o->zero_stage > 3)
+    return p3cfg__error_set(P3CFG_EINVALID, "zero_stage constraint must be -1 or 0..3");
+  if (o->max_micro_batch == 0)
+    return p3cfg__error_set(P3CFG_EINVALID, "max_micro_batch must be positive");
+  if (o->n_stage_layers && (!o->stage_layers || o->n_stage_layers > P3CFG_MAX_PP))
+    return p3cfg__error_set(P3CFG_EINVALID, "stage_layers: %u entries", o->n_stage_layers);
+  if (o->n_stage_layers && o->pp && o->pp != o->n_stage_layers)
+    return p3cfg__error_set(P3CFG_EINVALID, "--stage-layers has %u entries, but pp is %u",
+                            o->n_stage_layers, o->pp);
+  const uint64_t all = p3cfg__cluster_gpus(c);
+  *gpus = o->gpus ? o->gpus : all;
+  if (*gpus > all)
+    return p3cfg__error_set(P3CFG_EINVALID, "%llu GPUs asked for, but the cluster has %llu",
+                            (unsigned long long)*gpus, (unsigned long long)all);
+  if (o->dp && o->tp && o->pp && (uint64_t)o->dp * o->tp * o->pp != *gpus)
+    return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*pp = %llu, but %llu GPUs are used "
+                                            "(give --gpus to use fewer)",
+                            (unsigned long long)o->dp * o->tp * o->pp, (unsigned long long)*gpus);
+  (void)m;
+  return P3CFG_OK;
+}
+
+static void worker_dispose(worker *w)
+{
+  p3cfg__topk_dispose(&w->top);
+  p3cfg__free(w->ws);
+  p3cfg__free(w->stages);
+}
+
+/* Merge the workers' results into *out. */
+static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_workers,
+                  double elapsed)
+{
+  p3cfg_result *r = p3cfg__result_new();
+  if (!r)
+    return p3cfg__error_nomem();
+  p3cfg__topk all;
+  int rc = p3cfg__topk_init(&all, ctx->opts.top_k);
+  if (rc) {
+    p3cfg_result_free(r);
+    return rc;
+  }
+  const worker *miss = NULL;
+  for (uint32_t i = 0; i < n_workers; i++) {
+    const worker *w = &ws[i];
+    r->stats.evaluated += w->evaluated;
+    r->stats.valid += w->valid;
+    r->stats.feasible += w->feasible;
+    for (int k = 0; k < P3CFG_RULE_COUNT; k++)
+      r->rejected[k] += w->rejected[k];
+    for (size_t k = 0; k < w->top.count; k++)
+      if (p3cfg__topk_admits(&all, &w->top.items[k].plan, &w->top.items[k].time))
+        p3cfg__topk_push(&all, &w->top.items[k].plan, &w->top.items[k].time);
+    if (w->has_miss && (!miss || w->miss_ratio < miss->miss_ratio ||
+                        (w->miss_ratio == miss->miss_ratio &&
+                         p3cfg__scored_cmp(&w->miss, &(p3cfg_time){0}, &miss->miss,
+                                           &(p3cfg_time){0}) < 0)))
+      miss = w;
+  }
+  r->stats.elapsed_s = elapsed;
+  r->stats.n_rules = P3CFG_RULE_COUNT;
+  r->stats.rule_names = p3cfg__plan_rule_names;
+  r->stats.rejected = r->rejected;
+  p3cfg__topk_sort(&all);
+
+  if (all.count == 0 && miss) {
+    /* Nothing fits: return the closest miss, explained. */
+    p3cfg__result_entry *e = p3cfg__result_add(r, &miss->miss);
+    if (!e || (rc = p3cfg__placement_default(e, ctx->cluster)) != 0) {
+      rc = e ? rc : p3cfg__error_nomem();
+      goto fail;
+    }
+    p3cfg__memory_plan(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan);
+    uint32_t worst = 0;
+    for (uint32_t s = 1; s < e->plan.pp; s++)
+      if (e->stages[s].peak_bytes + e->stages[s].reserved_bytes >
+          e->stages[worst].peak_bytes + e->stages[worst].reserved_bytes)
+        worst = s;
+    const p3cfg_stage_memory *ws_ = &e->stages[worst];
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    p3cfg__topk_dispose(&all);
+    *out = r;
+    return p3cfg__error_set(
+        P3CFG_EINFEASIBLE,
+        "no plan fits in memory: the closest, dp %u tp %u pp %u micro_batch %u "
+        "virtual_stages %u recompute %s%s zero %u, needs %.2f GiB on stage %u "
+        "(%.2f GiB allocated + %.2f GiB reserved) of the GPU's %.2f GiB",
+        e->plan.dp, e->plan.tp, e->plan.pp, e->plan.micro_batch, e->plan.virtual_stages,
+        p3cfg_recompute_name(e->plan.recompute), e->plan.sequence_parallel ? " sp" : "",
+        e->plan.zero_stage, (double)(ws_->peak_bytes + ws_->reserved_bytes) / gib, worst,
+        (double)ws_->peak_bytes / gib, (double)ws_->reserved_bytes / gib,
+        (double)e->memory.capacity_bytes / gib);
+  }
+  if (all.count == 0) {
+    /* No valid plan at all: name the rule that rejected the most. */
+    int top_rule = 1;
+    for (int k = 1; k < P3CFG_RULE_COUNT; k++)
+      if (r->rejected[k] > r->rejected[top_rule])
+        top_rule = k;
+    rc = p3cfg__error_set(P3CFG_EPLAN,
+                          "no valid plan under these constraints (%llu candidates; most "
+                          "rejected because: %s)",
+                          (unsigned long long)r->stats.evaluated,
+                          p3cfg__plan_rule_name((p3cfg__plan_rule)top_rule));
+    goto fail;
+  }
+  for (size_t k = 0; k < all.count; k++) {
+    p3cfg__result_entry *e = p3cfg__result_add(r, &all.items[k].plan);
+    if (!e) {
+      rc = p3cfg__error_nomem();
+      goto fail;
+    }
+    p3cfg__memory_plan(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan);
+    e->time = all.items[k].time;
+    e->has_time = 1;
+    if ((rc = p3cfg__placement_default(e, ctx->cluster)) != 0)
+      goto fail;
+  }
+  p3cfg__topk_dispose(&all);
+  *out = r;
+  return P3CFG_OK;
+fail:
+  p3cfg__topk_dispose(&all);
+  p3cfg_result_free(r);
+  return rc;
+}
+
+P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
+                           const p3cfg_cluster *cluster, const p3cfg_search_options *opts)
+{
+  p3cfg__error_clear();
+  if (!out || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_search: NULL argument");
+  *out = NULL;
+  p3cfg_search_options defaults;
+  p3cfg_search_options_init(&defaults);
+  search_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.model = model;
+  ctx.cluster = cluster;
+  ctx.opts = opts ? *opts : defaults;
+  int rc = check_options(&ctx.opts, model, cluster, &ctx.gpus);
+  if (rc)
+    return rc;
+  ctx.global_batch = ctx.opts.global_batch ? ctx.opts.global_batch : model->global_batch;
+  const double t0 = now_s();
+  if ((rc = build_items(&ctx)) != 0)
+    return rc;
+  uint32_t n_workers = ctx.opts.threads;
+  if (n_workers > ctx.n_items && ctx.n_items > 0)
+    n_workers = (uint32_t)ctx.n_items;
+  worker *ws = p3cfg__calloc(n_workers, sizeof *ws);
+  if (!ws) {
+    p3cfg__free(ctx.items);
+    return p3cfg__error_nomem();
+  }
+  uint32_t started = 0;
+  for (uint32_t i = 0; i < n_workers; i++) {
+    ws[i].ctx = &ctx;
+    ws[i].stages = p3cfg__calloc(P3CFG_MAX_PP, sizeof *ws[i].stages);
+    if (!ws[i].stages || p3cfg__topk_init(&ws[i].top, ctx.opts.top_k)) {
+      rc = p3cfg__error_nomem();
+      goto done;
+    }
+  }
+  if (n_workers == 1) {
+    worker_main(&ws[0]);
+    started = 1;
+  } else {
+    for (; started < n_workers; started++)
+      if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0)
+        break;
+    if (started == 0)
+      worker_main(&ws[0]), started = 1;
+    else
+      for (uint32_t i = 0; i < started; i++)
+        pthread_join(ws[i].thread, NULL);
+    /* Threads that failed to start: their items were taken by the others. */
+  }
+  for (uint32_t i = 0; i < n_workers; i++)
+    if (ws[i].rc) {
+      /* A worker thread's message stayed in its own thread-local error. */
+      rc = ws[i].rc == P3CFG_ENOMEM
+               ? p3cfg__error_nomem()
+               : (n_workers == 1 ? ws[i].rc
+                                 : p3cfg__error_set(ws[i].rc, "the time model failed: %s",
+                                                    p3cfg_strerror(ws[i].rc)));
+      goto done;
+    }
+  rc = finish(out, &ctx, ws, n_workers, now_s() - t0);
+done:
+  for (uint32_t i = 0; i < n_workers; i++)
+    worker_dispose(&ws[i]);
+  p3cfg__free(ws);
+  p3cfg__free(ctx.items);
+  return rc;
+}
