@@ -66,8 +66,13 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 
+/* Write `len` bytes to stdout (path NULL or "-") or atomically to `path`, refusing to
+ * replace an existing file unless `force`. Returns an exit code, after printing why. */
+int cli_write_output(const char *path, int force, const char *data, size_t len);
+
 /* Subcommands: each returns the process exit code. */
 int cmd_validate(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 
 #endif

@@ -13,7 +13,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"estimate", cmd_estimate, "memory (and time) of one fully given plan"},
+    {"search", cmd_search, "every valid plan scored, the best ones printed"},
+    {"estimate", cmd_estimate, "memory and time of one fully given plan"},
     {"validate", cmd_validate, "check model and cluster files, report every problem"},
 };
 

@@ -1,0 +1,81 @@
+/*
+ * cli_output.c — where results go: stdout, or a file written atomically (a temporary
+ * file beside it, then rename) that never replaces an existing file unless --force.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* mkstemp creates the file 0600; a result file gets the usual 0666 & ~umask. */
+static int fchmod_default(const char *path)
+{
+  mode_t mask = umask(0);
+  umask(mask);
+  return chmod(path, 0666 & ~mask);
+}
+
+int cli_write_output(const char *path, int force, const char *data, size_t len)
+{
+  if (!path || strcmp(path, "-") == 0) {
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+      fprintf(stderr, "p3cfg: cannot write to standard output: %s\n", strerror(errno));
+      return EXIT_BAD_INPUT;
+    }
+    return EXIT_OK;
+  }
+  struct stat st;
+  if (!force && lstat(path, &st) == 0) {
+    fprintf(stderr, "p3cfg: %s: already exists (use --force to replace it)\n", path);
+    return EXIT_BAD_INPUT;
+  }
+  size_t n = strlen(path) + 16;
+  char *tmp = malloc(n);
+  if (!tmp) {
+    fprintf(stderr, "p3cfg: out of memory\n");
+    return EXIT_BAD_INPUT;
+  }
+  snprintf(tmp, n, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    fprintf(stderr, "p3cfg: %s: cannot create: %s\n", path, strerror(errno));
+    free(tmp);
+    return EXIT_BAD_INPUT;
+  }
+  size_t off = 0;
+  int ok = 1;
+  while (off < len) {
+    ssize_t w = write(fd, data + off, len - off);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      ok = 0;
+      break;
+    }
+    off += (size_t)w;
+  }
+  if (ok && fsync(fd) != 0)
+    ok = 0;
+  int saved = errno;
+  if (close(fd) != 0 && ok) {
+    ok = 0;
+    saved = errno;
+  }
+  if (ok && fchmod_default(tmp) != 0)
+    ok = 0, saved = errno;
+  if (ok && rename(tmp, path) != 0)
+    ok = 0, saved = errno;
+  if (!ok) {
+    fprintf(stderr, "p3cfg: %s: cannot write: %s\n", path, strerror(saved));
+    unlink(tmp);
+    free(tmp);
+    return EXIT_BAD_INPUT;
+  }
+  free(tmp);
+  return EXIT_OK;
+}

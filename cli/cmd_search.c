@@ -1,0 +1,167 @@
+/*
+ * cmd_search.c — `p3cfg search MODEL CLUSTER [constraints]`: every valid plan scored,
+ * the top K printed best first (table or JSON, spec §5–6). Exit 3 with the closest miss
+ * explained when no plan fits.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_constraints.h"
+
+enum {
+  OPT_TOP = 1,
+  OPT_FORMAT,
+  OPT_OUTPUT,
+  OPT_FORCE,
+  OPT_THREADS,
+  OPT_EXPLAIN,
+  OPT_MAX_MBS,
+  OPT_QUIET
+};
+
+static const cli_option options[] = {
+    CLI_CONSTRAINT_OPTIONS,
+    {"top", 0, "K", "plans to print, best first (default 10)", OPT_TOP},
+    {"format", 0, "table|json", "output format (default table)", OPT_FORMAT},
+    {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUTPUT},
+    {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
+    {"threads", 0, "N", "worker threads (default 1; the result does not depend on it)",
+     OPT_THREADS},
+    {"explain", 0, NULL, "say why the best plan wins and what each rule rejected",
+     OPT_EXPLAIN},
+    {"max-mbs", 0, "N", "largest micro-batch size tried (default 16)", OPT_MAX_MBS},
+    {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static const char synopsis[] = "MODEL CLUSTER [constraints] [--top K] [--format table|json] "
+                               "[-o FILE]";
+static const char summary[] =
+    "Enumerate every valid plan (dp, tp, pp, micro-batch, interleaving, recomputation,\n"
+    "sequence parallelism, ZeRO stage and the split of layers over stages), drop those\n"
+    "that do not fit in GPU memory, score the rest with the time model, and print the\n"
+    "best first. Constraints fix a dimension; unset ones are searched.";
+
+int cmd_search(int argc, char **argv)
+{
+  const char *positional[argc > 0 ? argc : 1];
+  cli_parser p;
+  cli_parser_init(&p, "search", options, argc, argv, positional);
+  cli_constraints cons;
+  cli_constraints_init(&cons);
+  unsigned top = 10, threads = 1, max_mbs = 16;
+  int json = 0, force = 0, explain = 0;
+  const char *output = NULL;
+  int id;
+  while ((id = cli_next_option(&p)) != 0) {
+    if (id == CLI_HELP) {
+      cli_print_help(stdout, "search", synopsis, summary, options);
+      return EXIT_OK;
+    }
+    if (id < 0)
+      return EXIT_USAGE;
+    int handled = cli_constraints_option(&cons, "search", id, p.value);
+    if (handled < 0)
+      return EXIT_USAGE;
+    if (handled)
+      continue;
+    switch (id) {
+    case OPT_TOP:
+      if (cli_parse_u32("search", "top", p.value, 1, 1000, &top))
+        return EXIT_USAGE;
+      break;
+    case OPT_THREADS:
+      if (cli_parse_u32("search", "threads", p.value, 1, 256, &threads))
+        return EXIT_USAGE;
+      break;
+    case OPT_MAX_MBS:
+      if (cli_parse_u32("search", "max-mbs", p.value, 1, 1u << 20, &max_mbs))
+        return EXIT_USAGE;
+      break;
+    case OPT_FORMAT:
+      if (strcmp(p.value, "json") == 0)
+        json = 1;
+      else if (strcmp(p.value, "table") == 0)
+        json = 0;
+      else
+        return cli_usage_error("search", "--format must be table or json, got \"%s\"",
+                               p.value);
+      break;
+    case OPT_OUTPUT:
+      output = p.value;
+      break;
+    case OPT_FORCE:
+      force = 1;
+      break;
+    case OPT_EXPLAIN:
+      explain = 1;
+      break;
+    case OPT_QUIET:
+      break;
+    }
+  }
+  if (p.n_positional != 2)
+    return cli_usage_error("search", "expected MODEL and CLUSTER, got %d argument%s",
+                           p.n_positional, p.n_positional == 1 ? "" : "s");
+
+  int exit_code = EXIT_BAD_INPUT;
+  p3cfg_model *model = NULL;
+  p3cfg_cluster *cluster = NULL;
+  p3cfg_result *result = NULL;
+  p3cfg_buffer buf = {0};
+  if (p3cfg_model_load(&model, positional[0], NULL) ||
+      p3cfg_cluster_load(&cluster, positional[1], NULL)) {
+    cli_print_error();
+    goto done;
+  }
+  p3cfg_search_options so;
+  p3cfg_search_options_init(&so);
+  so.top_k = top;
+  so.threads = threads;
+  so.max_micro_batch = max_mbs;
+  so.gpus = cons.gpus;
+  so.global_batch = cons.global_batch;
+  so.dp = cons.dp;
+  so.tp = cons.tp;
+  so.pp = cons.pp;
+  so.micro_batch = cons.mbs;
+  so.virtual_stages = cons.vpp;
+  so.recompute = cons.recompute;
+  so.sequence_parallel = cons.sp;
+  so.zero_stage = cons.zero;
+  so.overlap = cons.overlap;
+  so.n_stage_layers = cons.n_stage_layers;
+  so.stage_layers = cons.n_stage_layers ? cons.stage_layers : NULL;
+  int rc = p3cfg_search(&result, model, cluster, &so);
+  if (rc == P3CFG_EINFEASIBLE) {
+    /* Print the closest miss in full, then say why it does not fit. */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", p3cfg_error_last()->message);
+    int prc = json ? p3cfg_result_search_json(&buf, result, model, cluster)
+                   : p3cfg_result_search_table(&buf, result, model, cluster, explain);
+    if (prc == 0)
+      cli_write_output(output, force, buf.data, buf.len);
+    fprintf(stderr, "p3cfg: %s\n", msg);
+    exit_code = EXIT_NO_FIT;
+    goto done;
+  }
+  if (rc) {
+    cli_print_error();
+    exit_code = cli_exit_code(rc);
+    goto done;
+  }
+  rc = json ? p3cfg_result_search_json(&buf, result, model, cluster)
+            : p3cfg_result_search_table(&buf, result, model, cluster, explain);
+  if (rc) {
+    cli_print_error();
+    goto done;
+  }
+  exit_code = cli_write_output(output, force, buf.data, buf.len);
+done:
+  p3cfg_buffer_dispose(&buf);
+  p3cfg_result_free(result);
+  p3cfg_cluster_free(cluster);
+  p3cfg_model_free(model);
+  return exit_code;
+}
