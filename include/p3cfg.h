@@ -284,6 +284,20 @@ P3CFG_API const p3cfg_time *p3cfg_result_time(const p3cfg_result *r, size_t i);
 /** dp*tp*pp entries in global rank order, or NULL when not placed. */
 P3CFG_API const p3cfg_rank_place *p3cfg_result_placement(const p3cfg_result *r, size_t i,
                                                          size_t *n_ranks);
+/** How the placement of plan i was found. */
+typedef struct p3cfg_placement_info {
+  int optimized;      /**< 0: the default map (no measured links, or not asked) */
+  int exact;          /**< 1: optimal over every permutation of the nodes */
+  double default_s;   /**< iteration time with the default placement */
+  double placed_s;    /**< iteration time with the returned placement */
+  uint64_t moves;     /**< placements evaluated */
+  double elapsed_s;
+} p3cfg_placement_info;
+
+/** Placement facts of plan i, or NULL when out of range. Borrowed. */
+P3CFG_API const p3cfg_placement_info *p3cfg_result_placement_info(const p3cfg_result *r,
+                                                                  size_t i);
+
 P3CFG_API void p3cfg_result_free(p3cfg_result *r);
 
 #define P3CFG_ESTIMATE_OPTIONS_VERSION 1
@@ -291,9 +305,13 @@ P3CFG_API void p3cfg_result_free(p3cfg_result *r);
 typedef struct p3cfg_estimate_options {
   unsigned version; /**< P3CFG_ESTIMATE_OPTIONS_VERSION */
   int with_time;    /**< also run the time model (1 by default) */
+  int place;        /**< optimise the placement on the measured links (0 = default map) */
+  uint64_t seed;    /**< placement search seed (same seed, same placement) */
+  uint64_t place_moves; /**< placement move budget; 0 = a default for the size */
+  double place_max_s;   /**< optional wall-time cap of the placement (0 = none) */
 } p3cfg_estimate_options;
 
-#define P3CFG_ESTIMATE_OPTIONS_INIT { P3CFG_ESTIMATE_OPTIONS_VERSION, 1 }
+#define P3CFG_ESTIMATE_OPTIONS_INIT { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0 }
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts);
 
@@ -327,10 +345,19 @@ typedef struct p3cfg_search_options {
   uint32_t max_micro_batch; /**< largest micro-batch tried (default 16) */
   uint32_t n_stage_layers;  /**< a fixed split (pp entries), or 0 = searched */
   const uint32_t *stage_layers;
+  int place;             /**< place the best plans on the measured links (default 1) */
+  uint32_t place_top;    /**< how many of the best plans to place before the final
+                              ranking (0 = max(top_k, 8)) */
+  uint64_t seed;         /**< placement seed */
+  uint64_t place_moves;  /**< placement move budget per plan; 0 = a default */
+  double place_max_s;    /**< optional wall-time cap per placement (0 = none) */
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
-  { P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL }
+  {                                                                                    \
+    P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
+        1, 0, 1, 0, 0.0                                                                \
+  }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
 

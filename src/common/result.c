@@ -69,6 +69,13 @@ P3CFG_API const p3cfg_rank_place *p3cfg_result_placement(const p3cfg_result *r, 
   return e ? e->placement : NULL;
 }
 
+P3CFG_API const p3cfg_placement_info *p3cfg_result_placement_info(const p3cfg_result *r,
+                                                                  size_t i)
+{
+  const p3cfg__result_entry *e = entry(r, i);
+  return e ? &e->place_info : NULL;
+}
+
 P3CFG_API const p3cfg_search_stats *p3cfg_result_search_stats(const p3cfg_result *r)
 {
   p3cfg__error_clear();

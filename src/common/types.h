@@ -82,6 +82,7 @@ typedef struct p3cfg__result_entry {
   p3cfg_time time;
   p3cfg_rank_place *placement; /* dp*tp*pp entries, owned; NULL when not placed */
   size_t n_ranks;
+  p3cfg_placement_info place_info;
 } p3cfg__result_entry;
 
 #define P3CFG__MAX_RULES 32

@@ -11,6 +11,7 @@
  * independent of the thread count.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -19,7 +20,7 @@
 #include "error.h"
 #include "memory.h"
 #include "perf.h"
-#include "placement_default.h"
+#include "rank_map.h"
 #include "plan_rules.h"
 #include "search_space.h"
 #include "topk.h"
@@ -37,6 +38,7 @@ typedef struct search_ctx {
   const p3cfg_cluster *cluster;
   p3cfg_search_options opts;
   uint64_t gpus, global_batch;
+  uint32_t keep; /* plans each worker keeps: top_k, or more when placing re-ranks them */
   work_item *items;
   size_t n_items;
   atomic_size_t next;
@@ -260,6 +262,11 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
     return p3cfg__error_set(P3CFG_EINVALID, "sequence_parallel constraint must be -1, 0 or 1");
   if (o->zero_stage < -1 || o->zero_stage > 3)
     return p3cfg__error_set(P3CFG_EINVALID, "zero_stage constraint must be -1 or 0..3");
+  if (o->place_top > 1000)
+    return p3cfg__error_set(P3CFG_EINVALID, "place_top must be at most 1000, got %u",
+                            o->place_top);
+  if (!(o->place_max_s >= 0.0))
+    return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
   if (o->max_micro_batch == 0)
     return p3cfg__error_set(P3CFG_EINVALID, "max_micro_batch must be positive");
   if (o->n_stage_layers && (!o->stage_layers || o->n_stage_layers > P3CFG_MAX_PP))
@@ -287,6 +294,12 @@ static void worker_dispose(worker *w)
   p3cfg__free(w->stages);
 }
 
+static int cmp_entries(const void *a, const void *b)
+{
+  const p3cfg__result_entry *x = a, *y = b;
+  return p3cfg__scored_cmp(&x->plan, &x->time, &y->plan, &y->time);
+}
+
 /* Merge the workers' results into *out. */
 static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_workers,
                   double elapsed)
@@ -295,7 +308,7 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
   if (!r)
     return p3cfg__error_nomem();
   p3cfg__topk all;
-  int rc = p3cfg__topk_init(&all, ctx->opts.top_k);
+  int rc = p3cfg__topk_init(&all, ctx->keep);
   if (rc) {
     p3cfg_result_free(r);
     return rc;
@@ -326,7 +339,7 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
   if (all.count == 0 && miss) {
     /* Nothing fits: return the closest miss, explained. */
     p3cfg__result_entry *e = p3cfg__result_add(r, &miss->miss);
-    if (!e || (rc = p3cfg__placement_default(e, ctx->cluster)) != 0) {
+    if (!e || (rc = p3cfg__entry_set_placement(e, ctx->cluster, NULL)) != 0) {
       rc = e ? rc : p3cfg__error_nomem();
       goto fail;
     }
@@ -364,6 +377,8 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
                           p3cfg__plan_rule_name((p3cfg__plan_rule)top_rule));
     goto fail;
   }
+  const int placing = ctx->opts.place && ctx->cluster->links.granularity != P3CFG_LINKS_NONE;
+  p3cfg__place_opts po = {ctx->opts.seed, ctx->opts.place_moves, ctx->opts.place_max_s, 0};
   for (size_t k = 0; k < all.count; k++) {
     p3cfg__result_entry *e = p3cfg__result_add(r, &all.items[k].plan);
     if (!e) {
@@ -373,8 +388,21 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
     p3cfg__memory_plan(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan);
     e->time = all.items[k].time;
     e->has_time = 1;
-    if ((rc = p3cfg__placement_default(e, ctx->cluster)) != 0)
+    e->place_info.default_s = e->place_info.placed_s = e->time.iteration_s;
+    rc = placing ? p3cfg__entry_place(e, ctx->model, ctx->cluster, &po)
+                 : p3cfg__entry_set_placement(e, ctx->cluster, NULL);
+    if (rc)
       goto fail;
+  }
+  if (placing) {
+    /* A plan that looks best on a uniform network may lose once placed on the real one:
+     * rank again by the placed time, then keep top_k. */
+    qsort(r->entries, r->count, sizeof *r->entries, cmp_entries);
+    while (r->count > ctx->opts.top_k) {
+      p3cfg__result_entry *e = &r->entries[--r->count];
+      p3cfg__free(e->stages);
+      p3cfg__free(e->placement);
+    }
   }
   p3cfg__topk_dispose(&all);
   *out = r;
@@ -403,6 +431,12 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   if (rc)
     return rc;
   ctx.global_batch = ctx.opts.global_batch ? ctx.opts.global_batch : model->global_batch;
+  ctx.keep = ctx.opts.top_k;
+  if (ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE) {
+    uint32_t place_top = ctx.opts.place_top ? ctx.opts.place_top : 8;
+    if (place_top > ctx.keep)
+      ctx.keep = place_top;
+  }
   const double t0 = now_s();
   if ((rc = build_items(&ctx)) != 0)
     return rc;
@@ -418,7 +452,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   for (uint32_t i = 0; i < n_workers; i++) {
     ws[i].ctx = &ctx;
     ws[i].stages = p3cfg__calloc(P3CFG_MAX_PP, sizeof *ws[i].stages);
-    if (!ws[i].stages || p3cfg__topk_init(&ws[i].top, ctx.opts.top_k)) {
+    if (!ws[i].stages || p3cfg__topk_init(&ws[i].top, ctx.keep)) {
       rc = p3cfg__error_nomem();
       goto done;
     }

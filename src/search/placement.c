@@ -1,0 +1,322 @@
+/*
+ * placement.c — map every global rank to a physical GPU so that the measured links hurt
+ * least, minimising the time model itself (not a proxy).
+ *
+ * Ranks are moved in units that keep what must stay together together: a unit is a
+ * whole tensor-parallel group when it fits in a node (tp divides gpus_per_node), a
+ * whole node when a group spans nodes, single GPUs otherwise. A placement is a
+ * permutation of units over the physical units of the cluster (extra physical units,
+ * when the plan uses fewer GPUs, are free slots a move can bring into use).
+ *
+ * Search: exhaustive over node permutations when the cluster has few nodes (exact, and
+ * what the tests compare against), else simulated annealing from the default placement
+ * with the moves that matter — swap two nodes, swap two units between nodes, reverse or
+ * rotate one pipeline chain, exchange two data-parallel replicas at one stage — each
+ * undone when rejected. A seeded xorshift generator and a move budget make it
+ * deterministic; an optional wall-time cap trades that for a bound.
+ */
+#include "placement.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "perf.h"
+#include "plan_rules.h"
+
+typedef struct placer {
+  const p3cfg_model *m;
+  const p3cfg_cluster *c;
+  const p3cfg_plan *plan;
+  uint32_t u;          /* GPUs per unit */
+  uint32_t upn;        /* units per node */
+  uint32_t n_units;    /* physical units in the cluster */
+  uint32_t rank_units; /* units the plan's ranks fill (slots below this are used) */
+  uint32_t group_units;/* units per tensor-parallel group */
+  uint32_t *slot_unit; /* slot -> physical unit */
+  uint32_t *unit_slot; /* physical unit -> slot */
+  uint32_t *rank_gpu;
+  void *ws;
+  size_t ws_bytes;
+  uint64_t rng;
+  /* Undo log of unit swaps made by the current move. */
+  uint32_t *log_a, *log_b;
+  size_t log_n, log_cap;
+} placer;
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rnd(placer *p)
+{
+  /* xorshift64* (Vigna 2016). */
+  p->rng ^= p->rng >> 12;
+  p->rng ^= p->rng << 25;
+  p->rng ^= p->rng >> 27;
+  return p->rng * 2685821657736338717ull;
+}
+
+static uint32_t rnd_below(placer *p, uint32_t n) { return (uint32_t)(rnd(p) % n); }
+
+static double rnd_unit(placer *p) { return (double)(rnd(p) >> 11) * (1.0 / 9007199254740992.0); }
+
+/* Write the GPUs of slot k into rank_gpu (only slots holding ranks). */
+static void sync_slot(placer *p, uint32_t k)
+{
+  if (k >= p->rank_units)
+    return;
+  const uint32_t base = p->slot_unit[k] * p->u;
+  for (uint32_t i = 0; i < p->u; i++)
+    p->rank_gpu[k * p->u + i] = base + i;
+}
+
+/* Swap the slots held by physical units a and b, logging it for undo. */
+static void swap_units(placer *p, uint32_t a, uint32_t b, int log)
+{
+  if (a == b)
+    return;
+  uint32_t ka = p->unit_slot[a], kb = p->unit_slot[b];
+  p->unit_slot[a] = kb;
+  p->unit_slot[b] = ka;
+  p->slot_unit[ka] = b;
+  p->slot_unit[kb] = a;
+  sync_slot(p, ka);
+  sync_slot(p, kb);
+  if (log && p->log_n < p->log_cap) {
+    p->log_a[p->log_n] = a;
+    p->log_b[p->log_n] = b;
+    p->log_n++;
+  }
+}
+
+static void undo(placer *p)
+{
+  while (p->log_n > 0) {
+    p->log_n--;
+    swap_units(p, p->log_a[p->log_n], p->log_b[p->log_n], 0);
+  }
+}
+
+static void swap_nodes(placer *p, uint32_t na, uint32_t nb, int log)
+{
+  for (uint32_t i = 0; i < p->upn; i++)
+    swap_units(p, na * p->upn + i, nb * p->upn + i, log);
+}
+
+/* Slot of unit `off` of the tensor-parallel group of (stage s, replica d). */
+static uint32_t group_slot(const placer *p, uint32_t s, uint32_t d, uint32_t off)
+{
+  const uint64_t rank = ((uint64_t)s * p->plan->dp + d) * p->plan->tp;
+  return (uint32_t)(rank / p->u) + off;
+}
+
+static void swap_groups(placer *p, uint32_t s1, uint32_t d1, uint32_t s2, uint32_t d2)
+{
+  for (uint32_t off = 0; off < p->group_units; off++)
+    swap_units(p, p->slot_unit[group_slot(p, s1, d1, off)],
+               p->slot_unit[group_slot(p, s2, d2, off)], 1);
+}
+
+static double score(placer *p, p3cfg_time *t)
+{
+  p3cfg_time tmp;
+  if (!t)
+    t = &tmp;
+  if (p3cfg__perf_plan(t, p->m, p->c, p->plan, p->rank_gpu, p->ws, p->ws_bytes))
+    return HUGE_VAL;
+  return t->iteration_s;
+}
+
+/* One random move; returns 0 when none applies to this instance. */
+static int random_move(placer *p)
+{
+  const uint32_t nodes = p->c->nodes, pp = p->plan->pp, dp = p->plan->dp;
+  for (int tries = 0; tries < 8; tries++) {
+    switch (rnd_below(p, 5)) {
+    case 0: /* swap two nodes */
+      if (nodes >= 2) {
+        uint32_t a = rnd_below(p, nodes), b = rnd_below(p, nodes - 1);
+        swap_nodes(p, a, b >= a ? b + 1 : b, 1);
+        return 1;
+      }
+      break;
+    case 1: /* swap two units on different nodes */
+      if (nodes >= 2) {
+        uint32_t a = rnd_below(p, p->n_units), b = rnd_below(p, p->n_units);
+        if (a / p->upn == b / p->upn)
+          break;
+        swap_units(p, a, b, 1);
+        return 1;
+      }
+      break;
+    case 2: /* reverse one pipeline chain */
+      if (pp >= 2) {
+        uint32_t d = rnd_below(p, dp);
+        for (uint32_t s = 0; s < pp / 2; s++)
+          swap_groups(p, s, d, pp - 1 - s, d);
+        return 1;
+      }
+      break;
+    case 3: /* rotate one pipeline chain by one stage */
+      if (pp >= 3) {
+        uint32_t d = rnd_below(p, dp);
+        for (uint32_t s = 0; s + 1 < pp; s++)
+          swap_groups(p, s, d, s + 1, d);
+        return 1;
+      }
+      break;
+    case 4: /* exchange two replicas at one stage */
+      if (dp >= 2) {
+        uint32_t s = rnd_below(p, pp), a = rnd_below(p, dp), b = rnd_below(p, dp - 1);
+        swap_groups(p, s, a, s, b >= a ? b + 1 : b);
+        return 1;
+      }
+      break;
+    }
+  }
+  return 0;
+}
+
+/* Heap's algorithm over node permutations, keeping the best. */
+static void exhaustive(placer *p, double *best, uint32_t *best_map, p3cfg__place_stats *st)
+{
+  const uint32_t n = p->c->nodes;
+  const size_t ranks = (size_t)p->rank_units * p->u;
+  uint32_t cnt[16] = {0};
+  uint32_t i = 1;
+  while (i < n) {
+    if (cnt[i] < i) {
+      uint32_t j = (i % 2 == 0) ? 0 : cnt[i];
+      swap_nodes(p, j, i, 0);
+      double s = score(p, NULL);
+      st->moves++;
+      if (s < *best) {
+        *best = s;
+        memcpy(best_map, p->rank_gpu, ranks * sizeof *best_map);
+      }
+      cnt[i]++;
+      i = 1;
+    } else {
+      cnt[i] = 0;
+      i++;
+    }
+  }
+}
+
+static void anneal(placer *p, double *best, uint32_t *best_map, const p3cfg__place_opts *o,
+                   p3cfg__place_stats *st, double t0)
+{
+  const size_t ranks = (size_t)p->rank_units * p->u;
+  uint64_t budget = o->max_moves;
+  if (budget == 0) {
+    budget = 60ull * p->n_units;
+    budget = budget < 3000 ? 3000 : budget > 20000 ? 20000 : budget;
+  }
+  double cur = *best;
+  /* Temperatures relative to the default time: link differences move iteration time
+   * by fractions of a percent to tens of percent. */
+  const double temp0 = 2e-3 * cur, temp1 = 1e-6 * cur;
+  const double decay = pow(temp1 / temp0, 1.0 / (double)budget);
+  double temp = temp0;
+  for (uint64_t k = 0; k < budget; k++, temp *= decay) {
+    if (o->max_s > 0 && (k & 63) == 0 && now_s() - t0 > o->max_s)
+      break;
+    p->log_n = 0;
+    if (!random_move(p))
+      break;
+    st->moves++;
+    double s = score(p, NULL);
+    if (s <= cur || rnd_unit(p) < exp((cur - s) / temp)) {
+      cur = s;
+      st->accepted++;
+      if (s < *best) {
+        *best = s;
+        memcpy(best_map, p->rank_gpu, ranks * sizeof *best_map);
+      }
+    } else {
+      undo(p);
+    }
+  }
+}
+
+int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats,
+                 const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *plan,
+                 const p3cfg__place_opts *opts)
+{
+  const double t0 = now_s();
+  p3cfg__place_stats st;
+  memset(&st, 0, sizeof st);
+  const uint32_t gpn = c->gpus_per_node, tp = plan->tp;
+  const uint64_t ranks = (uint64_t)plan->dp * tp * plan->pp;
+  const uint64_t gpus = p3cfg__cluster_gpus(c);
+  placer p;
+  memset(&p, 0, sizeof p);
+  p.m = m;
+  p.c = c;
+  p.plan = plan;
+  p.u = (tp <= gpn && gpn % tp == 0) ? tp : (tp % gpn == 0 ? gpn : 1);
+  p.upn = gpn / p.u;
+  p.n_units = (uint32_t)(gpus / p.u);
+  p.group_units = tp / p.u;
+  /* Ranks fill whole units only when u divides the rank count (always: u divides tp). */
+  p.rank_units = (uint32_t)(ranks / p.u);
+  p.rng = opts->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+  if (p.rng == 0)
+    p.rng = 1;
+  p.ws_bytes = p3cfg__perf_workspace_bytes(plan);
+  p.log_cap = 2ull * plan->pp * p.group_units + 2ull * p.upn + 8;
+  int rc = P3CFG_OK;
+  uint32_t *best_map = NULL;
+  p.slot_unit = p3cfg__malloc(p.n_units * sizeof *p.slot_unit);
+  p.unit_slot = p3cfg__malloc(p.n_units * sizeof *p.unit_slot);
+  p.rank_gpu = rank_gpu;
+  p.ws = p3cfg__malloc(p.ws_bytes ? p.ws_bytes : 1);
+  p.log_a = p3cfg__malloc(p.log_cap * sizeof *p.log_a);
+  p.log_b = p3cfg__malloc(p.log_cap * sizeof *p.log_b);
+  best_map = p3cfg__malloc(ranks * sizeof *best_map);
+  if (!p.slot_unit || !p.unit_slot || !p.ws || !p.log_a || !p.log_b || !best_map) {
+    rc = p3cfg__error_nomem();
+    goto done;
+  }
+  for (uint32_t k = 0; k < p.n_units; k++) {
+    p.slot_unit[k] = k;
+    p.unit_slot[k] = k;
+  }
+  for (uint64_t r = 0; r < ranks; r++)
+    rank_gpu[r] = (uint32_t)r;
+  double best = score(&p, NULL);
+  if (best == HUGE_VAL) {
+    rc = p3cfg_error_last()->code ? p3cfg_error_last()->code : P3CFG_EINTERNAL;
+    goto done;
+  }
+  st.default_s = best;
+  memcpy(best_map, rank_gpu, ranks * sizeof *best_map);
+  if (c->links.granularity != P3CFG_LINKS_NONE) {
+    const uint32_t exact_max = opts->exact_max_nodes ? opts->exact_max_nodes : 8;
+    if (c->nodes <= exact_max && c->nodes <= 12) {
+      exhaustive(&p, &best, best_map, &st);
+      st.exact = 1;
+    } else {
+      anneal(&p, &best, best_map, opts, &st, t0);
+    }
+  }
+  memcpy(rank_gpu, best_map, ranks * sizeof *best_map);
+  st.best_s = score(&p, time);
+  st.elapsed_s = now_s() - t0;
+  if (stats)
+    *stats = st;
+done:
+  p3cfg__free(p.slot_unit);
+  p3cfg__free(p.unit_slot);
+  p3cfg__free(p.ws);
+  p3cfg__free(p.log_a);
+  p3cfg__free(p.log_b);
+  p3cfg__free(best_map);
+  return rc;
+}
