@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "placement_report.h"
 #include "plan_json.h"
 #include "text_buffer.h"
 #include "types.h"
@@ -34,12 +35,12 @@ P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
       goto nomem;
     cJSON_AddItemToArray(plans, plan);
   }
-  if (!cJSON_AddNumberToObject(root, "evaluated", (double)r->stats.evaluated) ||
-      !cJSON_AddNumberToObject(root, "feasible", (double)r->stats.feasible) ||
-      !cJSON_AddNumberToObject(root, "elapsed_s", r->stats.elapsed_s))
+  if (!p3cfg__json_add_u64(root, "evaluated", r->stats.evaluated) ||
+      !p3cfg__json_add_u64(root, "valid", r->stats.valid) ||
+      !p3cfg__json_add_u64(root, "feasible", r->stats.feasible) ||
+      !p3cfg__json_add_real(root, "elapsed_s", r->stats.elapsed_s))
     goto nomem;
-  if ((rc = p3cfg__json_to_buffer(out, root)) != 0)
-    goto done;
+  rc = p3cfg__json_to_buffer(out, root);
   goto done;
 nomem:
   rc = p3cfg__error_nomem();
@@ -128,6 +129,10 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
     plan_line(&t, i + 1, &r->entries[i]);
   if (r->count == 1 && !r->entries[0].memory.fits)
     p3cfg__text_printf(&t, "(the closest miss: it does not fit)\n");
+  if (r->count > 0) {
+    p3cfg__text_printf(&t, "\n#1 ");
+    p3cfg__placement_summary(&t, &r->entries[0], cluster);
+  }
   if (explain) {
     if (r->count >= 2 && r->entries[0].has_time && r->entries[1].has_time)
       explain_pair(&t, &r->entries[0], &r->entries[1]);

@@ -1,0 +1,85 @@
+/*
+ * placement_report.c — summarising a placement for people: for each kind of traffic
+ * (tensor-parallel groups, pipeline hops between adjacent stages, data-parallel rings)
+ * how many distinct links it crosses and which is the slowest, read from the cluster's
+ * measured links through the plan's rank -> GPU map.
+ */
+#include "placement_report.h"
+
+#include "links.h"
+
+typedef struct worst_link {
+  double Bps;
+  uint32_t src, dst; /* global GPU ids */
+  uint64_t inter;    /* hops that leave their node */
+  uint64_t total;
+} worst_link;
+
+static void see(worst_link *w, const p3cfg_cluster *c, uint32_t src, uint32_t dst)
+{
+  if (src == dst)
+    return;
+  double Bps, lat;
+  p3cfg__link(c, src, dst, &Bps, &lat);
+  w->total++;
+  w->inter += src / c->gpus_per_node != dst / c->gpus_per_node;
+  if (w->total == 1 || Bps < w->Bps) {
+    w->Bps = Bps;
+    w->src = src;
+    w->dst = dst;
+  }
+}
+
+static uint32_t gpu_of(const p3cfg__result_entry *e, const p3cfg_cluster *c, uint32_t rank)
+{
+  return e->placement[rank].node * c->gpus_per_node + e->placement[rank].gpu;
+}
+
+static void line(p3cfg__text *t, const char *what, const worst_link *w, const p3cfg_cluster *c)
+{
+  if (w->total == 0) {
+    p3cfg__text_printf(t, "  %-22s none\n", what);
+    return;
+  }
+  const uint32_t gpn = c->gpus_per_node;
+  p3cfg__text_printf(t, "  %-22s %llu hops, %llu across nodes; slowest %.1f GB/s: %s:%u -> %s:%u\n",
+                     what, (unsigned long long)w->total, (unsigned long long)w->inter,
+                     w->Bps / 1e9, p3cfg_cluster_node_name(c, w->src / gpn), w->src % gpn,
+                     p3cfg_cluster_node_name(c, w->dst / gpn), w->dst % gpn);
+}
+
+void p3cfg__placement_summary(p3cfg__text *t, const p3cfg__result_entry *e,
+                              const p3cfg_cluster *c)
+{
+  if (!e->placement)
+    return;
+  const p3cfg_plan *p = &e->plan;
+  const uint32_t tp = p->tp, dp = p->dp, pp = p->pp;
+  worst_link tpw = {0}, ppw = {0}, dpw = {0};
+  for (uint32_t s = 0; s < pp; s++)
+    for (uint32_t d = 0; d < dp; d++)
+      for (uint32_t k = 0; k < tp; k++) {
+        const uint32_t r = (s * dp + d) * tp + k;
+        const uint32_t g = gpu_of(e, c, r);
+        if (tp > 1) /* ring inside the tensor-parallel group */
+          see(&tpw, c, g, gpu_of(e, c, (s * dp + d) * tp + (k + 1) % tp));
+        if (s + 1 < pp) /* activations to the next stage */
+          see(&ppw, c, g, gpu_of(e, c, ((s + 1) * dp + d) * tp + k));
+        if (dp > 1) /* ring over the replicas */
+          see(&dpw, c, g, gpu_of(e, c, (s * dp + (d + 1) % dp) * tp + k));
+      }
+  p3cfg__text_printf(t, "placement (%s):\n",
+                     e->place_info.optimized ? (e->place_info.exact ? "optimised, exact"
+                                                                    : "optimised, annealed")
+                                             : "default: rank r on GPU r");
+  line(t, "tensor-parallel rings", &tpw, c);
+  line(t, "pipeline hops", &ppw, c);
+  line(t, "data-parallel rings", &dpw, c);
+  if (e->place_info.optimized && e->place_info.default_s > 0)
+    p3cfg__text_printf(t, "  %-22s %.4f s -> %.4f s per iteration (%.2f%% faster), %llu "
+                          "placements evaluated in %.3f s\n",
+                       "gain over default", e->place_info.default_s, e->place_info.placed_s,
+                       100.0 * (e->place_info.default_s - e->place_info.placed_s) /
+                           e->place_info.default_s,
+                       (unsigned long long)e->place_info.moves, e->place_info.elapsed_s);
+}
