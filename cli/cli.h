@@ -74,5 +74,6 @@ int cli_write_output(const char *path, int force, const char *data, size_t len);
 int cmd_validate(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const command commands[] = {
     {"search", cmd_search, "every valid plan scored, the best ones printed"},
     {"estimate", cmd_estimate, "memory and time of one fully given plan"},
     {"validate", cmd_validate, "check model and cluster files, report every problem"},
+    {"profile", cmd_profile, "under mpirun: measure every link, write a cluster file"},
 };
 
 static void usage(FILE *out)

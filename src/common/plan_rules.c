@@ -2,8 +2,9 @@
  * plan_rules.c — what makes a plan valid. The rules are Megatron-LM's (spec §4): tp
  * divides heads, kv_heads and ffn_hidden; micro_batch*dp divides the global batch;
  * interleaving needs pp > 1 and a number of micro-batches that is a multiple of pp;
- * sequence parallelism needs tp > 1. ZeRO stages 2 and 3 shard gradients/parameters per
- * layer and cannot be combined with pipeline parallelism (DeepSpeed rejects it too).
+ * sequence parallelism needs tp > 1 dividing seq_len. ZeRO stages 2 and 3 shard
+ * gradients/parameters per layer and cannot be combined with pipeline parallelism
+ * (DeepSpeed rejects it too).
  * Each rule is written once here; estimate and search both call p3cfg__plan_check.
  */
 #include "plan_rules.h"
@@ -80,6 +81,10 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
          (unsigned long long)m->ffn_hidden);
   if (p->sequence_parallel && p->tp < 2)
     FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp > 1");
+  /* Megatron scatters the sequence over the tp group and asserts an even split. */
+  if (p->sequence_parallel && m->seq_len % p->tp)
+    FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp %u to divide seq_len %llu", p->tp,
+         (unsigned long long)m->seq_len);
   if ((unsigned)p->recompute > P3CFG_RECOMPUTE_FULL)
     FAIL(P3CFG_RULE_ENUM, "unknown recompute mode %d", (int)p->recompute);
   if (p->zero_stage > 3)
@@ -150,7 +155,7 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_TP_HEADS] = "tp does not divide heads",
       [P3CFG_RULE_TP_KV_HEADS] = "tp does not divide kv_heads",
       [P3CFG_RULE_TP_FFN] = "tp does not divide ffn_hidden",
-      [P3CFG_RULE_SP_TP] = "sequence parallelism needs tp > 1",
+      [P3CFG_RULE_SP_TP] = "sequence parallelism needs tp > 1 dividing seq_len",
       [P3CFG_RULE_ENUM] = "unknown option value",
       [P3CFG_RULE_ZERO_PP] = "zero stage 2/3 with pipeline parallelism",
       [P3CFG_RULE_OVERLAP] = "overlap not applicable",

@@ -1,0 +1,195 @@
+/*
+ * cmd_estimate.c — `p3cfg estimate MODEL CLUSTER --tp T --pp P --mbs B [more]`: one fully
+ * given plan, its memory per pipeline stage and (when the time model answers) its time,
+ * as a table or the JSON plan object of spec §6. Unset knobs take Megatron-LM's defaults
+ * (tp, pp, micro-batch and vpp 1, no recompute, no sp, zero 0, dp = GPUs/(tp·pp)). An
+ * invalid plan is `p3cfg: <rule>` and exit 1; a plan that does not fit is printed in full,
+ * then said so on stderr, and exits 3. Public API only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_constraints.h"
+
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_FORCE, OPT_QUIET, OPT_NO_TIME };
+
+static const cli_option options[] = {
+    CLI_CONSTRAINT_OPTIONS,
+    {"format", 0, "table|json", "output format (default table)", OPT_FORMAT},
+    {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUTPUT},
+    {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
+    {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
+    {"no-time", 0, NULL, "memory only: skip the time model", OPT_NO_TIME},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static const char synopsis[] = "MODEL CLUSTER --tp T --pp P --mbs B [more] "
+                               "[--format table|json] [-o FILE]";
+static const char summary[] =
+    "Memory per pipeline stage (weights, gradients, optimizer state, activations,\n"
+    "transients, reserved overheads) and the time breakdown of one plan. Unset options\n"
+    "take Megatron-LM's defaults: tp, pp, mbs and vpp 1, recompute none, no sp, zero 0,\n"
+    "dp = GPUs / (tp*pp) with GPUs = --gpus or the whole cluster. Exit 3 when the plan\n"
+    "does not fit in GPU memory (the plan is printed all the same).";
+
+/* Fill `plan` from the flags; prints a usage error and returns -1 when they conflict. */
+static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
+{
+  p3cfg_plan_init(plan);
+  if (c->tp)
+    plan->tp = c->tp;
+  if (c->pp)
+    plan->pp = c->pp;
+  if (c->mbs)
+    plan->micro_batch = c->mbs;
+  if (c->vpp)
+    plan->virtual_stages = c->vpp;
+  if (c->recompute >= 0)
+    plan->recompute = (p3cfg_recompute)c->recompute;
+  if (c->sp >= 0)
+    plan->sequence_parallel = c->sp;
+  if (c->zero >= 0)
+    plan->zero_stage = (uint32_t)c->zero;
+  plan->overlap = c->overlap;
+  plan->global_batch = c->global_batch;
+  plan->dp = c->dp;
+  if (c->gpus) {
+    const uint64_t mp = (uint64_t)plan->tp * plan->pp;
+    if (c->gpus % mp) {
+      cli_usage_error("estimate", "--gpus %llu is not a multiple of tp*pp = %llu",
+                      (unsigned long long)c->gpus, (unsigned long long)mp);
+      return -1;
+    }
+    if (c->dp && c->dp != c->gpus / mp) {
+      cli_usage_error("estimate", "--dp %u disagrees with --gpus %llu / (tp*pp = %llu)", c->dp,
+                      (unsigned long long)c->gpus, (unsigned long long)mp);
+      return -1;
+    }
+    if (c->gpus / mp > UINT32_MAX) {
+      cli_usage_error("estimate", "--gpus %llu gives more than 2^32 data-parallel ranks",
+                      (unsigned long long)c->gpus);
+      return -1;
+    }
+    plan->dp = (uint32_t)(c->gpus / mp);
+  }
+  plan->n_stage_layers = c->n_stage_layers;
+  memcpy(plan->stage_layers, c->stage_layers, sizeof plan->stage_layers);
+  return 0;
+}
+
+/* Say on stderr which stage is fullest and by how much the plan misses. */
+static void explain_no_fit(const p3cfg_memory *mem)
+{
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  uint32_t worst = 0;
+  uint64_t worst_total = 0;
+  for (uint32_t i = 0; i < mem->n_stages; i++) {
+    const p3cfg_stage_memory *s = &mem->stages[i];
+    uint64_t total = s->peak_bytes + s->reserved_bytes;
+    if (total < s->peak_bytes)
+      total = UINT64_MAX;
+    if (i == 0 || total > worst_total) {
+      worst = i;
+      worst_total = total;
+    }
+  }
+  const p3cfg_stage_memory *s = &mem->stages[worst];
+  fprintf(stderr,
+          "p3cfg: the plan does not fit: stage %u needs %.2f GiB per GPU (peak %.2f + "
+          "reserved %.2f) but the GPU has %.2f GiB\n",
+          s->stage, (double)worst_total / gib, (double)s->peak_bytes / gib,
+          (double)s->reserved_bytes / gib, (double)mem->capacity_bytes / gib);
+}
+
+int cmd_estimate(int argc, char **argv)
+{
+  const char *positional[argc > 0 ? argc : 1];
+  cli_parser p;
+  cli_parser_init(&p, "estimate", options, argc, argv, positional);
+  cli_constraints cons;
+  cli_constraints_init(&cons);
+  int json = 0, force = 0, with_time = 1;
+  const char *output = NULL;
+  int id;
+  while ((id = cli_next_option(&p)) != 0) {
+    if (id == CLI_HELP) {
+      cli_print_help(stdout, "estimate", synopsis, summary, options);
+      return EXIT_OK;
+    }
+    if (id < 0)
+      return EXIT_USAGE;
+    int handled = cli_constraints_option(&cons, "estimate", id, p.value);
+    if (handled < 0)
+      return EXIT_USAGE;
+    if (handled)
+      continue;
+    switch (id) {
+    case OPT_FORMAT:
+      if (strcmp(p.value, "json") == 0)
+        json = 1;
+      else if (strcmp(p.value, "table") == 0)
+        json = 0;
+      else
+        return cli_usage_error("estimate", "--format must be table or json, got \"%s\"", p.value);
+      break;
+    case OPT_OUTPUT:
+      output = p.value;
+      break;
+    case OPT_FORCE:
+      force = 1;
+      break;
+    case OPT_QUIET: /* estimate prints nothing else */
+      break;
+    case OPT_NO_TIME:
+      with_time = 0;
+      break;
+    }
+  }
+  if (p.n_positional != 2)
+    return cli_usage_error("estimate", "expected MODEL and CLUSTER, got %d argument%s",
+                           p.n_positional, p.n_positional == 1 ? "" : "s");
+  p3cfg_plan plan;
+  if (plan_from_flags(&plan, &cons))
+    return EXIT_USAGE;
+
+  int exit_code = EXIT_BAD_INPUT;
+  p3cfg_model *model = NULL;
+  p3cfg_cluster *cluster = NULL;
+  p3cfg_result *result = NULL;
+  p3cfg_buffer buf = {0};
+  if (p3cfg_model_load(&model, positional[0], NULL) ||
+      p3cfg_cluster_load(&cluster, positional[1], NULL)) {
+    cli_print_error();
+    goto done;
+  }
+  p3cfg_estimate_options eo;
+  p3cfg_estimate_options_init(&eo);
+  eo.with_time = with_time;
+  int rc = p3cfg_estimate(&result, model, cluster, &plan, &eo);
+  if (rc) {
+    cli_print_error();
+    exit_code = rc == P3CFG_EPLAN ? EXIT_BAD_INPUT : cli_exit_code(rc);
+    goto done;
+  }
+  rc = json ? p3cfg_result_plan_json(&buf, result, 0, model, cluster)
+            : p3cfg_result_plan_table(&buf, result, 0, model, cluster);
+  if (rc) {
+    cli_print_error();
+    goto done;
+  }
+  exit_code = cli_write_output(output, force, buf.data, buf.len);
+  if (exit_code != EXIT_OK)
+    goto done;
+  const p3cfg_memory *mem = p3cfg_result_memory(result, 0);
+  if (!mem->fits) {
+    explain_no_fit(mem);
+    exit_code = EXIT_NO_FIT;
+  }
+done:
+  p3cfg_buffer_dispose(&buf);
+  p3cfg_result_free(result);
+  p3cfg_cluster_free(cluster);
+  p3cfg_model_free(model);
+  return exit_code;
+}

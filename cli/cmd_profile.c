@@ -1,0 +1,334 @@
+/*
+ * cmd_profile.c — `p3cfg profile [-o FILE] [--base CLUSTER] [options]`, run under mpirun
+ * (one rank per GPU): measure every link with libp3cfg_mpi and write a cluster file
+ * (spec §5, docs/profiling.md).
+ *
+ * This command is the only place the CLI touches MPI: it calls MPI_Init, and on a
+ * failure that leaves ranks waiting (P3CFG_EMPI: a dead rank, a stalled link, a timeout)
+ * MPI_Abort, so that every rank of the job ends. Rank 0 writes the cluster file (stdout
+ * without -o) and prints the summary on stderr; progress goes to stderr only when it
+ * is a terminal. Built without MPI, the command only says so.
+ *
+ * Test hook (not in --help): P3CFG_TEST_FAULT=kill:RANK:SECONDS or stall:RANK:SECONDS
+ * makes that rank SIGKILL or SIGSTOP itself after SECONDS, for the fault tests.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef P3CFG_HAVE_MPI
+
+int cmd_profile(int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "p3cfg: this build has no MPI: the profiler is not built in\n");
+  return EXIT_BAD_INPUT;
+}
+
+#else
+
+#include <signal.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "p3cfg/mpi.h"
+
+enum {
+  OPT_OUTPUT = 1,
+  OPT_FORCE,
+  OPT_BASE,
+  OPT_GPU,
+  OPT_NAME,
+  OPT_CONCURRENT,
+  OPT_SERIAL,
+  OPT_BUDGET,
+  OPT_TIMEOUT,
+  OPT_REPS,
+  OPT_LATENCY_REPS,
+  OPT_WARMUP,
+  OPT_WINDOW,
+  OPT_MIN_SIZE,
+  OPT_MAX_SIZE,
+  OPT_QUIET
+};
+
+static const cli_option options[] = {
+    {"output", 'o', "FILE", "write the cluster file to FILE (default: stdout)", OPT_OUTPUT},
+    {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
+    {"base", 0, "CLUSTER", "take the GPU and what is not measured from CLUSTER", OPT_BASE},
+    {"gpu", 0, "NAME", "GPU preset (a100-80gb, h100-sxm, ...) instead of detecting it",
+     OPT_GPU},
+    {"name", 0, "NAME", "cluster name (default: the base's, else \"profiled\")", OPT_NAME},
+    {"concurrent", 0, NULL, "run all pairs of a round at once (shows shared NICs)",
+     OPT_CONCURRENT},
+    {"serial", 0, NULL, "run one pair at a time (default: pairs on disjoint hosts at once)",
+     OPT_SERIAL},
+    {"budget", 0, "SECONDS", "scale repetitions and sizes down to fit (default: none)",
+     OPT_BUDGET},
+    {"timeout", 0, "SECONDS", "fail when a step takes longer (default 60)", OPT_TIMEOUT},
+    {"reps", 0, "N", "timed bandwidth windows per message size (default 5)", OPT_REPS},
+    {"latency-reps", 0, "N", "timed ping-pongs per direction (default 20)",
+     OPT_LATENCY_REPS},
+    {"warmup", 0, "N", "untimed repetitions before each series (default 2)", OPT_WARMUP},
+    {"window", 0, "N", "bandwidth messages in flight (default 8)", OPT_WINDOW},
+    {"min-size", 0, "BYTES", "smallest bandwidth message, K/M suffixes (default 64K)",
+     OPT_MIN_SIZE},
+    {"max-size", 0, "BYTES", "largest bandwidth message (default 4M)", OPT_MAX_SIZE},
+    {"quiet", 'q', NULL, "no summary and no progress on stderr", OPT_QUIET},
+    {NULL, 0, NULL, NULL, 0},
+};
+
+static const char synopsis[] = "[-o FILE] [--base CLUSTER] [--gpu NAME] [options]";
+static const char summary[] =
+    "Run under mpirun, one rank per GPU: measure the latency and bandwidth of every\n"
+    "ordered pair of ranks (rounds of disjoint pairs, both directions), discover each\n"
+    "host with hwloc, and write a cluster file with the measured links. Rank 0 writes\n"
+    "the file and prints a summary (slow links, asymmetries) on stderr.\n"
+    "Example: mpirun -np 16 --map-by ppr:8:node p3cfg profile -o mycluster.yaml";
+
+/* This process's rank before MPI_Init, from the launcher's environment (0 if none), so
+ * that a usage error is printed once, not once per rank. */
+static int launcher_rank(void)
+{
+  const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v) {
+      char *end;
+      errno = 0;
+      long r = strtol(v, &end, 10);
+      if (!errno && *end == '\0')
+        return (int)r;
+    }
+  }
+  return 0;
+}
+
+static int parse_seconds(const char *option, const char *text, double *out)
+{
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (errno || end == text || *end != '\0' || !(v > 0.0) || !isfinite(v) || v > 1e7)
+    return cli_usage_error("profile", "--%s must be a positive number of seconds, got "
+                           "\"%s\"", option, text);
+  *out = v;
+  return 0;
+}
+
+static int parse_bytes(const char *option, const char *text, uint64_t *out)
+{
+  char *end = NULL;
+  errno = 0;
+  if (text[0] < '0' || text[0] > '9')
+    return cli_usage_error("profile", "--%s must be a size in bytes, got \"%s\"", option,
+                           text);
+  unsigned long long v = strtoull(text, &end, 10);
+  unsigned long long mult = 1;
+  if (*end == 'K' || *end == 'k')
+    mult = 1024, end++;
+  else if (*end == 'M' || *end == 'm')
+    mult = 1024 * 1024, end++;
+  if (errno || *end != '\0' || v == 0 || v > (1ull << 28) / mult)
+    return cli_usage_error("profile", "--%s must be a size in [1, 256M] bytes, got \"%s\"",
+                           option, text);
+  *out = v * mult;
+  return 0;
+}
+
+typedef struct progress_state {
+  double start;
+  int shown;
+} progress_state;
+
+static void progress_bar(void *payload, uint32_t done, uint32_t total)
+{
+  progress_state *s = payload;
+  const int width = 30;
+  const int fill = total ? (int)((uint64_t)done * width / total) : width;
+  fprintf(stderr, "\rprofiling [%.*s%*s] %u/%u steps  %.0f s", fill,
+          "##############################", width - fill, "", done, total,
+          MPI_Wtime() - s->start);
+  fflush(stderr);
+  s->shown = 1;
+}
+
+static void fault_signal(int sig)
+{
+  (void)sig;
+  raise(SIGKILL);
+}
+
+static void stall_signal(int sig)
+{
+  (void)sig;
+  raise(SIGSTOP);
+}
+
+/* P3CFG_TEST_FAULT=kill:RANK:SECONDS | stall:RANK:SECONDS (the fault tests). */
+static void arm_test_fault(int rank)
+{
+  const char *spec = getenv("P3CFG_TEST_FAULT");
+  if (!spec || !*spec)
+    return;
+  int kill_it = strncmp(spec, "kill:", 5) == 0;
+  if (!kill_it && strncmp(spec, "stall:", 6) != 0)
+    return;
+  char *end = NULL;
+  errno = 0;
+  long who = strtol(spec + (kill_it ? 5 : 6), &end, 10);
+  if (errno || *end != ':' || who != rank)
+    return;
+  double after = strtod(end + 1, &end);
+  if (*end != '\0' || !(after > 0.0))
+    return;
+  signal(SIGALRM, kill_it ? fault_signal : stall_signal);
+  struct itimerval t = {{0, 0}, {(time_t)after, (suseconds_t)((after - floor(after)) * 1e6)}};
+  setitimer(ITIMER_REAL, &t, NULL);
+}
+
+/* Faults name the rank that saw them ("rank 3: ... no answer from rank 5 ..."). */
+static void print_profile_error(void)
+{
+  const p3cfg_error *e = p3cfg_profile_error_last();
+  fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
+}
+
+/* Rank 0's output: the cluster file and the summary. Returns an exit code. */
+static int finish(const p3cfg_profile_result *r, const char *output, int force, int quiet)
+{
+  int rc;
+  p3cfg_buffer b = {0};
+  if (!quiet) {
+    if ((rc = p3cfg_profile_summary(&b, r)) != 0) {
+      print_profile_error();
+      return cli_exit_code(rc);
+    }
+    fputs(b.data, stderr);
+    p3cfg_buffer_dispose(&b);
+  }
+  if (output && strcmp(output, "-") != 0) {
+    if ((rc = p3cfg_profile_write(r, output, force)) != 0) {
+      print_profile_error();
+      return EXIT_BAD_INPUT;
+    }
+    if (!quiet)
+      fprintf(stderr, "wrote %s\n", output);
+    return EXIT_OK;
+  }
+  if ((rc = p3cfg_profile_cluster_yaml(&b, r)) != 0) {
+    print_profile_error();
+    return EXIT_BAD_INPUT;
+  }
+  int ok = fwrite(b.data, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
+  p3cfg_buffer_dispose(&b);
+  if (!ok) {
+    fprintf(stderr, "p3cfg: cannot write to standard output: %s\n", strerror(errno));
+    return EXIT_BAD_INPUT;
+  }
+  return EXIT_OK;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+  const char *positional[argc > 0 ? argc : 1];
+  const int early_rank = launcher_rank();
+  cli_parser p;
+  cli_parser_init(&p, "profile", options, argc, argv, positional);
+  p3cfg_profile_options o;
+  p3cfg_profile_options_init(&o);
+  const char *output = NULL;
+  int quiet = 0, id;
+  unsigned u;
+  while ((id = cli_next_option(&p)) != 0) {
+    if (id == CLI_HELP) {
+      if (early_rank == 0)
+        cli_print_help(stdout, "profile", synopsis, summary, options);
+      return EXIT_OK;
+    }
+    int bad = 0;
+    switch (id) {
+    case OPT_OUTPUT: output = p.value; break;
+    case OPT_FORCE: o.force = 1; break;
+    case OPT_BASE: o.base_path = p.value; break;
+    case OPT_GPU: o.gpu = p.value; break;
+    case OPT_NAME: o.name = p.value; break;
+    case OPT_CONCURRENT: o.mode = P3CFG_PROFILE_CONCURRENT; break;
+    case OPT_SERIAL: o.mode = P3CFG_PROFILE_SERIAL; break;
+    case OPT_BUDGET: bad = parse_seconds("budget", p.value, &o.budget_s); break;
+    case OPT_TIMEOUT: bad = parse_seconds("timeout", p.value, &o.timeout_s); break;
+    case OPT_REPS:
+      bad = cli_parse_u32("profile", "reps", p.value, 1, 100, &u);
+      o.bandwidth_reps = u;
+      break;
+    case OPT_LATENCY_REPS:
+      bad = cli_parse_u32("profile", "latency-reps", p.value, 1, 1000, &u);
+      o.latency_reps = u;
+      break;
+    case OPT_WARMUP:
+      bad = cli_parse_u32("profile", "warmup", p.value, 0, 100, &u);
+      o.warmup = u;
+      break;
+    case OPT_WINDOW:
+      bad = cli_parse_u32("profile", "window", p.value, 1, 256, &u);
+      o.window = u;
+      break;
+    case OPT_MIN_SIZE: bad = parse_bytes("min-size", p.value, &o.min_bytes); break;
+    case OPT_MAX_SIZE: bad = parse_bytes("max-size", p.value, &o.max_bytes); break;
+    case OPT_QUIET: quiet = 1; break;
+    default: bad = 1; break;
+    }
+    if (bad || id < 0)
+      return EXIT_USAGE;
+  }
+  if (p.n_positional != 0)
+    return cli_usage_error("profile", "unexpected argument '%s'", positional[0]);
+  if (o.min_bytes > o.max_bytes)
+    return cli_usage_error("profile", "--min-size is larger than --max-size");
+  if (output && strcmp(output, "-") != 0)
+    o.output_path = output;
+
+  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+    fprintf(stderr, "p3cfg: MPI_Init failed\n");
+    return EXIT_BAD_INPUT;
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  arm_test_fault(rank);
+  progress_state ps = {MPI_Wtime(), 0};
+  if (rank == 0 && !quiet && isatty(STDERR_FILENO)) {
+    o.progress = progress_bar;
+    o.progress_payload = &ps;
+  }
+  p3cfg_profile_result *r = NULL;
+  int rc = p3cfg_profile_run(&r, MPI_COMM_WORLD, &o);
+  if (ps.shown)
+    fputc('\n', stderr);
+  int exit_code = EXIT_OK;
+  if (rc != 0) {
+    /* Errors every rank agreed on (bad options, versions, uneven hosts, --base, the
+     * output path) are printed once; anything else may leave ranks waiting. */
+    const int agreed = rc == P3CFG_EVALUE || rc == P3CFG_EINVALID || rc == P3CFG_EIO ||
+                       rc == P3CFG_EUNSUPPORTED;
+    if (rank == 0 || !agreed)
+      print_profile_error();
+    if (!agreed) {
+      fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, EXIT_BAD_INPUT);
+    }
+    MPI_Finalize();
+    return rc == P3CFG_EINVALID ? EXIT_USAGE : EXIT_BAD_INPUT;
+  }
+  if (rank == 0)
+    exit_code = finish(r, output, o.force, quiet);
+  p3cfg_profile_result_free(r);
+  MPI_Finalize();
+  return exit_code;
+}
+
+#endif

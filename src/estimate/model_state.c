@@ -1,0 +1,104 @@
+/*
+ * model_state.c — parameters, gradients and optimizer state of one GPU of a pipeline
+ * stage (spec §8, docs/memory-model.md "Model state").
+ *
+ * Parameters per GPU (Ψ) come matrix by matrix from model_params.c: the stage's layers,
+ * plus the vocabulary-parallel input embedding and learned position embedding on the
+ * first stage, plus the final norm and the output layer on the last stage. A tied
+ * embedding is shared when pp = 1; with pp > 1 Megatron-LM keeps a copy of it on the
+ * last stage (its gradients are all-reduced over the embedding group), and that copy has
+ * gradients and optimizer state like any other weight.
+ *
+ * Bytes per parameter follow the framework that implements each ZeRO stage:
+ *  - stage 0, Megatron-LM plain data parallelism: 16-bit weights; gradients accumulate in
+ *    an fp32 main-grad buffer for bf16 (megatron/training/arguments.py forces
+ *    accumulate_allreduce_grads_in_fp32 with --bf16) and in a 16-bit buffer for fp16, which
+ *    Float16OptimizerWithFloat16Params copies to fp32 (`main_grad.float()`) at the step;
+ *    fp32 master weights + Adam m and v = 12 bytes. bf16: 2 + 4 + 12 = 18 Ψ.
+ *  - stage 1, Megatron-LM distributed optimizer: the same buffers, with the 12 bytes of
+ *    optimizer state sharded over dp (2Ψ + 4Ψ + 12Ψ/dp for bf16; references.md).
+ *  - stage 2, DeepSpeed ZeRO-2 / FSDP SHARD_GRAD_OP: 16-bit gradients sharded too,
+ *    2Ψ + 14Ψ/dp (Rajbhandari et al. 2020, Fig. 1), plus one block's unsharded gradient
+ *    while it waits for its reduce-scatter.
+ *  - stage 3, ZeRO-3 / FSDP FULL_SHARD: everything sharded, 16Ψ/dp, plus the all-gathered
+ *    weights of the block being computed and of the one prefetched.
+ * fp32 training has no master copy (4 + 4 + 8). SGD keeps one fp32 momentum buffer
+ * instead of Adam's two moments. A shard holds ceil(Ψ/dp) parameters (buffers are
+ * padded to a multiple of dp).
+ */
+#include "model_state.h"
+
+#include <assert.h>
+
+#include "sat_math.h"
+
+uint64_t p3cfg__weight_elem_bytes(const p3cfg_model *m)
+{
+  return m->precision == P3CFG_PREC_FP32 ? 4 : 2;
+}
+
+void p3cfg__stage_params_get(p3cfg__stage_params *out, const p3cfg__params *pc,
+                             const p3cfg_model *m, const p3cfg_plan *plan, uint32_t stage)
+{
+  assert(stage < plan->pp && plan->n_stage_layers == plan->pp);
+  const uint64_t tp = plan->tp;
+  const int first = stage == 0, last = stage + 1 == plan->pp;
+  /* vocab_padded is a multiple of 128*tp, so the vocabulary shards are exact. */
+  const uint64_t embedding = pc->word_embedding / tp;
+  const uint64_t output =
+      m->tied_embeddings ? (plan->pp > 1 ? embedding : 0) : pc->output_layer / tp;
+  uint64_t params = p3cfg__sat_mul(plan->stage_layers[stage], pc->layer_per_gpu);
+  uint64_t unit = plan->stage_layers[stage] ? pc->layer_per_gpu : 0;
+  if (first) {
+    params = p3cfg__sat_add(params, p3cfg__sat_add(embedding, pc->position));
+    unit = p3cfg__max_u64(unit, embedding + pc->position);
+  }
+  if (last) {
+    params = p3cfg__sat_add(params, p3cfg__sat_add(output, pc->final_norm));
+    unit = p3cfg__max_u64(unit, output + pc->final_norm);
+  }
+  out->layers = plan->stage_layers[stage];
+  out->params = params;
+  out->largest_unit = unit;
+}
+
+void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const p3cfg_plan *plan,
+                            const p3cfg__stage_params *sp)
+{
+  const uint64_t psi = sp->params;
+  const uint64_t shard = p3cfg__sat_ceil_div(psi, plan->dp);
+  const int mixed = m->precision != P3CFG_PREC_FP32;
+  const uint64_t wb = p3cfg__weight_elem_bytes(m);
+  /* Megatron's gradient buffer: fp32 for bf16 and fp32 training, 16-bit for fp16. */
+  const uint64_t grad_buffer_b = m->precision == P3CFG_PREC_FP16 ? 2 : 4;
+  const uint64_t moments = m->optimizer == P3CFG_OPT_SGD ? 1 : 2;
+  const uint64_t opt_b = (mixed ? 4 : 0) + 4 * moments; /* master copy + moments */
+
+  out->step_bytes = out->gather_bytes = out->bucket_bytes = 0;
+  switch (plan->zero_stage) {
+  case 0:
+    out->weights_bytes = p3cfg__sat_mul(wb, psi);
+    out->gradients_bytes = p3cfg__sat_mul(grad_buffer_b, psi);
+    out->optimizer_bytes = p3cfg__sat_mul(opt_b, psi);
+    if (m->precision == P3CFG_PREC_FP16)
+      out->step_bytes = p3cfg__sat_mul(4, psi); /* main_grad.float() for every parameter */
+    break;
+  case 1:
+    out->weights_bytes = p3cfg__sat_mul(wb, psi);
+    out->gradients_bytes = p3cfg__sat_mul(grad_buffer_b, psi);
+    out->optimizer_bytes = p3cfg__sat_mul(opt_b, shard);
+    if (m->precision == P3CFG_PREC_FP16)
+      out->step_bytes = p3cfg__sat_mul(4, shard); /* the shard's gradients as fp32 */
+    break;
+  default: /* 2 and 3: DeepSpeed / FSDP layout, 16-bit (or fp32) gradients sharded */
+    out->weights_bytes = p3cfg__sat_mul(wb, plan->zero_stage == 3 ? shard : psi);
+    out->gradients_bytes = p3cfg__sat_mul(wb, shard);
+    out->optimizer_bytes = p3cfg__sat_mul(opt_b, shard);
+    if (mixed)
+      out->step_bytes = p3cfg__sat_mul(4, shard); /* fp32 gradient shard for the step */
+    out->bucket_bytes = p3cfg__sat_mul(wb, sp->largest_unit);
+    if (plan->zero_stage == 3)
+      out->gather_bytes = p3cfg__sat_mul3(2, wb, sp->largest_unit);
+    break;
+  }
+}

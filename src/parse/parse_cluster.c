@@ -1,0 +1,269 @@
+/*
+ * parse_cluster.c — the cluster schema of spec §3: node and GPU counts, the GPU (a
+ * preset name, or a mapping that may start from one and override its numbers), the
+ * network figures in GB/s and microseconds (stored as bytes/s and seconds), the measured
+ * `links` (parse_links.c), and the node names.
+ *
+ * Node names live in one allocation (pointer array + strings, see p3cfg__names_block),
+ * so that a cluster of a million nodes costs two small allocations, not a million.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "gpu_presets.h"
+#include "parse_objects.h"
+
+enum { C_NAME, C_NODES, C_GPUS_PER_NODE, C_GPU, C_NETWORK, C_LINKS, C_COUNT };
+static const p3cfg__key cluster_keys[C_COUNT] = {
+    [C_NAME] = {"name", true},       [C_NODES] = {"nodes", true},
+    [C_GPUS_PER_NODE] = {"gpus_per_node", true}, [C_GPU] = {"gpu", true},
+    [C_NETWORK] = {"network", true}, [C_LINKS] = {"links", false},
+};
+
+enum { G_NAME, G_MEMORY, G_PEAK, G_HBM, G_CONTEXT, G_MM_EFF, G_MM_HALF, G_MEM_EFF, G_COUNT };
+static const p3cfg__key gpu_keys[G_COUNT] = {
+    [G_NAME] = {"name", false},
+    [G_MEMORY] = {"memory_GiB", false},
+    [G_PEAK] = {"peak_tflops", false},
+    [G_HBM] = {"hbm_GBps", false},
+    [G_CONTEXT] = {"context_MiB", false},
+    [G_MM_EFF] = {"matmul_efficiency", false},
+    [G_MM_HALF] = {"matmul_half_tflop", false},
+    [G_MEM_EFF] = {"memory_efficiency", false},
+};
+
+enum { N_INTRA, N_INTRA_LAT, N_INTER, N_INTER_LAT, N_COUNT };
+static const p3cfg__key network_keys[N_COUNT] = {
+    [N_INTRA] = {"intra_node_GBps", true},
+    [N_INTRA_LAT] = {"intra_node_latency_us", false},
+    [N_INTER] = {"inter_node_GBps", true},
+    [N_INTER_LAT] = {"inter_node_latency_us", false},
+};
+
+/* A GPU that is not a preset: the time model's parameters of an H100-class part (see
+ * docs/time-model.md); the file may override each. */
+static const p3cfg_gpu custom_gpu = {"custom", 0, 0, 0, 1024ull << 20, 0.75, 5.0e10, 0.80};
+
+static const p3cfg__range positive = {0, true, P3CFG__MAX_GBPS, "a positive number"};
+static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-negative number"};
+static const p3cfg__range fraction = {0, true, 1, "a number in (0, 1]"};
+static const p3cfg__range latency = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number"};
+
+#define GIB 1073741824.0
+#define MIB 1048576.0
+
+char **p3cfg__names_block(size_t n, const char *const *strs, const size_t *lens)
+{
+  size_t bytes = n * sizeof(char *);
+  for (size_t i = 0; i < n; i++)
+    bytes += lens[i] + 1;
+  char **block = p3cfg__malloc(bytes);
+  if (!block)
+    return NULL;
+  char *p = (char *)(block + n);
+  for (size_t i = 0; i < n; i++) {
+    memcpy(p, strs[i], lens[i]);
+    p[lens[i]] = '\0';
+    block[i] = p;
+    p += lens[i] + 1;
+  }
+  return block;
+}
+
+/* "node0", "node1", ... in one block (as p3cfg__names_block). */
+static char **default_node_names(uint32_t n)
+{
+  size_t bytes = (size_t)n * sizeof(char *);
+  for (uint32_t i = 0; i < n; i++)
+    bytes += (size_t)snprintf(NULL, 0, "node%u", i) + 1;
+  char **block = p3cfg__malloc(bytes);
+  if (!block)
+    return NULL;
+  char *p = (char *)(block + n), *end = (char *)block + bytes;
+  for (uint32_t i = 0; i < n; i++) {
+    block[i] = p;
+    p += snprintf(p, (size_t)(end - p), "node%u", i) + 1;
+  }
+  return block;
+}
+
+/* Report an unknown GPU name at `at`, with the closest preset or the list of them. */
+static void unknown_gpu(p3cfg__pctx *c, const yaml_node_t *at, const char *name, size_t len,
+                        const char *extra)
+{
+  const char *names[32];
+  size_t n = 0;
+  for (const p3cfg_gpu *g; n < 32 && (g = p3cfg__gpu_preset_at(n)) != NULL; n++)
+    names[n] = g->name;
+  const char *hint = p3cfg__suggest(name, len, names, n);
+  char known[512];
+  size_t o = 0;
+  known[0] = '\0';
+  for (size_t i = 0; i < n && o < sizeof known; i++)
+    o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", i ? ", " : "", names[i]);
+  if (hint)
+    p3cfg__problem(c, at, "unknown gpu '%s'; did you mean '%s'?%s", name, hint, extra);
+  else
+    p3cfg__problem(c, at, "unknown gpu '%s' (known: %s)%s", name, known, extra);
+}
+
+/* One optional number (gpu or network), stored as value * scale. */
+static void read_scaled(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
+                       const p3cfg__range *r, double scale, double *out)
+{
+  double v;
+  if (node && p3cfg__read_number(c, node, label, r, &v) == 0)
+    *out = v * scale;
+}
+
+static void read_gpu_map(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_gpu *g)
+{
+  const yaml_node_t *v[G_COUNT];
+  if (p3cfg__map_fields(c, map, "gpu", gpu_keys, G_COUNT, v) != 0)
+    return;
+  const bool all_given = v[G_MEMORY] && v[G_PEAK] && v[G_HBM];
+  *g = custom_gpu;
+  const char *name = NULL;
+  size_t len = 0;
+  if (v[G_NAME] &&
+      p3cfg__read_string(c, v[G_NAME], "gpu.name", sizeof g->name - 1, &name, &len) == 0) {
+    const p3cfg_gpu *preset = p3cfg__gpu_preset(name);
+    if (preset)
+      *g = *preset;
+    else if (!all_given)
+      unknown_gpu(c, v[G_NAME], name, len,
+                  " (a gpu that is not known needs memory_GiB, peak_tflops and hbm_GBps)");
+    memcpy(g->name, name, len);
+    g->name[len] = '\0';
+  } else if (!v[G_NAME] && !all_given) {
+    for (int k = G_MEMORY; k <= G_HBM; k++)
+      if (!v[k])
+        p3cfg__problem(c, map, "missing required key '%s' in gpu (needed without a known gpu "
+                               "name)",
+                       gpu_keys[k].name);
+  }
+  double memory = (double)g->memory_bytes, context = (double)g->context_bytes;
+  read_scaled(c, v[G_MEMORY], "gpu.memory_GiB", &positive, GIB, &memory);
+  read_scaled(c, v[G_PEAK], "gpu.peak_tflops", &positive, 1e12, &g->peak_flops);
+  read_scaled(c, v[G_HBM], "gpu.hbm_GBps", &positive, 1e9, &g->hbm_Bps);
+  read_scaled(c, v[G_CONTEXT], "gpu.context_MiB", &non_negative, MIB, &context);
+  read_scaled(c, v[G_MM_EFF], "gpu.matmul_efficiency", &fraction, 1, &g->matmul_efficiency);
+  read_scaled(c, v[G_MM_HALF], "gpu.matmul_half_tflop", &positive, 1e12, &g->matmul_half_flops);
+  read_scaled(c, v[G_MEM_EFF], "gpu.memory_efficiency", &fraction, 1, &g->memory_efficiency);
+  g->memory_bytes = (uint64_t)llround(memory);
+  g->context_bytes = (uint64_t)llround(context);
+  if (g->memory_bytes > 0 && g->context_bytes >= g->memory_bytes)
+    p3cfg__problem(c, v[G_CONTEXT] ? v[G_CONTEXT] : map,
+                   "gpu.context_MiB (%.15g) must be less than the gpu memory (%.15g MiB)",
+                   (double)g->context_bytes / MIB, (double)g->memory_bytes / MIB);
+}
+
+static void read_gpu(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_gpu *g)
+{
+  if (node->type == YAML_MAPPING_NODE) {
+    read_gpu_map(c, node, g);
+    return;
+  }
+  const char *name;
+  size_t len;
+  if (node->type != YAML_SCALAR_NODE) {
+    char buf[P3CFG__DESCRIBE_CAP];
+    p3cfg__problem(c, node, "gpu must be a gpu name or a mapping, got %s",
+                   p3cfg__describe(buf, node));
+    return;
+  }
+  if (p3cfg__read_string(c, node, "gpu", sizeof g->name - 1, &name, &len) != 0)
+    return;
+  const p3cfg_gpu *preset = p3cfg__gpu_preset(name);
+  if (preset)
+    *g = *preset;
+  else
+    unknown_gpu(c, node, name, len, "");
+}
+
+static void read_network(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster *cl)
+{
+  const yaml_node_t *v[N_COUNT];
+  double intra_us = P3CFG__DEFAULT_INTRA_LATENCY_US, inter_us = P3CFG__DEFAULT_INTER_LATENCY_US;
+  if (p3cfg__map_fields(c, map, "network", network_keys, N_COUNT, v) == 0) {
+    read_scaled(c, v[N_INTRA], "network.intra_node_GBps", &positive, 1e9, &cl->intra_Bps);
+    read_scaled(c, v[N_INTER], "network.inter_node_GBps", &positive, 1e9, &cl->inter_Bps);
+    read_scaled(c, v[N_INTRA_LAT], "network.intra_node_latency_us", &latency, 1, &intra_us);
+    read_scaled(c, v[N_INTER_LAT], "network.inter_node_latency_us", &latency, 1, &inter_us);
+  }
+  cl->intra_latency_s = intra_us * 1e-6;
+  cl->inter_latency_s = inter_us * 1e-6;
+}
+
+int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node_t *root,
+                            const char *source)
+{
+  *out = NULL;
+  const yaml_node_t *v[C_COUNT];
+  if (p3cfg__map_fields(c, root, NULL, cluster_keys, C_COUNT, v) != 0)
+    return P3CFG_OK;
+  p3cfg_cluster *cl = p3cfg__calloc(1, sizeof *cl);
+  if (!cl)
+    return P3CFG_ENOMEM;
+  cl->source = p3cfg__strdup(source);
+  if (!cl->source)
+    goto nomem;
+  const char *name;
+  size_t name_len;
+  if (v[C_NAME] &&
+      p3cfg__read_string(c, v[C_NAME], "name", P3CFG__MAX_NAME_BYTES, &name, &name_len) == 0) {
+    cl->name = p3cfg__strndup(name, name_len);
+    if (!cl->name)
+      goto nomem;
+  }
+  uint64_t nodes = 0, gpn = 0;
+  bool counts_ok =
+      v[C_NODES] &&
+      p3cfg__read_uint(c, v[C_NODES], "nodes", 1, P3CFG__MAX_CLUSTER_NODES, &nodes) == 0;
+  counts_ok = v[C_GPUS_PER_NODE] &&
+              p3cfg__read_uint(c, v[C_GPUS_PER_NODE], "gpus_per_node", 1,
+                               P3CFG__MAX_GPUS_PER_NODE, &gpn) == 0 &&
+              counts_ok;
+  if (counts_ok && nodes * gpn > P3CFG__MAX_GPUS) {
+    p3cfg__problem(c, v[C_GPUS_PER_NODE],
+                   "nodes * gpus_per_node (%llu gpus) is more than the limit of %u",
+                   (unsigned long long)(nodes * gpn), P3CFG__MAX_GPUS);
+    counts_ok = false;
+  }
+  cl->nodes = (uint32_t)nodes;
+  cl->gpus_per_node = (uint32_t)gpn;
+  if (v[C_GPU])
+    read_gpu(c, v[C_GPU], &cl->gpu);
+  cl->intra_latency_s = P3CFG__DEFAULT_INTRA_LATENCY_US * 1e-6;
+  cl->inter_latency_s = P3CFG__DEFAULT_INTER_LATENCY_US * 1e-6;
+  if (v[C_NETWORK])
+    read_network(c, v[C_NETWORK], cl);
+  if (v[C_LINKS] && p3cfg__links_from_node(c, v[C_LINKS], cl, counts_ok) == P3CFG_ENOMEM)
+    goto nomem;
+  if (!cl->node_names && counts_ok) {
+    cl->node_names = default_node_names(cl->nodes);
+    if (!cl->node_names)
+      goto nomem;
+  }
+  *out = cl;
+  return P3CFG_OK;
+
+nomem:
+  p3cfg_cluster_free(cl);
+  return P3CFG_ENOMEM;
+}
+
+P3CFG_API void p3cfg_cluster_free(p3cfg_cluster *cluster)
+{
+  if (!cluster)
+    return;
+  p3cfg__free(cluster->name);
+  p3cfg__free(cluster->source);
+  p3cfg__free(cluster->links.names);
+  p3cfg__free(cluster->links.bandwidth_Bps);
+  p3cfg__free(cluster->links.latency_s);
+  p3cfg__free(cluster->node_names);
+  p3cfg__free(cluster);
+}

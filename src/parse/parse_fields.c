@@ -1,0 +1,285 @@
+/*
+ * parse_fields.c — the mapping walk and the typed value readers of parse_fields.h.
+ *
+ * Type rules (YAML 1.2 core schema, which JSON also follows): numbers and booleans must
+ * be plain (unquoted) scalars, so "8" in quotes is a string, not a number; null is an
+ * empty plain scalar, ~, null, Null or NULL. Strings may be written any way, and a plain
+ * number or word is a string where a string is expected (name: 175).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse_fields.h"
+#include "yaml_doc.h"
+
+/* Integers written as floats are taken up to 2^53, where doubles stop being exact. */
+#define EXACT_DOUBLE_MAX 9007199254740992.0
+
+void p3cfg__problem(p3cfg__pctx *c, const yaml_node_t *at, const char *fmt, ...)
+{
+  if (c->d->count > P3CFG__MAX_DIAGS)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  p3cfg__diags_vadd(c->d, P3CFG_EVALUE, (int)at->start_mark.line + 1,
+                    (int)at->start_mark.column + 1, fmt, ap);
+  va_end(ap);
+}
+
+const yaml_node_t *p3cfg__node(const p3cfg__pctx *c, int index)
+{
+  return yaml_document_get_node(c->doc, index);
+}
+
+static int is_plain(const yaml_node_t *n)
+{
+  return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+static const char *text_of(const yaml_node_t *n)
+{
+  return (const char *)n->data.scalar.value;
+}
+
+/* Whether the scalar's text is one of the NULL-terminated list `words`. */
+static int scalar_in(const yaml_node_t *n, const char *const *words)
+{
+  for (; *words; words++)
+    if (strlen(*words) == n->data.scalar.length &&
+        memcmp(text_of(n), *words, n->data.scalar.length) == 0)
+      return 1;
+  return 0;
+}
+
+static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
+static const char *const true_words[] = {"true", "True", "TRUE", NULL};
+static const char *const false_words[] = {"false", "False", "FALSE", NULL};
+
+static int looks_null(const yaml_node_t *n)
+{
+  return scalar_in(n, null_words);
+}
+
+static int looks_bool(const yaml_node_t *n)
+{
+  return scalar_in(n, true_words) || scalar_in(n, false_words);
+}
+
+const char *p3cfg__describe(char *buf, const yaml_node_t *node)
+{
+  if (!node)
+    return "nothing";
+  if (node->type == YAML_MAPPING_NODE)
+    return "a mapping";
+  if (node->type == YAML_SEQUENCE_NODE)
+    return "a sequence";
+  if (node->type != YAML_SCALAR_NODE)
+    return "nothing";
+  p3cfg__num num;
+  p3cfg__parse_num(&num, text_of(node), node->data.scalar.length);
+  const int special = looks_null(node) || looks_bool(node) || num.kind != P3CFG__NUM_NONE;
+  char echo[4 * P3CFG__ECHO_CHARS + 8];
+  p3cfg__echo(echo, sizeof echo, text_of(node), node->data.scalar.length);
+  if (is_plain(node)) {
+    if (looks_null(node))
+      return "null";
+    snprintf(buf, P3CFG__DESCRIBE_CAP, special ? "%s" : "\"%s\"", echo);
+  } else {
+    snprintf(buf, P3CFG__DESCRIBE_CAP, special ? "\"%s\" (a quoted string)" : "\"%s\"", echo);
+  }
+  return buf;
+}
+
+/* "KEY must be WANT, got VALUE" */
+static int bad_value(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
+                     const char *want)
+{
+  char buf[P3CFG__DESCRIBE_CAP];
+  p3cfg__problem(c, node, "%s must be %s, got %s", label, want, p3cfg__describe(buf, node));
+  return -1;
+}
+
+int p3cfg__map_fields(p3cfg__pctx *c, const yaml_node_t *map, const char *where,
+                      const p3cfg__key *keys, size_t n, const yaml_node_t **values)
+{
+  for (size_t i = 0; i < n; i++)
+    values[i] = NULL;
+  if (map->type != YAML_MAPPING_NODE)
+    return bad_value(c, map, where ? where : "the top level", "a mapping");
+  const char *in = where ? " in " : "";
+  const char *wh = where ? where : "";
+  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
+       p < map->data.mapping.pairs.top; p++) {
+    const yaml_node_t *k = p3cfg__node(c, p->key);
+    const yaml_node_t *v = p3cfg__node(c, p->value);
+    if (k->type != YAML_SCALAR_NODE) {
+      char buf[P3CFG__DESCRIBE_CAP];
+      p3cfg__problem(c, k, "keys must be strings, got %s%s%s", p3cfg__describe(buf, k), in, wh);
+      continue;
+    }
+    size_t i = 0;
+    while (i < n && !(strlen(keys[i].name) == k->data.scalar.length &&
+                      memcmp(keys[i].name, text_of(k), k->data.scalar.length) == 0))
+      i++;
+    if (i < n) {
+      if (!values[i])
+        values[i] = v;
+      continue;
+    }
+    const char *names[32];
+    size_t nn = n < 32 ? n : 32;
+    for (size_t j = 0; j < nn; j++)
+      names[j] = keys[j].name;
+    const char *hint = p3cfg__suggest(text_of(k), k->data.scalar.length, names, nn);
+    char echo[4 * P3CFG__ECHO_CHARS + 8];
+    p3cfg__echo(echo, sizeof echo, text_of(k), k->data.scalar.length);
+    if (hint)
+      p3cfg__problem(c, k, "unknown key '%s'%s%s; did you mean '%s'?", echo, in, wh, hint);
+    else
+      p3cfg__problem(c, k, "unknown key '%s'%s%s", echo, in, wh);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (keys[i].required && !values[i])
+      p3cfg__problem(c, map, "missing required key '%s'%s%s", keys[i].name, in, wh);
+  return 0;
+}
+
+int p3cfg__read_uint(p3cfg__pctx *c, const yaml_node_t *node, const char *label, uint64_t lo,
+                     uint64_t hi, uint64_t *out)
+{
+  char want[64];
+  if (lo == 0)
+    snprintf(want, sizeof want, "a non-negative integer");
+  else if (lo == 1)
+    snprintf(want, sizeof want, "a positive integer");
+  else
+    snprintf(want, sizeof want, "an integer of at least %llu", (unsigned long long)lo);
+  if (!is_plain(node))
+    return bad_value(c, node, label, want);
+  p3cfg__num num;
+  p3cfg__parse_num(&num, text_of(node), node->data.scalar.length);
+  uint64_t u = 0;
+  int above = 0;
+  switch (num.kind) {
+  case P3CFG__NUM_INT:
+    if (num.negative && num.u > 0)
+      return bad_value(c, node, label, want);
+    above = num.too_big;
+    u = num.u;
+    break;
+  case P3CFG__NUM_FLOAT:
+    if (num.negative && num.v != 0)
+      return bad_value(c, node, label, want);
+    if (num.too_big || num.v > EXACT_DOUBLE_MAX) {
+      above = 1;
+      break;
+    }
+    if (floor(num.v) != num.v)
+      return bad_value(c, node, label, want);
+    u = (uint64_t)num.v;
+    break;
+  default:
+    return bad_value(c, node, label, want);
+  }
+  if (above || u > hi) {
+    char buf[P3CFG__DESCRIBE_CAP];
+    p3cfg__problem(c, node, "%s must be at most %llu, got %s", label, (unsigned long long)hi,
+                   p3cfg__describe(buf, node));
+    return -1;
+  }
+  if (u < lo)
+    return bad_value(c, node, label, want);
+  *out = u;
+  return 0;
+}
+
+int p3cfg__read_number(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
+                       const p3cfg__range *r, double *out)
+{
+  if (!is_plain(node))
+    return bad_value(c, node, label, r->what);
+  p3cfg__num num;
+  p3cfg__parse_num(&num, text_of(node), node->data.scalar.length);
+  if (num.kind != P3CFG__NUM_INT && num.kind != P3CFG__NUM_FLOAT)
+    return bad_value(c, node, label, r->what);
+  const double v = num.v;
+  if (v < r->lo || (r->lo_open && v == r->lo))
+    return bad_value(c, node, label, r->what);
+  if (v > r->hi) {
+    char buf[P3CFG__DESCRIBE_CAP];
+    p3cfg__problem(c, node, "%s must be at most %.15g, got %s", label, r->hi,
+                   p3cfg__describe(buf, node));
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int p3cfg__read_bool(p3cfg__pctx *c, const yaml_node_t *node, const char *label, bool *out)
+{
+  if (is_plain(node) && scalar_in(node, true_words)) {
+    *out = true;
+    return 0;
+  }
+  if (is_plain(node) && scalar_in(node, false_words)) {
+    *out = false;
+    return 0;
+  }
+  return bad_value(c, node, label, "true or false");
+}
+
+int p3cfg__read_enum(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
+                     const char *const *names, size_t n, int *out)
+{
+  if (node->type == YAML_SCALAR_NODE && !(is_plain(node) && looks_null(node))) {
+    for (size_t i = 0; i < n; i++)
+      if (strlen(names[i]) == node->data.scalar.length &&
+          memcmp(names[i], text_of(node), node->data.scalar.length) == 0) {
+        *out = (int)i;
+        return 0;
+      }
+  }
+  char want[160];
+  size_t o = (size_t)snprintf(want, sizeof want, n == 2 ? "%s" : "one of %s", names[0]);
+  for (size_t i = 1; i < n && o < sizeof want; i++)
+    o += (size_t)snprintf(want + o, sizeof want - o, n == 2 ? " or %s" : ", %s", names[i]);
+  const char *hint = node->type == YAML_SCALAR_NODE
+                         ? p3cfg__suggest(text_of(node), node->data.scalar.length, names, n)
+                         : NULL;
+  char buf[P3CFG__DESCRIBE_CAP];
+  if (hint)
+    p3cfg__problem(c, node, "%s must be %s, got %s; did you mean '%s'?", label, want,
+                   p3cfg__describe(buf, node), hint);
+  else
+    p3cfg__problem(c, node, "%s must be %s, got %s", label, want, p3cfg__describe(buf, node));
+  return -1;
+}
+
+int p3cfg__read_string(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
+                       size_t max_len, const char **out, size_t *len)
+{
+  if (node->type != YAML_SCALAR_NODE || (is_plain(node) && looks_null(node)))
+    return bad_value(c, node, label, "a string");
+  const size_t n = node->data.scalar.length;
+  const unsigned char *t = node->data.scalar.value;
+  if (n == 0) {
+    p3cfg__problem(c, node, "%s must not be empty", label);
+    return -1;
+  }
+  if (n > max_len) {
+    p3cfg__problem(c, node, "%s must be at most %zu bytes long, got %zu", label, max_len, n);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (t[i] < 0x20 || t[i] == 0x7F) {
+      char buf[P3CFG__DESCRIBE_CAP];
+      p3cfg__problem(c, node, "%s must be one line without control characters, got %s", label,
+                     p3cfg__describe(buf, node));
+      return -1;
+    }
+  *out = text_of(node);
+  *len = n;
+  return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * parse_model.c — the model schema of spec §2 (plus the `bias` and `dropout` extensions):
+ * every key read with its type and bounds, the defaults filled in, then the rules that
+ * tie values together (hidden divisible by heads, heads by kv_heads) and the bounds on
+ * derived sizes, so that the estimator's uint64_t products cannot overflow.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "parse_objects.h"
+
+enum {
+  K_NAME,
+  K_LAYERS,
+  K_HIDDEN,
+  K_HEADS,
+  K_KV_HEADS,
+  K_FFN_HIDDEN,
+  K_ACTIVATION,
+  K_VOCAB,
+  K_SEQ_LEN,
+  K_TIED,
+  K_POSITION,
+  K_NORM,
+  K_FLASH,
+  K_GLOBAL_BATCH,
+  K_PRECISION,
+  K_OPTIMIZER,
+  K_BIAS,
+  K_DROPOUT,
+  K_COUNT
+};
+
+static const p3cfg__key model_keys[K_COUNT] = {
+    [K_NAME] = {"name", true},
+    [K_LAYERS] = {"layers", true},
+    [K_HIDDEN] = {"hidden", true},
+    [K_HEADS] = {"heads", true},
+    [K_KV_HEADS] = {"kv_heads", false},
+    [K_FFN_HIDDEN] = {"ffn_hidden", false},
+    [K_ACTIVATION] = {"activation", false},
+    [K_VOCAB] = {"vocab", true},
+    [K_SEQ_LEN] = {"seq_len", true},
+    [K_TIED] = {"tied_embeddings", false},
+    [K_POSITION] = {"position_embedding", false},
+    [K_NORM] = {"norm", false},
+    [K_FLASH] = {"flash_attention", false},
+    [K_GLOBAL_BATCH] = {"global_batch", true},
+    [K_PRECISION] = {"precision", false},
+    [K_OPTIMIZER] = {"optimizer", false},
+    [K_BIAS] = {"bias", false},
+    [K_DROPOUT] = {"dropout", false},
+};
+
+/* Names in the order of the p3cfg_* enums of types.h. */
+static const char *const activations[] = {"gelu", "swiglu"};
+static const char *const positions[] = {"learned", "rope", "alibi"};
+static const char *const norms[] = {"layernorm", "rmsnorm"};
+static const char *const precisions[] = {"bf16", "fp16", "fp32"};
+static const char *const optimizers[] = {"adam", "sgd"};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parameters, in double so that nothing wraps: model_params.c's count with the
+ * vocabulary padded to 128 (tp = 1). */
+static double params_estimate(const p3cfg_model *m)
+{
+  const double h = (double)m->hidden, f = (double)m->ffn_hidden;
+  const double kv = (double)m->kv_heads * (h / (double)m->heads);
+  const double up = m->activation == P3CFG_ACT_SWIGLU ? 2 * f : f;
+  const double layer = h * (h + 2 * kv) + h * h + h * up + f * h + 8 * h + 2 * up + 2 * kv;
+  const double vocab = ceil((double)m->vocab / 128.0) * 128.0;
+  const double emb = vocab * h * (m->tied_embeddings ? 1 : 2);
+  const double pos = m->position_embedding == P3CFG_POS_LEARNED ? (double)m->seq_len * h : 0;
+  return (double)m->layers * layer + emb + pos + 2 * h;
+}
+
+/* Read one integer key (if present) with bounds [1, hi]; *ok tells whether it is usable. */
+static void read_count(p3cfg__pctx *c, const yaml_node_t *const *v, int k, uint64_t hi,
+                       uint64_t *out, bool *ok)
+{
+  *ok = v[k] && p3cfg__read_uint(c, v[k], model_keys[k].name, 1, hi, out) == 0;
+}
+
+static void read_choice(p3cfg__pctx *c, const yaml_node_t *const *v, int k,
+                        const char *const *names, size_t n, int *out)
+{
+  if (v[k])
+    p3cfg__read_enum(c, v[k], model_keys[k].name, names, n, out);
+}
+
+static void read_flag(p3cfg__pctx *c, const yaml_node_t *const *v, int k, bool *out)
+{
+  if (v[k])
+    p3cfg__read_bool(c, v[k], model_keys[k].name, out);
+}
+
+/* The derived-size bounds, reported at the key that makes the product large. */
+static void check_derived(p3cfg__pctx *c, const yaml_node_t *root, const yaml_node_t *const *v,
+                          const p3cfg_model *m)
+{
+  const double params = params_estimate(m);
+  if (params > ldexp(1, P3CFG__MAX_PARAMS_LOG2))
+    p3cfg__problem(c, root, "the model has %.3g parameters, more than the limit of 2^%d",
+                   params, P3CFG__MAX_PARAMS_LOG2);
+  const double tokens = (double)m->seq_len * (double)m->global_batch;
+  if (tokens > ldexp(1, P3CFG__MAX_TOKENS_LOG2))
+    p3cfg__problem(c, v[K_GLOBAL_BATCH],
+                   "seq_len * global_batch (%.3g tokens per step) is more than the limit of "
+                   "2^%d",
+                   tokens, P3CFG__MAX_TOKENS_LOG2);
+  const double seq_hidden = (double)m->seq_len * (double)m->hidden;
+  if (seq_hidden > ldexp(1, P3CFG__MAX_SEQ_HIDDEN_LOG2))
+    p3cfg__problem(c, v[K_SEQ_LEN], "seq_len * hidden (%.3g) is more than the limit of 2^%d",
+                   seq_hidden, P3CFG__MAX_SEQ_HIDDEN_LOG2);
+  const double scores = (double)m->heads * (double)m->seq_len * (double)m->seq_len;
+  if (!m->flash_attention && scores > ldexp(1, P3CFG__MAX_SCORES_LOG2))
+    p3cfg__problem(c, v[K_SEQ_LEN],
+                   "heads * seq_len^2 (%.3g attention scores per layer) is more than the limit "
+                   "of 2^%d without flash_attention",
+                   scores, P3CFG__MAX_SCORES_LOG2);
+}
+
+int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *root,
+                          const char *source)
+{
+  *out = NULL;
+  const yaml_node_t *v[K_COUNT];
+  if (p3cfg__map_fields(c, root, NULL, model_keys, K_COUNT, v) != 0)
+    return P3CFG_OK;
+
+  p3cfg_model *m = p3cfg__calloc(1, sizeof *m);
+  if (!m)
+    return P3CFG_ENOMEM;
+  *m = (p3cfg_model){.activation = P3CFG_ACT_GELU,
+                     .tied_embeddings = false,
+                     .position_embedding = P3CFG_POS_ROPE,
+                     .norm = P3CFG_NORM_LAYERNORM,
+                     .flash_attention = true,
+                     .precision = P3CFG_PREC_BF16,
+                     .optimizer = P3CFG_OPT_ADAM,
+                     .bias = true,
+                     .dropout = true};
+  m->source = p3cfg__strdup(source);
+  if (!m->source)
+    goto nomem;
+  const char *name;
+  size_t name_len;
+  if (v[K_NAME] &&
+      p3cfg__read_string(c, v[K_NAME], "name", P3CFG__MAX_NAME_BYTES, &name, &name_len) == 0) {
+    m->name = p3cfg__strndup(name, name_len);
+    if (!m->name)
+      goto nomem;
+  }
+
+  bool layers_ok, hidden_ok, heads_ok, kv_ok, ffn_ok, vocab_ok, seq_ok, gb_ok;
+  read_count(c, v, K_LAYERS, P3CFG__MAX_LAYERS, &m->layers, &layers_ok);
+  read_count(c, v, K_HIDDEN, P3CFG__MAX_HIDDEN, &m->hidden, &hidden_ok);
+  read_count(c, v, K_HEADS, P3CFG__MAX_HEADS, &m->heads, &heads_ok);
+  read_count(c, v, K_KV_HEADS, P3CFG__MAX_HEADS, &m->kv_heads, &kv_ok);
+  read_count(c, v, K_FFN_HIDDEN, P3CFG__MAX_FFN_HIDDEN, &m->ffn_hidden, &ffn_ok);
+  read_count(c, v, K_VOCAB, P3CFG__MAX_VOCAB, &m->vocab, &vocab_ok);
+  read_count(c, v, K_SEQ_LEN, P3CFG__MAX_SEQ_LEN, &m->seq_len, &seq_ok);
+  read_count(c, v, K_GLOBAL_BATCH, P3CFG__MAX_GLOBAL_BATCH, &m->global_batch, &gb_ok);
+  int act = m->activation, pos = m->position_embedding, norm = m->norm;
+  int prec = m->precision, opt = m->optimizer;
+  read_choice(c, v, K_ACTIVATION, activations, N_OF(activations), &act);
+  read_choice(c, v, K_POSITION, positions, N_OF(positions), &pos);
+  read_choice(c, v, K_NORM, norms, N_OF(norms), &norm);
+  read_choice(c, v, K_PRECISION, precisions, N_OF(precisions), &prec);
+  read_choice(c, v, K_OPTIMIZER, optimizers, N_OF(optimizers), &opt);
+  m->activation = (p3cfg_activation)act;
+  m->position_embedding = (p3cfg_posemb)pos;
+  m->norm = (p3cfg_norm)norm;
+  m->precision = (p3cfg_precision)prec;
+  m->optimizer = (p3cfg_optimizer)opt;
+  read_flag(c, v, K_TIED, &m->tied_embeddings);
+  read_flag(c, v, K_FLASH, &m->flash_attention);
+  read_flag(c, v, K_BIAS, &m->bias);
+  read_flag(c, v, K_DROPOUT, &m->dropout);
+
+  /* Defaults that depend on other keys. */
+  if (!v[K_KV_HEADS]) {
+    m->kv_heads = m->heads;
+    kv_ok = heads_ok;
+  }
+  if (!v[K_FFN_HIDDEN]) {
+    m->ffn_hidden = 4 * m->hidden;
+    ffn_ok = hidden_ok;
+  }
+
+  if (hidden_ok && heads_ok && m->hidden % m->heads != 0)
+    p3cfg__problem(c, v[K_HEADS], "hidden %llu is not divisible by heads %llu",
+                   (unsigned long long)m->hidden, (unsigned long long)m->heads);
+  if (v[K_KV_HEADS] && kv_ok && heads_ok && m->heads % m->kv_heads != 0)
+    p3cfg__problem(c, v[K_KV_HEADS], "heads %llu is not divisible by kv_heads %llu",
+                   (unsigned long long)m->heads, (unsigned long long)m->kv_heads);
+  if (layers_ok && hidden_ok && heads_ok && kv_ok && ffn_ok && vocab_ok && seq_ok && gb_ok)
+    check_derived(c, root, v, m);
+  *out = m;
+  return P3CFG_OK;
+
+nomem:
+  p3cfg_model_free(m);
+  return P3CFG_ENOMEM;
+}
+
+P3CFG_API void p3cfg_model_free(p3cfg_model *model)
+{
+  if (!model)
+    return;
+  p3cfg__free(model->name);
+  p3cfg__free(model->source);
+  p3cfg__free(model);
+}

@@ -1,0 +1,140 @@
+/*
+ * collectives.c — the time of NCCL-style collectives over the links a rank group really
+ * uses. A group is the ranks first, first+stride, ... (a TP group has stride 1, a DP
+ * group stride tp); each rank runs on the GPU the placement gives it, and every link is
+ * looked up between those two GPUs (measured `links` where the cluster has them).
+ *
+ * Inside one node the group is a ring at its slowest link (Megatron SC'21: ring
+ * all-reduce 2(k-1)/k n/bw + 2(k-1) latency, reduce-scatter and all-gather half of it).
+ * A group spanning n nodes with the same g ranks on each is hierarchical, as NCCL's
+ * rings behave on multi-rail clusters with one NIC per GPU: a reduce-scatter inside each
+ * node, g concurrent rings across the nodes (one per local rank, each on its own NIC)
+ * carrying n/g bytes each, and an all-gather inside the node. An uneven group falls back
+ * to one flat ring at its slowest link.
+ */
+#include "perf_internal.h"
+
+#include "links.h"
+
+void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double *Bps,
+                          double *latency_s)
+{
+  p3cfg__link(c, src, dst, Bps, latency_s);
+  const int measured = c->links.granularity == P3CFG_LINKS_NODE ||
+                       (c->links.granularity == P3CFG_LINKS_GPU && src != dst);
+  if (!measured) {
+    /* Datasheet rates: NCCL's bus bandwidth reaches ~80 % of NVLink (e.g. ~235 of 300
+     * GB/s on DGX A100, nccl-tests all_reduce_perf) and ~92 % of an InfiniBand port. */
+    const int same_node = src / c->gpus_per_node == dst / c->gpus_per_node;
+    *Bps *= same_node ? P3CFG_NVLINK_EFFICIENCY : P3CFG_NETWORK_EFFICIENCY;
+  }
+}
+
+static inline uint32_t member_gpu(const uint32_t *rank_gpu, uint32_t first, uint32_t stride,
+                                  uint32_t i)
+{
+  const uint32_t rank = first + i * stride;
+  return rank_gpu ? rank_gpu[rank] : rank;
+}
+
+/* Fold the link a -> b into (slowest bandwidth, largest latency). */
+static inline void fold_link(const p3cfg_cluster *c, uint32_t a, uint32_t b, double *Bps,
+                             double *latency_s)
+{
+  double bw, lat;
+  p3cfg__link_achieved(c, a, b, &bw, &lat);
+  if (bw < *Bps)
+    *Bps = bw;
+  if (lat > *latency_s)
+    *latency_s = lat;
+}
+
+void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                    uint32_t first, uint32_t stride, uint32_t k)
+{
+  const uint32_t gpn = c->gpus_per_node;
+  out->k = k;
+  out->g = k;
+  out->n = 1;
+  out->intra_Bps = out->inter_Bps = 1e300;
+  out->intra_latency_s = out->inter_latency_s = 0.0;
+  if (k <= 1)
+    return;
+
+  /* Runs of consecutive members on one node: hierarchical when every run has the same
+   * length g and the runs' nodes increase (so no node appears twice). */
+  uint32_t g = 0, runs = 1, run_len = 0, prev_node = 0;
+  int even = 1;
+  for (uint32_t i = 0; i < k; i++) {
+    const uint32_t node = member_gpu(rank_gpu, first, stride, i) / gpn;
+    if (i > 0 && node != prev_node) {
+      if (node < prev_node || (g && run_len != g)) {
+        even = 0;
+        break;
+      }
+      if (!g)
+        g = run_len;
+      runs++;
+      run_len = 0;
+    }
+    run_len++;
+    prev_node = node;
+  }
+  if (even && runs > 1 && run_len != g)
+    even = 0;
+
+  if (runs == 1 || !even) { /* one flat ring, at its slowest link */
+    for (uint32_t i = 0; i < k; i++)
+      fold_link(c, member_gpu(rank_gpu, first, stride, i),
+                member_gpu(rank_gpu, first, stride, (i + 1) % k), &out->intra_Bps,
+                &out->intra_latency_s);
+    return;
+  }
+
+  out->g = g;
+  out->n = runs;
+  for (uint32_t r = 0; r < runs; r++)
+    for (uint32_t s = 0; s < g; s++) {
+      const uint32_t a = member_gpu(rank_gpu, first, stride, r * g + s);
+      if (g > 1) /* ring inside node r */
+        fold_link(c, a, member_gpu(rank_gpu, first, stride, r * g + (s + 1) % g),
+                  &out->intra_Bps, &out->intra_latency_s);
+      /* ring s across the nodes */
+      fold_link(c, a, member_gpu(rank_gpu, first, stride, ((r + 1) % runs) * g + s),
+                &out->inter_Bps, &out->inter_latency_s);
+    }
+}
+
+double p3cfg__allreduce_s(const p3cfg__ring *r, double bytes)
+{
+  double t = 0.0;
+  if (r->k <= 1)
+    return 0.0;
+  if (r->g > 1) {
+    const double g = (double)r->g;
+    t += 2.0 * ((g - 1.0) / g * bytes / r->intra_Bps + (g - 1.0) * r->intra_latency_s);
+  }
+  if (r->n > 1) {
+    const double n = (double)r->n;
+    t += 2.0 * ((n - 1.0) / n * (bytes / (double)r->g) / r->inter_Bps +
+                (n - 1.0) * r->inter_latency_s);
+  }
+  return t;
+}
+
+double p3cfg__reduce_scatter_s(const p3cfg__ring *r, double bytes)
+{
+  return 0.5 * p3cfg__allreduce_s(r, bytes);
+}
+
+double p3cfg__all_gather_s(const p3cfg__ring *r, double bytes)
+{
+  return 0.5 * p3cfg__allreduce_s(r, bytes);
+}
+
+double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double bytes)
+{
+  double bw, lat;
+  p3cfg__link_achieved(c, src, dst, &bw, &lat);
+  return lat + bytes / bw;
+}

@@ -1,0 +1,227 @@
+/*
+ * compute_cost.c — what one micro-batch costs one GPU of a tensor-parallel group, op by
+ * op: the GEMMs of a transformer layer (QKV with GQA, attention, projection, GELU or
+ * SwiGLU MLP), the attention core (batched GEMMs plus softmax/dropout, or one flash
+ * kernel), the memory-bound ops (norms, bias-dropout-add, activations, rotary), the
+ * embedding and the output layer with its vocab-parallel cross entropy, recomputation,
+ * and the optimizer step. It sits below perf_plan.c and knows nothing of links.
+ *
+ * GEMMs follow a two-parameter efficiency curve per GPU plus a roofline: a GEMM of F
+ * FLOPs runs at eff(F) = matmul_efficiency * F / (F + matmul_half_flops) of peak (a fixed
+ * per-kernel cost of matmul_half_flops worth of work: launch, tail wave, pipeline fill),
+ * but never faster than its operands stream through HBM, so small and skinny GEMMs come
+ * out slow. Memory-bound ops are their bytes over hbm_Bps * memory_efficiency.
+ * FLOP counts per op: Megatron SC'21 (Narayanan et al., arXiv 2104.04473, eq. 3), whose
+ * per-layer forward 24 b s h^2 + 4 b s^2 h this reproduces for GPT; byte counts per op:
+ * Korthikanti et al. (arXiv 2205.05198) Sec. 4's tensor inventory. docs/time-model.md
+ * lists every term.
+ */
+#include "perf_internal.h"
+
+#include "model_params.h"
+
+void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu)
+{
+  const int fp32 = m->precision == P3CFG_PREC_FP32;
+  /* fp32 training runs its GEMMs on TF32 tensor cores: half the dense 16-bit rate on
+   * A100 and H100 (NVIDIA datasheets). */
+  out->mm_Fps = gpu->peak_flops * (fp32 ? 0.5 : 1.0) * gpu->matmul_efficiency;
+  out->half_flops = gpu->matmul_half_flops;
+  out->mem_Bps = gpu->hbm_Bps * gpu->memory_efficiency;
+  out->elem_bytes = fp32 ? 4.0 : 2.0;
+}
+
+double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch)
+{
+  const double flops = 2.0 * m * n * k * batch;
+  const double compute_s = (flops + r->half_flops) / r->mm_Fps;
+  const double bytes = r->elem_bytes * batch * (m * k + k * n + m * n);
+  const double memory_s = bytes / r->mem_Bps;
+  return compute_s > memory_s ? compute_s : memory_s;
+}
+
+void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *plan)
+{
+  out->b = (double)plan->micro_batch;
+  out->s = (double)m->seq_len;
+  out->h = (double)m->hidden;
+  out->heads = (double)m->heads;
+  out->kv_heads = (double)m->kv_heads;
+  out->head_dim = (double)(m->hidden / m->heads);
+  out->ffn = (double)m->ffn_hidden;
+  out->tp = (double)plan->tp;
+  out->vocab = (double)p3cfg__vocab_padded(m, plan->tp);
+  out->tokens = out->b * out->s;
+  out->sp = plan->sequence_parallel != 0;
+  out->flash = m->flash_attention;
+  out->swiglu = m->activation == P3CFG_ACT_SWIGLU;
+  out->bias = m->bias;
+  out->dropout = m->dropout;
+  out->rope = m->position_embedding == P3CFG_POS_ROPE;
+  out->learned = m->position_embedding == P3CFG_POS_LEARNED;
+  out->recompute = plan->recompute;
+}
+
+/* Attention core of one layer: forward and backward seconds, and what selective
+ * recomputation re-runs. */
+static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s,
+                           const p3cfg__dims *d, const p3cfg__rates *r)
+{
+  const double e = r->elem_bytes, t = d->tp, s = d->s, hd = d->head_dim;
+  const double bh = d->b * d->heads / t; /* (sequence, head) pairs on this GPU */
+  if (d->flash) {
+    /* FlashAttention-2 (Dao 2023): causal masking skips half of the 4 s^2 hd FLOPs per
+     * head; the backward recomputes QK^T, 2.5x the forward's matmuls. Q, K, V, O (and
+     * dO, dQ, dK, dV) cross HBM once; no s^2 tensor does. */
+    const double flops = 2.0 * bh * s * s * hd;
+    const double qkvo = e * d->tokens * (2.0 * d->h + 2.0 * d->kv_heads * hd) / t;
+    double f = (flops + r->half_flops) / r->mm_Fps, fb = qkvo / r->mem_Bps;
+    double b = (2.5 * flops + r->half_flops) / r->mm_Fps, bb = 2.0 * qkvo / r->mem_Bps;
+    *fwd_s = f > fb ? f : fb;
+    *bwd_s = b > bb ? b : bb;
+    *recompute_s = *fwd_s;
+    return;
+  }
+  /* Megatron-LM's unfused path: baddbmm QK^T [s x hd][hd x s] and bmm with V, the
+   * fused scale-mask-softmax (read and write b a s^2 / t elements) and the attention
+   * dropout (plus a 1-byte mask); Korthikanti Sec. 4.1. */
+  const double gemms = p3cfg__gemm_s(r, s, s, hd, bh) + p3cfg__gemm_s(r, s, hd, s, bh);
+  const double scores = bh * s * s;
+  const double drop = d->dropout ? (2.0 * e + 1.0) * scores : 0.0;
+  const double mem_fwd = 2.0 * e * scores + drop;
+  const double mem_bwd = 3.0 * e * scores + drop;
+  *fwd_s = gemms + mem_fwd / r->mem_Bps;
+  *bwd_s = 2.0 * gemms + mem_bwd / r->mem_Bps;
+  *recompute_s = *fwd_s;
+}
+
+void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
+{
+  const double e = r->elem_bytes, t = d->tp, T = d->tokens, h = d->h, f = d->ffn;
+  const double hd = d->head_dim, kvd = d->kv_heads * hd;
+
+  /* The four weight GEMMs, column-parallel QKV and MLP-up, row-parallel projection and
+   * MLP-down (Megatron-LM). Backward: data gradient and weight gradient, each as many
+   * FLOPs as the forward and over the same three matrices. */
+  const double qkv = p3cfg__gemm_s(r, T, (h + 2.0 * kvd) / t, h, 1.0);
+  const double proj = p3cfg__gemm_s(r, T, h, h / t, 1.0);
+  const double fc1 = p3cfg__gemm_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
+  const double fc2 = p3cfg__gemm_s(r, T, h, f / t, 1.0);
+  const double gemms = qkv + proj + fc1 + fc2;
+
+  double attn_fwd, attn_bwd, attn_recompute;
+  attention_core(&attn_fwd, &attn_bwd, &attn_recompute, d, r);
+
+  /* Memory-bound ops. Without sequence parallelism every TP rank repeats the norms and
+   * the bias-dropout-adds on the whole b*s*h activation; with it each does 1/t. */
+  const double th = T * h / (d->sp ? t : 1.0);
+  const double tf = T * f / t;
+  double mem_fwd = 2.0 * (2.0 * e * th); /* two norms: read x, write y */
+  double mem_bwd = 2.0 * (3.0 * e * th); /* read x and dy, write dx */
+  /* Two residual adds, fused with bias and dropout (and a 1-byte mask). */
+  mem_fwd += 2.0 * (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
+  mem_bwd += 2.0 * (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
+  /* Activation: bias-GELU reads and writes the f/t-wide tensor; SwiGLU reads two. */
+  mem_fwd += (d->swiglu ? 3.0 : 2.0) * e * tf;
+  mem_bwd += (d->swiglu ? 5.0 : 3.0) * e * tf;
+  if (d->rope) { /* rotary embedding of q and k */
+    mem_fwd += 2.0 * e * T * (h + kvd) / t;
+    mem_bwd += 2.0 * e * T * (h + kvd) / t;
+  }
+
+  out->fwd_s = gemms + attn_fwd + mem_fwd / r->mem_Bps;
+  out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd / r->mem_Bps;
+  /* Recomputation (Korthikanti Sec. 5): full re-runs the layer's forward inside the
+   * backward, its TP collectives included; selective re-runs the attention core. */
+  if (d->recompute == P3CFG_RECOMPUTE_FULL)
+    out->bwd_s += out->fwd_s;
+  else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE)
+    out->bwd_s += attn_recompute;
+  out->gemm_attn_s = qkv + proj;
+  out->gemm_mlp_s = fc1 + fc2;
+  out->tp_bytes = e * T * h;
+  out->recompute_comm = d->recompute == P3CFG_RECOMPUTE_FULL;
+}
+
+void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
+{
+  const double e = r->elem_bytes, t = d->tp, T = d->tokens, h = d->h, V = d->vocab;
+  const double th = T * h / (d->sp ? t : 1.0);
+  const double drop = d->dropout ? (2.0 * e + 1.0) * th : 0.0;
+
+  /* Vocab-parallel embedding (Megatron-LM): each TP rank gathers the rows it owns into
+   * a full b*s*h tensor, the group sums them (all-reduce, or reduce-scatter into the
+   * sequence-parallel layout), then positions and dropout. Backward: PyTorch's dense
+   * embedding gradient (zero-fill V h / t, scatter-add) accumulated into the fp32 main
+   * gradient every micro-batch. */
+  out->emb_fwd_s = (2.0 * e * T * h + (d->learned ? 3.0 * e * th : 0.0) + drop) / r->mem_Bps;
+  out->emb_bwd_s = (e * T * h + drop + (2.0 * e + 8.0) * V * h / t) / r->mem_Bps;
+  out->emb_tp_fwd = d->sp ? 0.5 : 1.0;
+  out->emb_tp_bwd = d->sp ? 0.5 : 0.0;
+
+  /* Final norm, logits GEMM [T x h][h x V/t], and Megatron-LM's vocab-parallel cross
+   * entropy on fp32 logits (output.float()): cast (e + 4 bytes per logit), max (4),
+   * subtract (8), exp (8), sum (4), divide (8), all in place; the backward subtracts the
+   * one-hot (8), scales by the loss gradient (8) and casts back (4 + e). */
+  const double logits = p3cfg__gemm_s(r, T, V / t, h, 1.0);
+  const double tv = T * V / t;
+  out->out_fwd_s = logits + (2.0 * e * th + (e + 36.0) * tv) / r->mem_Bps;
+  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + (20.0 + e) * tv) / r->mem_Bps;
+  /* With sp the input is all-gathered before the logits and reduce-scattered back;
+   * without it the replicated input's gradient is all-reduced. */
+  out->out_tp_fwd = d->sp ? 0.5 : 0.0;
+  out->out_tp_bwd = d->sp ? 0.5 : 1.0;
+  out->loss_bytes = 4.0 * T; /* max, sum of exp, target logit: one fp32 per token */
+}
+
+double p3cfg__optimizer_s(const p3cfg__rates *r, const p3cfg_model *m, double owned,
+                          double held)
+{
+  const int fp32 = m->precision == P3CFG_PREC_FP32;
+  /* Per owned parameter: read the fp32 gradient twice (norm, update), read and write
+   * the fp32 master (or the fp32 weight) and write the 16-bit copy, plus the moments:
+   * Adam's m and v, SGD's momentum. Then zero the whole fp32 gradient buffer held. */
+  const double master = fp32 ? 8.0 : 8.0 + r->elem_bytes;
+  const double moments = m->optimizer == P3CFG_OPT_ADAM ? 16.0 : 8.0;
+  const double bytes = (8.0 + master + moments) * owned + 4.0 * held;
+  return bytes / r->mem_Bps;
+}
+
+void p3cfg__flops_of(p3cfg__flops *out, const p3cfg_model *m, const p3cfg_plan *plan)
+{
+  p3cfg__params params;
+  p3cfg__model_params(&params, m, plan->tp);
+  const uint64_t gb = plan->global_batch ? plan->global_batch : m->global_batch;
+  const double tokens = (double)gb * (double)m->seq_len;
+  const double h = (double)m->hidden, s = (double)m->seq_len, l = (double)m->layers;
+  const double f = (double)m->ffn_hidden;
+  const double kvd = (double)m->kv_heads * (double)(m->hidden / m->heads);
+  const double V = (double)params.vocab_padded;
+
+  /* Per token, forward, one layer: 2 FLOPs per weight of QKV, projection and MLP;
+   * attention 4 s h (QK^T and AV over all s keys, Megatron SC'21). */
+  const double gemm = 2.0 * (h * (h + 2.0 * kvd) + h * h +
+                             (m->activation == P3CFG_ACT_SWIGLU ? 3.0 : 2.0) * h * f);
+  const double attn = 4.0 * s * h;
+  /* As executed: flash skips the masked half and its backward is 2.5x its forward. */
+  const double attn_fwd = m->flash_attention ? attn / 2.0 : attn;
+  const double attn_fb = m->flash_attention ? 3.5 * attn_fwd : 3.0 * attn_fwd;
+  double layer = 3.0 * gemm + attn_fb;
+  if (plan->recompute == P3CFG_RECOMPUTE_FULL)
+    layer += gemm + attn_fwd;
+  else if (plan->recompute == P3CFG_RECOMPUTE_SELECTIVE)
+    layer += attn_fwd;
+  out->hardware = tokens * (l * layer + 3.0 * 2.0 * h * V);
+  /* MFU (spec §6): 6 N + attention with N = non-embedding parameters including the
+   * output layer's matmul (what Megatron-LM's num_floating_point_operations counts and
+   * Korthikanti's model FLOPs 72 B l s h^2 (1 + s/6h + V/12hl) expand to for GPT). */
+  out->model = tokens * (6.0 * (double)params.non_embedding + 12.0 * l * s * h);
+}
+
+double p3cfg__overlap_exposed_s(double comm_s, double gemm_s, double chunks)
+{
+  /* chunks pieces of comm and GEMM in a pipeline: total c/n + (n-1) max(c,g)/n + g/n;
+   * what exceeds the GEMM alone is exposed. Never less than one chunk of comm. */
+  const double excess = comm_s > gemm_s ? comm_s - gemm_s : 0.0;
+  return comm_s / chunks + (chunks - 1.0) / chunks * excess;
+}

@@ -1,0 +1,154 @@
+/*
+ * perf_internal.h — what the files of the time model share (src/perf only, plus tests
+ * and benchmarks): the GPU rates, per-micro-batch costs of a layer and of the edges of
+ * the model, collectives over the real links of a rank group, and the pipeline
+ * simulator. docs/time-model.md describes every term.
+ */
+#ifndef P3CFG_PERF_INTERNAL_H
+#define P3CFG_PERF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+/* ---- compute_cost.c ------------------------------------------------------------------ */
+
+/* The GPU in the form the cost functions use. */
+typedef struct p3cfg__rates {
+  double mm_Fps;     /* large-GEMM FLOP/s: peak x matmul_efficiency (peak/2 for fp32/TF32) */
+  double half_flops; /* GEMM FLOPs at which efficiency halves (the size knee) */
+  double mem_Bps;    /* achieved HBM bandwidth: hbm_Bps x memory_efficiency */
+  double elem_bytes; /* bytes of one activation/weight element: 2 (bf16, fp16) or 4 */
+} p3cfg__rates;
+
+void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu);
+
+/* Time of a (batched) GEMM C[m x n] = A[m x k] B[k x n], `batch` times in one kernel:
+ * the larger of the knee-limited compute time and the bytes moved over HBM. */
+double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch);
+
+/* Model dimensions of one micro-batch on one GPU of a tensor-parallel group. */
+typedef struct p3cfg__dims {
+  double b, s, h, heads, kv_heads, head_dim, ffn, tp, vocab; /* vocab padded for tp */
+  double tokens;                                             /* b*s */
+  int sp, flash, swiglu, bias, dropout, rope, learned;
+  p3cfg_recompute recompute;
+} p3cfg__dims;
+
+void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *plan);
+
+/* One transformer layer, one micro-batch, one GPU (seconds), before communication. */
+typedef struct p3cfg__layer_cost {
+  double fwd_s;       /* GEMMs, attention, memory-bound ops */
+  double bwd_s;       /* backward, plus what recompute re-runs */
+  double gemm_attn_s; /* forward GEMMs of the attention block (QKV + projection) */
+  double gemm_mlp_s;  /* forward GEMMs of the MLP block */
+  double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */
+  int recompute_comm; /* 1: full recompute repeats the forward's TP collectives */
+} p3cfg__layer_cost;
+
+void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
+
+/* Embedding (first virtual stage) and output layer + loss (last one), per micro-batch. */
+typedef struct p3cfg__edge_cost {
+  double emb_fwd_s, emb_bwd_s; /* lookup, positions, dropout; dense gradient accumulate */
+  double out_fwd_s, out_bwd_s; /* final norm, logits GEMM, vocab-parallel cross entropy */
+  double emb_tp_fwd, emb_tp_bwd; /* TP collectives in all-reduce units of tp_bytes */
+  double out_tp_fwd, out_tp_bwd;
+  double loss_bytes;             /* each of the 3 small all-reduces of the loss */
+} p3cfg__edge_cost;
+
+void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
+
+/* Optimizer step on one GPU owning `owned` parameters out of `held` (seconds). */
+double p3cfg__optimizer_s(const p3cfg__rates *r, const p3cfg_model *m, double owned,
+                          double held);
+
+/* Matrix-multiply FLOPs of one optimizer step for the whole model (all GPUs). */
+typedef struct p3cfg__flops {
+  double model;    /* MFU numerator: (6 N_non_embedding + 12 l s h) per token */
+  double hardware; /* every GEMM that runs: forward, 2x backward, recompute; attention as
+                      executed (full s^2 without flash, causal half with flash) */
+} p3cfg__flops;
+
+void p3cfg__flops_of(p3cfg__flops *out, const p3cfg_model *m, const p3cfg_plan *plan);
+
+/* Exposed time of a collective `comm_s` overlapped with GEMMs `gemm_s` split into
+ * `chunks` pieces (Transformer Engine's ring-exchange overlap): a chunks-stage pipeline. */
+double p3cfg__overlap_exposed_s(double comm_s, double gemm_s, double chunks);
+
+/* ---- collectives.c ------------------------------------------------------------------- */
+
+/* NCCL's achieved fraction of a datasheet link rate (nccl-tests bus bandwidth): links
+ * from the `network` figures are derated by it, measured `links` are used as given. */
+#define P3CFG_NVLINK_EFFICIENCY 0.80
+#define P3CFG_NETWORK_EFFICIENCY 0.92
+
+/* A ring over a rank group, hierarchical when it spans nodes with g ranks on each of n
+ * nodes (k = g*n); otherwise flat (g = k, n = 1) at its slowest link. */
+typedef struct p3cfg__ring {
+  uint32_t k, g, n;
+  double intra_Bps, intra_latency_s; /* slowest link of the rings inside the nodes */
+  double inter_Bps, inter_latency_s; /* slowest link of the g rings across the nodes */
+} p3cfg__ring;
+
+/* Bandwidth and latency NCCL gets from `src` to `dst` (global GPU ids). */
+void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double *Bps,
+                          double *latency_s);
+
+/* The ring of ranks first, first+stride, ..., first+(k-1)*stride in that order;
+ * rank r runs on GPU rank_gpu[r] (r when rank_gpu is NULL). */
+void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                    uint32_t first, uint32_t stride, uint32_t k);
+
+/* Ring collectives of a buffer of `bytes` (the full, unsharded size), Megatron SC'21 /
+ * NCCL: all-reduce 2(k-1)/k n/bw + 2(k-1) latency, the others half of it. */
+double p3cfg__allreduce_s(const p3cfg__ring *r, double bytes);
+double p3cfg__reduce_scatter_s(const p3cfg__ring *r, double bytes);
+double p3cfg__all_gather_s(const p3cfg__ring *r, double bytes);
+
+/* One point-to-point message of `bytes` from GPU src to GPU dst. */
+double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double bytes);
+
+/* ---- pipeline_sim.c ------------------------------------------------------------------ */
+
+/* One pipeline of p ranks, v chunks each, m identical micro-batches, Megatron-LM's 1F1B
+ * (v = 1) or interleaved 1F1B (v > 1) order. */
+typedef struct p3cfg__pipe {
+  uint32_t p, v;
+  uint64_t m;
+  const double *fwd_s; /* [j*v + k]: forward of rank j's chunk k, one micro-batch */
+  const double *bwd_s; /* [j*v + k]: backward */
+  const double *send_fwd_s; /* [j]: activations rank j -> (j+1)%p ([p-1]: the wrap) */
+  const double *send_bwd_s; /* [j]: gradients (j+1)%p -> j */
+} p3cfg__pipe;
+
+typedef struct p3cfg__pipe_result {
+  double *end_s;      /* [p]: end of the rank's last operation */
+  double *end_comm_s; /* [p]: send time on the critical path ending there */
+  double *first_fwd_s; /* [p*v]: start of chunk k's first forward on rank j */
+  double *last_bwd_s;  /* [p]: start of the last backward of the rank's chunk v-1 */
+} p3cfg__pipe_result;
+
+/* Workspace bytes of the simulators for (p, v, m). */
+size_t p3cfg__pipe_ws_bytes(uint32_t p, uint32_t v, uint64_t m);
+size_t p3cfg__pipe_ws_bytes_reference(uint32_t p, uint32_t v, uint64_t m);
+
+/* Exact critical-path simulation; simulates warm-up and cool-down and jumps over the
+ * periodic steady state. Returns 0, or -1 when the workspace is too small. */
+int p3cfg__pipe_simulate(p3cfg__pipe_result *out, const p3cfg__pipe *pipe, void *ws,
+                         size_t ws_bytes);
+/* The same, one event at a time over every micro-batch (the reference for tests). */
+int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *pipe, void *ws,
+                                   size_t ws_bytes);
+
+/* ---- perf_plan.c --------------------------------------------------------------------- */
+
+/* Forward and backward time of one transformer layer on stage 0's TP group (one
+ * micro-batch, exposed TP communication included), for benchmarks and tests. */
+void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
+                         const p3cfg_cluster *c, const p3cfg_plan *plan,
+                         const uint32_t *rank_gpu);
+
+#endif

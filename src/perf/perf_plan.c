@@ -1,0 +1,355 @@
+/*
+ * perf_plan.c — one optimizer step of a plan, end to end (spec §8, docs/time-model.md):
+ * per-micro-batch costs of every (pipeline rank, chunk) with the exposed tensor-parallel
+ * communication of that stage's TP group, activation sends between the actual GPUs of
+ * adjacent stages, the pipeline schedule's critical path (pipeline_sim.c), then the
+ * data-parallel gradient reduction per ZeRO stage, the tied-embedding all-reduce, the
+ * optimizer step and the parameter all-gather. Overlap flags hide what the framework
+ * really hides and leave exposed what it cannot (last bucket, first chunk, first layer).
+ *
+ * Rank order is Megatron-LM's (tp fastest, then dp, then pp); every group cost is the
+ * worst over the groups that run concurrently. With the default placement on a uniform
+ * network, groups whose GPUs are translates by whole nodes cost the same, so only one
+ * per residue class is evaluated: that keeps a call at a few hundred link lookups even on
+ * thousands of GPUs. The scorer runs inside the search: it never allocates, and all its
+ * scratch lives in the caller's workspace.
+ */
+#include "perf.h"
+
+#include "error.h"
+#include "model_params.h"
+#include "perf_internal.h"
+#include "plan_rules.h"
+
+/* Megatron-LM DDP bucket: max(40M, 1M x dp) parameters (distributed_data_parallel.py). */
+#define BUCKET_PARAMS 40e6
+#define BUCKET_PARAMS_PER_DP 1e6
+
+typedef struct layout {
+  size_t fwd, bwd, first_fwd;                               /* p*v each */
+  size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, tp_ar, tp_loss,
+      grad_sync, grad_bucket, param_gather, param_bucket, opt; /* p each */
+  size_t sim, total_doubles;
+} layout;
+
+static void layout_of(layout *l, uint32_t p, uint32_t v)
+{
+  size_t at = 0;
+  l->fwd = at, at += (size_t)p * v;
+  l->bwd = at, at += (size_t)p * v;
+  l->first_fwd = at, at += (size_t)p * v;
+  size_t *per_stage[] = {&l->send_f,      &l->send_b,    &l->busy_c,    &l->busy_t,
+                         &l->busy_d,      &l->end,       &l->end_c,     &l->last_b,
+                         &l->tp_ar,       &l->tp_loss,   &l->grad_sync, &l->grad_bucket,
+                         &l->param_gather, &l->param_bucket, &l->opt};
+  for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
+    *per_stage[i] = at, at += p;
+  l->sim = at;
+  l->total_doubles = at;
+}
+
+size_t p3cfg__perf_workspace_bytes(const p3cfg_plan *plan)
+{
+  if (!plan || plan->pp == 0 || plan->virtual_stages == 0 || plan->dp == 0 ||
+      plan->micro_batch == 0)
+    return 0;
+  layout l;
+  layout_of(&l, plan->pp, plan->virtual_stages);
+  return l.total_doubles * sizeof(double) +
+         p3cfg__pipe_ws_bytes(plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan));
+}
+
+static uint32_t gcd_u32(uint32_t a, uint32_t b)
+{
+  while (b) {
+    const uint32_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+static inline uint32_t gpu_of(const uint32_t *rank_gpu, uint32_t rank)
+{
+  return rank_gpu ? rank_gpu[rank] : rank;
+}
+
+static inline double max2(double a, double b)
+{
+  return a > b ? a : b;
+}
+
+/* How many of `count` translated groups (offset `step` GPUs apart) to evaluate: on a
+ * uniform network with the default placement, those `gpn / gcd(step, gpn)` apart cost
+ * the same. */
+static uint32_t distinct(int uniform, uint32_t count, uint32_t step, uint32_t gpn)
+{
+  if (!uniform)
+    return count;
+  const uint32_t period = gpn / gcd_u32(step % gpn, gpn);
+  return count < period ? count : period;
+}
+
+/* Exposed TP communication of one layer, forward and backward (Megatron SC'21: two
+ * all-reduces forward, two backward; with sp each is a reduce-scatter + all-gather pair
+ * of the same time; full recompute repeats the forward's). */
+static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L, double ar_s,
+                       double tp, int overlap)
+{
+  if (!overlap) {
+    *fwd_s = 2.0 * ar_s;
+    *bwd_s = 2.0 * ar_s;
+  } else {
+    *fwd_s = p3cfg__overlap_exposed_s(ar_s, L->gemm_attn_s, tp) +
+             p3cfg__overlap_exposed_s(ar_s, L->gemm_mlp_s, tp);
+    *bwd_s = p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_attn_s, tp) +
+             p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_mlp_s, tp);
+  }
+  if (L->recompute_comm)
+    *bwd_s += *fwd_s;
+}
+
+/* Parameters one GPU of pipeline rank j holds (tensor-parallel shards). */
+static double stage_params(const p3cfg__params *par, const p3cfg_model *m,
+                           const p3cfg_plan *plan, uint32_t j)
+{
+  const double t = plan->tp;
+  double n = (double)plan->stage_layers[j] * (double)par->layer_per_gpu;
+  if (j == 0)
+    n += (double)par->word_embedding / t + (double)par->position;
+  if (j == plan->pp - 1) {
+    n += (double)par->final_norm;
+    if (!m->tied_embeddings)
+      n += (double)par->output_layer / t;
+    else if (plan->pp > 1) /* the last stage keeps its own copy of the tied matrix */
+      n += (double)par->word_embedding / t;
+  }
+  return n;
+}
+
+int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                     const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                     size_t workspace_bytes)
+{
+  const size_t need = p3cfg__perf_workspace_bytes(plan);
+  if (!out || !m || !c || !workspace || need == 0 || workspace_bytes < need)
+    return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
+                            workspace_bytes, need);
+  const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp, dp = plan->dp;
+  const uint32_t per_stage = t * dp, gpn = c->gpus_per_node;
+  const uint64_t mb = p3cfg__plan_microbatches(plan);
+  const double mbd = (double)mb;
+  const int zero = (int)plan->zero_stage;
+  const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
+
+  p3cfg__params par;
+  p3cfg__rates r;
+  p3cfg__dims d;
+  p3cfg__layer_cost L;
+  p3cfg__edge_cost E;
+  p3cfg__model_params(&par, m, t);
+  p3cfg__rates_of(&r, m, &c->gpu);
+  p3cfg__dims_of(&d, m, plan);
+  p3cfg__layer_cost_of(&L, &d, &r);
+  p3cfg__edge_cost_of(&E, &d, &r);
+
+  layout lay;
+  layout_of(&lay, p, v);
+  double *ws = workspace;
+  double *F = ws + lay.fwd, *B = ws + lay.bwd, *first_fwd = ws + lay.first_fwd;
+  double *send_f = ws + lay.send_f, *send_b = ws + lay.send_b;
+  double *busy_c = ws + lay.busy_c, *busy_t = ws + lay.busy_t, *busy_d = ws + lay.busy_d;
+  double *end = ws + lay.end, *end_c = ws + lay.end_c, *last_b = ws + lay.last_b;
+  double *tp_ar = ws + lay.tp_ar, *tp_loss = ws + lay.tp_loss;
+  double *grad_sync = ws + lay.grad_sync, *grad_bucket = ws + lay.grad_bucket;
+  double *param_gather = ws + lay.param_gather, *param_bucket = ws + lay.param_bucket;
+  double *opt = ws + lay.opt;
+
+  /* Per stage: worst TP group, worst DP group, sends to the next stage, optimizer. */
+  const double act_bytes = r.elem_bytes * d.tokens * d.h / (d.sp ? d.tp : 1.0);
+  const double grad_elem = zero <= 1 ? 4.0 : r.elem_bytes; /* fp32 main grads (Megatron) */
+  const double bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * dp);
+  const uint32_t stage_period = distinct(uniform, p, per_stage, gpn);
+  double zmb_ag = 0.0, zmb_rs = 0.0; /* ZeRO-2/3 per-micro-batch collectives (pp == 1) */
+  for (uint32_t j = 0; j < p; j++) {
+    const double pj = stage_params(&par, m, plan, j);
+    const double held = zero >= 2 ? pj / dp : pj;
+    opt[j] = p3cfg__optimizer_s(&r, m, zero >= 1 ? pj / dp : pj, held);
+    if (j >= stage_period) { /* same links as stage j - stage_period */
+      const uint32_t q = j % stage_period;
+      tp_ar[j] = tp_ar[q], tp_loss[j] = tp_loss[q];
+      send_f[j] = send_f[q], send_b[j] = send_b[q];
+    } else {
+      const uint32_t base = j * per_stage;
+      tp_ar[j] = tp_loss[j] = 0.0;
+      for (uint32_t g = 0, n = distinct(uniform, dp, t, gpn); g < n && t > 1; g++) {
+        p3cfg__ring ring;
+        p3cfg__ring_of(&ring, c, rank_gpu, base + g * t, 1, t);
+        tp_ar[j] = max2(tp_ar[j], p3cfg__allreduce_s(&ring, L.tp_bytes));
+        tp_loss[j] = max2(tp_loss[j], p3cfg__allreduce_s(&ring, E.loss_bytes));
+      }
+      send_f[j] = send_b[j] = 0.0;
+      const uint32_t next = (j + 1) % p;
+      if (p > 1 && (j + 1 < p || v > 1))
+        for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, gpn); x < n; x++) {
+          const uint32_t a = gpu_of(rank_gpu, base + x);
+          const uint32_t b = gpu_of(rank_gpu, next * per_stage + x);
+          send_f[j] = max2(send_f[j], p3cfg__p2p_s(c, a, b, act_bytes));
+          send_b[j] = max2(send_b[j], p3cfg__p2p_s(c, b, a, act_bytes));
+        }
+    }
+    /* The wrap-around send of the last rank is not a translate of the others. */
+    if (j == p - 1 && j >= stage_period && v > 1) {
+      send_f[j] = send_b[j] = 0.0;
+      for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, gpn); x < n; x++) {
+        const uint32_t a = gpu_of(rank_gpu, j * per_stage + x), b = gpu_of(rank_gpu, x);
+        send_f[j] = max2(send_f[j], p3cfg__p2p_s(c, a, b, act_bytes));
+        send_b[j] = max2(send_b[j], p3cfg__p2p_s(c, b, a, act_bytes));
+      }
+    }
+    /* Data parallelism: the tp concurrent DP groups of this stage (stride tp). */
+    grad_sync[j] = grad_bucket[j] = param_gather[j] = param_bucket[j] = 0.0;
+    for (uint32_t x = 0, n = distinct(uniform, t, 1, gpn); x < n && dp > 1; x++) {
+      p3cfg__ring ring;
+      p3cfg__ring_of(&ring, c, rank_gpu, j * per_stage + x, t, dp);
+      const double bp = pj < bucket ? pj : bucket;
+      if (zero == 0) { /* all-reduce of the fp32 gradients */
+        grad_sync[j] = max2(grad_sync[j], p3cfg__allreduce_s(&ring, grad_elem * pj));
+        grad_bucket[j] = max2(grad_bucket[j], p3cfg__allreduce_s(&ring, grad_elem * bp));
+      } else if (zero == 1) { /* distributed optimizer: reduce-scatter fp32 grads */
+        grad_sync[j] = max2(grad_sync[j], p3cfg__reduce_scatter_s(&ring, grad_elem * pj));
+        grad_bucket[j] =
+            max2(grad_bucket[j], p3cfg__reduce_scatter_s(&ring, grad_elem * bp));
+      } else { /* per micro-batch, below */
+        zmb_rs = max2(zmb_rs, p3cfg__reduce_scatter_s(&ring, grad_elem * pj));
+        if (zero == 3)
+          zmb_ag = max2(zmb_ag, p3cfg__all_gather_s(&ring, r.elem_bytes * pj));
+      }
+      if (zero == 1 || zero == 2) { /* all-gather of the updated 16-bit parameters */
+        param_gather[j] = max2(param_gather[j], p3cfg__all_gather_s(&ring, r.elem_bytes * pj));
+        param_bucket[j] =
+            max2(param_bucket[j], p3cfg__all_gather_s(&ring, r.elem_bytes * bp));
+      }
+    }
+  }
+
+  /* Per (rank, chunk) micro-batch costs, and each rank's busy time by kind. */
+  const int tp_overlap = (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0;
+  for (uint32_t j = 0; j < p; j++) {
+    double tpf, tpb;
+    tp_exposed(&tpf, &tpb, &L, tp_ar[j], d.tp, tp_overlap);
+    const double nl = (double)(plan->stage_layers[j] / v);
+    busy_c[j] = busy_t[j] = busy_d[j] = 0.0;
+    for (uint32_t k = 0; k < v; k++) {
+      double fc = nl * L.fwd_s, ft = nl * tpf, bc = nl * L.bwd_s, bt = nl * tpb;
+      double fd = 0.0, bd = 0.0;
+      if (j == 0 && k == 0) {
+        fc += E.emb_fwd_s, ft += E.emb_tp_fwd * tp_ar[j];
+        bc += E.emb_bwd_s, bt += E.emb_tp_bwd * tp_ar[j];
+      }
+      if (j == p - 1 && k == v - 1) {
+        fc += E.out_fwd_s, ft += E.out_tp_fwd * tp_ar[j] + 3.0 * tp_loss[j];
+        bc += E.out_bwd_s, bt += E.out_tp_bwd * tp_ar[j];
+      }
+      if (zero >= 2) {
+        /* FSDP / ZeRO-3: gather the parameters before the forward and again before the
+         * backward, reduce-scatter gradients after it, every micro-batch; overlapped
+         * layer by layer (prefetch), the first gather and last reduction stay exposed.
+         * ZeRO-2: the reduce-scatter only. */
+        const int og = (plan->overlap & P3CFG_OVERLAP_PARAM_GATHER) != 0;
+        const int orr = (plan->overlap & P3CFG_OVERLAP_GRAD_REDUCE) != 0;
+        const double units = nl > 1.0 ? nl : 1.0;
+        fd = og ? p3cfg__overlap_exposed_s(zmb_ag, fc + ft, units) : zmb_ag;
+        bd = og ? p3cfg__overlap_exposed_s(zmb_ag, bc + bt, units) : zmb_ag;
+        bd += orr ? p3cfg__overlap_exposed_s(zmb_rs, bc + bt, units) : zmb_rs;
+      }
+      F[j * v + k] = fc + ft + fd;
+      B[j * v + k] = bc + bt + bd;
+      busy_c[j] += mbd * (fc + bc);
+      busy_t[j] += mbd * (ft + bt);
+      busy_d[j] += mbd * (fd + bd);
+    }
+  }
+
+  const p3cfg__pipe pipe = {p, v, mb, F, B, send_f, send_b};
+  p3cfg__pipe_result res = {end, end_c, first_fwd, last_b};
+  const size_t sim_bytes = workspace_bytes - lay.total_doubles * sizeof(double);
+  if (p3cfg__pipe_simulate(&res, &pipe, ws + lay.sim, sim_bytes))
+    return p3cfg__error_set(P3CFG_EINTERNAL, "time model: pipeline simulation failed");
+
+  /* End of the step: each stage reduces its gradients after its last backward (with
+   * overlap, bucket by bucket from the start of its last backward window; the last
+   * bucket stays exposed), all meet for the tied-embedding all-reduce and the
+   * optimizer, then the distributed optimizer all-gathers the parameters (overlapped:
+   * with the next step's first forward, except what arrives too late for it). */
+  const int grad_overlap = (plan->overlap & P3CFG_OVERLAP_GRAD_REDUCE) != 0;
+  const int param_overlap = (plan->overlap & P3CFG_OVERLAP_PARAM_GATHER) != 0;
+  uint32_t crit = 0;
+  double synced = 0.0, opt_s = 0.0, gather_s = 0.0;
+  for (uint32_t j = 0; j < p; j++) {
+    if (end[j] > end[crit])
+      crit = j;
+    double g = grad_sync[j];
+    if (grad_overlap && zero <= 1)
+      g = max2(grad_bucket[j], grad_sync[j] - (end[j] - last_b[j]));
+    synced = max2(synced, end[j] + g);
+    opt_s = max2(opt_s, opt[j]);
+    double a = param_gather[j];
+    if (param_overlap && a > 0.0) {
+      const double window = first_fwd[j * v + v - 1] + F[j * v + v - 1];
+      a = max2(0.0, max2(param_bucket[j] - first_fwd[j * v], param_gather[j] - window));
+    }
+    gather_s = max2(gather_s, a);
+  }
+  if (m->tied_embeddings && p > 1) {
+    double tie = 0.0;
+    const double bytes = 4.0 * (double)par.word_embedding / d.tp;
+    for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, gpn); x < n; x++) {
+      p3cfg__ring ring;
+      p3cfg__ring_of(&ring, c, rank_gpu, x, (p - 1) * per_stage, 2);
+      tie = max2(tie, p3cfg__allreduce_s(&ring, bytes));
+    }
+    synced += tie;
+  }
+
+  const double iteration = synced + opt_s + gather_s;
+  const double busy = busy_c[crit] + busy_t[crit] + busy_d[crit];
+  const double idle = max2(0.0, end[crit] - busy);
+  const double pp_comm = end_c[crit] < idle ? end_c[crit] : idle;
+  out->iteration_s = iteration;
+  out->compute_s = busy_c[crit];
+  out->tp_comm_s = busy_t[crit];
+  out->pp_comm_s = pp_comm;
+  out->bubble_s = idle - pp_comm;
+  out->dp_comm_s = busy_d[crit] + (synced - end[crit]) + gather_s;
+  out->optimizer_s = opt_s;
+  /* Rounding: make the parts add up to the whole exactly. */
+  out->bubble_s += iteration - (out->compute_s + out->tp_comm_s + out->pp_comm_s +
+                                out->bubble_s + out->dp_comm_s + out->optimizer_s);
+  const double tokens = (double)plan->global_batch * (double)m->seq_len;
+  const double model_flops =
+      tokens * (6.0 * (double)par.non_embedding +
+                12.0 * (double)m->layers * (double)m->seq_len * (double)m->hidden);
+  out->tokens_per_s = tokens / iteration;
+  out->mfu = model_flops / ((double)p * t * dp * c->gpu.peak_flops * iteration);
+  return P3CFG_OK;
+}
+
+void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
+                         const p3cfg_cluster *c, const p3cfg_plan *plan,
+                         const uint32_t *rank_gpu)
+{
+  p3cfg__rates r;
+  p3cfg__dims d;
+  p3cfg__layer_cost L;
+  p3cfg__rates_of(&r, m, &c->gpu);
+  p3cfg__dims_of(&d, m, plan);
+  p3cfg__layer_cost_of(&L, &d, &r);
+  p3cfg__ring ring;
+  p3cfg__ring_of(&ring, c, rank_gpu, 0, 1, plan->tp);
+  double tpf, tpb;
+  tp_exposed(&tpf, &tpb, &L, p3cfg__allreduce_s(&ring, L.tp_bytes), d.tp,
+             (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0);
+  *fwd_s = L.fwd_s + tpf;
+  *bwd_s = L.bwd_s + tpb;
+}

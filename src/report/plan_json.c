@@ -1,0 +1,233 @@
+/*
+ * plan_json.c — the plan object of spec §6 (config, memory, time, placement) built with
+ * cJSON, and p3cfg_result_plan_json, which prints one of them.
+ *
+ * Stable keys are the spec's; extensions are config.stage_layers and config.overlap,
+ * memory.reserved_bytes and memory.total_bytes, and per stage layers, params,
+ * reserved_bytes and in_flight; time.optimizer_s. `time` appears only when the result
+ * has a time part and `placement` only when it is placed.
+ *
+ * Numbers are deterministic: integers are written from their uint64_t value as raw text
+ * (cJSON keeps numbers as doubles, which would round byte counts above 2^53), reals with
+ * "%.9g" (always the same text for the same double, locale "C" assumed as the library
+ * never calls setlocale). cJSON allocates with the C library's malloc; the finished text
+ * is copied into a buffer from the library's allocator.
+ */
+#include "plan_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+
+cJSON *p3cfg__json_add_u64(cJSON *object, const char *key, uint64_t value)
+{
+  char text[24];
+  snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+  return cJSON_AddRawToObject(object, key, text);
+}
+
+cJSON *p3cfg__json_add_real(cJSON *object, const char *key, double value)
+{
+  char text[40];
+  if (!isfinite(value))
+    return cJSON_AddNullToObject(object, key);
+  snprintf(text, sizeof text, "%.9g", value);
+  return cJSON_AddRawToObject(object, key, text);
+}
+
+static cJSON *add_u64_item(cJSON *array, uint64_t value)
+{
+  char text[24];
+  snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+  cJSON *item = cJSON_CreateRaw(text);
+  if (item && !cJSON_AddItemToArray(array, item)) {
+    cJSON_Delete(item);
+    return NULL;
+  }
+  return item;
+}
+
+static cJSON *add_string_item(cJSON *array, const char *text)
+{
+  cJSON *item = cJSON_CreateString(text);
+  if (item && !cJSON_AddItemToArray(array, item)) {
+    cJSON_Delete(item);
+    return NULL;
+  }
+  return item;
+}
+
+static int config_json(cJSON *root, const p3cfg_plan *p)
+{
+  cJSON *c = cJSON_AddObjectToObject(root, "config");
+  if (!c || !p3cfg__json_add_u64(c, "dp", p->dp) || !p3cfg__json_add_u64(c, "tp", p->tp) ||
+      !p3cfg__json_add_u64(c, "pp", p->pp) ||
+      !p3cfg__json_add_u64(c, "micro_batch", p->micro_batch) ||
+      !p3cfg__json_add_u64(c, "global_batch", p->global_batch) ||
+      !p3cfg__json_add_u64(c, "virtual_stages", p->virtual_stages) ||
+      !cJSON_AddStringToObject(c, "recompute", p3cfg_recompute_name(p->recompute)) ||
+      !cJSON_AddBoolToObject(c, "sequence_parallel", p->sequence_parallel != 0) ||
+      !p3cfg__json_add_u64(c, "zero_stage", p->zero_stage))
+    return -1;
+  cJSON *layers = cJSON_AddArrayToObject(c, "stage_layers");
+  if (!layers)
+    return -1;
+  for (uint32_t i = 0; i < p->n_stage_layers && i < P3CFG_MAX_PP; i++)
+    if (!add_u64_item(layers, p->stage_layers[i]))
+      return -1;
+  cJSON *overlap = cJSON_AddArrayToObject(c, "overlap");
+  if (!overlap || ((p->overlap & P3CFG_OVERLAP_GRAD_REDUCE) && !add_string_item(overlap, "grad")) ||
+      ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && !add_string_item(overlap, "param")) ||
+      ((p->overlap & P3CFG_OVERLAP_TP_COMM) && !add_string_item(overlap, "tp")))
+    return -1;
+  return 0;
+}
+
+static int stage_json(cJSON *stages, const p3cfg_stage_memory *s)
+{
+  cJSON *o = cJSON_CreateObject();
+  if (!o)
+    return -1;
+  if (!cJSON_AddItemToArray(stages, o)) {
+    cJSON_Delete(o);
+    return -1;
+  }
+  if (!p3cfg__json_add_u64(o, "stage", s->stage) ||
+      !p3cfg__json_add_u64(o, "weights_bytes", s->weights_bytes) ||
+      !p3cfg__json_add_u64(o, "gradients_bytes", s->gradients_bytes) ||
+      !p3cfg__json_add_u64(o, "optimizer_bytes", s->optimizer_bytes) ||
+      !p3cfg__json_add_u64(o, "activations_bytes", s->activations_bytes) ||
+      !p3cfg__json_add_u64(o, "other_bytes", s->other_bytes) ||
+      !p3cfg__json_add_u64(o, "peak_bytes", s->peak_bytes) ||
+      !p3cfg__json_add_u64(o, "layers", s->layers) ||
+      !p3cfg__json_add_u64(o, "params", s->params) ||
+      !p3cfg__json_add_u64(o, "reserved_bytes", s->reserved_bytes) ||
+      !p3cfg__json_add_u64(o, "in_flight", s->in_flight))
+    return -1;
+  return 0;
+}
+
+static int memory_json(cJSON *root, const p3cfg_memory *m)
+{
+  cJSON *o = cJSON_AddObjectToObject(root, "memory");
+  if (!o || !p3cfg__json_add_u64(o, "peak_bytes", m->peak_bytes) ||
+      !p3cfg__json_add_u64(o, "capacity_bytes", m->capacity_bytes) ||
+      !cJSON_AddBoolToObject(o, "fits", m->fits != 0) ||
+      !p3cfg__json_add_u64(o, "reserved_bytes", m->reserved_bytes) ||
+      !p3cfg__json_add_u64(o, "total_bytes", m->total_bytes))
+    return -1;
+  cJSON *stages = cJSON_AddArrayToObject(o, "stages");
+  if (!stages)
+    return -1;
+  for (uint32_t i = 0; i < m->n_stages; i++)
+    if (stage_json(stages, &m->stages[i]))
+      return -1;
+  return 0;
+}
+
+static int time_json(cJSON *root, const p3cfg_time *t)
+{
+  cJSON *o = cJSON_AddObjectToObject(root, "time");
+  if (!o || !p3cfg__json_add_real(o, "iteration_s", t->iteration_s) ||
+      !p3cfg__json_add_real(o, "tokens_per_s", t->tokens_per_s) ||
+      !p3cfg__json_add_real(o, "mfu", t->mfu) ||
+      !p3cfg__json_add_real(o, "compute_s", t->compute_s) ||
+      !p3cfg__json_add_real(o, "tp_comm_s", t->tp_comm_s) ||
+      !p3cfg__json_add_real(o, "pp_comm_s", t->pp_comm_s) ||
+      !p3cfg__json_add_real(o, "dp_comm_s", t->dp_comm_s) ||
+      !p3cfg__json_add_real(o, "bubble_s", t->bubble_s) ||
+      !p3cfg__json_add_real(o, "optimizer_s", t->optimizer_s))
+    return -1;
+  return 0;
+}
+
+static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg_cluster *cluster)
+{
+  cJSON *o = cJSON_AddObjectToObject(root, "placement");
+  cJSON *ranks = o ? cJSON_AddArrayToObject(o, "ranks") : NULL;
+  if (!ranks)
+    return -1;
+  for (size_t i = 0; i < e->n_ranks; i++) {
+    const p3cfg_rank_place *pl = &e->placement[i];
+    cJSON *r = cJSON_CreateObject();
+    if (!r)
+      return -1;
+    if (!cJSON_AddItemToArray(ranks, r)) {
+      cJSON_Delete(r);
+      return -1;
+    }
+    char fallback[24];
+    const char *node = NULL;
+    if (cluster->node_names && pl->node < cluster->nodes)
+      node = cluster->node_names[pl->node];
+    if (!node) {
+      snprintf(fallback, sizeof fallback, "node%u", pl->node);
+      node = fallback;
+    }
+    if (!p3cfg__json_add_u64(r, "rank", pl->rank) || !cJSON_AddStringToObject(r, "node", node) ||
+        !p3cfg__json_add_u64(r, "gpu", pl->gpu) || !p3cfg__json_add_u64(r, "dp", pl->dp) ||
+        !p3cfg__json_add_u64(r, "pp", pl->pp) || !p3cfg__json_add_u64(r, "tp", pl->tp))
+      return -1;
+  }
+  return 0;
+}
+
+cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *model,
+                        const p3cfg_cluster *cluster)
+{
+  (void)model;
+  const p3cfg__result_entry *e = &r->entries[i];
+  cJSON *root = cJSON_CreateObject();
+  if (!root || config_json(root, &e->plan) || memory_json(root, &e->memory) ||
+      (e->has_time && time_json(root, &e->time)) ||
+      (e->placement && placement_json(root, e, cluster))) {
+    cJSON_Delete(root);
+    return NULL;
+  }
+  return root;
+}
+
+int p3cfg__json_to_buffer(p3cfg_buffer *out, const cJSON *root)
+{
+  out->data = NULL;
+  out->len = 0;
+  char *text = cJSON_Print(root);
+  if (!text)
+    return p3cfg__error_nomem();
+  const size_t len = strlen(text);
+  char *data = p3cfg__malloc(len + 2);
+  if (!data) {
+    cJSON_free(text);
+    return p3cfg__error_nomem();
+  }
+  memcpy(data, text, len);
+  data[len] = '\n';
+  data[len + 1] = '\0';
+  cJSON_free(text);
+  out->data = data;
+  out->len = len + 1;
+  return P3CFG_OK;
+}
+
+P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                     const p3cfg_model *model, const p3cfg_cluster *cluster)
+{
+  p3cfg__error_clear();
+  if (!out)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_plan_json: NULL out");
+  out->data = NULL;
+  out->len = 0;
+  if (!r || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_plan_json: NULL argument");
+  if (i >= r->count)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_plan_json: plan %zu of %zu", i, r->count);
+  cJSON *root = p3cfg__plan_json(r, i, model, cluster);
+  if (!root)
+    return p3cfg__error_nomem();
+  int rc = p3cfg__json_to_buffer(out, root);
+  cJSON_Delete(root);
+  return rc;
+}

@@ -1,0 +1,142 @@
+/*
+ * plan_table.c — one evaluated plan for people: the configuration, memory per pipeline
+ * stage in GiB (2 decimals) term by term, whether and by how much it fits, and the time
+ * breakdown when the result has one. The same numbers as the JSON (plan_json.c), fixed
+ * formatting, nothing printed: the text goes into a caller's buffer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "placement_report.h"
+#include "plan_rules.h"
+#include "text_buffer.h"
+#include "types.h"
+
+static double gib(uint64_t bytes)
+{
+  return (double)bytes / (1024.0 * 1024.0 * 1024.0);
+}
+
+/* peak + reserved of one stage, saturating. */
+static uint64_t stage_total(const p3cfg_stage_memory *s)
+{
+  const uint64_t sum = s->peak_bytes + s->reserved_bytes;
+  return sum < s->peak_bytes ? UINT64_MAX : sum;
+}
+
+static void overlap_text(char *buf, size_t n, uint32_t overlap)
+{
+  buf[0] = '\0';
+  if (!overlap) {
+    snprintf(buf, n, "none");
+    return;
+  }
+  static const struct {
+    uint32_t flag;
+    const char *name;
+  } names[] = {{P3CFG_OVERLAP_GRAD_REDUCE, "grad"},
+               {P3CFG_OVERLAP_PARAM_GATHER, "param"},
+               {P3CFG_OVERLAP_TP_COMM, "tp"}};
+  size_t len = 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (overlap & names[i].flag) {
+      int w = snprintf(buf + len, n - len, "%s%s", len ? "," : "", names[i].name);
+      if (w < 0 || (size_t)w >= n - len)
+        return;
+      len += (size_t)w;
+    }
+}
+
+static void config_part(p3cfg__text *t, const p3cfg_plan *p)
+{
+  char overlap[32];
+  overlap_text(overlap, sizeof overlap, p->overlap);
+  const uint64_t per_step = (uint64_t)p->micro_batch * p->dp;
+  p3cfg__text_printf(t,
+                     "  dp %u  tp %u  pp %u  micro-batch %u  global batch %llu (%llu "
+                     "micro-batches per pipeline)\n",
+                     p->dp, p->tp, p->pp, p->micro_batch, (unsigned long long)p->global_batch,
+                     (unsigned long long)(per_step ? p->global_batch / per_step : 0));
+  p3cfg__text_printf(t,
+                     "  virtual stages %u  recompute %s  sequence parallel %s  zero %u  "
+                     "overlap %s\n",
+                     p->virtual_stages, p3cfg_recompute_name(p->recompute),
+                     p->sequence_parallel ? "yes" : "no", p->zero_stage, overlap);
+  p3cfg__text_printf(t, "  layers per stage:");
+  for (uint32_t i = 0; i < p->n_stage_layers && i < P3CFG_MAX_PP; i++)
+    p3cfg__text_printf(t, "%s%u", i ? "," : " ", p->stage_layers[i]);
+  p3cfg__text_printf(t, "\n");
+}
+
+static void memory_part(p3cfg__text *t, const p3cfg_memory *m)
+{
+  p3cfg__text_printf(t, "\nmemory per GPU (GiB)\n");
+  p3cfg__text_printf(t, "%5s %6s %10s %8s %8s %9s %8s %8s %8s %8s %8s %6s\n", "stage", "layers",
+                     "params", "weights", "grads", "optimizer", "activ.", "other", "peak",
+                     "reserved", "total", "in-fl");
+  uint32_t worst = 0;
+  for (uint32_t i = 0; i < m->n_stages; i++) {
+    const p3cfg_stage_memory *s = &m->stages[i];
+    const uint64_t total = stage_total(s);
+    if (total > stage_total(&m->stages[worst]))
+      worst = i;
+    p3cfg__text_printf(t, "%5u %6u %9.2fM %8.2f %8.2f %9.2f %8.2f %8.2f %8.2f %8.2f %8.2f %6u\n",
+                       s->stage, s->layers, (double)s->params / 1e6, gib(s->weights_bytes),
+                       gib(s->gradients_bytes), gib(s->optimizer_bytes), gib(s->activations_bytes),
+                       gib(s->other_bytes), gib(s->peak_bytes), gib(s->reserved_bytes), gib(total),
+                       s->in_flight);
+  }
+  p3cfg__text_printf(
+      t, "\npeak %.2f GiB + reserved %.2f GiB = %.2f GiB of %.2f GiB per GPU: ", gib(m->peak_bytes),
+      gib(m->reserved_bytes), gib(m->total_bytes), gib(m->capacity_bytes));
+  if (m->fits)
+    p3cfg__text_printf(t, "fits (%.2f GiB free on the fullest GPU)\n",
+                       gib(m->capacity_bytes - m->total_bytes));
+  else
+    p3cfg__text_printf(t, "does not fit (stage %u is %.2f GiB over)\n",
+                       m->n_stages ? m->stages[worst].stage : 0,
+                       gib(m->total_bytes - m->capacity_bytes));
+}
+
+static void time_part(p3cfg__text *t, const p3cfg_time *tm)
+{
+  p3cfg__text_printf(t, "\ntime per iteration %.4f s, %.0f tokens/s, MFU %.1f %%\n",
+                     tm->iteration_s, tm->tokens_per_s, 100.0 * tm->mfu);
+  const struct {
+    const char *name;
+    double s;
+  } parts[] = {{"compute", tm->compute_s},        {"tensor-parallel comm", tm->tp_comm_s},
+               {"pipeline comm", tm->pp_comm_s},  {"data-parallel comm", tm->dp_comm_s},
+               {"pipeline bubble", tm->bubble_s}, {"optimizer step", tm->optimizer_s}};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+    p3cfg__text_printf(t, "  %-22s %10.4f s\n", parts[i].name, parts[i].s);
+}
+
+P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                      const p3cfg_model *model, const p3cfg_cluster *cluster)
+{
+  p3cfg__error_clear();
+  if (!out)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_plan_table: NULL out");
+  out->data = NULL;
+  out->len = 0;
+  if (!r || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_plan_table: NULL argument");
+  if (i >= r->count)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_plan_table: plan %zu of %zu", i,
+                            r->count);
+  const p3cfg__result_entry *e = &r->entries[i];
+  p3cfg__text t;
+  p3cfg__text_init(&t);
+  p3cfg__text_printf(&t, "plan: %s on %s (%s, %.2f GiB per GPU)\n",
+                     model->name ? model->name : "model", cluster->name ? cluster->name : "cluster",
+                     cluster->gpu.name, gib(cluster->gpu.memory_bytes));
+  config_part(&t, &e->plan);
+  memory_part(&t, &e->memory);
+  if (e->has_time)
+    time_part(&t, &e->time);
+  if (e->placement)
+    p3cfg__placement_summary(&t, e, cluster);
+  return p3cfg__text_finish(&t, out);
+}
