@@ -390,7 +390,8 @@ int main(int argc, char **argv)
     v_max = (uint32_t)atoi(getenv("V_MAX"));
   if (argc > 1 && strcmp(argv[1], "--fit") == 0) {
     run_h100 = 0;
-    fit(&gpu_a100);
+    if (!getenv("FIT_SKIP_A100"))
+      fit(&gpu_a100);
     run_a100 = 0, run_h100 = 1;
     fit(&gpu_h100);
     run_a100 = 1;

@@ -66,7 +66,8 @@ typedef struct p3cfg_profile_options {
                                 by 4x from min_bytes */
   double target_s;         /**< a window this long is bandwidth-bound: once two sizes
                                 are measured and one took this long, larger sizes are
-                                skipped (default 0.02) */
+                                skipped (default 0.1: shorter windows over TCP vary by
+                                +-20 %, see docs/profiling.md) */
   const char *name;        /**< cluster name; NULL: the base's, else "profiled" */
   const char *gpu;         /**< GPU preset name (a100-80gb, h100-sxm, ...); NULL: the
                                 base's, else detected from hwloc's PCI device names */
@@ -82,7 +83,7 @@ typedef struct p3cfg_profile_options {
 #define P3CFG_PROFILE_OPTIONS_INIT                                                     \
   {                                                                                    \
     P3CFG_PROFILE_OPTIONS_VERSION, P3CFG_PROFILE_HOST_DISJOINT, 0.0, 60.0, 20, 5, 2,    \
-        8, 64u * 1024u, 4u * 1024u * 1024u, 0.02, NULL, NULL, NULL, NULL, 0, NULL, NULL \
+        8, 64u * 1024u, 4u * 1024u * 1024u, 0.1, NULL, NULL, NULL, NULL, 0, NULL, NULL \
   }
 
 /** Set *opts to the defaults of P3CFG_PROFILE_OPTIONS_INIT. */

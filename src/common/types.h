@@ -57,7 +57,8 @@ typedef enum { P3CFG_LINKS_NONE = 0, P3CFG_LINKS_NODE = 1, P3CFG_LINKS_GPU = 2 }
 typedef struct p3cfg_links {
   p3cfg_links_gran granularity;
   uint32_t n;
-  char **names;        /* n names */
+  char **names;        /* n names, in index order; one p3cfg__malloc block (n pointers
+                          followed by the strings), released by one p3cfg__free */
   double *bandwidth_Bps; /* n*n */
   double *latency_s;     /* n*n, filled from `network` defaults when not measured */
 } p3cfg_links;
@@ -70,7 +71,9 @@ struct p3cfg_cluster {
   double intra_Bps, intra_latency_s; /* per GPU per direction inside a node */
   double inter_Bps, inter_latency_s; /* per GPU per direction across nodes */
   p3cfg_links links;
-  char **node_names; /* `nodes` names: links host names, or node0, node1, ... */
+  char **node_names; /* `nodes` names: links host names, or node0, node1, ...; one
+                        p3cfg__malloc block (pointers followed by the strings, so a
+                        million nodes cost one allocation), released by one p3cfg__free */
 };
 
 /* One evaluated plan inside a p3cfg_result. */

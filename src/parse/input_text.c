@@ -91,7 +91,8 @@ size_t p3cfg__text_offset(const char *text, size_t len, size_t line, size_t colu
 }
 
 /* Code point of the UTF-8 sequence at t[i] with its length in *n, or -1 with the first
- * offending byte in *bad (-2 when the text ends inside the sequence). */
+ * offending byte in *bad (t[i] itself for a byte that cannot start a character; -2 when
+ * the text ends inside the sequence). */
 static int32_t decode(const unsigned char *t, size_t len, size_t i, size_t *n, int *bad)
 {
   const unsigned char b0 = t[i];
@@ -174,7 +175,11 @@ int p3cfg__text_check(p3cfg_diagnostics *d, const char *text, size_t len)
         if (bad == -2)
           return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col,
                              "invalid UTF-8: the text ends inside a multi-byte character");
-        return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col, "invalid UTF-8 byte 0x%02x",
+        if (bad == t[i])
+          return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col, "invalid UTF-8 byte 0x%02x",
+                             (unsigned)bad);
+        return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col,
+                           "invalid UTF-8: byte 0x%02x followed by 0x%02x", (unsigned)t[i],
                            (unsigned)bad);
       }
       cp = (uint32_t)v;

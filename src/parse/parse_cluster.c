@@ -46,10 +46,10 @@ static const p3cfg__key network_keys[N_COUNT] = {
  * docs/time-model.md); the file may override each. */
 static const p3cfg_gpu custom_gpu = {"custom", 0, 0, 0, 1024ull << 20, 0.75, 5.0e10, 0.80};
 
-static const p3cfg__range positive = {0, true, P3CFG__MAX_GBPS, "a positive number"};
-static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-negative number"};
-static const p3cfg__range fraction = {0, true, 1, "a number in (0, 1]"};
-static const p3cfg__range latency = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number"};
+static const p3cfg__range positive = {0, true, P3CFG__MAX_GBPS, "a positive number", false};
+static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-negative number", false};
+static const p3cfg__range fraction = {0, true, 1, "a number in (0, 1]", true};
+static const p3cfg__range latency = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number", false};
 
 #define GIB 1073741824.0
 #define MIB 1048576.0
@@ -72,19 +72,37 @@ char **p3cfg__names_block(size_t n, const char *const *strs, const size_t *lens)
   return block;
 }
 
-/* "node0", "node1", ... in one block (as p3cfg__names_block). */
+/* Decimal digits of v. */
+static size_t digits_of(uint32_t v)
+{
+  size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    n++;
+  }
+  return n;
+}
+
+/* "node0", "node1", ... in one block (as p3cfg__names_block); by hand rather than with
+ * snprintf, which is most of the time of loading a cluster of a million nodes. */
 static char **default_node_names(uint32_t n)
 {
   size_t bytes = (size_t)n * sizeof(char *);
   for (uint32_t i = 0; i < n; i++)
-    bytes += (size_t)snprintf(NULL, 0, "node%u", i) + 1;
+    bytes += 4 + digits_of(i) + 1;
   char **block = p3cfg__malloc(bytes);
   if (!block)
     return NULL;
-  char *p = (char *)(block + n), *end = (char *)block + bytes;
+  char *p = (char *)(block + n);
   for (uint32_t i = 0; i < n; i++) {
     block[i] = p;
-    p += snprintf(p, (size_t)(end - p), "node%u", i) + 1;
+    memcpy(p, "node", 4);
+    const size_t d = digits_of(i);
+    uint32_t v = i;
+    for (size_t k = d; k > 0; k--, v /= 10)
+      p[4 + k - 1] = (char)('0' + v % 10);
+    p[4 + d] = '\0';
+    p += 4 + d + 1;
   }
   return block;
 }

@@ -205,7 +205,7 @@ int p3cfg__read_number(p3cfg__pctx *c, const yaml_node_t *node, const char *labe
   if (num.kind != P3CFG__NUM_INT && num.kind != P3CFG__NUM_FLOAT)
     return bad_value(c, node, label, r->what);
   const double v = num.v;
-  if (v < r->lo || (r->lo_open && v == r->lo))
+  if (v < r->lo || (r->lo_open && v == r->lo) || (v > r->hi && r->what_names_hi))
     return bad_value(c, node, label, r->what);
   if (v > r->hi) {
     char buf[P3CFG__DESCRIBE_CAP];
@@ -215,6 +215,20 @@ int p3cfg__read_number(p3cfg__pctx *c, const yaml_node_t *node, const char *labe
   }
   *out = v;
   return 0;
+}
+
+bool p3cfg__number_in(const yaml_node_t *node, const p3cfg__range *r, double *out)
+{
+  if (!is_plain(node))
+    return false;
+  p3cfg__num num;
+  p3cfg__parse_num(&num, text_of(node), node->data.scalar.length);
+  const double v = num.v;
+  if ((num.kind != P3CFG__NUM_INT && num.kind != P3CFG__NUM_FLOAT) || v < r->lo ||
+      (r->lo_open && v == r->lo) || v > r->hi)
+    return false;
+  *out = v;
+  return true;
 }
 
 int p3cfg__read_bool(p3cfg__pctx *c, const yaml_node_t *node, const char *label, bool *out)

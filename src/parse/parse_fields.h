@@ -57,15 +57,21 @@ int p3cfg__read_uint(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
                      uint64_t hi, uint64_t *out);
 
 /* Finite number with lower bound `lo` (excluded when lo_open) and upper bound `hi`.
- * `what` describes the whole range ("a positive number", "a number in (0, 1]"). */
+ * `what` describes the range ("a positive number"); a value above hi is said as "at
+ * most HI" unless `what` already names hi ("a number in (0, 1]"). */
 typedef struct p3cfg__range {
   double lo;
   bool lo_open;
   double hi;
   const char *what;
+  bool what_names_hi;
 } p3cfg__range;
 int p3cfg__read_number(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
                        const p3cfg__range *r, double *out);
+
+/* Whether `node` is a plain number within r (then *out is set): the quiet fast path for
+ * large matrices, which calls p3cfg__read_number for the message only when it fails. */
+bool p3cfg__number_in(const yaml_node_t *node, const p3cfg__range *r, double *out);
 
 /* true/false (also True, TRUE, False, FALSE), unquoted. */
 int p3cfg__read_bool(p3cfg__pctx *c, const yaml_node_t *node, const char *label, bool *out);

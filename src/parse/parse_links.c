@@ -51,6 +51,11 @@ typedef struct links_in {
   size_t *host_lens;
 } links_in;
 
+static const char *plural(size_t n)
+{
+  return n == 1 ? "" : "s";
+}
+
 static int ref_cmp(const void *pa, const void *pb)
 {
   const name_ref *a = pa, *b = pb;
@@ -156,8 +161,8 @@ static int order_gpus(links_in *in, name_ref *sorted)
       char echo[4 * P3CFG__ECHO_CHARS + 8];
       p3cfg__echo(echo, sizeof echo, run->s, run->key_len);
       p3cfg__problem(in->c, name_node(in, groups[g].first),
-                     "host '%s' has %zu gpus in links.names, expected %u (gpus_per_node)", echo,
-                     groups[g].count, gpn);
+                     "host '%s' has %zu gpu%s in links.names, expected %u (gpus_per_node)", echo,
+                     groups[g].count, plural(groups[g].count), gpn);
       bad = 1;
     }
   }
@@ -187,8 +192,9 @@ static int order_names(links_in *in)
   const p3cfg_cluster *cl = in->cl;
   const uint64_t want = in->gran ? (uint64_t)cl->nodes * cl->gpus_per_node : cl->nodes;
   if (in->n != want) {
-    p3cfg__problem(in->c, in->names_node, "links.names has %zu names, expected %llu (%s)", in->n,
-                   (unsigned long long)want, in->gran ? "nodes * gpus_per_node" : "nodes");
+    p3cfg__problem(in->c, in->names_node, "links.names has %zu name%s, expected %llu (%s)", in->n,
+                   plural(in->n), (unsigned long long)want,
+                   in->gran ? "nodes * gpus_per_node" : "nodes");
     return -1;
   }
   int bad = 0;
@@ -309,7 +315,8 @@ static int read_matrix(const links_in *in, const yaml_node_t *node, const matrix
   if (n == 0)
     n = rows;
   if (rows != n) {
-    p3cfg__problem(c, node, "%s has %zu rows, expected %zu (one per name)", m->label, rows, n);
+    p3cfg__problem(c, node, "%s has %zu row%s, expected %zu (one per name)", m->label, rows,
+                   plural(rows), n);
     *ok = 0;
   }
   if (perm && square(c, node, n)) {
@@ -327,18 +334,23 @@ static int read_matrix(const links_in *in, const yaml_node_t *node, const matrix
     }
     const size_t cols = (size_t)(row->data.sequence.items.top - row->data.sequence.items.start);
     if (cols != n) {
-      p3cfg__problem(c, row, "%s[%zu] has %zu entries, expected %zu", m->label, r, cols, n);
+      p3cfg__problem(c, row, "%s[%zu] has %zu entr%s, expected %zu", m->label, r, cols,
+                     cols == 1 ? "y" : "ies", n);
       *ok = 0;
     }
     for (size_t j = 0; j < cols; j++) {
+      const yaml_node_t *e = p3cfg__node(c, row->data.sequence.items.start[j]);
+      const p3cfg__range *range = r == j ? m->diag : m->off;
+      double v;
+      if (p3cfg__number_in(e, range, &v)) {
+        if (*out)
+          (*out)[perm[r] * n + perm[j]] = v * m->scale;
+        continue;
+      }
       char label[96];
       snprintf(label, sizeof label, "%s[%zu][%zu]", m->label, r, j);
-      double v;
-      if (p3cfg__read_number(c, p3cfg__node(c, row->data.sequence.items.start[j]), label,
-                             r == j ? m->diag : m->off, &v) != 0)
-        *ok = 0;
-      else if (*out)
-        (*out)[perm[r] * n + perm[j]] = v * m->scale;
+      p3cfg__read_number(c, e, label, range, &v);
+      *ok = 0;
     }
   }
   if (!*ok) {
@@ -348,9 +360,9 @@ static int read_matrix(const links_in *in, const yaml_node_t *node, const matrix
   return P3CFG_OK;
 }
 
-static const p3cfg__range bw_positive = {0, true, P3CFG__MAX_GBPS, "a positive number"};
-static const p3cfg__range bw_any = {0, false, P3CFG__MAX_GBPS, "a non-negative number"};
-static const p3cfg__range lat_range = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number"};
+static const p3cfg__range bw_positive = {0, true, P3CFG__MAX_GBPS, "a positive number", false};
+static const p3cfg__range bw_any = {0, false, P3CFG__MAX_GBPS, "a non-negative number", false};
+static const p3cfg__range lat_range = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number", false};
 
 /* Latencies from the network figures, in canonical order. */
 static double *fill_latency(const p3cfg_cluster *cl, int gran, size_t n)

@@ -2,7 +2,7 @@
  * suggest.c — "did you mean" for unknown keys, enum values and GPU names: the candidate
  * at the smallest edit distance (Damerau-Levenshtein, adjacent swaps counting one edit,
  * letters compared case-insensitively), when that distance is small for the word's
- * length; a word that starts a candidate ("h100" for "h100-sxm") also counts.
+ * length; a word that starts a candidate ("h100" for "h100-sxm") counts as distance 0.
  */
 #include <string.h>
 
@@ -66,9 +66,10 @@ const char *p3cfg__suggest(const char *word, size_t len, const char *const *cand
     const size_t clen = strlen(cands[i]);
     if (clen > WORD_MAX)
       continue;
-    size_t d = distance(word, len, cands[i], clen);
-    if (d > max_d && len >= 3 && starts_with(cands[i], clen, word, len))
-      d = max_d;
+    /* A word that starts a candidate ("h100" of "h100-sxm") beats any typo. */
+    size_t d = len >= 3 && starts_with(cands[i], clen, word, len)
+                   ? 0
+                   : distance(word, len, cands[i], clen);
     if (d < best_d && d < len) {
       best = cands[i];
       best_d = d;

@@ -22,10 +22,12 @@
 #define P3CFG__MAX_INPUT_BYTES (16u * 1024u * 1024u)
 /* Deepest nesting of sequences and mappings (the schemas need 3). */
 #define P3CFG__MAX_DEPTH 64
-/* Most nodes a document may hold, counting every alias as the nodes it stands for.
- * This bounds the time of every walk over the document (libyaml needs about 1 us per
- * node to parse and as much again to load). */
-#define P3CFG__MAX_NODES 600000u
+/* Most nodes a document may hold, counting every alias as the nodes it stands for:
+ * 2 * 512^2 + 8192, room for a 512-GPU cluster measured at GPU granularity (bandwidth
+ * and latency matrices, as `p3cfg profile` writes them) and the rest of its file. This
+ * bounds the time of every walk over the document: libyaml needs about 1 us per node to
+ * parse and as much again to load, so the largest input takes about a second. */
+#define P3CFG__MAX_NODES 532480u
 /* Most problems reported for one input; one more line says that the list stops. */
 #define P3CFG__MAX_DIAGS 100
 

@@ -119,6 +119,10 @@ int p3cfg__yaml_problem(p3cfg_diagnostics *d, const yaml_parser_t *parser, const
   const char *hint = (at < len && text[at] == '\t') || strstr(problem, "tab")
                          ? "; indent with spaces, not tabs"
                          : "";
+  const yaml_mark_t cm = parser->context_mark;
+  if (parser->context && cm.line == m.line && cm.column == m.column)
+    return p3cfg__diag(d, P3CFG_ESYNTAX, (int)m.line + 1, (int)m.column + 1,
+                       "invalid YAML: %s (%s)%s", problem, parser->context, hint);
   if (parser->context)
     return p3cfg__diag(d, P3CFG_ESYNTAX, (int)m.line + 1, (int)m.column + 1,
                        "invalid YAML: %s (%s at line %zu, column %zu)%s", problem,

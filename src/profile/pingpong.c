@@ -37,7 +37,7 @@ static int ping_initiate(double *latency_s, const p3cfg__waiter *w, int peer,
       rc = MPI_Isend(out, P3CFG__LATENCY_BYTES, MPI_BYTE, peer, TAG_PING, w->comm, &req[1]);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "latency ping-pong");
-    if ((rc = p3cfg__wait_all(w, req, 2, deadline, 0, "latency ping-pong", peer)) != 0)
+    if ((rc = p3cfg__wait_all(w, req, 2, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong", peer)) != 0)
       return rc;
     if (i >= plan->warmup)
       samples[i - plan->warmup] = (MPI_Wtime() - t0) / 2.0;
@@ -56,12 +56,12 @@ static int ping_respond(const p3cfg__waiter *w, int peer, const p3cfg__measure_p
     int rc = MPI_Irecv(buf, P3CFG__LATENCY_BYTES, MPI_BYTE, peer, TAG_PING, w->comm, &req);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "latency ping-pong");
-    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, 0, "latency ping-pong", peer)) != 0)
+    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong", peer)) != 0)
       return rc;
     rc = MPI_Isend(buf, P3CFG__LATENCY_BYTES, MPI_BYTE, peer, TAG_PONG, w->comm, &req);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "latency ping-pong");
-    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, 0, "latency ping-pong", peer)) != 0)
+    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong", peer)) != 0)
       return rc;
   }
   return 0;
@@ -80,7 +80,7 @@ static int announce(const p3cfg__waiter *w, int peer, uint64_t size, double dead
   }
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(w, rc, "bandwidth control message");
-  return p3cfg__wait_all(w, req, n, deadline, 0, "bandwidth control message", peer);
+  return p3cfg__wait_all(w, req, n, deadline, P3CFG__WAIT_LATENCY, "bandwidth control message", peer);
 }
 
 /* One timed window: `window` sends of `size` bytes, until the acknowledgement. */
@@ -99,7 +99,7 @@ static int send_window(double *t_s, const p3cfg__waiter *w, int peer,
     rc = MPI_Isend(buf, (int)size, MPI_BYTE, peer, TAG_DATA, w->comm, &req[1 + i]);
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(w, rc, "bandwidth window");
-  rc = p3cfg__wait_all(w, req, 1 + (int)plan->window, deadline, 0, "bandwidth window", peer);
+  rc = p3cfg__wait_all(w, req, 1 + (int)plan->window, deadline, P3CFG__WAIT_STREAM, "bandwidth window", peer);
   *t_s = MPI_Wtime() - t0;
   return rc;
 }
@@ -166,7 +166,7 @@ static int stream_receive(const p3cfg__waiter *w, int peer, const p3cfg__measure
     int rc = MPI_Irecv(&size, 1, MPI_UINT64_T, peer, TAG_CTRL, w->comm, &req[0]);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth control message");
-    if ((rc = p3cfg__wait_all(w, req, 1, deadline, 0, "bandwidth control message", peer)))
+    if ((rc = p3cfg__wait_all(w, req, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth control message", peer)))
       return rc;
     if (size == 0)
       return 0;
@@ -183,14 +183,14 @@ static int stream_receive(const p3cfg__waiter *w, int peer, const p3cfg__measure
     rc = MPI_Isend(&ready, 1, MPI_CHAR, peer, TAG_READY, w->comm, &r);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth ready message");
-    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, 0, "bandwidth ready message", peer)) ||
-        (rc = p3cfg__wait_all(w, req, (int)plan->window, deadline, 0, "bandwidth window",
+    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth ready message", peer)) ||
+        (rc = p3cfg__wait_all(w, req, (int)plan->window, deadline, P3CFG__WAIT_STREAM, "bandwidth window",
                               peer)))
       return rc;
     rc = MPI_Isend(&ack, 0, MPI_CHAR, peer, TAG_ACK, w->comm, &r);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth acknowledgement");
-    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, 0, "bandwidth acknowledgement", peer)))
+    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth acknowledgement", peer)))
       return rc;
   }
 }

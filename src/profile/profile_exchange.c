@@ -258,7 +258,7 @@ static int say_hello(const p3cfg__waiter *w, int n)
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(w, rc, "MPI_Iallgather");
   else
-    rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + w->timeout_s, 1,
+    rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + w->timeout_s, P3CFG__WAIT_IDLE,
                          "the start-up exchange (versions)", -1);
   if (rc == 0)
     rc = check_hellos(all, n);
@@ -287,7 +287,7 @@ int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed,
   rc = MPI_Iallreduce(&w->rank, &leader, 1, MPI_INT, MPI_MIN, node, &req);
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(w, rc, "MPI_Iallreduce");
-  if ((rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + w->timeout_s, 1,
+  if ((rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + w->timeout_s, P3CFG__WAIT_IDLE,
                             "the start-up exchange (hosts)", -1)) != 0)
     return rc;
   MPI_Comm_free(&node);
@@ -307,7 +307,7 @@ int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed,
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(w, rc, "MPI_Iallgather");
   else
-    rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + w->timeout_s, 1,
+    rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + w->timeout_s, P3CFG__WAIT_IDLE,
                          "the start-up exchange (hwloc)", -1);
   if (rc == 0)
     rc = verdict(out, all, n, opts);

@@ -154,7 +154,7 @@ static int measure_all(double *row, p3cfg_profile_result *r, const p3cfg__waiter
         return p3cfg__mpi_error(w, rc, "MPI_Ibarrier");
       char what[64];
       snprintf(what, sizeof what, "step %u of %u", done + 1, r->steps);
-      if ((rc = p3cfg__wait_all(w, &req, 1, start + 1.1 * o->timeout_s, 1, what, -1)))
+      if ((rc = p3cfg__wait_all(w, &req, 1, start + 1.1 * o->timeout_s, P3CFG__WAIT_IDLE, what, -1)))
         return rc;
       done++;
       if (me == 0 && o->progress)
@@ -178,7 +178,7 @@ static int gather_rows(p3cfg_profile_result *r, const p3cfg__waiter *w, const do
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(w, rc, "MPI_Iallgather");
   else
-    rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + o->timeout_s, 1,
+    rc = p3cfg__wait_all(w, &req, 1, MPI_Wtime() + o->timeout_s, P3CFG__WAIT_IDLE,
                          "gathering the results", -1);
   if (rc == 0) {
     for (size_t a = 0; a < n; a++)
@@ -283,7 +283,7 @@ P3CFG_API int p3cfg_profile_run(p3cfg_profile_result **out, MPI_Comm comm,
   rc = MPI_Comm_idup(comm, &dup, &req);
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(&w, rc, "MPI_Comm_idup");
-  if ((rc = p3cfg__wait_all(&w, &req, 1, t_start + opts->timeout_s, 1,
+  if ((rc = p3cfg__wait_all(&w, &req, 1, t_start + opts->timeout_s, P3CFG__WAIT_IDLE,
                             "duplicating the communicator", -1)) != 0)
     return rc;
   MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);

@@ -7,8 +7,9 @@
  * link that stopped moving data, thus ends every waiting rank's run within the timeout.
  *
  * On a host with more ranks than PUs (tests, laptops) a spinning waiter would steal
- * the CPU from the pair being measured: measurement waits then yield, and idle waits
- * sleep with a short backoff. With a core per rank both spin, for accurate timing.
+ * the CPU from the pair being measured: latency waits then yield, bandwidth windows
+ * poll every 20 us once they have run 1 ms, and idle waits sleep with a backoff up to
+ * 1 ms. With a core per rank all of them spin, for accurate timing.
  */
 #include "profile_wait.h"
 
@@ -29,9 +30,10 @@ int p3cfg__mpi_error(const p3cfg__waiter *w, int mpi_rc, const char *call)
 }
 
 int p3cfg__wait_all(const p3cfg__waiter *w, MPI_Request *reqs, int n, double deadline,
-                    int idle, const char *what, int peer)
+                    p3cfg__wait_kind kind, const char *what, int peer)
 {
-  long sleep_ns = 10000;
+  long sleep_ns = 5000;
+  const double start = MPI_Wtime();
   for (;;) {
     int done = 0;
     int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
@@ -50,15 +52,23 @@ int p3cfg__wait_all(const p3cfg__waiter *w, MPI_Request *reqs, int n, double dea
                               "stalls, or a step is slower than --timeout",
                               w->rank, what, w->timeout_s);
     }
-    if (!w->oversubscribed)
+    if (!w->oversubscribed || kind == P3CFG__WAIT_LATENCY) {
+      if (w->oversubscribed)
+        sched_yield();
       continue;
-    if (!idle) {
-      sched_yield();
-      continue;
+    }
+    if (kind == P3CFG__WAIT_STREAM) {
+      /* A transfer that has run 1 ms will run longer: poll every 20 us, leaving the
+       * CPU to the other side and to the kernel's network stack. */
+      if (MPI_Wtime() - start < 1e-3) {
+        sched_yield();
+        continue;
+      }
+      sleep_ns = 20000;
+    } else if (sleep_ns < 1000000) {
+      sleep_ns *= 2;
     }
     struct timespec ts = {0, sleep_ns};
     nanosleep(&ts, NULL);
-    if (sleep_ns < 1000000)
-      sleep_ns *= 2;
   }
 }

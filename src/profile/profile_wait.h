@@ -16,13 +16,18 @@ typedef struct p3cfg__waiter {
   int oversubscribed; /* more ranks than PUs on this host: yield while polling */
 } p3cfg__waiter;
 
-/* Wait for reqs[0..n) until MPI_Wtime() passes `deadline`. `idle` waits (barriers,
- * exchanges) may sleep between polls on an oversubscribed host; measurement waits spin
- * (yielding the CPU when oversubscribed). `what` and `peer` (-1 for none) describe the
- * wait in the message. Returns 0, or P3CFG_EMPI on an MPI error or at the deadline;
- * then the requests are left pending and the caller must abort the job. */
+/* What a wait is for: how it may use the CPU on an oversubscribed host (profile_wait.c). */
+typedef enum p3cfg__wait_kind {
+  P3CFG__WAIT_LATENCY = 0, /* timed small messages: spin (yield when oversubscribed) */
+  P3CFG__WAIT_STREAM = 1,  /* timed bandwidth windows */
+  P3CFG__WAIT_IDLE = 2     /* barriers, exchanges, control messages */
+} p3cfg__wait_kind;
+
+/* Wait for reqs[0..n) until MPI_Wtime() passes `deadline`. `what` and `peer` (-1 for
+ * none) describe the wait in the message. Returns 0, or P3CFG_EMPI on an MPI error or
+ * at the deadline; then the requests are left pending and the caller must abort. */
 int p3cfg__wait_all(const p3cfg__waiter *w, MPI_Request *reqs, int n, double deadline,
-                    int idle, const char *what, int peer);
+                    p3cfg__wait_kind kind, const char *what, int peer);
 
 /* Set the last error from an MPI error code: "MPI_X failed on rank R: <MPI's text>". */
 int p3cfg__mpi_error(const p3cfg__waiter *w, int mpi_rc, const char *call);

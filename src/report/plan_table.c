@@ -53,11 +53,12 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
   char overlap[32];
   overlap_text(overlap, sizeof overlap, p->overlap);
   const uint64_t per_step = (uint64_t)p->micro_batch * p->dp;
+  const uint64_t mb = per_step ? p->global_batch / per_step : 0;
   p3cfg__text_printf(t,
                      "  dp %u  tp %u  pp %u  micro-batch %u  global batch %llu (%llu "
-                     "micro-batches per pipeline)\n",
+                     "micro-batch%s per pipeline)\n",
                      p->dp, p->tp, p->pp, p->micro_batch, (unsigned long long)p->global_batch,
-                     (unsigned long long)(per_step ? p->global_batch / per_step : 0));
+                     (unsigned long long)mb, mb == 1 ? "" : "es");
   p3cfg__text_printf(t,
                      "  virtual stages %u  recompute %s  sequence parallel %s  zero %u  "
                      "overlap %s\n",

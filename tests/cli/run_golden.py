@@ -13,7 +13,7 @@ Each case is a directory tests/cli/cases/<name>/ holding:
 Every mismatch is printed as a unified diff; the last line is `N passed, M failed` and
 the exit status is non-zero when anything failed. `--update` rewrites stdout, stderr and
 exit from the actual run (review the diff before committing); `--filter PATTERN` runs
-only the cases whose name matches PATTERN (a shell glob, or a substring).
+only the cases whose name matches the shell glob PATTERN (`help`, `estimate_*`).
 
 Registered in tests/CMakeLists.txt as the CTest `cli_golden`:
   run_golden.py --p3cfg build/p3cfg --root .
@@ -46,11 +46,8 @@ def write_text(path, text):
 
 
 def matches(name, pattern):
-    if pattern is None:
-        return True
-    if any(c in pattern for c in "*?["):
-        return fnmatch.fnmatchcase(name, pattern)
-    return pattern in name
+    """A shell glob on the case name: `help` is that case alone, `estimate_*` a family."""
+    return pattern is None or fnmatch.fnmatchcase(name, pattern)
 
 
 def diff(label, expected, actual):
@@ -61,6 +58,10 @@ def diff(label, expected, actual):
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def command_line(args):
+    return " ".join(["p3cfg"] + [shlex.quote(a) for a in args])
 
 
 def load_case(case_dir):
@@ -89,7 +90,7 @@ def run_case(p3cfg, root, case_dir, update):
         proc = subprocess.run([p3cfg] + args, cwd=root, env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return False, f"  timed out after {timeout:g} s: p3cfg {shlex.join(args)}\n"
+        return False, f"  timed out after {timeout:g} s: {command_line(args)}\n"
     except OSError as e:
         return False, f"  cannot run {p3cfg}: {e}\n"
     actual = {
@@ -123,7 +124,7 @@ def run_case(p3cfg, root, case_dir, update):
         elif expected != actual[key]:
             report.append(diff(key, expected, actual[key]))
     if report:
-        report.insert(0, f"  command: p3cfg {shlex.join(args)}\n")
+        report.insert(0, f"  command: {command_line(args)}\n")
     return not report, "".join(report)
 
 
@@ -135,7 +136,7 @@ def main(argv=None):
                     help="repository root: working directory of every case")
     ap.add_argument("--cases", default=os.path.join(here, "cases"),
                     help="directory holding one sub-directory per case")
-    ap.add_argument("--filter", help="run only cases whose name matches (glob or substring)")
+    ap.add_argument("--filter", help="run only the cases whose name matches this shell glob")
     ap.add_argument("--update", action="store_true",
                     help="rewrite expected stdout/stderr/exit from the actual runs")
     args = ap.parse_args(argv)

@@ -391,3 +391,58 @@ Test(presets, pipette_cluster_has_16_measured_nodes)
   cr_expect(asymmetric, "measured links differ by direction");
   p3cfg_cluster_free(c);
 }
+
+/* ---- the examples of docs/formats.md ----------------------------------------------- */
+
+Test(presets, json_form_of_dgx_a100_8n_loads_like_the_yaml)
+{
+  static const char json[] =
+      "{\"name\": \"dgx-a100-8n\", \"nodes\": 8, \"gpus_per_node\": 8, \"gpu\": \"a100-80gb\",\n"
+      " \"network\": {\"intra_node_GBps\": 300, \"inter_node_GBps\": 25}}\n";
+  p3cfg_cluster *from_json = NULL;
+  int rc = p3cfg_cluster_load_string(&from_json, json, sizeof json - 1, "dgx-a100-8n.json", NULL);
+  cr_assert_eq(rc, 0, "%s", last_error());
+  p3cfg_cluster *from_yaml = load_cluster("dgx-a100-8n");
+  p3cfg_cluster_info a = cluster_info(from_json), b = cluster_info(from_yaml);
+  cr_expect_str_eq(a.name, b.name);
+  cr_expect_str_eq(a.gpu_name, b.gpu_name);
+  cr_expect_eq(a.nodes, b.nodes);
+  cr_expect_eq(a.gpus_per_node, b.gpus_per_node);
+  cr_expect_eq(a.gpu_memory_bytes, b.gpu_memory_bytes);
+  cr_expect_float_eq(from_json->intra_Bps, from_yaml->intra_Bps, 1.0);
+  cr_expect_float_eq(from_json->inter_Bps, from_yaml->inter_Bps, 1.0);
+  cr_expect_float_eq(from_json->intra_latency_s, from_yaml->intra_latency_s, 1e-12);
+  cr_expect_float_eq(from_json->inter_latency_s, from_yaml->inter_latency_s, 1e-12);
+  p3cfg_cluster_free(from_json);
+  p3cfg_cluster_free(from_yaml);
+}
+
+Test(presets, gpu_map_overrides_a_known_gpu)
+{
+  static const char yaml[] = "name: h100-94\n"
+                             "nodes: 1\n"
+                             "gpus_per_node: 8\n"
+                             "gpu:\n"
+                             "  name: h100-sxm\n"
+                             "  memory_GiB: 94\n"
+                             "  hbm_GBps: 3900\n"
+                             "network:\n"
+                             "  intra_node_GBps: 450\n"
+                             "  inter_node_GBps: 50\n";
+  p3cfg_cluster *c = NULL;
+  int rc = p3cfg_cluster_load_string(&c, yaml, sizeof yaml - 1, "h100-94.yaml", NULL);
+  cr_assert_eq(rc, 0, "%s", last_error());
+  p3cfg_cluster_info info = cluster_info(c);
+  cr_expect_eq(info.gpu_memory_bytes, 94ull << 30);
+  cr_expect_float_eq(info.gpu_hbm_Bps, 3900e9, 1.0);
+  cr_expect_float_eq(info.gpu_peak_flops, 989.4e12, 1e9, "kept from the h100-sxm preset");
+  p3cfg_cluster_free(c);
+}
+
+Test(presets, network_latencies_default_to_2_and_5_us)
+{
+  p3cfg_cluster *c = load_cluster("dgx-h100-8n");
+  cr_expect_float_eq(c->intra_latency_s, 2e-6, 1e-12);
+  cr_expect_float_eq(c->inter_latency_s, 5e-6, 1e-12);
+  p3cfg_cluster_free(c);
+}
