@@ -100,6 +100,17 @@ static void consider(worker *w, p3cfg_plan *plan)
     return;
   }
   w->feasible++;
+  /* The workspace grows to the largest plan seen (rarely: sizes repeat). */
+  const size_t need = p3cfg__perf_workspace_bytes(plan);
+  if (need > w->ws_bytes) {
+    void *ws = p3cfg__realloc(w->ws, need);
+    if (!ws) {
+      w->rc = P3CFG_ENOMEM;
+      return;
+    }
+    w->ws = ws;
+    w->ws_bytes = need;
+  }
   p3cfg_time t;
   int rc = p3cfg__perf_plan(&t, ctx->model, ctx->cluster, plan, NULL, w->ws, w->ws_bytes);
   if (rc) {
@@ -128,19 +139,6 @@ static void run_item(worker *w, const work_item *it)
     plan.n_stage_layers = o->n_stage_layers;
   } else {
     p3cfg__split_apply(&plan, &it->split, ctx->model->layers / it->v);
-  }
-  /* The workspace depends on pp, v and the micro-batch count: size it for the smallest
-   * micro-batch (the most micro-batches) before the loop. */
-  plan.micro_batch = 1;
-  size_t need = p3cfg__perf_workspace_bytes(&plan);
-  if (need > w->ws_bytes) {
-    void *ws = p3cfg__realloc(w->ws, need);
-    if (!ws) {
-      w->rc = P3CFG_ENOMEM;
-      return;
-    }
-    w->ws = ws;
-    w->ws_bytes = need;
   }
   const uint64_t per_replica = ctx->global_batch / plan.dp;
   uint32_t mbs[MAX_DIVISORS];
