@@ -61,19 +61,15 @@ static const cli_option options[] = {
     {"output", 'o', "FILE", "write the cluster file to FILE (default: stdout)", OPT_OUTPUT},
     {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
     {"base", 0, "CLUSTER", "take the GPU and what is not measured from CLUSTER", OPT_BASE},
-    {"gpu", 0, "NAME", "GPU preset (a100-80gb, h100-sxm, ...) instead of detecting it",
-     OPT_GPU},
+    {"gpu", 0, "NAME", "GPU preset (a100-80gb, h100-sxm, ...) instead of detecting it", OPT_GPU},
     {"name", 0, "NAME", "cluster name (default: the base's, else \"profiled\")", OPT_NAME},
-    {"concurrent", 0, NULL, "run all pairs of a round at once (shows shared NICs)",
-     OPT_CONCURRENT},
+    {"concurrent", 0, NULL, "run all pairs of a round at once (shows shared NICs)", OPT_CONCURRENT},
     {"serial", 0, NULL, "run one pair at a time (default: pairs on disjoint hosts at once)",
      OPT_SERIAL},
-    {"budget", 0, "SECONDS", "scale repetitions and sizes down to fit (default: none)",
-     OPT_BUDGET},
+    {"budget", 0, "SECONDS", "scale repetitions and sizes down to fit (default: none)", OPT_BUDGET},
     {"timeout", 0, "SECONDS", "fail when a step takes longer (default 60)", OPT_TIMEOUT},
     {"reps", 0, "N", "timed bandwidth windows per message size (default 5)", OPT_REPS},
-    {"latency-reps", 0, "N", "timed ping-pongs per direction (default 20)",
-     OPT_LATENCY_REPS},
+    {"latency-reps", 0, "N", "timed ping-pongs per direction (default 20)", OPT_LATENCY_REPS},
     {"warmup", 0, "N", "untimed repetitions before each series (default 2)", OPT_WARMUP},
     {"window", 0, "N", "bandwidth messages in flight (default 8)", OPT_WINDOW},
     {"min-size", 0, "BYTES", "smallest bandwidth message, K/M suffixes (default 64K)",
@@ -115,8 +111,10 @@ static int parse_seconds(const char *option, const char *text, double *out)
   errno = 0;
   double v = strtod(text, &end);
   if (errno || end == text || *end != '\0' || !(v > 0.0) || !isfinite(v) || v > 1e7)
-    return cli_usage_error("profile", "--%s must be a positive number of seconds, got "
-                           "\"%s\"", option, text);
+    return cli_usage_error("profile",
+                           "--%s must be a positive number of seconds, got "
+                           "\"%s\"",
+                           option, text);
   *out = v;
   return 0;
 }
@@ -126,8 +124,7 @@ static int parse_bytes(const char *option, const char *text, uint64_t *out)
   char *end = NULL;
   errno = 0;
   if (text[0] < '0' || text[0] > '9')
-    return cli_usage_error("profile", "--%s must be a size in bytes, got \"%s\"", option,
-                           text);
+    return cli_usage_error("profile", "--%s must be a size in bytes, got \"%s\"", option, text);
   unsigned long long v = strtoull(text, &end, 10);
   unsigned long long mult = 1;
   if (*end == 'K' || *end == 'k')
@@ -135,8 +132,8 @@ static int parse_bytes(const char *option, const char *text, uint64_t *out)
   else if (*end == 'M' || *end == 'm')
     mult = 1024 * 1024, end++;
   if (errno || *end != '\0' || v == 0 || v > (1ull << 28) / mult)
-    return cli_usage_error("profile", "--%s must be a size in [1, 256M] bytes, got \"%s\"",
-                           option, text);
+    return cli_usage_error("profile", "--%s must be a size in [1, 256M] bytes, got \"%s\"", option,
+                           text);
   *out = v * mult;
   return 0;
 }
@@ -152,8 +149,7 @@ static void progress_bar(void *payload, uint32_t done, uint32_t total)
   const int width = 30;
   const int fill = total ? (int)((uint64_t)done * width / total) : width;
   fprintf(stderr, "\rprofiling [%.*s%*s] %u/%u steps  %.0f s", fill,
-          "##############################", width - fill, "", done, total,
-          MPI_Wtime() - s->start);
+          "##############################", width - fill, "", done, total, MPI_Wtime() - s->start);
   fflush(stderr);
   s->shown = 1;
 }
@@ -253,15 +249,33 @@ int cmd_profile(int argc, char **argv)
     }
     int bad = 0;
     switch (id) {
-    case OPT_OUTPUT: output = p.value; break;
-    case OPT_FORCE: o.force = 1; break;
-    case OPT_BASE: o.base_path = p.value; break;
-    case OPT_GPU: o.gpu = p.value; break;
-    case OPT_NAME: o.name = p.value; break;
-    case OPT_CONCURRENT: o.mode = P3CFG_PROFILE_CONCURRENT; break;
-    case OPT_SERIAL: o.mode = P3CFG_PROFILE_SERIAL; break;
-    case OPT_BUDGET: bad = parse_seconds("budget", p.value, &o.budget_s); break;
-    case OPT_TIMEOUT: bad = parse_seconds("timeout", p.value, &o.timeout_s); break;
+    case OPT_OUTPUT:
+      output = p.value;
+      break;
+    case OPT_FORCE:
+      o.force = 1;
+      break;
+    case OPT_BASE:
+      o.base_path = p.value;
+      break;
+    case OPT_GPU:
+      o.gpu = p.value;
+      break;
+    case OPT_NAME:
+      o.name = p.value;
+      break;
+    case OPT_CONCURRENT:
+      o.mode = P3CFG_PROFILE_CONCURRENT;
+      break;
+    case OPT_SERIAL:
+      o.mode = P3CFG_PROFILE_SERIAL;
+      break;
+    case OPT_BUDGET:
+      bad = parse_seconds("budget", p.value, &o.budget_s);
+      break;
+    case OPT_TIMEOUT:
+      bad = parse_seconds("timeout", p.value, &o.timeout_s);
+      break;
     case OPT_REPS:
       bad = cli_parse_u32("profile", "reps", p.value, 1, 100, &u);
       o.bandwidth_reps = u;
@@ -278,10 +292,18 @@ int cmd_profile(int argc, char **argv)
       bad = cli_parse_u32("profile", "window", p.value, 1, 256, &u);
       o.window = u;
       break;
-    case OPT_MIN_SIZE: bad = parse_bytes("min-size", p.value, &o.min_bytes); break;
-    case OPT_MAX_SIZE: bad = parse_bytes("max-size", p.value, &o.max_bytes); break;
-    case OPT_QUIET: quiet = 1; break;
-    default: bad = 1; break;
+    case OPT_MIN_SIZE:
+      bad = parse_bytes("min-size", p.value, &o.min_bytes);
+      break;
+    case OPT_MAX_SIZE:
+      bad = parse_bytes("max-size", p.value, &o.max_bytes);
+      break;
+    case OPT_QUIET:
+      quiet = 1;
+      break;
+    default:
+      bad = 1;
+      break;
     }
     if (bad || id < 0)
       return EXIT_USAGE;
@@ -313,8 +335,8 @@ int cmd_profile(int argc, char **argv)
   if (rc != 0) {
     /* Errors every rank agreed on (bad options, versions, uneven hosts, --base, the
      * output path) are printed once; anything else may leave ranks waiting. */
-    const int agreed = rc == P3CFG_EVALUE || rc == P3CFG_EINVALID || rc == P3CFG_EIO ||
-                       rc == P3CFG_EUNSUPPORTED;
+    const int agreed =
+        rc == P3CFG_EVALUE || rc == P3CFG_EINVALID || rc == P3CFG_EIO || rc == P3CFG_EUNSUPPORTED;
     if (rank == 0 || !agreed)
       print_profile_error();
     if (!agreed) {

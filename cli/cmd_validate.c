@@ -15,8 +15,7 @@
 enum { OPT_KIND = 1, OPT_QUIET };
 
 static const cli_option options[] = {
-    {"kind", 'k', "KIND", "model, cluster or auto (default: from the keys of each file)",
-     OPT_KIND},
+    {"kind", 'k', "KIND", "model, cluster or auto (default: from the keys of each file)", OPT_KIND},
     {"quiet", 'q', NULL, "print the problems only, no line for a good file", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0},
 };

@@ -90,9 +90,12 @@ size_t p3cfg__text_offset(const char *text, size_t len, size_t line, size_t colu
   return len;
 }
 
-/* Code point of the UTF-8 sequence at t[i] with its length in *n, or -1 with the first
- * offending byte in *bad (t[i] itself for a byte that cannot start a character; -2 when
- * the text ends inside the sequence). */
+/* Why a UTF-8 sequence is invalid (decode's negative returns). */
+enum { BAD_LEAD = -1, BAD_FOLLOW = -2, BAD_END = -3 };
+
+/* Code point of the UTF-8 sequence at t[i] with its length in *n; or BAD_LEAD (t[i]
+ * cannot start a character), BAD_FOLLOW (the byte *bad cannot follow t[i]) or BAD_END
+ * (the text ends inside the sequence). */
 static int32_t decode(const unsigned char *t, size_t len, size_t i, size_t *n, int *bad)
 {
   const unsigned char b0 = t[i];
@@ -116,18 +119,15 @@ static int32_t decode(const unsigned char *t, size_t len, size_t i, size_t *n, i
     if (b0 == 0xF4)
       hi = 0x8F; /* past U+10FFFF */
   } else {
-    *bad = b0;
-    return -1;
+    return BAD_LEAD;
   }
   for (size_t k = 1; k < *n; k++) {
-    if (i + k >= len) {
-      *bad = -2;
-      return -1;
-    }
+    if (i + k >= len)
+      return BAD_END;
     const unsigned char b = t[i + k];
     if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) {
       *bad = b;
-      return -1;
+      return BAD_FOLLOW;
     }
     cp = (cp << 6) | (b & 0x3F);
   }
@@ -172,12 +172,12 @@ int p3cfg__text_check(p3cfg_diagnostics *d, const char *text, size_t len)
       int bad = 0;
       int32_t v = decode(t, len, i, &n, &bad);
       if (v < 0) {
-        if (bad == -2)
+        if (v == BAD_END)
           return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col,
                              "invalid UTF-8: the text ends inside a multi-byte character");
-        if (bad == t[i])
+        if (v == BAD_LEAD)
           return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col, "invalid UTF-8 byte 0x%02x",
-                             (unsigned)bad);
+                             (unsigned)t[i]);
         return p3cfg__diag(d, P3CFG_ESYNTAX, (int)line, (int)col,
                            "invalid UTF-8: byte 0x%02x followed by 0x%02x", (unsigned)t[i],
                            (unsigned)bad);

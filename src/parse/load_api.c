@@ -23,14 +23,14 @@ typedef struct loaded {
 
 /* Keys that tell the kinds apart (spec §2, §3). */
 static const char *const model_only[] = {"layers", "hidden", "heads", NULL};
-static const char *const cluster_only[] = {"nodes", "gpus_per_node", "gpu", "network", "links",
-                                           NULL};
+static const char *const cluster_only[] = {"nodes",   "gpus_per_node", "gpu",
+                                           "network", "links",         NULL};
 
 static const char *first_key_of(const p3cfg__pctx *c, const yaml_node_t *map,
                                 const char *const *keys)
 {
-  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
-       p < map->data.mapping.pairs.top; p++) {
+  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++) {
     const yaml_node_t *k = p3cfg__node(c, p->key);
     if (k->type != YAML_SCALAR_NODE)
       continue;
@@ -45,8 +45,7 @@ static p3cfg_file_kind detect_kind(p3cfg__pctx *c, const yaml_node_t *root)
 {
   if (root->type != YAML_MAPPING_NODE) {
     char buf[P3CFG__DESCRIBE_CAP];
-    p3cfg__problem(c, root, "the top level must be a mapping, got %s",
-                   p3cfg__describe(buf, root));
+    p3cfg__problem(c, root, "the top level must be a mapping, got %s", p3cfg__describe(buf, root));
     return P3CFG_FILE_AUTO;
   }
   const char *m = first_key_of(c, root, model_only);
@@ -153,8 +152,7 @@ P3CFG_API int p3cfg_model_load_string(p3cfg_model **out, const char *text, size_
   return rc;
 }
 
-P3CFG_API int p3cfg_cluster_load(p3cfg_cluster **out, const char *path,
-                                 p3cfg_diagnostics **diags)
+P3CFG_API int p3cfg_cluster_load(p3cfg_cluster **out, const char *path, p3cfg_diagnostics **diags)
 {
   p3cfg__error_clear();
   if (diags)
@@ -192,8 +190,7 @@ P3CFG_API int p3cfg_validate_file(p3cfg_diagnostics **diags, p3cfg_file_kind *ki
   if (!diags || !path)
     return null_arg("p3cfg_validate_file");
   if (kind != P3CFG_FILE_AUTO && kind != P3CFG_FILE_MODEL && kind != P3CFG_FILE_CLUSTER)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_validate_file: unknown file kind %d",
-                            (int)kind);
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_validate_file: unknown file kind %d", (int)kind);
   loaded r;
   int rc = load_any(&r, kind, path, NULL, 0, path, diags);
   p3cfg_model_free(r.model);
@@ -210,10 +207,9 @@ P3CFG_API int p3cfg_model_get_info(p3cfg_model_info *out, const p3cfg_model *mod
     return null_arg("p3cfg_model_get_info");
   p3cfg__params p;
   p3cfg__model_params(&p, model, 1);
-  *out = (p3cfg_model_info){model->name,     model->layers,     model->hidden,
-                            model->heads,    model->kv_heads,   model->ffn_hidden,
-                            model->vocab,    model->seq_len,    model->global_batch,
-                            p.total,         p.non_embedding,   p.layer};
+  *out = (p3cfg_model_info){model->name,         model->layers,     model->hidden,   model->heads,
+                            model->kv_heads,     model->ffn_hidden, model->vocab,    model->seq_len,
+                            model->global_batch, p.total,           p.non_embedding, p.layer};
   return P3CFG_OK;
 }
 

@@ -17,9 +17,12 @@
 
 enum { C_NAME, C_NODES, C_GPUS_PER_NODE, C_GPU, C_NETWORK, C_LINKS, C_COUNT };
 static const p3cfg__key cluster_keys[C_COUNT] = {
-    [C_NAME] = {"name", true},       [C_NODES] = {"nodes", true},
-    [C_GPUS_PER_NODE] = {"gpus_per_node", true}, [C_GPU] = {"gpu", true},
-    [C_NETWORK] = {"network", true}, [C_LINKS] = {"links", false},
+    [C_NAME] = {"name", true},
+    [C_NODES] = {"nodes", true},
+    [C_GPUS_PER_NODE] = {"gpus_per_node", true},
+    [C_GPU] = {"gpu", true},
+    [C_NETWORK] = {"network", true},
+    [C_LINKS] = {"links", false},
 };
 
 enum { G_NAME, G_MEMORY, G_PEAK, G_HBM, G_CONTEXT, G_MM_EFF, G_MM_HALF, G_MEM_EFF, G_COUNT };
@@ -47,9 +50,11 @@ static const p3cfg__key network_keys[N_COUNT] = {
 static const p3cfg_gpu custom_gpu = {"custom", 0, 0, 0, 1024ull << 20, 0.75, 5.0e10, 0.80};
 
 static const p3cfg__range positive = {0, true, P3CFG__MAX_GBPS, "a positive number", false};
-static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-negative number", false};
+static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-negative number",
+                                          false};
 static const p3cfg__range fraction = {0, true, 1, "a number in (0, 1]", true};
-static const p3cfg__range latency = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number", false};
+static const p3cfg__range latency = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number",
+                                     false};
 
 #define GIB 1073741824.0
 #define MIB 1048576.0
@@ -129,7 +134,7 @@ static void unknown_gpu(p3cfg__pctx *c, const yaml_node_t *at, const char *name,
 
 /* One optional number (gpu or network), stored as value * scale. */
 static void read_scaled(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
-                       const p3cfg__range *r, double scale, double *out)
+                        const p3cfg__range *r, double scale, double *out)
 {
   double v;
   if (node && p3cfg__read_number(c, node, label, r, &v) == 0)
@@ -158,8 +163,9 @@ static void read_gpu_map(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_gpu *g)
   } else if (!v[G_NAME] && !all_given) {
     for (int k = G_MEMORY; k <= G_HBM; k++)
       if (!v[k])
-        p3cfg__problem(c, map, "missing required key '%s' in gpu (needed without a known gpu "
-                               "name)",
+        p3cfg__problem(c, map,
+                       "missing required key '%s' in gpu (needed without a known gpu "
+                       "name)",
                        gpu_keys[k].name);
   }
   double memory = (double)g->memory_bytes, context = (double)g->context_bytes;
@@ -237,12 +243,11 @@ int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node
       goto nomem;
   }
   uint64_t nodes = 0, gpn = 0;
-  bool counts_ok =
-      v[C_NODES] &&
-      p3cfg__read_uint(c, v[C_NODES], "nodes", 1, P3CFG__MAX_CLUSTER_NODES, &nodes) == 0;
+  bool counts_ok = v[C_NODES] && p3cfg__read_uint(c, v[C_NODES], "nodes", 1,
+                                                  P3CFG__MAX_CLUSTER_NODES, &nodes) == 0;
   counts_ok = v[C_GPUS_PER_NODE] &&
-              p3cfg__read_uint(c, v[C_GPUS_PER_NODE], "gpus_per_node", 1,
-                               P3CFG__MAX_GPUS_PER_NODE, &gpn) == 0 &&
+              p3cfg__read_uint(c, v[C_GPUS_PER_NODE], "gpus_per_node", 1, P3CFG__MAX_GPUS_PER_NODE,
+                               &gpn) == 0 &&
               counts_ok;
   if (counts_ok && nodes * gpn > P3CFG__MAX_GPUS) {
     p3cfg__problem(c, v[C_GPUS_PER_NODE],

@@ -93,8 +93,7 @@ const char *p3cfg__describe(char *buf, const yaml_node_t *node)
 }
 
 /* "KEY must be WANT, got VALUE" */
-static int bad_value(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
-                     const char *want)
+static int bad_value(p3cfg__pctx *c, const yaml_node_t *node, const char *label, const char *want)
 {
   char buf[P3CFG__DESCRIBE_CAP];
   p3cfg__problem(c, node, "%s must be %s, got %s", label, want, p3cfg__describe(buf, node));
@@ -110,8 +109,8 @@ int p3cfg__map_fields(p3cfg__pctx *c, const yaml_node_t *map, const char *where,
     return bad_value(c, map, where ? where : "the top level", "a mapping");
   const char *in = where ? " in " : "";
   const char *wh = where ? where : "";
-  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
-       p < map->data.mapping.pairs.top; p++) {
+  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++) {
     const yaml_node_t *k = p3cfg__node(c, p->key);
     const yaml_node_t *v = p3cfg__node(c, p->value);
     if (k->type != YAML_SCALAR_NODE) {
@@ -271,8 +270,8 @@ int p3cfg__read_enum(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
   return -1;
 }
 
-int p3cfg__read_string(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
-                       size_t max_len, const char **out, size_t *len)
+int p3cfg__read_string(p3cfg__pctx *c, const yaml_node_t *node, const char *label, size_t max_len,
+                       const char **out, size_t *len)
 {
   if (node->type != YAML_SCALAR_NODE || (is_plain(node) && looks_null(node)))
     return bad_value(c, node, label, "a string");

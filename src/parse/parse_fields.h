@@ -26,8 +26,7 @@ typedef struct p3cfg__pctx {
 } p3cfg__pctx;
 
 /* Report a value problem at `at` (1-based position from its start mark). */
-void p3cfg__problem(p3cfg__pctx *c, const yaml_node_t *at, const char *fmt, ...)
-    P3CFG_PRINTF(3, 4);
+void p3cfg__problem(p3cfg__pctx *c, const yaml_node_t *at, const char *fmt, ...) P3CFG_PRINTF(3, 4);
 
 /* Node number `index` of the document (NULL if out of range). */
 const yaml_node_t *p3cfg__node(const p3cfg__pctx *c, int index);
@@ -82,8 +81,8 @@ int p3cfg__read_enum(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
 
 /* A non-empty one-line string of at most max_len bytes, borrowed from the document
  * (NUL-terminated; *len gets its length). A plain number or word counts as a string. */
-int p3cfg__read_string(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
-                       size_t max_len, const char **out, size_t *len);
+int p3cfg__read_string(p3cfg__pctx *c, const yaml_node_t *node, const char *label, size_t max_len,
+                       const char **out, size_t *len);
 
 /* Numbers as written in YAML 1.2 (core schema) and JSON, parsed in one place. */
 typedef enum p3cfg__num_kind {
@@ -97,9 +96,9 @@ typedef enum p3cfg__num_kind {
 typedef struct p3cfg__num {
   p3cfg__num_kind kind;
   bool negative;
-  bool too_big;      /* an integer past UINT64_MAX, or a float past DBL_MAX */
-  uint64_t u;        /* P3CFG__NUM_INT magnitude */
-  double v;          /* the value as a double, for every kind */
+  bool too_big; /* an integer past UINT64_MAX, or a float past DBL_MAX */
+  uint64_t u;   /* P3CFG__NUM_INT magnitude */
+  double v;     /* the value as a double, for every kind */
 } p3cfg__num;
 
 /* Classify and convert text[0..len) with full-string strtoull/strtod. */

@@ -45,8 +45,8 @@ typedef struct links_in {
   const yaml_node_t *names_node; /* a sequence */
   name_ref *refs;
   size_t n;
-  int gran; /* 0 node, 1 gpu */
-  size_t *perm; /* file index -> canonical index */
+  int gran;           /* 0 node, 1 gpu */
+  size_t *perm;       /* file index -> canonical index */
   const char **hosts; /* gpu: host of node k */
   size_t *host_lens;
 } links_in;
@@ -118,7 +118,7 @@ static int split_gpu_name(const links_in *in, name_ref *r)
 }
 
 typedef struct group {
-  size_t first; /* file index of the host's first name */
+  size_t first;        /* file index of the host's first name */
   size_t start, count; /* its run in the sorted refs */
 } group;
 
@@ -252,9 +252,10 @@ static int read_names(links_in *in, const yaml_node_t *node)
   }
   if ((uint64_t)in->n * in->n > P3CFG__MAX_NODES) {
     p3cfg__problem(in->c, node,
-                   "links.names has %zu names: a %zu x %zu matrix is more than the limit of %u "
+                   "links.names has %zu names: their %zu x %zu matrix is more than the limit of %u "
                    "values",
                    in->n, in->n, in->n, P3CFG__MAX_NODES);
+    in->names_node = NULL; /* check the matrices on their own, not against this n */
     return -1;
   }
   in->refs = p3cfg__calloc(in->n, sizeof *in->refs);
@@ -266,8 +267,8 @@ static int read_names(links_in *in, const yaml_node_t *node)
     snprintf(label, sizeof label, "links.names[%zu]", i);
     name_ref *r = &in->refs[i];
     r->idx = i;
-    if (p3cfg__read_string(in->c, name_node(in, i), label, P3CFG__MAX_NAME_BYTES, &r->s,
-                           &r->len) != 0)
+    if (p3cfg__read_string(in->c, name_node(in, i), label, P3CFG__MAX_NAME_BYTES, &r->s, &r->len) !=
+        0)
       bad = 1;
   }
   return bad ? -1 : 0;
@@ -298,8 +299,8 @@ static int square(const p3cfg__pctx *c, const yaml_node_t *node, size_t n)
 /* Check matrix `node` against n (0: unknown, take the row count) and, when perm is given
  * and the shape is right, store it reordered into a new *out. *ok tells whether it had no
  * problem. Returns 0 or P3CFG_ENOMEM. */
-static int read_matrix(const links_in *in, const yaml_node_t *node, const matrix_spec *m,
-                       size_t n, const size_t *perm, double **out, int *ok)
+static int read_matrix(const links_in *in, const yaml_node_t *node, const matrix_spec *m, size_t n,
+                       const size_t *perm, double **out, int *ok)
 {
   p3cfg__pctx *c = in->c;
   char buf[P3CFG__DESCRIBE_CAP];
@@ -362,7 +363,8 @@ static int read_matrix(const links_in *in, const yaml_node_t *node, const matrix
 
 static const p3cfg__range bw_positive = {0, true, P3CFG__MAX_GBPS, "a positive number", false};
 static const p3cfg__range bw_any = {0, false, P3CFG__MAX_GBPS, "a non-negative number", false};
-static const p3cfg__range lat_range = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number", false};
+static const p3cfg__range lat_range = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number",
+                                       false};
 
 /* Latencies from the network figures, in canonical order. */
 static double *fill_latency(const p3cfg_cluster *cl, int gran, size_t n)
@@ -402,8 +404,8 @@ static int install(links_in *in, double *bw, double *lat)
     p3cfg__free(nodes);
     return P3CFG_ENOMEM;
   }
-  cl->links = (p3cfg_links){in->gran ? P3CFG_LINKS_GPU : P3CFG_LINKS_NODE, (uint32_t)n, names,
-                            bw, lat};
+  cl->links =
+      (p3cfg_links){in->gran ? P3CFG_LINKS_GPU : P3CFG_LINKS_NODE, (uint32_t)n, names, bw, lat};
   cl->node_names = nodes;
   return P3CFG_OK;
 }
@@ -417,8 +419,8 @@ int p3cfg__links_from_node(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster
   links_in in = {c, cl, NULL, NULL, 0, -1, NULL, NULL, NULL};
   double *bw = NULL, *lat = NULL;
   int ok = 1, rc = P3CFG_OK;
-  if (v[L_GRANULARITY] && p3cfg__read_enum(c, v[L_GRANULARITY], "links.granularity",
-                                           granularities, 2, &in.gran) != 0)
+  if (v[L_GRANULARITY] &&
+      p3cfg__read_enum(c, v[L_GRANULARITY], "links.granularity", granularities, 2, &in.gran) != 0)
     ok = 0;
   if (v[L_NAMES]) {
     rc = read_names(&in, v[L_NAMES]);

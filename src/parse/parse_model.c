@@ -102,8 +102,8 @@ static void check_derived(p3cfg__pctx *c, const yaml_node_t *root, const yaml_no
 {
   const double params = params_estimate(m);
   if (params > ldexp(1, P3CFG__MAX_PARAMS_LOG2))
-    p3cfg__problem(c, root, "the model has %.3g parameters, more than the limit of 2^%d",
-                   params, P3CFG__MAX_PARAMS_LOG2);
+    p3cfg__problem(c, root, "the model has %.3g parameters, more than the limit of 2^%d", params,
+                   P3CFG__MAX_PARAMS_LOG2);
   const double tokens = (double)m->seq_len * (double)m->global_batch;
   if (tokens > ldexp(1, P3CFG__MAX_TOKENS_LOG2))
     p3cfg__problem(c, v[K_GLOBAL_BATCH],

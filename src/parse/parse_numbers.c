@@ -6,9 +6,11 @@
  * (also .NaN/.NAN, .Inf/.INF). Leading zeros are decimal (YAML 1.2), never octal; hex,
  * octal (0o), underscores and strtod's own extras ("inf", "nan", "0x1p3") are not numbers
  * here. The syntax is checked first, then the whole text goes through strtoull or strtod
- * and must be consumed to its end; overflow is reported, never wrapped.
+ * and must be consumed to its end; overflow is reported, never wrapped. Numbers read the
+ * same whatever the locale of the program the library runs in.
  */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,6 +88,8 @@ void p3cfg__parse_num(p3cfg__num *out, const char *text, size_t len)
     /* strtoull accepts a sign and negates; convert the digits alone. */
     const char *digits = buf + (buf[0] == '-' || buf[0] == '+');
     unsigned long long u = strtoull(digits, &end, 10);
+    if (end != buf + len)
+      return;
     out->kind = P3CFG__NUM_INT;
     out->too_big = errno == ERANGE;
     out->u = out->too_big ? UINT64_MAX : (uint64_t)u;
@@ -95,6 +99,19 @@ void p3cfg__parse_num(p3cfg__num *out, const char *text, size_t len)
     return;
   }
   double v = strtod(buf, &end);
+  if (end != buf + len) {
+    /* strtod reads the decimal point of the C library's locale: a program that called
+     * setlocale(LC_ALL, "") in, say, de_DE expects "0,75". Write the text its way. */
+    const char *point = localeconv()->decimal_point;
+    char *dot = strchr(buf, '.');
+    if (dot && point && point[0] && !point[1]) {
+      *dot = point[0];
+      errno = 0;
+      v = strtod(buf, &end);
+    }
+    if (end != buf + len)
+      return; /* not a number after all: leave kind NONE */
+  }
   out->kind = P3CFG__NUM_FLOAT;
   out->v = v;
   out->too_big = errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL);

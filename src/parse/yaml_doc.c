@@ -110,8 +110,8 @@ static void report_dup(p3cfg_diagnostics *d, const yaml_node_t *first, const yam
 static size_t scalar_keys(yaml_document_t *doc, const yaml_node_t *map, const yaml_node_t **keys)
 {
   size_t n = 0;
-  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
-       p < map->data.mapping.pairs.top; p++) {
+  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++) {
     const yaml_node_t *k = yaml_document_get_node(doc, p->key);
     if (k && k->type == YAML_SCALAR_NODE)
       keys[n++] = k;

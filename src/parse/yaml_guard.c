@@ -16,9 +16,9 @@
 #include "yaml_doc.h"
 
 typedef struct anchor {
-  char *name;    /* NULL: free slot */
-  uint64_t size; /* nodes it stands for, aliases inside expanded */
-  int open;      /* its collection has not ended yet */
+  char *name;          /* NULL: free slot */
+  uint64_t size;       /* nodes it stands for, aliases inside expanded */
+  int open;            /* its collection has not ended yet */
   size_t line, column; /* libyaml mark, 0-based */
 } anchor;
 
@@ -28,7 +28,7 @@ typedef struct anchor_table {
 } anchor_table;
 
 typedef struct frame {
-  uint64_t size;  /* nodes so far, the collection itself included */
+  uint64_t size;      /* nodes so far, the collection itself included */
   const char *anchor; /* name (the table's copy) of the anchor on it, or NULL; slots move
                         when the table grows, names do not */
 } frame;
@@ -83,8 +83,8 @@ static void table_free(anchor_table *t)
 }
 
 /* Register anchor `name` at `mark`; *out is the new entry. */
-static int define_anchor(p3cfg_diagnostics *d, anchor_table *t, const char *name,
-                         yaml_mark_t mark, int open, anchor **out)
+static int define_anchor(p3cfg_diagnostics *d, anchor_table *t, const char *name, yaml_mark_t mark,
+                         int open, anchor **out)
 {
   const anchor *old = find_anchor(t, name);
   if (old)
@@ -125,9 +125,8 @@ int p3cfg__yaml_problem(p3cfg_diagnostics *d, const yaml_parser_t *parser, const
                        "invalid YAML: %s (%s)%s", problem, parser->context, hint);
   if (parser->context)
     return p3cfg__diag(d, P3CFG_ESYNTAX, (int)m.line + 1, (int)m.column + 1,
-                       "invalid YAML: %s (%s at line %zu, column %zu)%s", problem,
-                       parser->context, parser->context_mark.line + 1,
-                       parser->context_mark.column + 1, hint);
+                       "invalid YAML: %s (%s at line %zu, column %zu)%s", problem, parser->context,
+                       parser->context_mark.line + 1, parser->context_mark.column + 1, hint);
   return p3cfg__diag(d, P3CFG_ESYNTAX, (int)m.line + 1, (int)m.column + 1, "invalid YAML: %s%s",
                      problem, hint);
 }

@@ -62,12 +62,23 @@ void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *ra
     return;
 
   /* Runs of consecutive members on one node: hierarchical when every run has the same
-   * length g and the runs' nodes increase (so no node appears twice). */
-  uint32_t g = 0, runs = 1, run_len = 0, prev_node = 0;
+   * length g and the runs' nodes increase (so no node appears twice). With the default
+   * placement the node of each member follows from the previous one without dividing. */
+  const uint32_t step_nodes = stride / gpn, step_rest = stride % gpn;
+  uint32_t node = member_gpu(rank_gpu, first, stride, 0) / gpn;
+  uint32_t rest = first % gpn;
+  uint32_t g = 0, runs = 1, run_len = 1, prev_node = node;
   int even = 1;
-  for (uint32_t i = 0; i < k; i++) {
-    const uint32_t node = member_gpu(rank_gpu, first, stride, i) / gpn;
-    if (i > 0 && node != prev_node) {
+  for (uint32_t i = 1; i < k; i++) {
+    if (rank_gpu) {
+      node = rank_gpu[first + i * stride] / gpn;
+    } else {
+      node += step_nodes;
+      rest += step_rest;
+      if (rest >= gpn)
+        rest -= gpn, node++;
+    }
+    if (node != prev_node) {
       if (node < prev_node || (g && run_len != g)) {
         even = 0;
         break;
@@ -82,6 +93,23 @@ void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *ra
   }
   if (even && runs > 1 && run_len != g)
     even = 0;
+
+  if (c->links.granularity == P3CFG_LINKS_NONE) { /* two link kinds: no lookups needed */
+    const double intra = c->intra_Bps * P3CFG_NVLINK_EFFICIENCY;
+    const double inter = c->inter_Bps * P3CFG_NETWORK_EFFICIENCY;
+    if (runs == 1) {
+      out->intra_Bps = intra, out->intra_latency_s = c->intra_latency_s;
+    } else if (!even) {
+      out->intra_Bps = inter < intra ? inter : intra;
+      out->intra_latency_s = c->inter_latency_s > c->intra_latency_s ? c->inter_latency_s
+                                                                     : c->intra_latency_s;
+    } else {
+      out->g = g, out->n = runs;
+      out->intra_Bps = intra, out->intra_latency_s = c->intra_latency_s;
+      out->inter_Bps = inter, out->inter_latency_s = c->inter_latency_s;
+    }
+    return;
+  }
 
   if (runs == 1 || !even) { /* one flat ring, at its slowest link */
     for (uint32_t i = 0; i < k; i++)

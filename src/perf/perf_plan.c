@@ -16,6 +16,8 @@
  */
 #include "perf.h"
 
+#include <string.h>
+
 #include "error.h"
 #include "model_params.h"
 #include "perf_internal.h"
@@ -28,11 +30,12 @@
 typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
   size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, tp_ar, tp_loss,
-      grad_sync, grad_bucket, param_gather, param_bucket, opt; /* p each */
+      grad_sync, grad_bucket, param_gather, param_bucket, opt, n_rings; /* p each */
+  size_t rings;                                             /* p*tp rings */
   size_t sim, total_doubles;
 } layout;
 
-static void layout_of(layout *l, uint32_t p, uint32_t v)
+static void layout_of(layout *l, uint32_t p, uint32_t v, uint32_t tp)
 {
   size_t at = 0;
   l->fwd = at, at += (size_t)p * v;
@@ -41,9 +44,11 @@ static void layout_of(layout *l, uint32_t p, uint32_t v)
   size_t *per_stage[] = {&l->send_f,      &l->send_b,    &l->busy_c,    &l->busy_t,
                          &l->busy_d,      &l->end,       &l->end_c,     &l->last_b,
                          &l->tp_ar,       &l->tp_loss,   &l->grad_sync, &l->grad_bucket,
-                         &l->param_gather, &l->param_bucket, &l->opt};
+                         &l->param_gather, &l->param_bucket, &l->opt, &l->n_rings};
   for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
     *per_stage[i] = at, at += p;
+  l->rings = at;
+  at += ((size_t)p * tp * sizeof(p3cfg__ring) + sizeof(double) - 1) / sizeof(double);
   l->sim = at;
   l->total_doubles = at;
 }
@@ -54,7 +59,7 @@ size_t p3cfg__perf_workspace_bytes(const p3cfg_plan *plan)
       plan->micro_batch == 0)
     return 0;
   layout l;
-  layout_of(&l, plan->pp, plan->virtual_stages);
+  layout_of(&l, plan->pp, plan->virtual_stages, plan->tp);
   return l.total_doubles * sizeof(double) +
          p3cfg__pipe_ws_bytes(plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan));
 }
@@ -79,13 +84,18 @@ static inline double max2(double a, double b)
   return a > b ? a : b;
 }
 
-/* How many of `count` translated groups (offset `step` GPUs apart) to evaluate: on a
- * uniform network with the default placement, those `gpn / gcd(step, gpn)` apart cost
- * the same. */
-static uint32_t distinct(int uniform, uint32_t count, uint32_t step, uint32_t gpn)
+/* How many of `count` groups to evaluate, group x being ranks base + x*step + i*stride
+ * (i < k). On a uniform network with the default placement, a group's cost depends only
+ * on how its GPUs fall on nodes: not at all on the base when stride is a multiple of the
+ * node size (or k == 1), else only on base mod gpus_per_node, which repeats every
+ * gpn / gcd(step, gpn) groups. */
+static uint32_t distinct(int uniform, uint32_t count, uint32_t step, uint32_t stride,
+                         uint32_t k, uint32_t gpn)
 {
-  if (!uniform)
+  if (!uniform || count == 0)
     return count;
+  if (k <= 1 || stride % gpn == 0)
+    return 1;
   const uint32_t period = gpn / gcd_u32(step % gpn, gpn);
   return count < period ? count : period;
 }
@@ -154,7 +164,7 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   p3cfg__edge_cost_of(&E, &d, &r);
 
   layout lay;
-  layout_of(&lay, p, v);
+  layout_of(&lay, p, v, t);
   double *ws = workspace;
   double *F = ws + lay.fwd, *B = ws + lay.bwd, *first_fwd = ws + lay.first_fwd;
   double *send_f = ws + lay.send_f, *send_b = ws + lay.send_b;
@@ -163,13 +173,14 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   double *tp_ar = ws + lay.tp_ar, *tp_loss = ws + lay.tp_loss;
   double *grad_sync = ws + lay.grad_sync, *grad_bucket = ws + lay.grad_bucket;
   double *param_gather = ws + lay.param_gather, *param_bucket = ws + lay.param_bucket;
-  double *opt = ws + lay.opt;
+  double *opt = ws + lay.opt, *n_rings = ws + lay.n_rings;
+  p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* DP rings of stage j at j*t */
 
   /* Per stage: worst TP group, worst DP group, sends to the next stage, optimizer. */
   const double act_bytes = r.elem_bytes * d.tokens * d.h / (d.sp ? d.tp : 1.0);
   const double grad_elem = zero <= 1 ? 4.0 : r.elem_bytes; /* fp32 main grads (Megatron) */
   const double bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * dp);
-  const uint32_t stage_period = distinct(uniform, p, per_stage, gpn);
+  const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
   double zmb_ag = 0.0, zmb_rs = 0.0; /* ZeRO-2/3 per-micro-batch collectives (pp == 1) */
   for (uint32_t j = 0; j < p; j++) {
     const double pj = stage_params(&par, m, plan, j);
@@ -182,7 +193,7 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
     } else {
       const uint32_t base = j * per_stage;
       tp_ar[j] = tp_loss[j] = 0.0;
-      for (uint32_t g = 0, n = distinct(uniform, dp, t, gpn); g < n && t > 1; g++) {
+      for (uint32_t g = 0, n = distinct(uniform, dp, t, 1, t, gpn); g < n && t > 1; g++) {
         p3cfg__ring ring;
         p3cfg__ring_of(&ring, c, rank_gpu, base + g * t, 1, t);
         tp_ar[j] = max2(tp_ar[j], p3cfg__allreduce_s(&ring, L.tp_bytes));
@@ -191,7 +202,8 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
       send_f[j] = send_b[j] = 0.0;
       const uint32_t next = (j + 1) % p;
       if (p > 1 && (j + 1 < p || v > 1))
-        for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, gpn); x < n; x++) {
+        for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, per_stage, 2, gpn); x < n;
+             x++) {
           const uint32_t a = gpu_of(rank_gpu, base + x);
           const uint32_t b = gpu_of(rank_gpu, next * per_stage + x);
           send_f[j] = max2(send_f[j], p3cfg__p2p_s(c, a, b, act_bytes));
@@ -201,34 +213,46 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
     /* The wrap-around send of the last rank is not a translate of the others. */
     if (j == p - 1 && j >= stage_period && v > 1) {
       send_f[j] = send_b[j] = 0.0;
-      for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, gpn); x < n; x++) {
+      for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, j * per_stage, 2, gpn); x < n;
+           x++) {
         const uint32_t a = gpu_of(rank_gpu, j * per_stage + x), b = gpu_of(rank_gpu, x);
         send_f[j] = max2(send_f[j], p3cfg__p2p_s(c, a, b, act_bytes));
         send_b[j] = max2(send_b[j], p3cfg__p2p_s(c, b, a, act_bytes));
       }
     }
-    /* Data parallelism: the tp concurrent DP groups of this stage (stride tp). */
+    /* Data parallelism: the tp concurrent DP groups of this stage (stride tp), their
+     * rings built once per class of stages with the same links, duplicates dropped. */
+    const uint32_t rj = (j >= stage_period ? j % stage_period : j) * t;
+    if (j < stage_period) {
+      uint32_t n_ring = 0;
+      for (uint32_t x = 0, n = distinct(uniform, t, 1, t, dp, gpn); x < n && dp > 1; x++) {
+        p3cfg__ring *ring = &rings[rj + n_ring];
+        p3cfg__ring_of(ring, c, rank_gpu, j * per_stage + x, t, dp);
+        uint32_t y = 0;
+        while (y < n_ring && memcmp(&rings[rj + y], ring, sizeof *ring))
+          y++;
+        n_ring += y == n_ring;
+      }
+      n_rings[j] = n_ring;
+    }
     grad_sync[j] = grad_bucket[j] = param_gather[j] = param_bucket[j] = 0.0;
-    for (uint32_t x = 0, n = distinct(uniform, t, 1, gpn); x < n && dp > 1; x++) {
-      p3cfg__ring ring;
-      p3cfg__ring_of(&ring, c, rank_gpu, j * per_stage + x, t, dp);
+    for (uint32_t x = 0; x < (uint32_t)n_rings[rj / t]; x++) {
+      const p3cfg__ring *ring = &rings[rj + x];
       const double bp = pj < bucket ? pj : bucket;
       if (zero == 0) { /* all-reduce of the fp32 gradients */
-        grad_sync[j] = max2(grad_sync[j], p3cfg__allreduce_s(&ring, grad_elem * pj));
-        grad_bucket[j] = max2(grad_bucket[j], p3cfg__allreduce_s(&ring, grad_elem * bp));
+        grad_sync[j] = max2(grad_sync[j], p3cfg__allreduce_s(ring, grad_elem * pj));
+        grad_bucket[j] = max2(grad_bucket[j], p3cfg__allreduce_s(ring, grad_elem * bp));
       } else if (zero == 1) { /* distributed optimizer: reduce-scatter fp32 grads */
-        grad_sync[j] = max2(grad_sync[j], p3cfg__reduce_scatter_s(&ring, grad_elem * pj));
-        grad_bucket[j] =
-            max2(grad_bucket[j], p3cfg__reduce_scatter_s(&ring, grad_elem * bp));
+        grad_sync[j] = max2(grad_sync[j], p3cfg__reduce_scatter_s(ring, grad_elem * pj));
+        grad_bucket[j] = max2(grad_bucket[j], p3cfg__reduce_scatter_s(ring, grad_elem * bp));
       } else { /* per micro-batch, below */
-        zmb_rs = max2(zmb_rs, p3cfg__reduce_scatter_s(&ring, grad_elem * pj));
+        zmb_rs = max2(zmb_rs, p3cfg__reduce_scatter_s(ring, grad_elem * pj));
         if (zero == 3)
-          zmb_ag = max2(zmb_ag, p3cfg__all_gather_s(&ring, r.elem_bytes * pj));
+          zmb_ag = max2(zmb_ag, p3cfg__all_gather_s(ring, r.elem_bytes * pj));
       }
       if (zero == 1 || zero == 2) { /* all-gather of the updated 16-bit parameters */
-        param_gather[j] = max2(param_gather[j], p3cfg__all_gather_s(&ring, r.elem_bytes * pj));
-        param_bucket[j] =
-            max2(param_bucket[j], p3cfg__all_gather_s(&ring, r.elem_bytes * bp));
+        param_gather[j] = max2(param_gather[j], p3cfg__all_gather_s(ring, r.elem_bytes * pj));
+        param_bucket[j] = max2(param_bucket[j], p3cfg__all_gather_s(ring, r.elem_bytes * bp));
       }
     }
   }
@@ -304,7 +328,8 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   if (m->tied_embeddings && p > 1) {
     double tie = 0.0;
     const double bytes = 4.0 * (double)par.word_embedding / d.tp;
-    for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, gpn); x < n; x++) {
+    for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, (p - 1) * per_stage, 2, gpn); x < n;
+         x++) {
       p3cfg__ring ring;
       p3cfg__ring_of(&ring, c, rank_gpu, x, (p - 1) * per_stage, 2);
       tie = max2(tie, p3cfg__allreduce_s(&ring, bytes));

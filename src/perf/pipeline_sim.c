@@ -20,7 +20,7 @@
  * exactly one skewed step back (the wrap-around sends included), so the whole state is
  * O(p) numbers per step, a max-plus linear map of the previous step's. The map is
  * periodic (1 step for 1F1B, pv for interleaved); once the state after a period equals
- * the state c periods earlier plus a constant (cyclicity c <= 4), all further steady
+ * the state c periods earlier plus a constant (cyclicity c <= p), all further steady
  * periods are that same shift, and the simulation jumps to the cool-down. Warm-up and
  * cool-down are simulated exactly. Cases outside these rules (m < p-1 for 1F1B, m == p
  * interleaved) are small and run the reference event simulation.
@@ -33,19 +33,14 @@
 #include <math.h>
 #include <string.h>
 
-#define MAX_CYCLICITY 4
-
 /* Start an op after the rank's last one and its input (dep_s: arrival, dep_comm_s: the
- * critical-path send time to that arrival); returns the start, updates the tag. */
+ * critical-path send time to that arrival); returns the start, sets the tag. */
 static inline double start_after(double last_s, double last_comm_s, double dep_s,
                                  double dep_comm_s, double *comm_s)
 {
-  if (dep_s > last_s) {
-    *comm_s = dep_comm_s;
-    return dep_s;
-  }
-  *comm_s = last_comm_s;
-  return last_s;
+  const int wait = dep_s > last_s;
+  *comm_s = wait ? dep_comm_s : last_comm_s;
+  return wait ? dep_s : last_s;
 }
 
 static int fast_path_applies(const p3cfg__pipe *pp)
@@ -60,47 +55,75 @@ size_t p3cfg__pipe_ws_bytes_reference(uint32_t p, uint32_t v, uint64_t m)
   return (4u * (size_t)p * v * (size_t)m + p) * sizeof(double);
 }
 
+/* Cyclicity searched for, in periods of the step map: the critical cycles of 1F1B span
+ * at most p ranks, so its periodic regime repeats within p steps; interleaved states are
+ * compared one and two periods (2pv steps) back. Longer ones simulate on, still exact. */
+static uint32_t max_cyclicity(uint32_t p, uint32_t v)
+{
+  if (v > 1)
+    return 2;
+  return p < 2 ? 2 : p;
+}
+
+static uint32_t history_slots(uint32_t p, uint32_t v)
+{
+  return max_cyclicity(p, v) * (v > 1 ? p * v : 1) + 1;
+}
+
 size_t p3cfg__pipe_ws_bytes(uint32_t p, uint32_t v, uint64_t m)
 {
   const p3cfg__pipe probe = {p, v, m, NULL, NULL, NULL, NULL};
   if (!fast_path_applies(&probe))
     return p3cfg__pipe_ws_bytes_reference(p, v, m);
-  return (size_t)(10 + 4 * (MAX_CYCLICITY + 1)) * p * sizeof(double);
+  const size_t snaps = (size_t)history_slots(p, v) * 4 * p;
+  return (10 * (size_t)p + snaps) * sizeof(double) + (size_t)p * v * sizeof(uint32_t);
 }
 
 /* ---- periodic steady state ------------------------------------------------------------ */
 
-typedef struct snapshots {
-  double *slot[MAX_CYCLICITY + 1]; /* 4p values each: F, F comm, B, B comm */
-  unsigned count;                  /* snapshots taken so far */
-  uint32_t p;
-} snapshots;
+typedef struct history {
+  double *slots;    /* n = cmax * period + 1 snapshots of 4p values: F, F comm, B, B comm */
+  uint32_t p, cmax; /* ranks, largest cyclicity looked for (in periods) */
+  uint32_t period;  /* steps per period of the step map */
+  uint32_t n;       /* slots */
+  uint32_t count;   /* snapshots taken */
+  uint32_t head;    /* slot of the latest */
+} history;
 
-/* Store the state; when it is a constant shift of the one c snapshots back, return c
- * and the shifts of times and of comm tags. */
-static unsigned snapshot_check(snapshots *sn, const double *f, const double *fc,
-                               const double *b, const double *bc, double *shift_s,
-                               double *shift_comm_s)
+static int same_shift(const double *cur, const double *old, uint32_t n, double dt)
 {
-  const uint32_t p = sn->p;
-  double *cur = sn->slot[sn->count % (MAX_CYCLICITY + 1)];
+  for (uint32_t i = 0; i < n; i++)
+    if (fabs(cur[i] - old[i] - dt) > 1e-13 * fabs(cur[i]) + 1e-15)
+      return 0;
+  return 1;
+}
+
+/* Store the state of this step; when it is a constant shift (times by dt, comm tags by
+ * dc) of the state c periods back, return c. */
+static uint32_t history_check(history *h, const double *f, const double *fc, const double *b,
+                              const double *bc, double *dt, double *dc)
+{
+  const uint32_t p = h->p, n = h->n;
+  h->head = h->count ? (h->head + 1 == n ? 0 : h->head + 1) : 0;
+  double *cur = h->slots + (size_t)h->head * 4 * p;
   memcpy(cur, f, p * sizeof(double));
   memcpy(cur + p, fc, p * sizeof(double));
   memcpy(cur + 2 * p, b, p * sizeof(double));
   memcpy(cur + 3 * p, bc, p * sizeof(double));
-  sn->count++;
-  for (unsigned c = 1; c <= MAX_CYCLICITY && c < sn->count; c++) {
-    const double *old = sn->slot[(sn->count - 1 - c) % (MAX_CYCLICITY + 1)];
-    const double lt = cur[0] - old[0], lc = cur[p] - old[p];
-    int same = 1;
-    for (uint32_t i = 0; i < 4 * p && same; i++) {
-      const double want = (i / p) % 2 ? lc : lt;
-      const double d = cur[i] - old[i] - want;
-      same = fabs(d) <= 1e-13 * fabs(cur[i]) + 1e-15;
-    }
-    if (same) {
-      *shift_s = lt;
-      *shift_comm_s = lc;
+  h->count++;
+  for (uint32_t c = 1; c <= h->cmax && c * h->period < h->count; c++) {
+    const uint32_t back = c * h->period;
+    const uint32_t at = h->head >= back ? h->head - back : h->head + n - back;
+    const double *old = h->slots + (size_t)at * 4 * p;
+    const double t = cur[0] - old[0], k = cur[p] - old[p];
+    /* Cheap filter on the last rank's backward first, then everything. */
+    if (fabs(cur[3 * p - 1] - old[3 * p - 1] - t) > 1e-13 * fabs(cur[3 * p - 1]) + 1e-15)
+      continue;
+    if (same_shift(cur, old, p, t) && same_shift(cur + p, old + p, p, k) &&
+        same_shift(cur + 2 * p, old + 2 * p, p, t) &&
+        same_shift(cur + 3 * p, old + 3 * p, p, k)) {
+      *dt = t;
+      *dc = k;
       return c;
     }
   }
@@ -118,58 +141,62 @@ static void add_shift(double *x, uint32_t n, double d)
 static void simulate_1f1b(p3cfg__pipe_result *out, const p3cfg__pipe *pp, double *ws)
 {
   const uint32_t p = pp->p;
-  const int64_t m = (int64_t)pp->m;
+  const int64_t m = (int64_t)pp->m, ip = (int64_t)p;
+  const double *F = pp->fwd_s, *B = pp->bwd_s, *cf = pp->send_fwd_s, *cb = pp->send_bwd_s;
   double *fe = ws, *fc = ws + p, *be = ws + 2 * p, *bc = ws + 3 * p;
   double *last = ws + 4 * p, *lastc = ws + 5 * p;
-  snapshots sn = {{0}, 0, p};
-  for (unsigned i = 0; i <= MAX_CYCLICITY; i++)
-    sn.slot[i] = ws + 10 * p + 4 * p * i;
+  history h = {ws + 10 * p, p, max_cyclicity(p, 1), 1, history_slots(p, 1), 0, 0};
   memset(ws, 0, 6 * p * sizeof(double));
 
   /* Steps where every rank runs a forward and a backward: s in [0, m - p]. The jump
    * stops short of step m - 1, whose backward starts are recorded. */
-  const int64_t steady_end = m - (int64_t)p < m - 2 ? m - (int64_t)p : m - 2;
+  const int64_t steady_end = m - ip < m - 2 ? m - ip : m - 2;
   int jumped = 0;
-  for (int64_t s = -(int64_t)(p - 1); s < m; s++) {
-    for (uint32_t jj = p; jj-- > 0;) {
-      const int64_t mb = s + (int64_t)(p - 1 - jj); /* forward micro-batch */
-      if (mb >= 0 && mb < m) {
-        double comm, start;
-        if (jj == 0)
-          start = start_after(last[0], lastc[0], 0.0, 0.0, &comm);
-        else
-          start = start_after(last[jj], lastc[jj], fe[jj - 1] + pp->send_fwd_s[jj - 1],
-                              fc[jj - 1] + pp->send_fwd_s[jj - 1], &comm);
-        if (mb == 0)
-          out->first_fwd_s[jj] = start;
-        fe[jj] = last[jj] = start + pp->fwd_s[jj];
-        fc[jj] = lastc[jj] = comm;
-      }
-      if (s >= 0) {
-        double comm, start;
-        if (jj == p - 1)
-          start = start_after(last[jj], lastc[jj], fe[jj], fc[jj], &comm);
-        else
-          start = start_after(last[jj], lastc[jj], be[jj + 1] + pp->send_bwd_s[jj],
-                              bc[jj + 1] + pp->send_bwd_s[jj], &comm);
-        if (s == m - 1)
-          out->last_bwd_s[jj] = start;
-        be[jj] = last[jj] = start + pp->bwd_s[jj];
-        bc[jj] = lastc[jj] = comm;
-      }
+  for (int64_t s = -(ip - 1); s < m; s++) {
+    /* Rank j runs the forward of micro-batch s + p-1-j when that is in [0, m). Ranks go
+     * downwards so fe[j-1] still holds the previous step (the producer of j's input). */
+    const int64_t lo = s + ip - m > 0 ? s + ip - m : 0, hi = s + ip - 1 < ip - 1 ? s + ip - 1 : ip - 1;
+    const int64_t first = s <= 0 ? s + ip - 1 : -1; /* rank starting micro-batch 0 */
+    for (int64_t j = hi; j >= lo; j--) {
+      double comm, start;
+      if (j > 0)
+        start = start_after(last[j], lastc[j], fe[j - 1] + cf[j - 1], fc[j - 1] + cf[j - 1],
+                            &comm);
+      else
+        start = last[0], comm = lastc[0];
+      if (j == first)
+        out->first_fwd_s[j] = start;
+      fe[j] = last[j] = start + F[j];
+      fc[j] = lastc[j] = comm;
     }
-    if (!jumped && s >= 0 && s <= steady_end) {
+    if (s < 0)
+      continue;
+    /* Backward of micro-batch s on every rank, from the last one down. */
+    {
+      const uint32_t j = p - 1; /* its input is its own forward, just run */
+      if (s == m - 1)
+        out->last_bwd_s[j] = last[j];
+      be[j] = last[j] = last[j] + B[j];
+      bc[j] = lastc[j];
+    }
+    for (uint32_t j = p - 1; j-- > 0;) {
+      double comm;
+      const double start = start_after(last[j], lastc[j], be[j + 1] + cb[j],
+                                       bc[j + 1] + cb[j], &comm);
+      if (s == m - 1)
+        out->last_bwd_s[j] = start;
+      be[j] = last[j] = start + B[j];
+      bc[j] = lastc[j] = comm;
+    }
+    if (!jumped && s <= steady_end) {
       double dt, dc;
-      const unsigned c = snapshot_check(&sn, fe, fc, be, bc, &dt, &dc);
+      const uint32_t c = history_check(&h, fe, fc, be, bc, &dt, &dc);
       if (c) {
         const int64_t periods = (steady_end - s) / (int64_t)c;
         s += periods * (int64_t)c;
-        add_shift(fe, p, (double)periods * dt);
-        add_shift(be, p, (double)periods * dt);
-        add_shift(last, p, (double)periods * dt);
-        add_shift(fc, p, (double)periods * dc);
-        add_shift(bc, p, (double)periods * dc);
-        add_shift(lastc, p, (double)periods * dc);
+        const double sh = (double)periods * dt, shc = (double)periods * dc;
+        add_shift(fe, p, sh), add_shift(be, p, sh), add_shift(last, p, sh);
+        add_shift(fc, p, shc), add_shift(bc, p, shc), add_shift(lastc, p, shc);
         jumped = 1;
       }
     }
@@ -185,77 +212,80 @@ static void simulate_1f1b(p3cfg__pipe_result *out, const p3cfg__pipe *pp, double
 static void simulate_interleaved(p3cfg__pipe_result *out, const p3cfg__pipe *pp, double *ws)
 {
   const uint32_t p = pp->p, v = pp->v;
-  const int64_t pv = (int64_t)p * v, mv = (int64_t)pp->m * v;
+  const int64_t ip = (int64_t)p, pv = ip * v, mv = (int64_t)pp->m * v;
+  const double *F = pp->fwd_s, *B = pp->bwd_s, *cf = pp->send_fwd_s, *cb = pp->send_bwd_s;
   double *pf = ws, *pfc = ws + p, *pb = ws + 2 * p, *pbc = ws + 3 * p; /* step - 1 */
-  double *cf = ws + 4 * p, *cfc = ws + 5 * p, *cb = ws + 6 * p, *cbc = ws + 7 * p;
+  double *nf = ws + 4 * p, *nfc = ws + 5 * p, *nb = ws + 6 * p, *nbc = ws + 7 * p;
   double *last = ws + 8 * p, *lastc = ws + 9 * p;
-  snapshots sn = {{0}, 0, p};
-  for (unsigned i = 0; i <= MAX_CYCLICITY; i++)
-    sn.slot[i] = ws + 10 * p + 4 * p * i;
+  history h = {ws + 10 * p, p, max_cyclicity(p, v), p * v, history_slots(p, v), 0, 0};
+  uint32_t *chunk = (uint32_t *)(ws + 10 * p + (size_t)h.n * 4 * p);
   memset(ws, 0, 10 * p * sizeof(double));
+  for (int64_t g = 0; g < pv; g++) /* micro-step g of a group runs chunk g / p */
+    chunk[g] = (uint32_t)(g / ip);
 
-  const int64_t last_b_step = mv - (int64_t)(v - 1) * p - 1; /* chunk v-1, micro-batch m-1 */
-  /* Skewed step t: rank j runs its step t - (p-1-j). All ranks are in 1F1B steady
-   * state for t in [p-1, (m-p)v]; the map has period pv. */
-  const int64_t t_first = -(int64_t)(p - 1) - (int64_t)(v - 1) * p;
-  const int64_t t_end = (int64_t)p - 2 + mv;
-  const int64_t steady_lo = (int64_t)p - 1, steady_hi = ((int64_t)pp->m - p) * v;
+  const int64_t last_b_step = mv - (int64_t)(v - 1) * ip - 1; /* chunk v-1, micro-batch m-1 */
+  /* Skewed step t: rank j runs its step s = t - (p-1-j): forward micro-step
+   * kf = K - j with K = t - t_first, backward micro-step s = S0 + j. Every rank is in
+   * steady 1F1B for t in [p-1, (m-p)v]; the map has period pv. */
+  const int64_t t_first = -(ip - 1) - (int64_t)(v - 1) * ip, t_end = ip - 2 + mv;
+  const int64_t steady_lo = ip - 1, steady_hi = ((int64_t)pp->m - ip) * v;
+  int64_t gf = 0;                                        /* K mod pv */
+  int64_t gb = ((t_first - (ip - 1)) % pv + pv) % pv;    /* S0 mod pv */
   int jumped = 0;
   for (int64_t t = t_first; t <= t_end; t++) {
-    for (uint32_t j = 0; j < p; j++) {
-      const int64_t s = t - (int64_t)(p - 1 - j);
-      const int64_t kf = s + 2 * (int64_t)(p - 1 - j) + (int64_t)(v - 1) * p;
-      if (kf >= 0 && kf < mv) {
-        const int64_t g = kf % pv;
-        const uint32_t k = (uint32_t)(g / p);
-        double comm, start;
-        if (j > 0)
-          start = start_after(last[j], lastc[j], pf[j - 1] + pp->send_fwd_s[j - 1],
-                              pfc[j - 1] + pp->send_fwd_s[j - 1], &comm);
-        else if (k > 0)
-          start = start_after(last[0], lastc[0], pf[p - 1] + pp->send_fwd_s[p - 1],
-                              pfc[p - 1] + pp->send_fwd_s[p - 1], &comm);
-        else
-          start = start_after(last[0], lastc[0], 0.0, 0.0, &comm);
-        if (kf < pv && g % p == 0)
-          out->first_fwd_s[j * v + k] = start;
-        cf[j] = last[j] = start + pp->fwd_s[j * v + k];
-        cfc[j] = lastc[j] = comm;
-      }
-      if (s >= 0 && s < mv) {
-        const uint32_t k = v - 1 - (uint32_t)((s % pv) / p);
-        double comm, start;
-        if (j < p - 1)
-          start = start_after(last[j], lastc[j], pb[j + 1] + pp->send_bwd_s[j],
-                              pbc[j + 1] + pp->send_bwd_s[j], &comm);
-        else if (k < v - 1)
-          start = start_after(last[j], lastc[j], pb[0] + pp->send_bwd_s[p - 1],
-                              pbc[0] + pp->send_bwd_s[p - 1], &comm);
-        else
-          start = start_after(last[j], lastc[j], cf[j], cfc[j], &comm);
-        if (s == last_b_step)
-          out->last_bwd_s[j] = start;
-        cb[j] = last[j] = start + pp->bwd_s[j * v + k];
-        cbc[j] = lastc[j] = comm;
-      }
+    const int64_t K = t - t_first, S0 = t - (ip - 1);
+    /* Forwards: rank j with 0 <= K - j < mv. */
+    const int64_t flo = K - mv + 1 > 0 ? K - mv + 1 : 0, fhi = K < ip - 1 ? K : ip - 1;
+    for (int64_t j = flo; j <= fhi; j++) {
+      const int64_t g = gf - j >= 0 ? gf - j : gf - j + pv;
+      const uint32_t k = chunk[g];
+      double comm, start;
+      if (j > 0)
+        start = start_after(last[j], lastc[j], pf[j - 1] + cf[j - 1], pfc[j - 1] + cf[j - 1],
+                            &comm);
+      else if (k > 0)
+        start = start_after(last[0], lastc[0], pf[p - 1] + cf[p - 1], pfc[p - 1] + cf[p - 1],
+                            &comm);
+      else
+        start = last[0], comm = lastc[0];
+      if (K - j < pv && g - (int64_t)k * ip == 0) /* micro-batch 0 of chunk k */
+        out->first_fwd_s[j * v + k] = start;
+      nf[j] = last[j] = start + F[j * v + k];
+      nfc[j] = lastc[j] = comm;
+    }
+    /* Backwards: rank j with 0 <= S0 + j < mv. */
+    const int64_t blo = -S0 > 0 ? -S0 : 0, bhi = mv - 1 - S0 < ip - 1 ? mv - 1 - S0 : ip - 1;
+    for (int64_t j = blo; j <= bhi; j++) {
+      const int64_t g = gb + j < pv ? gb + j : gb + j - pv;
+      const uint32_t k = v - 1 - chunk[g];
+      double comm, start;
+      if (j < ip - 1)
+        start = start_after(last[j], lastc[j], pb[j + 1] + cb[j], pbc[j + 1] + cb[j], &comm);
+      else if (k < v - 1)
+        start = start_after(last[j], lastc[j], pb[0] + cb[p - 1], pbc[0] + cb[p - 1], &comm);
+      else /* the last virtual stage's own forward, run this step */
+        start = start_after(last[j], lastc[j], nf[j], nfc[j], &comm);
+      if (S0 + j == last_b_step)
+        out->last_bwd_s[j] = start;
+      nb[j] = last[j] = start + B[j * v + k];
+      nbc[j] = lastc[j] = comm;
     }
     double *tmp;
-    tmp = pf, pf = cf, cf = tmp;
-    tmp = pfc, pfc = cfc, cfc = tmp;
-    tmp = pb, pb = cb, cb = tmp;
-    tmp = pbc, pbc = cbc, cbc = tmp;
-    if (!jumped && t >= steady_lo && t <= steady_hi && (t - steady_lo) % pv == 0) {
+    tmp = pf, pf = nf, nf = tmp;
+    tmp = pfc, pfc = nfc, nfc = tmp;
+    tmp = pb, pb = nb, nb = tmp;
+    tmp = pbc, pbc = nbc, nbc = tmp;
+    gf = gf + 1 == pv ? 0 : gf + 1;
+    gb = gb + 1 == pv ? 0 : gb + 1;
+    if (!jumped && t >= steady_lo && t <= steady_hi) {
       double dt, dc;
-      const unsigned c = snapshot_check(&sn, pf, pfc, pb, pbc, &dt, &dc);
+      const uint32_t c = history_check(&h, pf, pfc, pb, pbc, &dt, &dc);
       if (c) {
         const int64_t periods = (steady_hi - t) / (pv * (int64_t)c);
-        t += periods * pv * (int64_t)c;
-        add_shift(pf, p, (double)periods * dt);
-        add_shift(pb, p, (double)periods * dt);
-        add_shift(last, p, (double)periods * dt);
-        add_shift(pfc, p, (double)periods * dc);
-        add_shift(pbc, p, (double)periods * dc);
-        add_shift(lastc, p, (double)periods * dc);
+        t += periods * pv * (int64_t)c; /* whole periods: gf and gb are unchanged */
+        const double sh = (double)periods * dt, shc = (double)periods * dc;
+        add_shift(pf, p, sh), add_shift(pb, p, sh), add_shift(last, p, sh);
+        add_shift(pfc, p, shc), add_shift(pbc, p, shc), add_shift(lastc, p, shc);
         jumped = 1;
       }
     }

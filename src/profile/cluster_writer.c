@@ -57,8 +57,7 @@ static void write_gpu(p3cfg__ptext *t, const p3cfg_profile_result *r)
   p3cfg__ptext_printf(t, "\n");
 }
 
-static void write_pair(p3cfg__ptext *t, const char *cls, double Bps, double lat_s,
-                       const char *note)
+static void write_pair(p3cfg__ptext *t, const char *cls, double Bps, double lat_s, const char *note)
 {
   if (note)
     p3cfg__ptext_printf(t, "  # %s\n", note);
@@ -104,8 +103,7 @@ static int file_order(uint32_t **out, const p3cfg_profile_result *r)
     const size_t g = (size_t)r->rank_host[rank] * r->per_host + r->rank_local[rank];
     if (g >= r->n || order[g] != UINT32_MAX) {
       p3cfg__free(order);
-      return p3cfg__error_set(P3CFG_EINTERNAL, "rank %u has no unique place in the file",
-                              rank);
+      return p3cfg__error_set(P3CFG_EINTERNAL, "rank %u has no unique place in the file", rank);
     }
     order[g] = rank;
   }
@@ -137,10 +135,9 @@ static int build(p3cfg__ptext *t, const p3cfg_profile_result *r)
   p3cfg__ptext_printf(t, "# Cluster file written by `p3cfg profile` (p3cfg %s), %s.\n",
                       p3cfg_version_string(), r->date);
   p3cfg__ptext_printf(t, "# measured with: %s\n", r->backend);
-  p3cfg__ptext_printf(t,
-                      "# links: per direction, row = sender, column = receiver, between the "
-                      "GPUs (ranks)\n# named \"host:local index\"; the diagonal repeats the "
-                      "intra-node medians.\n#\n");
+  p3cfg__ptext_printf(t, "# links: per direction, row = sender, column = receiver, between the "
+                         "GPUs (ranks)\n# named \"host:local index\"; the diagonal repeats the "
+                         "intra-node medians.\n#\n");
   p3cfg__ptext t_sum;
   p3cfg__ptext_init(&t_sum);
   rc = p3cfg__profile_summary_text(&t_sum, r);
@@ -190,12 +187,15 @@ static int check_loads(const p3cfg_buffer *b)
   if (rc == P3CFG_ENOMEM)
     rc = p3cfg__error_nomem();
   else if (d)
-    rc = p3cfg__error_set(P3CFG_EINTERNAL, "the profile makes a cluster file that p3cfg "
-                          "rejects (line %d, column %d): %s", d->line, d->column,
-                          d->message);
+    rc = p3cfg__error_set(P3CFG_EINTERNAL,
+                          "the profile makes a cluster file that p3cfg "
+                          "rejects (line %d, column %d): %s",
+                          d->line, d->column, d->message);
   else
-    rc = p3cfg__error_set(P3CFG_EINTERNAL, "the profile makes a cluster file that p3cfg "
-                          "rejects: %s", p3cfg_strerror(rc));
+    rc = p3cfg__error_set(P3CFG_EINTERNAL,
+                          "the profile makes a cluster file that p3cfg "
+                          "rejects: %s",
+                          p3cfg_strerror(rc));
   p3cfg_diagnostics_free(diags);
   return rc;
 }
@@ -311,8 +311,7 @@ P3CFG_API int p3cfg_profile_write(const p3cfg_profile_result *r, const char *pat
   if (e != 0) {
     unlink(tmp);
     if (e == EEXIST)
-      rc = p3cfg__error_set(P3CFG_EIO, "%s: already exists (use --force to replace it)",
-                            path);
+      rc = p3cfg__error_set(P3CFG_EIO, "%s: already exists (use --force to replace it)", path);
     else
       rc = p3cfg__error_set(P3CFG_EIO, "%s: cannot write: %s", path, strerror(e));
     goto done;

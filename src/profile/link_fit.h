@@ -13,10 +13,10 @@ double p3cfg__median(double *x, size_t n);
 double p3cfg__quantile(double *x, size_t n, double q);
 
 typedef struct p3cfg__fit {
-  double Bps;       /* bandwidth: 1 / slope, or the fallback below */
+  double Bps; /* bandwidth: 1 / slope, or the fallback below */
   double intercept_s;
-  int one_point;    /* 1 when the fit was not usable and Bps = bytes / time of the
-                       largest point */
+  int one_point; /* 1 when the fit was not usable and Bps = bytes / time of the
+                    largest point */
 } p3cfg__fit;
 
 /* Fit t = a + bytes / B over n points (bytes[i], t_s[i]), ordinary least squares.

@@ -42,9 +42,8 @@ uint32_t p3cfg__schedule_pairs(uint32_t n, uint32_t round, uint32_t (*pairs)[2])
   return count;
 }
 
-uint32_t p3cfg__schedule_steps(uint32_t *step_of, const uint32_t (*pairs)[2],
-                               uint32_t n_pairs, p3cfg_profile_mode mode,
-                               const uint32_t *rank_host, uint32_t n_hosts,
+uint32_t p3cfg__schedule_steps(uint32_t *step_of, const uint32_t (*pairs)[2], uint32_t n_pairs,
+                               p3cfg_profile_mode mode, const uint32_t *rank_host, uint32_t n_hosts,
                                uint32_t *host_mark)
 {
   if (n_pairs == 0)

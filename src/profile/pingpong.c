@@ -8,14 +8,16 @@
  * Bandwidth, per direction: the sender drives a sweep of message sizes (min_bytes up
  * by 4x). For each window it announces the size (a control message), waits until the
  * receiver has posted its receives (a ready message), then times from the first of
- * `window` nonblocking sends to the receiver's acknowledgement. The median window time
- * of each size is fitted against bytes (link_fit.c). The sweep stops once two sizes are
- * measured and a window took target_s (more bytes add nothing but time), or when the
+ * `window` nonblocking sends to the receiver's acknowledgement. Per size, the 25th
+ * percentile of the window times is fitted against bytes (link_fit.c): interference
+ * (other jobs, a busy core, a retransmission) only ever adds time, so the median of
+ * five windows on a loaded host reads up to 20 % low where this stays within 10 %
+ * (tests/emu), while one anomalously fast window still does not decide. The sweep stops once two
+ * sizes are measured and a window took target_s (more bytes add nothing but time), or when the
  * direction's time allowance (budget, timeout) would be exceeded; a size of 0 ends it.
  * Only the sender's clock is used, so no clock synchronisation is needed.
  */
 #include "pingpong.h"
-
 
 #include "error.h"
 #include "link_fit.h"
@@ -37,7 +39,8 @@ static int ping_initiate(double *latency_s, const p3cfg__waiter *w, int peer,
       rc = MPI_Isend(out, P3CFG__LATENCY_BYTES, MPI_BYTE, peer, TAG_PING, w->comm, &req[1]);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "latency ping-pong");
-    if ((rc = p3cfg__wait_all(w, req, 2, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong", peer)) != 0)
+    if ((rc = p3cfg__wait_all(w, req, 2, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong",
+                              peer)) != 0)
       return rc;
     if (i >= plan->warmup)
       samples[i - plan->warmup] = (MPI_Wtime() - t0) / 2.0;
@@ -56,12 +59,14 @@ static int ping_respond(const p3cfg__waiter *w, int peer, const p3cfg__measure_p
     int rc = MPI_Irecv(buf, P3CFG__LATENCY_BYTES, MPI_BYTE, peer, TAG_PING, w->comm, &req);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "latency ping-pong");
-    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong", peer)) != 0)
+    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong",
+                              peer)) != 0)
       return rc;
     rc = MPI_Isend(buf, P3CFG__LATENCY_BYTES, MPI_BYTE, peer, TAG_PONG, w->comm, &req);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "latency ping-pong");
-    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong", peer)) != 0)
+    if ((rc = p3cfg__wait_all(w, &req, 1, deadline, P3CFG__WAIT_LATENCY, "latency ping-pong",
+                              peer)) != 0)
       return rc;
   }
   return 0;
@@ -80,13 +85,13 @@ static int announce(const p3cfg__waiter *w, int peer, uint64_t size, double dead
   }
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(w, rc, "bandwidth control message");
-  return p3cfg__wait_all(w, req, n, deadline, P3CFG__WAIT_LATENCY, "bandwidth control message", peer);
+  return p3cfg__wait_all(w, req, n, deadline, P3CFG__WAIT_LATENCY, "bandwidth control message",
+                         peer);
 }
 
 /* One timed window: `window` sends of `size` bytes, until the acknowledgement. */
 static int send_window(double *t_s, const p3cfg__waiter *w, int peer,
-                       const p3cfg__measure_plan *plan, uint64_t size, char *buf,
-                       double deadline)
+                       const p3cfg__measure_plan *plan, uint64_t size, char *buf, double deadline)
 {
   MPI_Request req[1 + 256];
   char ack;
@@ -99,7 +104,8 @@ static int send_window(double *t_s, const p3cfg__waiter *w, int peer,
     rc = MPI_Isend(buf, (int)size, MPI_BYTE, peer, TAG_DATA, w->comm, &req[1 + i]);
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(w, rc, "bandwidth window");
-  rc = p3cfg__wait_all(w, req, 1 + (int)plan->window, deadline, P3CFG__WAIT_STREAM, "bandwidth window", peer);
+  rc = p3cfg__wait_all(w, req, 1 + (int)plan->window, deadline, P3CFG__WAIT_STREAM,
+                       "bandwidth window", peer);
   *t_s = MPI_Wtime() - t0;
   return rc;
 }
@@ -122,8 +128,7 @@ static int stream_send(p3cfg__direction *out, const p3cfg__waiter *w, int peer,
        * last one of the previous size. Stop when it would overrun the allowance, once
        * at least one window has been timed. */
       const double predicted = (i == 0) ? 4.0 * last_t : last_t;
-      if ((n_points > 0 || got > 0) &&
-          MPI_Wtime() - start + predicted > plan->allowance_s) {
+      if ((n_points > 0 || got > 0) && MPI_Wtime() - start + predicted > plan->allowance_s) {
         scaled = 1;
         break;
       }
@@ -136,7 +141,7 @@ static int stream_send(p3cfg__direction *out, const p3cfg__waiter *w, int peer,
     }
     if (got > 0) {
       bytes[n_points] = (double)plan->window * (double)size;
-      times[n_points] = p3cfg__median(samples, got);
+      times[n_points] = p3cfg__quantile(samples, got, 0.25);
       n_points++;
     }
     if (n_points >= 2 && times[n_points - 1] >= plan->target_s)
@@ -146,8 +151,10 @@ static int stream_send(p3cfg__direction *out, const p3cfg__waiter *w, int peer,
     return rc;
   p3cfg__fit fit;
   if (p3cfg__fit_bandwidth(&fit, bytes, times, n_points) != 0)
-    return p3cfg__error_set(P3CFG_EINTERNAL, "rank %d: no bandwidth window to rank %d "
-                            "was timed", w->rank, peer);
+    return p3cfg__error_set(P3CFG_EINTERNAL,
+                            "rank %d: no bandwidth window to rank %d "
+                            "was timed",
+                            w->rank, peer);
   out->Bps = fit.Bps;
   if (scaled)
     out->flags |= P3CFG__LINK_SCALED;
@@ -166,31 +173,34 @@ static int stream_receive(const p3cfg__waiter *w, int peer, const p3cfg__measure
     int rc = MPI_Irecv(&size, 1, MPI_UINT64_T, peer, TAG_CTRL, w->comm, &req[0]);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth control message");
-    if ((rc = p3cfg__wait_all(w, req, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth control message", peer)))
+    if ((rc = p3cfg__wait_all(w, req, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth control message",
+                              peer)))
       return rc;
     if (size == 0)
       return 0;
     if (size > plan->sizes[plan->n_sizes - 1])
-      return p3cfg__error_set(P3CFG_EMPI, "rank %d: rank %d announced %llu bytes, more "
-                              "than the largest size", w->rank, peer,
-                              (unsigned long long)size);
+      return p3cfg__error_set(P3CFG_EMPI,
+                              "rank %d: rank %d announced %llu bytes, more "
+                              "than the largest size",
+                              w->rank, peer, (unsigned long long)size);
     for (uint32_t i = 0; i < plan->window && rc == MPI_SUCCESS; i++)
-      rc = MPI_Irecv(buf + (size_t)i * size, (int)size, MPI_BYTE, peer, TAG_DATA, w->comm,
-                     &req[i]);
+      rc = MPI_Irecv(buf + (size_t)i * size, (int)size, MPI_BYTE, peer, TAG_DATA, w->comm, &req[i]);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth window");
     MPI_Request r;
     rc = MPI_Isend(&ready, 1, MPI_CHAR, peer, TAG_READY, w->comm, &r);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth ready message");
-    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth ready message", peer)) ||
-        (rc = p3cfg__wait_all(w, req, (int)plan->window, deadline, P3CFG__WAIT_STREAM, "bandwidth window",
-                              peer)))
+    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth ready message",
+                              peer)) ||
+        (rc = p3cfg__wait_all(w, req, (int)plan->window, deadline, P3CFG__WAIT_STREAM,
+                              "bandwidth window", peer)))
       return rc;
     rc = MPI_Isend(&ack, 0, MPI_CHAR, peer, TAG_ACK, w->comm, &r);
     if (rc != MPI_SUCCESS)
       return p3cfg__mpi_error(w, rc, "bandwidth acknowledgement");
-    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth acknowledgement", peer)))
+    if ((rc = p3cfg__wait_all(w, &r, 1, deadline, P3CFG__WAIT_LATENCY, "bandwidth acknowledgement",
+                              peer)))
       return rc;
   }
 }

@@ -17,8 +17,7 @@
 
 double p3cfg__profile_reference(const p3cfg_profile_result *r, uint32_t src, uint32_t dst)
 {
-  return r->rank_host[src] == r->rank_host[dst] ? r->intra.reference_Bps
-                                                : r->inter.reference_Bps;
+  return r->rank_host[src] == r->rank_host[dst] ? r->intra.reference_Bps : r->inter.reference_Bps;
 }
 
 int p3cfg__profile_node_matrix(double **out, const p3cfg_profile_result *r)
@@ -126,8 +125,7 @@ int p3cfg__profile_flagged(p3cfg__link_ref **out, size_t *count, const p3cfg_pro
   return 0;
 }
 
-int p3cfg__profile_asymmetric(p3cfg__link_ref **out, size_t *count,
-                              const p3cfg_profile_result *r)
+int p3cfg__profile_asymmetric(p3cfg__link_ref **out, size_t *count, const p3cfg_profile_result *r)
 {
   const size_t n = r->n;
   p3cfg__link_ref *v = p3cfg__malloc((n * n / 2 + 1) * sizeof *v);

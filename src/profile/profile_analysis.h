@@ -31,8 +31,7 @@ int p3cfg__profile_flagged(p3cfg__link_ref **out, size_t *count, const p3cfg_pro
 
 /* Pairs (src < dst) whose directions differ by more than P3CFG__ASYMMETRY, largest
  * difference first. Caller frees *out. */
-int p3cfg__profile_asymmetric(p3cfg__link_ref **out, size_t *count,
-                              const p3cfg_profile_result *r);
+int p3cfg__profile_asymmetric(p3cfg__link_ref **out, size_t *count, const p3cfg_profile_result *r);
 
 /* The k slowest links (by bandwidth, ties by src, dst) into out[0..k); returns how many. */
 size_t p3cfg__profile_slowest(p3cfg__link_ref *out, size_t k, const p3cfg_profile_result *r);

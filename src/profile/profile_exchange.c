@@ -96,11 +96,10 @@ static void root_checks(record *rec, const p3cfg_profile_options *opts)
     /* libp3cfg set its own last error; the diagnostics carry the same first problem. */
     const p3cfg_diag *d = diags ? p3cfg_diagnostics_get(diags, 0) : NULL;
     if (d && d->line > 0)
-      snprintf(rec->message, sizeof rec->message, "--base %s:%d:%d: %s", d->file,
-               d->line, d->column, d->message);
+      snprintf(rec->message, sizeof rec->message, "--base %s:%d:%d: %s", d->file, d->line,
+               d->column, d->message);
     else if (d)
-      snprintf(rec->message, sizeof rec->message, "--base %s: %s", opts->base_path,
-               d->message);
+      snprintf(rec->message, sizeof rec->message, "--base %s: %s", opts->base_path, d->message);
     else
       snprintf(rec->message, sizeof rec->message, "--base %s: %s", opts->base_path,
                p3cfg_strerror(rc));
@@ -126,7 +125,8 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
   if (opts->gpu) {
     const p3cfg_gpu *g = p3cfg__gpu_preset(opts->gpu);
     if (!g)
-      return p3cfg__error_set(P3CFG_EVALUE, "--gpu %s is not a known GPU (known: "
+      return p3cfg__error_set(P3CFG_EVALUE,
+                              "--gpu %s is not a known GPU (known: "
                               "a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, "
                               "v100-32gb); or take it from a cluster file with --base",
                               opts->gpu);
@@ -145,18 +145,21 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
   for (uint32_t h = 0; h < r->n_hosts; h++) {
     const p3cfg__host_info *host = &r->hosts[h];
     if (host->gpus == 0)
-      return p3cfg__error_set(P3CFG_EVALUE, "hwloc finds no NVIDIA GPU on host %s, so the "
+      return p3cfg__error_set(P3CFG_EVALUE,
+                              "hwloc finds no NVIDIA GPU on host %s, so the "
                               "GPU type is unknown: pass --gpu NAME or --base CLUSTER",
                               host->name);
     const char *p = p3cfg__gpu_preset_for_model(host->gpu_model);
     if (!p)
-      return p3cfg__error_set(P3CFG_EVALUE, "host %s has GPU \"%s\", which p3cfg has no "
+      return p3cfg__error_set(P3CFG_EVALUE,
+                              "host %s has GPU \"%s\", which p3cfg has no "
                               "preset for: pass --gpu NAME or --base CLUSTER",
                               host->name, host->gpu_model);
     if (preset && strcmp(preset, p) != 0)
-      return p3cfg__error_set(P3CFG_EVALUE, "hosts carry different GPUs (%s on %s, %s on "
-                              "%s): pass --gpu NAME", preset, r->hosts[0].name, p,
-                              host->name);
+      return p3cfg__error_set(P3CFG_EVALUE,
+                              "hosts carry different GPUs (%s on %s, %s on "
+                              "%s): pass --gpu NAME",
+                              preset, r->hosts[0].name, p, host->name);
     preset = p;
   }
   r->gpu = *p3cfg__gpu_preset(preset);
@@ -193,8 +196,7 @@ static int verdict(p3cfg_profile_result **out, const record *all, int n,
   }
   for (int i = 0; i < n; i++)
     if (all[i].local_size != all[all[i].leader].local_size)
-      return p3cfg__error_set(P3CFG_EVALUE, "inconsistent shared-memory split at rank %d",
-                              i);
+      return p3cfg__error_set(P3CFG_EVALUE, "inconsistent shared-memory split at rank %d", i);
   for (int i = 0; i < n; i++)
     if (all[i].leader == i && all[i].local_size != all[0].local_size)
       return p3cfg__error_set(P3CFG_EVALUE,
@@ -224,7 +226,7 @@ static int verdict(p3cfg_profile_result **out, const record *all, int n,
     p3cfg_profile_result_free(r);
     return rc;
   }
-  const char *name = opts->name ? opts->name
+  const char *name = opts->name                                 ? opts->name
                      : (all[0].has_base && all[0].base_name[0]) ? all[0].base_name
                                                                 : "profiled";
   r->name = p3cfg__strdup(name);
@@ -253,8 +255,8 @@ static int say_hello(const p3cfg__waiter *w, int n)
   if (!all)
     return p3cfg__error_nomem();
   MPI_Request req;
-  int rc = MPI_Iallgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine,
-                          MPI_BYTE, w->comm, &req);
+  int rc = MPI_Iallgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE,
+                          w->comm, &req);
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(w, rc, "MPI_Iallgather");
   else
@@ -266,8 +268,8 @@ static int say_hello(const p3cfg__waiter *w, int n)
   return rc;
 }
 
-int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed,
-                            const p3cfg__waiter *w, const p3cfg_profile_options *opts)
+int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed, const p3cfg__waiter *w,
+                            const p3cfg_profile_options *opts)
 {
   int n = 0, rc;
   MPI_Comm_size(w->comm, &n);
@@ -302,8 +304,8 @@ int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed,
   record *all = p3cfg__calloc((size_t)n, sizeof *all);
   if (!all)
     return p3cfg__error_nomem();
-  rc = MPI_Iallgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE,
-                      w->comm, &req);
+  rc = MPI_Iallgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, w->comm,
+                      &req);
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(w, rc, "MPI_Iallgather");
   else

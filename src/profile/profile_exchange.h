@@ -12,7 +12,7 @@
 /* Collective over w->comm. On success *out holds the hosts, the rank maps, the GPU,
  * the name and the base figures, and *oversubscribed says whether this rank's host runs
  * more ranks than it has PUs. Errors other than P3CFG_EMPI are the same on every rank. */
-int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed,
-                            const p3cfg__waiter *w, const p3cfg_profile_options *opts);
+int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed, const p3cfg__waiter *w,
+                            const p3cfg_profile_options *opts);
 
 #endif

@@ -39,8 +39,7 @@ p3cfg_profile_result *p3cfg__profile_result_new(uint32_t n, uint32_t n_hosts)
   r->bw_Bps = p3cfg__calloc(nn ? nn : 1, sizeof *r->bw_Bps);
   r->lat_s = p3cfg__calloc(nn ? nn : 1, sizeof *r->lat_s);
   r->flags = p3cfg__calloc(nn ? nn : 1, sizeof *r->flags);
-  if (!r->hosts || !r->rank_host || !r->rank_local || !r->bw_Bps || !r->lat_s ||
-      !r->flags) {
+  if (!r->hosts || !r->rank_host || !r->rank_local || !r->bw_Bps || !r->lat_s || !r->flags) {
     p3cfg_profile_result_free(r);
     return NULL;
   }
@@ -154,15 +153,15 @@ P3CFG_API int p3cfg_profile_get_info(p3cfg_profile_info *out, const p3cfg_profil
   return 0;
 }
 
-P3CFG_API int p3cfg_profile_link(double *Bps, double *latency_s,
-                                 const p3cfg_profile_result *r, uint32_t src, uint32_t dst)
+P3CFG_API int p3cfg_profile_link(double *Bps, double *latency_s, const p3cfg_profile_result *r,
+                                 uint32_t src, uint32_t dst)
 {
   p3cfg__error_clear();
   if (!Bps || !latency_s || !r)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_profile_link: NULL argument");
   if (src >= r->n || dst >= r->n)
-    return p3cfg__error_set(P3CFG_EINVALID, "rank %u or %u out of range (%u ranks)", src,
-                            dst, r->n);
+    return p3cfg__error_set(P3CFG_EINVALID, "rank %u or %u out of range (%u ranks)", src, dst,
+                            r->n);
   if (src == dst) {
     p3cfg__profile_self_link(r, Bps, latency_s);
     return 0;

@@ -35,23 +35,24 @@
 static int check_options(const p3cfg_profile_options *o)
 {
   if (o->version != P3CFG_PROFILE_OPTIONS_VERSION)
-    return p3cfg__error_set(P3CFG_EINVALID, "profile options version %u, expected %u",
-                            o->version, P3CFG_PROFILE_OPTIONS_VERSION);
+    return p3cfg__error_set(P3CFG_EINVALID, "profile options version %u, expected %u", o->version,
+                            P3CFG_PROFILE_OPTIONS_VERSION);
   if (o->mode != P3CFG_PROFILE_HOST_DISJOINT && o->mode != P3CFG_PROFILE_SERIAL &&
       o->mode != P3CFG_PROFILE_CONCURRENT)
     return p3cfg__error_set(P3CFG_EINVALID, "unknown profile mode %d", (int)o->mode);
   if (!(o->timeout_s > 0.0) || !(o->budget_s >= 0.0) || !(o->target_s > 0.0))
     return p3cfg__error_set(P3CFG_EINVALID, "timeout, budget and target must be positive");
-  if (o->latency_reps < 1 || o->latency_reps > P3CFG__MAX_LATENCY_REPS ||
-      o->bandwidth_reps < 1 || o->bandwidth_reps > P3CFG__MAX_BANDWIDTH_REPS ||
-      o->warmup > 100 || o->window < 1 || o->window > 256)
-    return p3cfg__error_set(P3CFG_EINVALID, "repetitions must be in [1, %d] (latency), "
+  if (o->latency_reps < 1 || o->latency_reps > P3CFG__MAX_LATENCY_REPS || o->bandwidth_reps < 1 ||
+      o->bandwidth_reps > P3CFG__MAX_BANDWIDTH_REPS || o->warmup > 100 || o->window < 1 ||
+      o->window > 256)
+    return p3cfg__error_set(P3CFG_EINVALID,
+                            "repetitions must be in [1, %d] (latency), "
                             "[1, %d] (bandwidth), warm-up at most 100, window in [1, 256]",
                             P3CFG__MAX_LATENCY_REPS, P3CFG__MAX_BANDWIDTH_REPS);
   if (o->min_bytes < 1 || o->max_bytes < o->min_bytes || o->max_bytes > (1u << 28) ||
       o->max_bytes * o->window > (1ull << 31))
     return p3cfg__error_set(P3CFG_EINVALID, "message sizes must satisfy 1 <= min <= max "
-                            "<= 256 MiB and window * max <= 2 GiB");
+                                            "<= 256 MiB and window * max <= 2 GiB");
   return 0;
 }
 
@@ -81,8 +82,8 @@ static void make_plan(p3cfg__measure_plan *p, const p3cfg_profile_options *o, ui
       const double reps = pingpongs - p->warmup;
       p->latency_reps = reps < 3 ? 3 : (uint32_t)reps;
     }
-    const double bw = (per_pair - 2.0 * (p->warmup + p->latency_reps) *
-                                      2.0 * PINGPONG_ESTIMATE_S) / 2.0;
+    const double bw =
+        (per_pair - 2.0 * (p->warmup + p->latency_reps) * 2.0 * PINGPONG_ESTIMATE_S) / 2.0;
     if (bw < p->allowance_s)
       p->allowance_s = bw > 0.0 ? bw : 0.0;
   }
@@ -113,23 +114,23 @@ static uint32_t count_steps(const p3cfg_profile_result *r, p3cfg_profile_mode mo
   const uint32_t rounds = p3cfg__schedule_rounds(r->n);
   for (uint32_t round = 0; round < rounds; round++) {
     uint32_t np = p3cfg__schedule_pairs(r->n, round, pairs);
-    steps += p3cfg__schedule_steps(step_of, (const uint32_t(*)[2])pairs, np, mode,
-                                   r->rank_host, r->n_hosts, mark);
+    steps += p3cfg__schedule_steps(step_of, (const uint32_t(*)[2])pairs, np, mode, r->rank_host,
+                                   r->n_hosts, mark);
   }
   return steps;
 }
 
 /* Walk every round and step; fill this rank's row (what it sent) in `row`. */
 static int measure_all(double *row, p3cfg_profile_result *r, const p3cfg__waiter *w,
-                       const p3cfg_profile_options *o, const p3cfg__measure_plan *plan,
-                       char *buf, uint32_t (*pairs)[2], uint32_t *step_of, uint32_t *mark)
+                       const p3cfg_profile_options *o, const p3cfg__measure_plan *plan, char *buf,
+                       uint32_t (*pairs)[2], uint32_t *step_of, uint32_t *mark)
 {
   const uint32_t n = r->n, me = (uint32_t)w->rank;
   uint32_t done = 0;
   for (uint32_t round = 0; round < r->rounds; round++) {
     const uint32_t np = p3cfg__schedule_pairs(n, round, pairs);
-    const uint32_t steps = p3cfg__schedule_steps(
-        step_of, (const uint32_t(*)[2])pairs, np, o->mode, r->rank_host, r->n_hosts, mark);
+    const uint32_t steps = p3cfg__schedule_steps(step_of, (const uint32_t(*)[2])pairs, np, o->mode,
+                                                 r->rank_host, r->n_hosts, mark);
     uint32_t my_step = UINT32_MAX, peer = 0;
     for (uint32_t i = 0; i < np; i++)
       if (pairs[i][0] == me || pairs[i][1] == me) {
@@ -154,7 +155,8 @@ static int measure_all(double *row, p3cfg_profile_result *r, const p3cfg__waiter
         return p3cfg__mpi_error(w, rc, "MPI_Ibarrier");
       char what[64];
       snprintf(what, sizeof what, "step %u of %u", done + 1, r->steps);
-      if ((rc = p3cfg__wait_all(w, &req, 1, start + 1.1 * o->timeout_s, P3CFG__WAIT_IDLE, what, -1)))
+      if ((rc =
+               p3cfg__wait_all(w, &req, 1, start + 1.1 * o->timeout_s, P3CFG__WAIT_IDLE, what, -1)))
         return rc;
       done++;
       if (me == 0 && o->progress)
@@ -173,8 +175,7 @@ static int gather_rows(p3cfg_profile_result *r, const p3cfg__waiter *w, const do
   if (!all)
     return p3cfg__error_nomem();
   MPI_Request req;
-  int rc = MPI_Iallgather(row, (int)width, MPI_DOUBLE, all, (int)width, MPI_DOUBLE,
-                          w->comm, &req);
+  int rc = MPI_Iallgather(row, (int)width, MPI_DOUBLE, all, (int)width, MPI_DOUBLE, w->comm, &req);
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(w, rc, "MPI_Iallgather");
   else
@@ -192,8 +193,8 @@ static int gather_rows(p3cfg_profile_result *r, const p3cfg__waiter *w, const do
   return rc;
 }
 
-static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0,
-               const p3cfg_profile_options *o, double t_start)
+static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0, const p3cfg_profile_options *o,
+               double t_start)
 {
   p3cfg__waiter w = *w0;
   p3cfg_profile_result *r = NULL;
@@ -218,8 +219,7 @@ static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0,
   const size_t buf_bytes = (size_t)plan.window * plan.sizes[plan.n_sizes - 1];
   buf = p3cfg__malloc(buf_bytes);
   if (!buf) {
-    rc = p3cfg__error_set(P3CFG_ENOMEM, "cannot allocate %zu bytes of message buffers",
-                          buf_bytes);
+    rc = p3cfg__error_set(P3CFG_ENOMEM, "cannot allocate %zu bytes of message buffers", buf_bytes);
     goto done;
   }
   memset(buf, 0x5a, buf_bytes); /* touch every page before timing */
@@ -276,8 +276,10 @@ P3CFG_API int p3cfg_profile_run(p3cfg_profile_result **out, MPI_Comm comm,
   MPI_Comm_rank(comm, &w.rank);
   MPI_Comm_size(comm, &size);
   if (size < 2)
-    return p3cfg__error_set(P3CFG_EINVALID, "profiling needs at least 2 ranks, got %d: run "
-                            "it under mpirun -np N (one rank per GPU)", size);
+    return p3cfg__error_set(P3CFG_EINVALID,
+                            "profiling needs at least 2 ranks, got %d: run "
+                            "it under mpirun -np N (one rank per GPU)",
+                            size);
   MPI_Comm dup = MPI_COMM_NULL;
   MPI_Request req;
   rc = MPI_Comm_idup(comm, &dup, &req);

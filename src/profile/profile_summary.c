@@ -51,28 +51,33 @@ static void rank_label(char *buf, size_t cap, const p3cfg_profile_result *r, uin
 
 static void header(p3cfg__ptext *t, const p3cfg_profile_result *r)
 {
-  p3cfg__ptext_printf(t, "p3cfg profile: %u ranks on %u host%s (%u per host), %u round%s "
-                         "in %u step%s (%s), %.1f s\n",
+  p3cfg__ptext_printf(t,
+                      "p3cfg profile: %u ranks on %u host%s (%u per host), %u round%s "
+                      "in %u step%s (%s), %.1f s\n",
                       r->n, r->n_hosts, r->n_hosts == 1 ? "" : "s", r->per_host, r->rounds,
                       r->rounds == 1 ? "" : "s", r->steps, r->steps == 1 ? "" : "s",
                       mode_name(r->mode), r->elapsed_s);
   p3cfg__ptext_printf(t, "measured with: %s (%s)\n", r->backend, r->mpi_library);
-  p3cfg__ptext_printf(t, "method: latency = median half round trip of %d-byte "
-                         "ping-pongs (%u timed after %u warm-up); bandwidth = "
-                         "least-squares fit of window time against bytes, ",
+  p3cfg__ptext_printf(t,
+                      "method: latency = median half round trip of %d-byte "
+                      "ping-pongs (%u timed after %u warm-up); bandwidth = "
+                      "least-squares fit of window time against bytes, ",
                       P3CFG__LATENCY_BYTES, r->latency_reps, r->warmup);
   print_size(t, r->min_bytes);
   p3cfg__ptext_printf(t, " to ");
   print_size(t, r->max_bytes);
-  p3cfg__ptext_printf(t, " messages by 4x, %u in flight, median of %u windows per size\n",
+  p3cfg__ptext_printf(t,
+                      " messages by 4x, %u in flight, 25th percentile of %u windows "
+                      "per size\n",
                       r->window, r->bandwidth_reps);
   if (r->budget_s > 0.0 || r->scaled_down > 0) {
     if (r->budget_s > 0.0)
       p3cfg__ptext_printf(t, "budget: %.1f s; ", r->budget_s);
     else
       p3cfg__ptext_printf(t, "timeout: %.0f s per step; ", r->timeout_s);
-    p3cfg__ptext_printf(t, "%u of %u directions measured with fewer repetitions or sizes "
-                           "than asked\n",
+    p3cfg__ptext_printf(t,
+                        "%u of %u directions measured with fewer repetitions or sizes "
+                        "than asked\n",
                         r->scaled_down, r->n * (r->n - 1));
   }
 }
@@ -88,11 +93,11 @@ static void hosts(p3cfg__ptext *t, const p3cfg_profile_result *r, int width)
     else
       p3cfg__ptext_printf(t, "none found");
     p3cfg__ptext_printf(t, "  NICs: %s  NUMA nodes: %u  cores: %u  PUs: %u\n",
-                        x->nics ? x->nic_names : "none found", x->numa_nodes, x->cores,
-                        x->pus);
+                        x->nics ? x->nic_names : "none found", x->numa_nodes, x->cores, x->pus);
     if (x->gpus && x->gpus != r->per_host)
-      p3cfg__ptext_printf(t, "  note: %s has %u GPUs but runs %u ranks (one rank per GPU "
-                             "is what the cluster file describes)\n",
+      p3cfg__ptext_printf(t,
+                          "  note: %s has %u GPUs but runs %u ranks (one rank per GPU "
+                          "is what the cluster file describes)\n",
                           x->name, x->gpus, r->per_host);
   }
 }
@@ -107,9 +112,9 @@ static void classes(p3cfg__ptext *t, const p3cfg_profile_result *r)
       p3cfg__ptext_printf(t, "  %s  none measured\n", names[i]);
       continue;
     }
-    p3cfg__ptext_printf(t, "  %s  %5u links  median %.4g  reference %.4g  latency %.3g\n",
-                        names[i], c[i]->count, c[i]->median_Bps / 1e9,
-                        c[i]->reference_Bps / 1e9, c[i]->median_latency_s * 1e6);
+    p3cfg__ptext_printf(t, "  %s  %5u links  median %.4g  reference %.4g  latency %.3g\n", names[i],
+                        c[i]->count, c[i]->median_Bps / 1e9, c[i]->reference_Bps / 1e9,
+                        c[i]->median_latency_s * 1e6);
   }
 }
 
@@ -122,8 +127,10 @@ static int node_matrix(p3cfg__ptext *t, const p3cfg_profile_result *r, int width
   if (rc != 0)
     return rc;
   const int col = width > 8 ? width : 8;
-  p3cfg__ptext_printf(t, "node-level bandwidth (GB/s, median over rank pairs, row = "
-                         "sender):\n  %-*s", width, "");
+  p3cfg__ptext_printf(t,
+                      "node-level bandwidth (GB/s, median over rank pairs, row = "
+                      "sender):\n  %-*s",
+                      width, "");
   for (uint32_t h = 0; h < r->n_hosts; h++)
     p3cfg__ptext_printf(t, "  %*s", col, r->hosts[h].name);
   p3cfg__ptext_printf(t, "\n");
@@ -186,10 +193,10 @@ static int flagged(p3cfg__ptext *t, const p3cfg_profile_result *r)
           (r->rank_host[f[i].src] == h || r->rank_host[f[i].dst] == h))
         vals[k++] = f[i].Bps;
     const double med = p3cfg__median(vals, k);
-    p3cfg__ptext_printf(t, "  %s: all %u inter-node links to and from it, median %.4g GB/s "
-                           "(%.3gx the reference): a slow NIC, port or cable?\n",
-                        r->hosts[h].name, host_total, med / 1e9,
-                        med / r->inter.reference_Bps);
+    p3cfg__ptext_printf(t,
+                        "  %s: all %u inter-node links to and from it, median %.4g GB/s "
+                        "(%.3gx the reference): a slow NIC, port or cable?\n",
+                        r->hosts[h].name, host_total, med / 1e9, med / r->inter.reference_Bps);
   }
   size_t lines = 0, skipped = 0;
   for (uint32_t a = 0; a < H; a++)
@@ -212,9 +219,8 @@ static int flagged(p3cfg__ptext *t, const p3cfg_profile_result *r)
         p3cfg__ptext_printf(t, "  %s (intra-node): ", r->hosts[a].name);
       else
         p3cfg__ptext_printf(t, "  %s -> %s: ", r->hosts[a].name, r->hosts[b].name);
-      p3cfg__ptext_printf(t, "%u of %u links, median %.4g GB/s (%.3gx the %s reference)\n",
-                          count, total, med / 1e9, med / ref,
-                          a == b ? "intra-node" : "inter-node");
+      p3cfg__ptext_printf(t, "%u of %u links, median %.4g GB/s (%.3gx the %s reference)\n", count,
+                          total, med / 1e9, med / ref, a == b ? "intra-node" : "inter-node");
     }
   if (skipped)
     p3cfg__ptext_printf(t, "  ... and %zu more host pairs\n", skipped);
@@ -236,15 +242,15 @@ static void slowest(p3cfg__ptext *t, const p3cfg_profile_result *r)
     char a[P3CFG__HOST_NAME_CAP + 16], b[P3CFG__HOST_NAME_CAP + 16];
     rank_label(a, sizeof a, r, s[i].src);
     rank_label(b, sizeof b, r, s[i].dst);
-    p3cfg__ptext_printf(t, "  %s -> %s  %.4g GB/s (%.3gx the %s reference)  latency %.3g "
-                           "us%s\n",
-                        a, b, s[i].Bps / 1e9, s[i].ratio,
-                        r->rank_host[s[i].src] == r->rank_host[s[i].dst] ? "intra-node"
-                                                                         : "inter-node",
-                        r->lat_s[(size_t)s[i].src * r->n + s[i].dst] * 1e6,
-                        (r->flags[(size_t)s[i].src * r->n + s[i].dst] & P3CFG__LINK_SCALED)
-                            ? "  (scaled down)"
-                            : "");
+    p3cfg__ptext_printf(
+        t,
+        "  %s -> %s  %.4g GB/s (%.3gx the %s reference)  latency %.3g "
+        "us%s\n",
+        a, b, s[i].Bps / 1e9, s[i].ratio,
+        r->rank_host[s[i].src] == r->rank_host[s[i].dst] ? "intra-node" : "inter-node",
+        r->lat_s[(size_t)s[i].src * r->n + s[i].dst] * 1e6,
+        (r->flags[(size_t)s[i].src * r->n + s[i].dst] & P3CFG__LINK_SCALED) ? "  (scaled down)"
+                                                                            : "");
   }
 }
 
@@ -261,10 +267,8 @@ static int asymmetric(p3cfg__ptext *t, const p3cfg_profile_result *r)
     char a[P3CFG__HOST_NAME_CAP + 16], b[P3CFG__HOST_NAME_CAP + 16];
     rank_label(a, sizeof a, r, v[i].src);
     rank_label(b, sizeof b, r, v[i].dst);
-    p3cfg__ptext_printf(t, "  %s <-> %s  %.4g vs %.4g GB/s (%.0f %%)\n", a, b,
-                        v[i].Bps / 1e9,
-                        r->bw_Bps[(size_t)v[i].dst * r->n + v[i].src] / 1e9,
-                        100.0 * v[i].ratio);
+    p3cfg__ptext_printf(t, "  %s <-> %s  %.4g vs %.4g GB/s (%.0f %%)\n", a, b, v[i].Bps / 1e9,
+                        r->bw_Bps[(size_t)v[i].dst * r->n + v[i].src] / 1e9, 100.0 * v[i].ratio);
   }
   if (nv > MAX_LINES)
     p3cfg__ptext_printf(t, "  ... and %zu more\n", nv - MAX_LINES);

@@ -23,10 +23,9 @@ int p3cfg__mpi_error(const p3cfg__waiter *w, int mpi_rc, const char *call)
   char text[MPI_MAX_ERROR_STRING];
   int len = 0;
   if (MPI_Error_string(mpi_rc, text, &len) != MPI_SUCCESS || len <= 0)
-    return p3cfg__error_set(P3CFG_EMPI, "%s failed on rank %d (MPI error %d)", call,
-                            w->rank, mpi_rc);
-  return p3cfg__error_set(P3CFG_EMPI, "%s failed on rank %d: %.*s", call, w->rank, len,
-                          text);
+    return p3cfg__error_set(P3CFG_EMPI, "%s failed on rank %d (MPI error %d)", call, w->rank,
+                            mpi_rc);
+  return p3cfg__error_set(P3CFG_EMPI, "%s failed on rank %d: %.*s", call, w->rank, len, text);
 }
 
 int p3cfg__wait_all(const p3cfg__waiter *w, MPI_Request *reqs, int n, double deadline,

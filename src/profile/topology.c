@@ -35,8 +35,7 @@ static void append_name(p3cfg__host_info *h, const char *name)
 static int fail(p3cfg__host_info *out, const char *what)
 {
   out->status = P3CFG_EUNSUPPORTED;
-  snprintf(out->message, sizeof out->message, "hwloc cannot %s on host %s", what,
-           out->name);
+  snprintf(out->message, sizeof out->message, "hwloc cannot %s on host %s", what, out->name);
   return out->status;
 }
 
@@ -76,8 +75,7 @@ int p3cfg__topology_discover(p3cfg__host_info *out)
                  (unsigned)pci->attr->pcidev.device_id);
     }
   }
-  for (hwloc_obj_t os = hwloc_get_next_osdev(topo, NULL); os;
-       os = hwloc_get_next_osdev(topo, os)) {
+  for (hwloc_obj_t os = hwloc_get_next_osdev(topo, NULL); os; os = hwloc_get_next_osdev(topo, os)) {
     switch (os->attr->osdev.type) {
     case HWLOC_OBJ_OSDEV_NETWORK:
     case HWLOC_OBJ_OSDEV_OPENFABRICS:

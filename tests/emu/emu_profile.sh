@@ -70,8 +70,9 @@ tc -n $SWITCH qdisc replace dev port4 root tbf rate 200mbit burst 64kb latency 1
 # Pair 1 <-> 2: 500 Mbit/s, on the bridge port towards each, for packets from the other.
 cap_pair() { # PORT SOURCE_ADDRESS
   tc -n $SWITCH qdisc replace dev "$1" root handle 1: htb default 20 || return 1
-  tc -n $SWITCH class add dev "$1" parent 1: classid 1:10 htb rate 500mbit ceil 500mbit || return 1
-  tc -n $SWITCH class add dev "$1" parent 1: classid 1:20 htb rate 100gbit || return 1
+  tc -n $SWITCH class add dev "$1" parent 1: classid 1:10 htb rate 500mbit ceil 500mbit \
+    burst 64k cburst 64k quantum 60000 || return 1
+  tc -n $SWITCH class add dev "$1" parent 1: classid 1:20 htb rate 100gbit quantum 60000 || return 1
   tc -n $SWITCH filter add dev "$1" parent 1: protocol ip prio 1 u32 \
     match ip src "$2/32" flowid 1:10 || return 1
 }
@@ -95,7 +96,7 @@ for i in 1 2 3 4; do echo "$SUBNET.1$i slots=2"; done >"$WORK/hosts"
 printf '%s.11 slots=2\n%s.12 slots=1\n' $SUBNET $SUBNET >"$WORK/uneven"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 # Open MPI leaks
 MPIRUN_FLAGS=(--map-by node --bind-to none --oversubscribe --mca mpi_yield_when_idle 1
   --mca plm_rsh_agent "$WORK/agent.sh" --mca plm_rsh_no_tree_spawn 1
   --mca pml ob1 --mca btl tcp,vader,self --mca btl_tcp_if_include $SUBNET.0/24
@@ -104,8 +105,10 @@ MPIRUN_FLAGS=(--map-by node --bind-to none --oversubscribe --mca mpi_yield_when_
 # ---- the profile -------------------------------------------------------------------
 echo "cluster up after $(($(date +%s) - START)) s; profiling 8 ranks on 4 nodes"
 T0=$(date +%s)
-# mpirun runs inside node 1: the root namespace has no route to the test subnet.
-timeout 150 ip netns exec p3emu1 unshare --uts sh -c 'hostname p3emu1; exec "$@"' sh \
+# mpirun runs inside node 1: the root namespace has no route to the test subnet. It
+# runs at a higher priority (nice -10): on a shared two-core machine other jobs would
+# otherwise starve the TCP senders and bend the measured caps.
+timeout 150 nice -n -10 ip netns exec p3emu1 unshare --uts sh -c 'hostname p3emu1; exec "$@"' sh \
   mpirun "${MPIRUN_FLAGS[@]}" --hostfile "$WORK/hosts" -np 8 \
   "$P3CFG" profile -o "$WORK/cluster.yaml" --gpu a100-80gb --name emu --reps 5 \
   --warmup 1 --max-size 512K --timeout 30 >"$WORK/out" 2>"$WORK/err"
@@ -115,7 +118,9 @@ cat "$WORK/err"
 [ $rc -eq 0 ] || fail "p3cfg profile exited $rc"
 [ -s "$WORK/cluster.yaml" ] || fail "no cluster file"
 
-# Caps in GB/s: 200 Mbit/s = 0.025, 500 Mbit/s = 0.0625.
+# Caps in GB/s: 200 Mbit/s = 0.025, 500 Mbit/s = 0.0625. TCP carries at most 1448 bytes
+# of payload per 1514-byte frame that the shapers count, so about 95.6 % of a cap is
+# the most a link can show; measured values sit 3-6 % below the caps.
 EXPECT=()
 for n in p3emu1 p3emu2 p3emu3; do
   EXPECT+=(--expect p3emu4 $n 0.025 0.15 --expect $n p3emu4 0.025 0.15)

@@ -10,7 +10,7 @@ Every case must exit 1, print nothing on stdout, match NAME.expected byte for by
 finish in under MAX_SECONDS (the parser's promise: no input crashes, hangs or is slow).
 
 A few inputs cannot be committed (a file over the size limit, an unreadable file, a
-missing file, a FIFO); they are made in a temporary directory and checked against the
+missing file, a path through a file, a FIFO); they are made in a temporary directory and checked against the
 expected text in GENERATED below, where {path} stands for the file's path.
 
 Every mismatch is printed as a unified diff; the last line is `N passed, M failed` and
@@ -57,6 +57,12 @@ def make_missing(path):
     pass
 
 
+def make_not_a_directory(path):
+    # path is DIR/NAME.yaml: make DIR/NAME.yaml a file and test a path below it.
+    with open(path, "w") as f:
+        f.write("name: m\n")
+
+
 # name -> (setup(path) returning False to skip, expected stderr)
 GENERATED = {
     "generated-too-large": (
@@ -66,6 +72,8 @@ GENERATED = {
     "generated-fifo": (make_fifo, "p3cfg: {path}: not a regular file\n"),
     "generated-missing": (
         make_missing, "p3cfg: {path}: cannot open file: no such file or directory\n"),
+    "generated-not-a-directory": (
+        make_not_a_directory, "p3cfg: {path}/x.yaml: cannot open file: not a directory\n"),
 }
 
 
@@ -177,7 +185,8 @@ def main():
             if setup(path) is False:
                 print(f"skip {name} (not meaningful for this user)")
                 continue
-            problems = check(name, expected.format(path=path), run(p3cfg, root, path))
+            target = path + "/x.yaml" if name == "generated-not-a-directory" else path
+            problems = check(name, expected.format(path=path), run(p3cfg, root, target))
             if os.path.exists(path) and not stat.S_ISFIFO(os.lstat(path).st_mode):
                 os.chmod(path, 0o600)
             if problems:

@@ -32,8 +32,7 @@ int main(int argc, char **argv)
   snprintf(mine.version, sizeof mine.version, "0.0.1-fake");
   mine.protocol = 1;
   hello *all = calloc((size_t)n, sizeof *all);
-  MPI_Iallgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, dup,
-                 &req);
+  MPI_Iallgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, dup, &req);
   MPI_Wait(&req, MPI_STATUS_IGNORE);
   free(all);
   MPI_Comm_free(&dup);

@@ -3,7 +3,7 @@
 # idle), and TRANSPORT picks shared memory (vader) or TCP over loopback. Open MPI leaks
 # by design, so AddressSanitizer's leak check is off for these runs.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
 # mpirun_args TRANSPORT NP: print the mpirun argument list, one per line.
 mpirun_args() {

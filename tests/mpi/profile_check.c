@@ -64,8 +64,8 @@ int main(int argc, char **argv)
   int rc = p3cfg_cluster_load(&c, path, NULL);
   if (rc != 0) {
     const p3cfg_error *e = p3cfg_error_last();
-    fprintf(stderr, "FAIL: %s does not load: %s:%d:%d: %s\n", path,
-            e->file ? e->file : path, e->line, e->column, e->message);
+    fprintf(stderr, "FAIL: %s does not load: %s:%d:%d: %s\n", path, e->file ? e->file : path,
+            e->line, e->column, e->message);
     return 1;
   }
   int failures = 0;
@@ -144,11 +144,12 @@ int main(int argc, char **argv)
   if (sym_median > 0.0 && nr > 0) {
     qsort(ratios, nr, sizeof *ratios, cmp_double);
     const double med = ratios[nr / 2], worst = ratios[nr - 1];
-    printf("same-host direction ratios: median %.3f, worst %.3f over %zu pairs\n", med, worst,
-           nr);
+    printf("same-host direction ratios: median %.3f, worst %.3f over %zu pairs\n", med, worst, nr);
     if (med > sym_median || worst > sym_max) {
-      fprintf(stderr, "FAIL: same-host links not symmetric: median ratio %.3f (limit %.3f), "
-                      "worst %.3f (limit %.3f)\n", med, sym_median, worst, sym_max);
+      fprintf(stderr,
+              "FAIL: same-host links not symmetric: median ratio %.3f (limit %.3f), "
+              "worst %.3f (limit %.3f)\n",
+              med, sym_median, worst, sym_max);
       failures++;
     }
   }

@@ -22,10 +22,15 @@ cat "$WORK/err"
 [ $rc -eq 0 ] || fail "p3cfg profile exited $rc"
 grep -q "^p3cfg profile: $NP ranks on 1 host ($NP per host)" "$WORK/err" ||
   fail "the summary does not describe $NP ranks on one host"
+case " $* " in
+  *" --budget "*) grep -q "^budget: .* directions measured with fewer" "$WORK/err" ||
+    fail "--budget: the summary does not say what was scaled down" ;;
+esac
 grep -q "^# measured with: MPI point-to-point, host buffers$" "$WORK/cluster.yaml" ||
   fail "the file does not say how it was measured"
 # Same host, so both directions should agree; two cores shared by NP ranks make single
-# pairs noisy, hence loose limits on the median and the worst direction ratio.
-"$CHECK" "$WORK/cluster.yaml" --gpus "$NP" --nodes 1 --symmetry 1.5 4 ||
+# pairs noisy (TCP over loopback varies 2x from window to window, more under
+# AddressSanitizer), hence loose limits on the median and worst direction ratio.
+"$CHECK" "$WORK/cluster.yaml" --gpus "$NP" --nodes 1 --symmetry 2 5 ||
   fail "the cluster file is incomplete or does not load"
 echo "PASS"

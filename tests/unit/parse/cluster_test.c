@@ -205,7 +205,8 @@ Test(parse, cluster_links_problems)
   snprintf(text, sizeof text, "%s  names: [x, y, z]\n  bandwidth_GBps: [[1, 2], [3, 4]]\n", base);
   expect_problem(text, P3CFG_FILE_CLUSTER, 8, 10, "links.names has 3 names, expected 2 (nodes)");
   snprintf(text, sizeof text, "%s  names: [x, y]\n  bandwidth_GBps: [[1, 2], [3]]\n", base);
-  expect_problem(text, P3CFG_FILE_CLUSTER, 9, 28, "links.bandwidth_GBps[1] has 1 entry, expected 2");
+  expect_problem(text, P3CFG_FILE_CLUSTER, 9, 28,
+                 "links.bandwidth_GBps[1] has 1 entry, expected 2");
   snprintf(text, sizeof text, "%s  names: [x, y]\n  bandwidth_GBps: [[1, -2], [3, 4]]\n", base);
   expect_problem(text, P3CFG_FILE_CLUSTER, 9, 24,
                  "links.bandwidth_GBps[0][1] must be a positive number, got -2");

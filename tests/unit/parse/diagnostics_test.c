@@ -106,9 +106,8 @@ Test(parse, validate_file_detects_kind)
   cr_expect_eq(kind, P3CFG_FILE_MODEL);
   cr_expect_eq(p3cfg_diagnostics_count(d), 0);
   p3cfg_diagnostics_free(d);
-  cr_expect_eq(
-      p3cfg_validate_file(&d, &kind, FIXTURE("cluster-links-gpu.yaml"), P3CFG_FILE_AUTO),
-      P3CFG_OK);
+  cr_expect_eq(p3cfg_validate_file(&d, &kind, FIXTURE("cluster-links-gpu.yaml"), P3CFG_FILE_AUTO),
+               P3CFG_OK);
   cr_expect_eq(kind, P3CFG_FILE_CLUSTER);
   p3cfg_diagnostics_free(d);
   /* Forcing the wrong kind reports the missing keys of that kind. */
@@ -164,9 +163,14 @@ Test(parse, encoding_problems)
                  "invalid UTF-8: byte 0xe2 followed by 0x0a");
   expect_problem("name: caf\xc3\xa9 \xff\n", P3CFG_FILE_MODEL, 1, 12, "invalid UTF-8 byte 0xff");
   expect_problem("name: \xc0\xaf\n", P3CFG_FILE_MODEL, 1, 7, "invalid UTF-8 byte 0xc0");
+  expect_problem("name: \xe2\xe2\n", P3CFG_FILE_MODEL, 1, 7,
+                 "invalid UTF-8: byte 0xe2 followed by 0xe2");
+  expect_problem("name: ab\xe2\x82", P3CFG_FILE_MODEL, 1, 9,
+                 "invalid UTF-8: the text ends inside a multi-byte character");
   expect_problem("name: \xed\xa0\x80\n", P3CFG_FILE_MODEL, 1, 7,
                  "invalid UTF-8: byte 0xed followed by 0xa0");
-  expect_problem("name: a\x07\n", P3CFG_FILE_MODEL, 1, 8, "control character U+0007 is not allowed");
+  expect_problem("name: a\x07\n", P3CFG_FILE_MODEL, 1, 8,
+                 "control character U+0007 is not allowed");
   expect_problem("\xff\xfen\0a\0", P3CFG_FILE_MODEL, 1, 1,
                  "text is UTF-16 or UTF-32 (byte order mark); only UTF-8 is supported");
   /* A UTF-8 byte order mark is fine, and does not count as a column. */

@@ -2,6 +2,7 @@
  * fields_test.c — the small pieces under the schemas: number syntax and conversion,
  * "did you mean", positions in bytes, and how values are echoed in messages.
  */
+#include <locale.h>
 #include <math.h>
 
 #include "parse_fields.h"
@@ -44,10 +45,21 @@ Test(parse, numbers_floats_and_specials)
   cr_expect_eq(num_of("+.INF").kind, P3CFG__NUM_INF);
 }
 
+Test(parse, numbers_ignore_the_locale)
+{
+  /* A program may run with a locale whose decimal point is a comma. */
+  if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") && !setlocale(LC_NUMERIC, "fr_FR.UTF-8"))
+    cr_skip_test("no locale with a decimal comma installed");
+  cr_expect_eq(num_of("0.75").v, 0.75);
+  cr_expect_eq(num_of("0.75").kind, P3CFG__NUM_FLOAT);
+  setlocale(LC_NUMERIC, "C");
+}
+
 Test(parse, numbers_not_numbers)
 {
-  static const char *const bad[] = {"", "nan", "inf", "0x10", "1_000", "1e", "e3", ".", "-",
-                                    "1.2.3", "12a", " 1", "1 ", "0o17", "infinity", "--1"};
+  static const char *const bad[] = {"",   "nan",  "inf",      "0x10",  "1_000", "1e",
+                                    "e3", ".",    "-",        "1.2.3", "12a",   " 1",
+                                    "1 ", "0o17", "infinity", "--1"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_expect_eq(num_of(bad[i]).kind, P3CFG__NUM_NONE, "'%s' is not a number", bad[i]);
 }

@@ -139,8 +139,7 @@ static void same_cluster(const p3cfg_cluster *a, const p3cfg_cluster *b, const c
                 a->intra_latency_s == b->intra_latency_s &&
                 a->inter_latency_s == b->inter_latency_s,
             "%s: network differs", path);
-  cr_assert(a->links.granularity == b->links.granularity && a->links.n == b->links.n, "%s",
-            path);
+  cr_assert(a->links.granularity == b->links.granularity && a->links.n == b->links.n, "%s", path);
   const size_t n = a->links.n;
   for (size_t i = 0; i < n; i++)
     cr_expect_str_eq(a->links.names[i], b->links.names[i], "%s", path);

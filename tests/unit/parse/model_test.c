@@ -58,12 +58,10 @@ Test(parse, model_every_key)
 Test(parse, model_enum_values_all_accepted)
 {
   static const char *const lines[] = {
-      "activation: gelu\n",           "activation: swiglu\n",
-      "position_embedding: rope\n",   "position_embedding: alibi\n",
-      "norm: layernorm\n",            "precision: bf16\n",
-      "precision: fp32\n",            "optimizer: adam\n",
-      "flash_attention: True\n",      "tied_embeddings: FALSE\n",
-      "precision: \"fp16\"\n",        "activation: 'swiglu'\n",
+      "activation: gelu\n",          "activation: swiglu\n",  "position_embedding: rope\n",
+      "position_embedding: alibi\n", "norm: layernorm\n",     "precision: bf16\n",
+      "precision: fp32\n",           "optimizer: adam\n",     "flash_attention: True\n",
+      "tied_embeddings: FALSE\n",    "precision: \"fp16\"\n", "activation: 'swiglu'\n",
   };
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     char text[512];

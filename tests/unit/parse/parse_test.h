@@ -15,11 +15,11 @@
 #define FIXTURE(name) P3CFG_SOURCE_DIR "/tests/fixtures/parse/" name
 
 /* A valid model (the minimal fixture) to derive bad ones from. */
-#define MODEL_OK                                                                       \
+#define MODEL_OK                                                                                   \
   "name: m\nlayers: 2\nhidden: 64\nheads: 4\nvocab: 1000\nseq_len: 128\nglobal_batch: 8\n"
 /* A valid cluster, likewise. */
-#define CLUSTER_OK                                                                     \
-  "name: c\nnodes: 2\ngpus_per_node: 4\ngpu: h100-sxm\n"                               \
+#define CLUSTER_OK                                                                                 \
+  "name: c\nnodes: 2\ngpus_per_node: 4\ngpu: h100-sxm\n"                                           \
   "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n"
 
 static inline p3cfg_model *model_from(const char *text)

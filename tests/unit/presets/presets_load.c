@@ -30,7 +30,10 @@ typedef struct preset_list {
   char paths[MAX_PRESETS][512];
 } preset_list;
 
-static int by_name(const void *a, const void *b) { return strcmp(a, b); }
+static int by_name(const void *a, const void *b)
+{
+  return strcmp(a, b);
+}
 
 /* Every *.yaml / *.json file directly under `dir`, sorted by name. */
 static void list_presets(preset_list *out, const char *dir)
@@ -161,8 +164,7 @@ Test(presets, every_cluster_loads_and_is_named_after_its_file)
     if (rc == 0) {
       p3cfg_cluster_info info = cluster_info(c);
       cr_expect_str_eq(info.name, list.stems[i], "%s: name", list.paths[i]);
-      cr_expect_eq(info.gpus_per_node, 8, "%s: every preset is an 8-GPU server",
-                   list.paths[i]);
+      cr_expect_eq(info.gpus_per_node, 8, "%s: every preset is an 8-GPU server", list.paths[i]);
       cr_expect_gt(info.gpu_memory_bytes, 0, "%s", list.paths[i]);
       cr_expect_not_null(p3cfg_cluster_node_name(c, info.nodes - 1), "%s", list.paths[i]);
       cr_expect_null(p3cfg_cluster_node_name(c, info.nodes), "%s", list.paths[i]);
@@ -202,8 +204,7 @@ static void expect_params_billions(const char *stem, double lo, double hi)
   p3cfg_model *m = load_model(stem);
   p3cfg_model_info info = model_info(m);
   double b = (double)info.params_total / 1e9;
-  cr_expect(b >= lo && b <= hi, "%s: %.3f B parameters, expected %.2f-%.2f B", stem, b, lo,
-            hi);
+  cr_expect(b >= lo && b <= hi, "%s: %.3f B parameters, expected %.2f-%.2f B", stem, b, lo, hi);
   p3cfg_model_free(m);
 }
 
@@ -379,8 +380,7 @@ Test(presets, pipette_cluster_has_16_measured_nodes)
         cr_expect_float_eq(bw, 300 * GBPS, 1.0, "diagonal %u", i);
         continue;
       }
-      cr_expect(bw >= 16.3 * GBPS && bw <= 19.6 * GBPS, "link %u->%u: %.4f GB/s", i, j,
-                bw / GBPS);
+      cr_expect(bw >= 16.3 * GBPS && bw <= 19.6 * GBPS, "link %u->%u: %.4f GB/s", i, j, bw / GBPS);
       if (fabs(bw - l->bandwidth_Bps[j * 16 + i]) > 1 * GBPS)
         asymmetric = 1;
     }
