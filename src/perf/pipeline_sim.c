@@ -34,13 +34,18 @@
 #include <string.h>
 
 /* Start an op after the rank's last one and its input (dep_s: arrival, dep_comm_s: the
- * critical-path send time to that arrival); returns the start, sets the tag. */
+ * critical-path send time to that arrival); returns the start, sets the tag. Written
+ * without branches: which of the two binds is data, not a predictable pattern. */
 static inline double start_after(double last_s, double last_comm_s, double dep_s,
                                  double dep_comm_s, double *comm_s)
 {
-  const int wait = dep_s > last_s;
-  *comm_s = wait ? dep_comm_s : last_comm_s;
-  return wait ? dep_s : last_s;
+  uint64_t a, b;
+  const uint64_t wait = -(uint64_t)(dep_s > last_s);
+  memcpy(&a, &dep_comm_s, sizeof a);
+  memcpy(&b, &last_comm_s, sizeof b);
+  a = (a & wait) | (b & ~wait);
+  memcpy(comm_s, &a, sizeof a);
+  return dep_s > last_s ? dep_s : last_s;
 }
 
 static int fast_path_applies(const p3cfg__pipe *pp)
@@ -55,7 +60,9 @@ size_t p3cfg__pipe_ws_bytes_reference(uint32_t p, uint32_t v, uint64_t m)
   return (4u * (size_t)p * v * (size_t)m + p) * sizeof(double);
 }
 
-/* Cyclicity searched for, in periods of the step map: the critical cycles of 1F1B span
+/* The states of the last steps, kept in a ring: the simulation writes each step's state
+ * into the next slot, and the periodicity test compares it with the slot c periods back.
+ * Cyclicity searched for (in periods of the step map): the critical cycles of 1F1B span
  * at most p ranks, so its periodic regime repeats within p steps; interleaved states are
  * compared one and two periods (2pv steps) back. Longer ones simulate on, still exact. */
 static uint32_t max_cyclicity(uint32_t p, uint32_t v)
@@ -75,20 +82,38 @@ size_t p3cfg__pipe_ws_bytes(uint32_t p, uint32_t v, uint64_t m)
   const p3cfg__pipe probe = {p, v, m, NULL, NULL, NULL, NULL};
   if (!fast_path_applies(&probe))
     return p3cfg__pipe_ws_bytes_reference(p, v, m);
-  const size_t snaps = (size_t)history_slots(p, v) * 4 * p;
-  return (10 * (size_t)p + snaps) * sizeof(double) + (size_t)p * v * sizeof(uint32_t);
+  const size_t slots = (size_t)history_slots(p, v) * 4 * p;
+  return (2 * (size_t)p + slots) * sizeof(double) + (size_t)p * v * sizeof(uint32_t);
 }
 
 /* ---- periodic steady state ------------------------------------------------------------ */
 
 typedef struct history {
-  double *slots;    /* n = cmax * period + 1 snapshots of 4p values: F, F comm, B, B comm */
+  double *slots;    /* n slots of 4p values: forward end, its comm tag, backward, tag */
   uint32_t p, cmax; /* ranks, largest cyclicity looked for (in periods) */
   uint32_t period;  /* steps per period of the step map */
   uint32_t n;       /* slots */
-  uint32_t count;   /* snapshots taken */
-  uint32_t head;    /* slot of the latest */
+  uint32_t count;   /* steps stored */
+  uint32_t head;    /* slot of the latest step */
 } history;
+
+static inline double *slot_of(const history *h, uint32_t i)
+{
+  return h->slots + (size_t)i * 4 * h->p;
+}
+
+/* Move to the next slot and return it (its old content is stale until written). */
+static double *history_next(history *h)
+{
+  h->head = h->head + 1 == h->n ? 0 : h->head + 1;
+  h->count++;
+  return slot_of(h, h->head);
+}
+
+static double *history_latest(const history *h)
+{
+  return slot_of(h, h->head);
+}
 
 static int same_shift(const double *cur, const double *old, uint32_t n, double dt)
 {
@@ -98,23 +123,15 @@ static int same_shift(const double *cur, const double *old, uint32_t n, double d
   return 1;
 }
 
-/* Store the state of this step; when it is a constant shift (times by dt, comm tags by
- * dc) of the state c periods back, return c. */
-static uint32_t history_check(history *h, const double *f, const double *fc, const double *b,
-                              const double *bc, double *dt, double *dc)
+/* When the latest state (fully written: a steady step) is a constant shift (times by
+ * dt, comm tags by dc) of the state c periods back, return c. */
+static uint32_t history_check(const history *h, double *dt, double *dc)
 {
-  const uint32_t p = h->p, n = h->n;
-  h->head = h->count ? (h->head + 1 == n ? 0 : h->head + 1) : 0;
-  double *cur = h->slots + (size_t)h->head * 4 * p;
-  memcpy(cur, f, p * sizeof(double));
-  memcpy(cur + p, fc, p * sizeof(double));
-  memcpy(cur + 2 * p, b, p * sizeof(double));
-  memcpy(cur + 3 * p, bc, p * sizeof(double));
-  h->count++;
+  const uint32_t p = h->p;
+  const double *cur = slot_of(h, h->head);
   for (uint32_t c = 1; c <= h->cmax && c * h->period < h->count; c++) {
     const uint32_t back = c * h->period;
-    const uint32_t at = h->head >= back ? h->head - back : h->head + n - back;
-    const double *old = h->slots + (size_t)at * 4 * p;
+    const double *old = slot_of(h, h->head >= back ? h->head - back : h->head + h->n - back);
     const double t = cur[0] - old[0], k = cur[p] - old[p];
     /* Cheap filter on the last rank's backward first, then everything. */
     if (fabs(cur[3 * p - 1] - old[3 * p - 1] - t) > 1e-13 * fabs(cur[3 * p - 1]) + 1e-15)
@@ -130,10 +147,16 @@ static uint32_t history_check(history *h, const double *f, const double *fc, con
   return 0;
 }
 
-static void add_shift(double *x, uint32_t n, double d)
+/* Jump `periods` periods ahead: the latest state and the ranks' last ends shift. */
+static void history_shift(history *h, double *last, double *lastc, double dt, double dc)
 {
-  for (uint32_t i = 0; i < n; i++)
-    x[i] += d;
+  const uint32_t p = h->p;
+  double *cur = slot_of(h, h->head);
+  for (uint32_t j = 0; j < p; j++) {
+    cur[j] += dt, cur[p + j] += dc, cur[2 * p + j] += dt, cur[3 * p + j] += dc;
+    last[j] += dt, lastc[j] += dc;
+  }
+  h->count = 1; /* older slots are no longer one period apart */
 }
 
 /* ---- 1F1B ---------------------------------------------------------------------------- */
@@ -143,60 +166,58 @@ static void simulate_1f1b(p3cfg__pipe_result *out, const p3cfg__pipe *pp, double
   const uint32_t p = pp->p;
   const int64_t m = (int64_t)pp->m, ip = (int64_t)p;
   const double *F = pp->fwd_s, *B = pp->bwd_s, *cf = pp->send_fwd_s, *cb = pp->send_bwd_s;
-  double *fe = ws, *fc = ws + p, *be = ws + 2 * p, *bc = ws + 3 * p;
-  double *last = ws + 4 * p, *lastc = ws + 5 * p;
-  history h = {ws + 10 * p, p, max_cyclicity(p, 1), 1, history_slots(p, 1), 0, 0};
-  memset(ws, 0, 6 * p * sizeof(double));
+  double *last = ws, *lastc = ws + p;
+  history h = {ws + 2 * p, p, max_cyclicity(p, 1), 1, history_slots(p, 1), 0, 0};
+  memset(ws, 0, 2 * p * sizeof(double));
 
   /* Steps where every rank runs a forward and a backward: s in [0, m - p]. The jump
    * stops short of step m - 1, whose backward starts are recorded. */
   const int64_t steady_end = m - ip < m - 2 ? m - ip : m - 2;
   int jumped = 0;
   for (int64_t s = -(ip - 1); s < m; s++) {
-    /* Rank j runs the forward of micro-batch s + p-1-j when that is in [0, m). Ranks go
-     * downwards so fe[j-1] still holds the previous step (the producer of j's input). */
-    const int64_t lo = s + ip - m > 0 ? s + ip - m : 0, hi = s + ip - 1 < ip - 1 ? s + ip - 1 : ip - 1;
-    const int64_t first = s <= 0 ? s + ip - 1 : -1; /* rank starting micro-batch 0 */
-    for (int64_t j = hi; j >= lo; j--) {
+    const double *pf = history_latest(&h), *pfc = pf + p;
+    double *nf = history_next(&h), *nfc = nf + p, *nb = nf + 2 * p, *nbc = nf + 3 * p;
+    /* Rank j runs the forward of micro-batch s + p-1-j when that is in [0, m); its input
+     * is rank j-1's forward of the previous step. */
+    const int64_t lo = s + ip - m > 0 ? s + ip - m : 0;
+    const int64_t hi = s + ip - 1 < ip - 1 ? s + ip - 1 : ip - 1;
+    const int64_t first = s <= 0 ? s + ip - 1 : -1; /* the rank starting micro-batch 0 */
+    for (int64_t j = lo; j <= hi; j++) {
       double comm, start;
       if (j > 0)
-        start = start_after(last[j], lastc[j], fe[j - 1] + cf[j - 1], fc[j - 1] + cf[j - 1],
+        start = start_after(last[j], lastc[j], pf[j - 1] + cf[j - 1], pfc[j - 1] + cf[j - 1],
                             &comm);
       else
         start = last[0], comm = lastc[0];
       if (j == first)
         out->first_fwd_s[j] = start;
-      fe[j] = last[j] = start + F[j];
-      fc[j] = lastc[j] = comm;
+      nf[j] = last[j] = start + F[j];
+      nfc[j] = lastc[j] = comm;
     }
     if (s < 0)
       continue;
-    /* Backward of micro-batch s on every rank, from the last one down. */
-    {
-      const uint32_t j = p - 1; /* its input is its own forward, just run */
-      if (s == m - 1)
-        out->last_bwd_s[j] = last[j];
-      be[j] = last[j] = last[j] + B[j];
-      bc[j] = lastc[j];
-    }
+    /* Backward of micro-batch s on every rank, from the last one (whose input is its own
+     * forward, just run) down. */
+    if (s == m - 1)
+      out->last_bwd_s[p - 1] = last[p - 1];
+    nb[p - 1] = last[p - 1] = last[p - 1] + B[p - 1];
+    nbc[p - 1] = lastc[p - 1];
     for (uint32_t j = p - 1; j-- > 0;) {
       double comm;
-      const double start = start_after(last[j], lastc[j], be[j + 1] + cb[j],
-                                       bc[j + 1] + cb[j], &comm);
+      const double start = start_after(last[j], lastc[j], nb[j + 1] + cb[j],
+                                       nbc[j + 1] + cb[j], &comm);
       if (s == m - 1)
         out->last_bwd_s[j] = start;
-      be[j] = last[j] = start + B[j];
-      bc[j] = lastc[j] = comm;
+      nb[j] = last[j] = start + B[j];
+      nbc[j] = lastc[j] = comm;
     }
     if (!jumped && s <= steady_end) {
       double dt, dc;
-      const uint32_t c = history_check(&h, fe, fc, be, bc, &dt, &dc);
+      const uint32_t c = history_check(&h, &dt, &dc);
       if (c) {
         const int64_t periods = (steady_end - s) / (int64_t)c;
         s += periods * (int64_t)c;
-        const double sh = (double)periods * dt, shc = (double)periods * dc;
-        add_shift(fe, p, sh), add_shift(be, p, sh), add_shift(last, p, sh);
-        add_shift(fc, p, shc), add_shift(bc, p, shc), add_shift(lastc, p, shc);
+        history_shift(&h, last, lastc, (double)periods * dt, (double)periods * dc);
         jumped = 1;
       }
     }
@@ -214,14 +235,13 @@ static void simulate_interleaved(p3cfg__pipe_result *out, const p3cfg__pipe *pp,
   const uint32_t p = pp->p, v = pp->v;
   const int64_t ip = (int64_t)p, pv = ip * v, mv = (int64_t)pp->m * v;
   const double *F = pp->fwd_s, *B = pp->bwd_s, *cf = pp->send_fwd_s, *cb = pp->send_bwd_s;
-  double *pf = ws, *pfc = ws + p, *pb = ws + 2 * p, *pbc = ws + 3 * p; /* step - 1 */
-  double *nf = ws + 4 * p, *nfc = ws + 5 * p, *nb = ws + 6 * p, *nbc = ws + 7 * p;
-  double *last = ws + 8 * p, *lastc = ws + 9 * p;
-  history h = {ws + 10 * p, p, max_cyclicity(p, v), p * v, history_slots(p, v), 0, 0};
-  uint32_t *chunk = (uint32_t *)(ws + 10 * p + (size_t)h.n * 4 * p);
-  memset(ws, 0, 10 * p * sizeof(double));
-  for (int64_t g = 0; g < pv; g++) /* micro-step g of a group runs chunk g / p */
-    chunk[g] = (uint32_t)(g / ip);
+  double *last = ws, *lastc = ws + p;
+  history h = {ws + 2 * p, p, max_cyclicity(p, v), p * v, history_slots(p, v), 0, 0};
+  uint32_t *chunk = (uint32_t *)(ws + 2 * p + (size_t)h.n * 4 * p);
+  memset(ws, 0, 2 * p * sizeof(double));
+  for (uint32_t k = 0, g = 0; k < v; k++) /* micro-step g of a group runs chunk g / p */
+    for (uint32_t i = 0; i < p; i++)
+      chunk[g++] = k;
 
   const int64_t last_b_step = mv - (int64_t)(v - 1) * ip - 1; /* chunk v-1, micro-batch m-1 */
   /* Skewed step t: rank j runs its step s = t - (p-1-j): forward micro-step
@@ -229,11 +249,13 @@ static void simulate_interleaved(p3cfg__pipe_result *out, const p3cfg__pipe *pp,
    * steady 1F1B for t in [p-1, (m-p)v]; the map has period pv. */
   const int64_t t_first = -(ip - 1) - (int64_t)(v - 1) * ip, t_end = ip - 2 + mv;
   const int64_t steady_lo = ip - 1, steady_hi = ((int64_t)pp->m - ip) * v;
-  int64_t gf = 0;                                        /* K mod pv */
-  int64_t gb = ((t_first - (ip - 1)) % pv + pv) % pv;    /* S0 mod pv */
+  int64_t gf = 0;                                     /* K mod pv */
+  int64_t gb = ((t_first - (ip - 1)) % pv + pv) % pv; /* S0 mod pv */
   int jumped = 0;
   for (int64_t t = t_first; t <= t_end; t++) {
     const int64_t K = t - t_first, S0 = t - (ip - 1);
+    const double *pf = history_latest(&h), *pfc = pf + p, *pb = pf + 2 * p, *pbc = pf + 3 * p;
+    double *nf = history_next(&h), *nfc = nf + p, *nb = nf + 2 * p, *nbc = nf + 3 * p;
     /* Forwards: rank j with 0 <= K - j < mv. */
     const int64_t flo = K - mv + 1 > 0 ? K - mv + 1 : 0, fhi = K < ip - 1 ? K : ip - 1;
     for (int64_t j = flo; j <= fhi; j++) {
@@ -270,22 +292,15 @@ static void simulate_interleaved(p3cfg__pipe_result *out, const p3cfg__pipe *pp,
       nb[j] = last[j] = start + B[j * v + k];
       nbc[j] = lastc[j] = comm;
     }
-    double *tmp;
-    tmp = pf, pf = nf, nf = tmp;
-    tmp = pfc, pfc = nfc, nfc = tmp;
-    tmp = pb, pb = nb, nb = tmp;
-    tmp = pbc, pbc = nbc, nbc = tmp;
     gf = gf + 1 == pv ? 0 : gf + 1;
     gb = gb + 1 == pv ? 0 : gb + 1;
     if (!jumped && t >= steady_lo && t <= steady_hi) {
       double dt, dc;
-      const uint32_t c = history_check(&h, pf, pfc, pb, pbc, &dt, &dc);
+      const uint32_t c = history_check(&h, &dt, &dc);
       if (c) {
         const int64_t periods = (steady_hi - t) / (pv * (int64_t)c);
         t += periods * pv * (int64_t)c; /* whole periods: gf and gb are unchanged */
-        const double sh = (double)periods * dt, shc = (double)periods * dc;
-        add_shift(pf, p, sh), add_shift(pb, p, sh), add_shift(last, p, sh);
-        add_shift(pfc, p, shc), add_shift(pbc, p, shc), add_shift(lastc, p, shc);
+        history_shift(&h, last, lastc, (double)periods * dt, (double)periods * dc);
         jumped = 1;
       }
     }
