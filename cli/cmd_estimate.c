@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cli_constraints.h"
+#include "cli_place.h"
 
 enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_FORCE, OPT_QUIET, OPT_NO_TIME };
 
@@ -21,6 +22,8 @@ static const cli_option options[] = {
     {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
     {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
     {"no-time", 0, NULL, "memory only: skip the time model", OPT_NO_TIME},
+    {"place", 0, NULL, "optimise the rank -> GPU placement on the measured links", OPT_PLACE},
+    CLI_PLACE_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -109,6 +112,8 @@ int cmd_estimate(int argc, char **argv)
   cli_parser_init(&p, "estimate", options, argc, argv, positional);
   cli_constraints cons;
   cli_constraints_init(&cons);
+  cli_place place;
+  cli_place_init(&place);
   int json = 0, force = 0, with_time = 1;
   const char *output = NULL;
   int id;
@@ -120,6 +125,8 @@ int cmd_estimate(int argc, char **argv)
     if (id < 0)
       return EXIT_USAGE;
     int handled = cli_constraints_option(&cons, "estimate", id, p.value);
+    if (handled == 0)
+      handled = cli_place_option(&place, "estimate", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -166,6 +173,14 @@ int cmd_estimate(int argc, char **argv)
   p3cfg_estimate_options eo;
   p3cfg_estimate_options_init(&eo);
   eo.with_time = with_time;
+  eo.place = place.place > 0;
+  eo.seed = place.seed;
+  eo.place_moves = place.moves;
+  eo.place_max_s = place.max_s;
+  if (eo.place && !with_time) {
+    exit_code = cli_usage_error("estimate", "--place needs the time model: drop --no-time");
+    goto done;
+  }
   int rc = p3cfg_estimate(&result, model, cluster, &plan, &eo);
   if (rc) {
     cli_print_error();

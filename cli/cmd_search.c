@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_constraints.h"
+#include "cli_place.h"
 
 enum {
   OPT_TOP = 1,
@@ -32,6 +33,10 @@ static const cli_option options[] = {
      OPT_EXPLAIN},
     {"max-mbs", 0, "N", "largest micro-batch size tried (default 16)", OPT_MAX_MBS},
     {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
+    {"no-place", 0, NULL, "keep the default rank -> GPU placement", OPT_NO_PLACE},
+    {"place-top", 0, "N", "how many of the best plans to place before the final ranking "
+                          "(default max(top, 8))", OPT_PLACE_TOP},
+    CLI_PLACE_COMMON_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -50,6 +55,8 @@ int cmd_search(int argc, char **argv)
   cli_parser_init(&p, "search", options, argc, argv, positional);
   cli_constraints cons;
   cli_constraints_init(&cons);
+  cli_place place;
+  cli_place_init(&place);
   unsigned top = 10, threads = 1, max_mbs = 16;
   int json = 0, force = 0, explain = 0;
   const char *output = NULL;
@@ -62,6 +69,8 @@ int cmd_search(int argc, char **argv)
     if (id < 0)
       return EXIT_USAGE;
     int handled = cli_constraints_option(&cons, "search", id, p.value);
+    if (handled == 0)
+      handled = cli_place_option(&place, "search", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -133,6 +142,11 @@ int cmd_search(int argc, char **argv)
   so.overlap = cons.overlap;
   so.n_stage_layers = cons.n_stage_layers;
   so.stage_layers = cons.n_stage_layers ? cons.stage_layers : NULL;
+  so.place = place.place != 0;
+  so.place_top = place.place_top;
+  so.seed = place.seed;
+  so.place_moves = place.moves;
+  so.place_max_s = place.max_s;
   int rc = p3cfg_search(&result, model, cluster, &so);
   if (rc == P3CFG_EINFEASIBLE) {
     /* Print the closest miss in full, then say why it does not fit. */

@@ -2,12 +2,14 @@
  * estimate_api.c — p3cfg_estimate: one fully given plan, resolved (defaults filled in,
  * every rule checked), then its memory per stage (estimate/) and, when asked, its time
  * (perf/). A plan that does not fit is still a success; the caller reads `fits`. The
- * placement is left empty here (rank r on GPU r is what the time model assumes).
+ * placement is the default one (rank r on GPU r), or, with opts->place, the one the
+ * placement search finds on the cluster's measured links (which needs the time model).
  */
 #include "alloc.h"
 #include "error.h"
 #include "memory.h"
 #include "perf.h"
+#include "rank_map.h"
 #include "types.h"
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts)
@@ -51,6 +53,11 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate_options: version %u, expected %u",
                             opts->version, P3CFG_ESTIMATE_OPTIONS_VERSION);
   const int with_time = opts ? opts->with_time : 1;
+  const int place = opts ? opts->place : 0;
+  if (place && !with_time)
+    return p3cfg__error_set(P3CFG_EINVALID, "placement needs the time model (with_time)");
+  if (opts && !(opts->place_max_s >= 0.0))
+    return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
 
   p3cfg_plan resolved = *plan;
   int rc = p3cfg_plan_resolve(&resolved, model, cluster);
@@ -64,6 +71,15 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   }
   p3cfg__memory_plan(&e->memory, e->stages, model, cluster, &e->plan);
   if (with_time && (rc = estimate_time(e, model, cluster)) != P3CFG_OK)
+    goto fail;
+  if (place && e->has_time) {
+    const p3cfg__place_opts po = {opts->seed, opts->place_moves, opts->place_max_s, 0};
+    rc = p3cfg__entry_place(e, model, cluster, &po);
+  } else {
+    e->place_info.default_s = e->place_info.placed_s = e->has_time ? e->time.iteration_s : 0;
+    rc = p3cfg__entry_set_placement(e, cluster, NULL);
+  }
+  if (rc)
     goto fail;
   *out = r;
   return P3CFG_OK;
