@@ -144,11 +144,12 @@ void cli_print_error(void)
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
   va_list ap;
-  fprintf(stderr, "p3cfg %s: ", command);
+  /* Spec §5: errors not about an input file are "p3cfg: message". */
+  fprintf(stderr, "p3cfg: %s: ", command);
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n(see 'p3cfg %s --help')\n", command);
+  fprintf(stderr, " (see 'p3cfg %s --help')\n", command);
   return EXIT_USAGE;
 }
 
