@@ -75,5 +75,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_estimate(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -351,12 +351,18 @@ typedef struct p3cfg_search_options {
   uint64_t seed;         /**< placement seed */
   uint64_t place_moves;  /**< placement move budget per plan; 0 = a default */
   double place_max_s;    /**< optional wall-time cap per placement (0 = none) */
+  /** Optional progress report: called with the fraction done in [0, 1] (enumeration,
+   *  then placement), non-decreasing, at most about 10 times per second and once with 1
+   *  at the end; from a worker thread, never two calls at once. It must not call back
+   *  into p3cfg_search. NULL = no report. */
+  void (*progress)(void *payload, double fraction);
+  void *progress_payload; /**< passed to progress unchanged */
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
-        1, 0, 1, 0, 0.0                                                                \
+        1, 0, 1, 0, 0.0, NULL, NULL                                                    \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
@@ -412,6 +418,109 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
 /** A human-readable table of plan i (memory per stage, time breakdown). */
 P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
                                       const p3cfg_model *model, const p3cfg_cluster *cluster);
+
+/**
+ * Pictures of plan i as standalone SVG documents (docs/pictures.md), for people:
+ *  - timeline: the pipeline schedule from the time model's critical-path simulation,
+ *    one row per pipeline stage, forward, backward, recomputation, pipeline sends,
+ *    bubbles and the end-of-step data-parallel sync and optimizer, with a legend. Needs
+ *    the time part (P3CFG_EINVALID without it); P3CFG_EUNSUPPORTED when the step has
+ *    more than 2^20 forward and backward operations to draw.
+ *  - links: the cluster's link bandwidth matrix (measured links, or the network figures)
+ *    as a heat map, with the plan's pipeline hops and data-parallel rings over it.
+ *  - memory: per-stage stacked bars (weights, gradients, optimizer, activations, other,
+ *    reserved) against the GPU's capacity.
+ * Deterministic: the same result gives the same bytes.
+ */
+P3CFG_API int p3cfg_result_svg_timeline(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                        const p3cfg_model *model, const p3cfg_cluster *cluster);
+P3CFG_API int p3cfg_result_svg_links(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                     const p3cfg_model *model, const p3cfg_cluster *cluster);
+P3CFG_API int p3cfg_result_svg_memory(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
+                                      const p3cfg_model *model, const p3cfg_cluster *cluster);
+
+/* ------------------------------------------------------------------------------------
+ * Plan files and launcher exports (spec §5 `p3cfg export`, docs/exports.md)
+ * ---------------------------------------------------------------------------------- */
+
+/** Plans read back from the JSON of spec §6 (`search --format json` or `estimate
+ *  --format json` output), or taken from a result. */
+typedef struct p3cfg_plan_file p3cfg_plan_file;
+
+/** The model a plan was made for, as recorded in the plan object's "model". Strings
+ *  are borrowed from the plan file; enumerations are their spec §2 names. */
+typedef struct p3cfg_plan_model {
+  const char *name;
+  uint64_t layers, hidden, heads, kv_heads, ffn_hidden, vocab, seq_len;
+  const char *activation;         /**< "gelu" or "swiglu" */
+  const char *norm;               /**< "layernorm" or "rmsnorm" */
+  const char *position_embedding; /**< "learned", "rope" or "alibi" */
+  const char *precision;          /**< "bf16", "fp16" or "fp32" */
+  const char *optimizer;          /**< "adam" or "sgd" */
+  int tied_embeddings, bias, dropout, flash_attention; /**< 0 or 1 */
+} p3cfg_plan_model;
+
+/** The cluster a plan was placed on, as recorded in the plan object's "cluster". */
+typedef struct p3cfg_plan_cluster {
+  const char *name;
+  const char *gpu;             /**< GPU name */
+  uint32_t nodes, gpus_per_node;
+  const char *const *node_names; /**< `nodes` names, in node index order */
+} p3cfg_plan_cluster;
+
+/**
+ * Read a plan file: a search document ({"plans": [...]}) or one plan object. Every plan
+ * needs "config", "model", "cluster" and "placement" (written by this version); other
+ * keys are ignored. The placement must be consistent: dp*tp*pp ranks, each once, with
+ * the coordinates of Megatron-LM's rank order, on known nodes and GPUs, no GPU twice.
+ * On failure *out is NULL, the return is P3CFG_ESYNTAX, P3CFG_EVALUE, P3CFG_EIO or
+ * P3CFG_ENOMEM, and the last error holds the first problem at its FILE:LINE:COL; a
+ * non-NULL `diags` receives every problem found (the caller frees it).
+ */
+P3CFG_API int p3cfg_plan_file_load(p3cfg_plan_file **out, const char *path,
+                                   p3cfg_diagnostics **diags);
+/** As p3cfg_plan_file_load, from `len` bytes of text; `name` is used in positions. */
+P3CFG_API int p3cfg_plan_file_load_string(p3cfg_plan_file **out, const char *text, size_t len,
+                                          const char *name, p3cfg_diagnostics **diags);
+/** The plans of a result, as a plan file (what loading its JSON would give). The result,
+ *  model and cluster may be freed afterwards. P3CFG_EINVALID when a plan is not placed. */
+P3CFG_API int p3cfg_plan_file_from_result(p3cfg_plan_file **out, const p3cfg_result *r,
+                                          const p3cfg_model *model,
+                                          const p3cfg_cluster *cluster);
+P3CFG_API void p3cfg_plan_file_free(p3cfg_plan_file *f);
+
+P3CFG_API size_t p3cfg_plan_file_count(const p3cfg_plan_file *f);
+/** Plan i (resolved: dp, global_batch and stage_layers given); NULL when out of range. */
+P3CFG_API const p3cfg_plan *p3cfg_plan_file_plan(const p3cfg_plan_file *f, size_t i);
+P3CFG_API const p3cfg_plan_model *p3cfg_plan_file_model(const p3cfg_plan_file *f, size_t i);
+P3CFG_API const p3cfg_plan_cluster *p3cfg_plan_file_cluster(const p3cfg_plan_file *f,
+                                                            size_t i);
+/** dp*tp*pp entries in global rank order (node indexes p3cfg_plan_file_cluster()'s
+ *  node_names); NULL when out of range. Borrowed. */
+P3CFG_API const p3cfg_rank_place *p3cfg_plan_file_placement(const p3cfg_plan_file *f, size_t i,
+                                                            size_t *n_ranks);
+
+typedef enum p3cfg_export_format {
+  P3CFG_EXPORT_MEGATRON = 0,   /**< Megatron-LM arguments (a bash array) */
+  P3CFG_EXPORT_TORCHTITAN = 1, /**< torchtitan job config TOML fragment */
+  P3CFG_EXPORT_DEEPSPEED = 2,  /**< DeepSpeed config JSON */
+  P3CFG_EXPORT_RANKFILE = 3,   /**< Open MPI rankfile: every rank on its GPU */
+  P3CFG_EXPORT_HOSTFILE = 4    /**< host order and per-host CUDA_VISIBLE_DEVICES */
+} p3cfg_export_format;
+
+/** "megatron", "torchtitan", "deepspeed", "rankfile", "hostfile"; "?" when unknown. */
+P3CFG_API const char *p3cfg_export_format_name(p3cfg_export_format fmt);
+/** Parse a format name; P3CFG_EINVALID (message lists the names) when unknown. */
+P3CFG_API int p3cfg_export_format_parse(p3cfg_export_format *out, const char *name);
+
+/**
+ * Launcher-ready text for plan `index` of `f` (docs/exports.md). Returns 0;
+ * P3CFG_EINVALID on bad arguments or an index out of range; P3CFG_EUNSUPPORTED when
+ * the target cannot express the plan (the message says why and what can), e.g. ZeRO-2
+ * in Megatron-LM or a placement that torchrun cannot launch from a hostfile.
+ */
+P3CFG_API int p3cfg_export(p3cfg_buffer *out, const p3cfg_plan_file *f, size_t index,
+                           p3cfg_export_format fmt);
 
 /* ------------------------------------------------------------------------------------
  * Test hooks

@@ -49,8 +49,32 @@ static inline void fold_link(const p3cfg_cluster *c, uint32_t a, uint32_t b, dou
     *latency_s = lat;
 }
 
+static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                       uint32_t first, uint32_t stride, uint32_t k);
+
+/* Ring all-reduce (Megatron SC'21, NCCL): 2(k-1)/k n/bw + 2(k-1) latency; hierarchical:
+ * that inside the node on n, plus across the nodes on n/g. Kept as latency + slope. */
 void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
                     uint32_t first, uint32_t stride, uint32_t k)
+{
+  ring_links(out, c, rank_gpu, first, stride, k);
+  out->ar_latency_s = out->ar_s_per_byte = 0.0;
+  if (k <= 1)
+    return;
+  if (out->g > 1) {
+    const double g = (double)out->g;
+    out->ar_latency_s += 2.0 * (g - 1.0) * out->intra_latency_s;
+    out->ar_s_per_byte += 2.0 * (g - 1.0) / (g * out->intra_Bps);
+  }
+  if (out->n > 1) {
+    const double n = (double)out->n;
+    out->ar_latency_s += 2.0 * (n - 1.0) * out->inter_latency_s;
+    out->ar_s_per_byte += 2.0 * (n - 1.0) / (n * (double)out->g * out->inter_Bps);
+  }
+}
+
+static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                       uint32_t first, uint32_t stride, uint32_t k)
 {
   const uint32_t gpn = c->gpus_per_node;
   out->k = k;
@@ -135,19 +159,7 @@ void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *ra
 
 double p3cfg__allreduce_s(const p3cfg__ring *r, double bytes)
 {
-  double t = 0.0;
-  if (r->k <= 1)
-    return 0.0;
-  if (r->g > 1) {
-    const double g = (double)r->g;
-    t += 2.0 * ((g - 1.0) / g * bytes / r->intra_Bps + (g - 1.0) * r->intra_latency_s);
-  }
-  if (r->n > 1) {
-    const double n = (double)r->n;
-    t += 2.0 * ((n - 1.0) / n * (bytes / (double)r->g) / r->inter_Bps +
-                (n - 1.0) * r->inter_latency_s);
-  }
-  return t;
+  return r->ar_latency_s + bytes * r->ar_s_per_byte;
 }
 
 double p3cfg__reduce_scatter_s(const p3cfg__ring *r, double bytes)

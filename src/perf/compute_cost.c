@@ -29,14 +29,16 @@ void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *g
   out->half_flops = gpu->matmul_half_flops;
   out->mem_Bps = gpu->hbm_Bps * gpu->memory_efficiency;
   out->elem_bytes = fp32 ? 4.0 : 2.0;
+  out->s_per_flop = 1.0 / out->mm_Fps;
+  out->s_per_byte = 1.0 / out->mem_Bps;
 }
 
 double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch)
 {
   const double flops = 2.0 * m * n * k * batch;
-  const double compute_s = (flops + r->half_flops) / r->mm_Fps;
+  const double compute_s = (flops + r->half_flops) * r->s_per_flop;
   const double bytes = r->elem_bytes * batch * (m * k + k * n + m * n);
-  const double memory_s = bytes / r->mem_Bps;
+  const double memory_s = bytes * r->s_per_byte;
   return compute_s > memory_s ? compute_s : memory_s;
 }
 
@@ -75,8 +77,8 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s,
      * dO, dQ, dK, dV) cross HBM once; no s^2 tensor does. */
     const double flops = 2.0 * bh * s * s * hd;
     const double qkvo = e * d->tokens * (2.0 * d->h + 2.0 * d->kv_heads * hd) / t;
-    double f = (flops + r->half_flops) / r->mm_Fps, fb = qkvo / r->mem_Bps;
-    double b = (2.5 * flops + r->half_flops) / r->mm_Fps, bb = 2.0 * qkvo / r->mem_Bps;
+    double f = (flops + r->half_flops) * r->s_per_flop, fb = qkvo * r->s_per_byte;
+    double b = (2.5 * flops + r->half_flops) * r->s_per_flop, bb = 2.0 * qkvo * r->s_per_byte;
     *fwd_s = f > fb ? f : fb;
     *bwd_s = b > bb ? b : bb;
     *recompute_s = *fwd_s;
@@ -90,8 +92,8 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s,
   const double drop = d->dropout ? (2.0 * e + 1.0) * scores : 0.0;
   const double mem_fwd = 2.0 * e * scores + drop;
   const double mem_bwd = 3.0 * e * scores + drop;
-  *fwd_s = gemms + mem_fwd / r->mem_Bps;
-  *bwd_s = 2.0 * gemms + mem_bwd / r->mem_Bps;
+  *fwd_s = gemms + mem_fwd * r->s_per_byte;
+  *bwd_s = 2.0 * gemms + mem_bwd * r->s_per_byte;
   *recompute_s = *fwd_s;
 }
 
@@ -129,8 +131,8 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
     mem_bwd += 2.0 * e * T * (h + kvd) / t;
   }
 
-  out->fwd_s = gemms + attn_fwd + mem_fwd / r->mem_Bps;
-  out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd / r->mem_Bps;
+  out->fwd_s = gemms + attn_fwd + mem_fwd * r->s_per_byte;
+  out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd * r->s_per_byte;
   /* Recomputation (Korthikanti Sec. 5): full re-runs the layer's forward inside the
    * backward, its TP collectives included; selective re-runs the attention core. */
   if (d->recompute == P3CFG_RECOMPUTE_FULL)
@@ -154,8 +156,8 @@ void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cf
    * sequence-parallel layout), then positions and dropout. Backward: PyTorch's dense
    * embedding gradient (zero-fill V h / t, scatter-add) accumulated into the fp32 main
    * gradient every micro-batch. */
-  out->emb_fwd_s = (2.0 * e * T * h + (d->learned ? 3.0 * e * th : 0.0) + drop) / r->mem_Bps;
-  out->emb_bwd_s = (e * T * h + drop + (2.0 * e + 8.0) * V * h / t) / r->mem_Bps;
+  out->emb_fwd_s = (2.0 * e * T * h + (d->learned ? 3.0 * e * th : 0.0) + drop) * r->s_per_byte;
+  out->emb_bwd_s = (e * T * h + drop + (2.0 * e + 8.0) * V * h / t) * r->s_per_byte;
   out->emb_tp_fwd = d->sp ? 0.5 : 1.0;
   out->emb_tp_bwd = d->sp ? 0.5 : 0.0;
 
@@ -165,8 +167,8 @@ void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cf
    * one-hot (8), scales by the loss gradient (8) and casts back (4 + e). */
   const double logits = p3cfg__gemm_s(r, T, V / t, h, 1.0);
   const double tv = T * V / t;
-  out->out_fwd_s = logits + (2.0 * e * th + (e + 36.0) * tv) / r->mem_Bps;
-  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + (20.0 + e) * tv) / r->mem_Bps;
+  out->out_fwd_s = logits + (2.0 * e * th + (e + 36.0) * tv) * r->s_per_byte;
+  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + (20.0 + e) * tv) * r->s_per_byte;
   /* With sp the input is all-gathered before the logits and reduce-scattered back;
    * without it the replicated input's gradient is all-reduced. */
   out->out_tp_fwd = d->sp ? 0.5 : 0.0;
@@ -184,7 +186,7 @@ double p3cfg__optimizer_s(const p3cfg__rates *r, const p3cfg_model *m, double ow
   const double master = fp32 ? 8.0 : 8.0 + r->elem_bytes;
   const double moments = m->optimizer == P3CFG_OPT_ADAM ? 16.0 : 8.0;
   const double bytes = (8.0 + master + moments) * owned + 4.0 * held;
-  return bytes / r->mem_Bps;
+  return bytes * r->s_per_byte;
 }
 
 void p3cfg__flops_of(p3cfg__flops *out, const p3cfg_model *m, const p3cfg_plan *plan)

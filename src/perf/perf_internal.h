@@ -20,6 +20,7 @@ typedef struct p3cfg__rates {
   double half_flops; /* GEMM FLOPs at which efficiency halves (the size knee) */
   double mem_Bps;    /* achieved HBM bandwidth: hbm_Bps x memory_efficiency */
   double elem_bytes; /* bytes of one activation/weight element: 2 (bf16, fp16) or 4 */
+  double s_per_flop, s_per_byte; /* 1 / mm_Fps and 1 / mem_Bps */
 } p3cfg__rates;
 
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu);
@@ -91,6 +92,7 @@ typedef struct p3cfg__ring {
   uint32_t k, g, n;
   double intra_Bps, intra_latency_s; /* slowest link of the rings inside the nodes */
   double inter_Bps, inter_latency_s; /* slowest link of the g rings across the nodes */
+  double ar_latency_s, ar_s_per_byte; /* all-reduce time = latency + bytes * s_per_byte */
 } p3cfg__ring;
 
 /* Bandwidth and latency NCCL gets from `src` to `dst` (global GPU ids). */

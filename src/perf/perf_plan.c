@@ -16,11 +16,10 @@
  */
 #include "perf.h"
 
-#include <string.h>
-
 #include "error.h"
 #include "model_params.h"
 #include "perf_internal.h"
+#include "pipeline_trace.h"
 #include "plan_rules.h"
 
 /* Megatron-LM DDP bucket: max(40M, 1M x dp) parameters (distributed_data_parallel.py). */
@@ -98,6 +97,12 @@ static uint32_t distinct(int uniform, uint32_t count, uint32_t step, uint32_t st
     return 1;
   const uint32_t period = gpn / gcd_u32(step % gpn, gpn);
   return count < period ? count : period;
+}
+
+static int same_ring(const p3cfg__ring *a, const p3cfg__ring *b)
+{
+  return a->k == b->k && a->g == b->g && a->n == b->n &&
+         a->ar_latency_s == b->ar_latency_s && a->ar_s_per_byte == b->ar_s_per_byte;
 }
 
 /* Exposed TP communication of one layer, forward and backward (Megatron SC'21: two
@@ -182,12 +187,12 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   const double bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * dp);
   const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
   double zmb_ag = 0.0, zmb_rs = 0.0; /* ZeRO-2/3 per-micro-batch collectives (pp == 1) */
-  for (uint32_t j = 0; j < p; j++) {
+  for (uint32_t j = 0, q = 0; j < p; j++, q = q + 1 == stage_period ? 0 : q + 1) {
+    /* q: the stage of the first class with the same links (j mod stage_period) */
     const double pj = stage_params(&par, m, plan, j);
     const double held = zero >= 2 ? pj / dp : pj;
     opt[j] = p3cfg__optimizer_s(&r, m, zero >= 1 ? pj / dp : pj, held);
-    if (j >= stage_period) { /* same links as stage j - stage_period */
-      const uint32_t q = j % stage_period;
+    if (j >= stage_period) { /* same links as stage q */
       tp_ar[j] = tp_ar[q], tp_loss[j] = tp_loss[q];
       send_f[j] = send_f[q], send_b[j] = send_b[q];
     } else {
@@ -222,21 +227,21 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
     }
     /* Data parallelism: the tp concurrent DP groups of this stage (stride tp), their
      * rings built once per class of stages with the same links, duplicates dropped. */
-    const uint32_t rj = (j >= stage_period ? j % stage_period : j) * t;
+    const uint32_t rj = q * t;
     if (j < stage_period) {
       uint32_t n_ring = 0;
       for (uint32_t x = 0, n = distinct(uniform, t, 1, t, dp, gpn); x < n && dp > 1; x++) {
         p3cfg__ring *ring = &rings[rj + n_ring];
         p3cfg__ring_of(ring, c, rank_gpu, j * per_stage + x, t, dp);
         uint32_t y = 0;
-        while (y < n_ring && memcmp(&rings[rj + y], ring, sizeof *ring))
+        while (y < n_ring && !same_ring(&rings[rj + y], ring))
           y++;
         n_ring += y == n_ring;
       }
       n_rings[j] = n_ring;
     }
     grad_sync[j] = grad_bucket[j] = param_gather[j] = param_bucket[j] = 0.0;
-    for (uint32_t x = 0; x < (uint32_t)n_rings[rj / t]; x++) {
+    for (uint32_t x = 0; x < (uint32_t)n_rings[q]; x++) {
       const p3cfg__ring *ring = &rings[rj + x];
       const double bp = pj < bucket ? pj : bucket;
       if (zero == 0) { /* all-reduce of the fp32 gradients */
@@ -262,7 +267,7 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   for (uint32_t j = 0; j < p; j++) {
     double tpf, tpb;
     tp_exposed(&tpf, &tpb, &L, tp_ar[j], d.tp, tp_overlap);
-    const double nl = (double)(plan->stage_layers[j] / v);
+    const double nl = (double)(v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v);
     busy_c[j] = busy_t[j] = busy_d[j] = 0.0;
     for (uint32_t k = 0; k < v; k++) {
       double fc = nl * L.fwd_s, ft = nl * tpf, bc = nl * L.bwd_s, bt = nl * tpb;
@@ -377,4 +382,15 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
              (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0);
   *fwd_s = L.fwd_s + tpf;
   *bwd_s = L.bwd_s + tpb;
+}
+
+/* For pipeline_trace.c (the timeline picture): the pipeline the last call simulated,
+ * read back from the workspace it left. */
+void p3cfg__perf_pipe_view(p3cfg__pipe *out, const p3cfg_plan *plan, const void *workspace)
+{
+  layout l;
+  layout_of(&l, plan->pp, plan->virtual_stages, plan->tp);
+  const double *ws = workspace;
+  *out = (p3cfg__pipe){plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan),
+                       ws + l.fwd, ws + l.bwd, ws + l.send_f, ws + l.send_b};
 }

@@ -34,18 +34,13 @@
 #include <string.h>
 
 /* Start an op after the rank's last one and its input (dep_s: arrival, dep_comm_s: the
- * critical-path send time to that arrival); returns the start, sets the tag. Written
- * without branches: which of the two binds is data, not a predictable pattern. */
+ * critical-path send time to that arrival); returns the start, sets the tag. */
 static inline double start_after(double last_s, double last_comm_s, double dep_s,
                                  double dep_comm_s, double *comm_s)
 {
-  uint64_t a, b;
-  const uint64_t wait = -(uint64_t)(dep_s > last_s);
-  memcpy(&a, &dep_comm_s, sizeof a);
-  memcpy(&b, &last_comm_s, sizeof b);
-  a = (a & wait) | (b & ~wait);
-  memcpy(comm_s, &a, sizeof a);
-  return dep_s > last_s ? dep_s : last_s;
+  const int wait = dep_s > last_s;
+  *comm_s = wait ? dep_comm_s : last_comm_s;
+  return wait ? dep_s : last_s;
 }
 
 static int fast_path_applies(const p3cfg__pipe *pp)

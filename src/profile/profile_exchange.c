@@ -151,6 +151,8 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
                               host->name);
     const char *p = p3cfg__gpu_preset_for_model(host->gpu_model);
     if (!p)
+      p = p3cfg__gpu_preset_for_device_id(host->gpu_device_id);
+    if (!p)
       return p3cfg__error_set(P3CFG_EVALUE,
                               "host %s has GPU \"%s\", which p3cfg has no "
                               "preset for: pass --gpu NAME or --base CLUSTER",

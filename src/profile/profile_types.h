@@ -29,6 +29,7 @@ typedef struct p3cfg__host_info {
   char name[P3CFG__HOST_NAME_CAP];
   uint32_t gpus;                          /* NVIDIA PCI display/3D controllers */
   char gpu_model[P3CFG__GPU_MODEL_CAP];   /* name of the first one, "" when none */
+  uint32_t gpu_device_id;                 /* its PCI device id (0x2335), 0 when none */
   uint32_t nics;                          /* network and OpenFabrics OS devices */
   char nic_names[P3CFG__NIC_NAMES_CAP];   /* comma-separated, may end in "..." */
   uint32_t numa_nodes, cores, pus;

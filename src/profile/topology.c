@@ -5,7 +5,8 @@
  * class (0x03xx), because hwloc builds without CUDA or NVML backends still list them,
  * and each physical GPU appears once (a CUDA and an NVML OS device may both name it).
  * A GPU OS device's "GPUModel" (NVML), when hwloc has one, is a better name than the
- * pci.ids string. NICs are network and OpenFabrics OS devices: hwloc lists only those
+ * pci.ids string. Containers often lack pci.ids (hwloc then has no name at all), so the
+ * PCI device ids of the preset GPUs are known here too. NICs are network and OpenFabrics OS devices: hwloc lists only those
  * behind a PCI device, not loopback, bridges or veths. One rank per host calls this.
  */
 #include "topology.h"
@@ -68,11 +69,12 @@ int p3cfg__topology_discover(p3cfg__host_info *out)
       continue;
     if (out->gpus++ == 0) {
       const char *name = hwloc_obj_get_info_by_name(pci, "PCIDevice");
+      out->gpu_device_id = pci->attr->pcidev.device_id;
       if (name)
         snprintf(out->gpu_model, sizeof out->gpu_model, "%s", name);
       else
-        snprintf(out->gpu_model, sizeof out->gpu_model, "NVIDIA PCI device %04x",
-                 (unsigned)pci->attr->pcidev.device_id);
+        snprintf(out->gpu_model, sizeof out->gpu_model, "NVIDIA PCI device 10de:%04x",
+                 (unsigned)out->gpu_device_id);
     }
   }
   for (hwloc_obj_t os = hwloc_get_next_osdev(topo, NULL); os; os = hwloc_get_next_osdev(topo, os)) {
@@ -116,6 +118,29 @@ static int has(const char *norm, const char *word)
   char pat[32];
   snprintf(pat, sizeof pat, " %s ", word);
   return strstr(norm, pat) != NULL;
+}
+
+/* NVIDIA PCI device ids of the preset GPUs (pci.ids; 0x2335 seen on an H200 as
+ * nvidia-smi "NVIDIA H200, 143771 MiB"). Only ids whose memory size is certain. */
+static const struct {
+  uint32_t id;
+  const char *preset;
+} device_ids[] = {
+    {0x20b0, "a100-40gb"}, /* GA100 [A100 40GB] */
+    {0x20b2, "a100-80gb"}, /* GA100 [A100 SXM4 80GB] */
+    {0x20b5, "a100-80gb"}, /* GA100 [A100 PCIe 80GB] */
+    {0x2330, "h100-sxm"},  /* GH100 [H100 SXM5 80GB] */
+    {0x2331, "h100-pcie"}, /* GH100 [H100 PCIe] */
+    {0x2335, "h200"},      /* GH100 [H200 SXM 141GB] */
+    {0x1db5, "v100-32gb"}, /* GV100GL [Tesla V100 32GB] */
+};
+
+const char *p3cfg__gpu_preset_for_device_id(uint32_t device_id)
+{
+  for (size_t i = 0; i < sizeof device_ids / sizeof device_ids[0]; i++)
+    if (device_ids[i].id == device_id)
+      return device_ids[i].preset;
+  return NULL;
 }
 
 const char *p3cfg__gpu_preset_for_model(const char *model)

@@ -4,8 +4,10 @@
  *
  * Stable keys are the spec's; extensions are config.stage_layers and config.overlap,
  * memory.reserved_bytes and memory.total_bytes, and per stage layers, params,
- * reserved_bytes and in_flight; time.optimizer_s. `time` appears only when the result
- * has a time part and `placement` only when it is placed.
+ * reserved_bytes and in_flight; time.optimizer_s; and the "model" (shape, spec §2 names)
+ * and "cluster" (name, nodes, gpus_per_node, gpu, node_names) objects that `p3cfg
+ * export` reads back (parse/plan_file.c). `time` appears only when the result has a time
+ * part and `placement` only when it is placed.
  *
  * Numbers are deterministic: integers are written from their uint64_t value as raw text
  * (cJSON keeps numbers as doubles, which would round byte counts above 2^53), reals with
@@ -21,6 +23,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "plan_record.h"
 
 cJSON *p3cfg__json_add_u64(cJSON *object, const char *key, uint64_t value)
 {
@@ -144,6 +147,14 @@ static int time_json(cJSON *root, const p3cfg_time *t)
   return 0;
 }
 
+static const char *node_name(const p3cfg_cluster *c, uint32_t node, char *fallback, size_t n)
+{
+  if (c->node_names && node < c->nodes && c->node_names[node])
+    return c->node_names[node];
+  snprintf(fallback, n, "node%u", node);
+  return fallback;
+}
+
 static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg_cluster *cluster)
 {
   cJSON *o = cJSON_AddObjectToObject(root, "placement");
@@ -160,13 +171,7 @@ static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg
       return -1;
     }
     char fallback[24];
-    const char *node = NULL;
-    if (cluster->node_names && pl->node < cluster->nodes)
-      node = cluster->node_names[pl->node];
-    if (!node) {
-      snprintf(fallback, sizeof fallback, "node%u", pl->node);
-      node = fallback;
-    }
+    const char *node = node_name(cluster, pl->node, fallback, sizeof fallback);
     if (!p3cfg__json_add_u64(r, "rank", pl->rank) || !cJSON_AddStringToObject(r, "node", node) ||
         !p3cfg__json_add_u64(r, "gpu", pl->gpu) || !p3cfg__json_add_u64(r, "dp", pl->dp) ||
         !p3cfg__json_add_u64(r, "pp", pl->pp) || !p3cfg__json_add_u64(r, "tp", pl->tp))
@@ -175,15 +180,61 @@ static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg
   return 0;
 }
 
+/* The model facts a launcher needs to be told (for `p3cfg export`). */
+static int model_json(cJSON *root, const p3cfg_model *m)
+{
+  cJSON *o = cJSON_AddObjectToObject(root, "model");
+  if (!o || !cJSON_AddStringToObject(o, "name", m->name) ||
+      !p3cfg__json_add_u64(o, "layers", m->layers) ||
+      !p3cfg__json_add_u64(o, "hidden", m->hidden) || !p3cfg__json_add_u64(o, "heads", m->heads) ||
+      !p3cfg__json_add_u64(o, "kv_heads", m->kv_heads) ||
+      !p3cfg__json_add_u64(o, "ffn_hidden", m->ffn_hidden) ||
+      !p3cfg__json_add_u64(o, "vocab", m->vocab) ||
+      !p3cfg__json_add_u64(o, "seq_len", m->seq_len) ||
+      !cJSON_AddStringToObject(o, "activation", p3cfg__activation_names[m->activation]) ||
+      !cJSON_AddStringToObject(o, "norm", p3cfg__norm_names[m->norm]) ||
+      !cJSON_AddStringToObject(o, "position_embedding",
+                               p3cfg__posemb_names[m->position_embedding]) ||
+      !cJSON_AddBoolToObject(o, "tied_embeddings", m->tied_embeddings) ||
+      !cJSON_AddBoolToObject(o, "bias", m->bias) ||
+      !cJSON_AddBoolToObject(o, "dropout", m->dropout) ||
+      !cJSON_AddBoolToObject(o, "flash_attention", m->flash_attention) ||
+      !cJSON_AddStringToObject(o, "precision", p3cfg__precision_names[m->precision]) ||
+      !cJSON_AddStringToObject(o, "optimizer", p3cfg__optimizer_names[m->optimizer]))
+    return -1;
+  return 0;
+}
+
+/* The cluster facts a launcher needs: node names in index order (the placement's "node"
+ * values are among them) and the GPUs per node. */
+static int cluster_json(cJSON *root, const p3cfg_cluster *c)
+{
+  cJSON *o = cJSON_AddObjectToObject(root, "cluster");
+  if (!o || !cJSON_AddStringToObject(o, "name", c->name) ||
+      !p3cfg__json_add_u64(o, "nodes", c->nodes) ||
+      !p3cfg__json_add_u64(o, "gpus_per_node", c->gpus_per_node) ||
+      !cJSON_AddStringToObject(o, "gpu", c->gpu.name))
+    return -1;
+  cJSON *names = cJSON_AddArrayToObject(o, "node_names");
+  if (!names)
+    return -1;
+  for (uint32_t k = 0; k < c->nodes; k++) {
+    char fallback[24];
+    if (!add_string_item(names, node_name(c, k, fallback, sizeof fallback)))
+      return -1;
+  }
+  return 0;
+}
+
 cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *model,
                         const p3cfg_cluster *cluster)
 {
-  (void)model;
   const p3cfg__result_entry *e = &r->entries[i];
   cJSON *root = cJSON_CreateObject();
   if (!root || config_json(root, &e->plan) || memory_json(root, &e->memory) ||
       (e->has_time && time_json(root, &e->time)) ||
-      (e->placement && placement_json(root, e, cluster))) {
+      (e->placement && placement_json(root, e, cluster)) || model_json(root, model) ||
+      cluster_json(root, cluster)) {
     cJSON_Delete(root);
     return NULL;
   }

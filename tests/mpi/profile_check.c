@@ -145,7 +145,8 @@ int main(int argc, char **argv)
     qsort(ratios, nr, sizeof *ratios, cmp_double);
     const double med = ratios[nr / 2], worst = ratios[nr - 1];
     printf("same-host direction ratios: median %.3f, worst %.3f over %zu pairs\n", med, worst, nr);
-    if (med > sym_median || worst > sym_max) {
+    /* With one or two pairs the median is a single noisy pair: judge the worst only. */
+    if ((nr >= 3 && med > sym_median) || worst > sym_max) {
       fprintf(stderr,
               "FAIL: same-host links not symmetric: median ratio %.3f (limit %.3f), "
               "worst %.3f (limit %.3f)\n",

@@ -175,6 +175,16 @@ Test(topology, gpu_names_map_to_presets)
   }
 }
 
+Test(topology, pci_device_ids_map_to_presets)
+{
+  /* Without pci.ids hwloc names no device: the id decides (an H200 reads 10de:2335). */
+  cr_assert_str_eq(p3cfg__gpu_preset_for_device_id(0x2335), "h200");
+  cr_assert_str_eq(p3cfg__gpu_preset_for_device_id(0x2330), "h100-sxm");
+  cr_assert_str_eq(p3cfg__gpu_preset_for_device_id(0x20b2), "a100-80gb");
+  cr_assert_null(p3cfg__gpu_preset_for_device_id(0x2321)); /* H100 NVL: no preset */
+  cr_assert_null(p3cfg__gpu_preset_for_model("NVIDIA PCI device 10de:2335"));
+}
+
 Test(topology, discovers_this_host)
 {
   /* hwloc's PCI plugin keeps libpciaccess state in statics and is dlclosed when the

@@ -1,0 +1,596 @@
+/*
+ * plan_file.c — reading plans back from the JSON of spec §6 (what `search --format
+ * json` and `estimate --format json` write) for `p3cfg export`: libyaml loads the JSON
+ * with positions (yaml_doc.c), the typed readers of parse_fields.h read each value, and
+ * every problem is reported at its FILE:LINE:COL, as for model and cluster files.
+ *
+ * Unlike input files, a plan file may carry keys this version does not know (the JSON
+ * grows new optional keys, spec §6): they are skipped. What the exporters rely on must be
+ * there and consistent: "config", "model", "cluster" and "placement" of every plan, the
+ * split of the model's layers, whole gradient-accumulation steps, and a placement with
+ * dp*tp*pp ranks, each once, with Megatron-LM's rank coordinates (tp fastest, then dp,
+ * then pp), on nodes of the cluster, and no GPU used twice.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "parse_objects.h"
+#include "plan_record.h"
+#include "yaml_doc.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define LABEL_CAP 192
+
+typedef struct reader {
+  p3cfg__pctx c;
+  p3cfg_plan_file *f;
+  int nomem;
+} reader;
+
+/* "PREFIX.KEY" (or "KEY" at the top) in buf[LABEL_CAP], cut when longer. */
+static const char *label_of(char *buf, const char *prefix, const char *key)
+{
+  size_t n = 0;
+  for (const char *s = prefix; *s && n + 1 < LABEL_CAP; s++)
+    buf[n++] = *s;
+  if (prefix[0] && n + 1 < LABEL_CAP)
+    buf[n++] = '.';
+  for (const char *s = key; *s && n + 1 < LABEL_CAP; s++)
+    buf[n++] = *s;
+  buf[n] = '\0';
+  return buf;
+}
+
+static int key_is(const yaml_node_t *k, const char *name)
+{
+  return k->type == YAML_SCALAR_NODE && strlen(name) == k->data.scalar.length &&
+         memcmp(name, k->data.scalar.value, k->data.scalar.length) == 0;
+}
+
+/* The value of `key` in mapping `map`, or NULL. Unknown keys are not problems here. */
+static const yaml_node_t *lookup(const reader *rd, const yaml_node_t *map, const char *key)
+{
+  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++)
+    if (key_is(p3cfg__node(&rd->c, p->key), key))
+      return p3cfg__node(&rd->c, p->value);
+  return NULL;
+}
+
+/* The value of a required key; reports it missing (at the mapping) when absent. */
+static const yaml_node_t *need(reader *rd, const yaml_node_t *map, const char *prefix,
+                               const char *key)
+{
+  const yaml_node_t *v = lookup(rd, map, key);
+  if (!v)
+    p3cfg__problem(&rd->c, map, "missing required key '%s'%s%s", key, prefix[0] ? " in " : "",
+                   prefix);
+  return v;
+}
+
+/* Whether `node` is a mapping (or a sequence); reports it when not. */
+static bool is_kind(reader *rd, const yaml_node_t *node, const char *label, yaml_node_type_t kind)
+{
+  if (node->type == kind)
+    return true;
+  char buf[P3CFG__DESCRIBE_CAP];
+  p3cfg__problem(&rd->c, node, "%s must be %s, got %s", label,
+                 kind == YAML_MAPPING_NODE ? "a mapping" : "a list",
+                 p3cfg__describe(buf, node));
+  return false;
+}
+
+/* A required mapping `key` of `map`, or NULL (reported). */
+static const yaml_node_t *need_map(reader *rd, const yaml_node_t *map, const char *prefix,
+                                   const char *key, char *label)
+{
+  const yaml_node_t *v = need(rd, map, prefix, key);
+  label_of(label, prefix, key);
+  return v && is_kind(rd, v, label, YAML_MAPPING_NODE) ? v : NULL;
+}
+
+static bool get_uint(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
+                     uint64_t lo, uint64_t hi, uint64_t *out)
+{
+  char label[LABEL_CAP];
+  const yaml_node_t *v = need(rd, map, prefix, key);
+  return v && p3cfg__read_uint(&rd->c, v, label_of(label, prefix, key), lo, hi, out) == 0;
+}
+
+static bool get_u32(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
+                    uint64_t lo, uint64_t hi, uint32_t *out)
+{
+  uint64_t v = 0;
+  if (!get_uint(rd, map, prefix, key, lo, hi, &v))
+    return false;
+  *out = (uint32_t)v;
+  return true;
+}
+
+static bool get_bool(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
+                     int *out)
+{
+  char label[LABEL_CAP];
+  bool b = false;
+  const yaml_node_t *v = need(rd, map, prefix, key);
+  if (!v || p3cfg__read_bool(&rd->c, v, label_of(label, prefix, key), &b) != 0)
+    return false;
+  *out = b ? 1 : 0;
+  return true;
+}
+
+static bool get_enum(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
+                     const char *const *names, size_t n, int *out)
+{
+  char label[LABEL_CAP];
+  const yaml_node_t *v = need(rd, map, prefix, key);
+  return v && p3cfg__read_enum(&rd->c, v, label_of(label, prefix, key), names, n, out) == 0;
+}
+
+/* A string copied into the plan file (NULL when missing, bad or out of memory). */
+static const char *copy_string(reader *rd, const yaml_node_t *v, const char *label)
+{
+  const char *s = NULL;
+  size_t len = 0;
+  if (p3cfg__read_string(&rd->c, v, label, P3CFG__MAX_NAME_BYTES, &s, &len) != 0)
+    return NULL;
+  const char *d = p3cfg__plan_file_strdup(rd->f, s, len);
+  if (!d)
+    rd->nomem = 1;
+  return d;
+}
+
+static const char *get_string(reader *rd, const yaml_node_t *map, const char *prefix,
+                              const char *key)
+{
+  char label[LABEL_CAP];
+  const yaml_node_t *v = need(rd, map, prefix, key);
+  return v ? copy_string(rd, v, label_of(label, prefix, key)) : NULL;
+}
+
+/* ---- model -------------------------------------------------------------------------- */
+
+static bool read_model(reader *rd, p3cfg_plan_model *m, const yaml_node_t *map, const char *prefix)
+{
+  static const struct {
+    const char *key;
+    uint64_t hi;
+    size_t offset;
+  } counts[] = {
+      {"layers", P3CFG__MAX_LAYERS, offsetof(p3cfg_plan_model, layers)},
+      {"hidden", P3CFG__MAX_HIDDEN, offsetof(p3cfg_plan_model, hidden)},
+      {"heads", P3CFG__MAX_HEADS, offsetof(p3cfg_plan_model, heads)},
+      {"kv_heads", P3CFG__MAX_HEADS, offsetof(p3cfg_plan_model, kv_heads)},
+      {"ffn_hidden", P3CFG__MAX_FFN_HIDDEN, offsetof(p3cfg_plan_model, ffn_hidden)},
+      {"vocab", P3CFG__MAX_VOCAB, offsetof(p3cfg_plan_model, vocab)},
+      {"seq_len", P3CFG__MAX_SEQ_LEN, offsetof(p3cfg_plan_model, seq_len)},
+  };
+  static const struct {
+    const char *key;
+    const char *const *names;
+    size_t n;
+    size_t offset;
+  } choices[] = {
+      {"activation", p3cfg__activation_names, N_OF(p3cfg__activation_names),
+       offsetof(p3cfg_plan_model, activation)},
+      {"norm", p3cfg__norm_names, N_OF(p3cfg__norm_names), offsetof(p3cfg_plan_model, norm)},
+      {"position_embedding", p3cfg__posemb_names, N_OF(p3cfg__posemb_names),
+       offsetof(p3cfg_plan_model, position_embedding)},
+      {"precision", p3cfg__precision_names, N_OF(p3cfg__precision_names),
+       offsetof(p3cfg_plan_model, precision)},
+      {"optimizer", p3cfg__optimizer_names, N_OF(p3cfg__optimizer_names),
+       offsetof(p3cfg_plan_model, optimizer)},
+  };
+  static const struct {
+    const char *key;
+    size_t offset;
+  } flags[] = {
+      {"tied_embeddings", offsetof(p3cfg_plan_model, tied_embeddings)},
+      {"bias", offsetof(p3cfg_plan_model, bias)},
+      {"dropout", offsetof(p3cfg_plan_model, dropout)},
+      {"flash_attention", offsetof(p3cfg_plan_model, flash_attention)},
+  };
+  bool ok = (m->name = get_string(rd, map, prefix, "name")) != NULL;
+  for (size_t i = 0; i < N_OF(counts); i++)
+    ok &= get_uint(rd, map, prefix, counts[i].key, 1, counts[i].hi,
+                   (uint64_t *)((char *)m + counts[i].offset));
+  for (size_t i = 0; i < N_OF(choices); i++) {
+    int k = 0;
+    const bool got = get_enum(rd, map, prefix, choices[i].key, choices[i].names, choices[i].n, &k);
+    *(const char **)((char *)m + choices[i].offset) = got ? choices[i].names[k] : NULL;
+    ok &= got;
+  }
+  for (size_t i = 0; i < N_OF(flags); i++)
+    ok &= get_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
+  return ok;
+}
+
+/* ---- cluster ------------------------------------------------------------------------ */
+
+/* Node names sorted, for lookups by name. */
+typedef struct named {
+  const char *name;
+  uint32_t index;
+} named;
+
+typedef struct name_index {
+  named *sorted;
+  uint32_t n;
+} name_index;
+
+static int cmp_named(const void *a, const void *b)
+{
+  const named *x = a, *y = b;
+  const int c = strcmp(x->name, y->name);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The node index of name[0..len), or UINT32_MAX. */
+static uint32_t find_node(const name_index *ix, const char *name, size_t len)
+{
+  size_t lo = 0, hi = ix->n;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const char *s = ix->sorted[mid].name;
+    int c = strncmp(s, name, len);
+    if (c == 0 && s[len] != '\0')
+      c = 1;
+    if (c == 0)
+      return ix->sorted[mid].index;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return UINT32_MAX;
+}
+
+static bool read_cluster(reader *rd, p3cfg_plan_cluster *cl, name_index *ix,
+                         const yaml_node_t *map, const char *prefix)
+{
+  bool ok = (cl->name = get_string(rd, map, prefix, "name")) != NULL;
+  ok &= (cl->gpu = get_string(rd, map, prefix, "gpu")) != NULL;
+  ok &= get_u32(rd, map, prefix, "nodes", 1, P3CFG__MAX_CLUSTER_NODES, &cl->nodes);
+  ok &= get_u32(rd, map, prefix, "gpus_per_node", 1, P3CFG__MAX_GPUS_PER_NODE, &cl->gpus_per_node);
+  char label[LABEL_CAP];
+  const yaml_node_t *seq = need(rd, map, prefix, "node_names");
+  label_of(label, prefix, "node_names");
+  if (!ok || !seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+    return false;
+  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+  if (n != cl->nodes) {
+    p3cfg__problem(&rd->c, seq, "%s has %zu names, expected nodes = %u", label, n, cl->nodes);
+    return false;
+  }
+  const char **names = p3cfg__plan_file_alloc(rd->f, n * sizeof *names);
+  ix->sorted = p3cfg__malloc(n * sizeof *ix->sorted);
+  if (!names || !ix->sorted) {
+    rd->nomem = 1;
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char item[LABEL_CAP + 24];
+    snprintf(item, sizeof item, "%s[%zu]", label, i);
+    names[i] = copy_string(rd, p3cfg__node(&rd->c, seq->data.sequence.items.start[i]), item);
+    ok &= names[i] != NULL;
+    ix->sorted[i] = (named){names[i], (uint32_t)i};
+  }
+  if (!ok)
+    return false;
+  cl->node_names = names;
+  ix->n = (uint32_t)n;
+  qsort(ix->sorted, n, sizeof *ix->sorted, cmp_named);
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(ix->sorted[i - 1].name, ix->sorted[i].name) == 0) {
+      const uint32_t later = ix->sorted[i].index;
+      p3cfg__problem(&rd->c, p3cfg__node(&rd->c, seq->data.sequence.items.start[later]),
+                     "%s[%u] repeats the node name '%s'", label, later, names[later]);
+      ok = false;
+    }
+  return ok;
+}
+
+/* ---- config ------------------------------------------------------------------------- */
+
+static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const char *prefix,
+                        const yaml_node_t **layers_node)
+{
+  static const char *const recompute[] = {"none", "selective", "full"};
+  p3cfg_plan_init(p);
+  bool ok = get_u32(rd, map, prefix, "dp", 1, P3CFG__MAX_GPUS, &p->dp);
+  ok &= get_u32(rd, map, prefix, "tp", 1, P3CFG__MAX_GPUS, &p->tp);
+  ok &= get_u32(rd, map, prefix, "pp", 1, P3CFG_MAX_PP, &p->pp);
+  ok &= get_u32(rd, map, prefix, "micro_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->micro_batch);
+  ok &= get_uint(rd, map, prefix, "global_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->global_batch);
+  ok &= get_u32(rd, map, prefix, "virtual_stages", 1, P3CFG__MAX_LAYERS, &p->virtual_stages);
+  ok &= get_u32(rd, map, prefix, "zero_stage", 0, 3, &p->zero_stage);
+  int r = 0;
+  ok &= get_enum(rd, map, prefix, "recompute", recompute, N_OF(recompute), &r);
+  p->recompute = (p3cfg_recompute)r;
+  ok &= get_bool(rd, map, prefix, "sequence_parallel", &p->sequence_parallel);
+  char label[LABEL_CAP];
+  const yaml_node_t *ov = lookup(rd, map, "overlap");
+  if (ov && is_kind(rd, ov, label_of(label, prefix, "overlap"), YAML_SEQUENCE_NODE)) {
+    static const char *const names[] = {"grad", "param", "tp"};
+    static const uint32_t bits[] = {P3CFG_OVERLAP_GRAD_REDUCE, P3CFG_OVERLAP_PARAM_GATHER,
+                                    P3CFG_OVERLAP_TP_COMM};
+    for (yaml_node_item_t *it = ov->data.sequence.items.start; it < ov->data.sequence.items.top;
+         it++) {
+      int k = 0;
+      if (p3cfg__read_enum(&rd->c, p3cfg__node(&rd->c, *it), label, names, N_OF(names), &k) == 0)
+        p->overlap |= bits[k];
+      else
+        ok = false;
+    }
+  } else if (ov) {
+    ok = false;
+  }
+  const yaml_node_t *seq = need(rd, map, prefix, "stage_layers");
+  label_of(label, prefix, "stage_layers");
+  if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+    return false;
+  *layers_node = seq;
+  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+  if (ok && n != p->pp) {
+    p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected pp = %u", label, n, p->pp);
+    return false;
+  }
+  for (size_t i = 0; i < n && i < P3CFG_MAX_PP; i++) {
+    char item[LABEL_CAP + 24];
+    uint64_t v = 0;
+    snprintf(item, sizeof item, "%s[%zu]", label, i);
+    const yaml_node_t *node = p3cfg__node(&rd->c, seq->data.sequence.items.start[i]);
+    if (p3cfg__read_uint(&rd->c, node, item, 0, P3CFG__MAX_LAYERS, &v) != 0) {
+      ok = false;
+      continue;
+    }
+    p->stage_layers[i] = (uint32_t)v;
+    if (ok && v % p->virtual_stages) {
+      p3cfg__problem(&rd->c, node, "%s = %llu is not a multiple of virtual_stages %u", item,
+                     (unsigned long long)v, p->virtual_stages);
+      ok = false;
+    }
+  }
+  p->n_stage_layers = (uint32_t)n;
+  if (ok && p->global_batch % ((uint64_t)p->micro_batch * p->dp)) {
+    p3cfg__problem(&rd->c, lookup(rd, map, "global_batch"),
+                   "%s.global_batch %llu is not a multiple of micro_batch * dp = %llu", prefix,
+                   (unsigned long long)p->global_batch,
+                   (unsigned long long)p->micro_batch * p->dp);
+    ok = false;
+  }
+  return ok;
+}
+
+/* ---- placement ---------------------------------------------------------------------- */
+
+static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_t *map,
+                           const char *prefix, const name_index *ix)
+{
+  const p3cfg_plan *p = &rec->plan;
+  const p3cfg_plan_cluster *cl = &rec->cluster;
+  char label[LABEL_CAP];
+  const yaml_node_t *seq = need(rd, map, prefix, "ranks");
+  label_of(label, prefix, "ranks");
+  if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+    return false;
+  const uint64_t want = (uint64_t)p->dp * p->tp * p->pp;
+  const uint64_t gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
+  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+  if (want > gpus) {
+    p3cfg__problem(&rd->c, seq, "%s: dp*tp*pp = %llu ranks, but the cluster has %llu GPUs",
+                   label, (unsigned long long)want, (unsigned long long)gpus);
+    return false;
+  }
+  if (n != want) {
+    p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected dp*tp*pp = %llu", label, n,
+                   (unsigned long long)want);
+    return false;
+  }
+  /* Which entry holds each rank and each GPU (n + gpus slots). */
+  uint32_t *rank_at = p3cfg__malloc((n + (size_t)gpus) * sizeof *rank_at);
+  rec->ranks = p3cfg__plan_file_alloc(rd->f, n * sizeof *rec->ranks);
+  if (!rank_at || !rec->ranks) {
+    p3cfg__free(rank_at);
+    rd->nomem = 1;
+    return false;
+  }
+  uint32_t *gpu_at = rank_at + n;
+  memset(rank_at, 0xff, (n + (size_t)gpus) * sizeof *rank_at);
+  rec->n_ranks = n;
+  bool ok = true;
+  for (size_t i = 0; i < n; i++) {
+    const yaml_node_t *e = p3cfg__node(&rd->c, seq->data.sequence.items.start[i]);
+    char at[LABEL_CAP + 24];
+    snprintf(at, sizeof at, "%s[%zu]", label, i);
+    if (!is_kind(rd, e, at, YAML_MAPPING_NODE)) {
+      ok = false;
+      continue;
+    }
+    p3cfg_rank_place r = {0, 0, 0, 0, 0, 0};
+    bool got = get_u32(rd, e, at, "rank", 0, n - 1, &r.rank);
+    got &= get_u32(rd, e, at, "gpu", 0, cl->gpus_per_node - 1, &r.gpu);
+    got &= get_u32(rd, e, at, "dp", 0, p->dp - 1, &r.dp);
+    got &= get_u32(rd, e, at, "pp", 0, p->pp - 1, &r.pp);
+    got &= get_u32(rd, e, at, "tp", 0, p->tp - 1, &r.tp);
+    const yaml_node_t *node = need(rd, e, at, "node");
+    char nl[LABEL_CAP + 32];
+    const char *name = NULL;
+    size_t len = 0;
+    if (!node || p3cfg__read_string(&rd->c, node, label_of(nl, at, "node"),
+                                    P3CFG__MAX_NAME_BYTES, &name, &len) != 0) {
+      got = false;
+    } else if ((r.node = find_node(ix, name, len)) == UINT32_MAX) {
+      char echo[4 * P3CFG__ECHO_CHARS + 8];
+      p3cfg__echo(echo, sizeof echo, name, len);
+      p3cfg__problem(&rd->c, node, "%s: node '%s' is not one of the cluster's node_names",
+                     nl, echo);
+      got = false;
+    }
+    if (!got) {
+      ok = false;
+      continue;
+    }
+    const uint32_t tp = r.rank % p->tp, dp = r.rank / p->tp % p->dp, pp = r.rank / (p->tp * p->dp);
+    if (r.tp != tp || r.dp != dp || r.pp != pp) {
+      p3cfg__problem(&rd->c, e,
+                     "rank %u has dp %u, pp %u, tp %u, but Megatron-LM's rank order (tp "
+                     "fastest, then dp, then pp) gives dp %u, pp %u, tp %u",
+                     r.rank, r.dp, r.pp, r.tp, dp, pp, tp);
+      ok = false;
+      continue;
+    }
+    if (rank_at[r.rank] != UINT32_MAX) {
+      p3cfg__problem(&rd->c, lookup(rd, e, "rank"), "rank %u appears twice (first in %s[%u])",
+                     r.rank, label, rank_at[r.rank]);
+      ok = false;
+      continue;
+    }
+    rank_at[r.rank] = (uint32_t)i;
+    const size_t g = (size_t)r.node * cl->gpus_per_node + r.gpu;
+    if (gpu_at[g] != UINT32_MAX) {
+      p3cfg__problem(&rd->c, e, "GPU %u of node '%s' is used twice: by rank %u and by rank %u",
+                     r.gpu, cl->node_names[r.node], rec->ranks[gpu_at[g]].rank, r.rank);
+      ok = false;
+      continue;
+    }
+    gpu_at[g] = r.rank;
+    rec->ranks[r.rank] = r;
+  }
+  p3cfg__free(rank_at);
+  return ok;
+}
+
+/* ---- one plan object ---------------------------------------------------------------- */
+
+static void read_plan(reader *rd, const yaml_node_t *obj, const char *prefix)
+{
+  if (!is_kind(rd, obj, prefix[0] ? prefix : "the top level", YAML_MAPPING_NODE))
+    return;
+  p3cfg__plan_record *rec = p3cfg__plan_file_add(rd->f);
+  if (!rec) {
+    rd->nomem = 1;
+    return;
+  }
+  char label[LABEL_CAP];
+  name_index ix = {NULL, 0};
+  const yaml_node_t *config = need_map(rd, obj, prefix, "config", label);
+  const yaml_node_t *layers = NULL;
+  const bool config_ok = config && read_config(rd, &rec->plan, config, label, &layers);
+  const yaml_node_t *model = need_map(rd, obj, prefix, "model", label);
+  const bool model_ok = model && read_model(rd, &rec->model, model, label);
+  const yaml_node_t *cluster = need_map(rd, obj, prefix, "cluster", label);
+  const bool cluster_ok = cluster && read_cluster(rd, &rec->cluster, &ix, cluster, label);
+  const yaml_node_t *placement = need_map(rd, obj, prefix, "placement", label);
+  if (config_ok && model_ok) {
+    uint64_t sum = 0;
+    for (uint32_t j = 0; j < rec->plan.pp; j++)
+      sum += rec->plan.stage_layers[j];
+    if (sum != rec->model.layers)
+      p3cfg__problem(&rd->c, layers, "%s%sconfig.stage_layers add up to %llu layers, but "
+                     "model.layers is %llu", prefix, prefix[0] ? "." : "",
+                     (unsigned long long)sum, (unsigned long long)rec->model.layers);
+  }
+  if (placement && config_ok && cluster_ok)
+    read_placement(rd, rec, placement, label, &ix);
+  p3cfg__free(ix.sorted);
+}
+
+static void read_document(reader *rd, const yaml_node_t *root)
+{
+  if (!is_kind(rd, root, "the top level", YAML_MAPPING_NODE))
+    return;
+  const yaml_node_t *plans = lookup(rd, root, "plans");
+  if (!plans) {
+    if (lookup(rd, root, "config"))
+      read_plan(rd, root, "");
+    else
+      p3cfg__problem(&rd->c, root,
+                     "not a plan file: expected a plan object (with \"config\") or a search "
+                     "result (with \"plans\"), as `p3cfg estimate|search --format json` writes");
+    return;
+  }
+  if (!is_kind(rd, plans, "plans", YAML_SEQUENCE_NODE))
+    return;
+  const size_t n = (size_t)(plans->data.sequence.items.top - plans->data.sequence.items.start);
+  if (n == 0)
+    p3cfg__problem(&rd->c, plans, "plans is empty: the search found no plan to export");
+  for (size_t i = 0; i < n && !rd->nomem; i++) {
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "plans[%zu]", i);
+    read_plan(rd, p3cfg__node(&rd->c, plans->data.sequence.items.start[i]), prefix);
+  }
+}
+
+/* Load `path` (or text[0..len) when path is NULL), named `name` in positions. */
+static int load_plans(p3cfg_plan_file **out, const char *path, const char *text, size_t len,
+                      const char *name, p3cfg_diagnostics **diags_out)
+{
+  p3cfg_diagnostics *d = p3cfg__diags_new(name);
+  reader rd = {{NULL, d}, p3cfg__plan_file_new(), 0};
+  char *buf = NULL;
+  p3cfg__ydoc y;
+  memset(&y, 0, sizeof y);
+  int rc = P3CFG_OK;
+  if (!d || !rd.f) {
+    rc = P3CFG_ENOMEM;
+    goto done;
+  }
+  if (path) {
+    rc = p3cfg__read_file(&buf, &len, d, path);
+    text = buf;
+  } else if (len > P3CFG__MAX_INPUT_BYTES) {
+    rc = p3cfg__diag(d, P3CFG_EIO, 0, 0, "text is larger than the limit of %u MiB",
+                     P3CFG__MAX_INPUT_BYTES / (1024u * 1024u));
+  }
+  if (rc == P3CFG_OK)
+    rc = p3cfg__ydoc_load(&y, d, text, len);
+  if (rc == P3CFG_OK) {
+    rd.c.doc = &y.doc;
+    read_document(&rd, yaml_document_get_root_node(&y.doc));
+    if (rd.nomem)
+      rc = P3CFG_ENOMEM;
+  }
+done:
+  p3cfg__ydoc_dispose(&y);
+  p3cfg__free(buf);
+  if (rc != P3CFG_ENOMEM && d)
+    p3cfg__diags_finish(d);
+  rc = rc == P3CFG_ENOMEM || !d || d->nomem ? p3cfg__error_nomem() : p3cfg__diags_to_error(d);
+  if (rc != P3CFG_OK) {
+    p3cfg_plan_file_free(rd.f);
+    rd.f = NULL;
+  }
+  *out = rd.f;
+  if (diags_out && rc != P3CFG_ENOMEM)
+    *diags_out = d;
+  else
+    p3cfg_diagnostics_free(d);
+  return rc;
+}
+
+P3CFG_API int p3cfg_plan_file_load(p3cfg_plan_file **out, const char *path,
+                                   p3cfg_diagnostics **diags)
+{
+  p3cfg__error_clear();
+  if (diags)
+    *diags = NULL;
+  if (!out || !path)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_file_load: a required argument is NULL");
+  return load_plans(out, path, NULL, 0, path, diags);
+}
+
+P3CFG_API int p3cfg_plan_file_load_string(p3cfg_plan_file **out, const char *text, size_t len,
+                                          const char *name, p3cfg_diagnostics **diags)
+{
+  p3cfg__error_clear();
+  if (diags)
+    *diags = NULL;
+  if (!out || !text)
+    return p3cfg__error_set(P3CFG_EINVALID,
+                            "p3cfg_plan_file_load_string: a required argument is NULL");
+  return load_plans(out, NULL, text, len, name ? name : "<string>", diags);
+}

@@ -1,0 +1,190 @@
+/*
+ * export_api.c — the public side of `p3cfg export`: format names, p3cfg_export (which
+ * hands one plan record to the writer of its target: export_megatron.c,
+ * export_torchtitan.c, export_deepspeed.c, export_launch.c), and
+ * p3cfg_plan_file_from_result, which turns a search or estimate result into the same
+ * records the JSON reader (parse/plan_file.c) builds, so that a C caller exports without
+ * a round trip through JSON.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "export.h"
+
+static const char *const format_names[] = {"megatron", "torchtitan", "deepspeed", "rankfile",
+                                           "hostfile"};
+#define N_FORMATS (sizeof format_names / sizeof format_names[0])
+
+P3CFG_API const char *p3cfg_export_format_name(p3cfg_export_format fmt)
+{
+  return (unsigned)fmt < N_FORMATS ? format_names[fmt] : "?";
+}
+
+P3CFG_API int p3cfg_export_format_parse(p3cfg_export_format *out, const char *name)
+{
+  p3cfg__error_clear();
+  if (!out || !name)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export_format_parse: NULL argument");
+  for (size_t i = 0; i < N_FORMATS; i++)
+    if (strcmp(name, format_names[i]) == 0) {
+      *out = (p3cfg_export_format)i;
+      return P3CFG_OK;
+    }
+  return p3cfg__error_set(P3CFG_EINVALID,
+                          "unknown export format \"%s\": expected megatron, torchtitan, "
+                          "deepspeed, rankfile or hostfile",
+                          name);
+}
+
+void p3cfg__export_title(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
+{
+  const p3cfg_plan *p = &rec->plan;
+  p3cfg__text_printf(t, "plan %zu: %s on %s, %llu GPUs (dp %u, tp %u, pp %u)", number,
+                     rec->model.name, rec->cluster.name,
+                     (unsigned long long)p->dp * p->tp * p->pp, p->dp, p->tp, p->pp);
+}
+
+uint64_t p3cfg__export_microbatches(const p3cfg_plan *p)
+{
+  return p->global_batch / ((uint64_t)p->micro_batch * p->dp);
+}
+
+int p3cfg__export_even_split(const p3cfg_plan *p)
+{
+  for (uint32_t j = 1; j < p->pp; j++)
+    if (p->stage_layers[j] != p->stage_layers[0])
+      return 0;
+  return 1;
+}
+
+P3CFG_API int p3cfg_export(p3cfg_buffer *out, const p3cfg_plan_file *f, size_t index,
+                           p3cfg_export_format fmt)
+{
+  p3cfg__error_clear();
+  if (!out)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export: NULL out");
+  out->data = NULL;
+  out->len = 0;
+  if (!f)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export: NULL plan file");
+  if (index >= f->count)
+    return p3cfg__error_set(P3CFG_EINVALID, "plan %zu does not exist: the file has %zu plan%s",
+                            index + 1, f->count, f->count == 1 ? "" : "s");
+  const p3cfg__plan_record *rec = &f->records[index];
+  p3cfg__text t;
+  p3cfg__text_init(&t);
+  int rc;
+  switch (fmt) {
+  case P3CFG_EXPORT_MEGATRON:
+    rc = p3cfg__export_megatron(&t, rec, index + 1);
+    break;
+  case P3CFG_EXPORT_TORCHTITAN:
+    rc = p3cfg__export_torchtitan(&t, rec, index + 1);
+    break;
+  case P3CFG_EXPORT_DEEPSPEED:
+    rc = p3cfg__export_deepspeed(&t, rec, index + 1);
+    break;
+  case P3CFG_EXPORT_RANKFILE:
+    rc = p3cfg__export_rankfile(&t, rec, index + 1);
+    break;
+  case P3CFG_EXPORT_HOSTFILE:
+    rc = p3cfg__export_hostfile(&t, rec, index + 1);
+    break;
+  default:
+    rc = p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export: unknown format %d", (int)fmt);
+    break;
+  }
+  if (rc != P3CFG_OK) {
+    p3cfg__free(t.data);
+    return rc;
+  }
+  return p3cfg__text_finish(&t, out);
+}
+
+/* ---- from a result -------------------------------------------------------------------- */
+
+static const char *keep(p3cfg_plan_file *f, const char *s)
+{
+  return p3cfg__plan_file_strdup(f, s, strlen(s));
+}
+
+/* The model part of a record; returns 0 or -1 when out of memory. */
+static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_model *m)
+{
+  *o = (p3cfg_plan_model){keep(f, m->name),
+                          m->layers,
+                          m->hidden,
+                          m->heads,
+                          m->kv_heads,
+                          m->ffn_hidden,
+                          m->vocab,
+                          m->seq_len,
+                          p3cfg__activation_names[m->activation],
+                          p3cfg__norm_names[m->norm],
+                          p3cfg__posemb_names[m->position_embedding],
+                          p3cfg__precision_names[m->precision],
+                          p3cfg__optimizer_names[m->optimizer],
+                          m->tied_embeddings,
+                          m->bias,
+                          m->dropout,
+                          m->flash_attention};
+  return o->name ? 0 : -1;
+}
+
+static int record_cluster(p3cfg_plan_file *f, p3cfg_plan_cluster *o, const p3cfg_cluster *c)
+{
+  const char **names = p3cfg__plan_file_alloc(f, c->nodes * sizeof *names);
+  if (!names)
+    return -1;
+  for (uint32_t k = 0; k < c->nodes; k++) {
+    char fallback[24];
+    const char *name = c->node_names ? c->node_names[k] : NULL;
+    if (!name) {
+      snprintf(fallback, sizeof fallback, "node%u", k);
+      name = fallback;
+    }
+    if (!(names[k] = keep(f, name)))
+      return -1;
+  }
+  *o = (p3cfg_plan_cluster){keep(f, c->name), keep(f, c->gpu.name), c->nodes, c->gpus_per_node,
+                            names};
+  return o->name && o->gpu ? 0 : -1;
+}
+
+P3CFG_API int p3cfg_plan_file_from_result(p3cfg_plan_file **out, const p3cfg_result *r,
+                                          const p3cfg_model *model,
+                                          const p3cfg_cluster *cluster)
+{
+  p3cfg__error_clear();
+  if (!out)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_file_from_result: NULL out");
+  *out = NULL;
+  if (!r || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_file_from_result: NULL argument");
+  for (size_t i = 0; i < r->count; i++)
+    if (!r->entries[i].placement)
+      return p3cfg__error_set(P3CFG_EINVALID, "plan %zu of the result is not placed", i + 1);
+  p3cfg_plan_file *f = p3cfg__plan_file_new();
+  if (!f)
+    return p3cfg__error_nomem();
+  for (size_t i = 0; i < r->count; i++) {
+    const p3cfg__result_entry *e = &r->entries[i];
+    p3cfg__plan_record *rec = p3cfg__plan_file_add(f);
+    if (!rec || record_model(f, &rec->model, model) ||
+        record_cluster(f, &rec->cluster, cluster))
+      goto nomem;
+    rec->plan = e->plan;
+    rec->ranks = p3cfg__plan_file_alloc(f, e->n_ranks * sizeof *rec->ranks);
+    if (!rec->ranks)
+      goto nomem;
+    memcpy(rec->ranks, e->placement, e->n_ranks * sizeof *rec->ranks);
+    rec->n_ranks = e->n_ranks;
+  }
+  *out = f;
+  return P3CFG_OK;
+nomem:
+  p3cfg_plan_file_free(f);
+  return p3cfg__error_nomem();
+}

@@ -1,0 +1,56 @@
+/*
+ * export_deepspeed.c — a plan as a DeepSpeed config (JSON: ds_config.json): the batch
+ * triple DeepSpeed checks (train_batch_size = micro-batch x gradient accumulation x
+ * data-parallel size, where DeepSpeed's data-parallel size is world / (tp x pp)), the ZeRO
+ * stage with overlap of its communication when the plan overlaps, and the precision.
+ * Tensor and pipeline degrees belong to the model code (Megatron-DeepSpeed's
+ * --tensor-model-parallel-size / --pipeline-model-parallel-size, or PipelineModule's
+ * num_stages), which JSON cannot carry: docs/exports.md says so.
+ */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "export.h"
+#include "plan_json.h"
+
+static int build(cJSON *root, const p3cfg__plan_record *rec)
+{
+  const p3cfg_plan *p = &rec->plan;
+  const p3cfg_plan_model *m = &rec->model;
+  if (!p3cfg__json_add_u64(root, "train_batch_size", p->global_batch) ||
+      !p3cfg__json_add_u64(root, "train_micro_batch_size_per_gpu", p->micro_batch) ||
+      !p3cfg__json_add_u64(root, "gradient_accumulation_steps", p3cfg__export_microbatches(p)))
+    return -1;
+  cJSON *zero = cJSON_AddObjectToObject(root, "zero_optimization");
+  const int overlap = (p->overlap & (P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER)) != 0;
+  if (!zero || !p3cfg__json_add_u64(zero, "stage", p->zero_stage) ||
+      !cJSON_AddBoolToObject(zero, "overlap_comm", overlap) ||
+      !cJSON_AddBoolToObject(zero, "contiguous_gradients", 1))
+    return -1;
+  cJSON *bf16 = cJSON_AddObjectToObject(root, "bf16");
+  cJSON *fp16 = cJSON_AddObjectToObject(root, "fp16");
+  if (!bf16 || !fp16 || !cJSON_AddBoolToObject(bf16, "enabled", strcmp(m->precision, "bf16") == 0) ||
+      !cJSON_AddBoolToObject(fp16, "enabled", strcmp(m->precision, "fp16") == 0))
+    return -1;
+  return 0;
+}
+
+int p3cfg__export_deepspeed(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
+{
+  (void)number; /* JSON has no comments: the title is not written */
+  cJSON *root = cJSON_CreateObject();
+  if (!root || build(root, rec)) {
+    cJSON_Delete(root);
+    return p3cfg__error_nomem();
+  }
+  p3cfg_buffer buf = {NULL, 0};
+  const int rc = p3cfg__json_to_buffer(&buf, root);
+  cJSON_Delete(root);
+  if (rc)
+    return rc;
+  p3cfg__text_printf(t, "%s", buf.data);
+  p3cfg_buffer_dispose(&buf);
+  return P3CFG_OK;
+}

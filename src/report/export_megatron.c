@@ -1,0 +1,170 @@
+/*
+ * export_megatron.c — a plan as Megatron-LM command-line arguments: a bash array
+ * MEGATRON_ARGS=( ... ) for `torchrun ... pretrain_gpt.py "${MEGATRON_ARGS[@]}"`, with
+ * only flags that megatron/training/arguments.py defines (docs/exports.md lists each and
+ * where it comes from): the parallel degrees, interleaving, batch sizes, sequence
+ * parallelism, recomputation, the distributed optimizer, overlap, the split of layers
+ * over stages, and the model's shape so that Megatron builds the model the plan was
+ * estimated for.
+ *
+ * Splits: an even one is --num-layers-per-virtual-pipeline-stage (when interleaved); an
+ * uneven one without interleaving whose middle stages are equal is
+ * --decoder-first/last-pipeline-num-layers; any other is --pipeline-model-parallel-layout
+ * (E embedding, t*N layers, L loss, '|' between virtual stages, dealt round-robin over
+ * the pipeline ranks), since Megatron's first/last flags shorten only the first and last
+ * virtual stage, not every chunk of the first and last rank.
+ */
+#include <string.h>
+
+#include "error.h"
+#include "export.h"
+
+static void flag(p3cfg__text *t, const char *name) { p3cfg__text_printf(t, "  %s\n", name); }
+
+static void flag_u(p3cfg__text *t, const char *name, unsigned long long v)
+{
+  p3cfg__text_printf(t, "  %s %llu\n", name, v);
+}
+
+static void flag_s(p3cfg__text *t, const char *name, const char *v)
+{
+  p3cfg__text_printf(t, "  %s %s\n", name, v);
+}
+
+/* The layout string of --pipeline-model-parallel-layout: virtual stage k*pp + j holds
+ * stage_layers[j] / v layers of pipeline rank j. */
+static void layout(p3cfg__text *t, const p3cfg_plan *p)
+{
+  const uint32_t v = p->virtual_stages;
+  p3cfg__text_printf(t, "  --pipeline-model-parallel-layout \"");
+  for (uint32_t k = 0; k < v; k++)
+    for (uint32_t j = 0; j < p->pp; j++) {
+      const uint32_t n = p->stage_layers[j] / v;
+      const int first = k == 0 && j == 0, last = k == v - 1 && j == p->pp - 1;
+      p3cfg__text_printf(t, "%s%s", first ? "" : "|", first ? "E" : "");
+      if (n == 1)
+        p3cfg__text_printf(t, "t");
+      else if (n > 1)
+        p3cfg__text_printf(t, "t*%u", n);
+      p3cfg__text_printf(t, "%s", last ? "L" : "");
+    }
+  p3cfg__text_printf(t, "\"\n");
+}
+
+/* The pipeline split flags (nothing when pp == 1). */
+static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers)
+{
+  if (p->pp == 1)
+    return;
+  const uint32_t v = p->virtual_stages, pp = p->pp;
+  if (p3cfg__export_even_split(p)) {
+    if (v > 1)
+      flag_u(t, "--num-layers-per-virtual-pipeline-stage", layers / ((uint64_t)pp * v));
+    return;
+  }
+  int middles_equal = 1;
+  for (uint32_t j = 2; j + 1 < pp; j++)
+    middles_equal &= p->stage_layers[j] == p->stage_layers[1];
+  if (v > 1 || !middles_equal) {
+    layout(t, p);
+    return;
+  }
+  /* Megatron gives the first and last stages these counts and splits the rest evenly
+   * over the pp - 2 others. */
+  const uint32_t mid = pp > 2 ? p->stage_layers[1] : 0;
+  if (pp == 2 || p->stage_layers[0] != mid)
+    flag_u(t, "--decoder-first-pipeline-num-layers", p->stage_layers[0]);
+  if (pp == 2 || p->stage_layers[pp - 1] != mid)
+    flag_u(t, "--decoder-last-pipeline-num-layers", p->stage_layers[pp - 1]);
+}
+
+int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
+{
+  const p3cfg_plan *p = &rec->plan;
+  const p3cfg_plan_model *m = &rec->model;
+  if (p->zero_stage == 2)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "megatron: Megatron-LM has no ZeRO-2 (gradients sharded, "
+                            "parameters not); export this plan --to deepspeed or torchtitan");
+  if (strcmp(m->position_embedding, "alibi") == 0)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "megatron: Megatron-LM has no alibi position embedding (model "
+                            "%s); export --to deepspeed for Megatron-DeepSpeed",
+                            m->name);
+
+  p3cfg__text_printf(t, "# Megatron-LM arguments for ");
+  p3cfg__export_title(t, rec, number);
+  p3cfg__text_printf(t, ",\n# written by p3cfg %s. Use them as\n", p3cfg_version_string());
+  p3cfg__text_printf(t, "#   torchrun ... pretrain_gpt.py \"${MEGATRON_ARGS[@]}\" "
+                        "<data, tokenizer, optimizer and schedule arguments>\n");
+  p3cfg__text_printf(t, "# Rank order: Megatron-LM's default tp-cp-ep-dp-pp (tp fastest, "
+                        "then dp, then pp; cp = ep = 1),\n# the order the plan's placement "
+                        "uses: start rank r on the GPU the plan gives it\n# (p3cfg export "
+                        "--to rankfile or --to hostfile).\n");
+  p3cfg__text_printf(t, "# The vocabulary (%llu) comes from the tokenizer; Megatron-LM pads "
+                        "it to a multiple of 128 * tp.\n",
+                     (unsigned long long)m->vocab);
+  if (p->zero_stage == 3)
+    p3cfg__text_printf(t, "# ZeRO-3: Megatron-LM shards parameters with torch FSDP2 "
+                          "(--use-torch-fsdp2).\n");
+  p3cfg__text_printf(t, "MEGATRON_ARGS=(\n");
+
+  /* Parallelism and batch. */
+  flag_u(t, "--tensor-model-parallel-size", p->tp);
+  flag_u(t, "--pipeline-model-parallel-size", p->pp);
+  split(t, p, m->layers);
+  if (p->sequence_parallel)
+    flag(t, "--sequence-parallel");
+  flag_u(t, "--micro-batch-size", p->micro_batch);
+  flag_u(t, "--global-batch-size", p->global_batch);
+  if (p->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
+    flag_s(t, "--recompute-granularity", "selective");
+  } else if (p->recompute == P3CFG_RECOMPUTE_FULL) {
+    flag_s(t, "--recompute-granularity", "full");
+    flag_s(t, "--recompute-method", "uniform");
+    flag_u(t, "--recompute-num-layers", 1);
+  }
+  if (p->zero_stage == 1)
+    flag(t, "--use-distributed-optimizer");
+  else if (p->zero_stage == 3)
+    flag(t, "--use-torch-fsdp2");
+  if (p->overlap & P3CFG_OVERLAP_GRAD_REDUCE)
+    flag(t, "--overlap-grad-reduce");
+  if (p->overlap & P3CFG_OVERLAP_PARAM_GATHER)
+    flag(t, "--overlap-param-gather");
+  if (p->overlap & P3CFG_OVERLAP_TP_COMM)
+    flag(t, "--tp-comm-overlap");
+
+  /* Model shape. */
+  flag_u(t, "--num-layers", m->layers);
+  flag_u(t, "--hidden-size", m->hidden);
+  flag_u(t, "--num-attention-heads", m->heads);
+  if (m->kv_heads != m->heads) {
+    flag(t, "--group-query-attention");
+    flag_u(t, "--num-query-groups", m->kv_heads);
+  }
+  flag_u(t, "--ffn-hidden-size", m->ffn_hidden);
+  flag_u(t, "--seq-length", m->seq_len);
+  flag_u(t, "--max-position-embeddings", m->seq_len);
+  flag_s(t, "--position-embedding-type",
+         strcmp(m->position_embedding, "rope") == 0 ? "rope" : "learned_absolute");
+  if (strcmp(m->activation, "swiglu") == 0)
+    flag(t, "--swiglu");
+  flag_s(t, "--normalization", strcmp(m->norm, "rmsnorm") == 0 ? "RMSNorm" : "LayerNorm");
+  if (!m->tied_embeddings)
+    flag(t, "--untie-embeddings-and-output-weights");
+  if (!m->bias)
+    flag(t, "--disable-bias-linear");
+  if (!m->dropout) {
+    flag_s(t, "--hidden-dropout", "0.0");
+    flag_s(t, "--attention-dropout", "0.0");
+  }
+  flag_s(t, "--attention-backend", m->flash_attention ? "flash" : "unfused");
+  if (strcmp(m->precision, "bf16") == 0)
+    flag(t, "--bf16");
+  else if (strcmp(m->precision, "fp16") == 0)
+    flag(t, "--fp16");
+  flag_s(t, "--optimizer", m->optimizer);
+  p3cfg__text_printf(t, ")\n");
+  return P3CFG_OK;
+}
