@@ -37,7 +37,13 @@ Test(estimate, estimate_fills_megatron_defaults)
   cr_assert_eq(mem->n_stages, 1);
   cr_assert(mem->fits);
   cr_assert_gt(mem->stages[0].activations_bytes, 0);
-  cr_assert_null(p3cfg_result_placement(r, 0, NULL));
+  /* The default placement: rank r on GPU r, one entry per rank. */
+  size_t n_ranks = 0;
+  const p3cfg_rank_place *pl = p3cfg_result_placement(r, 0, &n_ranks);
+  cr_assert_not_null(pl);
+  cr_assert_eq(n_ranks, (size_t)got->dp * got->tp * got->pp);
+  for (size_t k = 0; k < n_ranks; k++)
+    cr_assert_eq(pl[k].rank, k);
   p3cfg_result_free(r);
 }
 
@@ -153,7 +159,8 @@ Test(estimate, plan_json_has_the_spec_keys)
     cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(st, st_keys[i])), "%s", st_keys[i]);
   cr_assert_eq(cJSON_GetObjectItemCaseSensitive(st, "params")->valuedouble, 1713299456.0);
   cr_assert_null(cJSON_GetObjectItemCaseSensitive(root, "time"));
-  cr_assert_null(cJSON_GetObjectItemCaseSensitive(root, "placement"));
+  const cJSON *pl = cJSON_GetObjectItemCaseSensitive(root, "placement");
+  cr_assert(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(pl, "ranks")), "placement.ranks");
   cJSON_Delete(root);
   p3cfg_buffer_dispose(&buf);
   cr_assert_null(buf.data);
