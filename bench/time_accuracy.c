@@ -8,15 +8,18 @@
  *   megatron-core-h100-weak-scaling.csv   TFLOP/s per GPU of Megatron-Core on H100,
  *                                          compared as iteration seconds,
  * with the mean absolute percentage error of each and of all. Data are read at run time
- * from P3CFG_SHARED_DIR. `--fit` grid-searches the three efficiency constants of each
- * GPU (docs/time-model.md, "Calibration") instead of using the presets'.
+ * from P3CFG_SHARED_DIR. `--verbose` prints each plan's time breakdown; `--fit`
+ * grid-searches the three efficiency constants of each GPU (docs/time-model.md,
+ * "Calibration") instead of using the presets', within the bounds FIT_MEM_MIN and
+ * FIT_KNEE_MAX (environment; FIT_SKIP_A100 fits the H100 only).
  *
  * Readings of what the sources leave open are in docs/time-model.md; in short: Table 5
  * runs are tp 8, dp 1, tied embeddings, learned positions, no flash attention,
  * interleaving v = 3 for 175B and 530B; the Megatron-Core rows are GPT models (4h GELU
  * MLP, untied embeddings) with the distributed optimizer, sp, flash attention and every
- * overlap on (its README), micro-batch 1 and no recompute, and the interleaving depth
- * that the time model itself finds fastest (NVIDIA's tuned runs are unpublished).
+ * overlap on (its README); micro-batch, interleaving and recompute are unpublished, so
+ * each row takes the fastest setting the memory estimator says fits, as NVIDIA's tuned
+ * runs would.
  */
 #include <math.h>
 #include <stdio.h>
@@ -88,8 +91,6 @@ static int make_plan(p3cfg_plan *pl, const p3cfg_model *m, const p3cfg_cluster *
 }
 
 static int verbose;
-static uint32_t mbs_max = 8, v_max = 64;
-static int use_estimator = 1;
 static double fit_mem_min = 0.5, fit_knee_max = 2e11;
 
 static double iteration(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *pl)
@@ -242,28 +243,8 @@ static double megatron_flops(double gb, double s, double l, double h, double V)
   return 72.0 * gb * s * l * h * h * (1.0 + s / (6.0 * h) + V / (12.0 * l * h));
 }
 
-/* A coarse fit test for the knob search (not the memory model, which lives in
- * src/estimate): distributed-optimizer state 2 + 4 + 12/dp bytes per parameter,
- * Korthikanti's activations per layer (flash attention: no s^2 term) times the layers'
- * worth 1F1B keeps in flight on the first stage (x (1 + (p-1)/(pv)) interleaved), fp32
- * logits, within 80 GB less 6 GB of context, NCCL and allocator slack. */
-static int fits_80gb(const p3cfg_model *m, const p3cfg_plan *pl)
-{
-  const double s = (double)m->seq_len, h = (double)m->hidden, t = pl->tp;
-  const double b = pl->micro_batch, L = (double)m->layers, p = pl->pp, v = pl->virtual_stages;
-  const double params = (12.0 * L * h * h + 2.0 * (double)m->vocab * h) / (t * p);
-  double act = s * b * h * (pl->sequence_parallel ? 34.0 / t : 10.0 + 24.0 / t);
-  if (pl->recompute == P3CFG_RECOMPUTE_FULL)
-    act = 2.0 * s * b * h / (pl->sequence_parallel ? t : 1.0);
-  const double mb = (double)(pl->global_batch / ((uint64_t)pl->micro_batch * pl->dp));
-  const double stages_in_flight = (mb < p ? mb : p) * (v > 1 ? 1.0 + (p - 1.0) / (p * v) : 1.0);
-  const double total = params * (6.0 + 12.0 / pl->dp) + act * (L / p) * stages_in_flight +
-                       4.0 * s * b * (double)m->vocab / t;
-  return total <= 74e9;
-}
-
-/* The memory estimator's verdict (src/estimate), used instead when it is built in. */
-static int fits_estimator(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *pl)
+/* Whether the plan fits in the GPU's memory, by the memory estimator (src/estimate). */
+static int fits(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *pl)
 {
   p3cfg_memory mem;
   p3cfg_stage_memory stages[P3CFG_MAX_PP];
@@ -294,15 +275,15 @@ static void megatron_core_h100(void)
      * that fits, as NVIDIA's tuned runs would be. */
     double best = INFINITY;
     char cfg[96] = "";
-    for (uint32_t mbs = 1; mbs <= mbs_max; mbs *= 2)
+    for (uint32_t mbs = 1; mbs <= 8; mbs *= 2)
       for (uint32_t v = 1; v <= (uint32_t)layers; v++)
         for (int rc = 0; rc < 2; rc++) {
           p3cfg_plan pl;
-          if ((pp == 1 && v > 1) || (v > 1 && v_max == 1))
+          if (pp == 1 && v > 1)
             break;
           if (make_plan(&pl, &m, &c, tp, pp, dp, mbs, v, (p3cfg_recompute)rc, tp > 1, 1,
                         overlap) ||
-              !(use_estimator ? fits_estimator(&m, &c, &pl) : fits_80gb(&m, &pl)))
+              !fits(&m, &c, &pl))
             continue;
           const double it = iteration(&m, &c, &pl);
           if (it < best) {
@@ -398,16 +379,10 @@ int main(int argc, char **argv)
   gpu_a100 = *p3cfg__gpu_preset("a100-80gb");
   gpu_h100 = *p3cfg__gpu_preset("h100-sxm");
   verbose = argc > 1 && strcmp(argv[1], "--verbose") == 0;
-  if (getenv("CRUDE_MEMORY"))
-    use_estimator = 0;
   if (getenv("FIT_MEM_MIN"))
     fit_mem_min = atof(getenv("FIT_MEM_MIN"));
   if (getenv("FIT_KNEE_MAX"))
     fit_knee_max = atof(getenv("FIT_KNEE_MAX"));
-  if (getenv("MBS_MAX"))
-    mbs_max = (uint32_t)atoi(getenv("MBS_MAX"));
-  if (getenv("V_MAX"))
-    v_max = (uint32_t)atoi(getenv("V_MAX"));
   if (argc > 1 && strcmp(argv[1], "--fit") == 0) {
     run_h100 = 0;
     if (!getenv("FIT_SKIP_A100"))

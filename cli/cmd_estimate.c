@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cli_constraints.h"
 #include "cli_place.h"
+#include "cli_svg.h"
 
 enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_FORCE, OPT_QUIET, OPT_NO_TIME };
 
@@ -24,6 +25,7 @@ static const cli_option options[] = {
     {"no-time", 0, NULL, "memory only: skip the time model", OPT_NO_TIME},
     {"place", 0, NULL, "optimise the rank -> GPU placement on the measured links", OPT_PLACE},
     CLI_PLACE_COMMON_OPTIONS,
+    CLI_SVG_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -114,6 +116,8 @@ int cmd_estimate(int argc, char **argv)
   cli_constraints_init(&cons);
   cli_place place;
   cli_place_init(&place);
+  cli_svg svg;
+  cli_svg_init(&svg);
   int json = 0, force = 0, with_time = 1;
   const char *output = NULL;
   int id;
@@ -127,6 +131,8 @@ int cmd_estimate(int argc, char **argv)
     int handled = cli_constraints_option(&cons, "estimate", id, p.value);
     if (handled == 0)
       handled = cli_place_option(&place, "estimate", id, p.value);
+    if (handled == 0)
+      handled = cli_svg_option(&svg, id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -194,6 +200,8 @@ int cmd_estimate(int argc, char **argv)
     goto done;
   }
   exit_code = cli_write_output(output, force, buf.data, buf.len);
+  if (exit_code == EXIT_OK && cli_svg_any(&svg))
+    exit_code = cli_svg_write(&svg, result, model, cluster, force);
   if (exit_code != EXIT_OK)
     goto done;
   const p3cfg_memory *mem = p3cfg_result_memory(result, 0);

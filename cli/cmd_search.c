@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "cli_constraints.h"
 #include "cli_place.h"
+#include "cli_progress.h"
+#include "cli_svg.h"
 
 enum {
   OPT_TOP = 1,
@@ -37,6 +39,7 @@ static const cli_option options[] = {
     {"place-top", 0, "N", "how many of the best plans to place before the final ranking "
                           "(default max(top, 8))", OPT_PLACE_TOP},
     CLI_PLACE_COMMON_OPTIONS,
+    CLI_SVG_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -57,8 +60,10 @@ int cmd_search(int argc, char **argv)
   cli_constraints_init(&cons);
   cli_place place;
   cli_place_init(&place);
+  cli_svg svg;
+  cli_svg_init(&svg);
   unsigned top = 10, threads = 1, max_mbs = 16;
-  int json = 0, force = 0, explain = 0;
+  int json = 0, force = 0, explain = 0, quiet = 0;
   const char *output = NULL;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
@@ -71,6 +76,8 @@ int cmd_search(int argc, char **argv)
     int handled = cli_constraints_option(&cons, "search", id, p.value);
     if (handled == 0)
       handled = cli_place_option(&place, "search", id, p.value);
+    if (handled == 0)
+      handled = cli_svg_option(&svg, id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -107,6 +114,7 @@ int cmd_search(int argc, char **argv)
       explain = 1;
       break;
     case OPT_QUIET:
+      quiet = 1;
       break;
     }
   }
@@ -147,7 +155,10 @@ int cmd_search(int argc, char **argv)
   so.seed = place.seed;
   so.place_moves = place.moves;
   so.place_max_s = place.max_s;
+  cli_progress progress;
+  cli_progress_attach(&progress, &so, "searching", quiet);
   int rc = p3cfg_search(&result, model, cluster, &so);
+  cli_progress_done(&progress);
   if (rc == P3CFG_EINFEASIBLE) {
     /* Print the closest miss in full, then say why it does not fit. */
     char msg[1024];
@@ -156,6 +167,8 @@ int cmd_search(int argc, char **argv)
                    : p3cfg_result_search_table(&buf, result, model, cluster, explain);
     if (prc == 0)
       cli_write_output(output, force, buf.data, buf.len);
+    if (cli_svg_any(&svg))
+      cli_svg_write(&svg, result, model, cluster, force);
     fprintf(stderr, "p3cfg: %s\n", msg);
     exit_code = EXIT_NO_FIT;
     goto done;
@@ -172,6 +185,8 @@ int cmd_search(int argc, char **argv)
     goto done;
   }
   exit_code = cli_write_output(output, force, buf.data, buf.len);
+  if (exit_code == EXIT_OK && cli_svg_any(&svg))
+    exit_code = cli_svg_write(&svg, result, model, cluster, force);
 done:
   p3cfg_buffer_dispose(&buf);
   p3cfg_result_free(result);

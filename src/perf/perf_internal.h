@@ -131,6 +131,7 @@ typedef struct p3cfg__pipe_result {
   double *end_comm_s; /* [p]: send time on the critical path ending there */
   double *first_fwd_s; /* [p*v]: start of chunk k's first forward on rank j */
   double *last_bwd_s;  /* [p]: start of the last backward of the rank's chunk v-1 */
+  uint64_t steps;      /* steps simulated (for tests: the fast path jumps) */
 } p3cfg__pipe_result;
 
 /* Workspace bytes of the simulators for (p, v, m). */

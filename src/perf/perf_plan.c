@@ -301,7 +301,7 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   }
 
   const p3cfg__pipe pipe = {p, v, mb, F, B, send_f, send_b};
-  p3cfg__pipe_result res = {end, end_c, first_fwd, last_b};
+  p3cfg__pipe_result res = {end, end_c, first_fwd, last_b, 0};
   const size_t sim_bytes = workspace_bytes - lay.total_doubles * sizeof(double);
   if (p3cfg__pipe_simulate(&res, &pipe, ws + lay.sim, sim_bytes))
     return p3cfg__error_set(P3CFG_EINTERNAL, "time model: pipeline simulation failed");

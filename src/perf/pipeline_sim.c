@@ -19,11 +19,16 @@
  * interleaved order, skewing rank j by p-1-j steps puts every cross-rank dependency
  * exactly one skewed step back (the wrap-around sends included), so the whole state is
  * O(p) numbers per step, a max-plus linear map of the previous step's. The map is
- * periodic (1 step for 1F1B, pv for interleaved); once the state after a period equals
- * the state c periods earlier plus a constant (cyclicity c <= p), all further steady
- * periods are that same shift, and the simulation jumps to the cool-down. Warm-up and
- * cool-down are simulated exactly. Cases outside these rules (m < p-1 for 1F1B, m == p
- * interleaved) are small and run the reference event simulation.
+ * periodic (1 step for 1F1B, pv for interleaved); once the state equals the state c
+ * periods earlier plus a constant (c up to the critical cycle's cyclicity: p for 1F1B,
+ * 2 interleaved), all further steady periods are that same shift, and the simulation
+ * jumps to the cool-down. Warm-up and cool-down are simulated exactly; if the steady
+ * state is not seen to repeat, the simulation just goes on (still exact). The states
+ * of the last steps live in a ring of slots that is both the simulation's working
+ * state and the history the repetition test looks back into. Cases outside these rules
+ * (m < p-1 for 1F1B, m == p interleaved) are small and run the reference event
+ * simulation. Cost: about 2p + transient steps of p ranks for 1F1B, (3v + 2)p steps for
+ * interleaved.
  *
  * Each event also carries the send time on the critical path that ends at it, so the
  * caller can split idle time into communication and bubble.
@@ -64,7 +69,7 @@ static uint32_t max_cyclicity(uint32_t p, uint32_t v)
 {
   if (v > 1)
     return 2;
-  return p < 2 ? 2 : p;
+  return p < 2 ? 2 : p < 64 ? p : 64; /* memory stays O(64 p) on very deep pipelines */
 }
 
 static uint32_t history_slots(uint32_t p, uint32_t v)
@@ -78,7 +83,7 @@ size_t p3cfg__pipe_ws_bytes(uint32_t p, uint32_t v, uint64_t m)
   if (!fast_path_applies(&probe))
     return p3cfg__pipe_ws_bytes_reference(p, v, m);
   const size_t slots = (size_t)history_slots(p, v) * 4 * p;
-  return (2 * (size_t)p + slots) * sizeof(double) + (size_t)p * v * sizeof(uint32_t);
+  return (2 * (size_t)p + slots) * sizeof(double);
 }
 
 /* ---- periodic steady state ------------------------------------------------------------ */
@@ -169,7 +174,9 @@ static void simulate_1f1b(p3cfg__pipe_result *out, const p3cfg__pipe *pp, double
    * stops short of step m - 1, whose backward starts are recorded. */
   const int64_t steady_end = m - ip < m - 2 ? m - ip : m - 2;
   int jumped = 0;
+  out->steps = 0;
   for (int64_t s = -(ip - 1); s < m; s++) {
+    out->steps++;
     const double *pf = history_latest(&h), *pfc = pf + p;
     double *nf = history_next(&h), *nfc = nf + p, *nb = nf + 2 * p, *nbc = nf + 3 * p;
     /* Rank j runs the forward of micro-batch s + p-1-j when that is in [0, m); its input
@@ -189,8 +196,10 @@ static void simulate_1f1b(p3cfg__pipe_result *out, const p3cfg__pipe *pp, double
       nf[j] = last[j] = start + F[j];
       nfc[j] = lastc[j] = comm;
     }
-    if (s < 0)
+    if (s < 0) {
+      h.count = 0; /* warm-up states are partly unwritten: never compare against them */
       continue;
+    }
     /* Backward of micro-batch s on every rank, from the last one (whose input is its own
      * forward, just run) down. */
     if (s == m - 1)
@@ -232,69 +241,99 @@ static void simulate_interleaved(p3cfg__pipe_result *out, const p3cfg__pipe *pp,
   const double *F = pp->fwd_s, *B = pp->bwd_s, *cf = pp->send_fwd_s, *cb = pp->send_bwd_s;
   double *last = ws, *lastc = ws + p;
   history h = {ws + 2 * p, p, max_cyclicity(p, v), p * v, history_slots(p, v), 0, 0};
-  uint32_t *chunk = (uint32_t *)(ws + 2 * p + (size_t)h.n * 4 * p);
   memset(ws, 0, 2 * p * sizeof(double));
-  for (uint32_t k = 0, g = 0; k < v; k++) /* micro-step g of a group runs chunk g / p */
-    for (uint32_t i = 0; i < p; i++)
-      chunk[g++] = k;
 
   const int64_t last_b_step = mv - (int64_t)(v - 1) * ip - 1; /* chunk v-1, micro-batch m-1 */
   /* Skewed step t: rank j runs its step s = t - (p-1-j): forward micro-step
    * kf = K - j with K = t - t_first, backward micro-step s = S0 + j. Every rank is in
-   * steady 1F1B for t in [p-1, (m-p)v]; the map has period pv. */
+   * steady 1F1B for t in [p-1, (m-p)v]; the map has period pv. Micro-step g (mod pv)
+   * runs chunk g / p, so within one step the forwards of ranks 0..rf run chunk kf
+   * (K = kf p + rf mod pv) and the others the chunk before; the backwards likewise. */
   const int64_t t_first = -(ip - 1) - (int64_t)(v - 1) * ip, t_end = ip - 2 + mv;
   const int64_t steady_lo = ip - 1, steady_hi = ((int64_t)pp->m - ip) * v;
-  int64_t gf = 0;                                     /* K mod pv */
-  int64_t gb = ((t_first - (ip - 1)) % pv + pv) % pv; /* S0 mod pv */
+  const int64_t gb0 = ((t_first - (ip - 1)) % pv + pv) % pv; /* S0 mod pv at t_first */
+  uint32_t rf = 0, kf = 0, rb = (uint32_t)(gb0 % ip), kb = (uint32_t)(gb0 / ip);
   int jumped = 0;
+  out->steps = 0;
   for (int64_t t = t_first; t <= t_end; t++) {
+    out->steps++;
     const int64_t K = t - t_first, S0 = t - (ip - 1);
     const double *pf = history_latest(&h), *pfc = pf + p, *pb = pf + 2 * p, *pbc = pf + 3 * p;
     double *nf = history_next(&h), *nfc = nf + p, *nb = nf + 2 * p, *nbc = nf + 3 * p;
-    /* Forwards: rank j with 0 <= K - j < mv. */
+    /* Forwards: ranks j with 0 <= K - j < mv. */
     const int64_t flo = K - mv + 1 > 0 ? K - mv + 1 : 0, fhi = K < ip - 1 ? K : ip - 1;
-    for (int64_t j = flo; j <= fhi; j++) {
-      const int64_t g = gf - j >= 0 ? gf - j : gf - j + pv;
-      const uint32_t k = chunk[g];
+    int64_t j = flo;
+    if (j == 0 && j <= fhi) { /* rank 0: its input comes from the last rank's chunk before */
       double comm, start;
-      if (j > 0)
-        start = start_after(last[j], lastc[j], pf[j - 1] + cf[j - 1], pfc[j - 1] + cf[j - 1],
-                            &comm);
-      else if (k > 0)
+      if (kf > 0)
         start = start_after(last[0], lastc[0], pf[p - 1] + cf[p - 1], pfc[p - 1] + cf[p - 1],
                             &comm);
       else
         start = last[0], comm = lastc[0];
-      if (K - j < pv && g - (int64_t)k * ip == 0) /* micro-batch 0 of chunk k */
-        out->first_fwd_s[j * v + k] = start;
-      nf[j] = last[j] = start + F[j * v + k];
-      nfc[j] = lastc[j] = comm;
+      if (rf == 0 && K < pv) /* micro-batch 0 of chunk kf */
+        out->first_fwd_s[kf] = start;
+      nf[0] = last[0] = start + F[kf];
+      nfc[0] = lastc[0] = comm;
+      j = 1;
     }
-    /* Backwards: rank j with 0 <= S0 + j < mv. */
+    for (uint32_t seg = 0; seg < 2; seg++) {
+      const uint32_t k = seg == 0 ? kf : (kf ? kf - 1 : v - 1);
+      const int64_t end = seg == 0 ? ((int64_t)rf < fhi ? (int64_t)rf : fhi) : fhi;
+      for (; j <= end; j++) {
+        double comm;
+        const double start = start_after(last[j], lastc[j], pf[j - 1] + cf[j - 1],
+                                          pfc[j - 1] + cf[j - 1], &comm);
+        if (seg == 0 && j == (int64_t)rf && K - j < pv)
+          out->first_fwd_s[j * v + k] = start;
+        nf[j] = last[j] = start + F[j * v + k];
+        nfc[j] = lastc[j] = comm;
+      }
+    }
+    /* Backwards: ranks j with 0 <= S0 + j < mv; ranks below p - rb run backward chunk
+     * v-1-kb, the others the chunk before it. */
     const int64_t blo = -S0 > 0 ? -S0 : 0, bhi = mv - 1 - S0 < ip - 1 ? mv - 1 - S0 : ip - 1;
-    for (int64_t j = blo; j <= bhi; j++) {
-      const int64_t g = gb + j < pv ? gb + j : gb + j - pv;
-      const uint32_t k = v - 1 - chunk[g];
-      double comm, start;
-      if (j < ip - 1)
-        start = start_after(last[j], lastc[j], pb[j + 1] + cb[j], pbc[j + 1] + cb[j], &comm);
-      else if (k < v - 1)
-        start = start_after(last[j], lastc[j], pb[0] + cb[p - 1], pbc[0] + cb[p - 1], &comm);
-      else /* the last virtual stage's own forward, run this step */
-        start = start_after(last[j], lastc[j], nf[j], nfc[j], &comm);
-      if (S0 + j == last_b_step)
-        out->last_bwd_s[j] = start;
-      nb[j] = last[j] = start + B[j * v + k];
-      nbc[j] = lastc[j] = comm;
+    const int64_t jlb = last_b_step - S0; /* the rank starting its recorded backward */
+    const int64_t bmid = bhi < ip - 1 ? bhi : ip - 2;
+    j = blo;
+    for (uint32_t seg = 0; seg < 2; seg++) {
+      const uint32_t k = v - 1 - (seg == 0 ? kb : (kb + 1 == v ? 0 : kb + 1));
+      const int64_t end = seg == 0 ? (ip - 1 - rb < bmid ? ip - 1 - rb : bmid) : bmid;
+      for (; j <= end; j++) {
+        double comm;
+        const double start = start_after(last[j], lastc[j], pb[j + 1] + cb[j],
+                                          pbc[j + 1] + cb[j], &comm);
+        if (j == jlb)
+          out->last_bwd_s[j] = start;
+        nb[j] = last[j] = start + B[j * v + k];
+        nbc[j] = lastc[j] = comm;
+      }
     }
-    gf = gf + 1 == pv ? 0 : gf + 1;
-    gb = gb + 1 == pv ? 0 : gb + 1;
+    if (bhi == ip - 1 && blo <= bhi) { /* the last rank: input from rank 0, or its own */
+      const uint32_t kk = kb + (rb > 0 ? 1u : 0u) == v ? 0 : kb + (rb > 0 ? 1u : 0u);
+      const uint32_t k = v - 1 - kk;
+      double comm, start;
+      if (k < v - 1)
+        start = start_after(last[p - 1], lastc[p - 1], pb[0] + cb[p - 1], pbc[0] + cb[p - 1],
+                            &comm);
+      else /* the last virtual stage's own forward, run this step */
+        start = start_after(last[p - 1], lastc[p - 1], nf[p - 1], nfc[p - 1], &comm);
+      if (ip - 1 == jlb)
+        out->last_bwd_s[p - 1] = start;
+      nb[p - 1] = last[p - 1] = start + B[(p - 1) * v + k];
+      nbc[p - 1] = lastc[p - 1] = comm;
+    }
+    if (++rf == p) /* next step: K and S0 advance by one micro-step */
+      rf = 0, kf = kf + 1 == v ? 0 : kf + 1;
+    if (++rb == p)
+      rb = 0, kb = kb + 1 == v ? 0 : kb + 1;
+    if (t < steady_lo)
+      h.count = 0; /* warm-up states are partly unwritten: never compare against them */
     if (!jumped && t >= steady_lo && t <= steady_hi) {
       double dt, dc;
       const uint32_t c = history_check(&h, &dt, &dc);
       if (c) {
         const int64_t periods = (steady_hi - t) / (pv * (int64_t)c);
-        t += periods * pv * (int64_t)c; /* whole periods: gf and gb are unchanged */
+        t += periods * pv * (int64_t)c; /* whole periods: the chunk phases are unchanged */
         history_shift(&h, last, lastc, (double)periods * dt, (double)periods * dc);
         jumped = 1;
       }
@@ -421,6 +460,7 @@ int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *p
       }
     }
   }
+  out->steps = ops;
   for (uint32_t j = 0; j < p; j++)
     if (pc[j] < ops)
       return -2; /* a schedule that deadlocks: a bug, never a valid plan */

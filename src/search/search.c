@@ -415,9 +415,10 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
                            const p3cfg_cluster *cluster, const p3cfg_search_options *opts)
 {
   p3cfg__error_clear();
+  if (out)
+    *out = NULL;
   if (!out || !model || !cluster)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_search: NULL argument");
-  *out = NULL;
   p3cfg_search_options defaults;
   p3cfg_search_options_init(&defaults);
   search_ctx ctx;

@@ -7,13 +7,17 @@ The corpora under tests/fuzz/corpus/<target>/ hold two kinds of files:
              a few JSON forms and command lines written here;
   regress-*  inputs that once crashed or hung a target, added by hand with a comment in
              tests/fuzz/README.md; this script never touches them.
-Run from anywhere: python3 tests/fuzz/make_seeds.py (python3 standard library only).
+Run from anywhere: python3 tests/fuzz/make_seeds.py [--p3cfg build/p3cfg] (python3
+standard library only); with --p3cfg the plan-file seeds are made by running the CLI
+(`estimate`/`search --format json`), otherwise those seeds are left as they are.
 """
 
+import argparse
 import glob
 import json
 import os
 import re
+import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -104,9 +108,25 @@ CLI_LINES = [
     ["estimate", "m", "c", "--place", "--no-time"],
 ]
 CMD = {"search": 0, "estimate": 1, "validate": 2}
+PLAN_RUNS = [
+    ["estimate", "models/megatron-1.7b.yaml", "clusters/dgx-a100-1n.yaml", "--tp", "2",
+     "--pp", "2", "--format", "json"],
+    ["estimate", "models/llama3-8b.yaml", "clusters/dgx-h100-1n.yaml", "--tp", "4", "--pp",
+     "2", "--vpp", "2", "--sp", "--recompute", "selective", "--zero", "1", "--format", "json"],
+    ["estimate", "models/megatron-1.7b.yaml", "clusters/pipette-a100-16n.yaml", "--gpus", "16",
+     "--pp", "2", "--place", "--place-budget", "100", "--format", "json"],
+    ["search", "models/megatron-1.7b.yaml", "clusters/dgx-a100-1n.yaml", "--top", "3",
+     "--format", "json"],
+    ["search", "models/megatron-1.7b.yaml", "clusters/dgx-a100-1n.yaml", "--top", "1",
+     "--zero", "3", "--format", "json"],
+]
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--p3cfg", help="the p3cfg binary, to make the plan-file seeds")
+    p3cfg = ap.parse_args().p3cfg
+    p3cfg = os.path.abspath(p3cfg) if p3cfg else None
     model_src = sources(["models/*.yaml", "tests/fixtures/parse/model-*",
                          "tests/fixtures/estimate/gpt3-7b-ci.yaml",
                          "tests/fixtures/estimate/bloom-176b.yaml",
@@ -147,12 +167,18 @@ def main():
         data = bytes([CMD[line[0]]]) + b"\0".join(a.encode() for a in line[1:])
         write(d, f"seed-args-{i:02d}", data)
 
-    if os.path.exists(os.path.join(ROOT, "src/parse/plan_file.c")):
+    if p3cfg and os.path.exists(os.path.join(ROOT, "src/parse/plan_file.c")):
         d = reset("fuzz_plan_file")
         for p in sources(["tests/fixtures/plan/*.json", "tests/fixtures/export/*.json",
                           "tests/invalid/plan-*.json"]):
             with open(p, "rb") as f:
                 write(d, seed_name(p), cut(f.read()))
+        for i, args in enumerate(PLAN_RUNS):
+            out = subprocess.run([p3cfg] + args, cwd=ROOT, capture_output=True).stdout
+            if out:
+                # Compact JSON: the same structure in fewer bytes.
+                out = json.dumps(json.loads(out), separators=(",", ":")).encode()
+                write(d, f"seed-plan-{i:02d}.json", cut(out) if len(out) > 64 * 1024 else out)
 
 
 if __name__ == "__main__":

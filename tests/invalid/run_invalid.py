@@ -6,8 +6,13 @@ Each case is a pair in tests/invalid/:
                            not UTF-8 are committed as they are);
   NAME.expected            the exact standard error of `p3cfg validate tests/invalid/NAME.yaml`
                            run from the repository root.
-Every case must exit 1, print nothing on stdout, match NAME.expected byte for byte and
-finish in under MAX_SECONDS (the parser's promise: no input crashes, hangs or is slow).
+Every case must exit 1, print nothing on stdout, match NAME.expected byte for byte,
+finish in under MAX_SECONDS and peak under MAX_RSS_KB of memory (measured with
+/usr/bin/time when present: the parser's promise is that no input crashes, hangs, is slow
+or takes much memory to refuse).
+
+Cases named plan-*.json are plan files (the JSON of spec §6): they run as
+`p3cfg export tests/invalid/NAME.json --to megatron` instead of validate.
 
 A few inputs cannot be committed (a file over the size limit, an unreadable file, a
 missing file, a path through a file, a FIFO); they are made in a temporary directory and checked against the
@@ -33,6 +38,8 @@ import tempfile
 import time
 
 MAX_SECONDS = 1.0
+MAX_RSS_KB = 12 * 1024  # the CLI itself takes about 4 MiB
+TIME = "/usr/bin/time"  # GNU time, for the peak memory of one run
 CASE_DIR = os.path.join("tests", "invalid")
 LIMIT_BYTES = 16 * 1024 * 1024  # P3CFG__MAX_INPUT_BYTES of src/parse/yaml_doc.h
 
@@ -87,22 +94,43 @@ def diff(label, expected, actual):
     return "".join(out)
 
 
+def command(p3cfg, path):
+    """The command line of a case: validate, or export for a plan file."""
+    if os.path.basename(path).startswith("plan-"):
+        return [p3cfg, "export", path, "--to", "megatron"]
+    return [p3cfg, "validate", path]
+
+
 def run(p3cfg, root, path):
-    """Run `p3cfg validate path` from root: (exit, stdout, stderr, seconds)."""
+    """Run the case's command from root: (exit, stdout, stderr, seconds, peak KiB or None).
+    The peak comes from GNU time (a child's own getrusage would count the memory of this
+    Python process, which the child shares until it execs)."""
+    cmd = command(p3cfg, path)
+    rss_file = None
+    if os.access(TIME, os.X_OK):
+        fd, rss_file = tempfile.mkstemp(prefix="p3cfg-rss-")
+        os.close(fd)
+        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
     start = time.monotonic()
     try:
-        proc = subprocess.run([p3cfg, "validate", path], cwd=root, capture_output=True,
-                              timeout=10 * MAX_SECONDS)
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, timeout=10 * MAX_SECONDS)
     except subprocess.TimeoutExpired:
-        return None, "", "", time.monotonic() - start
+        return None, "", "", time.monotonic() - start, None
+    finally:
+        rss = None
+        if rss_file:
+            with open(rss_file, encoding="utf-8") as f:
+                lines = f.read().split()
+            os.unlink(rss_file)
+            rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
     seconds = time.monotonic() - start
     return (proc.returncode, proc.stdout.decode("utf-8", "replace"),
-            proc.stderr.decode("utf-8", "replace"), seconds)
+            proc.stderr.decode("utf-8", "replace"), seconds, rss)
 
 
 def check(name, expected, result):
     """Problems of one run as a list of strings (empty when it passed)."""
-    code, out, err, seconds = result
+    code, out, err, seconds, rss = result
     problems = []
     if code is None:
         return [f"{name}: did not finish within {10 * MAX_SECONDS:.0f} s"]
@@ -114,6 +142,8 @@ def check(name, expected, result):
         problems.append(diff(f"{name} stderr", expected, err))
     if seconds >= MAX_SECONDS:
         problems.append(f"{name}: took {seconds:.2f} s (limit {MAX_SECONDS:.0f} s)")
+    if rss is not None and rss > MAX_RSS_KB:
+        problems.append(f"{name}: peak memory {rss} KiB (limit {MAX_RSS_KB} KiB)")
     return problems
 
 

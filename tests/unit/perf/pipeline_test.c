@@ -11,11 +11,12 @@
 
 typedef struct sim_out {
   double end[MAXP], comm[MAXP], first[MAXP * MAXV], last_b[MAXP];
+  uint64_t steps;
 } sim_out;
 
 static void simulate(sim_out *o, const p3cfg__pipe *pp, int reference)
 {
-  p3cfg__pipe_result r = {o->end, o->comm, o->first, o->last_b};
+  p3cfg__pipe_result r = {o->end, o->comm, o->first, o->last_b, 0};
   const size_t n = reference ? p3cfg__pipe_ws_bytes_reference(pp->p, pp->v, pp->m)
                              : p3cfg__pipe_ws_bytes(pp->p, pp->v, pp->m);
   void *ws = malloc(n);
@@ -23,6 +24,7 @@ static void simulate(sim_out *o, const p3cfg__pipe *pp, int reference)
   const int rc = reference ? p3cfg__pipe_simulate_reference(&r, pp, ws, n)
                            : p3cfg__pipe_simulate(&r, pp, ws, n);
   cr_assert_eq(rc, 0);
+  o->steps = r.steps;
   free(ws);
 }
 
@@ -77,6 +79,28 @@ Test(perf, fast_path_equals_full_simulation_on_random_pipelines)
     }
     const p3cfg__pipe pp = {p, v, m, F, B, cf, cb};
     compare(&pp);
+  }
+}
+
+Test(perf, the_fast_path_skips_the_steady_state_of_real_shapes)
+{
+  /* Equal layers, a heavier first (embedding) and last (loss) chunk, small sends: the
+   * steady state repeats at once, so the work no longer grows with m. */
+  double F[64], B[64], c[16];
+  for (uint32_t v = 1; v <= 4; v++) {
+    for (uint32_t p = 2; p <= 16; p *= 2) {
+      for (uint32_t i = 0; i < p * v; i++)
+        F[i] = 1.0 / v, B[i] = 2.0 / v;
+      for (uint32_t j = 0; j < p; j++)
+        c[j] = 0.003;
+      F[0] += 0.05, B[0] += 0.1, F[p * v - 1] += 0.2, B[p * v - 1] += 0.3;
+      const p3cfg__pipe pp = {p, v, 256 * (uint64_t)p, F, B, c, c};
+      sim_out o;
+      simulate(&o, &pp, 0);
+      cr_assert_lt(o.steps, (uint64_t)(4 * v + 4) * p, "p %u v %u: %llu steps", p, v,
+                   (unsigned long long)o.steps);
+      compare(&pp);
+    }
   }
 }
 
