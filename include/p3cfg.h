@@ -382,11 +382,13 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
 typedef struct p3cfg_search_stats {
   uint64_t evaluated; /**< candidate plans considered (valid or not) */
   uint64_t valid;     /**< passed every validity rule */
-  uint64_t feasible;  /**< valid and fit in memory (each of them was scored) */
+  uint64_t feasible;  /**< valid and fit in memory (each was scored or bounded) */
   double elapsed_s;
   uint32_t n_rules;   /**< entries in rule_names / rejected */
   const char *const *rule_names; /**< why plans were rejected, one name per rule */
   const uint64_t *rejected;      /**< how many plans each rule rejected */
+  uint64_t bounded;   /**< feasible plans whose lower bound already exceeded the worst
+                           plan kept, so the pipeline simulation was skipped (exact) */
 } p3cfg_search_stats;
 
 /** Statistics of a search result (zeroes for an estimate). Borrowed from r. */

@@ -24,4 +24,12 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
                      const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                      size_t workspace_bytes);
 
+/* As p3cfg__perf_plan, but when a lower bound on the step time (the busiest stage's own
+ * work plus the optimizer step) already exceeds `cutoff_s`, skip the pipeline simulation:
+ * *pruned is set and out->iteration_s holds that bound (the other fields are zero). The
+ * search passes the worst time of its current top K, so pruning never changes its result. */
+int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                            const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                            size_t workspace_bytes, double cutoff_s, int *pruned);
+
 #endif

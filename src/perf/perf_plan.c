@@ -14,6 +14,9 @@
  * thousands of GPUs. The scorer runs inside the search: it never allocates, and all its
  * scratch lives in the caller's workspace.
  */
+#include <math.h>
+#include <string.h>
+
 #include "perf.h"
 
 #include "error.h"
@@ -146,6 +149,16 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
                      const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                      size_t workspace_bytes)
 {
+  return p3cfg__perf_plan_cutoff(out, m, c, plan, rank_gpu, workspace, workspace_bytes,
+                                 HUGE_VAL, NULL);
+}
+
+int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                            const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                            size_t workspace_bytes, double cutoff_s, int *pruned)
+{
+  if (pruned)
+    *pruned = 0;
   const size_t need = p3cfg__perf_workspace_bytes(plan);
   if (!out || !m || !c || !workspace || need == 0 || workspace_bytes < need)
     return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
@@ -300,6 +313,23 @@ int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
     }
   }
 
+  /* Bound: every stage runs its own work serially, and the optimizer step follows the
+   * last stage to finish, so the step takes at least the busiest stage's work plus the
+   * optimizer. A plan already slower than the cutoff skips the simulation. */
+  if (cutoff_s < HUGE_VAL) {
+    double lb = 0.0, lb_opt = 0.0;
+    for (uint32_t j = 0; j < p; j++) {
+      lb = max2(lb, busy_c[j] + busy_t[j] + busy_d[j]);
+      lb_opt = max2(lb_opt, opt[j]);
+    }
+    if (lb + lb_opt > cutoff_s) {
+      memset(out, 0, sizeof *out);
+      out->iteration_s = lb + lb_opt;
+      if (pruned)
+        *pruned = 1;
+      return P3CFG_OK;
+    }
+  }
   const p3cfg__pipe pipe = {p, v, mb, F, B, send_f, send_b};
   p3cfg__pipe_result res = {end, end_c, first_fwd, last_b, 0};
   const size_t sim_bytes = workspace_bytes - lay.total_doubles * sizeof(double);

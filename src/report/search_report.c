@@ -38,6 +38,7 @@ P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
   if (!p3cfg__json_add_u64(root, "evaluated", r->stats.evaluated) ||
       !p3cfg__json_add_u64(root, "valid", r->stats.valid) ||
       !p3cfg__json_add_u64(root, "feasible", r->stats.feasible) ||
+      !p3cfg__json_add_u64(root, "bounded", r->stats.bounded) ||
       !p3cfg__json_add_real(root, "elapsed_s", r->stats.elapsed_s))
     goto nomem;
   rc = p3cfg__json_to_buffer(out, root);
@@ -120,10 +121,12 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_search_table: NULL argument");
   p3cfg__text t;
   p3cfg__text_init(&t);
-  p3cfg__text_printf(&t, "%s on %s: %llu plans evaluated, %llu valid, %llu fit, %.3f s\n\n",
+  p3cfg__text_printf(&t,
+                     "%s on %s: %llu plans evaluated, %llu valid, %llu fit (%llu of them "
+                     "bounded out), %.3f s\n\n",
                      model->name, cluster->name, (unsigned long long)r->stats.evaluated,
                      (unsigned long long)r->stats.valid, (unsigned long long)r->stats.feasible,
-                     r->stats.elapsed_s);
+                     (unsigned long long)r->stats.bounded, r->stats.elapsed_s);
   p3cfg__text_printf(&t, "rank     dp   tp   pp  mbs  vpp  recompute sp  zero  layers/stage       iter (s)     tokens/s    MFU  mem GiB\n");
   for (size_t i = 0; i < r->count; i++)
     plan_line(&t, i + 1, &r->entries[i]);

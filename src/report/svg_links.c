@@ -179,7 +179,8 @@ static void render(p3cfg__text *t, const grid *g, const p3cfg__result_entry *e,
   const uint32_t n = g->n;
   double cs = MATRIX_PX / n;
   cs = cs > 44 ? 44 : cs;
-  const double M = cs * n, width = X0 + M + 470, height = Y0 + M + 150 > 640 ? Y0 + M + 150 : 640;
+  const double M = cs * n, height = Y0 + M + 150 > 640 ? Y0 + M + 150 : 640;
+  const double width = X0 + M + 470 > 1100 ? X0 + M + 470 : 1100;
   double lo = -1, hi = -1;
   for (size_t k = 0; k < (size_t)n * n; k++)
     if (!g->intra[k] && g->Bps[k] >= 0) {
@@ -222,7 +223,7 @@ static void render(p3cfg__text *t, const grid *g, const p3cfg__result_entry *e,
       if (!f)
         continue;
       if (cs >= 24) { /* one slot per kind */
-        const double r = cs * 0.11;
+        const double r = cs * 0.13;
         if (f & F_PP)
           marker(t, F_PP, x + cs * 0.25, y + cs * 0.38, r);
         if (f & F_DP)
@@ -252,25 +253,38 @@ static void render(p3cfg__text *t, const grid *g, const p3cfg__result_entry *e,
                      28.0, Y0 + M / 2, 28.0, Y0 + M / 2);
   p3cfg__svg_text(t, X0 + M / 2, Y0 + M + 96, "label", "middle", "receiver");
 
-  /* Colour bar of the inter-node scale. */
-  const double bx = X0 + M + 48, by = Y0 + 8, bh = 240;
-  p3cfg__text_printf(t, "<defs><linearGradient id=\"viridis\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">\n");
-  for (int s = 0; s <= 8; s++) {
-    char col[8];
-    p3cfg__svg_viridis(col, s / 8.0);
-    p3cfg__text_printf(t, "<stop offset=\"%.3f\" stop-color=\"%s\"/>\n", s / 8.0, col);
-  }
-  p3cfg__text_printf(t, "</linearGradient></defs>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" "
-                        "height=\"%.1f\" fill=\"url(#viridis)\"/>\n",
-                     bx, by, bh);
-  p3cfg__svg_text(t, bx, by - 10, "label", "start", "inter-node GB/s");
-  for (int s = 0; s <= 4 && lo >= 0; s++) {
-    char label[32];
-    const double v = lo + (hi - lo) * s / 4.0;
-    snprintf(label, sizeof label, hi - lo < 10e9 ? "%.2f" : "%.1f", v / 1e9);
-    p3cfg__svg_text(t, bx + 26, by + bh - bh * s / 4.0 + 4, "small", "start", label);
-    if (hi <= lo)
-      break;
+  /* Colour bar of the inter-node scale (one swatch when every link is the same). */
+  const double bx = X0 + M + 48, by = Y0 + 8;
+  double bh = 240;
+  if (lo >= 0 && hi > lo) {
+    p3cfg__text_printf(t, "<defs><linearGradient id=\"viridis\" x1=\"0\" y1=\"1\" x2=\"0\" "
+                          "y2=\"0\">\n");
+    for (int s = 0; s <= 8; s++) {
+      char col[8];
+      p3cfg__svg_viridis(col, s / 8.0);
+      p3cfg__text_printf(t, "<stop offset=\"%.3f\" stop-color=\"%s\"/>\n", s / 8.0, col);
+    }
+    p3cfg__text_printf(t, "</linearGradient></defs>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" "
+                          "height=\"%.1f\" fill=\"url(#viridis)\"/>\n",
+                       bx, by, bh);
+    p3cfg__svg_text(t, bx, by - 10, "label", "start", "inter-node GB/s");
+    for (int s = 0; s <= 4; s++) {
+      char label[32];
+      snprintf(label, sizeof label, hi - lo < 10e9 ? "%.2f" : "%.1f",
+               (lo + (hi - lo) * s / 4.0) / 1e9);
+      p3cfg__svg_text(t, bx + 26, by + bh - bh * s / 4.0 + 4, "small", "start", label);
+    }
+  } else {
+    char col[8], label[64];
+    p3cfg__svg_viridis(col, 0.6);
+    bh = 18;
+    if (lo >= 0)
+      p3cfg__text_printf(t, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"18\" "
+                            "fill=\"%s\"/>\n",
+                         bx, by, col);
+    snprintf(label, sizeof label, "every inter-node link: %.2f GB/s", lo / 1e9);
+    p3cfg__svg_text(t, lo >= 0 ? bx + 26 : bx, by + 13, "label", "start",
+                    lo >= 0 ? label : "one node: no inter-node link");
   }
   double ly = by + bh + 36;
   p3cfg__text_printf(t, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"18\" fill=\"#d9d9d9\"/>\n",

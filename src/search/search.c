@@ -10,6 +10,7 @@
  * its own top K and statistics; merging under the total order makes the result
  * independent of the thread count.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdatomic.h>
@@ -42,12 +43,65 @@ typedef struct search_ctx {
   work_item *items;
   size_t n_items;
   atomic_size_t next;
+  struct search_progress *progress; /* NULL when opts.progress is NULL */
 } search_ctx;
+
+/* ---- progress report (p3cfg_search_options.progress) --------------------------------
+ * Enumeration is the first half of the work when the best plans are then placed, all of
+ * it otherwise. Workers count finished items; whoever finishes one calls the callback
+ * when 0.1 s has passed since the last call, under a trylock, so that calls never
+ * overlap and a worker never waits for another's callback. */
+typedef struct search_progress {
+  void (*fn)(void *payload, double fraction);
+  void *payload;
+  double enum_share;  /* fraction of the work that is enumeration */
+  atomic_size_t done; /* work items finished */
+  pthread_mutex_t lock;
+  double last_s;      /* time of the last call (under lock) */
+  double last_fraction;
+} search_progress;
+
+static double progress_now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Report `fraction` if 0.1 s passed since the last report (always when `final`). */
+static void progress_report(search_progress *pr, double fraction, int final)
+{
+  if (!pr)
+    return;
+  if (final)
+    pthread_mutex_lock(&pr->lock);
+  else if (pthread_mutex_trylock(&pr->lock) != 0)
+    return;
+  const double now = progress_now_s();
+  if (final || now - pr->last_s >= 0.1) {
+    if (fraction < pr->last_fraction)
+      fraction = pr->last_fraction;
+    pr->fn(pr->payload, fraction > 1.0 ? 1.0 : fraction);
+    pr->last_s = now;
+    pr->last_fraction = fraction;
+  }
+  pthread_mutex_unlock(&pr->lock);
+}
+
+static void progress_item_done(search_ctx *ctx)
+{
+  search_progress *pr = ctx->progress;
+  if (!pr)
+    return;
+  const size_t done = atomic_fetch_add(&pr->done, 1) + 1;
+  progress_report(pr, pr->enum_share * (double)done / (double)ctx->n_items, 0);
+}
+/* ---- end of progress report --------------------------------------------------------- */
 
 typedef struct worker {
   search_ctx *ctx;
   p3cfg__topk top;
-  uint64_t evaluated, valid, feasible;
+  uint64_t evaluated, valid, feasible, bounded;
   uint64_t rejected[P3CFG__MAX_RULES];
   /* Closest miss: the valid plan whose worst stage needs the least memory over capacity. */
   int has_miss;
@@ -112,9 +166,18 @@ static void consider(worker *w, p3cfg_plan *plan)
     w->ws_bytes = need;
   }
   p3cfg_time t;
-  int rc = p3cfg__perf_plan(&t, ctx->model, ctx->cluster, plan, NULL, w->ws, w->ws_bytes);
+  /* Branch and bound: a plan whose lower bound is already worse than the worst plan kept
+   * skips the pipeline simulation; it could not have entered the top K. */
+  const double cutoff = w->top.count == w->top.cap ? w->top.items[0].time.iteration_s : HUGE_VAL;
+  int pruned = 0;
+  int rc = p3cfg__perf_plan_cutoff(&t, ctx->model, ctx->cluster, plan, NULL, w->ws, w->ws_bytes,
+                                   cutoff, &pruned);
   if (rc) {
     w->rc = rc;
+    return;
+  }
+  if (pruned) {
+    w->bounded++;
     return;
   }
   if (p3cfg__topk_admits(&w->top, plan, &t))
@@ -182,6 +245,7 @@ static void *worker_main(void *arg)
     if (i >= ctx->n_items || w->rc)
       break;
     run_item(w, &ctx->items[i]);
+    progress_item_done(ctx);
   }
   return NULL;
 }
@@ -317,6 +381,7 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
     r->stats.evaluated += w->evaluated;
     r->stats.valid += w->valid;
     r->stats.feasible += w->feasible;
+    r->stats.bounded += w->bounded;
     for (int k = 0; k < P3CFG_RULE_COUNT; k++)
       r->rejected[k] += w->rejected[k];
     for (size_t k = 0; k < w->top.count; k++)
@@ -391,6 +456,11 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
                  : p3cfg__entry_set_placement(e, ctx->cluster, NULL);
     if (rc)
       goto fail;
+    if (placing && ctx->progress)
+      progress_report(ctx->progress,
+                      ctx->progress->enum_share + (1.0 - ctx->progress->enum_share) *
+                                                      (double)(k + 1) / (double)all.count,
+                      0);
   }
   if (placing) {
     /* A plan that looks best on a uniform network may lose once placed on the real one:
@@ -439,11 +509,24 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   const double t0 = now_s();
   if ((rc = build_items(&ctx)) != 0)
     return rc;
+  search_progress progress; /* the progress report, when asked for */
+  if (ctx.opts.progress) {
+    memset(&progress, 0, sizeof progress);
+    progress.fn = ctx.opts.progress;
+    progress.payload = ctx.opts.progress_payload;
+    progress.enum_share =
+        ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE ? 0.5 : 1.0;
+    atomic_init(&progress.done, 0);
+    pthread_mutex_init(&progress.lock, NULL);
+    ctx.progress = &progress;
+  }
   uint32_t n_workers = ctx.opts.threads;
   if (n_workers > ctx.n_items && ctx.n_items > 0)
     n_workers = (uint32_t)ctx.n_items;
   worker *ws = p3cfg__calloc(n_workers, sizeof *ws);
   if (!ws) {
+    if (ctx.progress)
+      pthread_mutex_destroy(&ctx.progress->lock);
     p3cfg__free(ctx.items);
     return p3cfg__error_nomem();
   }
@@ -481,7 +564,10 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
       goto done;
     }
   rc = finish(out, &ctx, ws, n_workers, now_s() - t0);
+  progress_report(ctx.progress, 1.0, 1);
 done:
+  if (ctx.progress)
+    pthread_mutex_destroy(&ctx.progress->lock);
   for (uint32_t i = 0; i < n_workers; i++)
     worker_dispose(&ws[i]);
   p3cfg__free(ws);
