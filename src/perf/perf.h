@@ -32,4 +32,13 @@ int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_c
                             const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                             size_t workspace_bytes, double cutoff_s, int *pruned);
 
+/* Incremental re-scoring for the placement search: as p3cfg__perf_plan with a custom
+ * rank_gpu, but the link costs of stage j are recomputed only where dirty[j] is set (pp
+ * entries); the others are taken from `workspace`, which must hold the previous call's
+ * state for the same plan (a first call passes dirty = NULL, or all set). A stage is dirty
+ * when any of its ranks, or of the next stage's (pipeline sends), moved. */
+int p3cfg__perf_plan_dirty(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                           const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                           size_t workspace_bytes, const uint8_t *dirty);
+
 #endif

@@ -33,6 +33,7 @@ typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
   size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, tp_ar, tp_loss,
       grad_sync, grad_bucket, param_gather, param_bucket, opt, n_rings; /* p each */
+  size_t tie;                                               /* 1 */
   size_t rings;                                             /* p*tp rings */
   size_t sim, total_doubles;
 } layout;
@@ -49,6 +50,7 @@ static void layout_of(layout *l, uint32_t p, uint32_t v, uint32_t tp)
                          &l->param_gather, &l->param_bucket, &l->opt, &l->n_rings};
   for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
     *per_stage[i] = at, at += p;
+  l->tie = at, at += 1;
   l->rings = at;
   at += ((size_t)p * tp * sizeof(p3cfg__ring) + sizeof(double) - 1) / sizeof(double);
   l->sim = at;
@@ -145,17 +147,39 @@ static double stage_params(const p3cfg__params *par, const p3cfg_model *m,
   return n;
 }
 
+static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                     const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                     size_t workspace_bytes, double cutoff_s, int *pruned,
+                     const uint8_t *dirty);
+
 int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
                      const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                      size_t workspace_bytes)
 {
-  return p3cfg__perf_plan_cutoff(out, m, c, plan, rank_gpu, workspace, workspace_bytes,
-                                 HUGE_VAL, NULL);
+  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, HUGE_VAL, NULL,
+                   NULL);
 }
 
 int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
                             const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                             size_t workspace_bytes, double cutoff_s, int *pruned)
+{
+  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, cutoff_s, pruned,
+                   NULL);
+}
+
+int p3cfg__perf_plan_dirty(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                           const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                           size_t workspace_bytes, const uint8_t *dirty)
+{
+  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, HUGE_VAL, NULL,
+                   dirty);
+}
+
+static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                     const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
+                     size_t workspace_bytes, double cutoff_s, int *pruned,
+                     const uint8_t *dirty)
 {
   if (pruned)
     *pruned = 0;
@@ -200,8 +224,12 @@ int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_c
   const double bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * dp);
   const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
   double zmb_ag = 0.0, zmb_rs = 0.0; /* ZeRO-2/3 per-micro-batch collectives (pp == 1) */
+  if (zero >= 2)
+    dirty = NULL; /* pp = 1: the per-micro-batch collectives are summed below */
   for (uint32_t j = 0, q = 0; j < p; j++, q = q + 1 == stage_period ? 0 : q + 1) {
     /* q: the stage of the first class with the same links (j mod stage_period) */
+    if (dirty && !dirty[j])
+      continue; /* incremental: this stage's links are as in the last call */
     const double pj = stage_params(&par, m, plan, j);
     const double held = zero >= 2 ? pj / dp : pj;
     opt[j] = p3cfg__optimizer_s(&r, m, zero >= 1 ? pj / dp : pj, held);
@@ -360,7 +388,9 @@ int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_c
     }
     gather_s = max2(gather_s, a);
   }
-  if (m->tied_embeddings && p > 1) {
+  if (m->tied_embeddings && p > 1 && dirty && !dirty[0] && !dirty[p - 1]) {
+    synced += ws[lay.tie];
+  } else if (m->tied_embeddings && p > 1) {
     double tie = 0.0;
     const double bytes = 4.0 * (double)par.word_embedding / d.tp;
     for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, (p - 1) * per_stage, 2, gpn); x < n;
@@ -369,6 +399,7 @@ int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_c
       p3cfg__ring_of(&ring, c, rank_gpu, x, (p - 1) * per_stage, 2);
       tie = max2(tie, p3cfg__allreduce_s(&ring, bytes));
     }
+    ws[lay.tie] = tie;
     synced += tie;
   }
 

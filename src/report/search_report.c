@@ -38,7 +38,6 @@ P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
   if (!p3cfg__json_add_u64(root, "evaluated", r->stats.evaluated) ||
       !p3cfg__json_add_u64(root, "valid", r->stats.valid) ||
       !p3cfg__json_add_u64(root, "feasible", r->stats.feasible) ||
-      !p3cfg__json_add_u64(root, "bounded", r->stats.bounded) ||
       !p3cfg__json_add_real(root, "elapsed_s", r->stats.elapsed_s))
     goto nomem;
   rc = p3cfg__json_to_buffer(out, root);

@@ -12,8 +12,11 @@
  * what the tests compare against), else simulated annealing from the default placement
  * with the moves that matter — swap two nodes, swap two units between nodes, reverse or
  * rotate one pipeline chain, exchange two data-parallel replicas at one stage — each
- * undone when rejected. A seeded xorshift generator and a move budget make it
- * deterministic; an optional wall-time cap trades that for a bound.
+ * undone when rejected. Each move marks the pipeline stages whose links it changes, and
+ * the time model re-scores only those (p3cfg__perf_plan_dirty); the pipeline schedule
+ * is then simulated again from the cached per-stage costs. A seeded xorshift generator
+ * and a move budget make it deterministic; an optional wall-time cap trades that for a
+ * bound.
  */
 #include "placement.h"
 
@@ -41,6 +44,10 @@ typedef struct placer {
   void *ws;
   size_t ws_bytes;
   uint64_t rng;
+  /* Stages whose ranks (or whose next stage's ranks) moved since the last scoring: the
+   * time model re-scores only those (p3cfg__perf_plan_dirty). */
+  uint8_t *dirty;
+  uint32_t per_stage; /* ranks per pipeline stage: dp * tp */
   /* Undo log of unit swaps made by the current move. */
   uint32_t *log_a, *log_b;
   size_t log_n, log_cap;
@@ -66,11 +73,19 @@ static uint32_t rnd_below(placer *p, uint32_t n) { return (uint32_t)(rnd(p) % n)
 
 static double rnd_unit(placer *p) { return (double)(rnd(p) >> 11) * (1.0 / 9007199254740992.0); }
 
-/* Write the GPUs of slot k into rank_gpu (only slots holding ranks). */
+/* Write the GPUs of slot k into rank_gpu (only slots holding ranks), and mark the stages
+ * whose links that changes: its own, the one sending to it, and with interleaving the
+ * last stage when the first moves (its chunks wrap around). */
 static void sync_slot(placer *p, uint32_t k)
 {
   if (k >= p->rank_units)
     return;
+  const uint32_t s = (uint32_t)((uint64_t)k * p->u / p->per_stage), pp = p->plan->pp;
+  p->dirty[s] = 1;
+  if (s > 0)
+    p->dirty[s - 1] = 1;
+  else if (p->plan->virtual_stages > 1)
+    p->dirty[pp - 1] = 1;
   const uint32_t base = p->slot_unit[k] * p->u;
   for (uint32_t i = 0; i < p->u; i++)
     p->rank_gpu[k * p->u + i] = base + i;
@@ -123,15 +138,19 @@ static void swap_groups(placer *p, uint32_t s1, uint32_t d1, uint32_t s2, uint32
                p->slot_unit[group_slot(p, s2, d2, off)], 1);
 }
 
-static double score(placer *p, p3cfg_time *t)
+/* Time of the current placement, re-scoring only the dirty stages (all with full). */
+static double score_with(placer *p, p3cfg_time *t, int full)
 {
   p3cfg_time tmp;
   if (!t)
     t = &tmp;
-  if (p3cfg__perf_plan(t, p->m, p->c, p->plan, p->rank_gpu, p->ws, p->ws_bytes))
-    return HUGE_VAL;
-  return t->iteration_s;
+  int rc = p3cfg__perf_plan_dirty(t, p->m, p->c, p->plan, p->rank_gpu, p->ws, p->ws_bytes,
+                                  full ? NULL : p->dirty);
+  memset(p->dirty, 0, p->plan->pp);
+  return rc ? HUGE_VAL : t->iteration_s;
 }
+
+static double score(placer *p, p3cfg_time *t) { return score_with(p, t, 0); }
 
 /* One random move; returns 0 when none applies to this instance. */
 static int random_move(placer *p)
@@ -271,6 +290,7 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
     p.rng = 1;
   p.ws_bytes = p3cfg__perf_workspace_bytes(plan);
   p.log_cap = 2ull * plan->pp * p.group_units + 2ull * p.upn + 8;
+  p.per_stage = plan->dp * tp;
   int rc = P3CFG_OK;
   uint32_t *best_map = NULL;
   p.slot_unit = p3cfg__malloc(p.n_units * sizeof *p.slot_unit);
@@ -280,7 +300,8 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   p.log_a = p3cfg__malloc(p.log_cap * sizeof *p.log_a);
   p.log_b = p3cfg__malloc(p.log_cap * sizeof *p.log_b);
   best_map = p3cfg__malloc(ranks * sizeof *best_map);
-  if (!p.slot_unit || !p.unit_slot || !p.ws || !p.log_a || !p.log_b || !best_map) {
+  p.dirty = p3cfg__calloc(plan->pp, 1);
+  if (!p.dirty || !p.slot_unit || !p.unit_slot || !p.ws || !p.log_a || !p.log_b || !best_map) {
     rc = p3cfg__error_nomem();
     goto done;
   }
@@ -290,7 +311,7 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   }
   for (uint64_t r = 0; r < ranks; r++)
     rank_gpu[r] = (uint32_t)r;
-  double best = score(&p, NULL);
+  double best = score_with(&p, NULL, 1);
   if (best == HUGE_VAL) {
     rc = p3cfg_error_last()->code ? p3cfg_error_last()->code : P3CFG_EINTERNAL;
     goto done;
@@ -307,7 +328,7 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
     }
   }
   memcpy(rank_gpu, best_map, ranks * sizeof *best_map);
-  st.best_s = score(&p, time);
+  st.best_s = score_with(&p, time, 1);
   st.elapsed_s = now_s() - t0;
   if (stats)
     *stats = st;
@@ -318,5 +339,6 @@ done:
   p3cfg__free(p.log_a);
   p3cfg__free(p.log_b);
   p3cfg__free(best_map);
+  p3cfg__free(p.dirty);
   return rc;
 }
