@@ -19,13 +19,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_profile_compute.h"
 
 #ifndef P3CFG_HAVE_MPI
 
 int cmd_profile(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
+  if (cli_profile_wants_compute(argc, argv)) /* one GPU, no MPI: cmd_profile_compute.c */
+    return cmd_profile_compute(argc, argv);
   fprintf(stderr, "p3cfg: this build has no MPI: the profiler is not built in\n");
   return EXIT_BAD_INPUT;
 }
@@ -85,7 +86,8 @@ static const char summary[] =
     "ordered pair of ranks (rounds of disjoint pairs, both directions), discover each\n"
     "host with hwloc, and write a cluster file with the measured links. Rank 0 writes\n"
     "the file and prints a summary (slow links, asymmetries) on stderr.\n"
-    "Example: mpirun -np 16 --map-by ppr:8:node p3cfg profile -o mycluster.yaml";
+    "Example: mpirun -np 16 --map-by ppr:8:node p3cfg profile -o mycluster.yaml\n"
+    "To measure the GPU itself: p3cfg profile --compute --help";
 
 /* This process's rank before MPI_Init, from the launcher's environment (0 if none), so
  * that a usage error is printed once, not once per rank. */
@@ -232,6 +234,8 @@ static int finish(const p3cfg_profile_result *r, const char *output, int force, 
 
 int cmd_profile(int argc, char **argv)
 {
+  if (cli_profile_wants_compute(argc, argv)) /* one GPU, no MPI: cmd_profile_compute.c */
+    return cmd_profile_compute(argc, argv);
   const char *positional[argc > 0 ? argc : 1];
   const int early_rank = launcher_rank();
   cli_parser p;

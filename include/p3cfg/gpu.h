@@ -123,9 +123,14 @@ typedef struct p3cfg_gpu_measure_options {
   /** Called after each kernel's series: `done` of `total`. NULL = none. */
   void (*progress)(void *payload, uint32_t done, uint32_t total);
   void *progress_payload;
+  /** Seconds of the largest GEMM run before anything is timed (default 2), so that
+   *  every kernel is timed at the clocks the GPU holds under sustained load (a cold
+   *  H200 runs its first GEMMs up to 19 % faster, until the power limit bites). */
+  double settle_s;
 } p3cfg_gpu_measure_options;
 
-#define P3CFG_GPU_MEASURE_OPTIONS_INIT { P3CFG_GPU_MEASURE_OPTIONS_VERSION, 0, 3, 10, NULL, NULL }
+#define P3CFG_GPU_MEASURE_OPTIONS_INIT                                                 \
+  { P3CFG_GPU_MEASURE_OPTIONS_VERSION, 0, 3, 10, NULL, NULL, 2.0 }
 
 P3CFG_API void p3cfg_gpu_measure_options_init(p3cfg_gpu_measure_options *opts);
 
@@ -135,9 +140,11 @@ P3CFG_API void p3cfg_gpu_measure_options_init(p3cfg_gpu_measure_options *opts);
  * back after `warmup` untimed runs, and fill in the device description. Operands hold
  * random values (never zeros, which draw less power). Returns P3CFG_EUNSUPPORTED when
  * the library was built without CUDA's toolkit, P3CFG_ENOTFOUND when no CUDA device can
- * be used (no driver, no GPU, libraries missing: the message says which),
- * P3CFG_ENOMEM when the GPU lacks memory for the largest shape, P3CFG_EINTERNAL when
- * CUDA or cuBLAS fail afterwards.
+ * be used (no driver, no GPU, libraries missing: the message says which), P3CFG_EVALUE
+ * when no reference gpu was set (p3cfg_gpu_profile_set_gpu) and no preset matches the
+ * device's name, P3CFG_ENOMEM when the GPU lacks memory for the largest shape,
+ * P3CFG_EINTERNAL when CUDA or cuBLAS fail afterwards. Samples keep median_s 0 until
+ * measured; a failed call may leave some measured.
  */
 P3CFG_API int p3cfg_gpu_measure(p3cfg_gpu_profile *p, const p3cfg_gpu_measure_options *opts);
 

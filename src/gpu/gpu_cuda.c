@@ -67,8 +67,13 @@ static int load_sym(void *lib, const char *name, void *slot, size_t size, int op
   return 0;
 }
 
+/* The name after macro expansion: CUDA 12's headers map some entry points to versioned
+ * symbols (cudaGetDeviceProperties -> cudaGetDeviceProperties_v2) whose structures match
+ * the headers; CUDA 13's do not. */
+#define NAME_OF(name) #name
+#define SYMBOL_OF(name) NAME_OF(name)
 #define SYM(lib, field, name)                                                          \
-  if (load_sym(lib, #name, (void *)&table.field, sizeof table.field, 0) != 0)          \
+  if (load_sym(lib, SYMBOL_OF(name), (void *)&table.field, sizeof table.field, 0) != 0) \
     return;
 
 static void load_all(void)

@@ -266,7 +266,9 @@ static int build_items(search_ctx *ctx)
       if (ctx->gpus % tp)
         continue;
       uint64_t rest = ctx->gpus / tp;
-      size_t n_pp = o->pp ? (pps[0] = o->pp, 1) : p3cfg__divisors(rest, m->layers, pps, MAX_DIVISORS);
+      /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
+      const uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
+      size_t n_pp = o->pp ? (pps[0] = o->pp, 1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
       for (size_t b = 0; b < n_pp; b++) {
         uint32_t pp = pps[b];
         if (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus))
@@ -331,6 +333,8 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
     return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
   if (o->max_micro_batch == 0)
     return p3cfg__error_set(P3CFG_EINVALID, "max_micro_batch must be positive");
+  if (o->pp > P3CFG_MAX_PP)
+    return p3cfg__error_set(P3CFG_EINVALID, "pp must be at most %u, got %u", P3CFG_MAX_PP, o->pp);
   if (o->n_stage_layers && (!o->stage_layers || o->n_stage_layers > P3CFG_MAX_PP))
     return p3cfg__error_set(P3CFG_EINVALID, "stage_layers: %u entries", o->n_stage_layers);
   if (o->n_stage_layers && o->pp && o->pp != o->n_stage_layers)

@@ -198,6 +198,7 @@ Test(estimate, plan_json_includes_a_placement_with_node_names)
   p3cfg_result *r = estimate_ok(&m, &c, &p);
   p3cfg__result_entry *e = &r->entries[0];
   e->n_ranks = 8;
+  free(e->placement); /* the estimate's own default placement, replaced below */
   e->placement = calloc(8, sizeof *e->placement);
   for (uint32_t i = 0; i < 8; i++)
     e->placement[i] = (p3cfg_rank_place){i, 0, 7 - i, i / 4, 0, i % 4};

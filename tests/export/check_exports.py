@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""check_exports.py - `p3cfg export` round trips (python3 standard library only).
+
+For each plan below, `p3cfg estimate|search --format json` writes PLAN.json, then every
+target of `p3cfg export` is parsed by its real parser and compared with the plan:
+
+  megatron    bash sources the file and prints MEGATRON_ARGS; argparse with the flags of
+              Megatron-LM's megatron/training/arguments.py (names, types, choices) parses
+              them; degrees, batch sizes, interleaving, the split of layers, sequence
+              parallelism, recomputation, the distributed optimizer and the model shape
+              must be the plan's;
+  torchtitan  tomllib; data/tensor/pipeline degrees, schedule, batch sizes, the split
+              points (which must rebuild the plan's layers per stage) and recomputation;
+  deepspeed   json; train_batch_size = micro-batch x accumulation x dp, ZeRO stage,
+              precision;
+  rankfile    every rank once, on the host and GPU the plan's placement gives it;
+  hostfile    host order and per-host CUDA_VISIBLE_DEVICES rebuild the placement.
+
+Targets that cannot express a plan (Megatron-LM and ZeRO-2 or alibi) must fail with
+exit 1 and say why. Registered in tests/CMakeLists.txt as the CTest `export_roundtrip`:
+  check_exports.py --p3cfg build/p3cfg --root .
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+# Plans: (name, command after `p3cfg`, checks), run from the repository root.
+PLANS = [
+    ("gpt3-3d-interleaved", "estimate models/gpt3-175b.yaml clusters/dgx-a100-64n.yaml --tp 8 --pp 8 "
+     "--vpp 3 --mbs 1 --sp --recompute selective --zero 1 --overlap grad,param"),
+    ("gpt3-pipette-placed", "estimate models/gpt3-175b.yaml clusters/pipette-a100-16n.yaml --tp 8 "
+     "--pp 4 --vpp 3 --mbs 1 --sp --recompute selective --zero 1 --place"),
+    ("llama70b-pipette-search", "search models/llama3-70b.yaml clusters/pipette-a100-16n.yaml "
+     "--top 3"),
+    ("llama70b-uneven", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --tp 8 --pp 4 "
+     "--mbs 1 --sp --stage-layers 19,21,21,19 --recompute full --zero 1"),
+    ("llama8b-1f1b", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --pp 4 "
+     "--mbs 1 --global-batch 16 --recompute full"),
+    ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
+    ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 2 --mbs 2"),
+    ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
+     "--gpus 384 --mbs 1 --sp --recompute selective --zero 1 --stage-layers "
+     "5,6,6,6,6,6,6,6,6,6,6,5"),
+]
+
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+    return cond
+
+
+def run(p3cfg, root, args, ok=(0,)):
+    proc = subprocess.run([p3cfg] + args, cwd=root, capture_output=True, text=True)
+    if proc.returncode not in ok:
+        raise RuntimeError(f"p3cfg {' '.join(args)}: exit {proc.returncode}\n{proc.stderr}")
+    return proc
+
+
+# ---- Megatron-LM ------------------------------------------------------------------------
+
+def megatron_parser():
+    """argparse with the flags p3cfg may write, as megatron/training/arguments.py defines
+    them (type, choices, store_true)."""
+    ap = argparse.ArgumentParser(allow_abbrev=False, add_help=False)
+    ints = ["--tensor-model-parallel-size", "--pipeline-model-parallel-size",
+            "--num-layers-per-virtual-pipeline-stage", "--num-virtual-stages-per-pipeline-rank",
+            "--decoder-first-pipeline-num-layers", "--decoder-last-pipeline-num-layers",
+            "--micro-batch-size", "--global-batch-size", "--recompute-num-layers",
+            "--num-layers", "--hidden-size", "--num-attention-heads", "--num-query-groups",
+            "--ffn-hidden-size", "--seq-length", "--max-position-embeddings"]
+    for f in ints:
+        ap.add_argument(f, type=int)
+    flags = ["--sequence-parallel", "--use-distributed-optimizer", "--use-torch-fsdp2",
+             "--overlap-grad-reduce", "--overlap-param-gather", "--tp-comm-overlap",
+             "--group-query-attention", "--swiglu", "--untie-embeddings-and-output-weights",
+             "--disable-bias-linear", "--bf16", "--fp16"]
+    for f in flags:
+        ap.add_argument(f, action="store_true")
+    ap.add_argument("--pipeline-model-parallel-layout", type=str)
+    ap.add_argument("--recompute-granularity", choices=["full", "selective"])
+    ap.add_argument("--recompute-method", choices=["uniform", "block"])
+    ap.add_argument("--position-embedding-type",
+                    choices=["learned_absolute", "rope", "mrope", "relative", "none"])
+    ap.add_argument("--normalization", choices=["LayerNorm", "RMSNorm"])
+    ap.add_argument("--hidden-dropout", type=float)
+    ap.add_argument("--attention-dropout", type=float)
+    ap.add_argument("--attention-backend", choices=["flash", "fused", "unfused", "local", "auto"])
+    ap.add_argument("--optimizer", choices=["adam", "sgd", "muon"])
+    return ap
+
+
+def layout_layers(layout, pp):
+    """Layers per pipeline rank and chunks from a --pipeline-model-parallel-layout."""
+    chunks = layout.split("|")
+    per_chunk = []
+    for c in chunks:
+        n = 0
+        for m in re.finditer(r"t(?:\*(\d+))?", c):
+            n += int(m.group(1) or 1)
+        per_chunk.append(n)
+    check(chunks[0].startswith("E") and chunks[-1].endswith("L"), f"layout {layout}: E...L")
+    ranks = [0] * pp
+    for i, n in enumerate(per_chunk):
+        ranks[i % pp] += n
+    return ranks, len(chunks) // pp
+
+
+def check_megatron(text, plan, name):
+    c, m = plan["config"], plan["model"]
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as f:
+        f.write(text)
+        path = f.name
+    try:
+        out = subprocess.run(["bash", "-c", 'set -eu; source "$1"; printf "%s\\n" "${MEGATRON_ARGS[@]}"',
+                              "bash", path], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(path)
+    argv = out.splitlines()
+    a = megatron_parser().parse_args(argv)  # exits (fails the test) on an unknown flag
+    pp, v, layers = c["pp"], c["virtual_stages"], m["layers"]
+    check(a.tensor_model_parallel_size == c["tp"], f"{name}: megatron tp")
+    check(a.pipeline_model_parallel_size == pp, f"{name}: megatron pp")
+    check(a.micro_batch_size == c["micro_batch"], f"{name}: megatron micro-batch")
+    check(a.global_batch_size == c["global_batch"], f"{name}: megatron global batch")
+    check(a.sequence_parallel == c["sequence_parallel"], f"{name}: megatron sequence parallel")
+    check(a.use_distributed_optimizer == (c["zero_stage"] == 1), f"{name}: distributed optimizer")
+    check(a.use_torch_fsdp2 == (c["zero_stage"] == 3), f"{name}: fsdp2")
+    rec = c["recompute"]
+    check(a.recompute_granularity == (None if rec == "none" else rec), f"{name}: recompute")
+    if rec == "full":
+        check(a.recompute_method == "uniform" and a.recompute_num_layers == 1,
+              f"{name}: full recompute method")
+    check(a.overlap_grad_reduce == ("grad" in c["overlap"]), f"{name}: grad overlap")
+    check(a.overlap_param_gather == ("param" in c["overlap"]), f"{name}: param overlap")
+    # The split of layers over pipeline ranks and chunks.
+    split = c["stage_layers"]
+    if a.pipeline_model_parallel_layout:
+        ranks, chunks = layout_layers(a.pipeline_model_parallel_layout, pp)
+        check(ranks == split and chunks == v, f"{name}: layout {a.pipeline_model_parallel_layout}"
+              f" vs stage_layers {split}, vpp {v}")
+    else:
+        first = a.decoder_first_pipeline_num_layers
+        last = a.decoder_last_pipeline_num_layers
+        if pp > 1 and (first is not None or last is not None):
+            rest = layers - (first or 0) - (last or 0)
+            n_mid = pp - (first is not None) - (last is not None)
+            mid = rest // n_mid if n_mid else 0
+            got = [first if first is not None else mid] + [mid] * (pp - 2) + \
+                  [last if last is not None else mid]
+            check(n_mid == 0 or rest % n_mid == 0, f"{name}: uneven middle")
+            check(got == split, f"{name}: first/last split {got} vs {split}")
+        else:
+            check(len(set(split)) == 1, f"{name}: even split expected, plan has {split}")
+        if v > 1:
+            check(a.num_layers_per_virtual_pipeline_stage * pp * v == layers, f"{name}: vpp layers")
+        else:
+            check(a.num_layers_per_virtual_pipeline_stage is None, f"{name}: no vpp flag")
+    # Model shape.
+    check(a.num_layers == layers and a.hidden_size == m["hidden"] and
+          a.num_attention_heads == m["heads"] and a.ffn_hidden_size == m["ffn_hidden"] and
+          a.seq_length == m["seq_len"] and a.max_position_embeddings == m["seq_len"],
+          f"{name}: model shape")
+    gqa = m["kv_heads"] != m["heads"]
+    check(a.group_query_attention == gqa and (not gqa or a.num_query_groups == m["kv_heads"]),
+          f"{name}: query groups")
+    check(a.swiglu == (m["activation"] == "swiglu"), f"{name}: swiglu")
+    check(a.normalization == ("RMSNorm" if m["norm"] == "rmsnorm" else "LayerNorm"), f"{name}: norm")
+    check(a.position_embedding_type ==
+          ("rope" if m["position_embedding"] == "rope" else "learned_absolute"), f"{name}: positions")
+    check(a.untie_embeddings_and_output_weights == (not m["tied_embeddings"]), f"{name}: tied")
+    check(a.disable_bias_linear == (not m["bias"]), f"{name}: bias")
+    check(a.bf16 == (m["precision"] == "bf16") and a.fp16 == (m["precision"] == "fp16"),
+          f"{name}: precision")
+    check(a.attention_backend == ("flash" if m["flash_attention"] else "unfused"),
+          f"{name}: attention backend")
+    check((a.hidden_dropout == 0.0) == (not m["dropout"]), f"{name}: dropout")
+
+
+# ---- torchtitan, DeepSpeed ----------------------------------------------------------------
+
+def check_torchtitan(text, plan, name):
+    c, m = plan["config"], plan["model"]
+    t = tomllib.loads(text)
+    par, tr, ac = t["parallelism"], t["training"], t["activation_checkpoint"]
+    dp, pp, v = c["dp"], c["pp"], c["virtual_stages"]
+    check(par["data_parallel_replicate_degree"] * par["data_parallel_shard_degree"] == dp,
+          f"{name}: torchtitan dp")
+    check((par["data_parallel_shard_degree"] > 1 or dp == 1) == (c["zero_stage"] > 0 or dp == 1),
+          f"{name}: torchtitan sharding follows ZeRO")
+    check(par["tensor_parallel_degree"] == c["tp"], f"{name}: torchtitan tp")
+    check(par["pipeline_parallel_degree"] == pp, f"{name}: torchtitan pp")
+    check(par["pipeline_parallel_schedule"] == ("Interleaved1F1B" if v > 1 else "1F1B"),
+          f"{name}: torchtitan schedule")
+    check(tr["global_batch_size"] == c["global_batch"], f"{name}: torchtitan global batch")
+    check(tr["seq_len"] == m["seq_len"], f"{name}: torchtitan seq_len")
+    if pp > 1:
+        check(tr["local_batch_size"] * dp == c["global_batch"], f"{name}: torchtitan local batch")
+        check(par["pipeline_parallel_microbatch_size"] == c["micro_batch"],
+              f"{name}: torchtitan micro-batch")
+        points = [int(p.split(".")[1]) for p in par["pipeline_parallel_split_points"]]
+        bounds = [0] + points + [m["layers"]]
+        sizes = [b - a for a, b in zip(bounds, bounds[1:])]
+        check(len(sizes) == pp * v, f"{name}: torchtitan {len(sizes)} stages, want {pp * v}")
+        ranks = [0] * pp
+        for i, n in enumerate(sizes):
+            ranks[i % pp] += n
+        check(ranks == c["stage_layers"], f"{name}: torchtitan split {ranks}")
+    else:
+        check(tr["local_batch_size"] == c["micro_batch"], f"{name}: torchtitan local batch")
+    check(ac["mode"] == c["recompute"], f"{name}: torchtitan activation checkpoint")
+
+
+def check_deepspeed(text, plan, name):
+    c, m = plan["config"], plan["model"]
+    d = json.loads(text)
+    check(d["train_batch_size"] == c["global_batch"], f"{name}: deepspeed batch")
+    check(d["train_micro_batch_size_per_gpu"] == c["micro_batch"], f"{name}: deepspeed micro")
+    check(d["train_micro_batch_size_per_gpu"] * d["gradient_accumulation_steps"] * c["dp"] ==
+          d["train_batch_size"], f"{name}: deepspeed batch triple")
+    check(d["zero_optimization"]["stage"] == c["zero_stage"], f"{name}: deepspeed zero")
+    check(d["bf16"]["enabled"] == (m["precision"] == "bf16"), f"{name}: deepspeed bf16")
+    check(d["fp16"]["enabled"] == (m["precision"] == "fp16"), f"{name}: deepspeed fp16")
+
+
+# ---- placement ----------------------------------------------------------------------------
+
+def placement(plan):
+    return {r["rank"]: (r["node"], r["gpu"]) for r in plan["placement"]["ranks"]}
+
+
+def check_rankfile(text, plan, name):
+    want = placement(plan)
+    got = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        mt = re.fullmatch(r"rank (\d+)=(\S+) slot=(\d+)", line)
+        if not check(mt is not None, f"{name}: rankfile line {line!r}"):
+            continue
+        r = int(mt.group(1))
+        check(r not in got, f"{name}: rank {r} twice")
+        got[r] = (mt.group(2), int(mt.group(3)))
+    check(got == want, f"{name}: rankfile placement differs")
+
+
+def check_hostfile(text, plan, name):
+    want = placement(plan)
+    got = {}
+    k = 0
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        mt = re.fullmatch(r"(\S+) slots=(\d+) # CUDA_VISIBLE_DEVICES=([0-9,]+)", line)
+        if not check(mt is not None, f"{name}: hostfile line {line!r}"):
+            continue
+        slots = int(mt.group(2))
+        devices = [int(x) for x in mt.group(3).split(",")]
+        check(len(devices) == slots, f"{name}: hostfile slots")
+        for local, gpu in enumerate(devices):
+            got[k * slots + local] = (mt.group(1), gpu)
+        k += 1
+    check(got == want, f"{name}: hostfile placement differs")
+
+
+CHECKS = {"megatron": check_megatron, "torchtitan": check_torchtitan,
+          "deepspeed": check_deepspeed, "rankfile": check_rankfile, "hostfile": check_hostfile}
+
+
+def unsupported(plan, fmt):
+    """Why `fmt` cannot express `plan`, or None."""
+    if fmt != "megatron":
+        return None
+    if plan["config"]["zero_stage"] == 2:
+        return "ZeRO-2"
+    if plan["model"]["position_embedding"] == "alibi":
+        return "alibi"
+    return None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--p3cfg", required=True)
+    ap.add_argument("--root", default=".")
+    args = ap.parse_args(argv)
+    p3cfg, root = os.path.abspath(args.p3cfg), os.path.abspath(args.root)
+    exports = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, cmd in PLANS:
+            path = os.path.join(tmp, name + ".json")
+            run(p3cfg, root, shlex.split(cmd) + ["--format", "json", "-o", path], ok=(0, 3))
+            with open(path) as f:
+                doc = json.load(f)
+            plans = doc["plans"] if "plans" in doc else [doc]
+            for i, plan in enumerate(plans):
+                label = f"{name}#{i + 1}"
+                for fmt, fn in CHECKS.items():
+                    proc = run(p3cfg, root, ["export", path, "--to", fmt, "--plan", str(i + 1)],
+                               ok=(0, 1))
+                    why = unsupported(plan, fmt)
+                    if why:
+                        check(proc.returncode == 1 and why in proc.stderr,
+                              f"{label}: {fmt} should refuse ({why}): {proc.stderr.strip()}")
+                        continue
+                    if not check(proc.returncode == 0, f"{label}: {fmt}: {proc.stderr.strip()}"):
+                        continue
+                    fn(proc.stdout, plan, f"{label} {fmt}")
+                    exports += 1
+    for f in FAILURES:
+        print("FAIL", f)
+    print(f"{exports} exports checked, {len(FAILURES)} failures")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
