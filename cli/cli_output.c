@@ -30,7 +30,21 @@ int cli_write_output(const char *path, int force, const char *data, size_t len)
     return EXIT_OK;
   }
   struct stat st;
-  if (!force && lstat(path, &st) == 0) {
+  const int exists = stat(path, &st) == 0;
+  if (exists && !S_ISREG(st.st_mode)) {
+    /* A device or a pipe (/dev/stdout, /dev/null, a FIFO): write into it; renaming a
+     * temporary file over it would replace the device itself. */
+    FILE *f = fopen(path, "w");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+      ok = 0;
+    if (!ok) {
+      fprintf(stderr, "p3cfg: %s: cannot write: %s\n", path, strerror(errno));
+      return EXIT_BAD_INPUT;
+    }
+    return EXIT_OK;
+  }
+  if (!force && (exists || lstat(path, &st) == 0)) {
     fprintf(stderr, "p3cfg: %s: already exists (use --force to replace it)\n", path);
     return EXIT_BAD_INPUT;
   }

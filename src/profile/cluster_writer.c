@@ -261,6 +261,11 @@ static void sync_dir(const char *path)
 /* Put the finished temporary file at `path`. */
 static int publish(const char *tmp, const char *path, int force)
 {
+  struct stat st;
+  /* Never rename over a device, a pipe or a directory (-o /dev/null --force would
+   * replace the device node itself). */
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return EEXIST;
   if (force)
     return rename(tmp, path) == 0 ? 0 : errno;
   if (link(tmp, path) == 0) {
@@ -272,7 +277,6 @@ static int publish(const char *tmp, const char *path, int force)
     return e;
   /* Filesystems without hard links: check, then rename (not atomic against a writer
    * racing us, but never a partial file). */
-  struct stat st;
   if (lstat(path, &st) == 0)
     return EEXIST;
   return rename(tmp, path) == 0 ? 0 : errno;
