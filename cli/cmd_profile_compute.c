@@ -113,7 +113,7 @@ static int parse_list(const char *option, const char *text, uint64_t min, uint64
 static int check_new(const char *path, int force)
 {
   struct stat st;
-  if (!path || strcmp(path, "-") == 0 || force || lstat(path, &st) != 0)
+  if (!path || strcmp(path, "-") == 0 || force || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
     return 0;
   fprintf(stderr, "p3cfg: %s: already exists (use --force to replace it)\n", path);
   return -1;
@@ -128,7 +128,7 @@ static void progress_bar(void *payload, uint32_t done, uint32_t total)
 {
   progress_state *s = payload;
   const int width = 30;
-  const int fill = total ? (int)((uint64_t)done * width / total) : width;
+  const int fill = total ? (int)((uint64_t)done * (uint64_t)width / total) : width;
   fprintf(stderr, "\rtiming [%.*s%*s] %u/%u kernels  %.0f s", fill,
           "##############################", width - fill, "", done, total,
           difftime(time(NULL), s->start));
@@ -231,8 +231,12 @@ static int parse_args(args *a, int argc, char **argv)
  * copies. */
 static int build_profile(p3cfg_gpu_profile *prof, const args *a)
 {
-  if (!a->n_models)
-    return p3cfg_gpu_profile_add_standard(prof) == 0 ? 0 : (cli_print_error(), -1);
+  if (!a->n_models) {
+    if (p3cfg_gpu_profile_add_standard(prof) == 0)
+      return 0;
+    cli_print_error();
+    return -1;
+  }
   static const uint64_t def_tp[] = {1, 2, 4, 8}, def_tokens[] = {2048, 4096, 8192, 16384};
   uint32_t tp[MAX_LIST];
   const size_t n_tp = a->n_tp ? a->n_tp : 4;
@@ -259,13 +263,16 @@ static int build_profile(p3cfg_gpu_profile *prof, const args *a)
     }
   }
   static const uint64_t squares[] = {1024, 2048, 4096, 8192};
-  for (size_t i = 0; i < 4; i++)
-    if (p3cfg_gpu_profile_add_square(prof, squares[i]) != 0)
-      return cli_print_error(), -1;
-  if (p3cfg_gpu_profile_add_copy(prof, 256ull << 20) != 0 ||
-      p3cfg_gpu_profile_add_copy(prof, 1ull << 30) != 0)
-    return cli_print_error(), -1;
-  return 0;
+  int rc = 0;
+  for (size_t i = 0; i < 4 && rc == 0; i++)
+    rc = p3cfg_gpu_profile_add_square(prof, squares[i]);
+  if (rc == 0)
+    rc = p3cfg_gpu_profile_add_copy(prof, 256ull << 20);
+  if (rc == 0)
+    rc = p3cfg_gpu_profile_add_copy(prof, 1ull << 30);
+  if (rc != 0)
+    cli_print_error();
+  return rc == 0 ? 0 : -1;
 }
 
 /* The reference gpu: --gpu, else the base's gpu (0 when neither). */
@@ -284,9 +291,24 @@ static int set_reference(p3cfg_gpu_profile *prof, const args *a, const p3cfg_clu
   return rc;
 }
 
+/* A device or pipe given as FILE (/dev/stdout, a FIFO) is written in place: the atomic
+ * replacement of cli_write_output would rename a regular file over it. */
+static int write_special(const char *path, const p3cfg_buffer *b)
+{
+  FILE *f = fopen(path, "w");
+  int ok = f && fwrite(b->data, 1, b->len, f) == b->len;
+  if (f && fclose(f) != 0)
+    ok = 0;
+  if (!ok)
+    fprintf(stderr, "p3cfg: %s: cannot write: %s\n", path, strerror(errno));
+  return ok ? EXIT_OK : EXIT_BAD_INPUT;
+}
+
 static int write_buffer(const char *path, int force, p3cfg_buffer *b, int quiet, const char *what)
 {
-  int rc = cli_write_output(path, force, b->data, b->len);
+  struct stat st;
+  const int special = path && strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+  int rc = special ? write_special(path, b) : cli_write_output(path, force, b->data, b->len);
   if (rc == EXIT_OK && path && strcmp(path, "-") != 0 && !quiet)
     fprintf(stderr, "wrote %s (%s)\n", path, what);
   p3cfg_buffer_dispose(b);

@@ -22,6 +22,12 @@ install(TARGETS libp3cfg EXPORT p3cfgTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 install(FILES ${CMAKE_SOURCE_DIR}/include/p3cfg.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         COMPONENT dev)
+# include/p3cfg/*.h belong to libp3cfg too, except mpi.h (libp3cfg_mpi, below).
+file(GLOB P3CFG_SUB_HEADERS ${CMAKE_SOURCE_DIR}/include/p3cfg/*.h)
+list(REMOVE_ITEM P3CFG_SUB_HEADERS ${CMAKE_SOURCE_DIR}/include/p3cfg/mpi.h)
+if(P3CFG_SUB_HEADERS)
+  install(FILES ${P3CFG_SUB_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p3cfg COMPONENT dev)
+endif()
 
 if(P3CFG_STATIC)
   # Its include path points into the source tree for the in-tree tests; installed, it
@@ -69,7 +75,16 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/p3cfgConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/p3cfgConfig.cmake ${CMAKE_BINARY_DIR}/p3cfgConfigVersion.cmake
         DESTINATION ${P3CFG_CMAKE_DIR} COMPONENT dev)
 
-# pkg-config: `pkg-config --cflags --libs p3cfg` (add --static for libp3cfg.a).
+# pkg-config: `pkg-config --cflags --libs p3cfg` (add --static for libp3cfg.a). The
+# prefix is found from where p3cfg.pc lies (${pcfiledir}), so that an install moved with
+# `cmake --install --prefix` or DESTDIR still points at itself.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(P3CFG_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH P3CFG_PC_UP "/p3cfg/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p3cfg")
+  string(REGEX REPLACE "/$" "" P3CFG_PC_UP "${P3CFG_PC_UP}")
+  set(P3CFG_PC_PREFIX "\${pcfiledir}/${P3CFG_PC_UP}")
+endif()
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(P3CFG_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 else()

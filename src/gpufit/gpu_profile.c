@@ -237,12 +237,14 @@ typedef struct layer_shape {
   int swiglu;
 } layer_shape;
 
-/* The model's name as a CSV field: no commas, quotes or blanks. */
+/* The model's name as a CSV field: the characters gpu_table.c reads back (letters,
+ * digits, - _ . +), anything else becomes '_'. */
 static void set_model_name(p3cfg_gpu_sample *s, const char *name)
 {
   snprintf(s->model, sizeof s->model, "%s", name && *name ? name : "model");
   for (char *c = s->model; *c; c++)
-    if (*c == ',' || *c == '"' || (unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+          *c == '-' || *c == '_' || *c == '.' || *c == '+'))
       *c = '_';
 }
 

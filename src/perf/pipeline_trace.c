@@ -135,51 +135,77 @@ static void recompute_times(double *out, const p3cfg_model *m, const p3cfg_clust
       out[j * v + k] = (double)(plan->stage_layers[j] / v) * (with.bwd_s - without.bwd_s);
 }
 
-int p3cfg__pipe_trace_plan(p3cfg__pipe_trace *out, const p3cfg_model *m, const p3cfg_cluster *c,
-                           const p3cfg_plan *plan, const uint32_t *rank_gpu)
+/* P3CFG_EUNSUPPORTED when a step of (p, v, m) has too many events to record. */
+static int check_size(uint32_t p, uint32_t v, uint64_t m)
 {
-  memset(out, 0, sizeof *out);
-  const uint32_t p = plan->pp, v = plan->virtual_stages;
-  const uint64_t mb = p3cfg__plan_microbatches(plan);
-  const double events = 2.0 * (double)p * v * (double)mb;
+  const double events = 2.0 * (double)p * v * (double)m;
   if (events > (double)P3CFG__TRACE_MAX_EVENTS)
     return p3cfg__error_set(P3CFG_EUNSUPPORTED,
                             "timeline: the step has %.0f forward and backward operations, more "
                             "than the %u a picture draws",
                             events, P3CFG__TRACE_MAX_EVENTS);
-  const size_t ws_bytes = p3cfg__perf_workspace_bytes(plan);
+  return P3CFG_OK;
+}
+
+int p3cfg__pipe_trace_run(p3cfg__pipe_trace *out, const p3cfg__pipe *pipe)
+{
+  memset(out, 0, sizeof *out);
+  const uint32_t p = pipe->p, v = pipe->v;
+  const uint64_t mb = pipe->m;
+  int rc = check_size(p, v, mb);
+  if (rc)
+    return rc;
   const size_t n = (size_t)p * v * mb;
-  void *ws = p3cfg__malloc(ws_bytes);
   double *scratch = p3cfg__malloc((2 * n + 2 * (size_t)p) * sizeof(double));
-  out->events = p3cfg__malloc((size_t)events * sizeof *out->events);
-  out->recompute_s = p3cfg__malloc((size_t)p * v * sizeof *out->recompute_s);
-  int rc = P3CFG_OK;
-  if (!ws || !scratch || !out->events || !out->recompute_s) {
+  out->events = p3cfg__malloc(2 * n * sizeof *out->events);
+  if (!scratch || !out->events) {
     rc = p3cfg__error_nomem();
     goto done;
   }
-  rc = p3cfg__perf_plan(&out->time, m, c, plan, rank_gpu, ws, ws_bytes);
-  if (rc)
-    goto done;
-  p3cfg__pipe pipe;
-  p3cfg__perf_pipe_view(&pipe, plan, ws);
   out->p = p;
   out->v = v;
   out->m = mb;
   out->per_rank = 2 * (size_t)mb * v;
   double *rank_end = scratch + 2 * n;
-  rc = simulate(out, &pipe, scratch, scratch + n, (uint64_t *)(rank_end + p), rank_end);
-  if (rc)
-    goto done;
-  for (uint32_t j = 0; j < p; j++)
+  rc = simulate(out, pipe, scratch, scratch + n, (uint64_t *)(rank_end + p), rank_end);
+  for (uint32_t j = 0; j < p && rc == P3CFG_OK; j++)
     if (rank_end[j] > out->pipeline_end_s)
       out->pipeline_end_s = rank_end[j];
-  recompute_times(out->recompute_s, m, c, plan);
 done:
-  p3cfg__free(ws);
   p3cfg__free(scratch);
   if (rc)
     p3cfg__pipe_trace_dispose(out);
+  return rc;
+}
+
+int p3cfg__pipe_trace_plan(p3cfg__pipe_trace *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                           const p3cfg_plan *plan, const uint32_t *rank_gpu)
+{
+  memset(out, 0, sizeof *out);
+  int rc = check_size(plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan));
+  if (rc)
+    return rc;
+  const size_t ws_bytes = p3cfg__perf_workspace_bytes(plan);
+  void *ws = p3cfg__malloc(ws_bytes);
+  double *recompute = p3cfg__malloc((size_t)plan->pp * plan->virtual_stages * sizeof *recompute);
+  p3cfg_time time;
+  if (!ws || !recompute) {
+    rc = p3cfg__error_nomem();
+    goto done;
+  }
+  if ((rc = p3cfg__perf_plan(&time, m, c, plan, rank_gpu, ws, ws_bytes)) != 0)
+    goto done;
+  p3cfg__pipe pipe;
+  p3cfg__perf_pipe_view(&pipe, plan, ws);
+  if ((rc = p3cfg__pipe_trace_run(out, &pipe)) != 0)
+    goto done;
+  recompute_times(recompute, m, c, plan);
+  out->recompute_s = recompute;
+  recompute = NULL;
+  out->time = time;
+done:
+  p3cfg__free(ws);
+  p3cfg__free(recompute);
   return rc;
 }
 

@@ -43,6 +43,12 @@ int p3cfg__pipe_trace_plan(p3cfg__pipe_trace *out, const p3cfg_model *m, const p
                            const p3cfg_plan *plan, const uint32_t *rank_gpu);
 void p3cfg__pipe_trace_dispose(p3cfg__pipe_trace *t);
 
+/* The recording simulation alone, on a given pipeline: fills out's p, v, m, per_rank,
+ * events and pipeline_end_s (recompute_s stays NULL, time zero). Returns 0,
+ * P3CFG_EUNSUPPORTED (too many events) or P3CFG_ENOMEM. For tests: each rank's last
+ * event ends where p3cfg__pipe_simulate says the rank ends. */
+int p3cfg__pipe_trace_run(p3cfg__pipe_trace *out, const p3cfg__pipe *pipe);
+
 /* The pipeline perf_plan.c simulated in its workspace, after p3cfg__perf_plan returned 0
  * on it (perf_plan.c): arrays point into `workspace`. */
 void p3cfg__perf_pipe_view(p3cfg__pipe *out, const p3cfg_plan *plan, const void *workspace);

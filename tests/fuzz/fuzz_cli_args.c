@@ -5,7 +5,8 @@
  *
  * Input: the first byte picks the command (search, estimate or validate), the rest is
  * split at NUL bytes into its arguments. The option tables are those of cli/cmd_*.c
- * (copied here, since they are static there: keep them in step). Oracles: the parser
+ * (copied here, since they are static there: keep them in step; the --svg-* flags only
+ * name output files, which this target never writes). Oracles: the parser
  * never reads past argv, collects at most argc positional arguments, returns a known id;
  * a usage error is exactly one "p3cfg COMMAND: ..." line plus the --help hint (captured
  * by pointing stderr at a memory stream for the call). Options that parse are then
@@ -19,6 +20,7 @@
 #include "cli.h"
 #include "cli_constraints.h"
 #include "cli_place.h"
+#include "cli_svg.h"
 #include "fuzz_common.h"
 
 enum { OPT_TOP = 1, OPT_FORMAT, OPT_OUTPUT, OPT_FORCE, OPT_THREADS, OPT_EXPLAIN, OPT_MAX_MBS,
@@ -37,6 +39,7 @@ static const cli_option search_options[] = {
     {"no-place", 0, NULL, "", OPT_NO_PLACE},
     {"place-top", 0, "N", "", OPT_PLACE_TOP},
     CLI_PLACE_COMMON_OPTIONS,
+    CLI_SVG_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
 };
 static const cli_option estimate_options[] = {
@@ -48,6 +51,7 @@ static const cli_option estimate_options[] = {
     {"no-time", 0, NULL, "", OPT_NO_TIME},
     {"place", 0, NULL, "", OPT_PLACE},
     CLI_PLACE_COMMON_OPTIONS,
+    CLI_SVG_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
 };
 static const cli_option validate_options[] = {
@@ -141,7 +145,8 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
     if (id < 0)
       return 1;
     FUZZ_CHECK((id >= OPT_TOP && id < OPT_CONSTRAINT_LAST) ||
-               (id >= OPT_PLACE && id <= OPT_PLACE_BUDGET));
+               (id >= OPT_PLACE && id <= OPT_PLACE_BUDGET) ||
+               (id >= OPT_SVG_TIMELINE && id <= OPT_SVG_MEMORY));
     if (cmd != 2) {
       int handled = cli_constraints_option(&out->cons, command, id, p.value);
       if (handled == 0)
@@ -170,6 +175,9 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
     case OPT_FORMAT:
     case OPT_OUTPUT:
     case OPT_KIND:
+    case OPT_SVG_TIMELINE: /* file names: cli_svg.c only keeps them */
+    case OPT_SVG_LINKS:
+    case OPT_SVG_MEMORY:
       FUZZ_CHECK(p.value != NULL);
       break;
     default:

@@ -84,8 +84,8 @@ static const char fuzz_cluster_text[] =
     "links:\n  granularity: node\n  names: [a, b]\n"
     "  bandwidth_GBps: [[450, 40], [35, 450]]\n";
 
-/* Every accessor of a result, over every plan, with the reports (JSON and tables) on
- * top: nothing may crash, leak or come back inconsistent. */
+/* Every accessor of a result, over every plan, with the reports (JSON, tables, SVG
+ * pictures) on top: nothing may crash, leak or come back inconsistent. */
 static inline void fuzz_walk_result(const p3cfg_result *r, const p3cfg_model *m,
                                     const p3cfg_cluster *c, int reports)
 {
@@ -126,6 +126,18 @@ static inline void fuzz_walk_result(const p3cfg_result *r, const p3cfg_model *m,
       if (p3cfg_result_plan_table(&b, r, i, m, c) == P3CFG_OK)
         FUZZ_CHECK(b.data && strlen(b.data) == b.len);
       p3cfg_buffer_dispose(&b);
+      /* The pictures: SVG documents, or a refusal with a reason (no time part, too many
+       * operations to draw). */
+      int (*const svg[3])(p3cfg_buffer *, const p3cfg_result *, size_t, const p3cfg_model *,
+                          const p3cfg_cluster *) = {
+          p3cfg_result_svg_timeline, p3cfg_result_svg_links, p3cfg_result_svg_memory};
+      for (int k = 0; k < 3; k++) {
+        int rc = svg[k](&b, r, i, m, c);
+        FUZZ_CHECK(rc == P3CFG_OK || rc == P3CFG_EINVALID || rc == P3CFG_EUNSUPPORTED);
+        if (rc == P3CFG_OK)
+          FUZZ_CHECK(b.data && strlen(b.data) == b.len && strstr(b.data, "</svg>"));
+        p3cfg_buffer_dispose(&b);
+      }
     }
   }
 }

@@ -4,8 +4,8 @@
  * Beyond memory safety (ASan, UBSan, LeakSanitizer in the libFuzzer build; the replay
  * driver under valgrind or ASan in CTest) every input must satisfy the oracles of
  * fuzz_common.h. A model that loads is then taken through the library the way the CLI
- * takes it: its info, an estimate with the default plan and one with tp 2 and pp 2 on a
- * small cluster, and a small search, so that extreme but valid values (2^20 layers, a
+ * takes it: its info, estimates (the default plan, tp 2 x pp 2, and a plan whose every
+ * knob is drawn from a hash of the input) on a small cluster, and a small search, so that extreme but valid values (2^20 layers, a
  * 2^26 vocabulary) reach the estimator and the time model too.
  */
 #include "fuzz_common.h"
@@ -21,12 +21,22 @@ static void setup(void)
     abort();
 }
 
-static void estimate(const p3cfg_model *m, uint32_t tp, uint32_t pp)
+/* A plan for the 8 GPUs of the fuzz cluster, its knobs drawn from `h` (a hash of the
+ * input), so that the estimator and the time model see every combination. */
+static void estimate(const p3cfg_model *m, uint32_t tp, uint32_t pp, uint64_t h)
 {
   p3cfg_plan plan;
   p3cfg_plan_init(&plan);
   plan.tp = tp;
   plan.pp = pp;
+  if (h) {
+    plan.micro_batch = 1u << (h % 3);
+    plan.virtual_stages = pp > 1 ? 1 + (uint32_t)(h >> 2) % 2 : 1;
+    plan.recompute = (p3cfg_recompute)((h >> 3) % 3);
+    plan.sequence_parallel = tp > 1 && ((h >> 5) & 1);
+    plan.zero_stage = pp == 1 ? (uint32_t)(h >> 6) % 4 : (uint32_t)(h >> 6) % 2;
+    plan.overlap = (uint32_t)(h >> 8) % 8;
+  }
   p3cfg_result *r = NULL;
   int rc = p3cfg_estimate(&r, m, fuzz_cluster, &plan, NULL);
   FUZZ_CHECK((rc == P3CFG_OK) == (r != NULL));
@@ -76,8 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FUZZ_CHECK(info.heads % info.kv_heads == 0);
   FUZZ_CHECK(info.params_total > info.params_per_layer);
   FUZZ_CHECK(info.params_total <= (1ull << 51));
-  estimate(m, 1, 1);
-  estimate(m, 2, 2);
+  uint64_t h = 1469598103934665603ull; /* FNV-1a of the input picks the third plan */
+  for (size_t i = 0; i < size; i++)
+    h = (h ^ data[i]) * 1099511628211ull;
+  estimate(m, 1, 1, 0);
+  estimate(m, 2, 2, 0);
+  const unsigned a = (unsigned)(h >> 40) % 4, b = (unsigned)(h >> 44) % (4 - a); /* tp*pp <= 8 */
+  estimate(m, 1u << a, 1u << b, h | 1);
   search(m);
   p3cfg_model_free(m);
   return 0;

@@ -44,11 +44,19 @@ soname=$(readelf -d "$LIB" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libp3cfg.so.0" ] || fail "SONAME is '$soname', expected libp3cfg.so.0"
 ok "SONAME $soname"
 
-# Exported symbols: exactly the functions p3cfg.h declares with P3CFG_API.
+# Exported symbols: exactly the functions its public headers (p3cfg.h, p3cfg/*.h but
+# mpi.h, which is libp3cfg_mpi's) declare with P3CFG_API, and each of those headers
+# installed.
 nm -D --defined-only "$LIB" | awk '$2 ~ /^[TDBRVWi]$/ {print $3}' | sed 's/@.*//' | sort -u \
   > "$WORK/exported"
-tr '\n' ' ' < "$SRC/include/p3cfg.h" | grep -o 'P3CFG_API [^;{]*(' |
-  sed 's/($//; s/.*[ *]//' | sort -u > "$WORK/declared"
+: > "$WORK/declared"
+for h in "$SRC/include/p3cfg.h" "$SRC"/include/p3cfg/*.h; do
+  [ -e "$h" ] && [ "$(basename "$h")" != mpi.h ] || continue
+  case $h in */include/p3cfg/*) rel=include/p3cfg/$(basename "$h") ;; *) rel=include/p3cfg.h ;; esac
+  [ -e "$PREFIX/$rel" ] || fail "public header $rel not installed"
+  tr '\n' ' ' < "$h" | grep -o 'P3CFG_API [^;{]*(' | sed 's/($//; s/.*[ *]//' >> "$WORK/declared"
+done
+sort -u -o "$WORK/declared" "$WORK/declared"
 extra=$(comm -23 "$WORK/exported" "$WORK/declared" | grep -v '^_\(init\|fini\|edata\|end\|_bss_start\)$' || true)
 missing=$(comm -13 "$WORK/exported" "$WORK/declared" || true)
 [ -z "$extra" ] || fail "exported but not public: $(echo $extra)"
@@ -58,6 +66,19 @@ ok "exports exactly the $(wc -l < "$WORK/declared") public functions"
 env -u LD_LIBRARY_PATH "$PREFIX/bin/p3cfg" --version > "$WORK/version" ||
   fail "installed bin/p3cfg does not run"
 ok "bin/p3cfg runs: $(cat "$WORK/version")"
+
+if command -v bash > /dev/null; then
+  PATH="$PREFIX/bin:$PATH" bash -c '. "$1" && complete -p p3cfg > /dev/null &&
+    COMP_WORDS=(p3cfg export x --t) COMP_CWORD=3 && _p3cfg && [ "${COMPREPLY[*]}" = --to ] &&
+    COMP_WORDS=(p3cfg export x --to m) COMP_CWORD=4 && _p3cfg &&
+    [ "${COMPREPLY[*]}" = megatron ]' bash "$PREFIX/share/bash-completion/completions/p3cfg" ||
+    fail "bash completion"
+  ok "bash completion completes options and values"
+fi
+if command -v groff > /dev/null; then
+  [ -z "$(groff -man -ww -z "$PREFIX/share/man/man1/p3cfg.1" 2>&1)" ] || fail "man page warnings"
+  ok "man page renders without warnings"
+fi
 
 cmake -S "$SRC/tests/install/consumer" -B "$WORK/consumer" -DCMAKE_PREFIX_PATH="$PREFIX" \
   > "$WORK/consumer.log" 2>&1 && cmake --build "$WORK/consumer" >> "$WORK/consumer.log" 2>&1 ||

@@ -9,7 +9,11 @@ Runs, each under `valgrind --error-exitcode=99 --leak-check=full
     node, and of Megatron 1.7B on every cluster (--gpus 8 --tp 8; placed with --place
     on clusters with measured links);
   - `p3cfg search --top 3` of Megatron 1.7B on one DGX A100 node (table and JSON, two
-    threads), and a constrained search with placement on Pipette's 16 nodes.
+    threads), a constrained search with placement on Pipette's 16 nodes, and one where
+    nothing fits (the closest miss);
+  - `p3cfg export` of a plan file to every launcher format, and an interleaved estimate
+    placed on Pipette's links with its three SVG pictures (written to a temporary
+    directory).
 The valgrind exit code is 99, not 1, because the CLI itself exits 1 on bad input and 3
 when a plan does not fit: those are expected; a memcheck error or a definite or indirect
 leak is not. Every run's exit status must be one the command may give (0, 1, 3).
@@ -22,14 +26,16 @@ import argparse
 import concurrent.futures
 import glob
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 VALGRIND_ERROR = 99
 
 
-def commands(root):
-    """(args after p3cfg, exit codes allowed) for every run."""
+def commands(root, tmp):
+    """(args after p3cfg, exit codes allowed) for every run; pictures go to tmp."""
     rel = lambda pat: sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pat)))
     models = rel("models/*.yaml")
     clusters = rel("clusters/*.yaml")
@@ -48,6 +54,14 @@ def commands(root):
             if "\nlinks:" in f.read():
                 args += ["--place", "--place-budget", "200"]
         out.append((args, {0, 3}))
+    plan = "tests/cli/cases/usage_export_plan_past_end/plan.json"
+    for fmt in ("megatron", "torchtitan", "deepspeed", "rankfile", "hostfile"):
+        out.append((["export", plan, "--to", fmt], {0, 1}))
+    pictures = ["--force", "--svg-timeline", os.path.join(tmp, "t.svg"), "--svg-links",
+                os.path.join(tmp, "l.svg"), "--svg-memory", os.path.join(tmp, "m.svg")]
+    out.append((["estimate", "models/megatron-18.4b.yaml", "clusters/pipette-a100-16n.yaml",
+                 "--tp", "8", "--pp", "4", "--vpp", "2", "--place", "--place-budget", "100"]
+                + pictures, {0}))
     small = ["models/megatron-1.7b.yaml", "clusters/dgx-a100-1n.yaml", "--top", "3"]
     out.append((["search"] + small + ["--explain"], {0}))
     out.append((["search"] + small + ["--format", "json", "--threads", "2"], {0}))
@@ -82,7 +96,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     p3cfg, root = os.path.abspath(args.p3cfg), os.path.abspath(args.root)
-    todo = commands(root)
+    tmp = tempfile.mkdtemp(prefix="p3cfg-valgrind-")
+    todo = commands(root, tmp)
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run, args.valgrind, p3cfg, root, a, ok) for a, ok in todo]
@@ -95,6 +110,7 @@ def main():
                     print(p)
             else:
                 print(f"ok   p3cfg {line}")
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(todo) - failed} clean, {failed} with problems")
     return 1 if failed else 0
 
