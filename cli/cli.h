@@ -66,6 +66,24 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 
+/* The output flags of the commands that print a result: --format table|json,
+ * -o/--output FILE, --force, -q/--quiet. */
+enum { OPT_OUT_FORMAT = 400, OPT_OUT_FILE, OPT_OUT_FORCE, OPT_OUT_QUIET };
+
+#define CLI_OUTPUT_OPTIONS                                                               \
+  {"format", 0, "table|json", "output format (default table)", OPT_OUT_FORMAT},          \
+      {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUT_FILE}, \
+      {"force", 0, NULL, "replace FILE if it exists", OPT_OUT_FORCE},                    \
+      {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_OUT_QUIET}
+
+typedef struct cli_output {
+  int json, force, quiet;
+  const char *path; /* NULL = stdout */
+} cli_output;
+
+/* 1 when `id` was an output flag, 0 when not, -1 after a usage error. */
+int cli_output_option(cli_output *o, const char *command, int id, const char *value);
+
 /* Write `len` bytes to stdout (path NULL or "-") or atomically to `path`, refusing to
  * replace an existing file unless `force`. Returns an exit code, after printing why. */
 int cli_write_output(const char *path, int force, const char *data, size_t len);

@@ -1,6 +1,7 @@
 /*
  * cli_output.c — where results go: stdout, or a file written atomically (a temporary
- * file beside it, then rename) that never replaces an existing file unless --force.
+ * file beside it, then rename) that never replaces an existing file unless --force;
+ * and the output flags (--format, -o, --force, -q) of every result-printing command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,4 +93,31 @@ int cli_write_output(const char *path, int force, const char *data, size_t len)
   }
   free(tmp);
   return EXIT_OK;
+}
+
+int cli_output_option(cli_output *o, const char *command, int id, const char *value)
+{
+  switch (id) {
+  case OPT_OUT_FORMAT:
+    if (strcmp(value, "json") == 0)
+      o->json = 1;
+    else if (strcmp(value, "table") == 0)
+      o->json = 0;
+    else {
+      cli_usage_error(command, "--format must be table or json, got \"%s\"", value);
+      return -1;
+    }
+    return 1;
+  case OPT_OUT_FILE:
+    o->path = value;
+    return 1;
+  case OPT_OUT_FORCE:
+    o->force = 1;
+    return 1;
+  case OPT_OUT_QUIET:
+    o->quiet = 1;
+    return 1;
+  default:
+    return 0;
+  }
 }

@@ -14,14 +14,11 @@
 #include "cli_place.h"
 #include "cli_svg.h"
 
-enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_FORCE, OPT_QUIET, OPT_NO_TIME };
+enum { OPT_NO_TIME = 1 };
 
 static const cli_option options[] = {
     CLI_CONSTRAINT_OPTIONS,
-    {"format", 0, "table|json", "output format (default table)", OPT_FORMAT},
-    {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUTPUT},
-    {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
-    {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
+    CLI_OUTPUT_OPTIONS,
     {"no-time", 0, NULL, "memory only: skip the time model", OPT_NO_TIME},
     {"place", 0, NULL, "optimise the rank -> GPU placement on the measured links", OPT_PLACE},
     CLI_PLACE_COMMON_OPTIONS,
@@ -118,8 +115,8 @@ int cmd_estimate(int argc, char **argv)
   cli_place_init(&place);
   cli_svg svg;
   cli_svg_init(&svg);
-  int json = 0, force = 0, with_time = 1;
-  const char *output = NULL;
+  cli_output out = {0};
+  int with_time = 1;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
     if (id == CLI_HELP) {
@@ -133,27 +130,13 @@ int cmd_estimate(int argc, char **argv)
       handled = cli_place_option(&place, "estimate", id, p.value);
     if (handled == 0)
       handled = cli_svg_option(&svg, id, p.value);
+    if (handled == 0)
+      handled = cli_output_option(&out, "estimate", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
       continue;
     switch (id) {
-    case OPT_FORMAT:
-      if (strcmp(p.value, "json") == 0)
-        json = 1;
-      else if (strcmp(p.value, "table") == 0)
-        json = 0;
-      else
-        return cli_usage_error("estimate", "--format must be table or json, got \"%s\"", p.value);
-      break;
-    case OPT_OUTPUT:
-      output = p.value;
-      break;
-    case OPT_FORCE:
-      force = 1;
-      break;
-    case OPT_QUIET: /* estimate prints nothing else */
-      break;
     case OPT_NO_TIME:
       with_time = 0;
       break;
@@ -193,15 +176,15 @@ int cmd_estimate(int argc, char **argv)
     exit_code = rc == P3CFG_EPLAN ? EXIT_BAD_INPUT : cli_exit_code(rc);
     goto done;
   }
-  rc = json ? p3cfg_result_plan_json(&buf, result, 0, model, cluster)
+  rc = out.json ? p3cfg_result_plan_json(&buf, result, 0, model, cluster)
             : p3cfg_result_plan_table(&buf, result, 0, model, cluster);
   if (rc) {
     cli_print_error();
     goto done;
   }
-  exit_code = cli_write_output(output, force, buf.data, buf.len);
+  exit_code = cli_write_output(out.path, out.force, buf.data, buf.len);
   if (exit_code == EXIT_OK && cli_svg_any(&svg))
-    exit_code = cli_svg_write(&svg, result, model, cluster, force);
+    exit_code = cli_svg_write(&svg, result, model, cluster, out.force);
   if (exit_code != EXIT_OK)
     goto done;
   const p3cfg_memory *mem = p3cfg_result_memory(result, 0);

@@ -14,27 +14,20 @@
 
 enum {
   OPT_TOP = 1,
-  OPT_FORMAT,
-  OPT_OUTPUT,
-  OPT_FORCE,
   OPT_THREADS,
   OPT_EXPLAIN,
-  OPT_MAX_MBS,
-  OPT_QUIET
+  OPT_MAX_MBS
 };
 
 static const cli_option options[] = {
     CLI_CONSTRAINT_OPTIONS,
     {"top", 0, "K", "plans to print, best first (default 10)", OPT_TOP},
-    {"format", 0, "table|json", "output format (default table)", OPT_FORMAT},
-    {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUTPUT},
-    {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
+    CLI_OUTPUT_OPTIONS,
     {"threads", 0, "N", "worker threads (default 1; the result does not depend on it)",
      OPT_THREADS},
     {"explain", 0, NULL, "say why the best plan wins and what each rule rejected",
      OPT_EXPLAIN},
     {"max-mbs", 0, "N", "largest micro-batch size tried (default 16)", OPT_MAX_MBS},
-    {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
     {"no-place", 0, NULL, "keep the default rank -> GPU placement", OPT_NO_PLACE},
     {"place-top", 0, "N", "how many of the best plans to place before the final ranking "
                           "(default max(top, 8))", OPT_PLACE_TOP},
@@ -63,8 +56,8 @@ int cmd_search(int argc, char **argv)
   cli_svg svg;
   cli_svg_init(&svg);
   unsigned top = 10, threads = 1, max_mbs = 16;
-  int json = 0, force = 0, explain = 0, quiet = 0;
-  const char *output = NULL;
+  cli_output out = {0};
+  int explain = 0;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
     if (id == CLI_HELP) {
@@ -78,6 +71,8 @@ int cmd_search(int argc, char **argv)
       handled = cli_place_option(&place, "search", id, p.value);
     if (handled == 0)
       handled = cli_svg_option(&svg, id, p.value);
+    if (handled == 0)
+      handled = cli_output_option(&out, "search", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -95,26 +90,8 @@ int cmd_search(int argc, char **argv)
       if (cli_parse_u32("search", "max-mbs", p.value, 1, 1u << 20, &max_mbs))
         return EXIT_USAGE;
       break;
-    case OPT_FORMAT:
-      if (strcmp(p.value, "json") == 0)
-        json = 1;
-      else if (strcmp(p.value, "table") == 0)
-        json = 0;
-      else
-        return cli_usage_error("search", "--format must be table or json, got \"%s\"",
-                               p.value);
-      break;
-    case OPT_OUTPUT:
-      output = p.value;
-      break;
-    case OPT_FORCE:
-      force = 1;
-      break;
     case OPT_EXPLAIN:
       explain = 1;
-      break;
-    case OPT_QUIET:
-      quiet = 1;
       break;
     }
   }
@@ -156,19 +133,19 @@ int cmd_search(int argc, char **argv)
   so.place_moves = place.moves;
   so.place_max_s = place.max_s;
   cli_progress progress;
-  cli_progress_attach(&progress, &so, "searching", quiet);
+  cli_progress_attach(&progress, &so, "searching", out.quiet);
   int rc = p3cfg_search(&result, model, cluster, &so);
   cli_progress_done(&progress);
   if (rc == P3CFG_EINFEASIBLE) {
     /* Print the closest miss in full, then say why it does not fit. */
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", p3cfg_error_last()->message);
-    int prc = json ? p3cfg_result_search_json(&buf, result, model, cluster)
+    int prc = out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
                    : p3cfg_result_search_table(&buf, result, model, cluster, explain);
     if (prc == 0)
-      cli_write_output(output, force, buf.data, buf.len);
+      cli_write_output(out.path, out.force, buf.data, buf.len);
     if (cli_svg_any(&svg))
-      cli_svg_write(&svg, result, model, cluster, force);
+      cli_svg_write(&svg, result, model, cluster, out.force);
     fprintf(stderr, "p3cfg: %s\n", msg);
     exit_code = EXIT_NO_FIT;
     goto done;
@@ -178,15 +155,15 @@ int cmd_search(int argc, char **argv)
     exit_code = cli_exit_code(rc);
     goto done;
   }
-  rc = json ? p3cfg_result_search_json(&buf, result, model, cluster)
+  rc = out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
             : p3cfg_result_search_table(&buf, result, model, cluster, explain);
   if (rc) {
     cli_print_error();
     goto done;
   }
-  exit_code = cli_write_output(output, force, buf.data, buf.len);
+  exit_code = cli_write_output(out.path, out.force, buf.data, buf.len);
   if (exit_code == EXIT_OK && cli_svg_any(&svg))
-    exit_code = cli_svg_write(&svg, result, model, cluster, force);
+    exit_code = cli_svg_write(&svg, result, model, cluster, out.force);
 done:
   p3cfg_buffer_dispose(&buf);
   p3cfg_result_free(result);
