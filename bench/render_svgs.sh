@@ -2,16 +2,18 @@
 # render_svgs.sh — write the three pictures (timeline, links, memory) of two plans and
 # render each SVG to PNG with headless Chromium, to look at them as a browser shows them.
 #
-#   bench/render_svgs.sh [P3CFG] [OUTDIR]     (defaults: build/p3cfg, /tmp/p3cfg-svg)
+#   bench/render_svgs.sh [P3CFG] [OUTDIR]     (defaults: build/p3cfg, /tmp/p3cfg-svg;
+#                                              P3CFG relative to the repository root)
 #
 # Plans: GPT-3 175B on 64 DGX A100 nodes, 3D with interleaving (nominal network), and
 # on the 16-node Pipette cluster with measured links, placed. Needs chromium
 # (apt-get install -y chromium). Prints each PNG written.
 set -eu
-P3CFG=${1:-build/p3cfg}
+cd "$(dirname "$0")/.."
+P3CFG=$(realpath "${1:-build/p3cfg}")
 OUT=${2:-/tmp/p3cfg-svg}
 mkdir -p "$OUT"
-cd "$(dirname "$0")/.."
+OUT=$(realpath "$OUT")
 
 render() { # NAME ARGS...: write NAME-{timeline,links,memory}.svg, then PNGs
   name=$1

@@ -169,10 +169,10 @@ static void time_axis(p3cfg__text *t, const panel *pn, double y)
   }
 }
 
-/* One panel: grid, rows with their blocks, tail, labels and time axis. Returns the
- * y below it, or a negative code. */
+/* One panel: grid, rows with their blocks, tail, labels and time axis; *bottom gets
+ * the y below it. Returns 0 or P3CFG_ENOMEM. */
 static int draw_panel(p3cfg__text *t, const panel *pn, const p3cfg__pipe_trace *tr,
-                      const p3cfg_plan *plan, const char *heading, double *bottom)
+                      const char *heading, double *bottom)
 {
   const uint32_t p = tr->p;
   p3cfg__svg_text(t, LEFT, pn->y0 - 10, "label", "start", heading);
@@ -210,14 +210,13 @@ static int draw_panel(p3cfg__text *t, const panel *pn, const p3cfg__pipe_trace *
     rect(t, pn, tr->pipeline_end_s, opt_from, y + pn->row_h * 0.15, pn->row_h * 0.7, SVG_TEAL);
     rect(t, pn, opt_from, tr->time.iteration_s, y, pn->row_h, SVG_YELLOW);
   }
-  (void)plan;
   time_axis(t, pn, pn->y0 + rows_h + 6);
   *bottom = pn->y0 + rows_h + 40;
   return P3CFG_OK;
 }
 
-/* Rank -> global GPU map of entry e, or NULL when it is the default (rank r on GPU r),
- * which the time model evaluates on its fast path. *owned is what to free. */
+/* Rank -> global GPU map of entry e into *map (the caller frees it), or NULL when it is
+ * the default (rank r on GPU r), which the time model evaluates on its fast path. */
 static int rank_map(uint32_t **map, const p3cfg__result_entry *e, const p3cfg_cluster *c)
 {
   *map = NULL;
@@ -248,7 +247,7 @@ static int render(p3cfg__text *t, const p3cfg__pipe_trace *tr, const p3cfg_plan 
   /* Zoom: rank 0's warm-up and two more cycles of p*v operations each way. */
   const uint64_t warm = tr->v == 1 ? p - 1 : 2ull * (p - 1) + (uint64_t)(tr->v - 1) * p;
   const uint64_t zq = warm + 4ull * p * tr->v;
-  const int zoom = tr->per_rank > 64 && tr->per_rank > zq + 8;
+  const int zoom = p > 1 && tr->per_rank > 64 && tr->per_rank > zq + 8;
   const double height = 96 + rows_h + 60 + (zoom ? rows_h + 70 : 0) + 70;
 
   char title[512], sub[640], plan_line[256];
@@ -265,7 +264,7 @@ static int render(p3cfg__text *t, const p3cfg__pipe_trace *tr, const p3cfg_plan 
 
   panel whole = {0, tr->time.iteration_s, 96, row_h, gap};
   double y = 0;
-  int rc = draw_panel(t, &whole, tr, plan,
+  int rc = draw_panel(t, &whole, tr,
                       (double)tr->per_rank > PLOT_W / 4
                           ? "whole step (too many operations to draw one by one: each column "
                             "stacks the share of its time per kind)"
@@ -278,7 +277,7 @@ static int render(p3cfg__text *t, const p3cfg__pipe_trace *tr, const p3cfg_plan 
     char heading[96];
     snprintf(heading, sizeof heading, "first %.3f s: warm-up and the first steady cycles",
              part.t1);
-    if ((rc = draw_panel(t, &part, tr, plan, heading, &y)) != 0)
+    if ((rc = draw_panel(t, &part, tr, heading, &y)) != 0)
       return rc;
   }
   double x = LEFT;

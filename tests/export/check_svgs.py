@@ -72,7 +72,7 @@ def main(argv=None):
         for name, cmd in PLANS:
             outs = {k: os.path.join(tmp, f"{name}-{k}.svg") for k in KINDS}
             flags = [a for k in KINDS for a in (f"--svg-{k}", outs[k])]
-            base = shlex.split(cmd) + ["-q", "-o", os.devnull, "--force"]
+            base = shlex.split(cmd) + ["-q", "-o", os.path.join(tmp, name + ".txt"), "--force"]
             proc = p3cfg(exe, root, base + flags)
             if not check(proc.returncode in (0, 3), f"{name}: exit {proc.returncode}: {proc.stderr}"):
                 continue
@@ -88,12 +88,12 @@ def main(argv=None):
                     check(f.read() == first[k], f"{name} {k}: not deterministic")
         # Manners: no overwrite without --force; no timeline without the time model.
         existing = os.path.join(tmp, "gpt3-3d-memory.svg")
-        proc = p3cfg(exe, root, shlex.split(PLANS[0][1]) + ["-o", os.devnull, "--force"])
         proc = p3cfg(exe, root, shlex.split(PLANS[0][1]) + ["--svg-memory", existing])
         check(proc.returncode == 1 and "already exists" in proc.stderr,
               f"overwrite without --force: exit {proc.returncode}: {proc.stderr}")
         proc = p3cfg(exe, root, shlex.split(PLANS[0][1]) +
-                     ["--no-time", "--svg-timeline", os.path.join(tmp, "t.svg")])
+                     ["--no-time", "-o", os.path.join(tmp, "no-time.txt"), "--svg-timeline",
+                      os.path.join(tmp, "t.svg")])
         check(proc.returncode == 1 and "time" in proc.stderr,
               f"timeline without time: exit {proc.returncode}: {proc.stderr}")
     for f in FAILURES:

@@ -1,12 +1,14 @@
 /*
  * fuzz_cli_args.c — libFuzzer target for the option parsing of the p3cfg CLI
  * (cli/cli_common.c: cli_parser, cli_parse_u32; cli/cli_constraints.c: the constraint
- * flags; cli/cli_place.c: the placement flags), in-process and without touching a file.
+ * flags; cli/cli_place.c, cli_svg.c, cli_output.c: the placement, picture and output
+ * flags), in-process and without touching a file.
  *
  * Input: the first byte picks the command (search, estimate or validate), the rest is
  * split at NUL bytes into its arguments. The option tables are those of cli/cmd_*.c
- * (copied here, since they are static there: keep them in step; the --svg-* flags only
- * name output files, which this target never writes). Oracles: the parser
+ * (copied here, since they are static there: keep them in step) and the option handlers
+ * are the CLI's own, called in the same order; the --svg-* and -o flags only name output
+ * files, which this target never writes. Oracles: the parser
  * never reads past argv, collects at most argc positional arguments, returns a known id;
  * a usage error is exactly one "p3cfg COMMAND: ..." line plus the --help hint (captured
  * by pointing stderr at a memory stream for the call). Options that parse are then
@@ -23,19 +25,17 @@
 #include "cli_svg.h"
 #include "fuzz_common.h"
 
-enum { OPT_TOP = 1, OPT_FORMAT, OPT_OUTPUT, OPT_FORCE, OPT_THREADS, OPT_EXPLAIN, OPT_MAX_MBS,
-       OPT_QUIET, OPT_NO_TIME, OPT_KIND };
+/* Ids of the options that belong to one command (those shared by several come from
+ * cli_constraints.h, cli_place.h, cli_svg.h and cli.h, with ids from 100 up). */
+enum { OPT_TOP = 1, OPT_THREADS, OPT_EXPLAIN, OPT_MAX_MBS, OPT_NO_TIME, OPT_KIND, OPT_QUIET };
 
 static const cli_option search_options[] = {
     CLI_CONSTRAINT_OPTIONS,
     {"top", 0, "K", "", OPT_TOP},
-    {"format", 0, "table|json", "", OPT_FORMAT},
-    {"output", 'o', "FILE", "", OPT_OUTPUT},
-    {"force", 0, NULL, "", OPT_FORCE},
+    CLI_OUTPUT_OPTIONS,
     {"threads", 0, "N", "", OPT_THREADS},
     {"explain", 0, NULL, "", OPT_EXPLAIN},
     {"max-mbs", 0, "N", "", OPT_MAX_MBS},
-    {"quiet", 'q', NULL, "", OPT_QUIET},
     {"no-place", 0, NULL, "", OPT_NO_PLACE},
     {"place-top", 0, "N", "", OPT_PLACE_TOP},
     CLI_PLACE_COMMON_OPTIONS,
@@ -44,10 +44,7 @@ static const cli_option search_options[] = {
 };
 static const cli_option estimate_options[] = {
     CLI_CONSTRAINT_OPTIONS,
-    {"format", 0, "table|json", "", OPT_FORMAT},
-    {"output", 'o', "FILE", "", OPT_OUTPUT},
-    {"force", 0, NULL, "", OPT_FORCE},
-    {"quiet", 'q', NULL, "", OPT_QUIET},
+    CLI_OUTPUT_OPTIONS,
     {"no-time", 0, NULL, "", OPT_NO_TIME},
     {"place", 0, NULL, "", OPT_PLACE},
     CLI_PLACE_COMMON_OPTIONS,
@@ -116,12 +113,15 @@ static void check_usage_text(const char *command, int failed)
 typedef struct parsed {
   cli_constraints cons;
   cli_place place;
+  cli_svg svg;
+  cli_output out;
   unsigned top, threads, max_mbs;
   int with_time;
 } parsed;
 
-/* The option loop of cmd_search / cmd_estimate / cmd_validate. Returns 0 when the
- * command line parses, 1 after a usage error, 2 for --help. */
+/* The option loop of cmd_search / cmd_estimate / cmd_validate, with the same handlers
+ * in the same order. Returns 0 when the command line parses, 1 after a usage error, 2
+ * for --help. */
 static int parse(int cmd, int argc, char **argv, parsed *out)
 {
   static const char *const names[] = {"search", "estimate", "validate"};
@@ -133,6 +133,8 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
   cli_parser_init(&p, command, tables[cmd], argc, argv, positional);
   cli_constraints_init(&out->cons);
   cli_place_init(&out->place);
+  cli_svg_init(&out->svg);
+  memset(&out->out, 0, sizeof out->out);
   out->top = 10;
   out->threads = 1;
   out->max_mbs = 16;
@@ -144,13 +146,18 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
       return 2;
     if (id < 0)
       return 1;
-    FUZZ_CHECK((id >= OPT_TOP && id < OPT_CONSTRAINT_LAST) ||
+    FUZZ_CHECK((id >= OPT_TOP && id <= OPT_QUIET) || (id >= OPT_DP && id < OPT_CONSTRAINT_LAST) ||
                (id >= OPT_PLACE && id <= OPT_PLACE_BUDGET) ||
-               (id >= OPT_SVG_TIMELINE && id <= OPT_SVG_MEMORY));
+               (id >= OPT_SVG_TIMELINE && id <= OPT_SVG_MEMORY) ||
+               (id >= OPT_OUT_FORMAT && id <= OPT_OUT_QUIET));
     if (cmd != 2) {
       int handled = cli_constraints_option(&out->cons, command, id, p.value);
       if (handled == 0)
         handled = cli_place_option(&out->place, command, id, p.value);
+      if (handled == 0)
+        handled = cli_svg_option(&out->svg, id, p.value);
+      if (handled == 0)
+        handled = cli_output_option(&out->out, command, id, p.value);
       if (handled < 0)
         return 1;
       if (handled)
@@ -172,12 +179,7 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
     case OPT_NO_TIME:
       out->with_time = 0;
       break;
-    case OPT_FORMAT:
-    case OPT_OUTPUT:
     case OPT_KIND:
-    case OPT_SVG_TIMELINE: /* file names: cli_svg.c only keeps them */
-    case OPT_SVG_LINKS:
-    case OPT_SVG_MEMORY:
       FUZZ_CHECK(p.value != NULL);
       break;
     default:
@@ -188,6 +190,7 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
   FUZZ_CHECK(p.index == argc);
   for (int i = 0; i < p.n_positional; i++)
     FUZZ_CHECK(positional[i] != NULL);
+  FUZZ_CHECK(!out->out.path || strlen(out->out.path) < 4096);
   return 0;
 }
 
