@@ -282,7 +282,8 @@ static int build_items(search_ctx *ctx)
           n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
         for (size_t c = 0; c < n_v; c++) {
           uint32_t v = vs[c];
-          p3cfg__split splits[MAX_SPLITS];
+          /* Given stage layers: one item whose split is unused. */
+          p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
           size_t n_s = 1;
           if (!o->n_stage_layers) {
             if (m->layers % v)
@@ -291,7 +292,7 @@ static int build_items(search_ctx *ctx)
           }
           for (size_t d = 0; d < n_s; d++) {
             if (pass == 1)
-              ctx->items[n] = (work_item){tp, pp, v, o->n_stage_layers ? (p3cfg__split){0, 0} : splits[d]};
+              ctx->items[n] = (work_item){tp, pp, v, splits[d]};
             n++;
           }
         }
