@@ -9,10 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_constraints.h"
-#include "cli_place.h"
-#include "cli_svg.h"
+#include "cli_plan_args.h"
 
 enum { OPT_NO_TIME = 1 };
 
@@ -109,13 +106,8 @@ int cmd_estimate(int argc, char **argv)
   const char *positional[argc > 0 ? argc : 1];
   cli_parser p;
   cli_parser_init(&p, "estimate", options, argc, argv, positional);
-  cli_constraints cons;
-  cli_constraints_init(&cons);
-  cli_place place;
-  cli_place_init(&place);
-  cli_svg svg;
-  cli_svg_init(&svg);
-  cli_output out = {0};
+  cli_plan_args a;
+  cli_plan_args_init(&a);
   int with_time = 1;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
@@ -125,13 +117,7 @@ int cmd_estimate(int argc, char **argv)
     }
     if (id < 0)
       return EXIT_USAGE;
-    int handled = cli_constraints_option(&cons, "estimate", id, p.value);
-    if (handled == 0)
-      handled = cli_place_option(&place, "estimate", id, p.value);
-    if (handled == 0)
-      handled = cli_svg_option(&svg, id, p.value);
-    if (handled == 0)
-      handled = cli_output_option(&out, "estimate", id, p.value);
+    int handled = cli_plan_args_option(&a, "estimate", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -146,7 +132,7 @@ int cmd_estimate(int argc, char **argv)
     return cli_usage_error("estimate", "expected MODEL and CLUSTER, got %d argument%s",
                            p.n_positional, p.n_positional == 1 ? "" : "s");
   p3cfg_plan plan;
-  if (plan_from_flags(&plan, &cons))
+  if (plan_from_flags(&plan, &a.cons))
     return EXIT_USAGE;
 
   int exit_code = EXIT_BAD_INPUT;
@@ -154,18 +140,15 @@ int cmd_estimate(int argc, char **argv)
   p3cfg_cluster *cluster = NULL;
   p3cfg_result *result = NULL;
   p3cfg_buffer buf = {0};
-  if (p3cfg_model_load(&model, positional[0], NULL) ||
-      p3cfg_cluster_load(&cluster, positional[1], NULL)) {
-    cli_print_error();
+  if (cli_load_inputs(&model, &cluster, positional))
     goto done;
-  }
   p3cfg_estimate_options eo;
   p3cfg_estimate_options_init(&eo);
   eo.with_time = with_time;
-  eo.place = place.place > 0;
-  eo.seed = place.seed;
-  eo.place_moves = place.moves;
-  eo.place_max_s = place.max_s;
+  eo.place = a.place.place > 0;
+  eo.seed = a.place.seed;
+  eo.place_moves = a.place.moves;
+  eo.place_max_s = a.place.max_s;
   if (eo.place && !with_time) {
     exit_code = cli_usage_error("estimate", "--place needs the time model: drop --no-time");
     goto done;
@@ -176,15 +159,13 @@ int cmd_estimate(int argc, char **argv)
     exit_code = rc == P3CFG_EPLAN ? EXIT_BAD_INPUT : cli_exit_code(rc);
     goto done;
   }
-  rc = out.json ? p3cfg_result_plan_json(&buf, result, 0, model, cluster)
+  rc = a.out.json ? p3cfg_result_plan_json(&buf, result, 0, model, cluster)
             : p3cfg_result_plan_table(&buf, result, 0, model, cluster);
   if (rc) {
     cli_print_error();
     goto done;
   }
-  exit_code = cli_write_output(out.path, out.force, buf.data, buf.len);
-  if (exit_code == EXIT_OK && cli_svg_any(&svg))
-    exit_code = cli_svg_write(&svg, result, model, cluster, out.force);
+  exit_code = cli_write_report(&a, &buf, result, model, cluster);
   if (exit_code != EXIT_OK)
     goto done;
   const p3cfg_memory *mem = p3cfg_result_memory(result, 0);

@@ -6,11 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_constraints.h"
-#include "cli_place.h"
+#include "cli_plan_args.h"
 #include "cli_progress.h"
-#include "cli_svg.h"
 
 enum {
   OPT_TOP = 1,
@@ -49,14 +46,9 @@ int cmd_search(int argc, char **argv)
   const char *positional[argc > 0 ? argc : 1];
   cli_parser p;
   cli_parser_init(&p, "search", options, argc, argv, positional);
-  cli_constraints cons;
-  cli_constraints_init(&cons);
-  cli_place place;
-  cli_place_init(&place);
-  cli_svg svg;
-  cli_svg_init(&svg);
+  cli_plan_args a;
+  cli_plan_args_init(&a);
   unsigned top = 10, threads = 1, max_mbs = 16;
-  cli_output out = {0};
   int explain = 0;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
@@ -66,13 +58,7 @@ int cmd_search(int argc, char **argv)
     }
     if (id < 0)
       return EXIT_USAGE;
-    int handled = cli_constraints_option(&cons, "search", id, p.value);
-    if (handled == 0)
-      handled = cli_place_option(&place, "search", id, p.value);
-    if (handled == 0)
-      handled = cli_svg_option(&svg, id, p.value);
-    if (handled == 0)
-      handled = cli_output_option(&out, "search", id, p.value);
+    int handled = cli_plan_args_option(&a, "search", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -104,48 +90,45 @@ int cmd_search(int argc, char **argv)
   p3cfg_cluster *cluster = NULL;
   p3cfg_result *result = NULL;
   p3cfg_buffer buf = {0};
-  if (p3cfg_model_load(&model, positional[0], NULL) ||
-      p3cfg_cluster_load(&cluster, positional[1], NULL)) {
-    cli_print_error();
+  if (cli_load_inputs(&model, &cluster, positional))
     goto done;
-  }
   p3cfg_search_options so;
   p3cfg_search_options_init(&so);
   so.top_k = top;
   so.threads = threads;
   so.max_micro_batch = max_mbs;
-  so.gpus = cons.gpus;
-  so.global_batch = cons.global_batch;
-  so.dp = cons.dp;
-  so.tp = cons.tp;
-  so.pp = cons.pp;
-  so.micro_batch = cons.mbs;
-  so.virtual_stages = cons.vpp;
-  so.recompute = cons.recompute;
-  so.sequence_parallel = cons.sp;
-  so.zero_stage = cons.zero;
-  so.overlap = cons.overlap;
-  so.n_stage_layers = cons.n_stage_layers;
-  so.stage_layers = cons.n_stage_layers ? cons.stage_layers : NULL;
-  so.place = place.place != 0;
-  so.place_top = place.place_top;
-  so.seed = place.seed;
-  so.place_moves = place.moves;
-  so.place_max_s = place.max_s;
+  so.gpus = a.cons.gpus;
+  so.global_batch = a.cons.global_batch;
+  so.dp = a.cons.dp;
+  so.tp = a.cons.tp;
+  so.pp = a.cons.pp;
+  so.micro_batch = a.cons.mbs;
+  so.virtual_stages = a.cons.vpp;
+  so.recompute = a.cons.recompute;
+  so.sequence_parallel = a.cons.sp;
+  so.zero_stage = a.cons.zero;
+  so.overlap = a.cons.overlap;
+  so.n_stage_layers = a.cons.n_stage_layers;
+  so.stage_layers = a.cons.n_stage_layers ? a.cons.stage_layers : NULL;
+  so.place = a.place.place != 0;
+  so.place_top = a.place.place_top;
+  so.seed = a.place.seed;
+  so.place_moves = a.place.moves;
+  so.place_max_s = a.place.max_s;
   cli_progress progress;
-  cli_progress_attach(&progress, &so, "searching", out.quiet);
+  cli_progress_attach(&progress, &so, "searching", a.out.quiet);
   int rc = p3cfg_search(&result, model, cluster, &so);
   cli_progress_done(&progress);
   if (rc == P3CFG_EINFEASIBLE) {
     /* Print the closest miss in full, then say why it does not fit. */
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", p3cfg_error_last()->message);
-    int prc = out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
+    int prc = a.out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
                    : p3cfg_result_search_table(&buf, result, model, cluster, explain);
     if (prc == 0)
-      cli_write_output(out.path, out.force, buf.data, buf.len);
-    if (cli_svg_any(&svg))
-      cli_svg_write(&svg, result, model, cluster, out.force);
+      cli_write_output(a.out.path, a.out.force, buf.data, buf.len);
+    if (cli_svg_any(&a.svg))
+      cli_svg_write(&a.svg, result, model, cluster, a.out.force);
     fprintf(stderr, "p3cfg: %s\n", msg);
     exit_code = EXIT_NO_FIT;
     goto done;
@@ -155,15 +138,13 @@ int cmd_search(int argc, char **argv)
     exit_code = cli_exit_code(rc);
     goto done;
   }
-  rc = out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
+  rc = a.out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
             : p3cfg_result_search_table(&buf, result, model, cluster, explain);
   if (rc) {
     cli_print_error();
     goto done;
   }
-  exit_code = cli_write_output(out.path, out.force, buf.data, buf.len);
-  if (exit_code == EXIT_OK && cli_svg_any(&svg))
-    exit_code = cli_svg_write(&svg, result, model, cluster, out.force);
+  exit_code = cli_write_report(&a, &buf, result, model, cluster);
 done:
   p3cfg_buffer_dispose(&buf);
   p3cfg_result_free(result);
