@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# reliability.sh — the reliability checks of p3cfg in one script (called by .ci/run):
+# reliability.sh — the reliability checks of p3cfg in one script (its TSan step also runs in .ci/run):
 # nothing crashes, hangs, leaks, races or accepts nonsense.
 #
 #   1. plain build (build-reliability/): the fuzz corpora replayed (label fuzz-regress),
