@@ -14,20 +14,19 @@
 size_t p3cfg__divisors(uint64_t n, uint64_t max, uint32_t *out, size_t cap)
 {
   size_t k = 0;
-  /* Small divisors ascending, then their cofactors descending -> merged in order. */
-  uint32_t hi[64];
-  size_t nh = 0;
-  for (uint64_t d = 1; d * d <= n; d++) {
+  /* Divisors up to sqrt(n) ascending, then their cofactors (sqrt(n) down to 1 gives
+   * them ascending), so the list is in order with nothing held on the side. */
+  uint64_t d = 1;
+  for (; d * d <= n && k < cap; d++)
+    if (n % d == 0 && d <= max)
+      out[k++] = (uint32_t)d;
+  for (d = d - 1; d >= 1 && k < cap; d--) {
     if (n % d)
       continue;
-    if (d <= max && k < cap)
-      out[k++] = (uint32_t)d;
-    uint64_t e = n / d;
-    if (e != d && e <= max && nh < sizeof hi / sizeof hi[0])
-      hi[nh++] = (uint32_t)e;
+    const uint64_t e = n / d;
+    if (e != d && e <= max)
+      out[k++] = (uint32_t)e;
   }
-  while (nh > 0 && k < cap)
-    out[k++] = hi[--nh];
   return k;
 }
 

@@ -23,6 +23,27 @@ Test(search, divisors_are_complete_and_ordered)
     cr_assert_eq(d[i], want[i]);
 }
 
+/* A highly composite GPU count (240 divisors): more than 64 of them lie above sqrt(n),
+ * every one is listed, in order, and the output stops at the caller's capacity. */
+Test(search, divisors_of_highly_composite_counts)
+{
+  uint32_t d[256];
+  const uint64_t n = 720720;
+  size_t k = p3cfg__divisors(n, n, d, 256);
+  cr_assert_eq(k, 240);
+  size_t want = 0;
+  for (uint64_t x = 1, i = 0; x <= n; x++)
+    if (n % x == 0) {
+      cr_assert_eq(d[i], x, "divisor %zu: got %u, want %llu", (size_t)i, d[i],
+                   (unsigned long long)x);
+      i++, want++;
+    }
+  cr_assert_eq(want, 240);
+  k = p3cfg__divisors(n, n, d, 100);
+  cr_assert_eq(k, 100);
+  cr_assert_eq(d[99], 495); /* the 100th divisor of 720720 */
+}
+
 static uint64_t sum(const uint32_t *a, uint32_t n)
 {
   uint64_t s = 0;
