@@ -137,6 +137,27 @@ Test(gpufit, the_recorded_h200_run_fits_as_documented)
   p3cfg_gpu_profile_free(p);
 }
 
+/* The recorded H100 SXM run: a large GEMM well below the datasheet (725 of 989 TFLOP/s
+ * hot), HBM copies at 90 %; the end-to-end-calibrated preset (0.53) is far off for
+ * single GEMMs, as on the H200. */
+Test(gpufit, the_recorded_h100_run_fits_as_documented)
+{
+  p3cfg_gpu_profile *p = fx_load(FX_H100_CSV);
+  p3cfg_gpu_fit f;
+  cr_assert_eq(p3cfg_gpu_profile_fit(&f, p), 0, "%s", p3cfg_error_last()->message);
+  fx_close(f.matmul_efficiency, 0.7195, 1e-3);
+  fx_close(f.matmul_half_flops, 6.91e9, 1e-2);
+  fx_close(f.memory_efficiency, 0.8957, 1e-3);
+  fx_close(f.copy_Bps, 3001e9, 1e-3);
+  fx_close(f.square_flops_s, 725.5e12, 1e-3);
+  cr_assert_eq(f.gemms, 388);
+  cr_assert_lt(f.rms_error, 0.05);
+  cr_assert_lt(f.max_error, 0.20);
+  cr_assert(f.has_preset);
+  cr_assert_gt(f.preset_rms_error, 0.5);
+  p3cfg_gpu_profile_free(p);
+}
+
 /* The fit's errors are those of src/perf/compute_cost.c's own formula: recompute them
  * through p3cfg__rates_of and p3cfg__gemm_s on a p3cfg_gpu as a cluster file gives it. */
 Test(gpufit, errors_are_those_of_the_time_model_formula)

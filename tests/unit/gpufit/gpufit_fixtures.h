@@ -13,6 +13,8 @@
 
 /* `p3cfg profile --compute` on one NVIDIA H200 (bench/gpu_check.sh, docs/gpu-profiling.md). */
 #define FX_H200_CSV P3CFG_SOURCE_DIR "/tests/fixtures/gpu/h200.csv"
+/* The same on one NVIDIA H100 80GB HBM3 (SXM, 700 W), 2026-11-27. */
+#define FX_H100_CSV P3CFG_SOURCE_DIR "/tests/fixtures/gpu/h100-sxm.csv"
 
 static inline void fx_close(double actual, double expected, double rel)
 {
@@ -20,13 +22,15 @@ static inline void fx_close(double actual, double expected, double rel)
             actual, rel, expected);
 }
 
-static inline p3cfg_gpu_profile *fx_load_h200(void)
+static inline p3cfg_gpu_profile *fx_load(const char *path)
 {
   p3cfg_gpu_profile *p = NULL;
-  const int rc = p3cfg_gpu_profile_load_csv(&p, FX_H200_CSV);
+  const int rc = p3cfg_gpu_profile_load_csv(&p, path);
   cr_assert_eq(rc, 0, "%s", p3cfg_error_last()->message);
   return p;
 }
+
+static inline p3cfg_gpu_profile *fx_load_h200(void) { return fx_load(FX_H200_CSV); }
 
 /* The standard set on the h200 preset, every sample timed exactly by gpu g through
  * the time model (p3cfg__gpu_predict_s), copies included. */
