@@ -14,22 +14,6 @@
  */
 #include "perf_internal.h"
 
-#include "links.h"
-
-void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double *Bps,
-                          double *latency_s)
-{
-  p3cfg__link(c, src, dst, Bps, latency_s);
-  const int measured = c->links.granularity == P3CFG_LINKS_NODE ||
-                       (c->links.granularity == P3CFG_LINKS_GPU && src != dst);
-  if (!measured) {
-    /* Datasheet rates: NCCL's bus bandwidth reaches ~80 % of NVLink (e.g. ~235 of 300
-     * GB/s on DGX A100, nccl-tests all_reduce_perf) and ~92 % of an InfiniBand port. */
-    const int same_node = src / c->gpus_per_node == dst / c->gpus_per_node;
-    *Bps *= same_node ? P3CFG_NVLINK_EFFICIENCY : P3CFG_NETWORK_EFFICIENCY;
-  }
-}
-
 static inline uint32_t member_gpu(const uint32_t *rank_gpu, uint32_t first, uint32_t stride,
                                   uint32_t i)
 {
@@ -54,12 +38,10 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
 
 /* Ring all-reduce (Megatron SC'21, NCCL): 2(k-1)/k n/bw + 2(k-1) latency; hierarchical:
  * that inside the node on n, plus across the nodes on n/g. Kept as latency + slope. */
-void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
-                    uint32_t first, uint32_t stride, uint32_t k)
+static void ring_time(p3cfg__ring *out)
 {
-  ring_links(out, c, rank_gpu, first, stride, k);
   out->ar_latency_s = out->ar_s_per_byte = 0.0;
-  if (k <= 1)
+  if (out->k <= 1)
     return;
   if (out->g > 1) {
     const double g = (double)out->g;
@@ -71,6 +53,39 @@ void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *ra
     out->ar_latency_s += 2.0 * (n - 1.0) * out->inter_latency_s;
     out->ar_s_per_byte += 2.0 * (n - 1.0) / (n * (double)out->g * out->inter_Bps);
   }
+}
+
+void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                    uint32_t first, uint32_t stride, uint32_t k)
+{
+  ring_links(out, c, rank_gpu, first, stride, k);
+  ring_time(out);
+}
+
+/* What ring_links decides from a ring's node sequence, in the cases its consecutive links
+ * alone settle: all members on one node, or one on a lower node than the member before
+ * it, make the ring flat at its slowest link; members each on their own node in
+ * increasing order make it hierarchical with g = 1, whose rings across the nodes are
+ * again the consecutive links. */
+int p3cfg__ring_of_chain(p3cfg__ring *out, const p3cfg_cluster *c, uint32_t k,
+                         uint32_t descents, uint32_t changes, double min_Bps,
+                         double max_latency_s)
+{
+  if (c->links.granularity == P3CFG_LINKS_NONE || k <= 1 ||
+      (descents == 0 && changes != 0 && changes != k - 1))
+    return -1;
+  out->k = k;
+  out->intra_Bps = out->inter_Bps = 1e300;
+  out->intra_latency_s = out->inter_latency_s = 0.0;
+  if (descents > 0 || changes == 0) {
+    out->g = k, out->n = 1;
+    out->intra_Bps = min_Bps, out->intra_latency_s = max_latency_s;
+  } else {
+    out->g = 1, out->n = k;
+    out->inter_Bps = min_Bps, out->inter_latency_s = max_latency_s;
+  }
+  ring_time(out);
+  return 0;
 }
 
 static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
@@ -155,26 +170,4 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
       fold_link(c, a, member_gpu(rank_gpu, first, stride, ((r + 1) % runs) * g + s),
                 &out->inter_Bps, &out->inter_latency_s);
     }
-}
-
-double p3cfg__allreduce_s(const p3cfg__ring *r, double bytes)
-{
-  return r->ar_latency_s + bytes * r->ar_s_per_byte;
-}
-
-double p3cfg__reduce_scatter_s(const p3cfg__ring *r, double bytes)
-{
-  return 0.5 * p3cfg__allreduce_s(r, bytes);
-}
-
-double p3cfg__all_gather_s(const p3cfg__ring *r, double bytes)
-{
-  return 0.5 * p3cfg__allreduce_s(r, bytes);
-}
-
-double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double bytes)
-{
-  double bw, lat;
-  p3cfg__link_achieved(c, src, dst, &bw, &lat);
-  return lat + bytes / bw;
 }

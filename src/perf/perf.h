@@ -32,13 +32,29 @@ int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_c
                             const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                             size_t workspace_bytes, double cutoff_s, int *pruned);
 
-/* Incremental re-scoring for the placement search: as p3cfg__perf_plan with a custom
- * rank_gpu, but the link costs of stage j are recomputed only where dirty[j] is set (pp
- * entries); the others are taken from `workspace`, which must hold the previous call's
- * state for the same plan (a first call passes dirty = NULL, or all set). A stage is dirty
- * when any of its ranks, or of the next stage's (pipeline sends), moved. */
-int p3cfg__perf_plan_dirty(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
-                           const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
-                           size_t workspace_bytes, const uint8_t *dirty);
+/*
+ * Incremental scoring for the placement search, which moves a few ranks at a time. A
+ * cache holds the cost of every group the time model looks at (each TP group, each
+ * pipeline send, each tied-embedding pair, each link of each DP ring) and, per stage,
+ * the worst of them; p3cfg__perf_cache_score recomputes only what involves a rank
+ * reported moved since the last score and gives exactly what p3cfg__perf_plan gives for
+ * the same map (the same values, from the same functions; a worst is a max over the same
+ * set). Scoring never allocates.
+ *
+ * p3cfg__perf_cache_new scores the map once in full; `rank_gpu` (dp*tp*pp entries) is
+ * borrowed and read again at each score, so the caller edits it in place and calls
+ * p3cfg__perf_cache_moved for every rank whose GPU changed (a rank may be reported more
+ * than once; moving back counts as a move). The model, cluster and plan are borrowed
+ * too. Returns 0, or P3CFG_ENOMEM / the time model's error.
+ */
+typedef struct p3cfg__perf_cache p3cfg__perf_cache;
+
+int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg_model *m,
+                          const p3cfg_cluster *c, const p3cfg_plan *plan,
+                          const uint32_t *rank_gpu);
+void p3cfg__perf_cache_free(p3cfg__perf_cache *cache);
+/* Ranks first .. first+count-1 run on other GPUs now. */
+void p3cfg__perf_cache_moved(p3cfg__perf_cache *cache, uint32_t first, uint32_t count);
+int p3cfg__perf_cache_score(p3cfg_time *out, p3cfg__perf_cache *cache);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "links.h"
+#include "model_params.h"
 #include "types.h"
 
 /* ---- compute_cost.c ------------------------------------------------------------------ */
@@ -95,9 +97,21 @@ typedef struct p3cfg__ring {
   double ar_latency_s, ar_s_per_byte; /* all-reduce time = latency + bytes * s_per_byte */
 } p3cfg__ring;
 
-/* Bandwidth and latency NCCL gets from `src` to `dst` (global GPU ids). */
-void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double *Bps,
-                          double *latency_s);
+/* Bandwidth and latency NCCL gets from `src` to `dst` (global GPU ids). Inline, with
+ * p3cfg__p2p_s: the placement's incremental scoring makes millions of these lookups. */
+static inline void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, uint32_t dst,
+                                        double *Bps, double *latency_s)
+{
+  p3cfg__link(c, src, dst, Bps, latency_s);
+  const int measured = c->links.granularity == P3CFG_LINKS_NODE ||
+                       (c->links.granularity == P3CFG_LINKS_GPU && src != dst);
+  if (!measured) {
+    /* Datasheet rates: NCCL's bus bandwidth reaches ~80 % of NVLink (e.g. ~235 of 300
+     * GB/s on DGX A100, nccl-tests all_reduce_perf) and ~92 % of an InfiniBand port. */
+    const int same_node = src / c->gpus_per_node == dst / c->gpus_per_node;
+    *Bps *= same_node ? P3CFG_NVLINK_EFFICIENCY : P3CFG_NETWORK_EFFICIENCY;
+  }
+}
 
 /* The ring of ranks first, first+stride, ..., first+(k-1)*stride in that order;
  * rank r runs on GPU rank_gpu[r] (r when rank_gpu is NULL). */
@@ -106,12 +120,39 @@ void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *ra
 
 /* Ring collectives of a buffer of `bytes` (the full, unsharded size), Megatron SC'21 /
  * NCCL: all-reduce 2(k-1)/k n/bw + 2(k-1) latency, the others half of it. */
-double p3cfg__allreduce_s(const p3cfg__ring *r, double bytes);
-double p3cfg__reduce_scatter_s(const p3cfg__ring *r, double bytes);
-double p3cfg__all_gather_s(const p3cfg__ring *r, double bytes);
+static inline double p3cfg__allreduce_s(const p3cfg__ring *r, double bytes)
+{
+  return r->ar_latency_s + bytes * r->ar_s_per_byte;
+}
+
+static inline double p3cfg__reduce_scatter_s(const p3cfg__ring *r, double bytes)
+{
+  return 0.5 * p3cfg__allreduce_s(r, bytes);
+}
+
+static inline double p3cfg__all_gather_s(const p3cfg__ring *r, double bytes)
+{
+  return 0.5 * p3cfg__allreduce_s(r, bytes);
+}
+
+/* The same ring from what its consecutive links (member i -> i+1 mod k) say: `descents`
+ * members on a lower node than the member before them, `changes` on another node, and the
+ * slowest of those links (min_Bps, max_latency_s, as p3cfg__link_achieved gives them).
+ * Returns 0 with *out exactly as p3cfg__ring_of builds it when that settles the ring (any
+ * descent or no change: a flat ring; k - 1 changes and no descent: one member per node,
+ * in order), -1 when only p3cfg__ring_of can tell (or the cluster has no measured links). */
+int p3cfg__ring_of_chain(p3cfg__ring *out, const p3cfg_cluster *c, uint32_t k,
+                         uint32_t descents, uint32_t changes, double min_Bps,
+                         double max_latency_s);
 
 /* One point-to-point message of `bytes` from GPU src to GPU dst. */
-double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t dst, double bytes);
+static inline double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t dst,
+                                  double bytes)
+{
+  double bw, lat;
+  p3cfg__link_achieved(c, src, dst, &bw, &lat);
+  return lat + bytes / bw;
+}
 
 /* ---- pipeline_sim.c ------------------------------------------------------------------ */
 
@@ -147,6 +188,65 @@ int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *p
                                    size_t ws_bytes);
 
 /* ---- perf_plan.c --------------------------------------------------------------------- */
+
+/* What a plan's time model needs besides the placement, worked out once per plan. */
+typedef struct p3cfg__perf_ctx {
+  const p3cfg_model *m;
+  const p3cfg_cluster *c;
+  const p3cfg_plan *plan;
+  p3cfg__params par;
+  p3cfg__rates r;
+  p3cfg__dims d;
+  p3cfg__layer_cost L;
+  p3cfg__edge_cost E;
+  double act_bytes;    /* one micro-batch's activations sent between adjacent stages */
+  double grad_elem;    /* bytes of a gradient element in the data-parallel reduction */
+  double bucket;       /* DDP bucket (parameters) */
+  double tie_bytes;    /* tied-embedding gradient all-reduce */
+} p3cfg__perf_ctx;
+
+void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                        const p3cfg_plan *plan);
+
+/* Parameters one GPU of pipeline stage j holds (tensor-parallel shards). */
+double p3cfg__perf_stage_params(const p3cfg__perf_ctx *x, uint32_t j);
+
+/* Data-parallel collectives of one ring of a stage holding `stage_params` parameters per
+ * GPU (zero where the plan's ZeRO stage has none). A stage costs the worst of its rings. */
+typedef struct p3cfg__dp_cost {
+  double grad_sync, grad_bucket;    /* per step: gradient reduction, its last bucket */
+  double param_gather, param_bucket; /* per step: 16-bit parameter all-gather, last bucket */
+  double mb_rs, mb_ag;              /* ZeRO-2/3, per micro-batch: reduce-scatter, gather */
+} p3cfg__dp_cost;
+
+/* The link costs of one pipeline stage, each the worst over its concurrent groups: the
+ * part of the time model the placement changes. */
+typedef struct p3cfg__stage_links {
+  double tp_ar, tp_loss; /* TP all-reduce of a layer's activations; of the loss */
+  double send_f, send_b; /* activations to the next stage (wrap: p-1 -> 0); gradients back */
+  p3cfg__dp_cost dp;
+} p3cfg__stage_links;
+
+/* The terms of one group, the only formulas for them (p3cfg__perf_plan and the cache of
+ * p3cfg__perf_cache_* both call these): a TP group's ring, the sends between GPU a of one
+ * stage and GPU b of the next, a DP ring, the tied-embedding ring of a first and a last
+ * stage rank. p3cfg__dp_cost_max folds one ring into a stage's worst. */
+void p3cfg__perf_tp_group(double *ar_s, double *loss_s, const p3cfg__perf_ctx *x,
+                          const p3cfg__ring *ring);
+void p3cfg__perf_send(double *fwd_s, double *bwd_s, const p3cfg__perf_ctx *x, uint32_t a,
+                      uint32_t b);
+void p3cfg__perf_dp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, double stage_params,
+                         const p3cfg__ring *ring);
+double p3cfg__perf_tie(const p3cfg__perf_ctx *x, const p3cfg__ring *ring);
+void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring);
+
+/* The rest of the step from the stages' link costs (`links`: pp entries; `tie_s`: the
+ * tied-embedding all-reduce, ignored without one): per-micro-batch costs, the pipeline
+ * schedule, the data-parallel and optimizer tail. Workspace and cutoff as for
+ * p3cfg__perf_plan_cutoff; `links` may lie in the workspace's own link area. */
+int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
+                       const p3cfg__stage_links *links, double tie_s, void *workspace,
+                       size_t workspace_bytes, double cutoff_s, int *pruned);
 
 /* Forward and backward time of one transformer layer on stage 0's TP group (one
  * micro-batch, exposed TP communication included), for benchmarks and tests. */

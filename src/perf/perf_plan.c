@@ -13,6 +13,11 @@
  * per residue class is evaluated: that keeps a call at a few hundred link lookups even on
  * thousands of GPUs. The scorer runs inside the search: it never allocates, and all its
  * scratch lives in the caller's workspace.
+ *
+ * Two halves: the link costs of each stage (worst TP group, send, DP ring; each group by
+ * p3cfg__perf_tp_group, _send, _dp_ring, _tie, the only formulas for them), then
+ * p3cfg__perf_finish, the rest of the step from those per-stage costs. The placement's
+ * incremental model (perf_cache.c) keeps the group costs itself and calls the same two.
  */
 #include <math.h>
 #include <string.h>
@@ -31,12 +36,16 @@
 
 typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
-  size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, tp_ar, tp_loss,
-      grad_sync, grad_bucket, param_gather, param_bucket, opt, n_rings; /* p each */
-  size_t tie;                                               /* 1 */
+  size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, opt, n_rings; /* p each */
+  size_t links;                                             /* p stage_links */
   size_t rings;                                             /* p*tp rings */
   size_t sim, total_doubles;
 } layout;
+
+static size_t doubles_of(size_t bytes)
+{
+  return (bytes + sizeof(double) - 1) / sizeof(double);
+}
 
 static void layout_of(layout *l, uint32_t p, uint32_t v, uint32_t tp)
 {
@@ -44,15 +53,14 @@ static void layout_of(layout *l, uint32_t p, uint32_t v, uint32_t tp)
   l->fwd = at, at += (size_t)p * v;
   l->bwd = at, at += (size_t)p * v;
   l->first_fwd = at, at += (size_t)p * v;
-  size_t *per_stage[] = {&l->send_f,      &l->send_b,    &l->busy_c,    &l->busy_t,
-                         &l->busy_d,      &l->end,       &l->end_c,     &l->last_b,
-                         &l->tp_ar,       &l->tp_loss,   &l->grad_sync, &l->grad_bucket,
-                         &l->param_gather, &l->param_bucket, &l->opt, &l->n_rings};
+  size_t *per_stage[] = {&l->send_f, &l->send_b, &l->busy_c, &l->busy_t, &l->busy_d,
+                         &l->end,    &l->end_c,  &l->last_b, &l->opt,    &l->n_rings};
   for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
     *per_stage[i] = at, at += p;
-  l->tie = at, at += 1;
+  l->links = at;
+  at += doubles_of((size_t)p * sizeof(p3cfg__stage_links));
   l->rings = at;
-  at += ((size_t)p * tp * sizeof(p3cfg__ring) + sizeof(double) - 1) / sizeof(double);
+  at += doubles_of((size_t)p * tp * sizeof(p3cfg__ring));
   l->sim = at;
   l->total_doubles = at;
 }
@@ -129,17 +137,33 @@ static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L,
     *bwd_s += *fwd_s;
 }
 
-/* Parameters one GPU of pipeline rank j holds (tensor-parallel shards). */
-static double stage_params(const p3cfg__params *par, const p3cfg_model *m,
-                           const p3cfg_plan *plan, uint32_t j)
+void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_cluster *c,
+                        const p3cfg_plan *plan)
 {
+  out->m = m, out->c = c, out->plan = plan;
+  p3cfg__model_params(&out->par, m, plan->tp);
+  p3cfg__rates_of(&out->r, m, &c->gpu);
+  p3cfg__dims_of(&out->d, m, plan);
+  p3cfg__layer_cost_of(&out->L, &out->d, &out->r);
+  p3cfg__edge_cost_of(&out->E, &out->d, &out->r);
+  const p3cfg__dims *d = &out->d;
+  out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp ? d->tp : 1.0);
+  out->grad_elem = plan->zero_stage <= 1 ? 4.0 : out->r.elem_bytes; /* fp32 main grads */
+  out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * plan->dp);
+  out->tie_bytes = 4.0 * (double)out->par.word_embedding / d->tp;
+}
+
+double p3cfg__perf_stage_params(const p3cfg__perf_ctx *x, uint32_t j)
+{
+  const p3cfg__params *par = &x->par;
+  const p3cfg_plan *plan = x->plan;
   const double t = plan->tp;
   double n = (double)plan->stage_layers[j] * (double)par->layer_per_gpu;
   if (j == 0)
     n += (double)par->word_embedding / t + (double)par->position;
   if (j == plan->pp - 1) {
     n += (double)par->final_norm;
-    if (!m->tied_embeddings)
+    if (!x->m->tied_embeddings)
       n += (double)par->output_layer / t;
     else if (plan->pp > 1) /* the last stage keeps its own copy of the tied matrix */
       n += (double)par->word_embedding / t;
@@ -147,63 +171,210 @@ static double stage_params(const p3cfg__params *par, const p3cfg_model *m,
   return n;
 }
 
+void p3cfg__perf_tp_group(double *ar_s, double *loss_s, const p3cfg__perf_ctx *x,
+                          const p3cfg__ring *ring)
+{
+  *ar_s = p3cfg__allreduce_s(ring, x->L.tp_bytes);
+  *loss_s = p3cfg__allreduce_s(ring, x->E.loss_bytes);
+}
+
+void p3cfg__perf_send(double *fwd_s, double *bwd_s, const p3cfg__perf_ctx *x, uint32_t a,
+                      uint32_t b)
+{
+  *fwd_s = p3cfg__p2p_s(x->c, a, b, x->act_bytes);
+  *bwd_s = p3cfg__p2p_s(x->c, b, a, x->act_bytes);
+}
+
+void p3cfg__perf_dp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, double stage_params,
+                         const p3cfg__ring *ring)
+{
+  const int zero = (int)x->plan->zero_stage;
+  const double pj = stage_params, bp = pj < x->bucket ? pj : x->bucket;
+  const double ge = x->grad_elem, eb = x->r.elem_bytes;
+  out->grad_sync = out->grad_bucket = out->param_gather = out->param_bucket = 0.0;
+  out->mb_rs = out->mb_ag = 0.0;
+  if (zero == 0) { /* all-reduce of the fp32 gradients */
+    out->grad_sync = p3cfg__allreduce_s(ring, ge * pj);
+    out->grad_bucket = p3cfg__allreduce_s(ring, ge * bp);
+  } else if (zero == 1) { /* distributed optimizer: reduce-scatter fp32 grads */
+    out->grad_sync = p3cfg__reduce_scatter_s(ring, ge * pj);
+    out->grad_bucket = p3cfg__reduce_scatter_s(ring, ge * bp);
+  } else { /* every micro-batch (p3cfg__perf_finish) */
+    out->mb_rs = p3cfg__reduce_scatter_s(ring, ge * pj);
+    if (zero == 3)
+      out->mb_ag = p3cfg__all_gather_s(ring, eb * pj);
+  }
+  if (zero == 1 || zero == 2) { /* all-gather of the updated 16-bit parameters */
+    out->param_gather = p3cfg__all_gather_s(ring, eb * pj);
+    out->param_bucket = p3cfg__all_gather_s(ring, eb * bp);
+  }
+}
+
+double p3cfg__perf_tie(const p3cfg__perf_ctx *x, const p3cfg__ring *ring)
+{
+  return p3cfg__allreduce_s(ring, x->tie_bytes);
+}
+
+void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring)
+{
+  acc->grad_sync = max2(acc->grad_sync, ring->grad_sync);
+  acc->grad_bucket = max2(acc->grad_bucket, ring->grad_bucket);
+  acc->param_gather = max2(acc->param_gather, ring->param_gather);
+  acc->param_bucket = max2(acc->param_bucket, ring->param_bucket);
+  acc->mb_rs = max2(acc->mb_rs, ring->mb_rs);
+  acc->mb_ag = max2(acc->mb_ag, ring->mb_ag);
+}
+
+static int workspace_ok(const p3cfg_plan *plan, size_t workspace_bytes)
+{
+  const size_t need = p3cfg__perf_workspace_bytes(plan);
+  if (need == 0 || workspace_bytes < need)
+    return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
+                            workspace_bytes, need);
+  return P3CFG_OK;
+}
+
 static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
                      const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
-                     size_t workspace_bytes, double cutoff_s, int *pruned,
-                     const uint8_t *dirty);
+                     size_t workspace_bytes, double cutoff_s, int *pruned);
 
 int p3cfg__perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
                      const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                      size_t workspace_bytes)
 {
-  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, HUGE_VAL, NULL,
-                   NULL);
+  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, HUGE_VAL, NULL);
 }
 
 int p3cfg__perf_plan_cutoff(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
                             const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
                             size_t workspace_bytes, double cutoff_s, int *pruned)
 {
-  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, cutoff_s, pruned,
-                   NULL);
+  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, cutoff_s, pruned);
 }
 
-int p3cfg__perf_plan_dirty(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
-                           const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
-                           size_t workspace_bytes, const uint8_t *dirty)
-{
-  return perf_plan(out, m, c, plan, rank_gpu, workspace, workspace_bytes, HUGE_VAL, NULL,
-                   dirty);
-}
-
+/* Every stage's link costs, each the worst over the stage's concurrent groups, then the
+ * rest of the step (p3cfg__perf_finish). */
 static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
                      const p3cfg_plan *plan, const uint32_t *rank_gpu, void *workspace,
-                     size_t workspace_bytes, double cutoff_s, int *pruned,
-                     const uint8_t *dirty)
+                     size_t workspace_bytes, double cutoff_s, int *pruned)
 {
   if (pruned)
     *pruned = 0;
-  const size_t need = p3cfg__perf_workspace_bytes(plan);
-  if (!out || !m || !c || !workspace || need == 0 || workspace_bytes < need)
-    return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
-                            workspace_bytes, need);
+  if (!out || !m || !c || !workspace)
+    return p3cfg__error_set(P3CFG_EINVALID, "time model: missing argument");
+  int rc = workspace_ok(plan, workspace_bytes);
+  if (rc)
+    return rc;
   const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp, dp = plan->dp;
   const uint32_t per_stage = t * dp, gpn = c->gpus_per_node;
+  const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
+
+  p3cfg__perf_ctx x;
+  p3cfg__perf_ctx_of(&x, m, c, plan);
+  layout lay;
+  layout_of(&lay, p, v, t);
+  double *ws = workspace;
+  double *n_rings = ws + lay.n_rings;
+  p3cfg__stage_links *links = (p3cfg__stage_links *)(ws + lay.links);
+  p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* DP rings of stage j at j*t */
+
+  /* Per stage: worst TP group, worst DP group, sends to the next stage. */
+  const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
+  for (uint32_t j = 0, q = 0; j < p; j++, q = q + 1 == stage_period ? 0 : q + 1) {
+    /* q: the stage of the first class with the same links (j mod stage_period) */
+    p3cfg__stage_links *lj = &links[j];
+    const double pj = p3cfg__perf_stage_params(&x, j);
+    if (j >= stage_period) { /* same links as stage q */
+      lj->tp_ar = links[q].tp_ar, lj->tp_loss = links[q].tp_loss;
+      lj->send_f = links[q].send_f, lj->send_b = links[q].send_b;
+    } else {
+      const uint32_t base = j * per_stage;
+      lj->tp_ar = lj->tp_loss = 0.0;
+      for (uint32_t g = 0, n = distinct(uniform, dp, t, 1, t, gpn); g < n && t > 1; g++) {
+        p3cfg__ring ring;
+        double ar, loss;
+        p3cfg__ring_of(&ring, c, rank_gpu, base + g * t, 1, t);
+        p3cfg__perf_tp_group(&ar, &loss, &x, &ring);
+        lj->tp_ar = max2(lj->tp_ar, ar);
+        lj->tp_loss = max2(lj->tp_loss, loss);
+      }
+      lj->send_f = lj->send_b = 0.0;
+      const uint32_t next = (j + 1) % p;
+      if (p > 1 && (j + 1 < p || v > 1))
+        for (uint32_t s = 0, n = distinct(uniform, per_stage, 1, per_stage, 2, gpn); s < n;
+             s++) {
+          double f, b;
+          p3cfg__perf_send(&f, &b, &x, gpu_of(rank_gpu, base + s),
+                           gpu_of(rank_gpu, next * per_stage + s));
+          lj->send_f = max2(lj->send_f, f);
+          lj->send_b = max2(lj->send_b, b);
+        }
+    }
+    /* The wrap-around send of the last rank is not a translate of the others. */
+    if (j == p - 1 && j >= stage_period && v > 1) {
+      lj->send_f = lj->send_b = 0.0;
+      for (uint32_t s = 0, n = distinct(uniform, per_stage, 1, j * per_stage, 2, gpn); s < n;
+           s++) {
+        double f, b;
+        p3cfg__perf_send(&f, &b, &x, gpu_of(rank_gpu, j * per_stage + s), gpu_of(rank_gpu, s));
+        lj->send_f = max2(lj->send_f, f);
+        lj->send_b = max2(lj->send_b, b);
+      }
+    }
+    /* Data parallelism: the tp concurrent DP groups of this stage (stride tp), their
+     * rings built once per class of stages with the same links, duplicates dropped. */
+    const uint32_t rj = q * t;
+    if (j < stage_period) {
+      uint32_t n_ring = 0;
+      for (uint32_t s = 0, n = distinct(uniform, t, 1, t, dp, gpn); s < n && dp > 1; s++) {
+        p3cfg__ring *ring = &rings[rj + n_ring];
+        p3cfg__ring_of(ring, c, rank_gpu, j * per_stage + s, t, dp);
+        uint32_t y = 0;
+        while (y < n_ring && !same_ring(&rings[rj + y], ring))
+          y++;
+        n_ring += y == n_ring;
+      }
+      n_rings[j] = n_ring;
+    }
+    memset(&lj->dp, 0, sizeof lj->dp);
+    for (uint32_t s = 0; s < (uint32_t)n_rings[q]; s++) {
+      p3cfg__dp_cost cost;
+      p3cfg__perf_dp_ring(&cost, &x, pj, &rings[rj + s]);
+      p3cfg__dp_cost_max(&lj->dp, &cost);
+    }
+  }
+
+  /* The tied embedding: rank s of the first stage with rank s of the last. */
+  double tie = 0.0;
+  if (m->tied_embeddings && p > 1)
+    for (uint32_t s = 0, n = distinct(uniform, per_stage, 1, (p - 1) * per_stage, 2, gpn);
+         s < n; s++) {
+      p3cfg__ring ring;
+      p3cfg__ring_of(&ring, c, rank_gpu, s, (p - 1) * per_stage, 2);
+      tie = max2(tie, p3cfg__perf_tie(&x, &ring));
+    }
+  return p3cfg__perf_finish(out, &x, links, tie, workspace, workspace_bytes, cutoff_s, pruned);
+}
+
+int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
+                       const p3cfg__stage_links *links, double tie_s, void *workspace,
+                       size_t workspace_bytes, double cutoff_s, int *pruned)
+{
+  if (pruned)
+    *pruned = 0;
+  const p3cfg_plan *plan = x->plan;
+  const p3cfg_model *m = x->m;
+  int rc = workspace_ok(plan, workspace_bytes);
+  if (rc)
+    return rc;
+  const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp, dp = plan->dp;
   const uint64_t mb = p3cfg__plan_microbatches(plan);
   const double mbd = (double)mb;
   const int zero = (int)plan->zero_stage;
-  const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
-
-  p3cfg__params par;
-  p3cfg__rates r;
-  p3cfg__dims d;
-  p3cfg__layer_cost L;
-  p3cfg__edge_cost E;
-  p3cfg__model_params(&par, m, t);
-  p3cfg__rates_of(&r, m, &c->gpu);
-  p3cfg__dims_of(&d, m, plan);
-  p3cfg__layer_cost_of(&L, &d, &r);
-  p3cfg__edge_cost_of(&E, &d, &r);
+  const p3cfg__rates *r = &x->r;
+  const p3cfg__dims *d = &x->d;
+  const p3cfg__layer_cost *L = &x->L;
+  const p3cfg__edge_cost *E = &x->E;
 
   layout lay;
   layout_of(&lay, p, v, t);
@@ -212,114 +383,38 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   double *send_f = ws + lay.send_f, *send_b = ws + lay.send_b;
   double *busy_c = ws + lay.busy_c, *busy_t = ws + lay.busy_t, *busy_d = ws + lay.busy_d;
   double *end = ws + lay.end, *end_c = ws + lay.end_c, *last_b = ws + lay.last_b;
-  double *tp_ar = ws + lay.tp_ar, *tp_loss = ws + lay.tp_loss;
-  double *grad_sync = ws + lay.grad_sync, *grad_bucket = ws + lay.grad_bucket;
-  double *param_gather = ws + lay.param_gather, *param_bucket = ws + lay.param_bucket;
-  double *opt = ws + lay.opt, *n_rings = ws + lay.n_rings;
-  p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* DP rings of stage j at j*t */
+  double *opt = ws + lay.opt;
 
-  /* Per stage: worst TP group, worst DP group, sends to the next stage, optimizer. */
-  const double act_bytes = r.elem_bytes * d.tokens * d.h / (d.sp ? d.tp : 1.0);
-  const double grad_elem = zero <= 1 ? 4.0 : r.elem_bytes; /* fp32 main grads (Megatron) */
-  const double bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * dp);
-  const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
-  double zmb_ag = 0.0, zmb_rs = 0.0; /* ZeRO-2/3 per-micro-batch collectives (pp == 1) */
-  if (zero >= 2)
-    dirty = NULL; /* pp = 1: the per-micro-batch collectives are summed below */
-  for (uint32_t j = 0, q = 0; j < p; j++, q = q + 1 == stage_period ? 0 : q + 1) {
-    /* q: the stage of the first class with the same links (j mod stage_period) */
-    if (dirty && !dirty[j])
-      continue; /* incremental: this stage's links are as in the last call */
-    const double pj = stage_params(&par, m, plan, j);
+  /* ZeRO-2/3 per-micro-batch collectives (pp == 1): the worst ring. */
+  double zmb_ag = 0.0, zmb_rs = 0.0;
+  for (uint32_t j = 0; j < p; j++) {
+    zmb_rs = max2(zmb_rs, links[j].dp.mb_rs);
+    zmb_ag = max2(zmb_ag, links[j].dp.mb_ag);
+    send_f[j] = links[j].send_f;
+    send_b[j] = links[j].send_b;
+    const double pj = p3cfg__perf_stage_params(x, j);
     const double held = zero >= 2 ? pj / dp : pj;
-    opt[j] = p3cfg__optimizer_s(&r, m, zero >= 1 ? pj / dp : pj, held);
-    if (j >= stage_period) { /* same links as stage q */
-      tp_ar[j] = tp_ar[q], tp_loss[j] = tp_loss[q];
-      send_f[j] = send_f[q], send_b[j] = send_b[q];
-    } else {
-      const uint32_t base = j * per_stage;
-      tp_ar[j] = tp_loss[j] = 0.0;
-      for (uint32_t g = 0, n = distinct(uniform, dp, t, 1, t, gpn); g < n && t > 1; g++) {
-        p3cfg__ring ring;
-        p3cfg__ring_of(&ring, c, rank_gpu, base + g * t, 1, t);
-        tp_ar[j] = max2(tp_ar[j], p3cfg__allreduce_s(&ring, L.tp_bytes));
-        tp_loss[j] = max2(tp_loss[j], p3cfg__allreduce_s(&ring, E.loss_bytes));
-      }
-      send_f[j] = send_b[j] = 0.0;
-      const uint32_t next = (j + 1) % p;
-      if (p > 1 && (j + 1 < p || v > 1))
-        for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, per_stage, 2, gpn); x < n;
-             x++) {
-          const uint32_t a = gpu_of(rank_gpu, base + x);
-          const uint32_t b = gpu_of(rank_gpu, next * per_stage + x);
-          send_f[j] = max2(send_f[j], p3cfg__p2p_s(c, a, b, act_bytes));
-          send_b[j] = max2(send_b[j], p3cfg__p2p_s(c, b, a, act_bytes));
-        }
-    }
-    /* The wrap-around send of the last rank is not a translate of the others. */
-    if (j == p - 1 && j >= stage_period && v > 1) {
-      send_f[j] = send_b[j] = 0.0;
-      for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, j * per_stage, 2, gpn); x < n;
-           x++) {
-        const uint32_t a = gpu_of(rank_gpu, j * per_stage + x), b = gpu_of(rank_gpu, x);
-        send_f[j] = max2(send_f[j], p3cfg__p2p_s(c, a, b, act_bytes));
-        send_b[j] = max2(send_b[j], p3cfg__p2p_s(c, b, a, act_bytes));
-      }
-    }
-    /* Data parallelism: the tp concurrent DP groups of this stage (stride tp), their
-     * rings built once per class of stages with the same links, duplicates dropped. */
-    const uint32_t rj = q * t;
-    if (j < stage_period) {
-      uint32_t n_ring = 0;
-      for (uint32_t x = 0, n = distinct(uniform, t, 1, t, dp, gpn); x < n && dp > 1; x++) {
-        p3cfg__ring *ring = &rings[rj + n_ring];
-        p3cfg__ring_of(ring, c, rank_gpu, j * per_stage + x, t, dp);
-        uint32_t y = 0;
-        while (y < n_ring && !same_ring(&rings[rj + y], ring))
-          y++;
-        n_ring += y == n_ring;
-      }
-      n_rings[j] = n_ring;
-    }
-    grad_sync[j] = grad_bucket[j] = param_gather[j] = param_bucket[j] = 0.0;
-    for (uint32_t x = 0; x < (uint32_t)n_rings[q]; x++) {
-      const p3cfg__ring *ring = &rings[rj + x];
-      const double bp = pj < bucket ? pj : bucket;
-      if (zero == 0) { /* all-reduce of the fp32 gradients */
-        grad_sync[j] = max2(grad_sync[j], p3cfg__allreduce_s(ring, grad_elem * pj));
-        grad_bucket[j] = max2(grad_bucket[j], p3cfg__allreduce_s(ring, grad_elem * bp));
-      } else if (zero == 1) { /* distributed optimizer: reduce-scatter fp32 grads */
-        grad_sync[j] = max2(grad_sync[j], p3cfg__reduce_scatter_s(ring, grad_elem * pj));
-        grad_bucket[j] = max2(grad_bucket[j], p3cfg__reduce_scatter_s(ring, grad_elem * bp));
-      } else { /* per micro-batch, below */
-        zmb_rs = max2(zmb_rs, p3cfg__reduce_scatter_s(ring, grad_elem * pj));
-        if (zero == 3)
-          zmb_ag = max2(zmb_ag, p3cfg__all_gather_s(ring, r.elem_bytes * pj));
-      }
-      if (zero == 1 || zero == 2) { /* all-gather of the updated 16-bit parameters */
-        param_gather[j] = max2(param_gather[j], p3cfg__all_gather_s(ring, r.elem_bytes * pj));
-        param_bucket[j] = max2(param_bucket[j], p3cfg__all_gather_s(ring, r.elem_bytes * bp));
-      }
-    }
+    opt[j] = p3cfg__optimizer_s(r, m, zero >= 1 ? pj / dp : pj, held);
   }
 
   /* Per (rank, chunk) micro-batch costs, and each rank's busy time by kind. */
   const int tp_overlap = (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0;
   for (uint32_t j = 0; j < p; j++) {
+    const double tp_ar = links[j].tp_ar, tp_loss = links[j].tp_loss;
     double tpf, tpb;
-    tp_exposed(&tpf, &tpb, &L, tp_ar[j], d.tp, tp_overlap);
+    tp_exposed(&tpf, &tpb, L, tp_ar, d->tp, tp_overlap);
     const double nl = (double)(v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v);
     busy_c[j] = busy_t[j] = busy_d[j] = 0.0;
     for (uint32_t k = 0; k < v; k++) {
-      double fc = nl * L.fwd_s, ft = nl * tpf, bc = nl * L.bwd_s, bt = nl * tpb;
+      double fc = nl * L->fwd_s, ft = nl * tpf, bc = nl * L->bwd_s, bt = nl * tpb;
       double fd = 0.0, bd = 0.0;
       if (j == 0 && k == 0) {
-        fc += E.emb_fwd_s, ft += E.emb_tp_fwd * tp_ar[j];
-        bc += E.emb_bwd_s, bt += E.emb_tp_bwd * tp_ar[j];
+        fc += E->emb_fwd_s, ft += E->emb_tp_fwd * tp_ar;
+        bc += E->emb_bwd_s, bt += E->emb_tp_bwd * tp_ar;
       }
       if (j == p - 1 && k == v - 1) {
-        fc += E.out_fwd_s, ft += E.out_tp_fwd * tp_ar[j] + 3.0 * tp_loss[j];
-        bc += E.out_bwd_s, bt += E.out_tp_bwd * tp_ar[j];
+        fc += E->out_fwd_s, ft += E->out_tp_fwd * tp_ar + 3.0 * tp_loss;
+        bc += E->out_bwd_s, bt += E->out_tp_bwd * tp_ar;
       }
       if (zero >= 2) {
         /* FSDP / ZeRO-3: gather the parameters before the forward and again before the
@@ -376,32 +471,21 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   for (uint32_t j = 0; j < p; j++) {
     if (end[j] > end[crit])
       crit = j;
-    double g = grad_sync[j];
+    const p3cfg__dp_cost *dc = &links[j].dp;
+    double g = dc->grad_sync;
     if (grad_overlap && zero <= 1)
-      g = max2(grad_bucket[j], grad_sync[j] - (end[j] - last_b[j]));
+      g = max2(dc->grad_bucket, dc->grad_sync - (end[j] - last_b[j]));
     synced = max2(synced, end[j] + g);
     opt_s = max2(opt_s, opt[j]);
-    double a = param_gather[j];
+    double a = dc->param_gather;
     if (param_overlap && a > 0.0) {
       const double window = first_fwd[j * v + v - 1] + F[j * v + v - 1];
-      a = max2(0.0, max2(param_bucket[j] - first_fwd[j * v], param_gather[j] - window));
+      a = max2(0.0, max2(dc->param_bucket - first_fwd[j * v], dc->param_gather - window));
     }
     gather_s = max2(gather_s, a);
   }
-  if (m->tied_embeddings && p > 1 && dirty && !dirty[0] && !dirty[p - 1]) {
-    synced += ws[lay.tie];
-  } else if (m->tied_embeddings && p > 1) {
-    double tie = 0.0;
-    const double bytes = 4.0 * (double)par.word_embedding / d.tp;
-    for (uint32_t x = 0, n = distinct(uniform, per_stage, 1, (p - 1) * per_stage, 2, gpn); x < n;
-         x++) {
-      p3cfg__ring ring;
-      p3cfg__ring_of(&ring, c, rank_gpu, x, (p - 1) * per_stage, 2);
-      tie = max2(tie, p3cfg__allreduce_s(&ring, bytes));
-    }
-    ws[lay.tie] = tie;
-    synced += tie;
-  }
+  if (m->tied_embeddings && p > 1)
+    synced += tie_s;
 
   const double iteration = synced + opt_s + gather_s;
   const double busy = busy_c[crit] + busy_t[crit] + busy_d[crit];
@@ -419,10 +503,10 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
                                 out->bubble_s + out->dp_comm_s + out->optimizer_s);
   const double tokens = (double)plan->global_batch * (double)m->seq_len;
   const double model_flops =
-      tokens * (6.0 * (double)par.non_embedding +
+      tokens * (6.0 * (double)x->par.non_embedding +
                 12.0 * (double)m->layers * (double)m->seq_len * (double)m->hidden);
   out->tokens_per_s = tokens / iteration;
-  out->mfu = model_flops / ((double)p * t * dp * c->gpu.peak_flops * iteration);
+  out->mfu = model_flops / ((double)p * t * dp * x->c->gpu.peak_flops * iteration);
   return P3CFG_OK;
 }
 

@@ -12,11 +12,10 @@
  * what the tests compare against), else simulated annealing from the default placement
  * with the moves that matter — swap two nodes, swap two units between nodes, reverse or
  * rotate one pipeline chain, exchange two data-parallel replicas at one stage — each
- * undone when rejected. Each move marks the pipeline stages whose links it changes, and
- * the time model re-scores only those (p3cfg__perf_plan_dirty); the pipeline schedule
- * is then simulated again from the cached per-stage costs. A seeded xorshift generator
- * and a move budget make it deterministic; an optional wall-time cap trades that for a
- * bound.
+ * undone when rejected. Each move reports the ranks it moved to the time model's cache
+ * (p3cfg__perf_cache_*), which recomputes only the groups holding them, so a move costs
+ * what it changes rather than what its stages hold. A seeded xorshift generator and a
+ * move budget make it deterministic; an optional wall-time cap trades that for a bound.
  */
 #include "placement.h"
 
@@ -41,13 +40,8 @@ typedef struct placer {
   uint32_t *slot_unit; /* slot -> physical unit */
   uint32_t *unit_slot; /* physical unit -> slot */
   uint32_t *rank_gpu;
-  void *ws;
-  size_t ws_bytes;
+  p3cfg__perf_cache *cache; /* the time model of rank_gpu, told of every rank moved */
   uint64_t rng;
-  /* Stages whose ranks (or whose next stage's ranks) moved since the last scoring: the
-   * time model re-scores only those (p3cfg__perf_plan_dirty). */
-  uint8_t *dirty;
-  uint32_t per_stage; /* ranks per pipeline stage: dp * tp */
   /* Undo log of unit swaps made by the current move. */
   uint32_t *log_a, *log_b;
   size_t log_n, log_cap;
@@ -73,22 +67,17 @@ static uint32_t rnd_below(placer *p, uint32_t n) { return (uint32_t)(rnd(p) % n)
 
 static double rnd_unit(placer *p) { return (double)(rnd(p) >> 11) * (1.0 / 9007199254740992.0); }
 
-/* Write the GPUs of slot k into rank_gpu (only slots holding ranks), and mark the stages
- * whose links that changes: its own, the one sending to it, and with interleaving the
- * last stage when the first moves (its chunks wrap around). */
+/* Write the GPUs of slot k into rank_gpu (only slots holding ranks) and tell the time
+ * model's cache which ranks moved. */
 static void sync_slot(placer *p, uint32_t k)
 {
   if (k >= p->rank_units)
     return;
-  const uint32_t s = (uint32_t)((uint64_t)k * p->u / p->per_stage), pp = p->plan->pp;
-  p->dirty[s] = 1;
-  if (s > 0)
-    p->dirty[s - 1] = 1;
-  else if (p->plan->virtual_stages > 1)
-    p->dirty[pp - 1] = 1;
   const uint32_t base = p->slot_unit[k] * p->u;
   for (uint32_t i = 0; i < p->u; i++)
     p->rank_gpu[k * p->u + i] = base + i;
+  if (p->cache)
+    p3cfg__perf_cache_moved(p->cache, k * p->u, p->u);
 }
 
 /* Swap the slots held by physical units a and b, logging it for undo. */
@@ -138,19 +127,12 @@ static void swap_groups(placer *p, uint32_t s1, uint32_t d1, uint32_t s2, uint32
                p->slot_unit[group_slot(p, s2, d2, off)], 1);
 }
 
-/* Time of the current placement, re-scoring only the dirty stages (all with full). */
-static double score_with(placer *p, p3cfg_time *t, int full)
+/* Time of the current placement: the cache re-scores what moved since the last call. */
+static double score(placer *p)
 {
-  p3cfg_time tmp;
-  if (!t)
-    t = &tmp;
-  int rc = p3cfg__perf_plan_dirty(t, p->m, p->c, p->plan, p->rank_gpu, p->ws, p->ws_bytes,
-                                  full ? NULL : p->dirty);
-  memset(p->dirty, 0, p->plan->pp);
-  return rc ? HUGE_VAL : t->iteration_s;
+  p3cfg_time t;
+  return p3cfg__perf_cache_score(&t, p->cache) ? HUGE_VAL : t.iteration_s;
 }
-
-static double score(placer *p, p3cfg_time *t) { return score_with(p, t, 0); }
 
 /* One random move; returns 0 when none applies to this instance. */
 static int random_move(placer *p)
@@ -202,22 +184,28 @@ static int random_move(placer *p)
   return 0;
 }
 
+/* The best placement so far is kept as the units of the slots holding ranks (rank_gpu
+ * follows from them): a fraction of the ranks to copy at each improvement. */
+static void keep_best(const placer *p, uint32_t *best_units)
+{
+  memcpy(best_units, p->slot_unit, p->rank_units * sizeof *best_units);
+}
+
 /* Heap's algorithm over node permutations, keeping the best. */
-static void exhaustive(placer *p, double *best, uint32_t *best_map, p3cfg__place_stats *st)
+static void exhaustive(placer *p, double *best, uint32_t *best_units, p3cfg__place_stats *st)
 {
   const uint32_t n = p->c->nodes;
-  const size_t ranks = (size_t)p->rank_units * p->u;
   uint32_t cnt[16] = {0};
   uint32_t i = 1;
   while (i < n) {
     if (cnt[i] < i) {
       uint32_t j = (i % 2 == 0) ? 0 : cnt[i];
       swap_nodes(p, j, i, 0);
-      double s = score(p, NULL);
+      double s = score(p);
       st->moves++;
       if (s < *best) {
         *best = s;
-        memcpy(best_map, p->rank_gpu, ranks * sizeof *best_map);
+        keep_best(p, best_units);
       }
       cnt[i]++;
       i = 1;
@@ -228,10 +216,9 @@ static void exhaustive(placer *p, double *best, uint32_t *best_map, p3cfg__place
   }
 }
 
-static void anneal(placer *p, double *best, uint32_t *best_map, const p3cfg__place_opts *o,
+static void anneal(placer *p, double *best, uint32_t *best_units, const p3cfg__place_opts *o,
                    p3cfg__place_stats *st, double t0)
 {
-  const size_t ranks = (size_t)p->rank_units * p->u;
   uint64_t budget = o->max_moves;
   if (budget == 0) {
     budget = 60ull * p->n_units;
@@ -250,13 +237,13 @@ static void anneal(placer *p, double *best, uint32_t *best_map, const p3cfg__pla
     if (!random_move(p))
       break;
     st->moves++;
-    double s = score(p, NULL);
+    double s = score(p);
     if (s <= cur || rnd_unit(p) < exp((cur - s) / temp)) {
       cur = s;
       st->accepted++;
       if (s < *best) {
         *best = s;
-        memcpy(best_map, p->rank_gpu, ranks * sizeof *best_map);
+        keep_best(p, best_units);
       }
     } else {
       undo(p);
@@ -288,20 +275,19 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   p.rng = opts->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
   if (p.rng == 0)
     p.rng = 1;
-  p.ws_bytes = p3cfg__perf_workspace_bytes(plan);
+  const size_t ws_bytes = p3cfg__perf_workspace_bytes(plan);
   p.log_cap = 2ull * plan->pp * p.group_units + 2ull * p.upn + 8;
-  p.per_stage = plan->dp * tp;
   int rc = P3CFG_OK;
-  uint32_t *best_map = NULL;
+  uint32_t *best_units = NULL;
+  void *ws = NULL;
   p.slot_unit = p3cfg__malloc(p.n_units * sizeof *p.slot_unit);
   p.unit_slot = p3cfg__malloc(p.n_units * sizeof *p.unit_slot);
   p.rank_gpu = rank_gpu;
-  p.ws = p3cfg__malloc(p.ws_bytes ? p.ws_bytes : 1);
+  ws = p3cfg__malloc(ws_bytes ? ws_bytes : 1);
   p.log_a = p3cfg__malloc(p.log_cap * sizeof *p.log_a);
   p.log_b = p3cfg__malloc(p.log_cap * sizeof *p.log_b);
-  best_map = p3cfg__malloc(ranks * sizeof *best_map);
-  p.dirty = p3cfg__calloc(plan->pp, 1);
-  if (!p.dirty || !p.slot_unit || !p.unit_slot || !p.ws || !p.log_a || !p.log_b || !best_map) {
+  best_units = p3cfg__malloc(p.rank_units * sizeof *best_units);
+  if (!p.slot_unit || !p.unit_slot || !ws || !p.log_a || !p.log_b || !best_units) {
     rc = p3cfg__error_nomem();
     goto done;
   }
@@ -311,34 +297,45 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   }
   for (uint64_t r = 0; r < ranks; r++)
     rank_gpu[r] = (uint32_t)r;
-  double best = score_with(&p, NULL, 1);
-  if (best == HUGE_VAL) {
-    rc = p3cfg_error_last()->code ? p3cfg_error_last()->code : P3CFG_EINTERNAL;
+  p3cfg_time t_default;
+  rc = p3cfg__perf_plan(&t_default, m, c, plan, rank_gpu, ws, ws_bytes);
+  if (rc)
     goto done;
-  }
+  double best = t_default.iteration_s;
   st.default_s = best;
-  memcpy(best_map, rank_gpu, ranks * sizeof *best_map);
+  keep_best(&p, best_units);
   if (c->links.granularity != P3CFG_LINKS_NONE) {
+    /* Without measured links every placement is equal: no search, no cache. */
+    p3cfg_time t_cache;
+    rc = p3cfg__perf_cache_new(&p.cache, &t_cache, m, c, plan, rank_gpu);
+    if (rc)
+      goto done;
     const uint32_t exact_max = opts->exact_max_nodes ? opts->exact_max_nodes : 8;
     if (c->nodes <= exact_max && c->nodes <= 12) {
-      exhaustive(&p, &best, best_map, &st);
+      exhaustive(&p, &best, best_units, &st);
       st.exact = 1;
     } else {
-      anneal(&p, &best, best_map, opts, &st, t0);
+      anneal(&p, &best, best_units, opts, &st, t0);
     }
   }
-  memcpy(rank_gpu, best_map, ranks * sizeof *best_map);
-  st.best_s = score_with(&p, time, 1);
+  for (uint32_t k = 0; k < p.rank_units; k++)
+    for (uint32_t i = 0; i < p.u; i++)
+      rank_gpu[k * p.u + i] = best_units[k] * p.u + i;
+  p3cfg_time t_best;
+  rc = p3cfg__perf_plan(time ? time : &t_best, m, c, plan, rank_gpu, ws, ws_bytes);
+  if (rc)
+    goto done;
+  st.best_s = (time ? time : &t_best)->iteration_s;
   st.elapsed_s = now_s() - t0;
   if (stats)
     *stats = st;
 done:
+  p3cfg__perf_cache_free(p.cache);
   p3cfg__free(p.slot_unit);
   p3cfg__free(p.unit_slot);
-  p3cfg__free(p.ws);
+  p3cfg__free(ws);
   p3cfg__free(p.log_a);
   p3cfg__free(p.log_b);
-  p3cfg__free(best_map);
-  p3cfg__free(p.dirty);
+  p3cfg__free(best_units);
   return rc;
 }

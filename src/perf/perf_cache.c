@@ -1,0 +1,603 @@
+/*
+ * perf_cache.c — the time model for a search that moves a few ranks at a time (the
+ * placement annealer): every group cost that p3cfg__perf_plan takes a worst over is kept,
+ * and a score recomputes only the groups holding a rank reported moved since the last
+ * one, so a move costs what it changes, not what its pipeline stages hold.
+ *
+ * Kept per plan of pp stages, dp replicas, tp ranks per group (Megatron-LM rank order):
+ * - each TP group's two all-reduce times (a moved rank: its group's ring again, tp links);
+ * - each send slot (stage j, position s -> stage j+1, position s), both directions;
+ * - each tied-embedding pair (stage 0 and stage pp-1 at position s);
+ * - each DP ring (stage j, local rank i; dp members, stride tp) as its dp consecutive links
+ *   member d -> d+1 mod dp and, per member, whether its node differs from / is below the
+ *   previous member's. A moved member changes two links and two of those marks; the
+ *   slowest link and the counts then give the ring (p3cfg__ring_of_chain), except a ring
+ *   whose nodes never decrease and repeat, which p3cfg__ring_of builds again in full.
+ * Every worst (over a stage's groups, slots, rings; over a ring's links) is an `extreme`:
+ * the value and how many entries equal it, so replacing an entry is O(1) and the array is
+ * scanned again only when the last entry equal to the worst got better. The stage costs
+ * then go to p3cfg__perf_finish (the pipeline schedule and the step's tail), which is
+ * skipped when no stage cost changed.
+ *
+ * A score first lists what the moved ranks touch, each send slot, tied pair, TP group and
+ * ring once (a chain move shifts both ends of most sends), then redoes each. Ranks arrive
+ * in runs (the placement moves whole units), so their positions step on without dividing.
+ *
+ * With links measured per node pair and every TP group of a stage inside one node (the
+ * placement's units keep them so whenever tp divides the node), a link depends on the two
+ * nodes alone and the stage's tp DP rings visit the same nodes in the same order: they
+ * cost the same, so only ring i = 0 is kept (the others are rebuilt if a group ever
+ * spans nodes again). Likewise the send slots and tied pairs between two such stages are
+ * kept for local rank 0 alone, and a TP group inside a node is one lookup. A move of a
+ * unit of tp ranks then costs about what a move of one rank costs.
+ *
+ * The group costs come from the functions p3cfg__perf_plan uses (p3cfg__perf_tp_group,
+ * _send, _dp_ring, _tie) on the same rings, and a max over the same values does not
+ * depend on the order, so a score equals p3cfg__perf_plan's to the bit
+ * (tests/unit/perf/cache_test.c checks every field after random moves).
+ */
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "perf.h"
+#include "perf_internal.h"
+
+/* The largest (or smallest) entry of an array and how many entries equal it. n == 0: v
+ * is only a bound that every entry is strictly inside, and the array must be scanned. */
+typedef struct extreme {
+  double v;
+  uint32_t n;
+} extreme;
+
+struct p3cfg__perf_cache {
+  p3cfg__perf_ctx x;
+  const uint32_t *rank_gpu;
+  uint32_t p, v, t, dp, ps, gpn; /* ps: ranks per stage */
+  uint32_t ranks;
+  int tied;       /* a tied-embedding all-reduce between stages 0 and p-1 */
+  int node_links; /* links measured per node pair: a link depends on the nodes alone */
+  double *stage_params;         /* [p] */
+  double *tp_ar, *tp_loss;      /* [p*dp] per TP group (stage j, replica d at j*dp + d) */
+  double *send_f, *send_b;      /* [ranks] per send slot (j, s) at j*ps + s */
+  double *tie;                  /* [ps] */
+  double *link_Bps, *link_lat;  /* [ranks] DP ring r = j*t + i, member d -> d+1 at r*dp + d */
+  uint32_t *node;               /* [ranks] node of each rank's GPU */
+  uint8_t *group_spans;         /* [p*dp] 1: the TP group's GPUs are on several nodes */
+  uint32_t *spans;              /* [p] TP groups of the stage that span nodes */
+  uint8_t *ring_pack;           /* [p] the stage's DP rings i >= 1 left to ring 0 */
+  uint8_t *send_pack;           /* [p] the stage's send slots s = d*t + i >= 1 left to i = 0 */
+  int tie_pack;                 /* the same for the tied pairs */
+  uint8_t *step;                /* [ranks] member d (>= 1) of ring r vs d-1: STEP_* */
+  uint32_t *descents, *changes; /* [p*t] */
+  extreme *ring_Bps, *ring_lat; /* [p*t] slowest link of each ring */
+  p3cfg__dp_cost *ring_cost;    /* [p*t] */
+  extreme *w_ar, *w_loss, *w_f, *w_b; /* [p] worst TP group and send slot of each stage */
+  extreme w_tie;
+  p3cfg__stage_links *links, *scored; /* [p] now, and as last simulated */
+  double scored_tie;
+  p3cfg_time scored_time;
+  /* Moved since the last score: ranks; send slots (with their stage), tied pairs, TP
+   * groups and DP rings to redo; stages whose DP worst is stale. Each list has a flag
+   * array so that an entry is listed once (a chain move would redo a send twice). */
+  uint8_t *rank_flag, *send_flag, *tie_flag, *group_flag, *ring_flag, *stage_flag;
+  uint32_t *moved, *sends, *send_stage, *ties, *groups, *group_stage, *rings, *ring_stage;
+  uint32_t n_moved, n_sends, n_ties, n_groups, n_rings;
+  void *ws;
+  size_t ws_bytes;
+};
+
+enum { STEP_OTHER_NODE = 1, STEP_LOWER_NODE = 2 };
+
+/* Entries 0, stride, 2 stride, ... below len. */
+static void max_scan(extreme *e, const double *a, uint32_t len, uint32_t stride)
+{
+  double v = a[0];
+  uint32_t n = 1;
+  for (uint32_t i = stride; i < len; i += stride) {
+    if (a[i] > v)
+      v = a[i], n = 1;
+    else if (a[i] == v)
+      n++;
+  }
+  e->v = v, e->n = n;
+}
+
+static void min_scan(extreme *e, const double *a, uint32_t len)
+{
+  double v = a[0];
+  uint32_t n = 1;
+  for (uint32_t i = 1; i < len; i++) {
+    if (a[i] < v)
+      v = a[i], n = 1;
+    else if (a[i] == v)
+      n++;
+  }
+  e->v = v, e->n = n;
+}
+
+/* An entry of the array went from `old` to `now`. */
+static void max_replace(extreme *e, double old, double now)
+{
+  if (old == e->v)
+    e->n--;
+  if (now > e->v)
+    e->v = now, e->n = 1;
+  else if (now == e->v)
+    e->n++;
+}
+
+static void min_replace(extreme *e, double old, double now)
+{
+  if (old == e->v)
+    e->n--;
+  if (now < e->v)
+    e->v = now, e->n = 1;
+  else if (now == e->v)
+    e->n++;
+}
+
+static int has_send(const p3cfg__perf_cache *k, uint32_t j)
+{
+  return k->p > 1 && (j + 1 < k->p || k->v > 1);
+}
+
+/* With links per node pair and every TP group of stage j inside one node, the stage's tp
+ * DP rings visit the same nodes in the same order (member d of ring i is on the node of
+ * TP group d), so they cost the same: only ring 0 is kept up to date. Likewise the send
+ * slots d*t + i between two such stages, and the tied pairs: only i = 0 is kept, and the
+ * worst is taken over those (the others equal them). */
+static int stage_compact(const p3cfg__perf_cache *k, uint32_t j)
+{
+  return k->node_links && k->t > 1 && k->spans[j] == 0;
+}
+
+/* Send slot `at` = j*ps + s of stage j: its GPU to the same position of the next stage. */
+static void redo_send(p3cfg__perf_cache *k, uint32_t j, uint32_t at)
+{
+  const uint32_t to = j + 1 < k->p ? at + k->ps : at - j * k->ps;
+  double f, b;
+  p3cfg__perf_send(&f, &b, &k->x, k->rank_gpu[at], k->rank_gpu[to]);
+  max_replace(&k->w_f[j], k->send_f[at], f);
+  max_replace(&k->w_b[j], k->send_b[at], b);
+  k->send_f[at] = f, k->send_b[at] = b;
+}
+
+static void redo_tie(p3cfg__perf_cache *k, uint32_t s)
+{
+  p3cfg__ring ring;
+  p3cfg__ring_of(&ring, k->x.c, k->rank_gpu, s, (k->p - 1) * k->ps, 2);
+  const double now = p3cfg__perf_tie(&k->x, &ring);
+  max_replace(&k->w_tie, k->tie[s], now);
+  k->tie[s] = now;
+}
+
+/* Members e and e+1 (mod dp) of DP ring r, whose first rank is `first`: the link between
+ * them and, unless e+1 wraps to 0, whether e+1 sits on another node, a lower one. */
+static void redo_pair(p3cfg__perf_cache *k, uint32_t r, uint32_t first, uint32_t e)
+{
+  const uint32_t at = r * k->dp + e, f = e + 1 == k->dp ? 0 : e + 1;
+  const uint32_t a = first + e * k->t, b = first + f * k->t;
+  double Bps, lat;
+  p3cfg__link_achieved(k->x.c, k->rank_gpu[a], k->rank_gpu[b], &Bps, &lat);
+  min_replace(&k->ring_Bps[r], k->link_Bps[at], Bps);
+  max_replace(&k->ring_lat[r], k->link_lat[at], lat);
+  k->link_Bps[at] = Bps, k->link_lat[at] = lat;
+  if (f == 0)
+    return;
+  const uint32_t node = k->node[b], prev = k->node[a];
+  const uint8_t now = (uint8_t)((node != prev ? STEP_OTHER_NODE : 0) |
+                                (node < prev ? STEP_LOWER_NODE : 0));
+  const uint8_t old = k->step[at + 1];
+  k->changes[r] += (uint32_t)(now & STEP_OTHER_NODE) - (uint32_t)(old & STEP_OTHER_NODE);
+  k->descents[r] += (uint32_t)((now & STEP_LOWER_NODE) >> 1) -
+                    (uint32_t)((old & STEP_LOWER_NODE) >> 1);
+  k->step[at + 1] = now;
+}
+
+/* TP group g (= j*dp + d) of stage j. Inside one node, with links per node pair, every
+ * link of its ring is that node's own: one lookup gives the ring. */
+static void redo_group(p3cfg__perf_cache *k, uint32_t g, uint32_t j)
+{
+  const uint32_t first = g * k->t;
+  uint8_t spans = 0;
+  for (uint32_t m = 1; m < k->t && !spans; m++)
+    spans = k->node[first + m] != k->node[first];
+  k->spans[j] += (uint32_t)spans - (uint32_t)k->group_spans[g];
+  k->group_spans[g] = spans;
+  p3cfg__ring ring;
+  double ar, loss, Bps, lat;
+  int built = 0;
+  if (k->node_links && !spans) {
+    p3cfg__link_achieved(k->x.c, k->rank_gpu[first], k->rank_gpu[first + 1], &Bps, &lat);
+    built = !p3cfg__ring_of_chain(&ring, k->x.c, k->t, 0, 0, Bps, lat);
+  }
+  if (!built)
+    p3cfg__ring_of(&ring, k->x.c, k->rank_gpu, first, 1, k->t);
+  p3cfg__perf_tp_group(&ar, &loss, &k->x, &ring);
+  max_replace(&k->w_ar[j], k->tp_ar[g], ar);
+  max_replace(&k->w_loss[j], k->tp_loss[g], loss);
+  k->tp_ar[g] = ar, k->tp_loss[g] = loss;
+}
+
+/* DP ring r (= j*t + i) of stage j. */
+static void redo_ring(p3cfg__perf_cache *k, uint32_t r, uint32_t j)
+{
+  const uint32_t dp = k->dp;
+  if (k->ring_Bps[r].n == 0)
+    min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
+  if (k->ring_lat[r].n == 0)
+    max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
+  p3cfg__ring ring;
+  if (p3cfg__ring_of_chain(&ring, k->x.c, dp, k->descents[r], k->changes[r], k->ring_Bps[r].v,
+                           k->ring_lat[r].v))
+    p3cfg__ring_of(&ring, k->x.c, k->rank_gpu, j * k->ps + (r - j * k->t), k->t, dp);
+  p3cfg__perf_dp_ring(&k->ring_cost[r], &k->x, k->stage_params[j], &ring);
+}
+
+/* The stage's worst DP ring (tp rings: scanned). */
+static void redo_stage_dp(p3cfg__perf_cache *k, uint32_t j)
+{
+  p3cfg__dp_cost *w = &k->links[j].dp;
+  memset(w, 0, sizeof *w);
+  if (k->dp > 1)
+    for (uint32_t i = 0, n = stage_compact(k, j) ? 1 : k->t; i < n; i++)
+      p3cfg__dp_cost_max(w, &k->ring_cost[j * k->t + i]);
+}
+
+/* Stage j's send slots after its or the next stage's TP groups moved: kept for i = 0
+ * alone, or (no longer both inside nodes) all of them again. The worsts are scanned anew
+ * over the slots kept, at once: a worst must always be exact or a strict bound. */
+static void repack_sends(p3cfg__perf_cache *k, uint32_t j)
+{
+  if (!has_send(k, j))
+    return;
+  const uint8_t want =
+      (uint8_t)(stage_compact(k, j) && stage_compact(k, j + 1 < k->p ? j + 1 : 0));
+  if (want == k->send_pack[j])
+    return;
+  if (!want)
+    for (uint32_t s = 0; s < k->ps; s++)
+      if (s % k->t)
+        redo_send(k, j, j * k->ps + s);
+  k->send_pack[j] = want;
+  max_scan(&k->w_f[j], k->send_f + (size_t)j * k->ps, k->ps, want ? k->t : 1);
+  max_scan(&k->w_b[j], k->send_b + (size_t)j * k->ps, k->ps, want ? k->t : 1);
+}
+
+static void repack_ties(p3cfg__perf_cache *k)
+{
+  const int want = k->tied && stage_compact(k, 0) && stage_compact(k, k->p - 1);
+  if (want == k->tie_pack)
+    return;
+  if (!want)
+    for (uint32_t s = 0; s < k->ps; s++)
+      if (s % k->t)
+        redo_tie(k, s);
+  k->tie_pack = want;
+  max_scan(&k->w_tie, k->tie, k->ps, want ? k->t : 1);
+}
+
+static void list_ring(p3cfg__perf_cache *k, uint32_t r, uint32_t j)
+{
+  if (!k->ring_flag[r]) {
+    k->ring_flag[r] = 1;
+    k->rings[k->n_rings] = r, k->ring_stage[k->n_rings++] = j;
+  }
+}
+
+/* Stage j's TP groups no longer all sit inside a node: its rings i >= 1, left to ring 0
+ * while they did, are built again from every link. */
+static void unpack_rings(p3cfg__perf_cache *k, uint32_t j)
+{
+  const uint32_t t = k->t, dp = k->dp;
+  for (uint32_t r = j * t + 1; r < (j + 1) * t && dp > 1; r++) {
+    for (uint32_t d = 0; d < dp; d++)
+      redo_pair(k, r, j * k->ps + (r - j * t), d);
+    min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
+    max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
+    list_ring(k, r, j);
+  }
+}
+
+static void list_add(uint8_t *flag, uint32_t *list, uint32_t *n, uint32_t id)
+{
+  if (!flag[id]) {
+    flag[id] = 1;
+    list[(*n)++] = id;
+  }
+}
+
+void p3cfg__perf_cache_moved(p3cfg__perf_cache *k, uint32_t first, uint32_t count)
+{
+  assert(first <= k->ranks && count <= k->ranks - first);
+  for (uint32_t r = first; r < first + count; r++)
+    list_add(k->rank_flag, k->moved, &k->n_moved, r);
+}
+
+/* Everything moved rank `rank` = j*ps + s, s = d*t + i, is part of. */
+static void redo_rank(p3cfg__perf_cache *k, uint32_t rank, uint32_t j, uint32_t s, uint32_t d,
+                      uint32_t i)
+{
+  const uint32_t p = k->p, t = k->t, dp = k->dp;
+  if (has_send(k, j) && (i == 0 || !k->send_pack[j]) && !k->send_flag[rank]) {
+    k->send_flag[rank] = 1;
+    k->sends[k->n_sends] = rank, k->send_stage[k->n_sends++] = j;
+  }
+  const uint32_t before = j ? j - 1 : p - 1, from = before * k->ps + s;
+  if (before != j && has_send(k, before) && (i == 0 || !k->send_pack[before]) &&
+      !k->send_flag[from]) {
+    k->send_flag[from] = 1;
+    k->sends[k->n_sends] = from, k->send_stage[k->n_sends++] = before;
+  }
+  if (k->tied && (j == 0 || j == p - 1) && (i == 0 || !k->tie_pack))
+    list_add(k->tie_flag, k->ties, &k->n_ties, s);
+  if (dp > 1 && (i == 0 || !stage_compact(k, j))) {
+    const uint32_t r = j * t + i, first = rank - d * t;
+    redo_pair(k, r, first, d ? d - 1 : dp - 1);
+    redo_pair(k, r, first, d);
+    list_ring(k, r, j);
+  }
+}
+
+/* Moved rank x of the list as j*ps + s, s = d*t + i. The ranks come in runs (units of the
+ * placement): along a run the position steps on without dividing. */
+typedef struct pos {
+  uint32_t rank, j, s, d, i;
+} pos;
+
+static void pos_at(const p3cfg__perf_cache *k, pos *q, uint32_t x)
+{
+  const uint32_t rank = k->moved[x];
+  if (x > 0 && rank == q->rank + 1) {
+    if (++q->i == k->t)
+      q->i = 0, q->d++;
+    if (++q->s == k->ps)
+      q->s = q->d = 0, q->j++;
+  } else {
+    q->j = rank / k->ps, q->s = rank % k->ps, q->d = q->s / k->t, q->i = q->s % k->t;
+  }
+  q->rank = rank;
+}
+
+static void refresh_max(extreme *e, const double *a, uint32_t len, uint32_t stride)
+{
+  if (e->n == 0)
+    max_scan(e, a, len, stride);
+}
+
+static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
+{
+  const uint32_t p = k->p, dp = k->dp, ps = k->ps, t = k->t;
+  /* Nodes first: a rank's DP links look at its neighbours', which may have moved too.
+   * Then the TP groups, which tell whether a stage's DP rings all cost the same. */
+  for (uint32_t x = 0; x < k->n_moved; x++)
+    k->node[k->moved[x]] = k->rank_gpu[k->moved[x]] / k->gpn;
+  pos q;
+  for (uint32_t x = 0; t > 1 && x < k->n_moved; x++) {
+    pos_at(k, &q, x);
+    const uint32_t g = q.j * dp + q.d;
+    if (!k->group_flag[g]) {
+      k->group_flag[g] = 1;
+      k->groups[k->n_groups] = g, k->group_stage[k->n_groups++] = q.j;
+    }
+  }
+  for (uint32_t x = 0; x < k->n_groups; x++)
+    redo_group(k, k->groups[x], k->group_stage[x]);
+  for (uint32_t x = 0; x < k->n_groups; x++) {
+    const uint32_t j = k->group_stage[x];
+    k->group_flag[k->groups[x]] = 0;
+    if (k->ring_pack[j] != stage_compact(k, j)) {
+      if (k->ring_pack[j])
+        unpack_rings(k, j);
+      k->ring_pack[j] = (uint8_t)stage_compact(k, j);
+      k->stage_flag[j] = 1;
+      repack_sends(k, j);
+      repack_sends(k, j ? j - 1 : k->p - 1);
+      if (j == 0 || j == k->p - 1)
+        repack_ties(k);
+    }
+  }
+  k->n_groups = 0;
+  for (uint32_t x = 0; x < k->n_moved; x++) {
+    pos_at(k, &q, x);
+    redo_rank(k, q.rank, q.j, q.s, q.d, q.i);
+    k->rank_flag[q.rank] = 0;
+  }
+  k->n_moved = 0;
+  for (uint32_t x = 0; x < k->n_sends; x++) {
+    redo_send(k, k->send_stage[x], k->sends[x]);
+    k->send_flag[k->sends[x]] = 0;
+  }
+  k->n_sends = 0;
+  for (uint32_t x = 0; x < k->n_ties; x++) {
+    redo_tie(k, k->ties[x]);
+    k->tie_flag[k->ties[x]] = 0;
+  }
+  k->n_ties = 0;
+  for (uint32_t x = 0; x < k->n_rings; x++) {
+    const uint32_t r = k->rings[x];
+    redo_ring(k, r, k->ring_stage[x]);
+    k->ring_flag[r] = 0;
+    k->stage_flag[k->ring_stage[x]] = 1;
+  }
+  k->n_rings = 0;
+  for (uint32_t st = 0; st < p; st++) {
+    p3cfg__stage_links *l = &k->links[st];
+    if (k->stage_flag[st])
+      redo_stage_dp(k, st);
+    k->stage_flag[st] = 0;
+    if (t > 1) {
+      refresh_max(&k->w_ar[st], k->tp_ar + (size_t)st * dp, dp, 1);
+      refresh_max(&k->w_loss[st], k->tp_loss + (size_t)st * dp, dp, 1);
+      l->tp_ar = k->w_ar[st].v, l->tp_loss = k->w_loss[st].v;
+    }
+    if (has_send(k, st)) {
+      const uint32_t stride = k->send_pack[st] ? t : 1;
+      refresh_max(&k->w_f[st], k->send_f + (size_t)st * ps, ps, stride);
+      refresh_max(&k->w_b[st], k->send_b + (size_t)st * ps, ps, stride);
+      l->send_f = k->w_f[st].v, l->send_b = k->w_b[st].v;
+    }
+  }
+  double tie = 0.0;
+  if (k->tied) {
+    refresh_max(&k->w_tie, k->tie, ps, k->tie_pack ? t : 1);
+    tie = k->w_tie.v;
+  }
+  /* The rest of the step depends on the stage costs alone: unchanged, it is as before. */
+  if (!full && tie == k->scored_tie && !memcmp(k->links, k->scored, p * sizeof *k->links)) {
+    *out = k->scored_time;
+    return P3CFG_OK;
+  }
+  int rc = p3cfg__perf_finish(out, &k->x, k->links, tie, k->ws, k->ws_bytes, HUGE_VAL, NULL);
+  if (rc)
+    return rc;
+  memcpy(k->scored, k->links, p * sizeof *k->links);
+  k->scored_tie = tie;
+  k->scored_time = *out;
+  return P3CFG_OK;
+}
+
+int p3cfg__perf_cache_score(p3cfg_time *out, p3cfg__perf_cache *cache)
+{
+  return score(out, cache, 0);
+}
+
+/* Bump allocation of the arrays in one block: `at` counts bytes, 8-aligned. */
+static void *carve(char *base, size_t *at, size_t bytes)
+{
+  void *p = base ? base + *at : NULL;
+  *at += (bytes + 7) & ~(size_t)7;
+  return p;
+}
+
+static void carve_all(p3cfg__perf_cache *k, char *base, size_t *at)
+{
+  const size_t p = k->p, ranks = k->ranks, rings = (size_t)k->p * k->t;
+  const size_t groups = (size_t)k->p * k->dp;
+  k->stage_params = carve(base, at, p * sizeof(double));
+  k->tp_ar = carve(base, at, groups * sizeof(double));
+  k->tp_loss = carve(base, at, groups * sizeof(double));
+  k->send_f = carve(base, at, ranks * sizeof(double));
+  k->send_b = carve(base, at, ranks * sizeof(double));
+  k->tie = carve(base, at, k->ps * sizeof(double));
+  k->link_Bps = carve(base, at, ranks * sizeof(double));
+  k->link_lat = carve(base, at, ranks * sizeof(double));
+  k->node = carve(base, at, ranks * sizeof(uint32_t));
+  k->spans = carve(base, at, p * sizeof(uint32_t));
+  k->group_spans = carve(base, at, groups);
+  k->ring_pack = carve(base, at, p);
+  k->send_pack = carve(base, at, p);
+  k->ring_cost = carve(base, at, rings * sizeof(p3cfg__dp_cost));
+  k->links = carve(base, at, p * sizeof(p3cfg__stage_links));
+  k->scored = carve(base, at, p * sizeof(p3cfg__stage_links));
+  k->ring_Bps = carve(base, at, rings * sizeof(extreme));
+  k->ring_lat = carve(base, at, rings * sizeof(extreme));
+  k->w_ar = carve(base, at, p * sizeof(extreme));
+  k->w_loss = carve(base, at, p * sizeof(extreme));
+  k->w_f = carve(base, at, p * sizeof(extreme));
+  k->w_b = carve(base, at, p * sizeof(extreme));
+  k->descents = carve(base, at, rings * sizeof(uint32_t));
+  k->changes = carve(base, at, rings * sizeof(uint32_t));
+  k->moved = carve(base, at, ranks * sizeof(uint32_t));
+  k->sends = carve(base, at, ranks * sizeof(uint32_t));
+  k->send_stage = carve(base, at, ranks * sizeof(uint32_t));
+  k->ties = carve(base, at, k->ps * sizeof(uint32_t));
+  k->groups = carve(base, at, groups * sizeof(uint32_t));
+  k->group_stage = carve(base, at, groups * sizeof(uint32_t));
+  k->rings = carve(base, at, rings * sizeof(uint32_t));
+  k->ring_stage = carve(base, at, rings * sizeof(uint32_t));
+  k->step = carve(base, at, ranks);
+  k->rank_flag = carve(base, at, ranks);
+  k->send_flag = carve(base, at, ranks);
+  k->tie_flag = carve(base, at, k->ps);
+  k->group_flag = carve(base, at, groups);
+  k->ring_flag = carve(base, at, rings);
+  k->stage_flag = carve(base, at, p);
+}
+
+void p3cfg__perf_cache_free(p3cfg__perf_cache *cache)
+{
+  if (!cache)
+    return;
+  p3cfg__free(cache->ws);
+  p3cfg__free(cache);
+}
+
+int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg_model *m,
+                          const p3cfg_cluster *c, const p3cfg_plan *plan,
+                          const uint32_t *rank_gpu)
+{
+  *out = NULL;
+  const size_t ws_bytes = p3cfg__perf_workspace_bytes(plan);
+  if (!time || !m || !c || !rank_gpu || ws_bytes == 0)
+    return p3cfg__error_set(P3CFG_EINVALID, "time model cache: invalid arguments");
+  p3cfg__perf_cache shape;
+  memset(&shape, 0, sizeof shape);
+  shape.p = plan->pp, shape.v = plan->virtual_stages, shape.t = plan->tp, shape.dp = plan->dp;
+  shape.ps = plan->tp * plan->dp, shape.gpn = c->gpus_per_node;
+  shape.ranks = shape.ps * plan->pp;
+  size_t bytes = (sizeof shape + 7) & ~(size_t)7;
+  carve_all(&shape, NULL, &bytes);
+  p3cfg__perf_cache *k = p3cfg__calloc(1, bytes);
+  void *ws = p3cfg__malloc(ws_bytes);
+  if (!k || !ws) {
+    p3cfg__free(k);
+    p3cfg__free(ws);
+    return p3cfg__error_nomem();
+  }
+  *k = shape;
+  size_t at = (sizeof shape + 7) & ~(size_t)7;
+  carve_all(k, (char *)k, &at);
+  k->ws = ws, k->ws_bytes = ws_bytes;
+  k->rank_gpu = rank_gpu;
+  p3cfg__perf_ctx_of(&k->x, m, c, plan);
+  k->tied = m->tied_embeddings && k->p > 1;
+  k->node_links = c->links.granularity == P3CFG_LINKS_NODE;
+  for (uint32_t j = 0; j < k->p; j++)
+    k->stage_params[j] = p3cfg__perf_stage_params(&k->x, j);
+
+  /* Every group once (the worsts are not kept up to date yet), then every worst by a
+   * scan. */
+  const uint32_t p = k->p, t = k->t, dp = k->dp, ps = k->ps;
+  for (uint32_t r = 0; r < k->ranks; r++)
+    k->node[r] = rank_gpu[r] / k->gpn;
+  if (t > 1)
+    for (uint32_t g = 0; g < p * dp; g++)
+      redo_group(k, g, g / dp);
+  for (uint32_t j = 0; j < p; j++)
+    k->ring_pack[j] = (uint8_t)stage_compact(k, j);
+  for (uint32_t j = 0; j < p; j++)
+    if (has_send(k, j))
+      for (uint32_t s = 0; s < ps; s++)
+        redo_send(k, j, j * ps + s);
+  if (k->tied)
+    for (uint32_t s = 0; s < ps; s++)
+      redo_tie(k, s);
+  if (dp > 1)
+    for (uint32_t r = 0; r < p * t; r++) {
+      const uint32_t first = (r / t) * ps + r % t;
+      for (uint32_t d = 0; d < dp; d++)
+        redo_pair(k, r, first, d);
+      min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
+      max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
+      redo_ring(k, r, r / t);
+    }
+  for (uint32_t j = 0; j < p; j++) {
+    k->stage_flag[j] = 1;
+    k->send_pack[j] =
+        (uint8_t)(has_send(k, j) && stage_compact(k, j) && stage_compact(k, (j + 1) % p));
+    k->w_ar[j].n = k->w_loss[j].n = k->w_f[j].n = k->w_b[j].n = 0;
+  }
+  k->tie_pack = k->tied && stage_compact(k, 0) && stage_compact(k, p - 1);
+  k->w_tie.n = 0;
+  int rc = score(time, k, 1);
+  if (rc) {
+    p3cfg__perf_cache_free(k);
+    return rc;
+  }
+  *out = k;
+  return P3CFG_OK;
+}
