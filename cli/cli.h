@@ -55,6 +55,11 @@ void cli_print_help(FILE *out, const char *command, const char *synopsis, const 
 int cli_parse_u32(const char *command, const char *option, const char *text, unsigned min,
                   unsigned max, unsigned *out);
 
+/* Parse a number in (0, max] (`what` names it in the error, e.g. "number of seconds");
+ * prints a usage error and returns EXIT_USAGE on failure. */
+int cli_parse_positive(const char *command, const char *option, const char *text, double max,
+                       const char *what, double *out);
+
 /* Print the last library error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message". */
 void cli_print_error(void);
 /* Print a usage error "p3cfg COMMAND: message" and a hint to --help; returns EXIT_USAGE. */
@@ -94,5 +99,6 @@ int cmd_estimate(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

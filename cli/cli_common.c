@@ -3,6 +3,7 @@
  * every subcommand, so that all of them behave alike.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +104,7 @@ void cli_print_help(FILE *out, const char *command, const char *synopsis, const 
       snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
                o->arg ? o->arg : "");
     else
-      snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
-               o->arg ? o->arg : "");
+      snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
     fprintf(out, "  %-28s %s\n", left, o->help);
   }
   fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
@@ -116,17 +116,30 @@ int cli_parse_u32(const char *command, const char *option, const char *text, uns
   char *end = NULL;
   errno = 0;
   if (text[0] == '-' || text[0] == '+' || text[0] == '\0') {
-    cli_usage_error(command, "--%s must be an integer in [%u, %u], got \"%s\"", option, min,
-                    max, text);
+    cli_usage_error(command, "--%s must be an integer in [%u, %u], got \"%s\"", option, min, max,
+                    text);
     return -1;
   }
   unsigned long long v = strtoull(text, &end, 10);
   if (errno || *end != '\0' || v < min || v > max) {
-    cli_usage_error(command, "--%s must be an integer in [%u, %u], got \"%s\"", option, min,
-                    max, text);
+    cli_usage_error(command, "--%s must be an integer in [%u, %u], got \"%s\"", option, min, max,
+                    text);
     return -1;
   }
   *out = (unsigned)v;
+  return 0;
+}
+
+int cli_parse_positive(const char *command, const char *option, const char *text, double max,
+                       const char *what, double *out)
+{
+  char *end = NULL;
+  errno = 0;
+  const double v = strtod(text, &end);
+  if (errno || end == text || *end != '\0' || !(v > 0.0) || !isfinite(v) || v > max)
+    return cli_usage_error(command, "--%s must be a positive %s up to %g, got \"%s\"", option, what,
+                           max, text);
+  *out = v;
   return 0;
 }
 

@@ -13,12 +13,12 @@
  * makes that rank SIGKILL or SIGSTOP itself after SECONDS, for the fault tests.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_launch.h"
 #include "cmd_profile_compute.h"
 
 #ifndef P3CFG_HAVE_MPI
@@ -33,8 +33,6 @@ int cmd_profile(int argc, char **argv)
 
 #else
 
-#include <signal.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "p3cfg/mpi.h"
@@ -55,7 +53,9 @@ enum {
   OPT_WINDOW,
   OPT_MIN_SIZE,
   OPT_MAX_SIZE,
-  OPT_QUIET
+  OPT_QUIET,
+  OPT_BACKEND,
+  OPT_GRANULARITY
 };
 
 static const cli_option options[] = {
@@ -76,6 +76,10 @@ static const cli_option options[] = {
     {"min-size", 0, "BYTES", "smallest bandwidth message, K/M suffixes (default 64K)",
      OPT_MIN_SIZE},
     {"max-size", 0, "BYTES", "largest bandwidth message (default 4M)", OPT_MAX_SIZE},
+    {"backend", 0, "NAME",
+     "mpi (host buffers, default) or nccl (NCCL between GPUs, one GPU per rank)", OPT_BACKEND},
+    {"granularity", 0, "gpu|node|auto",
+     "links per GPU pair or per node pair; auto: gpu while loadable (default)", OPT_GRANULARITY},
     {"quiet", 'q', NULL, "no summary and no progress on stderr", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0},
 };
@@ -88,38 +92,6 @@ static const char summary[] =
     "the file and prints a summary (slow links, asymmetries) on stderr.\n"
     "Example: mpirun -np 16 --map-by ppr:8:node p3cfg profile -o mycluster.yaml\n"
     "To measure the GPU itself: p3cfg profile --compute --help";
-
-/* This process's rank before MPI_Init, from the launcher's environment (0 if none), so
- * that a usage error is printed once, not once per rank. */
-static int launcher_rank(void)
-{
-  const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
-  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-    const char *v = getenv(vars[i]);
-    if (v && *v) {
-      char *end;
-      errno = 0;
-      long r = strtol(v, &end, 10);
-      if (!errno && *end == '\0')
-        return (int)r;
-    }
-  }
-  return 0;
-}
-
-static int parse_seconds(const char *option, const char *text, double *out)
-{
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (errno || end == text || *end != '\0' || !(v > 0.0) || !isfinite(v) || v > 1e7)
-    return cli_usage_error("profile",
-                           "--%s must be a positive number of seconds, got "
-                           "\"%s\"",
-                           option, text);
-  *out = v;
-  return 0;
-}
 
 static int parse_bytes(const char *option, const char *text, uint64_t *out)
 {
@@ -154,40 +126,6 @@ static void progress_bar(void *payload, uint32_t done, uint32_t total)
           "##############################", width - fill, "", done, total, MPI_Wtime() - s->start);
   fflush(stderr);
   s->shown = 1;
-}
-
-static void fault_signal(int sig)
-{
-  (void)sig;
-  raise(SIGKILL);
-}
-
-static void stall_signal(int sig)
-{
-  (void)sig;
-  raise(SIGSTOP);
-}
-
-/* P3CFG_TEST_FAULT=kill:RANK:SECONDS | stall:RANK:SECONDS (the fault tests). */
-static void arm_test_fault(int rank)
-{
-  const char *spec = getenv("P3CFG_TEST_FAULT");
-  if (!spec || !*spec)
-    return;
-  int kill_it = strncmp(spec, "kill:", 5) == 0;
-  if (!kill_it && strncmp(spec, "stall:", 6) != 0)
-    return;
-  char *end = NULL;
-  errno = 0;
-  long who = strtol(spec + (kill_it ? 5 : 6), &end, 10);
-  if (errno || *end != ':' || who != rank)
-    return;
-  double after = strtod(end + 1, &end);
-  if (*end != '\0' || !(after > 0.0))
-    return;
-  signal(SIGALRM, kill_it ? fault_signal : stall_signal);
-  struct itimerval t = {{0, 0}, {(time_t)after, (suseconds_t)((after - floor(after)) * 1e6)}};
-  setitimer(ITIMER_REAL, &t, NULL);
 }
 
 /* Faults name the rank that saw them ("rank 3: ... no answer from rank 5 ..."). */
@@ -237,10 +175,11 @@ int cmd_profile(int argc, char **argv)
   if (cli_profile_wants_compute(argc, argv)) /* one GPU, no MPI: cmd_profile_compute.c */
     return cmd_profile_compute(argc, argv);
   const char *positional[argc > 0 ? argc : 1];
-  const int early_rank = launcher_rank();
+  const int early_rank = cli_launcher_rank();
   cli_parser p;
   cli_parser_init(&p, "profile", options, argc, argv, positional);
   p3cfg_profile_options o;
+  p3cfg_profile_granularity granularity = P3CFG_PROFILE_GRANULARITY_AUTO;
   p3cfg_profile_options_init(&o);
   const char *output = NULL;
   int quiet = 0, id;
@@ -275,10 +214,11 @@ int cmd_profile(int argc, char **argv)
       o.mode = P3CFG_PROFILE_SERIAL;
       break;
     case OPT_BUDGET:
-      bad = parse_seconds("budget", p.value, &o.budget_s);
+      bad = cli_parse_positive("profile", "budget", p.value, 1e7, "number of seconds", &o.budget_s);
       break;
     case OPT_TIMEOUT:
-      bad = parse_seconds("timeout", p.value, &o.timeout_s);
+      bad =
+          cli_parse_positive("profile", "timeout", p.value, 1e7, "number of seconds", &o.timeout_s);
       break;
     case OPT_REPS:
       bad = cli_parse_u32("profile", "reps", p.value, 1, 100, &u);
@@ -305,6 +245,21 @@ int cmd_profile(int argc, char **argv)
     case OPT_QUIET:
       quiet = 1;
       break;
+    case OPT_GRANULARITY:
+      if (strcmp(p.value, "gpu") == 0)
+        granularity = P3CFG_PROFILE_GRANULARITY_GPU;
+      else if (strcmp(p.value, "node") == 0)
+        granularity = P3CFG_PROFILE_GRANULARITY_NODE;
+      else if (strcmp(p.value, "auto") == 0)
+        granularity = P3CFG_PROFILE_GRANULARITY_AUTO;
+      else
+        bad = cli_usage_error("profile", "--granularity must be gpu, node or auto, got \"%s\"",
+                              p.value);
+      break;
+    case OPT_BACKEND:
+      if (p3cfg_profile_backend_from_name(&o.backend, p.value) != 0)
+        bad = cli_usage_error("profile", "--backend must be mpi or nccl, got \"%s\"", p.value);
+      break;
     default:
       bad = 1;
       break;
@@ -325,7 +280,15 @@ int cmd_profile(int argc, char **argv)
   }
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  arm_test_fault(rank);
+  cli_arm_test_fault(rank);
+  int world = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  if (p3cfg_profile_granularity_check(granularity, (uint32_t)world) != 0) {
+    if (rank == 0)
+      cli_print_error();
+    MPI_Finalize();
+    return EXIT_USAGE;
+  }
   progress_state ps = {MPI_Wtime(), 0};
   if (rank == 0 && !quiet && isatty(STDERR_FILENO)) {
     o.progress = progress_bar;
@@ -351,7 +314,9 @@ int cmd_profile(int argc, char **argv)
     return rc == P3CFG_EINVALID ? EXIT_USAGE : EXIT_BAD_INPUT;
   }
   if (rank == 0)
-    exit_code = finish(r, output, o.force, quiet);
+    exit_code = p3cfg_profile_set_granularity(r, granularity) == 0
+                    ? finish(r, output, o.force, quiet)
+                    : EXIT_BAD_INPUT;
   p3cfg_profile_result_free(r);
   MPI_Finalize();
   return exit_code;

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"export", cmd_export, "one plan of a JSON plan file in a launcher's terms"},
     {"validate", cmd_validate, "check model and cluster files, report every problem"},
     {"profile", cmd_profile, "under mpirun: measure every link, write a cluster file"},
+    {"replay", cmd_replay, "under mpirun: a plan's communication, measured vs predicted"},
 };
 
 static void usage(FILE *out)

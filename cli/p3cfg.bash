@@ -16,7 +16,7 @@ _p3cfg()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "search estimate export validate profile --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "search estimate export validate profile replay --help --version" -- "$cur"))
         return
     fi
     cmd=${COMP_WORDS[1]}
@@ -27,11 +27,12 @@ _p3cfg()
         --overlap) COMPREPLY=($(compgen -W "none grad param tp grad,param grad,param,tp" -- "$cur")); return ;;
         --to) COMPREPLY=($(compgen -W "megatron torchtitan deepspeed rankfile hostfile" -- "$cur")); return ;;
         -k|--kind) COMPREPLY=($(compgen -W "model cluster auto" -- "$cur")); return ;;
-        -o|--output|--svg-timeline|--svg-links|--svg-memory|--base)
+        --granularity) COMPREPLY=($(compgen -W "gpu node auto" -- "$cur")); return ;;
+        -o|--output|--svg-timeline|--svg-links|--svg-memory|--base|--model|--cluster)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --dp|--tp|--pp|--mbs|--vpp|--gpus|--global-batch|--top|--threads|--max-mbs|--plan|\
         --seed|--place-top|--place-budget|--stage-layers|--gpu|--name|--budget|--timeout|\
-        --reps|--latency-reps|--warmup|--window|--min-size|--max-size)
+        --reps|--latency-reps|--warmup|--window|--min-size|--max-size|--scale|--iterations)
             return ;;
     esac
     if [[ "$cur" == -* ]]; then
@@ -39,7 +40,7 @@ _p3cfg()
         return
     fi
     case "$cmd" in
-        export) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")) ;;
+        export|replay) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")) ;;
         *) COMPREPLY=($(compgen -f -X '!*.@(yaml|yml|json)' -- "$cur") $(compgen -d -- "$cur")) ;;
     esac
 }

@@ -525,6 +525,63 @@ P3CFG_API int p3cfg_export(p3cfg_buffer *out, const p3cfg_plan_file *f, size_t i
                            p3cfg_export_format fmt);
 
 /* ------------------------------------------------------------------------------------
+ * Communication of one iteration (what `p3cfg replay` performs; docs/profiling.md)
+ * ---------------------------------------------------------------------------------- */
+
+/** One pipeline stage's communication per iteration, as the time model counts it.
+ *  Sizes are after the message scale. */
+typedef struct p3cfg_comm_stage {
+  uint64_t tp_halves;        /**< reduce-scatters and all-gathers of tp_bytes in each TP
+                                  group (an all-reduce is one of each) */
+  uint64_t tp_bytes;
+  uint64_t loss_allreduces;  /**< small all-reduces of the loss (last stage) */
+  uint64_t loss_bytes;
+  uint64_t dp_allreduces;    /**< in each DP group: ZeRO 0 gradient all-reduce */
+  uint64_t dp_allreduce_bytes;
+  uint64_t dp_reduce_scatters; /**< ZeRO >= 1: gradient reduce-scatters */
+  uint64_t dp_rs_bytes;
+  uint64_t dp_all_gathers;   /**< ZeRO >= 1: parameter all-gathers */
+  uint64_t dp_ag_bytes;
+  double tp_s;               /**< predicted: the stage's slowest TP group */
+  double dp_s;               /**< predicted: the stage's slowest DP group (tie excluded) */
+} p3cfg_comm_stage;
+
+typedef struct p3cfg_comm_info {
+  uint32_t n_stages;         /**< pp */
+  uint32_t tp, pp, dp, virtual_stages;
+  uint32_t hops;             /**< pipeline hops a micro-batch crosses each way: pp*vpp-1 */
+  uint64_t micro_batches;    /**< per iteration */
+  uint64_t send_bytes;       /**< one pipeline message */
+  uint64_t tie_bytes;        /**< tied-embedding all-reduce, first <-> last stage; 0: none */
+  double scale;              /**< every size multiplied by this */
+  double tp_s, pp_s, dp_s;   /**< predicted per component, nothing overlapped */
+  double tie_s;              /**< part of dp_s */
+  double total_s;            /**< tp_s + pp_s + dp_s */
+} p3cfg_comm_info;
+
+typedef struct p3cfg_comm p3cfg_comm;
+
+/**
+ * The communication of one iteration of `plan` placed by `ranks` (n_ranks entries as
+ * p3cfg_plan_file_placement gives them; NULL = the default placement), with every
+ * message size multiplied by `scale` (1 = the real sizes), and the time the time model
+ * predicts for each component when nothing overlaps and nothing computes: tensor-
+ * parallel collectives, pipeline sends of every micro-batch through the whole pipeline
+ * and back, the data-parallel reduction of the ZeRO stage plus the tied-embedding
+ * all-reduce. Costs are the time model's own (ring collectives and sends over the links
+ * the ranks use). P3CFG_EPLAN for an invalid plan, P3CFG_EINVALID for a placement that
+ * does not fit the plan or the cluster. Free with p3cfg_comm_free().
+ */
+P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *model,
+                                 const p3cfg_cluster *cluster, const p3cfg_plan *plan,
+                                 const p3cfg_rank_place *ranks, size_t n_ranks, double scale);
+/** Totals of a prediction; borrowed. */
+P3CFG_API const p3cfg_comm_info *p3cfg_comm_get_info(const p3cfg_comm *comm);
+/** Stage `stage` (pipeline rank); NULL when out of range. Borrowed. */
+P3CFG_API const p3cfg_comm_stage *p3cfg_comm_stage_get(const p3cfg_comm *comm, uint32_t stage);
+P3CFG_API void p3cfg_comm_free(p3cfg_comm *comm);
+
+/* ------------------------------------------------------------------------------------
  * Test hooks
  * ---------------------------------------------------------------------------------- */
 

@@ -45,10 +45,24 @@ typedef enum p3cfg_profile_mode {
   P3CFG_PROFILE_CONCURRENT = 2
 } p3cfg_profile_mode;
 
+/** What measures the links (see docs/profiling.md and docs/gpu-profiling.md). */
+typedef enum p3cfg_profile_backend {
+  /** Default: MPI point-to-point between host buffers (any MPI, no GPU needed). */
+  P3CFG_PROFILE_BACKEND_MPI = 0,
+  /** NCCL send/recv between device buffers, one GPU per rank (the rank's local index
+   *  on its host picks the GPU), plus NCCL all-reduce bus bandwidth within each host.
+   *  Needs a build with CUDA's toolkit and NCCL headers (else P3CFG_EUNSUPPORTED); the
+   *  CUDA runtime and libnccl.so.2 are loaded when the run starts. One rank is enough
+   *  (a GPU's send/recv to itself and the all-reduce path are then measured). */
+  P3CFG_PROFILE_BACKEND_NCCL = 1
+} p3cfg_profile_backend;
+
 /** Called on rank 0 after each step: `done` of `total` steps finished. */
 typedef void (*p3cfg_profile_progress_fn)(void *payload, uint32_t done, uint32_t total);
 
-#define P3CFG_PROFILE_OPTIONS_VERSION 1
+/* Version 2 added `backend`; version 1 structs (without it) are still accepted and
+ * measure with MPI. */
+#define P3CFG_PROFILE_OPTIONS_VERSION 2
 
 typedef struct p3cfg_profile_options {
   unsigned version;        /**< P3CFG_PROFILE_OPTIONS_VERSION */
@@ -78,16 +92,26 @@ typedef struct p3cfg_profile_options {
   int force;               /**< see output_path */
   p3cfg_profile_progress_fn progress; /**< rank 0 only; NULL for none */
   void *progress_payload;
+  p3cfg_profile_backend backend; /**< default P3CFG_PROFILE_BACKEND_MPI (version 2) */
 } p3cfg_profile_options;
 
 #define P3CFG_PROFILE_OPTIONS_INIT                                                     \
   {                                                                                    \
     P3CFG_PROFILE_OPTIONS_VERSION, P3CFG_PROFILE_HOST_DISJOINT, 0.0, 60.0, 20, 5, 2,    \
-        8, 64u * 1024u, 4u * 1024u * 1024u, 0.1, NULL, NULL, NULL, NULL, 0, NULL, NULL \
+        8, 64u * 1024u, 4u * 1024u * 1024u, 0.1, NULL, NULL, NULL, NULL, 0, NULL, NULL, \
+        P3CFG_PROFILE_BACKEND_MPI                                                      \
   }
 
 /** Set *opts to the defaults of P3CFG_PROFILE_OPTIONS_INIT. */
 P3CFG_API void p3cfg_profile_options_init(p3cfg_profile_options *opts);
+
+/** "mpi" or "nccl"; NULL for a value that is no backend. */
+P3CFG_API const char *p3cfg_profile_backend_name(p3cfg_profile_backend backend);
+
+/** The backend called `name` ("mpi", "nccl"; case-sensitive) into *out: 0, or
+ *  P3CFG_EINVALID with the known names in the message. Whether a backend is built in
+ *  is only known when a run starts (P3CFG_EUNSUPPORTED). */
+P3CFG_API int p3cfg_profile_backend_from_name(p3cfg_profile_backend *out, const char *name);
 
 /** A finished profile: topology and the measured N x N link matrices. */
 typedef struct p3cfg_profile_result p3cfg_profile_result;
@@ -144,7 +168,31 @@ P3CFG_API const char *p3cfg_profile_host_name(const p3cfg_profile_result *r, uin
  *  class reference, asymmetric pairs (> 10 %). Release with p3cfg_buffer_dispose(). */
 P3CFG_API int p3cfg_profile_summary(p3cfg_buffer *out, const p3cfg_profile_result *r);
 
-/** The cluster file (spec §3, links at GPU granularity, node-level summary as YAML
+/** How the cluster file's `links` describe the measurements. */
+typedef enum p3cfg_profile_granularity {
+  /** GPU while the file stays within the loader's limits (docs/input-limits.md: 532,480
+   *  YAML nodes, 16 MiB; about 515 GPUs), node beyond. The default. */
+  P3CFG_PROFILE_GRANULARITY_AUTO = 0,
+  /** One entry per GPU pair, as measured. */
+  P3CFG_PROFILE_GRANULARITY_GPU = 1,
+  /** One entry per node pair: the median of its GPU pairs (bandwidth and latency each);
+   *  the diagonal is the median of the node's intra-node pairs. */
+  P3CFG_PROFILE_GRANULARITY_NODE = 2
+} p3cfg_profile_granularity;
+
+/** Choose the granularity of the file p3cfg_profile_cluster_yaml and p3cfg_profile_write
+ *  make (default AUTO). P3CFG_EINVALID for an unknown value. */
+P3CFG_API int p3cfg_profile_set_granularity(p3cfg_profile_result *r,
+                                            p3cfg_profile_granularity granularity);
+
+/** Whether a profile of `ranks` ranks can be written at `granularity`: 0, or
+ *  P3CFG_EVALUE (the message says why and what to use instead) when a GPU matrix that
+ *  large would be past the file loader's limits. Check before profiling, so that a run
+ *  is not spent on a file that cannot be written. */
+P3CFG_API int p3cfg_profile_granularity_check(p3cfg_profile_granularity granularity,
+                                              uint32_t ranks);
+
+/** The cluster file (spec §3, links at the granularity chosen, node-level summary as YAML
  *  comments), checked with p3cfg_cluster_load_string before it is returned. */
 P3CFG_API int p3cfg_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_profile_result *r);
 
@@ -154,6 +202,55 @@ P3CFG_API int p3cfg_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_profile_
 P3CFG_API int p3cfg_profile_write(const p3cfg_profile_result *r, const char *path, int force);
 
 P3CFG_API void p3cfg_profile_result_free(p3cfg_profile_result *r);
+
+/* ------------------------------------------------------------------------------------
+ * Replay: a plan's per-iteration communication on the cluster it was placed on
+ * (docs/profiling.md, "Replaying a plan"). Errors go to p3cfg_profile_error_last().
+ * ---------------------------------------------------------------------------------- */
+
+#define P3CFG_REPLAY_OPTIONS_VERSION 1
+
+typedef struct p3cfg_replay_options {
+  unsigned version;    /**< P3CFG_REPLAY_OPTIONS_VERSION */
+  double scale;        /**< every message size multiplied by this (default 1) */
+  uint32_t iterations; /**< timed iterations (default 5) */
+  uint32_t warmup;     /**< untimed iterations first (default 1) */
+  double timeout_s;    /**< longest any one operation may wait (default 60) */
+} p3cfg_replay_options;
+
+#define P3CFG_REPLAY_OPTIONS_INIT { P3CFG_REPLAY_OPTIONS_VERSION, 1.0, 5, 1, 60.0 }
+
+P3CFG_API void p3cfg_replay_options_init(p3cfg_replay_options *opts);
+
+/** What a replay measured, beside what the time model predicts for the same placement
+ *  and message scale (p3cfg_comm_predict). Times are per iteration: for each component
+ *  the slowest rank's time, median over the timed iterations. */
+typedef struct p3cfg_replay_report {
+  uint32_t ranks, hosts, iterations;
+  int by_name;           /**< 1: hosts matched to the plan's node names; 0: by order */
+  double measured_tp_s, measured_pp_s, measured_dp_s, measured_total_s;
+  double min_total_s, max_total_s; /**< spread of the per-iteration totals */
+  p3cfg_comm_info predicted;       /**< sizes, counts and predicted times */
+} p3cfg_replay_report;
+
+/**
+ * Perform plan `index` of `plan`'s communication (collective over `comm`; every rank
+ * passes the same files and options): tensor-parallel collectives inside each TP group,
+ * each micro-batch's activations and gradients hop by hop through every pipeline, then
+ * the data-parallel reduction of the ZeRO stage and the tied-embedding all-reduce, as
+ * ring collectives over communicators split per group (hierarchical where the time
+ * model's ring is). `comm` needs exactly one rank per GPU the plan uses: MPI rank r runs
+ * plan rank p when its host is p's node (by name, else hosts in the order of their lowest
+ * rank are the plan's nodes in index order) and its index among the host's ranks is p's
+ * GPU. `model` and `cluster` are the files the plan was made from. Every rank receives
+ * the same report. P3CFG_EVALUE (the same on every rank) when the world, the hosts or
+ * the files do not fit the plan; P3CFG_EMPI when a rank dies, a link stalls past
+ * timeout_s or MPI fails: the caller must then MPI_Abort.
+ */
+P3CFG_API int p3cfg_replay_run(p3cfg_replay_report *out, MPI_Comm comm,
+                               const p3cfg_plan_file *plan, size_t index,
+                               const p3cfg_model *model, const p3cfg_cluster *cluster,
+                               const p3cfg_replay_options *opts);
 
 /** The last error of a p3cfg_profile_* call on this thread; never NULL. */
 P3CFG_API const p3cfg_error *p3cfg_profile_error_last(void);

@@ -5,10 +5,13 @@
  * (host in the order of the profile, then local index), which is the global GPU
  * numbering the rest of p3cfg uses, so ranks are permuted from MPI order into it. The
  * diagonal (a GPU to itself) holds the intra-node medians, as the parser wants positive
- * numbers everywhere. `network` holds the class medians; what was not measured (the
- * inter-node figures on one host, the intra-node ones with one rank per host) comes
- * from --base, else from the other class, and a comment says so. The human summary
- * follows the header as YAML comments, since the parser rejects unknown keys.
+ * numbers everywhere. At node granularity (asked for, or automatic where a GPU matrix
+ * would pass the loader's limits) each entry is the median of the GPU pairs between two
+ * hosts, the diagonal the median of a host's own pairs. `network` holds the class
+ * medians; what was not measured (the inter-node figures on one host, the intra-node
+ * ones with one rank per host) comes from --base, else from the other class, and a
+ * comment says so. The human summary follows the header as YAML comments, since the
+ * parser rejects unknown keys.
  *
  * Before the text is handed out it is loaded with p3cfg_cluster_load_string, so the
  * profiler can never write a file that p3cfg itself would reject. Writing goes to a
@@ -78,8 +81,9 @@ static void write_network(p3cfg__ptext *t, const p3cfg_profile_result *r)
                "medians of the measured intra-node links");
   else
     write_pair(t, "intra", self_Bps, self_lat,
-               r->has_base ? "not measured (one rank per host): from --base"
-                           : "not measured (one rank per host): the fastest measured link");
+               r->has_base       ? "not measured (one rank per host): from --base"
+               : r->self_Bps > 0 ? "not measured (one rank): its GPU's send/recv to itself"
+                                 : "not measured (one rank per host): the fastest measured link");
   if (r->inter.count > 0)
     write_pair(t, "inter", r->inter.median_Bps, r->inter.median_latency_s,
                "medians of the measured inter-node links");
@@ -126,7 +130,100 @@ static void write_matrix(p3cfg__ptext *t, const p3cfg_profile_result *r, const u
   }
 }
 
-static int build(p3cfg__ptext *t, const p3cfg_profile_result *r)
+/* The loader's limits (src/parse/yaml_doc.h, docs/input-limits.md). */
+#define LOADER_MAX_NODES 532480u
+#define LOADER_MAX_BYTES (16u << 20)
+
+/* Whether a file with N x N links stays within them: 2 N^2 numbers, 2 N + 3 lists and N
+ * names, at most 64 nodes for the rest; at most 12 bytes a number, 80 a name, and 1 MiB
+ * for the header and the summary's comments. */
+static int gpu_matrix_loads(uint32_t n)
+{
+  const double nn = (double)n * n;
+  return 2.0 * nn + 3.0 * n + 64.0 <= LOADER_MAX_NODES &&
+         24.0 * nn + 80.0 * n + (1u << 20) <= LOADER_MAX_BYTES;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_of(double *v, size_t n)
+{
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Node matrices (host x host): the medians of the GPU pairs between two hosts; on the
+ * diagonal, of the host's own pairs (the self link with one rank per host). */
+static int node_matrices(double **bw_out, double **lat_out, const p3cfg_profile_result *r)
+{
+  const size_t h = r->n_hosts, k = (size_t)r->per_host;
+  double *bw = p3cfg__calloc(h * h, sizeof *bw), *lat = p3cfg__calloc(h * h, sizeof *lat);
+  double *vb = p3cfg__malloc((k * k + 1) * sizeof *vb),
+         *vl = p3cfg__malloc((k * k + 1) * sizeof *vl);
+  uint32_t *members = p3cfg__malloc((h * k + 1) * sizeof *members); /* ranks by host */
+  if (!bw || !lat || !vb || !vl || !members) {
+    p3cfg__free(bw), p3cfg__free(lat), p3cfg__free(vb), p3cfg__free(vl), p3cfg__free(members);
+    return p3cfg__error_nomem();
+  }
+  for (uint32_t i = 0; i < r->n; i++) /* every host runs k ranks, local index below k */
+    members[(size_t)r->rank_host[i] * k + r->rank_local[i]] = i;
+  double self_Bps, self_lat;
+  p3cfg__profile_self_link(r, &self_Bps, &self_lat);
+  for (size_t a = 0; a < h; a++)
+    for (size_t b = 0; b < h; b++) {
+      size_t m = 0;
+      for (size_t x = 0; x < k; x++)
+        for (size_t y = 0; y < k; y++) {
+          const size_t i = members[a * k + x], j = members[b * k + y];
+          if (i == j)
+            continue;
+          vb[m] = r->bw_Bps[i * r->n + j];
+          vl[m++] = r->lat_s[i * r->n + j];
+        }
+      bw[a * h + b] = m ? median_of(vb, m) : self_Bps;
+      lat[a * h + b] = m ? median_of(vl, m) : self_lat;
+    }
+  p3cfg__free(vb);
+  p3cfg__free(vl);
+  p3cfg__free(members);
+  *bw_out = bw;
+  *lat_out = lat;
+  return 0;
+}
+
+static void write_node_links(p3cfg__ptext *t, const p3cfg_profile_result *r, const double *bw,
+                             const double *lat)
+{
+  const uint32_t h = r->n_hosts;
+  p3cfg__ptext_printf(t, "links:\n  granularity: node\n  names: [");
+  for (uint32_t i = 0; i < h; i++) {
+    if (i)
+      p3cfg__ptext_printf(t, ", ");
+    p3cfg__ptext_quoted(t, r->hosts[i].name);
+  }
+  const double *m[2] = {bw, lat};
+  const double scale[2] = {1e-9, 1e6};
+  const char *key[2] = {"bandwidth_GBps", "latency_us"};
+  p3cfg__ptext_printf(t, "]\n");
+  for (int x = 0; x < 2; x++) {
+    p3cfg__ptext_printf(t, "  %s:\n", key[x]);
+    for (uint32_t a = 0; a < h; a++) {
+      p3cfg__ptext_printf(t, "    - [");
+      for (uint32_t b = 0; b < h; b++) {
+        if (b)
+          p3cfg__ptext_printf(t, ", ");
+        p3cfg__ptext_number(t, m[x][(size_t)a * h + b] * scale[x]);
+      }
+      p3cfg__ptext_printf(t, "]\n");
+    }
+  }
+}
+
+static int build(p3cfg__ptext *t, const p3cfg_profile_result *r, int node_level, int automatic)
 {
   uint32_t *order = NULL;
   int rc = file_order(&order, r);
@@ -135,9 +232,19 @@ static int build(p3cfg__ptext *t, const p3cfg_profile_result *r)
   p3cfg__ptext_printf(t, "# Cluster file written by `p3cfg profile` (p3cfg %s), %s.\n",
                       p3cfg_version_string(), r->date);
   p3cfg__ptext_printf(t, "# measured with: %s\n", r->backend);
-  p3cfg__ptext_printf(t, "# links: per direction, row = sender, column = receiver, between the "
-                         "GPUs (ranks)\n# named \"host:local index\"; the diagonal repeats the "
-                         "intra-node medians.\n#\n");
+  if (!node_level)
+    p3cfg__ptext_printf(t, "# links: per direction, row = sender, column = receiver, between the "
+                           "GPUs (ranks)\n# named \"host:local index\"; the diagonal repeats the "
+                           "intra-node medians.\n#\n");
+  else
+    p3cfg__ptext_printf(t,
+                        "# links: per direction, row = sender, column = receiver, between the "
+                        "nodes (granularity\n# node%s): each entry is the median of the "
+                        "GPU pairs of the two nodes, the diagonal\n# the median of the "
+                        "node's own pairs.\n#\n",
+                        automatic ? ": a GPU matrix of this many GPUs would exceed the "
+                                    "loader's limits"
+                                  : "");
   p3cfg__ptext t_sum;
   p3cfg__ptext_init(&t_sum);
   rc = p3cfg__profile_summary_text(&t_sum, r);
@@ -153,6 +260,16 @@ static int build(p3cfg__ptext *t, const p3cfg_profile_result *r)
   p3cfg__ptext_printf(t, "\nnodes: %u\ngpus_per_node: %u\n", r->n_hosts, r->per_host);
   write_gpu(t, r);
   write_network(t, r);
+  if (node_level) {
+    double *bw = NULL, *lat = NULL;
+    p3cfg__free(order);
+    if ((rc = node_matrices(&bw, &lat, r)) != 0)
+      return rc;
+    write_node_links(t, r, bw, lat);
+    p3cfg__free(bw);
+    p3cfg__free(lat);
+    return 0;
+  }
   p3cfg__ptext_printf(t, "links:\n  granularity: gpu\n  names: [");
   for (uint32_t i = 0; i < r->n; i++) {
     char name[P3CFG__HOST_NAME_CAP + 16];
@@ -200,16 +317,24 @@ static int check_loads(const p3cfg_buffer *b)
   return rc;
 }
 
-P3CFG_API int p3cfg_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_profile_result *r)
+P3CFG_API int p3cfg_profile_set_granularity(p3cfg_profile_result *r,
+                                            p3cfg_profile_granularity granularity)
 {
   p3cfg__error_clear();
-  if (!out || !r)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_profile_cluster_yaml: NULL argument");
-  out->data = NULL;
-  out->len = 0;
+  if (!r)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_profile_set_granularity: NULL argument");
+  if (granularity != P3CFG_PROFILE_GRANULARITY_AUTO &&
+      granularity != P3CFG_PROFILE_GRANULARITY_GPU && granularity != P3CFG_PROFILE_GRANULARITY_NODE)
+    return p3cfg__error_set(P3CFG_EINVALID, "unknown granularity %d", (int)granularity);
+  r->granularity = granularity;
+  return 0;
+}
+
+static int yaml_at(p3cfg_buffer *out, const p3cfg_profile_result *r, int node_level, int automatic)
+{
   p3cfg__ptext t;
   p3cfg__ptext_init(&t);
-  int rc = build(&t, r);
+  int rc = build(&t, r, node_level, automatic);
   if (rc != 0) {
     p3cfg__ptext_free(&t);
     return rc;
@@ -220,6 +345,39 @@ P3CFG_API int p3cfg_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_profile_
     p3cfg__free(out->data);
     out->data = NULL;
     out->len = 0;
+  }
+  return rc;
+}
+
+P3CFG_API int p3cfg_profile_granularity_check(p3cfg_profile_granularity granularity,
+                                              uint32_t ranks)
+{
+  p3cfg__error_clear();
+  if (granularity != P3CFG_PROFILE_GRANULARITY_GPU || gpu_matrix_loads(ranks))
+    return 0;
+  return p3cfg__error_set(P3CFG_EVALUE,
+                          "links at GPU granularity for %u ranks would be past what a cluster "
+                          "file may hold (docs/input-limits.md; about 515 GPUs): use "
+                          "--granularity node or auto",
+                          ranks);
+}
+
+P3CFG_API int p3cfg_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_profile_result *r)
+{
+  p3cfg__error_clear();
+  if (!out || !r)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_profile_cluster_yaml: NULL argument");
+  out->data = NULL;
+  out->len = 0;
+  const int automatic = r->granularity == P3CFG_PROFILE_GRANULARITY_AUTO;
+  int node_level =
+      r->granularity == P3CFG_PROFILE_GRANULARITY_NODE || (automatic && !gpu_matrix_loads(r->n));
+  int rc = yaml_at(out, r, node_level, automatic);
+  if (rc == P3CFG_EINTERNAL && automatic && !node_level) {
+    /* The estimate was wrong for this file (a very long summary): the loader refused
+     * the GPU matrix, so write the node matrix. */
+    p3cfg__error_clear();
+    rc = yaml_at(out, r, 1, 1);
   }
   return rc;
 }

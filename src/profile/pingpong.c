@@ -19,6 +19,8 @@
  */
 #include "pingpong.h"
 
+#include "link_backend.h"
+
 #include "error.h"
 #include "link_fit.h"
 #include "profile_types.h"
@@ -110,57 +112,36 @@ static int send_window(double *t_s, const p3cfg__waiter *w, int peer,
   return rc;
 }
 
+typedef struct send_ctx {
+  const p3cfg__waiter *w;
+  int peer;
+  const p3cfg__measure_plan *plan;
+  char *buf;
+  double deadline;
+} send_ctx;
+
+static int send_window_fn(double *t_s, void *ctx, uint64_t size)
+{
+  const send_ctx *c = ctx;
+  return send_window(t_s, c->w, c->peer, c->plan, size, c->buf, c->deadline);
+}
+
+static double wtime(void) { return MPI_Wtime(); }
+
+/* The sender's side of one direction: link_backend.c's sweep over MPI windows, then the
+ * end-of-sweep announcement. */
 static int stream_send(p3cfg__direction *out, const p3cfg__waiter *w, int peer,
                        const p3cfg__measure_plan *plan, char *buf, double deadline)
 {
-  double bytes[P3CFG__MAX_SIZES], times[P3CFG__MAX_SIZES];
-  double samples[P3CFG__MAX_BANDWIDTH_REPS];
-  uint32_t n_points = 0;
-  int scaled = 0, rc;
-  const double start = MPI_Wtime();
-  double last_t = 0.0;
-  for (uint32_t k = 0; k < plan->n_sizes && !scaled; k++) {
-    const uint64_t size = plan->sizes[k];
-    const uint32_t warm = (k == 0) ? plan->warmup : 0;
-    uint32_t got = 0;
-    for (uint32_t i = 0; i < warm + plan->bandwidth_reps; i++) {
-      /* The next window takes about as long as the last one of this size, or 4x the
-       * last one of the previous size. Stop when it would overrun the allowance, once
-       * at least one window has been timed. */
-      const double predicted = (i == 0) ? 4.0 * last_t : last_t;
-      if ((n_points > 0 || got > 0) && MPI_Wtime() - start + predicted > plan->allowance_s) {
-        scaled = 1;
-        break;
-      }
-      double t = 0.0;
-      if ((rc = send_window(&t, w, peer, plan, size, buf, deadline)) != 0)
-        return rc;
-      last_t = t;
-      if (i >= warm)
-        samples[got++] = t;
-    }
-    if (got > 0) {
-      bytes[n_points] = (double)plan->window * (double)size;
-      times[n_points] = p3cfg__quantile(samples, got, 0.25);
-      n_points++;
-    }
-    if (n_points >= 2 && times[n_points - 1] >= plan->target_s)
-      break;
+  send_ctx ctx = {w, peer, plan, buf, deadline};
+  int rc = p3cfg__sweep_direction(out, plan, send_window_fn, &ctx, wtime);
+  /* The receiver waits for the end of the sweep unless a window itself failed (then the
+   * pair is broken and both sides report it); a sweep with nothing to fit still ends. */
+  if (rc == 0 || rc == P3CFG_EINTERNAL) {
+    const int end = announce(w, peer, 0, deadline);
+    rc = rc ? rc : end;
   }
-  if ((rc = announce(w, peer, 0, deadline)) != 0)
-    return rc;
-  p3cfg__fit fit;
-  if (p3cfg__fit_bandwidth(&fit, bytes, times, n_points) != 0)
-    return p3cfg__error_set(P3CFG_EINTERNAL,
-                            "rank %d: no bandwidth window to rank %d "
-                            "was timed",
-                            w->rank, peer);
-  out->Bps = fit.Bps;
-  if (scaled)
-    out->flags |= P3CFG__LINK_SCALED;
-  if (fit.one_point)
-    out->flags |= P3CFG__LINK_ONE_POINT;
-  return 0;
+  return rc;
 }
 
 static int stream_receive(const p3cfg__waiter *w, int peer, const p3cfg__measure_plan *plan,

@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "gpu_presets.h"
+#include "host_split.h"
 #include "topology.h"
 
 #define PROTOCOL 1
@@ -281,7 +282,7 @@ int p3cfg__profile_exchange(p3cfg_profile_result **out, int *oversubscribed, con
   record mine;
   memset(&mine, 0, sizeof mine);
   MPI_Comm node;
-  rc = MPI_Comm_split_type(w->comm, MPI_COMM_TYPE_SHARED, w->rank, MPI_INFO_NULL, &node);
+  rc = p3cfg__split_hosts(w->comm, w->rank, &node);
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(w, rc, "MPI_Comm_split_type");
   int local_rank = 0, local_size = 0, leader = w->rank;

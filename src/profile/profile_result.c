@@ -57,6 +57,8 @@ P3CFG_API void p3cfg_profile_result_free(p3cfg_profile_result *r)
   p3cfg__free(r->lat_s);
   p3cfg__free(r->flags);
   p3cfg__free(r->name);
+  p3cfg__free(r->allreduce_Bps);
+  p3cfg__free(r->allreduce_alg_Bps);
   p3cfg__free(r);
 }
 
@@ -114,6 +116,11 @@ void p3cfg__profile_self_link(const p3cfg_profile_result *r, double *Bps, double
   if (r->has_base) {
     *Bps = r->base_intra_Bps;
     *lat_s = r->base_intra_latency_s;
+    return;
+  }
+  if (r->self_Bps > 0.0) { /* one rank: what its GPU's loop to itself measured */
+    *Bps = r->self_Bps;
+    *lat_s = r->self_lat_s;
     return;
   }
   /* One rank per host and no base: a GPU reaches itself at least as fast as any

@@ -15,14 +15,24 @@
  * A budget is spread over the steps: each bandwidth direction gets an allowance, and
  * the latency repetitions shrink when even they would not fit; directions cut short
  * are flagged and counted (p3cfg_profile_info.scaled_down).
+ *
+ * What measures a pair is the options' backend (link_backend.h): MPI point-to-point
+ * between host buffers (pingpong.c) or NCCL between GPUs (nccl_backend.c). A backend's
+ * local checks (libraries, devices) run before the start-up exchange and their outcome
+ * is agreed by all ranks (p3cfg__profile_agree), so a rank that cannot measure stops
+ * every rank with its reason, never leaving some inside a collective.
  */
+#include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "error.h"
+#include "link_backend.h"
 #include "pair_schedule.h"
 #include "pingpong.h"
 #include "profile_exchange.h"
@@ -37,6 +47,8 @@ static int check_options(const p3cfg_profile_options *o)
   if (o->version != P3CFG_PROFILE_OPTIONS_VERSION)
     return p3cfg__error_set(P3CFG_EINVALID, "profile options version %u, expected %u", o->version,
                             P3CFG_PROFILE_OPTIONS_VERSION);
+  if (o->backend != P3CFG_PROFILE_BACKEND_MPI && o->backend != P3CFG_PROFILE_BACKEND_NCCL)
+    return p3cfg__error_set(P3CFG_EINVALID, "unknown profile backend %d", (int)o->backend);
   if (o->mode != P3CFG_PROFILE_HOST_DISJOINT && o->mode != P3CFG_PROFILE_SERIAL &&
       o->mode != P3CFG_PROFILE_CONCURRENT)
     return p3cfg__error_set(P3CFG_EINVALID, "unknown profile mode %d", (int)o->mode);
@@ -106,6 +118,85 @@ static void describe_mpi(p3cfg_profile_result *r)
     strftime(r->date, sizeof r->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* ---- the MPI backend (pingpong.c): host buffers of window * max size bytes ---- */
+
+static int mpi_open(void **state, p3cfg_profile_result *r, const p3cfg__waiter *w,
+                    const p3cfg__measure_plan *plan, double deadline)
+{
+  (void)r, (void)w, (void)deadline;
+  const size_t bytes = (size_t)plan->window * plan->sizes[plan->n_sizes - 1];
+  char *buf = p3cfg__malloc(bytes);
+  if (!buf)
+    return p3cfg__error_set(P3CFG_ENOMEM, "cannot allocate %zu bytes of message buffers", bytes);
+  memset(buf, 0x5a, bytes); /* touch every page before timing */
+  *state = buf;
+  return 0;
+}
+
+static int mpi_measure_pair(p3cfg__direction *out, void *state, const p3cfg__waiter *w, int peer,
+                            const p3cfg__measure_plan *plan, double deadline)
+{
+  return p3cfg__measure_pair(out, w, peer, plan, state, deadline);
+}
+
+static void mpi_close(void *state, int failed)
+{
+  (void)failed;
+  p3cfg__free(state);
+}
+
+static const p3cfg__link_backend mpi_backend = {
+    .id = P3CFG_PROFILE_BACKEND_MPI,
+    .min_ranks = 2,
+    .open = mpi_open,
+    .measure_pair = mpi_measure_pair,
+    .close = mpi_close,
+};
+
+static const p3cfg__link_backend *backend_of(const p3cfg_profile_options *o)
+{
+  return o->backend == P3CFG_PROFILE_BACKEND_NCCL ? &p3cfg__nccl_link_backend : &mpi_backend;
+}
+
+int p3cfg__profile_agree(const p3cfg__waiter *w, int rc, const char *step)
+{
+  int in[2] = {rc != 0 ? w->rank : INT_MAX, rc != 0}, out[2] = {INT_MAX, 0};
+  MPI_Request req[2];
+  int m = MPI_Iallreduce(&in[0], &out[0], 1, MPI_INT, MPI_MIN, w->comm, &req[0]);
+  if (m == MPI_SUCCESS)
+    m = MPI_Iallreduce(&in[1], &out[1], 1, MPI_INT, MPI_SUM, w->comm, &req[1]);
+  if (m != MPI_SUCCESS)
+    return p3cfg__mpi_error(w, m, "MPI_Iallreduce");
+  int e = p3cfg__wait_all(w, req, 2, MPI_Wtime() + w->timeout_s, P3CFG__WAIT_IDLE, step, -1);
+  if (e != 0 || out[0] == INT_MAX)
+    return e;
+  struct {
+    int32_t code;
+    char host[64];
+    char message[P3CFG__MESSAGE_CAP];
+  } first;
+  memset(&first, 0, sizeof first);
+  if (w->rank == out[0]) {
+    first.code = rc;
+    snprintf(first.message, sizeof first.message, "%s", p3cfg_error_last()->message);
+    gethostname(first.host, sizeof first.host - 1);
+  }
+  MPI_Request b;
+  m = MPI_Ibcast(&first, (int)sizeof first, MPI_BYTE, out[0], w->comm, &b);
+  if (m != MPI_SUCCESS)
+    return p3cfg__mpi_error(w, m, "MPI_Ibcast");
+  if ((e = p3cfg__wait_all(w, &b, 1, MPI_Wtime() + w->timeout_s, P3CFG__WAIT_IDLE, step, -1)))
+    return e;
+  int size = 0;
+  MPI_Comm_size(w->comm, &size);
+  if (size == 1)
+    return p3cfg__error_set(first.code, "%s", first.message);
+  if (out[1] == size)
+    return p3cfg__error_set(first.code, "%s (all %d ranks)", first.message, size);
+  return p3cfg__error_set(first.code, "%s (rank %d%s%.63s; %d of %d ranks failed)", first.message,
+                          out[0], first.host[0] ? " on " : "", first.host, out[1], size);
+}
+
 /* The pairs and steps of every round, once, to count the steps for the budget. */
 static uint32_t count_steps(const p3cfg_profile_result *r, p3cfg_profile_mode mode,
                             uint32_t (*pairs)[2], uint32_t *step_of, uint32_t *mark)
@@ -122,8 +213,9 @@ static uint32_t count_steps(const p3cfg_profile_result *r, p3cfg_profile_mode mo
 
 /* Walk every round and step; fill this rank's row (what it sent) in `row`. */
 static int measure_all(double *row, p3cfg_profile_result *r, const p3cfg__waiter *w,
-                       const p3cfg_profile_options *o, const p3cfg__measure_plan *plan, char *buf,
-                       uint32_t (*pairs)[2], uint32_t *step_of, uint32_t *mark)
+                       const p3cfg_profile_options *o, const p3cfg__measure_plan *plan,
+                       const p3cfg__link_backend *be, void *state, uint32_t (*pairs)[2],
+                       uint32_t *step_of, uint32_t *mark)
 {
   const uint32_t n = r->n, me = (uint32_t)w->rank;
   uint32_t done = 0;
@@ -142,7 +234,7 @@ static int measure_all(double *row, p3cfg_profile_result *r, const p3cfg__waiter
       int rc;
       if (s == my_step) {
         p3cfg__direction d;
-        rc = p3cfg__measure_pair(&d, w, (int)peer, plan, buf, start + o->timeout_s);
+        rc = be->measure_pair(&d, state, w, (int)peer, plan, start + o->timeout_s);
         if (rc != 0)
           return rc;
         row[peer] = d.Bps;
@@ -198,6 +290,8 @@ static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0, const p3cfg_
 {
   p3cfg__waiter w = *w0;
   p3cfg_profile_result *r = NULL;
+  const p3cfg__link_backend *be = backend_of(o);
+  void *state = NULL;
   int rc = p3cfg__profile_exchange(&r, &w.oversubscribed, &w, o);
   if (rc != 0)
     return rc;
@@ -207,7 +301,6 @@ static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0, const p3cfg_
   uint32_t *mark = p3cfg__malloc(((size_t)r->n_hosts + 1) * sizeof *mark);
   double *row = p3cfg__calloc(3 * (size_t)n, sizeof *row);
   p3cfg__measure_plan plan;
-  char *buf = NULL;
   if (!pairs || !step_of || !mark || !row) {
     rc = p3cfg__error_nomem();
     goto done;
@@ -216,13 +309,6 @@ static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0, const p3cfg_
   r->rounds = p3cfg__schedule_rounds(n);
   r->steps = count_steps(r, o->mode, pairs, step_of, mark);
   make_plan(&plan, o, r->steps);
-  const size_t buf_bytes = (size_t)plan.window * plan.sizes[plan.n_sizes - 1];
-  buf = p3cfg__malloc(buf_bytes);
-  if (!buf) {
-    rc = p3cfg__error_set(P3CFG_ENOMEM, "cannot allocate %zu bytes of message buffers", buf_bytes);
-    goto done;
-  }
-  memset(buf, 0x5a, buf_bytes); /* touch every page before timing */
   r->budget_s = o->budget_s;
   r->timeout_s = o->timeout_s;
   r->latency_reps = plan.latency_reps;
@@ -232,7 +318,9 @@ static int run(p3cfg_profile_result **out, const p3cfg__waiter *w0, const p3cfg_
   r->min_bytes = plan.sizes[0];
   r->max_bytes = plan.sizes[plan.n_sizes - 1];
   describe_mpi(r);
-  if ((rc = measure_all(row, r, &w, o, &plan, buf, pairs, step_of, mark)) != 0 ||
+  if ((rc = be->open(&state, r, &w, &plan, MPI_Wtime() + o->timeout_s)) != 0 ||
+      (rc = measure_all(row, r, &w, o, &plan, be, state, pairs, step_of, mark)) != 0 ||
+      (be->finish && (rc = be->finish(state, r, &w, &plan, MPI_Wtime() + o->timeout_s)) != 0) ||
       (rc = gather_rows(r, &w, row, o)) != 0)
     goto done;
   r->elapsed_s = MPI_Wtime() - t_start;
@@ -242,7 +330,8 @@ done:
   p3cfg__free(step_of);
   p3cfg__free(mark);
   p3cfg__free(row);
-  p3cfg__free(buf);
+  if (be->close)
+    be->close(state, rc == P3CFG_EMPI);
   if (rc == 0)
     *out = r;
   else
@@ -260,6 +349,12 @@ P3CFG_API int p3cfg_profile_run(p3cfg_profile_result **out, MPI_Comm comm,
   *out = NULL;
   if (!opts)
     opts = &defaults;
+  p3cfg_profile_options v1 = defaults;
+  if (opts->version == 1) { /* before `backend`: the fields up to it, MPI */
+    memcpy(&v1, opts, offsetof(p3cfg_profile_options, backend));
+    v1.version = P3CFG_PROFILE_OPTIONS_VERSION;
+    opts = &v1;
+  }
   int rc = check_options(opts);
   if (rc != 0)
     return rc;
@@ -275,7 +370,8 @@ P3CFG_API int p3cfg_profile_run(p3cfg_profile_result **out, MPI_Comm comm,
   int size = 0;
   MPI_Comm_rank(comm, &w.rank);
   MPI_Comm_size(comm, &size);
-  if (size < 2)
+  const p3cfg__link_backend *be = backend_of(opts);
+  if (size < (int)be->min_ranks)
     return p3cfg__error_set(P3CFG_EINVALID,
                             "profiling needs at least 2 ranks, got %d: run "
                             "it under mpirun -np N (one rank per GPU)",
@@ -290,7 +386,10 @@ P3CFG_API int p3cfg_profile_run(p3cfg_profile_result **out, MPI_Comm comm,
     return rc;
   MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
   w.comm = dup;
-  rc = run(out, &w, opts, t_start);
+  if (be->probe) /* local checks (libraries, devices), agreed before any other exchange */
+    rc = p3cfg__profile_agree(&w, be->probe(&w), "the backend's start-up checks");
+  if (rc == 0)
+    rc = run(out, &w, opts, t_start);
   /* After P3CFG_EMPI requests may be pending on dup: leave it to MPI_Abort. */
   if (rc != P3CFG_EMPI)
     MPI_Comm_free(&dup);

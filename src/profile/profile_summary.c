@@ -57,7 +57,11 @@ static void header(p3cfg__ptext *t, const p3cfg_profile_result *r)
                       r->n, r->n_hosts, r->n_hosts == 1 ? "" : "s", r->per_host, r->rounds,
                       r->rounds == 1 ? "" : "s", r->steps, r->steps == 1 ? "" : "s",
                       mode_name(r->mode), r->elapsed_s);
-  p3cfg__ptext_printf(t, "measured with: %s (%s)\n", r->backend, r->mpi_library);
+  if (r->link_backend == P3CFG_PROFILE_BACKEND_NCCL)
+    p3cfg__ptext_printf(t, "measured with: %s (start-up and control messages over %s)\n%s\n",
+                        r->backend, r->mpi_library, r->backend_note);
+  else
+    p3cfg__ptext_printf(t, "measured with: %s (%s)\n", r->backend, r->mpi_library);
   p3cfg__ptext_printf(t,
                       "method: latency = median half round trip of %d-byte "
                       "ping-pongs (%u timed after %u warm-up); bandwidth = "
@@ -276,6 +280,35 @@ static int asymmetric(p3cfg__ptext *t, const p3cfg_profile_result *r)
   return 0;
 }
 
+/* NCCL: all-reduce within each host, and a lone rank's loop to itself. */
+static void allreduce(p3cfg__ptext *t, const p3cfg_profile_result *r, int width)
+{
+  if (r->self_Bps > 0.0)
+    p3cfg__ptext_printf(t,
+                        "one rank: its GPU's send/recv to itself %.4g GB/s, latency %.3g us "
+                        "(the diagonal of the file)\n",
+                        r->self_Bps / 1e9, r->self_lat_s * 1e6);
+  if (!r->allreduce_Bps)
+    return;
+  p3cfg__ptext_printf(t, "all-reduce within each host (NCCL, float sum, 1 MiB to ");
+  print_size(t, r->allreduce_max_bytes);
+  p3cfg__ptext_printf(t, " by 4x; bus bandwidth = bytes * 2(n-1)/n / time at the best size, "
+                         "of the host's slowest rank):\n");
+  for (uint32_t h = 0; h < r->n_hosts && h < MAX_NODE_MATRIX; h++) {
+    if (r->per_host < 2)
+      p3cfg__ptext_printf(t,
+                          "  %-*s  1 GPU   no bus bandwidth with one GPU (a local copy at "
+                          "%.4g GB/s)\n",
+                          width, r->hosts[h].name, r->allreduce_alg_Bps[h] / 1e9);
+    else
+      p3cfg__ptext_printf(t, "  %-*s  %u GPUs  bus bandwidth %.4g GB/s  (algorithm %.4g GB/s)\n",
+                          width, r->hosts[h].name, r->per_host, r->allreduce_Bps[h] / 1e9,
+                          r->allreduce_alg_Bps[h] / 1e9);
+  }
+  if (r->n_hosts > MAX_NODE_MATRIX)
+    p3cfg__ptext_printf(t, "  ... and %u more hosts\n", r->n_hosts - MAX_NODE_MATRIX);
+}
+
 int p3cfg__profile_summary_text(p3cfg__ptext *t, const p3cfg_profile_result *r)
 {
   int width = 4, rc;
@@ -287,6 +320,7 @@ int p3cfg__profile_summary_text(p3cfg__ptext *t, const p3cfg_profile_result *r)
   header(t, r);
   hosts(t, r, width);
   classes(t, r);
+  allreduce(t, r, width);
   if ((rc = node_matrix(t, r, width)) != 0 || (rc = flagged(t, r)) != 0)
     return rc;
   slowest(t, r);

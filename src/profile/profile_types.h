@@ -76,6 +76,16 @@ struct p3cfg_profile_result {
   char backend[64];         /* "MPI point-to-point, host buffers" */
   char mpi_library[128];    /* first line of MPI_Get_library_version */
   char date[32];            /* UTC, ISO 8601 */
+  p3cfg_profile_granularity granularity; /* of the file's links (cluster_writer.c) */
+
+  /* Beyond the pairs (link_backend.h; zero when the backend measures none of it). */
+  p3cfg_profile_backend link_backend;
+  char backend_note[160];   /* NCCL: the CUDA device, driver and runtime of rank 0 */
+  double *allreduce_Bps;    /* n_hosts or NULL: NCCL all-reduce bus bandwidth within the
+                               host (its slowest rank; 0 with one rank per host) */
+  double *allreduce_alg_Bps; /* n_hosts or NULL: bytes / time of the same */
+  uint64_t allreduce_max_bytes; /* largest all-reduce message timed */
+  double self_Bps, self_lat_s; /* one rank: its GPU's send/recv to itself (the diagonal) */
 
   /* Derived by p3cfg__profile_finish(). */
   p3cfg__link_class intra, inter;

@@ -8,7 +8,8 @@
  * the cluster struct (src/common/types.h), as the unit tests do.
  *
  * usage: profile_check FILE --gpus N [--nodes H] [--symmetry MEDIAN_RATIO MAX_RATIO]
- *                      [--expect SRC_HOST DST_HOST GBPS TOLERANCE]...
+ *                      [--expect SRC_HOST DST_HOST GBPS TOLERANCE]... [--node-granularity]
+ * (--node-granularity: links per node pair, `p3cfg profile --granularity node`)
  */
 #include <errno.h>
 #include <math.h>
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
   }
   const char *path = argv[1];
   uint32_t gpus = 0, nodes = 0;
+  int node_level = 0;
   double sym_median = 0.0, sym_max = 0.0;
   p3cfg_cluster *c = NULL;
   int rc = p3cfg_cluster_load(&c, path, NULL);
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc) {
       if (parse_u32(argv[++i], &nodes))
         return 2;
+    } else if (strcmp(argv[i], "--node-granularity") == 0) {
+      node_level = 1;
     } else if (strcmp(argv[i], "--symmetry") == 0 && i + 2 < argc) {
       if (parse_double(argv[i + 1], &sym_median) || parse_double(argv[i + 2], &sym_max))
         return 2;
@@ -111,13 +115,17 @@ int main(int argc, char **argv)
     }
   }
   const uint32_t n = c->links.n;
-  if (c->links.granularity != P3CFG_LINKS_GPU || n != c->nodes * c->gpus_per_node) {
+  if (node_level && (c->links.granularity != P3CFG_LINKS_NODE || n != c->nodes)) {
+    fprintf(stderr, "FAIL: links are not at node granularity over %u nodes\n", c->nodes);
+    failures++;
+  } else if (!node_level &&
+             (c->links.granularity != P3CFG_LINKS_GPU || n != c->nodes * c->gpus_per_node)) {
     fprintf(stderr, "FAIL: links are not at GPU granularity over %u GPUs\n",
             c->nodes * c->gpus_per_node);
     failures++;
   }
-  if (gpus && n != gpus) {
-    fprintf(stderr, "FAIL: %u GPUs, expected %u\n", n, gpus);
+  if (gpus && c->nodes * c->gpus_per_node != gpus) {
+    fprintf(stderr, "FAIL: %u GPUs, expected %u\n", c->nodes * c->gpus_per_node, gpus);
     failures++;
   }
   if (nodes && c->nodes != nodes) {
@@ -135,7 +143,7 @@ int main(int argc, char **argv)
                 c->links.names[b], bw, lat);
         failures++;
       }
-      if (a < b && c->links.names && a / c->gpus_per_node == b / c->gpus_per_node) {
+      if (!node_level && a < b && c->links.names && a / c->gpus_per_node == b / c->gpus_per_node) {
         const double back = c->links.bandwidth_Bps[(size_t)b * n + a];
         if (bw > 0.0 && back > 0.0)
           ratios[nr++] = bw > back ? bw / back : back / bw;
@@ -155,8 +163,9 @@ int main(int argc, char **argv)
     }
   }
   free(ratios);
+  const uint32_t all_gpus = c->nodes * c->gpus_per_node;
   p3cfg_cluster_free(c);
   if (failures == 0)
-    printf("ok: %s: %u GPUs on %u nodes, every link measured\n", path, n, nodes ? nodes : 0);
+    printf("ok: %s: %u GPUs on %u nodes, every link measured\n", path, all_gpus, nodes ? nodes : 0);
   return failures ? 1 : 0;
 }

@@ -278,6 +278,89 @@ Test(writer, file_loads_in_node_major_order)
   p3cfg_profile_result_free(r);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+Test(writer, node_granularity_is_the_median_of_gpu_pairs)
+{
+  p3cfg_profile_result *r = fake(3, 3);
+  cr_assert_eq(p3cfg_profile_set_granularity(r, P3CFG_PROFILE_GRANULARITY_NODE), 0);
+  p3cfg_buffer b = {0};
+  cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0, "%s", p3cfg_error_last()->message);
+  cr_assert(strstr(b.data, "\n  granularity: node\n"));
+  cr_assert(!strstr(b.data, "loader's limits")); /* asked for, not automatic */
+  p3cfg_cluster *c = NULL;
+  cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "written", NULL), 0, "%s",
+               p3cfg_error_last()->message);
+  cr_assert_eq(c->links.granularity, P3CFG_LINKS_NODE);
+  cr_assert_eq(c->links.n, 3);
+  cr_assert_eq(c->gpus_per_node, 3);
+  for (uint32_t h = 0; h < 3; h++)
+    for (uint32_t k = 0; k < 3; k++) {
+      double v[9], l[9];
+      size_t m = 0;
+      for (uint32_t i = 0; i < 9; i++)
+        for (uint32_t j = 0; j < 9; j++)
+          if (i != j && r->rank_host[i] == h && r->rank_host[j] == k) {
+            v[m] = r->bw_Bps[i * 9 + j];
+            l[m++] = r->lat_s[i * 9 + j];
+          }
+      cr_assert_eq(m, h == k ? 6u : 9u);
+      qsort(v, m, sizeof *v, cmp_d);
+      qsort(l, m, sizeof *l, cmp_d);
+      const double want = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+      const double want_lat = m % 2 ? l[m / 2] : 0.5 * (l[m / 2 - 1] + l[m / 2]);
+      cr_assert(fabs(*link_GBps(c, h, k) - want) <= 1e-3 * want, "[%u][%u] %g vs %g", h, k,
+                *link_GBps(c, h, k), want);
+      cr_assert(fabs(c->links.latency_s[h * 3 + k] - want_lat) <= 1e-3 * want_lat);
+    }
+  p3cfg_cluster_free(c);
+  p3cfg_buffer_dispose(&b);
+  cr_assert_eq(p3cfg_profile_set_granularity(r, (p3cfg_profile_granularity)7), P3CFG_EINVALID);
+  p3cfg_profile_result_free(r);
+}
+
+/* Auto: GPU links while the file loads (2 N^2 + 3 N + 64 YAML nodes within 532,480:
+ * N <= 515), node links beyond, said in a comment; forced gpu beyond the limit fails. */
+Test(writer, auto_granularity_switches_to_node_past_the_loader_limits)
+{
+  const uint32_t sizes[][2] = {{128, 4}, {129, 4}}; /* 512 and 516 GPUs */
+  for (int k = 0; k < 2; k++) {
+    p3cfg_profile_result *r = fake(sizes[k][0], sizes[k][1]);
+    p3cfg_buffer b = {0};
+    cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0, "%s", p3cfg_error_last()->message);
+    p3cfg_cluster *c = NULL;
+    cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "written", NULL), 0, "%s",
+                 p3cfg_error_last()->message);
+    cr_assert_eq(c->links.granularity, k == 0 ? P3CFG_LINKS_GPU : P3CFG_LINKS_NODE);
+    cr_assert_eq(c->links.n, k == 0 ? 512u : 129u);
+    cr_assert_eq(strstr(b.data, "would exceed the loader's limits") != NULL, k == 1);
+    p3cfg_cluster_free(c);
+    p3cfg_buffer_dispose(&b);
+    if (k == 1) {
+      cr_assert_eq(p3cfg_profile_set_granularity(r, P3CFG_PROFILE_GRANULARITY_GPU), 0);
+      cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), P3CFG_EINTERNAL);
+      cr_assert(strstr(p3cfg_error_last()->message, "rejects"), "%s", p3cfg_error_last()->message);
+    }
+    p3cfg_profile_result_free(r);
+  }
+}
+
+/* The same limit, checked before a run from the rank count alone (the CLI refuses
+ * --granularity gpu on 516 ranks before measuring anything). */
+Test(writer, forced_gpu_granularity_is_refused_before_a_run_past_the_limit)
+{
+  cr_assert_eq(p3cfg_profile_granularity_check(P3CFG_PROFILE_GRANULARITY_GPU, 512), 0);
+  cr_assert_eq(p3cfg_profile_granularity_check(P3CFG_PROFILE_GRANULARITY_GPU, 516), P3CFG_EVALUE);
+  cr_assert(strstr(p3cfg_error_last()->message, "--granularity node or auto"), "%s",
+            p3cfg_error_last()->message);
+  cr_assert_eq(p3cfg_profile_granularity_check(P3CFG_PROFILE_GRANULARITY_AUTO, 100000), 0);
+  cr_assert_eq(p3cfg_profile_granularity_check(P3CFG_PROFILE_GRANULARITY_NODE, 100000), 0);
+}
+
 Test(writer, one_host_and_one_rank_per_host_still_load)
 {
   p3cfg_profile_result *rs[2] = {fake(1, 4), fake(4, 1)};
