@@ -12,7 +12,7 @@
 # the emulated nodes have one link each, so plans whose concurrent groups cross the same
 # node link (tp 2 inside nodes, dp across) would measure slower than predicted there.
 #
-# Checks: `estimate --place` keeps the tied-embedding all-reduce off node 4 and off the
+# Checks: `estimate --place` and `search` (tp 1, pp 8) keep the tied-embedding all-reduce off node 4 and off the
 # pair 1 <-> 2, and no pipeline hop crosses the pair 1 <-> 2; the replay of the optimized
 # placement measures less communication time than the default placement's; for both,
 # measured and predicted totals are within 25 %, and so is every component that is at
@@ -48,13 +48,14 @@ PLAN=(--tp 1 --pp 8 --mbs 1 --format json -q)
 "$P3CFG" estimate "$MODEL" "$WORK/cluster.yaml" "${PLAN[@]}" --place -o "$WORK/placed.json" ||
   fail "estimate --place failed"
 
-python3 - "$WORK/placed.json" <<'EOF' || fail "the optimized placement uses a capped link for hot traffic"
+check_hot_traffic() { # WHAT PLAN_JSON
+  python3 - "$2" "$1" <<'EOF' || fail "the $1 placement uses a capped link for hot traffic"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 plan = doc["plans"][0] if "plans" in doc else doc
 ranks = sorted(plan["placement"]["ranks"], key=lambda r: r["pp"])
 nodes = [r["node"] for r in ranks]
-print("optimized placement, stage by stage:", " ".join(nodes))
+print(sys.argv[2], "placement, stage by stage:", " ".join(nodes))
 pair = {"p3emu1", "p3emu2"}
 tie = {nodes[0], nodes[-1]}
 bad = []
@@ -67,6 +68,12 @@ for b in bad:
     print("capped link carries:", b)
 sys.exit(1 if bad else 0)
 EOF
+}
+check_hot_traffic "estimate --place" "$WORK/placed.json"
+# search places its best plans before the final ranking: the same plan family, searched.
+"$P3CFG" search "$MODEL" "$WORK/cluster.yaml" --tp 1 --pp 8 --top 1 --format json -q \
+  -o "$WORK/searched.json" || fail "search on the profiled cluster failed"
+check_hot_traffic "search" "$WORK/searched.json"
 
 # ---- the replays ----------------------------------------------------------------------
 # Eager TCP messages up to the replay's 16 MiB pieces: Open MPI's rendezvous protocol
