@@ -28,6 +28,7 @@ _p3cfg()
         --to) COMPREPLY=($(compgen -W "megatron torchtitan deepspeed rankfile hostfile" -- "$cur")); return ;;
         -k|--kind) COMPREPLY=($(compgen -W "model cluster auto" -- "$cur")); return ;;
         --granularity) COMPREPLY=($(compgen -W "gpu node auto" -- "$cur")); return ;;
+        --backend) COMPREPLY=($(compgen -W "mpi nccl" -- "$cur")); return ;;
         -o|--output|--svg-timeline|--svg-links|--svg-memory|--base|--model|--cluster)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --dp|--tp|--pp|--mbs|--vpp|--gpus|--global-batch|--top|--threads|--max-mbs|--plan|\
