@@ -1,8 +1,9 @@
 /*
  * link_backend.c — the parts of the link backends that need no MPI call: the backend
  * names of the public API, the sender's sweep of message sizes (the same rules as
- * pingpong.c's, driven by a callback that times one window), and the all-reduce bus
- * bandwidth. Unit-tested in tests/profile without MPI or a GPU.
+ * pingpong.c's, driven by a callback that times one window), the all-reduce bus
+ * bandwidth and the choice of a rank's GPU. Unit-tested in tests/profile without MPI or
+ * a GPU.
  */
 #include "link_backend.h"
 
@@ -88,6 +89,15 @@ double p3cfg__allreduce_busbw(uint64_t bytes, double t_s, uint32_t n)
   if (n < 2 || !(t_s > 0.0))
     return 0.0;
   return (double)bytes / t_s * (2.0 * (n - 1) / n);
+}
+
+int p3cfg__nccl_device_of(uint32_t local, int visible)
+{
+  if (visible == 1)
+    return 0;
+  if (visible < 1 || local >= (uint32_t)visible)
+    return -1;
+  return (int)local;
 }
 
 void p3cfg__nccl_version_text(char *buf, size_t len, int code)

@@ -64,6 +64,12 @@ int p3cfg__sweep_direction(p3cfg__direction *out, const p3cfg__measure_plan *pla
  * rate each rank's link carries in a ring all-reduce; 0 for n < 2 or t <= 0. */
 double p3cfg__allreduce_busbw(uint64_t bytes, double t_s, uint32_t n);
 
+/* The CUDA device of a rank that is rank `local` of its host and sees `visible` devices:
+ * device 0 when it sees one (one GPU per rank, as under `srun --gpus-per-task=1`), its
+ * local index when it sees several; -1 when it sees none, or fewer than its local index
+ * needs (more ranks on the host than GPUs). */
+int p3cfg__nccl_device_of(uint32_t local, int visible);
+
 /* "NCCL 2.28.9" from ncclGetVersion's code (X*10000+Y*100+Z since 2.9, X*1000+Y*100+Z
  * before). */
 void p3cfg__nccl_version_text(char *buf, size_t len, int code);

@@ -145,8 +145,11 @@ static int nccl_check(nccl_state *s, const p3cfg__waiter *w, ncclComm_t comm, nc
 {
   const double start = now_s();
   while (res == ncclInProgress) {
-    if (s->l->CommGetAsyncError(comm, &res) != ncclSuccess)
+    const ncclResult_t q = s->l->CommGetAsyncError(comm, &res);
+    if (q != ncclSuccess) { /* the query failed: report that, not "in progress" */
+      res = q;
       break;
+    }
     if (res != ncclInProgress)
       break;
     if (now_s() > deadline)
@@ -460,12 +463,11 @@ static int setup_device(nccl_state *s, const p3cfg_profile_result *r, const p3cf
   if (!(s->l = p3cfg__nccl_load(&count, why, sizeof why)))
     return p3cfg__error_set(P3CFG_EUNSUPPORTED, "--backend nccl: %s", why);
   const uint32_t local = r->rank_local[w->rank];
-  if (count > 1 && local >= (uint32_t)count)
+  if ((s->device = p3cfg__nccl_device_of(local, count)) < 0)
     return p3cfg__error_set(P3CFG_EVALUE,
                             "--backend nccl: rank %d is rank %u of its host but sees only %d "
                             "CUDA devices: run one rank per GPU",
                             w->rank, local, count);
-  s->device = count == 1 ? 0 : (int)local;
   cudaError_t e = s->l->SetDevice(s->device);
   if (e != cudaSuccess)
     return cuda_fail(s, w->rank, e, "cudaSetDevice");
@@ -482,6 +484,10 @@ static int setup_device(nccl_state *s, const p3cfg_profile_result *r, const p3cf
     if ((e = s->l->Memset(p, 0x5a, sizes[i])) != cudaSuccess) /* touch every page */
       return cuda_fail(s, w->rank, e, "cudaMemset");
   }
+  /* cudaMemset runs on the legacy default stream, which a cudaStreamNonBlocking stream
+   * does not wait for: let it finish (and report its errors) before anything is timed. */
+  if ((e = s->l->DeviceSynchronize()) != cudaSuccess)
+    return cuda_fail(s, w->rank, e, "cudaMemset");
   const uint32_t reps =
       plan->bandwidth_reps > ALLREDUCE_MIN_REPS ? plan->bandwidth_reps : ALLREDUCE_MIN_REPS;
   uint32_t n_ev = plan->warmup + plan->latency_reps + 1;

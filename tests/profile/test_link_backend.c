@@ -1,9 +1,9 @@
 /*
  * test_link_backend.c — the MPI-free parts of the link backends (link_backend.c): the
  * backend names of the public API, the sender's size sweep against a modelled link,
- * NCCL's bus bandwidth and version text, and what an NCCL profile adds to the summary
- * and the cluster file (the all-reduce within each host, a lone rank's loop to itself)
- * without breaking the file format.
+ * NCCL's bus bandwidth and version text, the GPU each rank takes, and what an NCCL
+ * profile adds to the summary and the cluster file (the all-reduce within each host, a
+ * lone rank's loop to itself) without breaking the file format.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -75,6 +75,22 @@ Test(backend, nccl_version_text)
   cr_assert_str_eq(v, "NCCL 2.7.8");
   p3cfg__nccl_version_text(v, sizeof v, 0);
   cr_assert_str_eq(v, "NCCL (version unknown)");
+}
+
+Test(backend, nccl_device_of_a_rank)
+{
+  /* One visible device (CUDA_VISIBLE_DEVICES of one GPU per rank): device 0 for all. */
+  for (uint32_t local = 0; local < 8; local++)
+    cr_assert_eq(p3cfg__nccl_device_of(local, 1), 0, "local %u", local);
+  /* All of the host's GPUs visible: the local index. */
+  for (uint32_t local = 0; local < 8; local++)
+    cr_assert_eq(p3cfg__nccl_device_of(local, 8), (int)local, "local %u", local);
+  /* More ranks on the host than devices, or none visible: refused. */
+  cr_assert_eq(p3cfg__nccl_device_of(2, 2), -1);
+  cr_assert_eq(p3cfg__nccl_device_of(8, 4), -1);
+  cr_assert_eq(p3cfg__nccl_device_of(UINT32_MAX, 4), -1);
+  cr_assert_eq(p3cfg__nccl_device_of(0, 0), -1);
+  cr_assert_eq(p3cfg__nccl_device_of(0, -1), -1);
 }
 
 /* ---- the sweep ----------------------------------------------------------------------- */
