@@ -183,6 +183,15 @@ size_t p3cfg__pipe_ws_bytes_reference(uint32_t p, uint32_t v, uint64_t m);
  * periodic steady state. Returns 0, or -1 when the workspace is too small. */
 int p3cfg__pipe_simulate(p3cfg__pipe_result *out, const p3cfg__pipe *pipe, void *ws,
                          size_t ws_bytes);
+/* The q-th operation (0 <= q < 2mv) rank j runs: Megatron-LM's program (w_j warm-up
+ * forwards, then forward and backward alternately, then the remaining backwards). */
+typedef struct p3cfg__pipe_op {
+  int fwd;
+  uint32_t chunk;
+  uint64_t mb, step;
+} p3cfg__pipe_op;
+p3cfg__pipe_op p3cfg__pipe_program(const p3cfg__pipe *pipe, uint32_t j, uint64_t q);
+
 /* The same, one event at a time over every micro-batch (the reference for tests). */
 int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *pipe, void *ws,
                                    size_t ws_bytes);

@@ -361,13 +361,7 @@ int p3cfg__pipe_simulate(p3cfg__pipe_result *out, const p3cfg__pipe *pp, void *w
 
 /* ---- reference: one event at a time ------------------------------------------------------ */
 
-typedef struct micro_op {
-  int fwd;
-  uint32_t chunk;
-  uint64_t mb, step;
-} micro_op;
-
-static micro_op program_op(const p3cfg__pipe *pp, uint32_t j, uint64_t q)
+p3cfg__pipe_op p3cfg__pipe_program(const p3cfg__pipe *pp, uint32_t j, uint64_t q)
 {
   const uint64_t p = pp->p, v = pp->v, m = pp->m, mv = m * v;
   uint64_t w;
@@ -380,7 +374,7 @@ static micro_op program_op(const p3cfg__pipe *pp, uint32_t j, uint64_t q)
     if (w > mv)
       w = mv;
   }
-  micro_op op;
+  p3cfg__pipe_op op;
   if (q < w) {
     op.fwd = 1;
     op.step = q;
@@ -420,7 +414,7 @@ int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *p
     progress = 0;
     for (uint32_t j = 0; j < p; j++) {
       while (pc[j] < ops) {
-        const micro_op op = program_op(pp, j, pc[j]);
+        const p3cfg__pipe_op op = p3cfg__pipe_program(pp, j, pc[j]);
         const uint64_t c = (uint64_t)op.chunk * p + j; /* virtual stage */
         double dep = 0.0, dep_comm = 0.0, comm, start;
         if (op.fwd && c > 0) {

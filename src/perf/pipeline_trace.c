@@ -3,7 +3,7 @@
  * timeline picture: the time model is run as the search runs it (perf_plan.c), its
  * per-(rank, chunk) forward and backward times and per-stage send times are taken from
  * its workspace, and the schedule is simulated once more one event at a time, as
- * pipeline_sim.c's reference simulation does, recording each operation's start, end and
+ * pipeline_sim.c's reference simulation does (the same program, p3cfg__pipe_program), recording each operation's start, end and
  * the arrival of its input. A test checks that the recorded end of every rank equals the
  * fast simulation's, so the picture shows exactly the schedule the ranking used.
  *
@@ -23,45 +23,6 @@
 #include "perf.h"
 #include "plan_rules.h"
 
-typedef struct op {
-  int fwd;
-  uint32_t chunk;
-  uint64_t mb, step;
-} op;
-
-/* The q-th operation of rank j (the same program as pipeline_sim.c's program_op). */
-static op program(uint32_t p, uint32_t v, uint64_t m, uint32_t j, uint64_t q)
-{
-  const uint64_t mv = m * v;
-  uint64_t w;
-  if (v == 1)
-    w = p - 1 - j < m ? p - 1 - j : m;
-  else if (m == p)
-    w = mv;
-  else {
-    w = 2 * (uint64_t)(p - 1 - j) + (uint64_t)(v - 1) * p;
-    if (w > mv)
-      w = mv;
-  }
-  op o;
-  if (q < w) {
-    o.fwd = 1;
-    o.step = q;
-  } else if (q < 2 * mv - w) {
-    o.fwd = (q - w) % 2 == 0;
-    o.step = o.fwd ? w + (q - w) / 2 : (q - w) / 2;
-  } else {
-    o.fwd = 0;
-    o.step = q - mv;
-  }
-  const uint64_t g = o.step % ((uint64_t)p * v);
-  o.chunk = (uint32_t)(g / p);
-  if (!o.fwd)
-    o.chunk = v - 1 - o.chunk;
-  o.mb = o.step / ((uint64_t)p * v) * p + g % p;
-  return o;
-}
-
 /* Run the schedule with recording: ft/bt hold the end of each (virtual stage,
  * micro-batch) forward/backward, -1 until it has run. */
 static int simulate(p3cfg__pipe_trace *t, const p3cfg__pipe *pp, double *ft, double *bt,
@@ -78,7 +39,7 @@ static int simulate(p3cfg__pipe_trace *t, const p3cfg__pipe *pp, double *ft, dou
     progress = 0;
     for (uint32_t j = 0; j < p; j++) {
       while (pc[j] < ops) {
-        const op o = program(p, v, m, j, pc[j]);
+        const p3cfg__pipe_op o = p3cfg__pipe_program(pp, j, pc[j]);
         const uint64_t c = (uint64_t)o.chunk * p + j; /* virtual stage */
         double ready = 0.0, send = 0.0;
         if (o.fwd && c > 0) {
