@@ -202,8 +202,31 @@ static void on_end(guard *g)
     g->stack[g->depth - 1].size += f.size;
 }
 
+/* Tags are not part of p3cfg's formats: "!!str 96" would read as the number 96 and a
+ * custom tag would be ignored, so any explicit tag is refused where it stands. */
+static int refuse_tag(guard *g, const yaml_event_t *ev, const yaml_char_t *tag)
+{
+  const yaml_mark_t m = ev->start_mark;
+  static const char core[] = "tag:yaml.org,2002:"; /* written "!!" */
+  const char *t = (const char *)tag;
+  const int is_core = strncmp(t, core, sizeof core - 1) == 0;
+  if (is_core)
+    t += sizeof core - 1;
+  char echo[4 * P3CFG__ECHO_CHARS + 8];
+  p3cfg__echo(echo, sizeof echo, t, strlen(t));
+  return p3cfg__diag(g->d, P3CFG_ESYNTAX, (int)m.line + 1, (int)m.column + 1,
+                     "YAML tags are not part of p3cfg's formats: remove the tag '%s%s'",
+                     is_core ? "!!" : "", echo);
+}
+
 static int on_event(guard *g, const yaml_event_t *ev, int *end)
 {
+  const yaml_char_t *tag = ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.tag
+                           : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
+                           : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.tag
+                                                                   : NULL;
+  if (tag)
+    return refuse_tag(g, ev, tag);
   const yaml_mark_t m = ev->start_mark;
   switch (ev->type) {
   case YAML_STREAM_END_EVENT:
