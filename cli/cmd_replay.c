@@ -69,6 +69,7 @@ static const char summary[] =
 typedef struct inputs {
   const char *plan_path, *model_path, *cluster_path;
   unsigned plan_no;
+  double scale;
   p3cfg_plan_file *plans;
   p3cfg_model *model;
   p3cfg_cluster *cluster;
@@ -129,6 +130,21 @@ static int load_inputs(inputs *in, int say)
               ci.gpus_per_node, p3cfg_cluster_node_name(in->cluster, 0));
     return EXIT_BAD_INPUT;
   }
+  /* The prediction every rank's replay starts from, made here too: libp3cfg_mpi keeps a
+   * private copy of the error state (src/profile/p3cfg_mpi.map), so only this side can
+   * print libp3cfg's reason for refusing it (a placement off the cluster, a scale that
+   * makes a message too large). */
+  size_t n_ranks = 0;
+  const p3cfg_rank_place *place = p3cfg_plan_file_placement(in->plans, i, &n_ranks);
+  p3cfg_comm *cm = NULL;
+  if (p3cfg_comm_predict(&cm, in->model, in->cluster, p3cfg_plan_file_plan(in->plans, i), place,
+                         n_ranks, in->scale) != 0) {
+    if (say)
+      fprintf(stderr, "p3cfg: %s: plan %u: %s\n", in->plan_path, in->plan_no,
+              p3cfg_error_last()->message);
+    return EXIT_BAD_INPUT;
+  }
+  p3cfg_comm_free(cm);
   return EXIT_OK;
 }
 
@@ -289,6 +305,7 @@ int cmd_replay(int argc, char **argv)
                                                        "from)")
                            : EXIT_USAGE;
   in.plan_path = positional[0];
+  in.scale = o.scale;
 
   if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
     fprintf(stderr, "p3cfg: MPI_Init failed\n");

@@ -570,7 +570,8 @@ typedef struct p3cfg_comm p3cfg_comm;
  * and back, the data-parallel reduction of the ZeRO stage plus the tied-embedding
  * all-reduce. Costs are the time model's own (ring collectives and sends over the links
  * the ranks use). P3CFG_EPLAN for an invalid plan, P3CFG_EINVALID for a placement that
- * does not fit the plan or the cluster. Free with p3cfg_comm_free().
+ * does not fit the plan or the cluster, or a scale that makes a message larger than
+ * 2^53 bytes (sizes stay exact as doubles). Free with p3cfg_comm_free().
  */
 P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *model,
                                  const p3cfg_cluster *cluster, const p3cfg_plan *plan,

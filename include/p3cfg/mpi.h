@@ -244,8 +244,10 @@ typedef struct p3cfg_replay_report {
  * rank are the plan's nodes in index order) and its index among the host's ranks is p's
  * GPU. `model` and `cluster` are the files the plan was made from. Every rank receives
  * the same report. P3CFG_EVALUE (the same on every rank) when the world, the hosts or
- * the files do not fit the plan; P3CFG_EMPI when a rank dies, a link stalls past
- * timeout_s or MPI fails: the caller must then MPI_Abort.
+ * the files do not fit the plan, or ranks were given different files, placements or
+ * options (iterations, warmup, scale); P3CFG_EMPI when a rank dies, a link stalls past
+ * timeout_s (a barrier between components also allows twice this rank's own time of the
+ * component before it) or MPI fails: the caller must then MPI_Abort.
  */
 P3CFG_API int p3cfg_replay_run(p3cfg_replay_report *out, MPI_Comm comm,
                                const p3cfg_plan_file *plan, size_t index,

@@ -49,10 +49,20 @@ static inline double max2(double a, double b)
   return a > b ? a : b;
 }
 
-/* Scaled message size: at least one byte. */
-static uint64_t scaled(double bytes, double scale)
+/* Largest message after the scale: 2^53 bytes, so that every size is exact as the double
+ * the cost functions take (predicted and performed sizes are the same numbers) and the
+ * replay's ceil(bytes/k) cannot wrap. Real sizes are far below it (GPT-3 175B's largest,
+ * a stage's fp32 gradients at tp 8, pp 8, is 11 GB); only a huge --scale reaches it. */
+#define MAX_MESSAGE_BYTES 9007199254740992.0
+
+/* Scaled message size: at least one byte; 0 (and *too_big set) above the limit. */
+static uint64_t scaled(double bytes, double scale, int *too_big)
 {
   const double b = floor(bytes * scale + 0.5);
+  if (!(b <= MAX_MESSAGE_BYTES)) {
+    *too_big = 1;
+    return 0;
+  }
   return b < 1.0 ? 1 : (uint64_t)b;
 }
 
@@ -99,7 +109,7 @@ static void count_tp(p3cfg_comm_stage *s, const p3cfg_plan *plan, uint32_t j,
 }
 
 static void count_dp(p3cfg_comm_stage *s, const p3cfg__perf_ctx *x, double params, uint64_t mb,
-                     double scale)
+                     double scale, int *too_big)
 {
   if (x->plan->dp <= 1)
     return;
@@ -107,11 +117,11 @@ static void count_dp(p3cfg_comm_stage *s, const p3cfg__perf_ctx *x, double param
   const double grad_elem = x->grad_elem, elem_bytes = x->r.elem_bytes;
   if (zero == 0) {
     s->dp_allreduces = 1;
-    s->dp_allreduce_bytes = scaled(grad_elem * params, scale);
+    s->dp_allreduce_bytes = scaled(grad_elem * params, scale, too_big);
     return;
   }
-  s->dp_rs_bytes = scaled(grad_elem * params, scale);
-  s->dp_ag_bytes = scaled(elem_bytes * params, scale);
+  s->dp_rs_bytes = scaled(grad_elem * params, scale, too_big);
+  s->dp_ag_bytes = scaled(elem_bytes * params, scale, too_big);
   s->dp_reduce_scatters = zero == 1 ? 1 : mb;
   s->dp_all_gathers = zero == 3 ? 2 * mb : 1;
 }
@@ -170,9 +180,10 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
   info->micro_batches = mb;
   info->scale = scale;
   info->hops = p > 1 ? p * v - 1 : 0;
-  info->send_bytes = p > 1 ? scaled(px.act_bytes, scale) : 0;
-  const uint64_t tp_bytes = scaled(L->tp_bytes, scale);
-  const uint64_t loss_bytes = scaled(E->loss_bytes, scale);
+  int too_big = 0;
+  info->send_bytes = p > 1 ? scaled(px.act_bytes, scale, &too_big) : 0;
+  const uint64_t tp_bytes = scaled(L->tp_bytes, scale, &too_big);
+  const uint64_t loss_bytes = scaled(E->loss_bytes, scale, &too_big);
 
   for (uint32_t j = 0; j < p; j++) {
     p3cfg_comm_stage *s = &cm->stages[j];
@@ -187,7 +198,7 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
           (double)s->loss_allreduces * p3cfg__allreduce_s(&ring, (double)s->loss_bytes);
       s->tp_s = max2(s->tp_s, cost);
     }
-    count_dp(s, &px, p3cfg__perf_stage_params(&px, j), mb, scale);
+    count_dp(s, &px, p3cfg__perf_stage_params(&px, j), mb, scale, &too_big);
     for (uint32_t x = 0; x < t && dp > 1; x++) {
       p3cfg__ring ring;
       p3cfg__ring_of(&ring, c, gpu, j * per_stage + x, t, dp);
@@ -217,7 +228,7 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
 
   /* Tied embedding: first and last stage all-reduce the fp32 embedding gradient. */
   if (m->tied_embeddings && p > 1) {
-    info->tie_bytes = scaled(px.tie_bytes, scale);
+    info->tie_bytes = scaled(px.tie_bytes, scale, &too_big);
     for (uint32_t x = 0; x < per_stage; x++) {
       p3cfg__ring ring;
       p3cfg__ring_of(&ring, c, gpu, x, (p - 1) * per_stage, 2);
@@ -227,6 +238,13 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
   }
   info->total_s = info->tp_s + info->pp_s + info->dp_s;
   p3cfg__free(gpu);
+  if (too_big) {
+    p3cfg_comm_free(cm);
+    return p3cfg__error_set(P3CFG_EINVALID,
+                            "message scale %g makes a message larger than 2^53 bytes: use a "
+                            "smaller scale",
+                            scale);
+  }
   *out = cm;
   return 0;
 }

@@ -3,15 +3,15 @@
  * cluster it was placed on, measured per component beside the time model's prediction
  * (p3cfg_comm_predict in libp3cfg, which also says what to send: counts and sizes).
  *
- * Start-up: a hello (version, the prediction's fingerprint, local status) gathered with a
- * deadline, so that ranks with different inputs stop with a message; then the
- * shared-memory split gives each rank its host and local index, and from the gathered
- * host names every rank computes the same map MPI rank -> plan rank (host = node by
- * name, else by order; local index = GPU). Groups are communicators split from a
- * duplicate of the caller's (MPI_ERRORS_RETURN): one per TP group, per DP group, per
- * first/last-stage pair of a tied embedding; a group the time model treats as
- * hierarchical (the same g ranks on each of n nodes, nodes in increasing order) is also
- * split into its node rings and its g cross-node rings.
+ * Start-up: a hello (version, the prediction's fingerprint, a hash of the placement, the
+ * options, local status) gathered with a deadline, so that ranks with different inputs
+ * stop with a message; then the shared-memory split gives each rank its host and local
+ * index, and from the gathered host names every rank computes the same map MPI rank ->
+ * plan rank (host = node by name, else by order; local index = GPU). Groups are
+ * communicators split from a duplicate of the caller's (MPI_ERRORS_RETURN): one per TP
+ * group, per DP group, per first/last-stage pair of a tied embedding; a group the time
+ * model treats as hierarchical (the same g ranks on each of n nodes, nodes in increasing
+ * order) is also split into its node rings and its g cross-node rings.
  *
  * Collectives are rings of nonblocking sends and receives (reduce-scatter and all-gather:
  * k-1 steps of 1/k of the buffer; all-reduce: one of each; hierarchical: inside the
@@ -42,6 +42,8 @@ typedef struct hello {
   int32_t status;
   char message[P3CFG__MESSAGE_CAP];
   double fingerprint[8];
+  uint64_t placement_hash; /* the placement and the node names (map_ranks' inputs) */
+  uint32_t iterations, warmup;
   char host[P3CFG__HOST_NAME_CAP];
   char boot_id[40]; /* the same on every host name of one machine (namespaces, tests) */
   int32_t leader, local_rank;
@@ -134,14 +136,19 @@ static int ring_allreduce(ctx *cx, const group *g, uint64_t bytes, const char *w
   return rc ? rc : ring_half(cx, g, bytes, 0, what);
 }
 
-static int barrier(ctx *cx, const char *what)
+/* A barrier after a component that took this rank `behind_s`: ranks of other stages may
+ * still be in it (stages differ in layers and parameters, only the first and last reduce
+ * a tied embedding), for minutes at real sizes over slow links; so the wait is the
+ * timeout plus twice that time. A dead or stalled rank is still found within the timeout
+ * by the ring or pipeline neighbours waiting on it. */
+static int barrier(ctx *cx, const char *what, double behind_s)
 {
   MPI_Request req;
   int rc = MPI_Ibarrier(cx->w.comm, &req);
   if (rc != MPI_SUCCESS)
     return p3cfg__mpi_error(&cx->w, rc, "MPI_Ibarrier");
-  return p3cfg__wait_all(&cx->w, &req, 1, MPI_Wtime() + 1.1 * cx->w.timeout_s, P3CFG__WAIT_IDLE,
-                         what, -1);
+  return p3cfg__wait_all(&cx->w, &req, 1, MPI_Wtime() + 1.1 * cx->w.timeout_s + 2.0 * behind_s,
+                         P3CFG__WAIT_IDLE, what, -1);
 }
 
 /* ---- groups --------------------------------------------------------------------------- */
@@ -227,11 +234,18 @@ static int map_ranks(layout *l, const hello *all, int n, const p3cfg_plan_cluste
                               "p3cfg versions differ across ranks: rank 0 runs %.31s, rank "
                               "%d runs %.31s: install the same p3cfg on every host",
                               all[0].version, i, all[i].version);
-    if (memcmp(all[i].fingerprint, all[0].fingerprint, sizeof all[0].fingerprint) != 0)
+    if (memcmp(all[i].fingerprint, all[0].fingerprint, sizeof all[0].fingerprint) != 0 ||
+        all[i].placement_hash != all[0].placement_hash)
       return p3cfg__error_set(P3CFG_EVALUE,
                               "rank %d was given a different plan, model, cluster or "
                               "--scale than rank 0: pass the same files to every rank",
                               i);
+    if (all[i].iterations != all[0].iterations || all[i].warmup != all[0].warmup)
+      return p3cfg__error_set(P3CFG_EVALUE,
+                              "rank %d was given --iterations %u --warmup %u, rank 0 "
+                              "--iterations %u --warmup %u: pass the same options to every rank",
+                              i, all[i].iterations, all[i].warmup, all[0].iterations,
+                              all[0].warmup);
   }
   if ((size_t)n != n_plan)
     return p3cfg__error_set(P3CFG_EVALUE,
@@ -458,6 +472,34 @@ static int check_options(const p3cfg_replay_options *o)
   return 0;
 }
 
+/* FNV-1a, 64 bits. */
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
+{
+  const unsigned char *b = data;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* What every rank maps ranks from (map_ranks): the placement and the plan's node names.
+ * Two placements of one plan can predict the same times (a uniform cluster), so the
+ * fingerprint alone would not tell them apart; ranks that disagree would send to the
+ * wrong peers, or split groups differently and block in MPI_Comm_split. */
+static uint64_t placement_hash(const p3cfg_plan_cluster *pc, const p3cfg_rank_place *place,
+                               size_t n)
+{
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t r = 0; r < n; r++) {
+    const uint32_t e[3] = {place[r].rank, place[r].node, place[r].gpu};
+    h = hash_bytes(h, e, sizeof e);
+  }
+  const uint32_t shape[2] = {pc->nodes, pc->gpus_per_node};
+  h = hash_bytes(h, shape, sizeof shape);
+  for (uint32_t k = 0; k < pc->nodes; k++)
+    h = hash_bytes(h, pc->node_names[k], strlen(pc->node_names[k]) + 1);
+  return h;
+}
+
 /* This rank's part of the start: the prediction (every rank computes it), or why not. */
 static void prepare(hello *mine, p3cfg_comm **cm, const p3cfg_plan_file *f, size_t index,
                     const p3cfg_model *m, const p3cfg_cluster *c, double scale)
@@ -465,16 +507,23 @@ static void prepare(hello *mine, p3cfg_comm **cm, const p3cfg_plan_file *f, size
   const p3cfg_plan *plan = p3cfg_plan_file_plan(f, index);
   size_t n_plan = 0;
   const p3cfg_rank_place *place = p3cfg_plan_file_placement(f, index, &n_plan);
-  if (!plan || !place) {
+  const p3cfg_plan_cluster *pc = p3cfg_plan_file_cluster(f, index);
+  if (!plan || !place || !pc) {
     mine->status = P3CFG_EINVALID;
-    snprintf(mine->message, sizeof mine->message, "the plan file has no plan %zu", index + 1);
+    snprintf(mine->message, sizeof mine->message,
+             plan ? "plan %zu of the plan file has no placement" : "the plan file has no plan %zu",
+             index + 1);
     return;
   }
+  mine->placement_hash = placement_hash(pc, place, n_plan);
   int rc = p3cfg_comm_predict(cm, m, c, plan, place, n_plan, scale);
   if (rc != 0) {
+    /* Its message is in libp3cfg's last error, which this library (a private copy of
+     * src/common, p3cfg_mpi.map) cannot read: its own p3cfg_error_last is another. */
     mine->status = rc == P3CFG_ENOMEM ? P3CFG_ENOMEM : P3CFG_EVALUE;
-    snprintf(mine->message, sizeof mine->message, "predicting the plan's communication: %s",
-             p3cfg_error_last()->message);
+    snprintf(mine->message, sizeof mine->message,
+             "p3cfg_comm_predict refused plan %zu: %s (it says why when called directly)",
+             index + 1, p3cfg_strerror(rc));
     return;
   }
   const p3cfg_comm_info *in = p3cfg_comm_get_info(*cm);
@@ -542,8 +591,8 @@ static int make_groups(roles *ro, ctx *cx, const layout *l, const p3cfg_comm_inf
 }
 
 /* Run the iterations; times[3 i + c]: this rank's time of component c in timed
- * iteration i. */
-static int iterate(double *times, ctx *cx, const roles *ro, const layout *l,
+ * iteration i; *last_s: of the last component run. */
+static int iterate(double *times, double *last_s, ctx *cx, const roles *ro, const layout *l,
                    const p3cfg_comm_info *in, const p3cfg_replay_options *o)
 {
   /* The buffers: the largest piece any transfer of this rank uses. */
@@ -567,11 +616,11 @@ static int iterate(double *times, ctx *cx, const roles *ro, const layout *l,
     for (int comp = 0; comp < 3 && rc == 0; comp++) {
       if (!has[comp])
         continue; /* the plan has no such communication: 0, not a barrier's noise */
-      if ((rc = barrier(cx, "the barrier before a component")) != 0)
+      if ((rc = barrier(cx, "the barrier before a component", *last_s)) != 0)
         break;
       const double t0 = MPI_Wtime();
       rc = comp == 0 ? run_tp(cx, ro) : comp == 1 ? run_pp(cx, ro, l, in) : run_dp(cx, ro, in);
-      t_comp[comp] = MPI_Wtime() - t0;
+      t_comp[comp] = *last_s = MPI_Wtime() - t0;
     }
     if (rc == 0 && it >= o->warmup)
       memcpy(&times[3 * (size_t)(it - o->warmup)], t_comp, sizeof t_comp);
@@ -621,6 +670,8 @@ static int replay(p3cfg_replay_report *out, ctx *cx, const p3cfg_plan_file *f, s
 
   memcpy(mine.magic, REPLAY_MAGIC, sizeof REPLAY_MAGIC);
   snprintf(mine.version, sizeof mine.version, "%s", p3cfg_version_string());
+  mine.iterations = o->iterations;
+  mine.warmup = o->warmup;
   prepare(&mine, &cm, f, index, m, c, o->scale);
   if (gethostname(mine.host, sizeof mine.host - 1) != 0)
     snprintf(mine.host, sizeof mine.host, "unknown");
@@ -637,7 +688,8 @@ static int replay(p3cfg_replay_report *out, ctx *cx, const p3cfg_plan_file *f, s
   int bad = 0, same_machine = 0;
   for (int i = 0; i < n; i++) {
     bad |= all[i].status != 0 ||
-           memcmp(all[i].fingerprint, all[0].fingerprint, sizeof all[0].fingerprint) != 0;
+           memcmp(all[i].fingerprint, all[0].fingerprint, sizeof all[0].fingerprint) != 0 ||
+           all[i].placement_hash != all[0].placement_hash;
     same_machine += mine.boot_id[0] && strcmp(all[i].boot_id, mine.boot_id) == 0;
   }
   p3cfg__free(all);
@@ -665,15 +717,16 @@ static int replay(p3cfg_replay_report *out, ctx *cx, const p3cfg_plan_file *f, s
     rc = p3cfg__error_nomem();
     goto done;
   }
-  if ((rc = iterate(times, cx, &ro, &l, in, o)) != 0)
+  double last_s = 0.0;
+  if ((rc = iterate(times, &last_s, cx, &ro, &l, in, o)) != 0)
     goto done;
   MPI_Request req;
   rc = MPI_Iallreduce(times, slowest, (int)(3 * iters), MPI_DOUBLE, MPI_MAX, cx->w.comm, &req);
   if (rc != MPI_SUCCESS)
     rc = p3cfg__mpi_error(&cx->w, rc, "MPI_Iallreduce");
-  else
-    rc = p3cfg__wait_all(&cx->w, &req, 1, MPI_Wtime() + cx->w.timeout_s, P3CFG__WAIT_IDLE,
-                         "gathering the times", -1);
+  else /* as a barrier: other stages may still be in the last component */
+    rc = p3cfg__wait_all(&cx->w, &req, 1, MPI_Wtime() + 1.1 * cx->w.timeout_s + 2.0 * last_s,
+                         P3CFG__WAIT_IDLE, "gathering the times", -1);
   if (rc != 0)
     goto done;
   memset(out, 0, sizeof *out);

@@ -4,8 +4,9 @@
  * Counts follow the time model (4 TP all-reduces per layer and micro-batch, one message
  * per pipeline hop and direction, the ZeRO stage's reduction, the tied embedding), costs
  * are p3cfg__allreduce_s / p3cfg__p2p_s on the placed GPUs, the scale multiplies sizes,
- * a slower link on the path raises exactly the component that uses it, and bad
- * arguments are refused.
+ * a slower link on the path raises exactly the component that uses it, GPT-3 175B's real
+ * sizes (gradient messages past 2^32 bytes) stay exact integers while a scale that takes
+ * a message past 2^53 bytes is refused, and bad arguments are refused.
  */
 #include "perf_fixtures.h"
 
@@ -112,6 +113,40 @@ Test(comm, a_slow_link_raises_the_component_that_uses_it)
   fx_free_links(&c);
 }
 
+Test(comm, real_sizes_are_exact_and_a_huge_scale_is_refused)
+{
+  /* GPT-3 175B (Brown et al. 2020) at tp 8, pp 8, dp 16 on 128 nodes: the data-parallel
+   * messages are whole stages of fp32 gradients, far above MPI's int counts; the replay
+   * sends them in bounded pieces, the sizes stay exact integers. */
+  p3cfg_model m = fx_gpt(96, 12288, 96, 51200, 2048, 1536);
+  p3cfg_cluster c = fx_cluster("a100-80gb", 128, 300e9, 25e9);
+  p3cfg_plan p;
+  p3cfg_plan_init(&p);
+  p.tp = 8, p.pp = 8, p.dp = 16, p.micro_batch = 1;
+  p3cfg_comm *cm = NULL;
+  cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, 1.0), 0, "%s",
+               p3cfg_error_last()->message);
+  const p3cfg_comm_info *in = p3cfg_comm_get_info(cm);
+  cr_assert_eq(in->send_bytes, 2ull * 2048 * 12288);
+  for (uint32_t j = 0; j < 8; j++) {
+    const p3cfg_comm_stage *s = p3cfg_comm_stage_get(cm, j);
+    cr_assert_gt(s->dp_allreduce_bytes, 10000000000ull, "stage %u: %llu", j,
+                 (unsigned long long)s->dp_allreduce_bytes);
+    cr_assert_lt(s->dp_allreduce_bytes, 12000000000ull);
+    cr_assert_eq(s->dp_allreduce_bytes % 4, 0u); /* whole fp32 elements */
+    cr_assert_eq(s->tp_bytes, 2ull * 2048 * 12288);
+  }
+  p3cfg_comm_free(cm);
+  /* x 1e5 still fits (1.1e15 bytes); x 1e6 would pass 2^53 bytes: refused, not wrapped. */
+  cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, 1e5), 0);
+  cr_assert_eq(p3cfg_comm_get_info(cm)->send_bytes, 2ull * 2048 * 12288 * 100000);
+  p3cfg_comm_free(cm);
+  cm = (p3cfg_comm *)&m;
+  cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, 1e6), P3CFG_EINVALID);
+  cr_assert_null(cm);
+  cr_assert(strstr(p3cfg_error_last()->message, "2^53"), "%s", p3cfg_error_last()->message);
+}
+
 Test(comm, bad_arguments_are_refused)
 {
   p3cfg_model m;
@@ -124,6 +159,9 @@ Test(comm, bad_arguments_are_refused)
   cr_assert_null(cm);
   cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, 0.0), P3CFG_EINVALID);
   cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, NAN), P3CFG_EINVALID);
+  cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, INFINITY), P3CFG_EINVALID);
+  cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, -1.0), P3CFG_EINVALID);
+  cr_assert_eq(p3cfg_comm_predict(&cm, &m, &c, &p, NULL, 0, 2e6), P3CFG_EINVALID);
   p3cfg_rank_place place[8];
   for (uint32_t r = 0; r < 8; r++)
     place[r] = (p3cfg_rank_place){r, 0, r, 0, r, 0};
