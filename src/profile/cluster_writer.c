@@ -29,6 +29,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "gpu_presets.h"
+#include "link_fit.h"
 #include "profile_analysis.h"
 #include "profile_text.h"
 #include "profile_types.h"
@@ -144,18 +145,6 @@ static int gpu_matrix_loads(uint32_t n)
          24.0 * nn + 80.0 * n + (1u << 20) <= LOADER_MAX_BYTES;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median_of(double *v, size_t n)
-{
-  qsort(v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Node matrices (host x host): the medians of the GPU pairs between two hosts; on the
  * diagonal, of the host's own pairs (the self link with one rank per host). */
 static int node_matrices(double **bw_out, double **lat_out, const p3cfg_profile_result *r)
@@ -184,8 +173,8 @@ static int node_matrices(double **bw_out, double **lat_out, const p3cfg_profile_
           vb[m] = r->bw_Bps[i * r->n + j];
           vl[m++] = r->lat_s[i * r->n + j];
         }
-      bw[a * h + b] = m ? median_of(vb, m) : self_Bps;
-      lat[a * h + b] = m ? median_of(vl, m) : self_lat;
+      bw[a * h + b] = m ? p3cfg__median(vb, m) : self_Bps;
+      lat[a * h + b] = m ? p3cfg__median(vl, m) : self_lat;
     }
   p3cfg__free(vb);
   p3cfg__free(vl);
