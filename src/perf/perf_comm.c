@@ -96,9 +96,11 @@ static void count_tp(p3cfg_comm_stage *s, const p3cfg_plan *plan, uint32_t j,
   const uint32_t p = plan->pp;
   if (plan->tp <= 1)
     return;
-  /* Halves per micro-batch: 4 all-reduces per layer (8 halves), 4 more halves under
-   * full recompute; edge collectives are given in all-reduce units (0.5 = a half). */
-  double halves = (double)plan->stage_layers[j] * (L->recompute_comm ? 12.0 : 8.0);
+  /* Halves per micro-batch (an all-reduce is two): the layer's all-reduces, the forward's
+   * again under full recompute; edge collectives are given in all-reduce units. */
+  const double per_layer = P3CFG__LAYER_TP_AR_FWD + P3CFG__LAYER_TP_AR_BWD +
+                           (L->recompute_comm ? P3CFG__LAYER_TP_AR_FWD : 0);
+  double halves = (double)plan->stage_layers[j] * 2.0 * per_layer;
   if (j == 0)
     halves += 2.0 * (E->emb_tp_fwd + E->emb_tp_bwd);
   if (j == p - 1) {

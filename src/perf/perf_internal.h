@@ -42,6 +42,13 @@ typedef struct p3cfg__dims {
 void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *plan);
 
 /* One transformer layer, one micro-batch, one GPU (seconds), before communication. */
+/* A transformer layer's tensor-parallel collectives (Megatron SC'21): two all-reduces
+ * in the forward (after attention, after the MLP), two in the backward; with sp each is a
+ * reduce-scatter + all-gather pair of the same time; full recomputation repeats the
+ * forward's. The time model (perf_plan.c) prices them, p3cfg_comm_predict counts them. */
+#define P3CFG__LAYER_TP_AR_FWD 2
+#define P3CFG__LAYER_TP_AR_BWD 2
+
 typedef struct p3cfg__layer_cost {
   double fwd_s;       /* GEMMs, attention, memory-bound ops */
   double bwd_s;       /* backward, plus what recompute re-runs */

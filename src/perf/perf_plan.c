@@ -118,15 +118,14 @@ static int same_ring(const p3cfg__ring *a, const p3cfg__ring *b)
          a->ar_latency_s == b->ar_latency_s && a->ar_s_per_byte == b->ar_s_per_byte;
 }
 
-/* Exposed TP communication of one layer, forward and backward (Megatron SC'21: two
- * all-reduces forward, two backward; with sp each is a reduce-scatter + all-gather pair
- * of the same time; full recompute repeats the forward's). */
+/* Exposed TP communication of one layer, forward and backward (P3CFG__LAYER_TP_AR_*;
+ * with overlap, each all-reduce hides behind its GEMM). */
 static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L, double ar_s,
                        double tp, int overlap)
 {
   if (!overlap) {
-    *fwd_s = 2.0 * ar_s;
-    *bwd_s = 2.0 * ar_s;
+    *fwd_s = P3CFG__LAYER_TP_AR_FWD * ar_s;
+    *bwd_s = P3CFG__LAYER_TP_AR_BWD * ar_s;
   } else {
     *fwd_s = p3cfg__overlap_exposed_s(ar_s, L->gemm_attn_s, tp) +
              p3cfg__overlap_exposed_s(ar_s, L->gemm_mlp_s, tp);
