@@ -3,12 +3,19 @@
  */
 #include "cli_launch.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+
+#include "cli.h"
+#ifdef P3CFG_HAVE_MPI
+#include "p3cfg/mpi.h"
+#endif
 
 int cli_launcher_rank(void)
 {
@@ -58,3 +65,36 @@ void cli_arm_test_fault(int rank)
   struct itimerval t = {{0, 0}, {(time_t)after, (suseconds_t)((after - floor(after)) * 1e6)}};
   setitimer(ITIMER_REAL, &t, NULL);
 }
+
+#ifdef P3CFG_HAVE_MPI
+int cli_mpi_init(int *rank)
+{
+  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+    fprintf(stderr, "p3cfg: MPI_Init failed\n");
+    return EXIT_BAD_INPUT;
+  }
+  *rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, rank);
+  cli_arm_test_fault(*rank);
+  return EXIT_OK;
+}
+
+void cli_print_profile_error(void)
+{
+  const p3cfg_error *e = p3cfg_profile_error_last();
+  fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
+}
+
+int cli_mpi_failure(int rc, int rank)
+{
+  const int agreed =
+      rc == P3CFG_EVALUE || rc == P3CFG_EINVALID || rc == P3CFG_EIO || rc == P3CFG_EUNSUPPORTED;
+  if (rank == 0 || !agreed)
+    cli_print_profile_error();
+  if (!agreed) {
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, EXIT_BAD_INPUT);
+  }
+  return rc == P3CFG_EINVALID ? EXIT_USAGE : EXIT_BAD_INPUT;
+}
+#endif

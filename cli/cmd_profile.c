@@ -128,13 +128,6 @@ static void progress_bar(void *payload, uint32_t done, uint32_t total)
   s->shown = 1;
 }
 
-/* Faults name the rank that saw them ("rank 3: ... no answer from rank 5 ..."). */
-static void print_profile_error(void)
-{
-  const p3cfg_error *e = p3cfg_profile_error_last();
-  fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
-}
-
 /* Rank 0's output: the cluster file and the summary. Returns an exit code. */
 static int finish(const p3cfg_profile_result *r, const char *output, int force, int quiet)
 {
@@ -142,7 +135,7 @@ static int finish(const p3cfg_profile_result *r, const char *output, int force, 
   p3cfg_buffer b = {0};
   if (!quiet) {
     if ((rc = p3cfg_profile_summary(&b, r)) != 0) {
-      print_profile_error();
+      cli_print_profile_error();
       return cli_exit_code(rc);
     }
     fputs(b.data, stderr);
@@ -150,7 +143,7 @@ static int finish(const p3cfg_profile_result *r, const char *output, int force, 
   }
   if (output && strcmp(output, "-") != 0) {
     if ((rc = p3cfg_profile_write(r, output, force)) != 0) {
-      print_profile_error();
+      cli_print_profile_error();
       return EXIT_BAD_INPUT;
     }
     if (!quiet)
@@ -158,7 +151,7 @@ static int finish(const p3cfg_profile_result *r, const char *output, int force, 
     return EXIT_OK;
   }
   if ((rc = p3cfg_profile_cluster_yaml(&b, r)) != 0) {
-    print_profile_error();
+    cli_print_profile_error();
     return EXIT_BAD_INPUT;
   }
   int ok = fwrite(b.data, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
@@ -274,18 +267,14 @@ int cmd_profile(int argc, char **argv)
   if (output && strcmp(output, "-") != 0)
     o.output_path = output;
 
-  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
-    fprintf(stderr, "p3cfg: MPI_Init failed\n");
-    return EXIT_BAD_INPUT;
-  }
   int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  cli_arm_test_fault(rank);
+  if (cli_mpi_init(&rank) != EXIT_OK)
+    return EXIT_BAD_INPUT;
   int world = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world);
   if (p3cfg_profile_granularity_check(granularity, (uint32_t)world) != 0) {
     if (rank == 0)
-      cli_print_error();
+      cli_print_profile_error();
     MPI_Finalize();
     return EXIT_USAGE;
   }
@@ -300,18 +289,9 @@ int cmd_profile(int argc, char **argv)
     fputc('\n', stderr);
   int exit_code = EXIT_OK;
   if (rc != 0) {
-    /* Errors every rank agreed on (bad options, versions, uneven hosts, --base, the
-     * output path) are printed once; anything else may leave ranks waiting. */
-    const int agreed =
-        rc == P3CFG_EVALUE || rc == P3CFG_EINVALID || rc == P3CFG_EIO || rc == P3CFG_EUNSUPPORTED;
-    if (rank == 0 || !agreed)
-      print_profile_error();
-    if (!agreed) {
-      fflush(stderr);
-      MPI_Abort(MPI_COMM_WORLD, EXIT_BAD_INPUT);
-    }
+    exit_code = cli_mpi_failure(rc, rank);
     MPI_Finalize();
-    return rc == P3CFG_EINVALID ? EXIT_USAGE : EXIT_BAD_INPUT;
+    return exit_code;
   }
   if (rank == 0)
     exit_code = p3cfg_profile_set_granularity(r, granularity) == 0

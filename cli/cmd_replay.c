@@ -307,13 +307,9 @@ int cmd_replay(int argc, char **argv)
   in.plan_path = positional[0];
   in.scale = o.scale;
 
-  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
-    fprintf(stderr, "p3cfg: MPI_Init failed\n");
-    return EXIT_BAD_INPUT;
-  }
   int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  cli_arm_test_fault(rank);
+  if (cli_mpi_init(&rank) != EXIT_OK)
+    return EXIT_BAD_INPUT;
   /* Every rank loads; the first failing rank's message is printed (rank 0's if it fails). */
   int status = load_inputs(&in, 0) != EXIT_OK ? rank : -1, first = -1;
   int fail_rank = status >= 0 ? status : 1 << 30;
@@ -335,16 +331,7 @@ int cmd_replay(int argc, char **argv)
       p3cfg_replay_run(&rep, MPI_COMM_WORLD, in.plans, in.plan_no - 1, in.model, in.cluster, &o);
   int exit_code = EXIT_OK;
   if (rc != 0) {
-    const int agreed = rc == P3CFG_EVALUE || rc == P3CFG_EINVALID || rc == P3CFG_EUNSUPPORTED;
-    if (rank == 0 || !agreed) {
-      const p3cfg_error *e = p3cfg_profile_error_last();
-      fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
-    }
-    if (!agreed) {
-      fflush(stderr);
-      MPI_Abort(MPI_COMM_WORLD, EXIT_BAD_INPUT);
-    }
-    exit_code = rc == P3CFG_EINVALID ? EXIT_USAGE : EXIT_BAD_INPUT;
+    exit_code = cli_mpi_failure(rc, rank);
   } else if (rank == 0) {
     if (json)
       print_json(&in, &rep, &o);
