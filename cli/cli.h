@@ -68,6 +68,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* From now on cli_usage_error only returns EXIT_USAGE: the commands run under mpirun call
+ * it on every rank but the first, so that a usage error is printed once, not per rank. */
+void cli_silence_usage_errors(void);
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 

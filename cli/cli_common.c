@@ -154,8 +154,17 @@ void cli_print_error(void)
     fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
 }
 
+static int usage_silent; /* set on the ranks but the first of an MPI job */
+
+void cli_silence_usage_errors(void)
+{
+  usage_silent = 1;
+}
+
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
+  if (usage_silent)
+    return EXIT_USAGE;
   va_list ap;
   /* Spec §5: errors not about an input file are "p3cfg: message". */
   fprintf(stderr, "p3cfg: %s: ", command);

@@ -169,6 +169,8 @@ int cmd_profile(int argc, char **argv)
     return cmd_profile_compute(argc, argv);
   const char *positional[argc > 0 ? argc : 1];
   const int early_rank = cli_launcher_rank();
+  if (early_rank != 0)
+    cli_silence_usage_errors();
   cli_parser p;
   cli_parser_init(&p, "profile", options, argc, argv, positional);
   p3cfg_profile_options o;

@@ -239,6 +239,8 @@ int cmd_replay(int argc, char **argv)
 {
   const char *positional[argc > 0 ? argc : 1];
   const int early_rank = cli_launcher_rank();
+  if (early_rank != 0)
+    cli_silence_usage_errors();
   cli_parser p;
   cli_parser_init(&p, "replay", options, argc, argv, positional);
   p3cfg_replay_options o;
@@ -296,14 +298,10 @@ int cmd_replay(int argc, char **argv)
       return EXIT_USAGE;
   }
   if (p.n_positional != 1)
-    return early_rank == 0 ? cli_usage_error("replay", "expected one PLAN.json, got %d arguments",
-                                             p.n_positional)
-                           : EXIT_USAGE;
+    return cli_usage_error("replay", "expected one PLAN.json, got %d arguments", p.n_positional);
   if (!in.model_path || !in.cluster_path)
-    return early_rank == 0 ? cli_usage_error("replay", "--model FILE and --cluster FILE are "
-                                                       "required (the files the plan was made "
-                                                       "from)")
-                           : EXIT_USAGE;
+    return cli_usage_error("replay", "--model FILE and --cluster FILE are required (the files "
+                                     "the plan was made from)");
   in.plan_path = positional[0];
   in.scale = o.scale;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_errors.sh — the profiler's refusals, each fast, clear and without a file: no GPU
 # type known, an existing output without --force, a rank running another p3cfg version,
-# a single rank; and --base taking the GPU and the name from a cluster file.
+# a single rank, bad option values (usage errors printed once); and --base taking the GPU
+# and the name from a cluster file.
 # usage: run_errors.sh P3CFG PROFILE_CHECK FAKE_VERSION SOURCE_DIR
 set -u
 P3CFG=$1 CHECK=$2 FAKE=$3 SRC=$4
@@ -55,4 +56,12 @@ expect 1 "p3cfg versions differ across ranks" \
 # One rank: nothing to measure (usage error).
 expect 2 "needs at least 2 ranks" mpirun "${ARGS2[@]:0:${#ARGS2[@]}-2}" -np 1 "$P3CFG" \
   profile --gpu h100-sxm
+# Bad option values: usage errors (exit 2) before MPI starts, printed by rank 0 only.
+expect 2 "--granularity must be gpu, node or auto, got \"cell\"" \
+  mpirun "${ARGS2[@]}" "$P3CFG" profile --granularity cell
+expect 2 "--timeout must be a positive number of seconds up to 1e+07, got \"0\"" \
+  mpirun "${ARGS2[@]}" "$P3CFG" profile --gpu h100-sxm --timeout 0
+expect 2 "--backend must be mpi or nccl, got \"gloo\"" \
+  mpirun "${ARGS2[@]}" "$P3CFG" profile --backend gloo
+[ "$(grep -c "backend must be" "$WORK/err")" -eq 1 ] || fail "the usage error was printed more than once"
 echo "PASS"
