@@ -35,8 +35,11 @@
  * min(pp − r − 1, m) warm-up forwards on rank r, then one more forward before its first
  * backward, so rank r holds min(pp − r, m) micro-batches (pp − r ≤ pp: the first stage
  * holds pp, i.e. L layers' worth, Narayanan et al. SC'21 Sec. 2.2). Interleaving with v
- * chunks: num_warmup = min((pp − r − 1)·2 + (v − 1)·pp, m·v), all m·v when m == pp,
- * plus the steady state's one forward before the first backward, each unit holding
+ * chunks: num_warmup = min((pp − r − 1)·2 + (v − 1)·pp, m·v) (get_pp_rank_microbatches,
+ * with the default microbatch_group_size_per_vp_stage = pp; Megatron-LM at d98e8a6 has
+ * no "all forwards first when m == pp" case any more, so the last rank of pp 4, v 8,
+ * m 4 holds 29 of the 32 units, not all of them), plus the steady state's one forward
+ * before the first backward, each unit holding
  * stage_layers/v layers; on rank 0 that is L(1 + (pp − 1)/(pp·v)) layers, Korthikanti's
  * interleaving factor.
  */
@@ -157,8 +160,6 @@ uint64_t p3cfg__inflight_units(const p3cfg_plan *plan, uint32_t rank, uint64_t m
   if (v == 1)
     return p3cfg__min_u64(pp - rank, m);
   const uint64_t total = p3cfg__sat_mul(m, v);
-  if (m == pp)
-    return total; /* all forwards first, then all backwards */
   uint64_t warmup = (pp - rank - 1) * 2 + (v - 1) * pp;
   warmup = p3cfg__min_u64(warmup, total);
   return p3cfg__min_u64(warmup + 1, total);

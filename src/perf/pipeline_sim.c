@@ -10,8 +10,10 @@
  * Program of rank j (of p, v chunks, m micro-batches, mv micro-steps each way):
  * w_j warm-up forwards, then alternately forward micro-step w_j+i and backward i, then
  * the remaining backwards. 1F1B: w_j = min(p-1-j, m). Interleaved: w_j = 2(p-1-j) +
- * (v-1)p (all mv when m == p); micro-step k runs chunk (k mod pv)/p (backward: v-1
- * minus it) of micro-batch (k/pv)p + k mod p.
+ * (v-1)p, at most mv (get_pp_rank_microbatches; Megatron-LM no longer runs every
+ * forward first when m == p); micro-step k runs chunk (k mod pv)/p (backward: v-1
+ * minus it) of micro-batch (k/pv)p + k mod p (get_schedule_table with the default
+ * microbatch_group_size_per_vp_stage = p).
  *
  * Fast path (exact). Call "step" the pair (forward w_j+s, backward s) of rank j. For
  * 1F1B every dependency of step s is the previous step of rank j-1 (forward) or the
@@ -367,8 +369,6 @@ p3cfg__pipe_op p3cfg__pipe_program(const p3cfg__pipe *pp, uint32_t j, uint64_t q
   uint64_t w;
   if (v == 1)
     w = p - 1 - j < m ? p - 1 - j : m;
-  else if (m == p)
-    w = mv;
   else {
     w = 2 * (p - 1 - j) + (v - 1) * p;
     if (w > mv)

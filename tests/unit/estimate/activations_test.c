@@ -136,11 +136,22 @@ Test(estimate, interleaving_holds_korthikanti_factor_on_the_first_rank)
   cr_assert_eq(p3cfg__inflight_of_chunk(&p, 5, 1), 1, "one unit of the last chunk");
 }
 
-Test(estimate, interleaving_with_m_equal_pp_runs_all_forwards_first)
+/* The plan of the issue "schedule-exact memory": 7B GQA, pp 4, v 8, m 4. Hand-derived
+ * from Megatron-LM's get_pp_rank_microbatches (megatron/core/pipeline_parallel/
+ * schedules.py at d98e8a6, microbatch_group_size_per_vp_stage = pp = 4):
+ * num_warmup = (4 - r - 1) * 2 + (8 - 1) * 4 = 34, 32, 30, 28 for r = 0..3, capped at
+ * m v = 32; one more forward before the first backward: 32, 32, 31, 29 units held. The
+ * schedule table runs chunk 7 (the output layer's) only from unit 28 on, so the last
+ * rank holds the logits of one micro-batch, not of all four. */
+Test(estimate, interleaving_with_m_equal_pp_follows_megatron_warmup_per_rank)
 {
-  p3cfg_plan p = pipe(4, 2, 4, 32);
+  p3cfg_plan p = pipe(4, 8, 4, 32);
+  const uint64_t held[4] = {32, 32, 31, 29};
   for (uint32_t r = 0; r < 4; r++)
-    cr_assert_eq(p3cfg__inflight_units(&p, r, 4), 8);
+    cr_assert_eq(p3cfg__inflight_units(&p, r, 4), held[r], "rank %u", r);
+  cr_assert_eq(p3cfg__inflight_of_chunk(&p, 29, 7), 1, "one micro-batch of logits");
+  cr_assert_eq(p3cfg__inflight_of_chunk(&p, 29, 0), 4);
+  cr_assert_eq(p3cfg__inflight_of_chunk(&p, 32, 7), 4, "rank 0 holds every unit");
 }
 
 Test(estimate, first_stage_stashes_pp_micro_batches_and_last_keeps_fp32_logits)
