@@ -39,9 +39,19 @@
 typedef struct row {
   char name[96];
   const char *set;
+  const char *source; /* the calibration file it comes from: the unit left out */
+  int gpu;            /* GPU_A100 or GPU_H100: whose training_clock_ratio it informs */
   double predicted, published;
   char config[96];
 } row;
+
+enum { GPU_A100, GPU_H100, N_GPUS };
+static const char *const sources[] = {"korthikanti2022-table5", "korthikanti2022-table4",
+                                      "megatron-core-h100-weak-scaling",
+                                      "megatron-ci-memory-tp4pp1"};
+#define N_SOURCES (int)(sizeof sources / sizeof sources[0])
+static const char *cur_source;
+static int cur_gpu;
 
 static row rows[MAX_ROWS];
 static int n_rows;
@@ -91,7 +101,6 @@ static int make_plan(p3cfg_plan *pl, const p3cfg_model *m, const p3cfg_cluster *
 }
 
 static int verbose;
-static double fit_mem_min = 0.5, fit_knee_max = 2e11;
 
 static double iteration(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *pl)
 {
@@ -114,6 +123,7 @@ static void add(const char *name, const char *set, double pred, double pub, cons
   row *r = &rows[n_rows++];
   snprintf(r->name, sizeof r->name, "%s", name);
   r->set = set, r->predicted = pred, r->published = pub;
+  r->source = cur_source, r->gpu = cur_gpu;
   snprintf(r->config, sizeof r->config, "%s", cfg);
 }
 
@@ -170,6 +180,7 @@ static FILE *open_data(const char *file)
 
 static void korthikanti_table5(void)
 {
+  cur_source = sources[0], cur_gpu = GPU_A100;
   FILE *f = open_data("korthikanti2022-table5-iteration.csv");
   csv h, r;
   csv_line(&h, f);
@@ -211,6 +222,7 @@ static void korthikanti_table4(void)
       {"Selective recompute", P3CFG_RECOMPUTE_SELECTIVE, 0},
       {"Selective + sequence", P3CFG_RECOMPUTE_SELECTIVE, 1},
   };
+  cur_source = sources[1], cur_gpu = GPU_A100;
   FILE *f = open_data("korthikanti2022-table4-layer-22b.csv");
   csv h, r;
   csv_line(&h, f);
@@ -254,6 +266,7 @@ static int fits(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *
 
 static void megatron_core_h100(void)
 {
+  cur_source = sources[2], cur_gpu = GPU_H100;
   FILE *f = open_data("megatron-core-h100-weak-scaling.csv");
   csv h, r;
   csv_line(&h, f);
@@ -297,75 +310,204 @@ static void megatron_core_h100(void)
   fclose(f);
 }
 
-/* ---- driver ------------------------------------------------------------------------- */
+/* ---- Megatron-LM CI: gpt3_7b_tp4_pp1_memory_speed ------------------------------------ */
 
-static int run_a100 = 1, run_h100 = 1;
-
-static double run_all(int print)
+/* The 7B GQA model of tests/fixtures/estimate/gpt3-7b-ci.yaml (tp 4, dp 2, micro-batch 2,
+ * global batch 8, s 8192, distributed optimizer, no recompute, no sp, Megatron's default
+ * overlap: none), its median iteration time on one DGX node. GB200 has no preset. */
+static void megatron_ci(void)
 {
-  n_rows = 0;
-  if (run_a100) {
-    korthikanti_table5();
-    korthikanti_table4();
+  cur_source = sources[3];
+  FILE *f = open_data("megatron-ci-memory-tp4pp1.csv");
+  csv h, r;
+  csv_line(&h, f);
+  while (csv_line(&r, f)) {
+    const char *platform = r.cells[col(&h, "platform")];
+    const int h100 = strcmp(platform, "dgx_h100") == 0;
+    if (!h100 && strcmp(platform, "dgx_a100"))
+      continue;
+    cur_gpu = h100 ? GPU_H100 : GPU_A100;
+    p3cfg_model m = gpt((uint64_t)NUM(r, h, "layers"), (uint64_t)NUM(r, h, "hidden"),
+                        (uint64_t)NUM(r, h, "heads"), (uint64_t)NUM(r, h, "vocab"),
+                        (uint64_t)NUM(r, h, "seq_len"), (uint64_t)NUM(r, h, "global_batch"), 0,
+                        1);
+    m.kv_heads = (uint64_t)NUM(r, h, "query_groups");
+    m.ffn_hidden = (uint64_t)NUM(r, h, "ffn_hidden");
+    p3cfg_cluster c = h100 ? cluster(&gpu_h100, 1, 450e9, 50e9) : cluster(&gpu_a100, 1, 300e9, 25e9);
+    const uint32_t tp = (uint32_t)NUM(r, h, "tp"), dp = (uint32_t)NUM(r, h, "dp");
+    const uint32_t mbs = (uint32_t)NUM(r, h, "micro_batch");
+    p3cfg_plan pl;
+    char cfg[96];
+    snprintf(cfg, sizeof cfg, "tp%u pp1 dp%u mbs%u", tp, dp, mbs);
+    if (make_plan(&pl, &m, &c, tp, 1, dp, mbs, 1, P3CFG_RECOMPUTE_NONE, 0, 1, 0) == 0)
+      add(platform, "MLM CI 7B [s/iter]", iteration(&m, &c, &pl), NUM(r, h, "iter_time_s_median"),
+          cfg);
   }
-  if (run_h100)
-    megatron_core_h100();
-  double sum = 0.0, worst = 0.0;
-  int worst_row = 0;
-  for (int i = 0; i < n_rows; i++) {
-    const double err = fabs(100.0 * (rows[i].predicted - rows[i].published) / rows[i].published);
-    sum += err;
-    if (err > worst)
-      worst = err, worst_row = i;
-  }
-  if (print) {
-    /* Rows grouped by set, in the order the sets first appear. */
-    for (int i = 0; i < n_rows; i++) {
-      int seen = 0;
-      for (int k = 0; k < i && !seen; k++)
-        seen = strcmp(rows[k].set, rows[i].set) == 0;
-      if (seen)
-        continue;
-      double set_sum = 0.0;
-      int set_n = 0;
-      printf("\n%s\n", rows[i].set);
-      for (int k = i; k < n_rows; k++) {
-        const row *r = &rows[k];
-        if (strcmp(r->set, rows[i].set))
-          continue;
-        const double err = 100.0 * (r->predicted - r->published) / r->published;
-        set_sum += fabs(err), set_n++;
-        printf("  %-38s %-26s %10.3f %10.3f %+7.1f %%\n", r->name, r->config, r->predicted,
-               r->published, err);
-      }
-      printf("  %-64s MAPE %5.2f %%\n", "", set_sum / set_n);
-    }
-    printf("\nall %d rows: MAPE %.2f %%, worst %.1f %% (%s, %s)\n", n_rows, sum / n_rows, worst,
-           rows[worst_row].name, rows[worst_row].set);
-  }
-  return sum / n_rows + (worst > 12.0 ? (worst - 12.0) : 0.0);
+  fclose(f);
 }
 
-static void fit(p3cfg_gpu *gpu)
+/* ---- driver ------------------------------------------------------------------------- */
+
+static double row_err(const row *r)
 {
-  /* Coarse grid over (large-GEMM efficiency, knee, HBM efficiency); the score is MAPE
-   * plus any excess of the worst row over 12 %. */
-  const p3cfg_gpu keep = *gpu;
-  p3cfg_gpu best = keep;
-  double best_score = INFINITY;
-  for (double e = 0.50; e <= 0.951; e += 0.01)
-    for (double k = 1e9; k <= fit_knee_max; k *= 1.25)
-      for (double me = fit_mem_min; me <= 0.951; me += 0.05) {
-        gpu->matmul_efficiency = e, gpu->matmul_half_flops = k, gpu->memory_efficiency = me;
-        const double score = run_all(0);
-        if (score < best_score)
-          best_score = score, best = *gpu;
+  return 100.0 * (r->predicted - r->published) / r->published;
+}
+
+/* Every row with the current constants. */
+static void run_all(void)
+{
+  n_rows = 0;
+  korthikanti_table5();
+  korthikanti_table4();
+  megatron_core_h100();
+  megatron_ci();
+}
+
+/* Mean over the sources (each weighted once, however many rows it has) of their mean
+ * absolute error, on the rows of `gpu` (or all with -1), leaving out source `skip`. */
+static double score(int gpu, const char *skip)
+{
+  double sum = 0.0;
+  int n = 0;
+  for (int k = 0; k < N_SOURCES; k++) {
+    if (skip && strcmp(sources[k], skip) == 0)
+      continue;
+    double e = 0.0;
+    int m = 0;
+    for (int i = 0; i < n_rows; i++)
+      if (rows[i].source == sources[k] && (gpu < 0 || rows[i].gpu == gpu))
+        e += fabs(row_err(&rows[i])), m++;
+    if (m)
+      sum += e / m, n++;
+  }
+  return n ? sum / n : 0.0;
+}
+
+static int fit_gap_fixed;
+
+static p3cfg_gpu *gpu_of(int g) { return g == GPU_A100 ? &gpu_a100 : &gpu_h100; }
+
+/* The constants calibrated on training steps: the kernel gap (every GPU) and each GPU's
+ * training_clock_ratio, fitted without source `skip` (NULL: on every source). The gap
+ * takes a few physical values (1-12 us); for each, every clock ratio is a 1-D search. */
+static void fit(const char *skip)
+{
+  static const double all_gaps[] = {1e-6, 2e-6, 3e-6, 5e-6, 8e-6, 12e-6, 16e-6, 20e-6, 30e-6};
+  const double *gaps = all_gaps;
+  size_t n_gaps = sizeof all_gaps / sizeof all_gaps[0];
+  if (fit_gap_fixed) /* FIT_GAP=preset: keep the preset's physical launch gap */
+    gaps = &gpu_a100.kernel_gap_s, n_gaps = 1;
+  const double keep_gap = gpu_a100.kernel_gap_s;
+  double best = INFINITY, best_gap = 0.0, best_clock[N_GPUS] = {0};
+  for (size_t k = 0; k < n_gaps; k++) {
+    double clock[N_GPUS], total = 0.0;
+    for (int g = 0; g < N_GPUS; g++) {
+      double gs = INFINITY;
+      clock[g] = 1.0;
+      for (double c = 0.60; c <= 1.0501; c += 0.005) {
+        gpu_a100.kernel_gap_s = gpu_h100.kernel_gap_s = fit_gap_fixed ? keep_gap : gaps[k];
+        gpu_of(g)->training_clock_ratio = c;
+        run_all();
+        const double e = score(g, skip);
+        if (e < gs)
+          gs = e, clock[g] = c;
       }
-  *gpu = best;
-  printf("fit %-10s matmul_efficiency %.2f matmul_half_flops %.3g memory_efficiency %.2f "
-         "(score %.2f)\n",
-         gpu->name, gpu->matmul_efficiency, gpu->matmul_half_flops, gpu->memory_efficiency,
-         best_score);
+      gpu_of(g)->training_clock_ratio = clock[g];
+      total += gs;
+    }
+    if (total < best) {
+      best = total, best_gap = fit_gap_fixed ? keep_gap : gaps[k];
+      memcpy(best_clock, clock, sizeof clock);
+    }
+  }
+  gpu_a100.kernel_gap_s = gpu_h100.kernel_gap_s = best_gap;
+  for (int g = 0; g < N_GPUS; g++)
+    gpu_of(g)->training_clock_ratio = best_clock[g];
+}
+
+static void print_rows(void)
+{
+  printf("\n  %-38s %-26s %10s %10s %8s\n", "row", "config", "predicted", "published", "error");
+  for (int i = 0; i < n_rows; i++) {
+    int seen = 0;
+    for (int k = 0; k < i && !seen; k++)
+      seen = strcmp(rows[k].set, rows[i].set) == 0;
+    if (seen)
+      continue;
+    double set_sum = 0.0;
+    int set_n = 0;
+    printf("\n%s\n", rows[i].set);
+    for (int k = i; k < n_rows; k++) {
+      const row *r = &rows[k];
+      if (strcmp(r->set, rows[i].set))
+        continue;
+      set_sum += fabs(row_err(r)), set_n++;
+      printf("  %-38s %-26s %10.3f %10.3f %+7.1f %%\n", r->name, r->config, r->predicted,
+             r->published, row_err(r));
+    }
+    printf("  %-64s MAPE %5.2f %%\n", "", set_sum / set_n);
+  }
+}
+
+static void print_constants(const char *what)
+{
+  printf("%s: kernel_gap %.0f us, training_clock_ratio a100 %.3f, h100 %.3f\n", what,
+         gpu_a100.kernel_gap_s * 1e6, gpu_a100.training_clock_ratio,
+         gpu_h100.training_clock_ratio);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Leave-one-source-out: for each source, fit on the others, predict it. Prints per
+ * source MAPE, worst and side, and the 10th / 90th percentiles of measured/predicted
+ * over every held-out prediction (the 80 % interval of src/common/uncertainty.c). */
+static void cross_validate(const p3cfg_gpu *a100, const p3cfg_gpu *h100)
+{
+  static row held[MAX_ROWS];
+  int n_held = 0;
+  printf("\nleave-one-source-out (fit on the other sources, predict this one)\n");
+  printf("  %-34s %5s %8s %8s %8s  %s\n", "source", "rows", "MAPE", "worst", "above",
+         "constants fitted without it");
+  double all = 0.0;
+  for (int k = 0; k < N_SOURCES; k++) {
+    gpu_a100 = *a100, gpu_h100 = *h100;
+    fit(sources[k]);
+    run_all();
+    double sum = 0.0, worst = 0.0;
+    int n = 0, above = 0;
+    for (int i = 0; i < n_rows; i++) {
+      if (rows[i].source != sources[k])
+        continue;
+      const double e = row_err(&rows[i]);
+      sum += fabs(e), n++, above += e > 0.0;
+      if (fabs(e) > fabs(worst))
+        worst = e;
+      if (n_held < MAX_ROWS)
+        held[n_held++] = rows[i];
+    }
+    all += sum;
+    printf("  %-34s %5d %7.2f %% %+7.1f %% %5d/%-2d  gap %.0f us, clock a100 %.3f h100 %.3f\n",
+           sources[k], n, sum / n, worst, above, n, gpu_a100.kernel_gap_s * 1e6,
+           gpu_a100.training_clock_ratio, gpu_h100.training_clock_ratio);
+  }
+  double ratio[MAX_ROWS], worst = 0.0;
+  int above = 0;
+  for (int i = 0; i < n_held; i++) {
+    ratio[i] = held[i].published / held[i].predicted;
+    above += held[i].predicted > held[i].published;
+    worst = fmax(worst, fabs(row_err(&held[i])));
+  }
+  qsort(ratio, (size_t)n_held, sizeof ratio[0], cmp_double);
+  const double p10 = ratio[(int)floor(0.1 * (n_held - 1))];
+  const double p90 = ratio[(int)ceil(0.9 * (n_held - 1))];
+  printf("  %-34s %5d %7.2f %% %7.1f %% %5d/%-2d\n", "all (cross-validated)", n_held,
+         all / n_held, worst, above, n_held);
+  printf("measured / predicted, held out: p10 %.3f, p90 %.3f (the 80 %% interval)\n", p10, p90);
+  gpu_a100 = *a100, gpu_h100 = *h100;
 }
 
 int main(int argc, char **argv)
@@ -378,26 +520,33 @@ int main(int argc, char **argv)
     return 1;
   gpu_a100 = *p3cfg__gpu_preset("a100-80gb");
   gpu_h100 = *p3cfg__gpu_preset("h100-sxm");
-  verbose = argc > 1 && strcmp(argv[1], "--verbose") == 0;
-  if (getenv("FIT_MEM_MIN"))
-    fit_mem_min = atof(getenv("FIT_MEM_MIN"));
-  if (getenv("FIT_KNEE_MAX"))
-    fit_knee_max = atof(getenv("FIT_KNEE_MAX"));
-  if (argc > 1 && strcmp(argv[1], "--fit") == 0) {
-    run_h100 = 0;
-    if (!getenv("FIT_SKIP_A100"))
-      fit(&gpu_a100);
-    run_a100 = 0, run_h100 = 1;
-    fit(&gpu_h100);
-    run_a100 = 1;
+  for (int i = 1; i < argc; i++)
+    verbose |= strcmp(argv[i], "--verbose") == 0;
+  const int do_fit = argc > 1 && strcmp(argv[1], "--fit") == 0;
+  fit_gap_fixed = getenv("FIT_GAP") && strcmp(getenv("FIT_GAP"), "preset") == 0;
+  const p3cfg_gpu a100 = gpu_a100, h100 = gpu_h100;
+  if (do_fit) {
+    fit(NULL);
+    print_constants("fitted on every source");
+  } else {
+    print_constants("presets");
   }
-  printf("a100-80gb: matmul_efficiency %.2f matmul_half_flops %.3g memory_efficiency %.2f\n",
-         gpu_a100.matmul_efficiency, gpu_a100.matmul_half_flops, gpu_a100.memory_efficiency);
-  printf("h100-sxm:  matmul_efficiency %.2f matmul_half_flops %.3g memory_efficiency %.2f\n",
-         gpu_h100.matmul_efficiency, gpu_h100.matmul_half_flops, gpu_h100.memory_efficiency);
-  printf("\n  %-38s %-26s %10s %10s %8s\n", "row", "config", "predicted", "published", "error");
-  const double score = run_all(1);
+  run_all();
+  print_rows();
+  double sum = 0.0, worst = 0.0;
+  int worst_row = 0, above = 0;
+  for (int i = 0; i < n_rows; i++) {
+    const double e = fabs(row_err(&rows[i]));
+    sum += e, above += rows[i].predicted > rows[i].published;
+    if (e > worst)
+      worst = e, worst_row = i;
+  }
+  printf("\nin-sample, all %d rows: MAPE %.2f %%, worst %.1f %% (%s, %s), %d predicted slower\n",
+         n_rows, sum / n_rows, worst, rows[worst_row].name, rows[worst_row].set, above);
+  const int saved = verbose;
+  verbose = 0;
+  cross_validate(&a100, &h100);
+  verbose = saved;
   free(ws);
-  (void)score;
   return 0;
 }

@@ -6,6 +6,13 @@
 
 #include "types.h"
 
+/* The idle GPU time between two dependent kernels of an eager (PyTorch) training step:
+ * launch latency, about 1-5 us (CUDA launch overhead; 4.2 us per operation issued from
+ * Python, 1.3 us per kernel replayed from a CUDA graph on H100-class parts). The one
+ * compute constant calibrated on training steps: bench/time_accuracy.c --fit, with
+ * leave-one-source-out error (docs/time-model.md). */
+#define P3CFG__KERNEL_GAP_S 3.0e-6
+
 /* The preset called `name` (exact, lowercase), or NULL. */
 const p3cfg_gpu *p3cfg__gpu_preset(const char *name);
 /* Preset i in table order, or NULL past the end (for "did you mean" and docs). */

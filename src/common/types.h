@@ -44,11 +44,23 @@ typedef struct p3cfg_gpu {
   double hbm_Bps;
   /* Fixed memory outside the allocator's peak (see docs/memory-model.md). */
   uint64_t context_bytes; /* CUDA context + cuBLAS/cuDNN workspaces + kernels */
-  /* Time model (docs/time-model.md): large-GEMM fraction of peak, the GEMM size at
-   * which efficiency halves, and the fraction of HBM bandwidth reached. */
+  /* Compute model (docs/time-model.md), every figure measured on kernels, none fitted
+   * to training steps: the fraction of peak a large GEMM sustains, the GEMM size at
+   * which it halves, the fraction of HBM bandwidth element-wise kernels reach, the
+   * fractions of peak the fused (flash) attention kernel reaches forward and backward
+   * (0: as a GEMM), and the idle gap between two dependent kernels of an eager
+   * training step (launch latency; 0 in isolated kernel timings). */
   double matmul_efficiency;
   double matmul_half_flops;
   double memory_efficiency;
+  double attention_efficiency;
+  double attention_bwd_efficiency;
+  double kernel_gap_s;
+  /* The clock a GPU holds through a multi-GPU training step (eight GPUs under one power
+   * and cooling budget, NVLink and HBM busy) relative to the single-GPU kernel
+   * measurements above: scales the GEMM and attention rates. Calibrated on training
+   * steps per GPU (bench/time_accuracy.c, leave-one-source-out). */
+  double training_clock_ratio;
 } p3cfg_gpu;
 
 typedef enum { P3CFG_LINKS_NONE = 0, P3CFG_LINKS_NODE = 1, P3CFG_LINKS_GPU = 2 } p3cfg_links_gran;

@@ -6,11 +6,14 @@
  * embedding and the output layer with its vocab-parallel cross entropy, recomputation,
  * and the optimizer step. It sits below perf_plan.c and knows nothing of links.
  *
- * GEMMs follow a two-parameter efficiency curve per GPU plus a roofline: a GEMM of F
- * FLOPs runs at eff(F) = matmul_efficiency * F / (F + matmul_half_flops) of peak (a fixed
- * per-kernel cost of matmul_half_flops worth of work: launch, tail wave, pipeline fill),
- * but never faster than its operands stream through HBM, so small and skinny GEMMs come
- * out slow. Memory-bound ops are their bytes over hbm_Bps * memory_efficiency.
+ * Every rate is a kernel's, measured on kernels and never fitted to training steps
+ * (docs/time-model.md, "Compute"): a GEMM of F FLOPs runs at eff(F) = matmul_efficiency
+ * * F / (F + matmul_half_flops) of peak (a fixed per-kernel cost: tail wave, pipeline
+ * fill), but never faster than its operands stream through HBM; the fused attention
+ * kernel at its own measured fraction of peak, forward and backward; memory-bound ops
+ * at the achieved HBM bandwidth (hbm_Bps * memory_efficiency, a device copy's); and
+ * each kernel of a step adds the launch gap between dependent kernels (kernel_gap_s).
+ * So no plan is predicted faster than its GEMMs can run.
  * FLOP counts per op: Megatron SC'21 (Narayanan et al., arXiv 2104.04473, eq. 3), whose
  * per-layer forward 24 b s h^2 + 4 b s^2 h this reproduces for GPT; byte counts per op:
  * Korthikanti et al. (arXiv 2205.05198) Sec. 4's tensor inventory. docs/time-model.md
@@ -25,12 +28,22 @@ void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *g
   const int fp32 = m->precision == P3CFG_PREC_FP32;
   /* fp32 training runs its GEMMs on TF32 tensor cores: half the dense 16-bit rate on
    * A100 and H100 (NVIDIA datasheets). */
-  out->mm_Fps = gpu->peak_flops * (fp32 ? 0.5 : 1.0) * gpu->matmul_efficiency;
+  /* The clock held through a training step, relative to the kernel measurements. */
+  const double clock = gpu->training_clock_ratio > 0.0 ? gpu->training_clock_ratio : 1.0;
+  out->mm_Fps = gpu->peak_flops * (fp32 ? 0.5 : 1.0) * gpu->matmul_efficiency * clock;
   out->half_flops = gpu->matmul_half_flops;
   out->mem_Bps = gpu->hbm_Bps * gpu->memory_efficiency;
   out->elem_bytes = fp32 ? 4.0 : 2.0;
   out->s_per_flop = 1.0 / out->mm_Fps;
   out->s_per_byte = 1.0 / out->mem_Bps;
+  /* The fused attention kernel: its own measured efficiency (0 = as a large GEMM). */
+  const double peak = gpu->peak_flops * (fp32 ? 0.5 : 1.0) * clock;
+  const double af = gpu->attention_efficiency > 0.0 ? gpu->attention_efficiency
+                                                    : gpu->matmul_efficiency;
+  const double ab = gpu->attention_bwd_efficiency > 0.0 ? gpu->attention_bwd_efficiency : af;
+  out->attn_fwd_s_per_flop = 1.0 / (peak * af);
+  out->attn_bwd_s_per_flop = 1.0 / (peak * ab);
+  out->kernel_gap_s = gpu->kernel_gap_s;
 }
 
 double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch)
@@ -64,24 +77,27 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->recompute = plan->recompute;
 }
 
-/* Attention core of one layer: forward and backward seconds, and what selective
- * recomputation re-runs. */
-static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s,
-                           const p3cfg__dims *d, const p3cfg__rates *r)
+/* Attention core of one layer: forward and backward seconds, what selective
+ * recomputation re-runs, and the kernels it launches each way. */
+static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s, double *kf,
+                           double *kb, const p3cfg__dims *d, const p3cfg__rates *r)
 {
   const double e = r->elem_bytes, t = d->tp, s = d->s, hd = d->head_dim;
   const double bh = d->b * d->heads / t; /* (sequence, head) pairs on this GPU */
   if (d->flash) {
     /* FlashAttention-2 (Dao 2023): causal masking skips half of the 4 s^2 hd FLOPs per
      * head; the backward recomputes QK^T, 2.5x the forward's matmuls. Q, K, V, O (and
-     * dO, dQ, dK, dV) cross HBM once; no s^2 tensor does. */
+     * dO, dQ, dK, dV) cross HBM once; no s^2 tensor does. The kernel runs at its own
+     * measured fraction of peak (attention_efficiency), with the GEMM's fixed cost. */
     const double flops = 2.0 * bh * s * s * hd;
     const double qkvo = e * d->tokens * (2.0 * d->h + 2.0 * d->kv_heads * hd) / t;
-    double f = (flops + r->half_flops) * r->s_per_flop, fb = qkvo * r->s_per_byte;
-    double b = (2.5 * flops + r->half_flops) * r->s_per_flop, bb = 2.0 * qkvo * r->s_per_byte;
+    const double fixed = r->half_flops * r->s_per_flop;
+    double f = flops * r->attn_fwd_s_per_flop + fixed, fb = qkvo * r->s_per_byte;
+    double b = 2.5 * flops * r->attn_bwd_s_per_flop + fixed, bb = 2.0 * qkvo * r->s_per_byte;
     *fwd_s = f > fb ? f : fb;
     *bwd_s = b > bb ? b : bb;
     *recompute_s = *fwd_s;
+    *kf = 1.0, *kb = 2.0; /* the forward kernel; the backward's preprocess and main kernel */
     return;
   }
   /* Megatron-LM's unfused path: baddbmm QK^T [s x hd][hd x s] and bmm with V, the
@@ -95,6 +111,8 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s,
   *fwd_s = gemms + mem_fwd * r->s_per_byte;
   *bwd_s = 2.0 * gemms + mem_bwd * r->s_per_byte;
   *recompute_s = *fwd_s;
+  *kf = d->dropout ? 4.0 : 3.0;        /* two batched GEMMs, softmax, dropout */
+  *kb = d->dropout ? 7.0 : 6.0;        /* four batched GEMMs, softmax and dropout grads */
 }
 
 void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
@@ -111,8 +129,8 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   const double fc2 = p3cfg__gemm_s(r, T, h, f / t, 1.0);
   const double gemms = qkv + proj + fc1 + fc2;
 
-  double attn_fwd, attn_bwd, attn_recompute;
-  attention_core(&attn_fwd, &attn_bwd, &attn_recompute, d, r);
+  double attn_fwd, attn_bwd, attn_recompute, attn_kf, attn_kb;
+  attention_core(&attn_fwd, &attn_bwd, &attn_recompute, &attn_kf, &attn_kb, d, r);
 
   /* Memory-bound ops. Without sequence parallelism every TP rank repeats the norms and
    * the bias-dropout-adds on the whole b*s*h activation; with it each does 1/t. */
@@ -131,16 +149,28 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
     mem_bwd += 2.0 * e * T * (h + kvd) / t;
   }
 
-  out->fwd_s = gemms + attn_fwd + mem_fwd * r->s_per_byte;
-  out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd * r->s_per_byte;
+  /* Kernels launched: four weight GEMMs (twice each backward: data and weight
+   * gradient), the attention core's, two norms, two bias-dropout-adds, the activation
+   * and the rotary embedding of q and k, each forward and backward. */
+  const double elementwise = 5.0 + (d->rope ? 2.0 : 0.0);
+  double kf = 4.0 + attn_kf + elementwise, kb = 8.0 + attn_kb + elementwise;
+
+  out->fwd_s = gemms + attn_fwd + mem_fwd * r->s_per_byte + kf * r->kernel_gap_s;
+  out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd * r->s_per_byte + kb * r->kernel_gap_s;
   /* Recomputation (Korthikanti Sec. 5): full re-runs the layer's forward inside the
    * backward, its TP collectives included; selective re-runs the attention core. */
-  if (d->recompute == P3CFG_RECOMPUTE_FULL)
+  if (d->recompute == P3CFG_RECOMPUTE_FULL) {
     out->bwd_s += out->fwd_s;
-  else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE)
-    out->bwd_s += attn_recompute;
+    kb += kf;
+  } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
+    out->bwd_s += attn_recompute + attn_kf * r->kernel_gap_s;
+    kb += attn_kf;
+  }
   out->gemm_attn_s = qkv + proj;
   out->gemm_mlp_s = fc1 + fc2;
+  out->gemm_fwd_s = gemms;
+  out->kernels_fwd = kf;
+  out->kernels_bwd = kb;
   out->tp_bytes = e * T * h;
   out->recompute_comm = d->recompute == P3CFG_RECOMPUTE_FULL;
 }
@@ -156,8 +186,10 @@ void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cf
    * sequence-parallel layout), then positions and dropout. Backward: PyTorch's dense
    * embedding gradient (zero-fill V h / t, scatter-add) accumulated into the fp32 main
    * gradient every micro-batch. */
-  out->emb_fwd_s = (2.0 * e * T * h + (d->learned ? 3.0 * e * th : 0.0) + drop) * r->s_per_byte;
-  out->emb_bwd_s = (e * T * h + drop + (2.0 * e + 8.0) * V * h / t) * r->s_per_byte;
+  const double gap = r->kernel_gap_s;
+  out->emb_fwd_s = (2.0 * e * T * h + (d->learned ? 3.0 * e * th : 0.0) + drop) * r->s_per_byte +
+                   3.0 * gap;
+  out->emb_bwd_s = (e * T * h + drop + (2.0 * e + 8.0) * V * h / t) * r->s_per_byte + 3.0 * gap;
   out->emb_tp_fwd = d->sp ? 0.5 : 1.0;
   out->emb_tp_bwd = d->sp ? 0.5 : 0.0;
 
@@ -167,8 +199,8 @@ void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cf
    * one-hot (8), scales by the loss gradient (8) and casts back (4 + e). */
   const double logits = p3cfg__gemm_s(r, T, V / t, h, 1.0);
   const double tv = T * V / t;
-  out->out_fwd_s = logits + (2.0 * e * th + (e + 36.0) * tv) * r->s_per_byte;
-  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + (20.0 + e) * tv) * r->s_per_byte;
+  out->out_fwd_s = logits + (2.0 * e * th + (e + 36.0) * tv) * r->s_per_byte + 8.0 * gap;
+  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + (20.0 + e) * tv) * r->s_per_byte + 6.0 * gap;
   /* With sp the input is all-gathered before the logits and reduce-scattered back;
    * without it the replicated input's gradient is all-reduced. */
   out->out_tp_fwd = d->sp ? 0.5 : 0.0;

@@ -23,7 +23,16 @@ typedef struct p3cfg__rates {
   double mem_Bps;    /* achieved HBM bandwidth: hbm_Bps x memory_efficiency */
   double elem_bytes; /* bytes of one activation/weight element: 2 (bf16, fp16) or 4 */
   double s_per_flop, s_per_byte; /* 1 / mm_Fps and 1 / mem_Bps */
+  double attn_fwd_s_per_flop, attn_bwd_s_per_flop; /* fused attention kernel, per FLOP */
+  double kernel_gap_s; /* idle GPU time between two dependent kernels of a training step */
 } p3cfg__rates;
+
+/* The fraction of a GPU's SMs that NCCL's kernels hold while a collective runs beside
+ * compute (overlapped gradient reduction, parameter gather, TP comm): the compute
+ * under the overlap runs that much slower. NCCL runs one CTA per channel on its own SM;
+ * at the default 16-32 channels on 108-132 SMs that is 12-30 %. Calibrated
+ * (bench/time_accuracy.c, leave-one-source-out) within that range. */
+#define P3CFG__OVERLAP_SM_FRACTION 0.15
 
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu);
 
@@ -50,10 +59,12 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
 #define P3CFG__LAYER_TP_AR_BWD 2
 
 typedef struct p3cfg__layer_cost {
-  double fwd_s;       /* GEMMs, attention, memory-bound ops */
+  double fwd_s;       /* GEMMs, attention, memory-bound ops, launch gaps */
   double bwd_s;       /* backward, plus what recompute re-runs */
   double gemm_attn_s; /* forward GEMMs of the attention block (QKV + projection) */
   double gemm_mlp_s;  /* forward GEMMs of the MLP block */
+  double gemm_fwd_s;  /* every forward GEMM (the four weight GEMMs) */
+  double kernels_fwd, kernels_bwd; /* compute kernels launched, forward and backward */
   double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */
   int recompute_comm; /* 1: full recompute repeats the forward's TP collectives */
 } p3cfg__layer_cost;

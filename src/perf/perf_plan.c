@@ -118,8 +118,16 @@ static int same_ring(const p3cfg__ring *a, const p3cfg__ring *b)
          a->ar_latency_s == b->ar_latency_s && a->ar_s_per_byte == b->ar_s_per_byte;
 }
 
+/* What an overlapped collective of comm_s costs when exposed_s of it shows: the
+ * exposed part, plus the compute slowed under the hidden part by the SMs NCCL holds. */
+static inline double overlap_cost(double comm_s, double exposed_s)
+{
+  const double hidden = comm_s > exposed_s ? comm_s - exposed_s : 0.0;
+  return exposed_s + P3CFG__OVERLAP_SM_FRACTION * hidden;
+}
+
 /* Exposed TP communication of one layer, forward and backward (P3CFG__LAYER_TP_AR_*;
- * with overlap, each all-reduce hides behind its GEMM). */
+ * with overlap, each all-reduce hides behind its GEMM, slowing it). */
 static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L, double ar_s,
                        double tp, int overlap)
 {
@@ -127,10 +135,10 @@ static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L,
     *fwd_s = P3CFG__LAYER_TP_AR_FWD * ar_s;
     *bwd_s = P3CFG__LAYER_TP_AR_BWD * ar_s;
   } else {
-    *fwd_s = p3cfg__overlap_exposed_s(ar_s, L->gemm_attn_s, tp) +
-             p3cfg__overlap_exposed_s(ar_s, L->gemm_mlp_s, tp);
-    *bwd_s = p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_attn_s, tp) +
-             p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_mlp_s, tp);
+    *fwd_s = overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, L->gemm_attn_s, tp)) +
+             overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, L->gemm_mlp_s, tp));
+    *bwd_s = overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_attn_s, tp)) +
+             overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_mlp_s, tp));
   }
   if (L->recompute_comm)
     *bwd_s += *fwd_s;
@@ -423,9 +431,12 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
         const int og = (plan->overlap & P3CFG_OVERLAP_PARAM_GATHER) != 0;
         const int orr = (plan->overlap & P3CFG_OVERLAP_GRAD_REDUCE) != 0;
         const double units = nl > 1.0 ? nl : 1.0;
-        fd = og ? p3cfg__overlap_exposed_s(zmb_ag, fc + ft, units) : zmb_ag;
-        bd = og ? p3cfg__overlap_exposed_s(zmb_ag, bc + bt, units) : zmb_ag;
-        bd += orr ? p3cfg__overlap_exposed_s(zmb_rs, bc + bt, units) : zmb_rs;
+        fd = og ? overlap_cost(zmb_ag, p3cfg__overlap_exposed_s(zmb_ag, fc + ft, units))
+                : zmb_ag;
+        bd = og ? overlap_cost(zmb_ag, p3cfg__overlap_exposed_s(zmb_ag, bc + bt, units))
+                : zmb_ag;
+        bd += orr ? overlap_cost(zmb_rs, p3cfg__overlap_exposed_s(zmb_rs, bc + bt, units))
+                  : zmb_rs;
       }
       F[j * v + k] = fc + ft + fd;
       B[j * v + k] = bc + bt + bd;
@@ -473,13 +484,16 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     const p3cfg__dp_cost *dc = &links[j].dp;
     double g = dc->grad_sync;
     if (grad_overlap && zero <= 1)
-      g = max2(dc->grad_bucket, dc->grad_sync - (end[j] - last_b[j]));
+      g = overlap_cost(dc->grad_sync,
+                       max2(dc->grad_bucket, dc->grad_sync - (end[j] - last_b[j])));
     synced = max2(synced, end[j] + g);
     opt_s = max2(opt_s, opt[j]);
     double a = dc->param_gather;
     if (param_overlap && a > 0.0) {
       const double window = first_fwd[j * v + v - 1] + F[j * v + v - 1];
-      a = max2(0.0, max2(dc->param_bucket - first_fwd[j * v], dc->param_gather - window));
+      a = overlap_cost(dc->param_gather,
+                       max2(0.0, max2(dc->param_bucket - first_fwd[j * v],
+                                      dc->param_gather - window)));
     }
     gather_s = max2(gather_s, a);
   }
