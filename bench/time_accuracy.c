@@ -395,7 +395,7 @@ static void fit(const char *skip)
   static const double all_gaps[] = {1e-6, 2e-6, 3e-6, 5e-6, 8e-6, 12e-6, 16e-6, 20e-6, 30e-6};
   const double *gaps = all_gaps;
   size_t n_gaps = sizeof all_gaps / sizeof all_gaps[0];
-  if (fit_gap_fixed) /* FIT_GAP=preset: keep the preset's physical launch gap */
+  if (fit_gap_fixed) /* the default: keep the preset's physical launch gap */
     gaps = &gpu_a100.kernel_gap_s, n_gaps = 1;
   const double keep_gap = gpu_a100.kernel_gap_s;
   double best = INFINITY, best_gap = 0.0, best_clock[N_GPUS] = {0};
@@ -523,7 +523,8 @@ int main(int argc, char **argv)
   for (int i = 1; i < argc; i++)
     verbose |= strcmp(argv[i], "--verbose") == 0;
   const int do_fit = argc > 1 && strcmp(argv[1], "--fit") == 0;
-  fit_gap_fixed = getenv("FIT_GAP") && strcmp(getenv("FIT_GAP"), "preset") == 0;
+  /* The launch gap stays at its physical preset unless FIT_GAP=free. */
+  fit_gap_fixed = !(getenv("FIT_GAP") && strcmp(getenv("FIT_GAP"), "free") == 0);
   const p3cfg_gpu a100 = gpu_a100, h100 = gpu_h100;
   if (do_fit) {
     fit(NULL);

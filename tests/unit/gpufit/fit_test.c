@@ -26,7 +26,9 @@ Test(gpufit, recovers_the_parameters_of_a_table_timed_by_the_time_model)
   cr_assert_eq(f.clamped, 0);
   cr_assert_eq(f.square_n, 8192);
   cr_assert(f.has_preset);
-  cr_assert_gt(f.preset_rms_error, 0.3); /* the preset's F_half is 10x larger */
+  /* The h200 preset is the recorded H200 table's own fit (0.698, 4.85e9, 0.875), close to
+   * this synthetic GPU: the preset describes kernels, not whole training steps. */
+  cr_assert_lt(f.preset_rms_error, 0.05);
   p3cfg_gpu_profile_free(p);
 }
 
@@ -133,13 +135,13 @@ Test(gpufit, the_recorded_h200_run_fits_as_documented)
   cr_assert_lt(f.rms_error, 0.04);
   cr_assert_lt(f.max_error, 0.15);
   cr_assert(f.has_preset);
-  cr_assert_gt(f.preset_rms_error, 0.5);
+  cr_assert_lt(f.preset_rms_error, 1.05 * f.rms_error, "the preset is this table's fit");
   p3cfg_gpu_profile_free(p);
 }
 
 /* The recorded H100 SXM run: a large GEMM well below the datasheet (725 of 989 TFLOP/s
- * hot), HBM copies at 90 %; the end-to-end-calibrated preset (0.53) is far off for
- * single GEMMs, as on the H200. */
+ * hot), HBM copies at 90 %; the h100-sxm preset is this table's fit (its kernel
+ * figures; the training clock ratio is applied in training steps only). */
 Test(gpufit, the_recorded_h100_run_fits_as_documented)
 {
   p3cfg_gpu_profile *p = fx_load(FX_H100_CSV);
@@ -154,7 +156,7 @@ Test(gpufit, the_recorded_h100_run_fits_as_documented)
   cr_assert_lt(f.rms_error, 0.05);
   cr_assert_lt(f.max_error, 0.20);
   cr_assert(f.has_preset);
-  cr_assert_gt(f.preset_rms_error, 0.5);
+  cr_assert_lt(f.preset_rms_error, 1.05 * f.rms_error, "the preset is this table's fit");
   p3cfg_gpu_profile_free(p);
 }
 
@@ -169,6 +171,7 @@ Test(gpufit, errors_are_those_of_the_time_model_formula)
   g.matmul_efficiency = f.matmul_efficiency;
   g.matmul_half_flops = f.matmul_half_flops;
   g.memory_efficiency = f.memory_efficiency;
+  g.training_clock_ratio = 1.0; /* one GPU alone: the clock the kernels were timed at */
   p3cfg_model m;
   memset(&m, 0, sizeof m);
   m.precision = P3CFG_PREC_BF16;
