@@ -1,7 +1,7 @@
 /*
  * memory_accuracy.c — how close the memory estimator comes to measurements.
  *
- * Reads the calibration data at run time (P3CFG_SHARED_DIR/data/calibration/, set by
+ * Reads the calibration data at run time (data/calibration/, P3CFG_DATA_DIR set by
  * CMake) and prints, with the machine it ran on:
  *  1. every measured memory point: Megatron-LM CI's allocated (steady state) and peak
  *     allocated bytes of gpt3_7b_tp4_pp1_memory_speed on H100, A100 and GB200
@@ -22,7 +22,7 @@
 #include "plan_rules.h"
 #include "types.h"
 
-#define CALIB P3CFG_SHARED_DIR "/data/calibration/"
+#define CALIB P3CFG_DATA_DIR "/calibration/"
 #define GIB (1024.0 * 1024.0 * 1024.0)
 #define MAX_COLS 64
 #define LINE_CAP 4096

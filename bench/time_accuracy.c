@@ -8,7 +8,7 @@
  *   megatron-core-h100-weak-scaling.csv   TFLOP/s per GPU of Megatron-Core on H100,
  *                                          compared as iteration seconds,
  * with the mean absolute percentage error of each and of all. Data are read at run time
- * from P3CFG_SHARED_DIR. `--verbose` prints each plan's time breakdown; `--fit`
+ * from P3CFG_DATA_DIR (data/). `--verbose` prints each plan's time breakdown; `--fit`
  * grid-searches the three efficiency constants of each GPU (docs/time-model.md,
  * "Calibration") instead of using the presets', within the bounds FIT_MEM_MIN and
  * FIT_KNEE_MAX (environment; FIT_SKIP_A100 fits the H100 only).
@@ -165,7 +165,7 @@ static int col(const csv *header, const char *name)
 static FILE *open_data(const char *file)
 {
   char path[1024];
-  snprintf(path, sizeof path, "%s/data/calibration/%s", P3CFG_SHARED_DIR, file);
+  snprintf(path, sizeof path, "%s/calibration/%s", P3CFG_DATA_DIR, file);
   FILE *f = fopen(path, "r");
   if (!f) {
     fprintf(stderr, "time_accuracy: cannot open %s\n", path);

@@ -1,6 +1,6 @@
 /*
  * gpu_presets.c — datasheet numbers of the GPUs a cluster file may name, from
- * ../shared/data/calibration/hardware-gpus.csv (dense 16-bit peaks: H100/H200 989.4
+ * data/calibration/hardware-gpus.csv (dense 16-bit peaks: H100/H200 989.4
  * TFLOP/s, A100 312; HBM bandwidths from NVIDIA's datasheets as cited there).
  *
  * memory_bytes is the total CUDA reports (nvidia-smi "Total", e.g. 81559 MiB on an

@@ -1,5 +1,5 @@
 # emu_cluster.sh — sourced by the emu tests: the emulated four-node cluster of
-# ../shared/docs/emulated-cluster.md on this one machine.
+# docs/emulated-cluster.md on this one machine.
 #
 # Four network namespaces are the nodes (p3emu1..p3emu4, 10.77.0.11-14/24, each with its
 # own host name), joined by a bridge in a fifth namespace; tc caps node 4's link at

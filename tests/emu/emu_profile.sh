@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # emu_profile.sh — `p3cfg profile` on a real, emulated four-node cluster (see
-# ../shared/docs/emulated-cluster.md and docs/profiling.md).
+# docs/emulated-cluster.md and docs/profiling.md).
 #
 # The cluster is emu_cluster.sh's: four network namespaces as nodes (p3emu1..p3emu4,
 # each with its own host name) behind a bridge; tc caps node 4's link at 200 Mbit/s

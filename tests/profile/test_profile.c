@@ -22,7 +22,7 @@
 #include "profile_types.h"
 #include "topology.h"
 
-#define PIPETTE P3CFG_SHARED_DIR "/data/pipette-a100-16node/time_0.json"
+#define PIPETTE P3CFG_DATA_DIR "/pipette-a100-16node/time_0.json"
 
 /* ---- schedule ------------------------------------------------------------------- */
 
@@ -453,7 +453,7 @@ Test(writer, every_allocation_failure_is_reported)
 static p3cfg_profile_result *pipette(void)
 {
   FILE *f = fopen(PIPETTE, "rb");
-  cr_assert_not_null(f, "cannot open %s", PIPETTE);
+  cr_assert_not_null(f, "missing fixture %s (data/ is part of the repository)", PIPETTE);
   fseek(f, 0, SEEK_END);
   long len = ftell(f);
   fseek(f, 0, SEEK_SET);

@@ -1,7 +1,7 @@
 /*
  * calibration_test.c — the estimator against measurements: Megatron-LM CI's golden
  * memory values for gpt3_7b_tp4_pp1_memory_speed (read at run time from
- * ../shared/data/calibration/megatron-ci-memory-tp4pp1.csv): the steady state
+ * data/calibration/megatron-ci-memory-tp4pp1.csv): the steady state
  * (weights + gradients + optimizer = torch.cuda.memory_allocated after a step) within 3 %
  * and the peak (max_memory_allocated) within 5 %, on the H100 and A100 rows; and the
  * runs of Korthikanti et al. 2022 Table 5, which trained on A100 80GB, predicted to fit.
@@ -11,7 +11,7 @@
 
 #include "est_fixtures.h"
 
-#define CSV P3CFG_SHARED_DIR "/data/calibration/megatron-ci-memory-tp4pp1.csv"
+#define CSV P3CFG_DATA_DIR "/calibration/megatron-ci-memory-tp4pp1.csv"
 
 typedef struct ci_row {
   char platform[32];
@@ -42,7 +42,7 @@ static int split(char *line, char **fields, int max)
 static ci_row read_row(const char *platform)
 {
   FILE *f = fopen(CSV, "r");
-  cr_assert_not_null(f, "cannot open %s", CSV);
+  cr_assert_not_null(f, "missing fixture %s (data/ is part of the repository)", CSV);
   char header[2048], line[2048];
   cr_assert_not_null(fgets(header, sizeof header, f));
   char *names[64] = {0}, *vals[64] = {0};

@@ -286,7 +286,7 @@ Test(presets, bloom_176b_has_176_billion_parameters)
 
 Test(presets, korthikanti_22b_matches_the_calibration_row)
 {
-  /* ../shared/data/calibration/korthikanti2022-table5-iteration.csv, row 22B. */
+  /* data/calibration/korthikanti2022-table5-iteration.csv, row 22B. */
   expect_params_billions("korthikanti-22b", 21.9, 22.2);
   p3cfg_model *m = load_model("korthikanti-22b");
   p3cfg_model_info info = model_info(m);
