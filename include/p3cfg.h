@@ -264,6 +264,11 @@ typedef struct p3cfg_time {
   double dp_comm_s;
   double bubble_s;
   double optimizer_s;
+  /** The MFU ceiling of this plan on this GPU: the fraction of the dense peak its layer's
+   *  weight GEMMs reach in training (kernel efficiency at their shapes times the training
+   *  clock ratio). mfu is always below it; the gap is attention, memory-bound work,
+   *  communication, the bubble and the optimizer. */
+  double gemm_ceiling_mfu;
 } p3cfg_time;
 
 typedef struct p3cfg_rank_place {

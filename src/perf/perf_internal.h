@@ -230,6 +230,7 @@ typedef struct p3cfg__perf_ctx {
   double grad_elem;    /* bytes of a gradient element in the data-parallel reduction */
   double bucket;       /* DDP bucket (parameters) */
   double tie_bytes;    /* tied-embedding gradient all-reduce */
+  double gemm_ceiling; /* fraction of peak the layer's weight GEMMs run at in training */
 } p3cfg__perf_ctx;
 
 void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_cluster *c,

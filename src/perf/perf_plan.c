@@ -158,6 +158,13 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   out->grad_elem = plan->zero_stage <= 1 ? 4.0 : out->r.elem_bytes; /* fp32 main grads */
   out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * plan->dp);
   out->tie_bytes = 4.0 * (double)out->par.word_embedding / d->tp;
+  /* The GEMM ceiling: the weight GEMMs' FLOPs over their time at the GPU's peak. No plan
+   * can reach an MFU above it (every model FLOP would have to run as fast as these). */
+  const double kvd = d->kv_heads * d->head_dim;
+  const double width = (d->h + 2.0 * kvd + d->h + (d->swiglu ? 3.0 : 2.0) * d->ffn) / d->tp;
+  const double flops = 2.0 * d->tokens * d->h * width;
+  const double peak = c->gpu.peak_flops * (m->precision == P3CFG_PREC_FP32 ? 0.5 : 1.0);
+  out->gemm_ceiling = out->L.gemm_fwd_s > 0.0 ? flops / (out->L.gemm_fwd_s * peak) : 0.0;
 }
 
 double p3cfg__perf_stage_params(const p3cfg__perf_ctx *x, uint32_t j)
@@ -520,6 +527,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
                 12.0 * (double)m->layers * (double)m->seq_len * (double)m->hidden);
   out->tokens_per_s = tokens / iteration;
   out->mfu = model_flops / ((double)p * t * dp * x->c->gpu.peak_flops * iteration);
+  out->gemm_ceiling_mfu = x->gemm_ceiling;
   return P3CFG_OK;
 }
 
