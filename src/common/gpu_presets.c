@@ -40,7 +40,7 @@
  * (bench/time_accuracy.c --fit: A100 on Korthikanti et al. 2022 and Megatron-LM CI, H100
  * on Megatron-Core's weak scaling and Megatron-LM CI); the others take their chip's. */
 #define CLOCK_A100 0.870
-#define CLOCK_H100 0.705
+#define CLOCK_H100 0.780
 
 static const p3cfg_gpu presets[] = {
     /* name        memory        peak FLOP/s  HBM B/s   context   mm_eff mm_half mem_eff

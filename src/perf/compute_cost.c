@@ -92,8 +92,12 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s, do
     const double flops = 2.0 * bh * s * s * hd;
     const double qkvo = e * d->tokens * (2.0 * d->h + 2.0 * d->kv_heads * hd) / t;
     const double fixed = r->half_flops * r->s_per_flop;
-    double f = flops * r->attn_fwd_s_per_flop + fixed, fb = qkvo * r->s_per_byte;
-    double b = 2.5 * flops * r->attn_bwd_s_per_flop + fixed, bb = 2.0 * qkvo * r->s_per_byte;
+    /* Attention dropout inside the kernel (Philox numbers for every score) costs it a
+     * measured share of its rate, forward and backward. */
+    const double drop_f = d->dropout ? P3CFG__FLASH_DROPOUT_FWD : 1.0;
+    const double drop_b = d->dropout ? P3CFG__FLASH_DROPOUT_BWD : 1.0;
+    double f = flops * r->attn_fwd_s_per_flop / drop_f + fixed, fb = qkvo * r->s_per_byte;
+    double b = 2.5 * flops * r->attn_bwd_s_per_flop / drop_b + fixed, bb = 2.0 * qkvo * r->s_per_byte;
     *fwd_s = f > fb ? f : fb;
     *bwd_s = b > bb ? b : bb;
     *recompute_s = *fwd_s;

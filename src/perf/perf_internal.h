@@ -34,6 +34,13 @@ typedef struct p3cfg__rates {
  * (bench/time_accuracy.c, leave-one-source-out) within that range. */
 #define P3CFG__OVERLAP_SM_FRACTION 0.15
 
+/* The fused attention kernel with dropout on runs at these fractions of its rate
+ * without: forward 75-85 %, backward 60-70 % of the no-dropout TFLOP/s (cuDNN 9.24 and
+ * FlashAttention-4 on GB200, p = 0.125, Dao-AILab/flash-attention pull request 2597);
+ * the middle of each range. */
+#define P3CFG__FLASH_DROPOUT_FWD 0.80
+#define P3CFG__FLASH_DROPOUT_BWD 0.65
+
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu);
 
 /* Time of a (batched) GEMM C[m x n] = A[m x k] B[k x n], `batch` times in one kernel:
