@@ -242,6 +242,9 @@ typedef struct p3cfg_stage_memory {
   uint64_t peak_bytes;        /**< allocator peak: the sum of the five above */
   uint64_t reserved_bytes;    /**< outside the allocator: CUDA context, NCCL, slack */
   uint32_t in_flight;         /**< micro-batch chunks whose activations are stashed */
+  /** 80 % prediction interval of peak_bytes (docs/time-model.md, "Prediction
+   *  intervals"): low <= peak_bytes <= high, rounded outwards, saturating at UINT64_MAX. */
+  uint64_t peak_bytes_low, peak_bytes_high;
 } p3cfg_stage_memory;
 
 typedef struct p3cfg_memory {
@@ -252,6 +255,8 @@ typedef struct p3cfg_memory {
   int fits;                /**< total_bytes <= capacity_bytes on every stage */
   uint32_t n_stages;
   const p3cfg_stage_memory *stages; /**< n_stages entries, borrowed */
+  /** 80 % prediction interval of peak_bytes, as each stage's. */
+  uint64_t peak_bytes_low, peak_bytes_high;
 } p3cfg_memory;
 
 typedef struct p3cfg_time {
@@ -264,6 +269,11 @@ typedef struct p3cfg_time {
   double dp_comm_s;
   double bubble_s;
   double optimizer_s;
+  /** 80 % prediction interval of iteration_s: the measured time falls inside it for 8 in
+   *  10 calibration runs (cross-validated; wider on a GPU whose efficiency constants
+   *  were not fitted on measurements). low < iteration_s < high for a positive time;
+   *  docs/time-model.md, "Prediction intervals". The components above are points. */
+  double iteration_s_low, iteration_s_high;
 } p3cfg_time;
 
 typedef struct p3cfg_rank_place {
