@@ -422,11 +422,20 @@ P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, s
 /** The JSON of a search (spec §6): {"plans": [...], "evaluated", "feasible", "elapsed_s"}. */
 P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
                                        const p3cfg_model *model, const p3cfg_cluster *cluster);
-/** A table of the ranked plans of a search, one line each; with `explain`, why the first
- *  wins over the second and how many plans each rule rejected. */
+/** A table of the ranked plans of a search, one line each with the 80 % interval of its
+ *  iteration time ("-5/+8 %"), and a line under it when the first plans are within the
+ *  model's interval of each other (p3cfg_result_indistinguishable); with `explain`, why
+ *  the first wins over the second, which knobs differ between the first and each plan
+ *  the model cannot tell apart from it and by how much their times differ against the
+ *  interval, and how many plans each rule rejected. */
 P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r,
                                         const p3cfg_model *model,
                                         const p3cfg_cluster *cluster, int explain);
+/** How many of the best plans the time model cannot tell apart: the longest run of plans
+ *  1..n whose 80 % intervals of iteration time (p3cfg_time.iteration_s_low/high) all
+ *  overlap one another. 1 when plan 2 is outside plan 1's interval (or there is one
+ *  plan); 0 for an empty result or one without a time part. */
+P3CFG_API size_t p3cfg_result_indistinguishable(const p3cfg_result *r);
 /** A human-readable table of plan i (memory per stage, time breakdown). */
 P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
                                       const p3cfg_model *model, const p3cfg_cluster *cluster);
