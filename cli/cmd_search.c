@@ -22,7 +22,9 @@ static const cli_option options[] = {
     CLI_OUTPUT_OPTIONS,
     {"threads", 0, "N", "worker threads (default 1; the result does not depend on it)",
      OPT_THREADS},
-    {"explain", 0, NULL, "say why the best plan wins and what each rule rejected",
+    {"explain", 0, NULL,
+     "say why the best plan wins, how it differs from the plans within the model's error, "
+     "and what each rule rejected",
      OPT_EXPLAIN},
     {"max-mbs", 0, "N", "largest micro-batch size tried (default 16)", OPT_MAX_MBS},
     {"no-place", 0, NULL, "keep the default rank -> GPU placement", OPT_NO_PLACE},

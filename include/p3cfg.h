@@ -242,6 +242,9 @@ typedef struct p3cfg_stage_memory {
   uint64_t peak_bytes;        /**< allocator peak: the sum of the five above */
   uint64_t reserved_bytes;    /**< outside the allocator: CUDA context, NCCL, slack */
   uint32_t in_flight;         /**< micro-batch chunks whose activations are stashed */
+  /** 80 % prediction interval of peak_bytes (docs/time-model.md, "Prediction
+   *  intervals"): low <= peak_bytes <= high, rounded outwards, saturating at UINT64_MAX. */
+  uint64_t peak_bytes_low, peak_bytes_high;
 } p3cfg_stage_memory;
 
 typedef struct p3cfg_memory {
@@ -252,6 +255,8 @@ typedef struct p3cfg_memory {
   int fits;                /**< total_bytes <= capacity_bytes on every stage */
   uint32_t n_stages;
   const p3cfg_stage_memory *stages; /**< n_stages entries, borrowed */
+  /** 80 % prediction interval of peak_bytes, as each stage's. */
+  uint64_t peak_bytes_low, peak_bytes_high;
 } p3cfg_memory;
 
 typedef struct p3cfg_time {
@@ -264,6 +269,11 @@ typedef struct p3cfg_time {
   double dp_comm_s;
   double bubble_s;
   double optimizer_s;
+  /** 80 % prediction interval of iteration_s: the measured time falls inside it for 8 in
+   *  10 calibration runs (cross-validated; wider on a GPU whose efficiency constants
+   *  were not fitted on measurements). low < iteration_s < high for a positive time;
+   *  docs/time-model.md, "Prediction intervals". The components above are points. */
+  double iteration_s_low, iteration_s_high;
   /** The MFU ceiling of this plan on this GPU: the fraction of the dense peak its layer's
    *  weight GEMMs reach in training (kernel efficiency at their shapes times the training
    *  clock ratio). mfu is always below it; the gap is attention, memory-bound work,
@@ -417,11 +427,20 @@ P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, s
 /** The JSON of a search (spec §6): {"plans": [...], "evaluated", "feasible", "elapsed_s"}. */
 P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
                                        const p3cfg_model *model, const p3cfg_cluster *cluster);
-/** A table of the ranked plans of a search, one line each; with `explain`, why the first
- *  wins over the second and how many plans each rule rejected. */
+/** A table of the ranked plans of a search, one line each with the 80 % interval of its
+ *  iteration time ("-5/+8 %"), and a line under it when the first plans are within the
+ *  model's interval of each other (p3cfg_result_indistinguishable); with `explain`, why
+ *  the first wins over the second, which knobs differ between the first and each plan
+ *  the model cannot tell apart from it and by how much their times differ against the
+ *  interval, and how many plans each rule rejected. */
 P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r,
                                         const p3cfg_model *model,
                                         const p3cfg_cluster *cluster, int explain);
+/** How many of the best plans the time model cannot tell apart: the longest run of plans
+ *  1..n whose 80 % intervals of iteration time (p3cfg_time.iteration_s_low/high) all
+ *  overlap one another. 1 when plan 2 is outside plan 1's interval (or there is one
+ *  plan); 0 for an empty result or one without a time part. */
+P3CFG_API size_t p3cfg_result_indistinguishable(const p3cfg_result *r);
 /** A human-readable table of plan i (memory per stage, time breakdown). */
 P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
                                       const p3cfg_model *model, const p3cfg_cluster *cluster);

@@ -4,7 +4,9 @@
  *
  * Stable keys are the spec's; extensions are config.stage_layers and config.overlap,
  * memory.reserved_bytes and memory.total_bytes, and per stage layers, params,
- * reserved_bytes and in_flight; time.optimizer_s; and the "model" (shape, spec §2 names)
+ * reserved_bytes and in_flight; time.optimizer_s; the 80 % prediction intervals
+ * time.iteration_s_range, memory.peak_bytes_range and each stage's peak_bytes_range, as
+ * [low, high] beside their point; and the "model" (shape, spec §2 names)
  * and "cluster" (name, nodes, gpus_per_node, gpu, node_names) objects that `p3cfg
  * export` reads back (parse/plan_file.c). `time` appears only when the result has a time
  * part and `placement` only when it is placed.
@@ -51,6 +53,36 @@ static cJSON *add_u64_item(cJSON *array, uint64_t value)
     return NULL;
   }
   return item;
+}
+
+static cJSON *add_real_item(cJSON *array, double value)
+{
+  char text[40];
+  cJSON *item = NULL;
+  if (isfinite(value)) {
+    snprintf(text, sizeof text, "%.9g", value);
+    item = cJSON_CreateRaw(text);
+  } else {
+    item = cJSON_CreateNull();
+  }
+  if (item && !cJSON_AddItemToArray(array, item)) {
+    cJSON_Delete(item);
+    return NULL;
+  }
+  return item;
+}
+
+/* `key`: [low, high], an 80 % prediction interval (uncertainty.h). */
+static cJSON *add_u64_range(cJSON *object, const char *key, uint64_t low, uint64_t high)
+{
+  cJSON *a = cJSON_AddArrayToObject(object, key);
+  return a && add_u64_item(a, low) && add_u64_item(a, high) ? a : NULL;
+}
+
+static cJSON *add_real_range(cJSON *object, const char *key, double low, double high)
+{
+  cJSON *a = cJSON_AddArrayToObject(object, key);
+  return a && add_real_item(a, low) && add_real_item(a, high) ? a : NULL;
 }
 
 static cJSON *add_string_item(cJSON *array, const char *text)
@@ -105,6 +137,7 @@ static int stage_json(cJSON *stages, const p3cfg_stage_memory *s)
       !p3cfg__json_add_u64(o, "activations_bytes", s->activations_bytes) ||
       !p3cfg__json_add_u64(o, "other_bytes", s->other_bytes) ||
       !p3cfg__json_add_u64(o, "peak_bytes", s->peak_bytes) ||
+      !add_u64_range(o, "peak_bytes_range", s->peak_bytes_low, s->peak_bytes_high) ||
       !p3cfg__json_add_u64(o, "layers", s->layers) ||
       !p3cfg__json_add_u64(o, "params", s->params) ||
       !p3cfg__json_add_u64(o, "reserved_bytes", s->reserved_bytes) ||
@@ -117,6 +150,7 @@ static int memory_json(cJSON *root, const p3cfg_memory *m)
 {
   cJSON *o = cJSON_AddObjectToObject(root, "memory");
   if (!o || !p3cfg__json_add_u64(o, "peak_bytes", m->peak_bytes) ||
+      !add_u64_range(o, "peak_bytes_range", m->peak_bytes_low, m->peak_bytes_high) ||
       !p3cfg__json_add_u64(o, "capacity_bytes", m->capacity_bytes) ||
       !cJSON_AddBoolToObject(o, "fits", m->fits != 0) ||
       !p3cfg__json_add_u64(o, "reserved_bytes", m->reserved_bytes) ||
@@ -135,6 +169,7 @@ static int time_json(cJSON *root, const p3cfg_time *t)
 {
   cJSON *o = cJSON_AddObjectToObject(root, "time");
   if (!o || !p3cfg__json_add_real(o, "iteration_s", t->iteration_s) ||
+      !add_real_range(o, "iteration_s_range", t->iteration_s_low, t->iteration_s_high) ||
       !p3cfg__json_add_real(o, "tokens_per_s", t->tokens_per_s) ||
       !p3cfg__json_add_real(o, "mfu", t->mfu) ||
       !p3cfg__json_add_real(o, "compute_s", t->compute_s) ||

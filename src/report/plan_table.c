@@ -1,8 +1,10 @@
 /*
  * plan_table.c — one evaluated plan for people: the configuration, memory per pipeline
- * stage in GiB (2 decimals) term by term, whether and by how much it fits, and the time
- * breakdown when the result has one. The same numbers as the JSON (plan_json.c), fixed
- * formatting, nothing printed: the text goes into a caller's buffer.
+ * stage in GiB (2 decimals) term by term with the 80 % interval of each peak, whether and
+ * by how much it fits, and the time breakdown when the result has one, its iteration
+ * time with its 80 % interval ("0.5123 s (80 % interval 0.4867-0.5533 s, -5/+8 %)").
+ * The same numbers as the JSON (plan_json.c), fixed formatting, nothing printed: the
+ * text goes into a caller's buffer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,20 +75,23 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
 static void memory_part(p3cfg__text *t, const p3cfg_memory *m)
 {
   p3cfg__text_printf(t, "\nmemory per GPU (GiB)\n");
-  p3cfg__text_printf(t, "%5s %6s %10s %8s %8s %9s %8s %8s %8s %8s %8s %6s\n", "stage", "layers",
-                     "params", "weights", "grads", "optimizer", "activ.", "other", "peak",
-                     "reserved", "total", "in-fl");
+  p3cfg__text_printf(t, "%5s %6s %10s %8s %8s %9s %8s %8s %8s %13s %8s %8s %6s\n", "stage",
+                     "layers", "params", "weights", "grads", "optimizer", "activ.", "other",
+                     "peak", "80 % range", "reserved", "total", "in-fl");
   uint32_t worst = 0;
   for (uint32_t i = 0; i < m->n_stages; i++) {
     const p3cfg_stage_memory *s = &m->stages[i];
     const uint64_t total = stage_total(s);
     if (total > stage_total(&m->stages[worst]))
       worst = i;
-    p3cfg__text_printf(t, "%5u %6u %9.2fM %8.2f %8.2f %9.2f %8.2f %8.2f %8.2f %8.2f %8.2f %6u\n",
+    char range[48];
+    snprintf(range, sizeof range, "%.2f-%.2f", gib(s->peak_bytes_low), gib(s->peak_bytes_high));
+    p3cfg__text_printf(t,
+                       "%5u %6u %9.2fM %8.2f %8.2f %9.2f %8.2f %8.2f %8.2f %13s %8.2f %8.2f %6u\n",
                        s->stage, s->layers, (double)s->params / 1e6, gib(s->weights_bytes),
                        gib(s->gradients_bytes), gib(s->optimizer_bytes), gib(s->activations_bytes),
-                       gib(s->other_bytes), gib(s->peak_bytes), gib(s->reserved_bytes), gib(total),
-                       s->in_flight);
+                       gib(s->other_bytes), gib(s->peak_bytes), range, gib(s->reserved_bytes),
+                       gib(total), s->in_flight);
   }
   p3cfg__text_printf(
       t, "\npeak %.2f GiB + reserved %.2f GiB = %.2f GiB of %.2f GiB per GPU: ", gib(m->peak_bytes),
@@ -102,8 +107,13 @@ static void memory_part(p3cfg__text *t, const p3cfg_memory *m)
 
 static void time_part(p3cfg__text *t, const p3cfg_time *tm)
 {
-  p3cfg__text_printf(t, "\ntime per iteration %.4f s, %.0f tokens/s, MFU %.1f %%\n",
-                     tm->iteration_s, tm->tokens_per_s, 100.0 * tm->mfu);
+  char pct[48];
+  p3cfg__range_pct(pct, sizeof pct, tm->iteration_s, tm->iteration_s_low, tm->iteration_s_high);
+  p3cfg__text_printf(t,
+                     "\ntime per iteration %.4f s (80 %% interval %.4f-%.4f s, %s), %.0f "
+                     "tokens/s, MFU %.1f %%\n",
+                     tm->iteration_s, tm->iteration_s_low, tm->iteration_s_high, pct,
+                     tm->tokens_per_s, 100.0 * tm->mfu);
   const struct {
     const char *name;
     double s;

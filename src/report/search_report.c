@@ -1,7 +1,9 @@
 /*
- * search_report.c — a search result for people (a ranked table, and with --explain why
- * the winner wins and what each rule rejected) and for programs (spec §6 JSON:
- * {"plans": [...], "evaluated", "feasible", "elapsed_s"}).
+ * search_report.c — a search result for people (a ranked table with each plan's 80 %
+ * interval of iteration time and a line naming the leading plans whose intervals
+ * overlap; with --explain why the winner wins, which knobs separate it from the plans
+ * the model cannot tell apart from it, and what each rule rejected) and for programs
+ * (spec §6 JSON: {"plans": [...], "evaluated", "feasible", "elapsed_s"}).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,10 +68,16 @@ static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e)
     snprintf(split, sizeof split, "%u,..,%u (%u-%u)", p->stage_layers[0],
              p->stage_layers[p->pp - 1], p->stage_layers[0], p->stage_layers[p->pp / 2]);
   const double gib = 1024.0 * 1024.0 * 1024.0;
-  p3cfg__text_printf(t, "%4zu  %5u %4u %4u %4u %4u  %-9s %-3s %4u  %-18s %10.3f %12.0f %6.1f%% %8.2f\n",
+  char pct[48] = "-";
+  if (e->has_time)
+    p3cfg__range_pct(pct, sizeof pct, e->time.iteration_s, e->time.iteration_s_low,
+                     e->time.iteration_s_high);
+  p3cfg__text_printf(t,
+                     "%4zu  %5u %4u %4u %4u %4u  %-9s %-3s %4u  %-18s %10.3f %11s %12.0f "
+                     "%6.1f%% %8.2f\n",
                      rank, p->dp, p->tp, p->pp, p->micro_batch, p->virtual_stages,
                      p3cfg_recompute_name(p->recompute), yesno(p->sequence_parallel),
-                     p->zero_stage, split, e->has_time ? e->time.iteration_s : 0.0,
+                     p->zero_stage, split, e->has_time ? e->time.iteration_s : 0.0, pct,
                      e->has_time ? e->time.tokens_per_s : 0.0,
                      e->has_time ? 100.0 * e->time.mfu : 0.0,
                      (double)(e->memory.peak_bytes + e->memory.reserved_bytes) / gib);
@@ -111,6 +119,147 @@ static void explain_pair(p3cfg__text *t, const p3cfg__result_entry *a,
                        parts[i].b, parts[i].b - parts[i].a);
 }
 
+P3CFG_API size_t p3cfg_result_indistinguishable(const p3cfg_result *r)
+{
+  p3cfg__error_clear();
+  if (!r || r->count == 0 || !r->entries[0].has_time)
+    return 0;
+  /* Intervals on a line overlap pairwise exactly when the largest low end is at most
+   * the smallest high end (Helly's theorem in one dimension). */
+  double low = r->entries[0].time.iteration_s_low, high = r->entries[0].time.iteration_s_high;
+  size_t n = 1;
+  for (; n < r->count && r->entries[n].has_time; n++) {
+    const p3cfg_time *t = &r->entries[n].time;
+    const double l = t->iteration_s_low > low ? t->iteration_s_low : low;
+    const double h = t->iteration_s_high < high ? t->iteration_s_high : high;
+    if (!(l <= h))
+      break;
+    low = l, high = h;
+  }
+  return n;
+}
+
+/* "plans 1-3 ..." or "plans 1 and 2 ..."; when that is every plan shown, plans further
+ * down the ranking may be within too. */
+static void overlap_line(p3cfg__text *t, size_t n, size_t shown)
+{
+  const char *all = n == shown ? " (every plan shown)" : "";
+  if (n == 2)
+    p3cfg__text_printf(t, "plans 1 and 2%s are within the model's 80 %% interval of each other\n",
+                       all);
+  else
+    p3cfg__text_printf(t, "plans 1-%zu%s are within the model's 80 %% interval of each other\n",
+                       n, all);
+}
+
+static void split_text(char *buf, size_t n, const p3cfg_plan *p)
+{
+  size_t len = 0;
+  buf[0] = '\0';
+  for (uint32_t i = 0; i < p->pp && i < P3CFG_MAX_PP; i++) {
+    const int w = snprintf(buf + len, n - len, "%s%u", i ? "," : "", p->stage_layers[i]);
+    if (w < 0 || (size_t)w >= n - len) {
+      snprintf(buf, n, "(%u stages)", p->pp);
+      return;
+    }
+    len += (size_t)w;
+  }
+}
+
+/* The knobs of plan `b` that differ from plan `a`, as "pp 4 -> 8, recompute none ->
+ * selective"; the config keys of the JSON. */
+static void knob_diff(p3cfg__text *t, const p3cfg_plan *a, const p3cfg_plan *b)
+{
+  static const char *const overlap_names[8] = {"none",        "grad",    "param",
+                                               "grad,param",  "tp",      "grad,tp",
+                                               "param,tp",    "grad,param,tp"};
+  int any = 0;
+#define P3CFG_KNOB_U32(name, field)                                                    \
+  if (a->field != b->field) {                                                          \
+    p3cfg__text_printf(t, "%s%s %u -> %u", any ? ", " : "", name, (unsigned)a->field,   \
+                       (unsigned)b->field);                                            \
+    any = 1;                                                                           \
+  }
+  P3CFG_KNOB_U32("tp", tp)
+  P3CFG_KNOB_U32("pp", pp)
+  P3CFG_KNOB_U32("dp", dp)
+  P3CFG_KNOB_U32("micro_batch", micro_batch)
+  P3CFG_KNOB_U32("virtual_stages", virtual_stages)
+#undef P3CFG_KNOB_U32
+  if (a->recompute != b->recompute) {
+    p3cfg__text_printf(t, "%srecompute %s -> %s", any ? ", " : "",
+                       p3cfg_recompute_name(a->recompute), p3cfg_recompute_name(b->recompute));
+    any = 1;
+  }
+  if (a->sequence_parallel != b->sequence_parallel) {
+    p3cfg__text_printf(t, "%ssequence_parallel %s -> %s", any ? ", " : "",
+                       yesno(a->sequence_parallel), yesno(b->sequence_parallel));
+    any = 1;
+  }
+  if (a->zero_stage != b->zero_stage) {
+    p3cfg__text_printf(t, "%szero_stage %u -> %u", any ? ", " : "", a->zero_stage,
+                       b->zero_stage);
+    any = 1;
+  }
+  if (a->overlap != b->overlap) {
+    p3cfg__text_printf(t, "%soverlap %s -> %s", any ? ", " : "", overlap_names[a->overlap & 7u],
+                       overlap_names[b->overlap & 7u]);
+    any = 1;
+  }
+  if (a->pp == b->pp &&
+      memcmp(a->stage_layers, b->stage_layers, a->pp * sizeof a->stage_layers[0]) != 0) {
+    char sa[64], sb[64];
+    split_text(sa, sizeof sa, a);
+    split_text(sb, sizeof sb, b);
+    p3cfg__text_printf(t, "%sstage_layers %s -> %s", any ? ", " : "", sa, sb);
+    any = 1;
+  }
+  if (!any)
+    p3cfg__text_printf(t, "the same knobs (only the placement differs)");
+}
+
+/* How far (fraction of #1's time) plan `e` may be from `best` while their intervals still
+ * meet: best's high end over e's low end, with e's interval scaled to its own point. */
+static double overlap_limit(const p3cfg__result_entry *best, const p3cfg__result_entry *e)
+{
+  const double lo_ratio = e->time.iteration_s_low / e->time.iteration_s;
+  return best->time.iteration_s_high / (lo_ratio * best->time.iteration_s) - 1.0;
+}
+
+/* One line of --explain: what differs between #1 and #k, and their separation against
+ * the separation their intervals allow. */
+static void separation_line(p3cfg__text *t, const p3cfg__result_entry *best,
+                            const p3cfg__result_entry *e, size_t k, const char *verdict)
+{
+  p3cfg__text_printf(t, "  #%zu differs from #1 in ", k + 1);
+  knob_diff(t, &best->plan, &e->plan);
+  p3cfg__text_printf(t, ": separated by %.1f %% vs an interval of %.1f %%: %s\n",
+                     100.0 * (e->time.iteration_s - best->time.iteration_s) /
+                         best->time.iteration_s,
+                     100.0 * overlap_limit(best, e), verdict);
+}
+
+/* For each plan within the leading run of overlapping intervals, what differs from #1 and
+ * by how much; then the first plan past the run, if any. */
+static void explain_overlap(p3cfg__text *t, const p3cfg_result *r, size_t n)
+{
+  const p3cfg__result_entry *best = &r->entries[0];
+  if (r->count < 2 || !(best->time.iteration_s > 0.0))
+    return;
+  char pct[48];
+  p3cfg__range_pct(pct, sizeof pct, best->time.iteration_s, best->time.iteration_s_low,
+                   best->time.iteration_s_high);
+  p3cfg__text_printf(t,
+                     "\nwhich plans the model can tell apart (80 %% interval of #1 %s; two "
+                     "plans closer than the interval below have overlapping intervals):\n",
+                     pct);
+  for (size_t k = 1; k < n; k++)
+    separation_line(t, best, &r->entries[k], k, "the model cannot tell them apart");
+  if (n < r->count && r->entries[n].has_time && r->entries[n].time.iteration_s > 0.0)
+    separation_line(t, best, &r->entries[n], n,
+                    "the first plan the model tells apart from those above");
+}
+
 P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r,
                                         const p3cfg_model *model,
                                         const p3cfg_cluster *cluster, int explain)
@@ -126,11 +275,15 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
                      model->name, cluster->name, (unsigned long long)r->stats.evaluated,
                      (unsigned long long)r->stats.valid, (unsigned long long)r->stats.feasible,
                      (unsigned long long)r->stats.bounded, r->stats.elapsed_s);
-  p3cfg__text_printf(&t, "rank     dp   tp   pp  mbs  vpp  recompute sp  zero  layers/stage       iter (s)     tokens/s    MFU  mem GiB\n");
+  p3cfg__text_printf(&t, "rank     dp   tp   pp  mbs  vpp  recompute sp  zero  layers/stage       "
+                         "iter (s)  80 %% range     tokens/s    MFU  mem GiB\n");
   for (size_t i = 0; i < r->count; i++)
     plan_line(&t, i + 1, &r->entries[i]);
   if (r->count == 1 && !r->entries[0].memory.fits)
     p3cfg__text_printf(&t, "(the closest miss: it does not fit)\n");
+  const size_t tied = p3cfg_result_indistinguishable(r);
+  if (tied >= 2)
+    overlap_line(&t, tied, r->count);
   if (r->count > 0) {
     p3cfg__text_printf(&t, "\n#1 ");
     p3cfg__placement_summary(&t, &r->entries[0], cluster);
@@ -138,6 +291,8 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
   if (explain) {
     if (r->count >= 2 && r->entries[0].has_time && r->entries[1].has_time)
       explain_pair(&t, &r->entries[0], &r->entries[1]);
+    if (tied >= 1)
+      explain_overlap(&t, r, tied);
     p3cfg__text_printf(&t, "\nrejected plans by rule:\n");
     for (uint32_t k = 1; k < r->stats.n_rules; k++)
       if (r->stats.rejected[k])

@@ -1,9 +1,11 @@
 /*
  * text_buffer.c — printf into a growing buffer. An allocation failure is remembered
- * and reported once at the end, so report code stays a flat list of printf calls.
+ * and reported once at the end, so report code stays a flat list of printf calls. Also
+ * the one text form of a prediction interval in the tables.
  */
 #include "text_buffer.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,4 +60,14 @@ int p3cfg__text_finish(p3cfg__text *t, p3cfg_buffer *out)
   out->len = t->len;
   p3cfg__text_init(t);
   return P3CFG_OK;
+}
+
+void p3cfg__range_pct(char *buf, size_t n, double point, double low, double high)
+{
+  if (!(point > 0.0) || !isfinite(point) || !isfinite(low) || !isfinite(high)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  snprintf(buf, n, "-%.0f/+%.0f %%", 100.0 * (point - low) / point,
+           100.0 * (high - point) / point);
 }

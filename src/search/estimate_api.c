@@ -11,6 +11,7 @@
 #include "perf.h"
 #include "rank_map.h"
 #include "types.h"
+#include "uncertainty.h"
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts)
 {
@@ -81,6 +82,7 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   }
   if (rc)
     goto fail;
+  p3cfg__entry_set_ranges(e, cluster);
   *out = r;
   return P3CFG_OK;
 fail:

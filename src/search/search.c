@@ -25,6 +25,7 @@
 #include "plan_rules.h"
 #include "search_space.h"
 #include "topk.h"
+#include "uncertainty.h"
 
 #define MAX_DIVISORS 256
 #define MAX_SPLITS 8
@@ -412,6 +413,7 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
       goto fail;
     }
     p3cfg__memory_plan(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan);
+    p3cfg__entry_set_ranges(e, ctx->cluster);
     uint32_t worst = 0;
     for (uint32_t s = 1; s < e->plan.pp; s++)
       if (e->stages[s].peak_bytes + e->stages[s].reserved_bytes >
@@ -477,6 +479,9 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
       p3cfg__free(e->placement);
     }
   }
+  /* Intervals of the plans reported only, with their final (placed) times. */
+  for (size_t k = 0; k < r->count; k++)
+    p3cfg__entry_set_ranges(&r->entries[k], ctx->cluster);
   p3cfg__topk_dispose(&all);
   *out = r;
   return P3CFG_OK;

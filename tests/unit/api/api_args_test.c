@@ -282,6 +282,7 @@ Test(api, reports_check_arguments)
   expect_einvalid(p3cfg_result_search_table(&b, searched, NULL, cluster, 1));
   expect_einvalid(p3cfg_result_search_table(&b, searched, model, NULL, 1));
   cr_expect(b.data == NULL && b.len == 0);
+  cr_expect_eq(p3cfg_result_indistinguishable(NULL), 0);
 }
 
 #ifdef P3CFG_HAVE_SVG

@@ -1,0 +1,60 @@
+/*
+ * uncertainty.h — the one place that turns a point prediction into an 80 % prediction
+ * interval (docs/time-model.md, "Prediction intervals").
+ *
+ * An interval is the point scaled by the 10th and 90th percentiles of the ratio
+ * measured / predicted. The ratios are cross-validated: each calibration source (a
+ * published table or a measured run) is predicted with the constants fitted on the
+ * other sources only (leave one source out), so the spread is that of a prediction for
+ * a configuration the model was not fitted on. `build/bench_time_accuracy` prints them;
+ * the numbers below are its output and are replaced when the model or the calibration
+ * data change.
+ */
+#ifndef P3CFG_UNCERTAINTY_H
+#define P3CFG_UNCERTAINTY_H
+
+#include <stdint.h>
+
+#include "types.h"
+
+/* Iteration time, GPUs whose efficiency constants were fitted on measurements: the 10th
+ * and 90th percentiles of the cross-validated ratio measured / predicted over the
+ * calibration sources (build/bench_time_accuracy). */
+#define P3CFG__TIME_RATIO_P10 0.95
+#define P3CFG__TIME_RATIO_P90 1.08
+
+/* Iteration time, GPUs whose efficiency constants were carried over from another chip
+ * or guessed (no measurement of that GPU was fitted): not measured, so a stated
+ * allowance rather than a percentile. The calibrated spread about 1 is made this many
+ * times wider on each side; replace it by measured percentiles once the GPU has some. */
+#define P3CFG__TIME_UNCALIBRATED_WIDENING 3.0
+
+/* Allocator peak memory: the 10th and 90th percentiles of the cross-validated ratio
+ * measured / predicted of torch.cuda.max_memory_allocated over the calibration sources
+ * (build/bench_time_accuracy). Bytes do not depend on the GPU's efficiency constants,
+ * so there is no uncalibrated variant. */
+#define P3CFG__MEM_RATIO_P10 0.97
+#define P3CFG__MEM_RATIO_P90 1.05
+
+/* The 80 % interval [*lo_s, *hi_s] of a predicted time `point_s`; `calibrated` is 1 for a
+ * GPU fitted on measurements (p3cfg__gpu_calibrated), 0 for the wider allowance. For a
+ * positive finite point, *lo_s < point_s < *hi_s; 0 gives [0, 0], and a point that is
+ * not finite is returned as both ends. */
+void p3cfg__time_range(double point_s, int calibrated, double *lo_s, double *hi_s);
+
+/* The 80 % interval [*lo_bytes, *hi_bytes] of a predicted allocator peak, rounded
+ * outwards. Saturating: the high end stops at UINT64_MAX, and a saturated point
+ * (UINT64_MAX, "beyond any GPU") stays saturated at both ends. */
+void p3cfg__memory_range(uint64_t point_bytes, uint64_t *lo_bytes, uint64_t *hi_bytes);
+
+/* 1 when `gpu` is a preset whose efficiency constants were fitted on measurements and
+ * still holds the preset's time-model numbers (a cluster file that overrides them has
+ * made a GPU of its own, which was not fitted), else 0. */
+int p3cfg__gpu_calibrated(const p3cfg_gpu *gpu);
+
+/* Fill the intervals of a finished result entry: time (when it has one), every stage's
+ * peak and the memory peak, for a plan on cluster `c`. Allocation-free; called where
+ * results are assembled, not by the scorer. */
+void p3cfg__entry_set_ranges(p3cfg__result_entry *e, const p3cfg_cluster *c);
+
+#endif
