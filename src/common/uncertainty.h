@@ -20,8 +20,8 @@
 /* Iteration time, GPUs whose efficiency constants were fitted on measurements: the 10th
  * and 90th percentiles of the cross-validated ratio measured / predicted over the
  * calibration sources (build/bench_time_accuracy). */
-#define P3CFG__TIME_RATIO_P10 0.95
-#define P3CFG__TIME_RATIO_P90 1.08
+#define P3CFG__TIME_RATIO_P10 0.879
+#define P3CFG__TIME_RATIO_P90 1.052
 
 /* Iteration time, GPUs whose efficiency constants were carried over from another chip
  * or guessed (no measurement of that GPU was fitted): not measured, so a stated
@@ -29,11 +29,14 @@
  * times wider on each side; replace it by measured percentiles once the GPU has some. */
 #define P3CFG__TIME_UNCALIBRATED_WIDENING 3.0
 
-/* Allocator peak memory: the 10th and 90th percentiles of the cross-validated ratio
- * measured / predicted of torch.cuda.max_memory_allocated over the calibration sources
- * (build/bench_time_accuracy). Bytes do not depend on the GPU's efficiency constants,
- * so there is no uncalibrated variant. */
-#define P3CFG__MEM_RATIO_P10 0.97
+/* Allocator peak memory. The memory model has no fitted constant, so every comparison
+ * with a measurement is out of sample; but the measured allocator peaks we hold are three
+ * platforms of one configuration (Megatron-LM CI gpt3_7b_tp4_pp1_memory_speed,
+ * bench_memory_accuracy: measured / predicted 0.984-1.005), too few for percentiles. The
+ * interval is therefore a stated allowance of -5 / +5 %, not a percentile; replace it
+ * once more measured configurations are vendored. Bytes do not depend on the GPU's
+ * efficiency constants, so there is no uncalibrated variant. */
+#define P3CFG__MEM_RATIO_P10 0.95
 #define P3CFG__MEM_RATIO_P90 1.05
 
 /* The 80 % interval [*lo_s, *hi_s] of a predicted time `point_s`; `calibrated` is 1 for a

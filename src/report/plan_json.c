@@ -172,6 +172,7 @@ static int time_json(cJSON *root, const p3cfg_time *t)
       !add_real_range(o, "iteration_s_range", t->iteration_s_low, t->iteration_s_high) ||
       !p3cfg__json_add_real(o, "tokens_per_s", t->tokens_per_s) ||
       !p3cfg__json_add_real(o, "mfu", t->mfu) ||
+      !p3cfg__json_add_real(o, "gemm_ceiling_mfu", t->gemm_ceiling_mfu) ||
       !p3cfg__json_add_real(o, "compute_s", t->compute_s) ||
       !p3cfg__json_add_real(o, "tp_comm_s", t->tp_comm_s) ||
       !p3cfg__json_add_real(o, "pp_comm_s", t->pp_comm_s) ||

@@ -114,6 +114,12 @@ static void time_part(p3cfg__text *t, const p3cfg_time *tm)
                      "tokens/s, MFU %.1f %%\n",
                      tm->iteration_s, tm->iteration_s_low, tm->iteration_s_high, pct,
                      tm->tokens_per_s, 100.0 * tm->mfu);
+  /* How the MFU compares with what this GPU's GEMMs allow at the plan's shapes. */
+  if (tm->gemm_ceiling_mfu > 0.0)
+    p3cfg__text_printf(t,
+                       "  MFU is %.0f %% of the GEMM ceiling: the layer's weight GEMMs run at "
+                       "%.1f %% of peak here in training\n",
+                       100.0 * tm->mfu / tm->gemm_ceiling_mfu, 100.0 * tm->gemm_ceiling_mfu);
   const struct {
     const char *name;
     double s;
