@@ -26,8 +26,9 @@
  * "maximum achievable matmul FLOPS" 267.9 of 312 TFLOP/s (S. Bekman, ml-engineering,
  * compute/accelerator, A100 SXM, CUDA 12.1, 85.9 %) is a best shape on a cold GPU: our
  * H100 table puts sustained transformer GEMMs at 0.720 against the H100's 80.1 % there,
- * so A100 takes 0.859 * 0.720 / 0.801 = 0.772, with the H100's fixed per-GEMM time
- * (9.7 us) and copy efficiency. Attention: FlashAttention-2 on A100, 205 / 172 TFLOP/s forward /
+ * so A100 takes 0.859 * 0.720 / 0.801 = 0.772; its knee is the H100's in FLOPs per SM
+ * (the tail wave of a GEMM is one tile per SM: 6.91e9 * 108 / 132 = 5.6e9), and the H100's
+ * copy efficiency. Attention: FlashAttention-2 on A100, 205 / 172 TFLOP/s forward /
  * backward (Dao 2023, Figs. 5-6, read from the plots, +-5 %); on H100 the cuDNN / FA3
  * class kernels Transformer Engine runs, 560 / 440 TFLOP/s (Shah et al. 2024, FA3
  * Figs. 5-6), times the measured sustained/cold GEMM ratio 725.5/801.6. h100-pcie and
@@ -39,14 +40,14 @@
 /* clock: training_clock_ratio, calibrated per GPU on published training steps
  * (bench/time_accuracy.c --fit: A100 on Korthikanti et al. 2022 and Megatron-LM CI, H100
  * on Megatron-Core's weak scaling and Megatron-LM CI); the others take their chip's. */
-#define CLOCK_A100 0.870
+#define CLOCK_A100 0.885
 #define CLOCK_H100 0.780
 
 static const p3cfg_gpu presets[] = {
     /* name        memory        peak FLOP/s  HBM B/s   context   mm_eff mm_half mem_eff
      *                                                            at_fwd at_bwd gap */
-    {"a100-40gb", 40960 * MIB, 312e12, 1555e9, 900 * MIB, 0.772, 2.3e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100},
-    {"a100-80gb", 81920 * MIB, 312e12, 2039e9, 900 * MIB, 0.772, 2.3e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100},
+    {"a100-40gb", 40960 * MIB, 312e12, 1555e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100},
+    {"a100-80gb", 81920 * MIB, 312e12, 2039e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100},
     {"h100-sxm", 81559 * MIB, 989.4e12, 3350e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51, 0.40,
      GAP, CLOCK_H100},
     {"h100-pcie", 81559 * MIB, 756e12, 2000e9, 1024 * MIB, 0.720, 5.28e9, 0.896, 0.51, 0.40,

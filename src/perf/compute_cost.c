@@ -173,10 +173,13 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   out->gemm_attn_s = qkv + proj;
   out->gemm_mlp_s = fc1 + fc2;
   out->gemm_fwd_s = gemms;
+  out->gemm_qkv_s = qkv;
+  out->gemm_fc1_s = fc1;
   out->kernels_fwd = kf;
   out->kernels_bwd = kb;
   out->tp_bytes = e * T * h;
   out->recompute_comm = d->recompute == P3CFG_RECOMPUTE_FULL;
+  out->sp_regather = d->sp && d->tp > 1.0;
 }
 
 void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)

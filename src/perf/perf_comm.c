@@ -99,7 +99,8 @@ static void count_tp(p3cfg_comm_stage *s, const p3cfg_plan *plan, uint32_t j,
   /* Halves per micro-batch (an all-reduce is two): the layer's all-reduces, the forward's
    * again under full recompute; edge collectives are given in all-reduce units. */
   const double per_layer = P3CFG__LAYER_TP_AR_FWD + P3CFG__LAYER_TP_AR_BWD +
-                           (L->recompute_comm ? P3CFG__LAYER_TP_AR_FWD : 0);
+                           (L->recompute_comm ? P3CFG__LAYER_TP_AR_FWD : 0) +
+                           (L->sp_regather ? 0.5 * P3CFG__LAYER_SP_AG_BWD : 0);
   double halves = (double)plan->stage_layers[j] * 2.0 * per_layer;
   if (j == 0)
     halves += 2.0 * (E->emb_tp_fwd + E->emb_tp_bwd);

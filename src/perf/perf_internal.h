@@ -64,6 +64,14 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
  * forward's. The time model (perf_plan.c) prices them, p3cfg_comm_predict counts them. */
 #define P3CFG__LAYER_TP_AR_FWD 2
 #define P3CFG__LAYER_TP_AR_BWD 2
+/* With sequence parallelism the backward all-gathers the sequence-sharded input of the
+ * two column-parallel GEMMs (QKV, MLP up) again for their weight gradients (Korthikanti
+ * et al. Sec. 4.2.2; LinearWithGradAccumulationAndAsyncCommunication.backward, and
+ * Transformer Engine's Linear likewise): two more all-gathers per layer, one
+ * all-reduce's time. Issued beside the data-gradient GEMM, yet exposed in measured
+ * steps: Korthikanti's Table 4 has the sequence-parallel backward 0.1 ms faster where
+ * the norms and dropouts on 1/t of the tokens alone save 0.5 ms. */
+#define P3CFG__LAYER_SP_AG_BWD 2
 
 typedef struct p3cfg__layer_cost {
   double fwd_s;       /* GEMMs, attention, memory-bound ops, launch gaps */
@@ -71,9 +79,11 @@ typedef struct p3cfg__layer_cost {
   double gemm_attn_s; /* forward GEMMs of the attention block (QKV + projection) */
   double gemm_mlp_s;  /* forward GEMMs of the MLP block */
   double gemm_fwd_s;  /* every forward GEMM (the four weight GEMMs) */
+  double gemm_qkv_s, gemm_fc1_s; /* the column-parallel GEMMs, one pass each */
   double kernels_fwd, kernels_bwd; /* compute kernels launched, forward and backward */
   double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */
   int recompute_comm; /* 1: full recompute repeats the forward's TP collectives */
+  int sp_regather;    /* 1: the backward re-gathers the sp-sharded GEMM inputs */
 } p3cfg__layer_cost;
 
 void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);

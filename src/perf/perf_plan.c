@@ -127,18 +127,27 @@ static inline double overlap_cost(double comm_s, double exposed_s)
 }
 
 /* Exposed TP communication of one layer, forward and backward (P3CFG__LAYER_TP_AR_*;
- * with overlap, each all-reduce hides behind its GEMM, slowing it). */
+ * with overlap, each all-reduce hides behind its GEMM, slowing it). Megatron-LM issues
+ * the backward's input-gradient all-reduce (and, with sp, the re-gather) asynchronously
+ * beside a GEMM, but crediting that overlap makes every calibration source worse
+ * (docs/time-model.md, section 5): in measured steps they stay exposed. */
 static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L, double ar_s,
                        double tp, int overlap)
 {
+  const double half = 0.5 * ar_s; /* an all-gather: the sp backward's re-gathers */
   if (!overlap) {
     *fwd_s = P3CFG__LAYER_TP_AR_FWD * ar_s;
     *bwd_s = P3CFG__LAYER_TP_AR_BWD * ar_s;
+    if (L->sp_regather)
+      *bwd_s += P3CFG__LAYER_SP_AG_BWD * half;
   } else {
     *fwd_s = overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, L->gemm_attn_s, tp)) +
              overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, L->gemm_mlp_s, tp));
     *bwd_s = overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_attn_s, tp)) +
              overlap_cost(ar_s, p3cfg__overlap_exposed_s(ar_s, 2.0 * L->gemm_mlp_s, tp));
+    if (L->sp_regather) /* under the data-gradient GEMMs of QKV and MLP up */
+      *bwd_s += overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_qkv_s, tp)) +
+                overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_fc1_s, tp));
   }
   if (L->recompute_comm)
     *bwd_s += *fwd_s;
