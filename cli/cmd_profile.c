@@ -121,7 +121,7 @@ static void progress_bar(void *payload, uint32_t done, uint32_t total)
 {
   progress_state *s = payload;
   const int width = 30;
-  const int fill = total ? (int)((uint64_t)done * width / total) : width;
+  const int fill = total ? (int)((uint64_t)done * (uint64_t)width / total) : width;
   fprintf(stderr, "\rprofiling [%.*s%*s] %u/%u steps  %.0f s", fill,
           "##############################", width - fill, "", done, total, MPI_Wtime() - s->start);
   fflush(stderr);

@@ -192,7 +192,7 @@ static void summarize(p3cfg_replay_report *out, const double *slowest, double *c
   double *res[3] = {&out->measured_tp_s, &out->measured_pp_s, &out->measured_dp_s};
   for (int comp = 0; comp < 3; comp++) {
     for (uint32_t i = 0; i < iters; i++)
-      col[i] = slowest[3 * (size_t)i + comp];
+      col[i] = slowest[3 * (size_t)i + (size_t)comp];
     *res[comp] = p3cfg__median(col, iters);
   }
   out->min_total_s = 1e300;

@@ -258,7 +258,7 @@ static int build_items(search_ctx *ctx)
   const p3cfg_search_options *o = &ctx->opts;
   const p3cfg_model *m = ctx->model;
   uint32_t tps[MAX_DIVISORS], pps[MAX_DIVISORS], vs[MAX_DIVISORS];
-  size_t n_tp = o->tp ? (tps[0] = o->tp, 1) : p3cfg__divisors(ctx->gpus, ctx->gpus, tps, MAX_DIVISORS);
+  size_t n_tp = o->tp ? (tps[0] = o->tp, (size_t)1) : p3cfg__divisors(ctx->gpus, ctx->gpus, tps, MAX_DIVISORS);
   size_t cap = 0;
   for (int pass = 0; pass < 2; pass++) {
     size_t n = 0;
@@ -269,7 +269,7 @@ static int build_items(search_ctx *ctx)
       uint64_t rest = ctx->gpus / tp;
       /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
       const uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
-      size_t n_pp = o->pp ? (pps[0] = o->pp, 1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
+      size_t n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
       for (size_t b = 0; b < n_pp; b++) {
         uint32_t pp = pps[b];
         if (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus))

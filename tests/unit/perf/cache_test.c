@@ -248,7 +248,7 @@ Test(perf, cache_reports_a_failed_allocation)
   for (int fail = 1; fail <= 2; fail++) {
     p3cfg__perf_cache *cache = (p3cfg__perf_cache *)&rank_gpu; /* must be reset */
     p3cfg_time t;
-    p3cfg_test_fail_alloc_after(fail);
+    p3cfg_test_fail_alloc_after((unsigned long)fail);
     const int rc = p3cfg__perf_cache_new(&cache, &t, &m, &c, &pl, rank_gpu);
     p3cfg_test_fail_alloc_after(0);
     cr_assert_eq(rc, P3CFG_ENOMEM);

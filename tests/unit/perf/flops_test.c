@@ -72,7 +72,7 @@ Test(perf, flops_model_is_6N_plus_attention)
   p3cfg__params par;
   p3cfg__model_params(&par, &m, 8);
   const double tokens = 16.0 * 8192;
-  fx_assert_close(f.model, tokens * (6.0 * par.non_embedding + 12.0 * 32 * 8192 * 4096), 1e-12);
+  fx_assert_close(f.model, tokens * (6.0 * (double)par.non_embedding + 12.0 * 32 * 8192 * 4096), 1e-12);
   /* Hardware matmuls, per matrix: QKV h(h + 2 kv d), projection h^2, SwiGLU 3 h f;
    * the logits over the vocabulary padded to a multiple of 128 tp (129024). */
   const double h = 4096, kvd = 8 * 128, ff = 14336, s = 8192, V = 129024;
