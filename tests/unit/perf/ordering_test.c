@@ -57,6 +57,14 @@ typedef struct orow {
   char label[96];
 } orow;
 
+/* A text cell into a fixed field: a cell too long for it fails the test (never cut). */
+static void copy_cell(char *dst, size_t size, const char *src)
+{
+  const size_t len = strlen(src);
+  cr_assert_lt(len, size, "cell '%s' is longer than its field (%zu)", src, size - 1);
+  memcpy(dst, src, len + 1);
+}
+
 /* ---- CSV (no quoting: the data files keep commas out of their text) ----------------- */
 
 static int split(char cells[][CELL], char *line)
@@ -163,11 +171,11 @@ static size_t load_sweeps(orow *rows, size_t cap)
     memset(r, 0, sizeof *r);
 #define CELLOF(c) cells[col[c]]
 #define U64(c) strtoull(CELLOF(c), NULL, 10)
-    snprintf(r->sweep, sizeof r->sweep, "%s", CELLOF(SWEEP));
-    snprintf(r->where, sizeof r->where, "%s", CELLOF(WHERE));
-    snprintf(r->metric, sizeof r->metric, "%s", CELLOF(METRIC));
-    snprintf(r->unit, sizeof r->unit, "%s", CELLOF(UNIT));
-    snprintf(r->gpu, sizeof r->gpu, "%s", CELLOF(GPU));
+    copy_cell(r->sweep, sizeof r->sweep, CELLOF(SWEEP));
+    copy_cell(r->where, sizeof r->where, CELLOF(WHERE));
+    copy_cell(r->metric, sizeof r->metric, CELLOF(METRIC));
+    copy_cell(r->unit, sizeof r->unit, CELLOF(UNIT));
+    copy_cell(r->gpu, sizeof r->gpu, CELLOF(GPU));
     r->layers = U64(LAYERS), r->hidden = U64(HIDDEN), r->heads = U64(HEADS);
     r->seq = U64(SEQ), r->vocab = U64(VOCAB), r->ffn = U64(FFN), r->gb = U64(GB);
     r->gpus = (uint32_t)U64(GPUS), r->tp = (uint32_t)U64(TP), r->pp = (uint32_t)U64(PP);
