@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "gpu_cuda.h"
 #include "gpu_presets.h"
 #include "gpufit.h"
@@ -220,13 +221,6 @@ static int time_sample(const run *r, p3cfg_gpu_sample *s)
   return P3CFG_OK;
 }
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Run the GEMM with the most FLOPs back to back for `seconds`, in batches of 10 between
  * synchronisations (so that the queue never holds more than a few hundred ms). */
 static int settle(const run *r, const p3cfg_gpu_profile *p, double seconds)
@@ -241,7 +235,7 @@ static int settle(const run *r, const p3cfg_gpu_profile *p, double seconds)
   }
   if (!big || !(seconds > 0.0))
     return P3CFG_OK;
-  const double end = now_s() + seconds;
+  const double end = p3cfg__monotonic_s() + seconds;
   int rc;
   do {
     for (int i = 0; i < 10; i++)
@@ -252,7 +246,7 @@ static int settle(const run *r, const p3cfg_gpu_profile *p, double seconds)
       e = r->c->EventSynchronize(r->events[0]);
     if (e != cudaSuccess)
       return cuda_fail(r, e, "settling the clocks");
-  } while (now_s() < end);
+  } while (p3cfg__monotonic_s() < end);
   return P3CFG_OK;
 }
 

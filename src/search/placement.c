@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "error.h"
 #include "perf.h"
 #include "plan_rules.h"
@@ -46,13 +47,6 @@ typedef struct placer {
   uint32_t *log_a, *log_b;
   size_t log_n, log_cap;
 } placer;
-
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rnd(placer *p)
 {
@@ -231,7 +225,7 @@ static void anneal(placer *p, double *best, uint32_t *best_units, const p3cfg__p
   const double decay = pow(temp1 / temp0, 1.0 / (double)budget);
   double temp = temp0;
   for (uint64_t k = 0; k < budget; k++, temp *= decay) {
-    if (o->max_s > 0 && (k & 63) == 0 && now_s() - t0 > o->max_s)
+    if (o->max_s > 0 && (k & 63) == 0 && p3cfg__monotonic_s() - t0 > o->max_s)
       break;
     p->log_n = 0;
     if (!random_move(p))
@@ -255,7 +249,7 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
                  const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *plan,
                  const p3cfg__place_opts *opts)
 {
-  const double t0 = now_s();
+  const double t0 = p3cfg__monotonic_s();
   p3cfg__place_stats st;
   memset(&st, 0, sizeof st);
   const uint32_t gpn = c->gpus_per_node, tp = plan->tp;
@@ -326,7 +320,7 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   if (rc)
     goto done;
   st.best_s = (time ? time : &t_best)->iteration_s;
-  st.elapsed_s = now_s() - t0;
+  st.elapsed_s = p3cfg__monotonic_s() - t0;
   if (stats)
     *stats = st;
 done:

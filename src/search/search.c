@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "error.h"
 #include "memory.h"
 #include "perf.h"
@@ -62,13 +63,6 @@ typedef struct search_progress {
   double last_fraction;
 } search_progress;
 
-static double progress_now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Report `fraction` if 0.1 s passed since the last report (always when `final`). */
 static void progress_report(search_progress *pr, double fraction, int final)
 {
@@ -78,7 +72,7 @@ static void progress_report(search_progress *pr, double fraction, int final)
     pthread_mutex_lock(&pr->lock);
   else if (pthread_mutex_trylock(&pr->lock) != 0)
     return;
-  const double now = progress_now_s();
+  const double now = p3cfg__monotonic_s();
   if (final || now - pr->last_s >= 0.1) {
     if (fraction < pr->last_fraction)
       fraction = pr->last_fraction;
@@ -121,13 +115,6 @@ P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts)
     static const p3cfg_search_options init = P3CFG_SEARCH_OPTIONS_INIT;
     *opts = init;
   }
-}
-
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Score one complete candidate (the innermost step). */
@@ -516,7 +503,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
     if (place_top > ctx.keep)
       ctx.keep = place_top;
   }
-  const double t0 = now_s();
+  const double t0 = p3cfg__monotonic_s();
   if ((rc = build_items(&ctx)) != 0)
     return rc;
   search_progress progress; /* the progress report, when asked for */
@@ -573,7 +560,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
                                                     p3cfg_strerror(ws[i].rc)));
       goto done;
     }
-  rc = finish(out, &ctx, ws, n_workers, now_s() - t0);
+  rc = finish(out, &ctx, ws, n_workers, p3cfg__monotonic_s() - t0);
   progress_report(ctx.progress, 1.0, 1);
 done:
   if (ctx.progress)
