@@ -385,6 +385,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
 {
   if (pruned)
     *pruned = 0;
+  /* Every field defined: the intervals are filled where results are assembled. */
+  memset(out, 0, sizeof *out);
   const p3cfg_plan *plan = x->plan;
   const p3cfg_model *m = x->m;
   int rc = workspace_ok(plan, workspace_bytes);
