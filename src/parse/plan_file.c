@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "mesh.h"
 #include "parse_objects.h"
 #include "plan_record.h"
 #include "yaml_doc.h"
@@ -390,6 +391,8 @@ static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_
                    (unsigned long long)want);
     return false;
   }
+  p3cfg__mesh mesh; /* rank count checked above: it fits */
+  p3cfg__mesh_of(&mesh, p);
   /* Which entry holds each rank and each GPU (n + gpus slots). */
   uint32_t *rank_at = p3cfg__malloc((n + (size_t)gpus) * sizeof *rank_at);
   rec->ranks = p3cfg__plan_file_alloc(rd->f, n * sizeof *rec->ranks);
@@ -434,7 +437,9 @@ static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_
       ok = false;
       continue;
     }
-    const uint32_t tp = r.rank % p->tp, dp = r.rank / p->tp % p->dp, pp = r.rank / (p->tp * p->dp);
+    uint32_t co[P3CFG__MESH_DIMS];
+    p3cfg__mesh_coords(&mesh, r.rank, co);
+    const uint32_t tp = co[P3CFG__MESH_TP], dp = co[P3CFG__MESH_DP], pp = co[P3CFG__MESH_PP];
     if (r.tp != tp || r.dp != dp || r.pp != pp) {
       p3cfg__problem(&rd->c, e,
                      "rank %u has dp %u, pp %u, tp %u, but Megatron-LM's rank order (tp "

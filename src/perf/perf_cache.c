@@ -55,6 +55,7 @@ typedef struct extreme {
 struct p3cfg__perf_cache {
   p3cfg__perf_ctx x;
   const uint32_t *rank_gpu;
+  p3cfg__mesh m;                 /* the plan's geometry; the sizes below are its, copied */
   uint32_t p, v, t, dp, ps, gpn; /* ps: ranks per stage */
   uint32_t ranks;
   int tied;       /* a tied-embedding all-reduce between stages 0 and p-1 */
@@ -157,7 +158,7 @@ static int stage_compact(const p3cfg__perf_cache *k, uint32_t j)
 /* Send slot `at` = j*ps + s of stage j: its GPU to the same position of the next stage. */
 static void redo_send(p3cfg__perf_cache *k, uint32_t j, uint32_t at)
 {
-  const uint32_t to = j + 1 < k->p ? at + k->ps : at - j * k->ps;
+  const uint32_t to = p3cfg__mesh_move(&k->m, P3CFG__MESH_PP, at, j, j + 1 < k->p ? j + 1 : 0);
   double f, b;
   p3cfg__perf_send(&f, &b, &k->x, k->rank_gpu[at], k->rank_gpu[to]);
   max_replace(&k->w_f[j], k->send_f[at], f);
@@ -168,18 +169,19 @@ static void redo_send(p3cfg__perf_cache *k, uint32_t j, uint32_t at)
 static void redo_tie(p3cfg__perf_cache *k, uint32_t s)
 {
   p3cfg__ring ring;
-  p3cfg__ring_of(&ring, k->x.c, k->rank_gpu, s, (k->p - 1) * k->ps, 2);
+  p3cfg__ring_of_group(&ring, k->x.c, k->rank_gpu,
+                       p3cfg__mesh_ends(p3cfg__mesh_group_at(&k->m, P3CFG__MESH_PP, s, 0)));
   const double now = p3cfg__perf_tie(&k->x, &ring);
   max_replace(&k->w_tie, k->tie[s], now);
   k->tie[s] = now;
 }
 
-/* Members e and e+1 (mod dp) of DP ring r, whose first rank is `first`: the link between
- * them and, unless e+1 wraps to 0, whether e+1 sits on another node, a lower one. */
-static void redo_pair(p3cfg__perf_cache *k, uint32_t r, uint32_t first, uint32_t e)
+/* Members e and e+1 (mod dp) of DP ring r, the mesh group `ring`: the link between them
+ * and, unless e+1 wraps to 0, whether e+1 sits on another node, a lower one. */
+static void redo_pair(p3cfg__perf_cache *k, uint32_t r, p3cfg__mesh_group ring, uint32_t e)
 {
   const uint32_t at = r * k->dp + e, f = e + 1 == k->dp ? 0 : e + 1;
-  const uint32_t a = first + e * k->t, b = first + f * k->t;
+  const uint32_t a = p3cfg__mesh_member(&ring, e), b = p3cfg__mesh_member(&ring, f);
   double Bps, lat;
   p3cfg__link_achieved(k->x.c, k->rank_gpu[a], k->rank_gpu[b], &Bps, &lat);
   min_replace(&k->ring_Bps[r], k->link_Bps[at], Bps);
@@ -201,21 +203,23 @@ static void redo_pair(p3cfg__perf_cache *k, uint32_t r, uint32_t first, uint32_t
  * link of its ring is that node's own: one lookup gives the ring. */
 static void redo_group(p3cfg__perf_cache *k, uint32_t g, uint32_t j)
 {
-  const uint32_t first = g * k->t;
+  const p3cfg__mesh_group group = p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_TP, g);
+  const uint32_t first = group.first;
   uint8_t spans = 0;
   for (uint32_t m = 1; m < k->t && !spans; m++)
-    spans = k->node[first + m] != k->node[first];
+    spans = k->node[p3cfg__mesh_member(&group, m)] != k->node[first];
   k->spans[j] += (uint32_t)spans - (uint32_t)k->group_spans[g];
   k->group_spans[g] = spans;
   p3cfg__ring ring;
   double ar, loss, Bps, lat;
   int built = 0;
   if (k->node_links && !spans) {
-    p3cfg__link_achieved(k->x.c, k->rank_gpu[first], k->rank_gpu[first + 1], &Bps, &lat);
+    p3cfg__link_achieved(k->x.c, k->rank_gpu[first], k->rank_gpu[p3cfg__mesh_member(&group, 1)],
+                         &Bps, &lat);
     built = !p3cfg__ring_of_chain(&ring, k->x.c, k->t, 0, 0, Bps, lat);
   }
   if (!built)
-    p3cfg__ring_of(&ring, k->x.c, k->rank_gpu, first, 1, k->t);
+    p3cfg__ring_of_group(&ring, k->x.c, k->rank_gpu, group);
   p3cfg__perf_tp_group(&ar, &loss, &k->x, &ring);
   max_replace(&k->w_ar[j], k->tp_ar[g], ar);
   max_replace(&k->w_loss[j], k->tp_loss[g], loss);
@@ -233,7 +237,8 @@ static void redo_ring(p3cfg__perf_cache *k, uint32_t r, uint32_t j)
   p3cfg__ring ring;
   if (p3cfg__ring_of_chain(&ring, k->x.c, dp, k->descents[r], k->changes[r], k->ring_Bps[r].v,
                            k->ring_lat[r].v))
-    p3cfg__ring_of(&ring, k->x.c, k->rank_gpu, j * k->ps + (r - j * k->t), k->t, dp);
+    p3cfg__ring_of_group(&ring, k->x.c, k->rank_gpu,
+                         p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_DP, r));
   p3cfg__perf_dp_ring(&k->ring_cost[r], &k->x, k->stage_params[j], &ring);
 }
 
@@ -261,7 +266,7 @@ static void repack_sends(p3cfg__perf_cache *k, uint32_t j)
   if (!want)
     for (uint32_t s = 0; s < k->ps; s++)
       if (s % k->t)
-        redo_send(k, j, j * k->ps + s);
+        redo_send(k, j, p3cfg__mesh_step(&k->m, P3CFG__MESH_PP, j) + s);
   k->send_pack[j] = want;
   max_scan(&k->w_f[j], k->send_f + (size_t)j * k->ps, k->ps, want ? k->t : 1);
   max_scan(&k->w_b[j], k->send_b + (size_t)j * k->ps, k->ps, want ? k->t : 1);
@@ -295,7 +300,7 @@ static void unpack_rings(p3cfg__perf_cache *k, uint32_t j)
   const uint32_t t = k->t, dp = k->dp;
   for (uint32_t r = j * t + 1; r < (j + 1) * t && dp > 1; r++) {
     for (uint32_t d = 0; d < dp; d++)
-      redo_pair(k, r, j * k->ps + (r - j * t), d);
+      redo_pair(k, r, p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_DP, r), d);
     min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
     max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
     list_ring(k, r, j);
@@ -326,7 +331,8 @@ static void redo_rank(p3cfg__perf_cache *k, uint32_t rank, uint32_t j, uint32_t 
     k->send_flag[rank] = 1;
     k->sends[k->n_sends] = rank, k->send_stage[k->n_sends++] = j;
   }
-  const uint32_t before = j ? j - 1 : p - 1, from = before * k->ps + s;
+  const uint32_t before = j ? j - 1 : p - 1,
+                 from = p3cfg__mesh_move(&k->m, P3CFG__MESH_PP, rank, j, before);
   if (before != j && has_send(k, before) && (i == 0 || !k->send_pack[before]) &&
       !k->send_flag[from]) {
     k->send_flag[from] = 1;
@@ -335,9 +341,11 @@ static void redo_rank(p3cfg__perf_cache *k, uint32_t rank, uint32_t j, uint32_t 
   if (k->tied && (j == 0 || j == p - 1) && (i == 0 || !k->tie_pack))
     list_add(k->tie_flag, k->ties, &k->n_ties, s);
   if (dp > 1 && (i == 0 || !stage_compact(k, j))) {
-    const uint32_t r = j * t + i, first = rank - d * t;
-    redo_pair(k, r, first, d ? d - 1 : dp - 1);
-    redo_pair(k, r, first, d);
+    const uint32_t r = j * t + i;
+    const p3cfg__mesh_group ring = p3cfg__mesh_group_at(&k->m, P3CFG__MESH_DP, rank, d);
+    assert(r == p3cfg__mesh_group_index(&k->m, P3CFG__MESH_DP, rank));
+    redo_pair(k, r, ring, d ? d - 1 : dp - 1);
+    redo_pair(k, r, ring, d);
     list_ring(k, r, j);
   }
 }
@@ -357,9 +365,15 @@ static void pos_at(const p3cfg__perf_cache *k, pos *q, uint32_t x)
     if (++q->s == k->ps)
       q->s = q->d = 0, q->j++;
   } else {
-    q->j = rank / k->ps, q->s = rank % k->ps, q->d = q->s / k->t, q->i = q->s % k->t;
+    uint32_t c[P3CFG__MESH_DIMS];
+    p3cfg__mesh_coords(&k->m, rank, c);
+    q->j = c[P3CFG__MESH_PP], q->d = c[P3CFG__MESH_DP], q->i = c[P3CFG__MESH_TP];
+    q->s = rank - p3cfg__mesh_step(&k->m, P3CFG__MESH_PP, q->j);
   }
   q->rank = rank;
+  assert(q->j == p3cfg__mesh_coord(&k->m, P3CFG__MESH_PP, rank) &&
+         q->d == p3cfg__mesh_coord(&k->m, P3CFG__MESH_DP, rank) &&
+         q->i == p3cfg__mesh_coord(&k->m, P3CFG__MESH_TP, rank));
 }
 
 static void refresh_max(extreme *e, const double *a, uint32_t len, uint32_t stride)
@@ -379,6 +393,7 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
   for (uint32_t x = 0; t > 1 && x < k->n_moved; x++) {
     pos_at(k, &q, x);
     const uint32_t g = q.j * dp + q.d;
+    assert(g == p3cfg__mesh_group_index(&k->m, P3CFG__MESH_TP, q.rank));
     if (!k->group_flag[g]) {
       k->group_flag[g] = 1;
       k->groups[k->n_groups] = g, k->group_stage[k->n_groups++] = q.j;
@@ -536,9 +551,11 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
     return p3cfg__error_set(P3CFG_EINVALID, "time model cache: invalid arguments");
   p3cfg__perf_cache shape;
   memset(&shape, 0, sizeof shape);
-  shape.p = plan->pp, shape.v = plan->virtual_stages, shape.t = plan->tp, shape.dp = plan->dp;
-  shape.ps = plan->tp * plan->dp, shape.gpn = c->gpus_per_node;
-  shape.ranks = shape.ps * plan->pp;
+  p3cfg__mesh_of(&shape.m, plan);
+  shape.p = shape.m.size[P3CFG__MESH_PP], shape.v = plan->virtual_stages;
+  shape.t = shape.m.size[P3CFG__MESH_TP], shape.dp = shape.m.size[P3CFG__MESH_DP];
+  shape.ps = shape.m.stride[P3CFG__MESH_PP], shape.gpn = c->gpus_per_node;
+  shape.ranks = shape.m.ranks;
   size_t bytes = (sizeof shape + 7) & ~(size_t)7;
   carve_all(&shape, NULL, &bytes);
   p3cfg__perf_cache *k = p3cfg__calloc(1, bytes);
@@ -566,7 +583,9 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
     k->node[r] = rank_gpu[r] / k->gpn;
   if (t > 1)
     for (uint32_t g = 0; g < p * dp; g++)
-      redo_group(k, g, g / dp);
+      redo_group(k, g,
+                 p3cfg__mesh_coord(&k->m, P3CFG__MESH_PP,
+                                   p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_TP, g).first));
   for (uint32_t j = 0; j < p; j++)
     k->ring_pack[j] = (uint8_t)stage_compact(k, j);
   for (uint32_t j = 0; j < p; j++)
@@ -578,12 +597,12 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
       redo_tie(k, s);
   if (dp > 1)
     for (uint32_t r = 0; r < p * t; r++) {
-      const uint32_t first = (r / t) * ps + r % t;
+      const p3cfg__mesh_group ring = p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_DP, r);
       for (uint32_t d = 0; d < dp; d++)
-        redo_pair(k, r, first, d);
+        redo_pair(k, r, ring, d);
       min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
       max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
-      redo_ring(k, r, r / t);
+      redo_ring(k, r, p3cfg__mesh_coord(&k->m, P3CFG__MESH_PP, ring.first));
     }
   for (uint32_t j = 0; j < p; j++) {
     k->stage_flag[j] = 1;

@@ -145,9 +145,15 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
   int rc = p3cfg_plan_resolve(&plan, m, c);
   if (rc != 0)
     return rc;
-  const uint32_t p = plan.pp, t = plan.tp, dp = plan.dp, v = plan.virtual_stages;
-  const uint32_t per_stage = t * dp;
-  const size_t n = (size_t)per_stage * p;
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, &plan);
+  const uint32_t p = M.size[P3CFG__MESH_PP], t = M.size[P3CFG__MESH_TP];
+  const uint32_t dp = M.size[P3CFG__MESH_DP], v = plan.virtual_stages;
+  /* A stage's ranks are consecutive (pp is the outermost dimension). */
+  const uint32_t per_stage = M.stride[P3CFG__MESH_PP];
+  const uint32_t tp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_TP) / p;
+  const uint32_t dp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_DP) / p;
+  const size_t n = M.ranks;
   if (ranks && n_ranks != n)
     return p3cfg__error_set(P3CFG_EINVALID, "placement has %zu ranks, the plan %zu", n_ranks, n);
 
@@ -193,18 +199,20 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
     count_tp(s, &plan, j, L, E, mb);
     s->tp_bytes = s->tp_halves ? tp_bytes : 0;
     s->loss_bytes = s->loss_allreduces ? loss_bytes : 0;
-    for (uint32_t g = 0; g < dp && t > 1; g++) {
+    for (uint32_t g = 0; g < tp_groups && t > 1; g++) {
       p3cfg__ring ring;
-      p3cfg__ring_of(&ring, c, gpu, j * per_stage + g * t, 1, t);
+      p3cfg__ring_of_group(&ring, c, gpu,
+                           p3cfg__mesh_group_nth(&M, P3CFG__MESH_TP, j * tp_groups + g));
       const double cost =
           (double)s->tp_halves * p3cfg__reduce_scatter_s(&ring, (double)tp_bytes) +
           (double)s->loss_allreduces * p3cfg__allreduce_s(&ring, (double)s->loss_bytes);
       s->tp_s = max2(s->tp_s, cost);
     }
     count_dp(s, &px, p3cfg__perf_stage_params(&px, j), mb, scale, &too_big);
-    for (uint32_t x = 0; x < t && dp > 1; x++) {
+    for (uint32_t x = 0; x < dp_groups && dp > 1; x++) {
       p3cfg__ring ring;
-      p3cfg__ring_of(&ring, c, gpu, j * per_stage + x, t, dp);
+      p3cfg__ring_of_group(&ring, c, gpu,
+                           p3cfg__mesh_group_nth(&M, P3CFG__MESH_DP, j * dp_groups + x));
       const double cost =
           (double)s->dp_allreduces * p3cfg__allreduce_s(&ring, (double)s->dp_allreduce_bytes) +
           (double)s->dp_reduce_scatters * p3cfg__reduce_scatter_s(&ring, (double)s->dp_rs_bytes) +
@@ -218,10 +226,11 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
   /* Pipeline: virtual stage h runs on rank h mod p; one message per hop and direction. */
   double chain = 0.0;
   for (uint32_t h = 0; h < info->hops; h++) {
-    const uint32_t a = h % p, b = (h + 1) % p;
+    const uint32_t a = p3cfg__mesh_step(&M, P3CFG__MESH_PP, h % p);
+    const uint32_t b = p3cfg__mesh_step(&M, P3CFG__MESH_PP, (h + 1) % p);
     double f = 0.0, bw = 0.0;
     for (uint32_t x = 0; x < per_stage; x++) {
-      const uint32_t ga = gpu[a * per_stage + x], gb = gpu[b * per_stage + x];
+      const uint32_t ga = gpu[a + x], gb = gpu[b + x];
       f = max2(f, p3cfg__p2p_s(c, ga, gb, (double)info->send_bytes));
       bw = max2(bw, p3cfg__p2p_s(c, gb, ga, (double)info->send_bytes));
     }
@@ -234,7 +243,8 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
     info->tie_bytes = scaled(px.tie_bytes, scale, &too_big);
     for (uint32_t x = 0; x < per_stage; x++) {
       p3cfg__ring ring;
-      p3cfg__ring_of(&ring, c, gpu, x, (p - 1) * per_stage, 2);
+      p3cfg__ring_of_group(&ring, c, gpu,
+                           p3cfg__mesh_ends(p3cfg__mesh_group_at(&M, P3CFG__MESH_PP, x, 0)));
       info->tie_s = max2(info->tie_s, p3cfg__allreduce_s(&ring, (double)info->tie_bytes));
     }
     info->dp_s += info->tie_s;

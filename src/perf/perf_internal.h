@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "links.h"
+#include "mesh.h"
 #include "model_params.h"
 #include "types.h"
 
@@ -152,6 +153,13 @@ static inline void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, ui
  * rank r runs on GPU rank_gpu[r] (r when rank_gpu is NULL). */
 void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
                     uint32_t first, uint32_t stride, uint32_t k);
+
+/* The ring of a mesh group's members in their order. */
+static inline void p3cfg__ring_of_group(p3cfg__ring *out, const p3cfg_cluster *c,
+                                        const uint32_t *rank_gpu, p3cfg__mesh_group g)
+{
+  p3cfg__ring_of(out, c, rank_gpu, g.first, g.stride, g.count);
+}
 
 /* Ring collectives of a buffer of `bytes` (the full, unsharded size), Megatron SC'21 /
  * NCCL: all-reduce 2(k-1)/k n/bw + 2(k-1) latency, the others half of it. */

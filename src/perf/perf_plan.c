@@ -19,6 +19,7 @@
  * p3cfg__perf_finish, the rest of the step from those per-stage costs. The placement's
  * incremental model (perf_cache.c) keeps the group costs itself and calls the same two.
  */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -288,8 +289,15 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   int rc = workspace_ok(plan, workspace_bytes);
   if (rc)
     return rc;
-  const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp, dp = plan->dp;
-  const uint32_t per_stage = t * dp, gpn = c->gpus_per_node;
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, plan);
+  const uint32_t p = M.size[P3CFG__MESH_PP], t = M.size[P3CFG__MESH_TP];
+  const uint32_t dp = M.size[P3CFG__MESH_DP], v = plan->virtual_stages;
+  /* A stage's ranks are consecutive (pp is the outermost dimension), numbered s from the
+   * stage's first; its TP groups and DP rings are consecutive groups of the mesh. */
+  const uint32_t per_stage = M.stride[P3CFG__MESH_PP], gpn = c->gpus_per_node;
+  const uint32_t tp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_TP) / p;
+  const uint32_t dp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_DP) / p;
   const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
 
   p3cfg__perf_ctx x;
@@ -300,6 +308,7 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   double *n_rings = ws + lay.n_rings;
   p3cfg__stage_links *links = (p3cfg__stage_links *)(ws + lay.links);
   p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* DP rings of stage j at j*t */
+  assert(dp_groups == t);
 
   /* Per stage: worst TP group, worst DP group, sends to the next stage. */
   const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
@@ -311,24 +320,24 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
       lj->tp_ar = links[q].tp_ar, lj->tp_loss = links[q].tp_loss;
       lj->send_f = links[q].send_f, lj->send_b = links[q].send_b;
     } else {
-      const uint32_t base = j * per_stage;
+      const uint32_t base = p3cfg__mesh_step(&M, P3CFG__MESH_PP, j);
       lj->tp_ar = lj->tp_loss = 0.0;
-      for (uint32_t g = 0, n = distinct(uniform, dp, t, 1, t, gpn); g < n && t > 1; g++) {
+      for (uint32_t g = 0, n = distinct(uniform, tp_groups, t, 1, t, gpn); g < n && t > 1; g++) {
         p3cfg__ring ring;
         double ar, loss;
-        p3cfg__ring_of(&ring, c, rank_gpu, base + g * t, 1, t);
+        p3cfg__ring_of_group(&ring, c, rank_gpu,
+                             p3cfg__mesh_group_nth(&M, P3CFG__MESH_TP, j * tp_groups + g));
         p3cfg__perf_tp_group(&ar, &loss, &x, &ring);
         lj->tp_ar = max2(lj->tp_ar, ar);
         lj->tp_loss = max2(lj->tp_loss, loss);
       }
       lj->send_f = lj->send_b = 0.0;
-      const uint32_t next = (j + 1) % p;
+      const uint32_t next = p3cfg__mesh_step(&M, P3CFG__MESH_PP, (j + 1) % p);
       if (p > 1 && (j + 1 < p || v > 1))
         for (uint32_t s = 0, n = distinct(uniform, per_stage, 1, per_stage, 2, gpn); s < n;
              s++) {
           double f, b;
-          p3cfg__perf_send(&f, &b, &x, gpu_of(rank_gpu, base + s),
-                           gpu_of(rank_gpu, next * per_stage + s));
+          p3cfg__perf_send(&f, &b, &x, gpu_of(rank_gpu, base + s), gpu_of(rank_gpu, next + s));
           lj->send_f = max2(lj->send_f, f);
           lj->send_b = max2(lj->send_b, b);
         }
@@ -339,19 +348,21 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
       for (uint32_t s = 0, n = distinct(uniform, per_stage, 1, j * per_stage, 2, gpn); s < n;
            s++) {
         double f, b;
-        p3cfg__perf_send(&f, &b, &x, gpu_of(rank_gpu, j * per_stage + s), gpu_of(rank_gpu, s));
+        p3cfg__perf_send(&f, &b, &x, gpu_of(rank_gpu, p3cfg__mesh_step(&M, P3CFG__MESH_PP, j) + s),
+                         gpu_of(rank_gpu, s));
         lj->send_f = max2(lj->send_f, f);
         lj->send_b = max2(lj->send_b, b);
       }
     }
     /* Data parallelism: the tp concurrent DP groups of this stage (stride tp), their
      * rings built once per class of stages with the same links, duplicates dropped. */
-    const uint32_t rj = q * t;
+    const uint32_t rj = q * dp_groups;
     if (j < stage_period) {
       uint32_t n_ring = 0;
-      for (uint32_t s = 0, n = distinct(uniform, t, 1, t, dp, gpn); s < n && dp > 1; s++) {
+      for (uint32_t s = 0, n = distinct(uniform, dp_groups, 1, t, dp, gpn); s < n && dp > 1; s++) {
         p3cfg__ring *ring = &rings[rj + n_ring];
-        p3cfg__ring_of(ring, c, rank_gpu, j * per_stage + s, t, dp);
+        p3cfg__ring_of_group(ring, c, rank_gpu,
+                             p3cfg__mesh_group_nth(&M, P3CFG__MESH_DP, j * dp_groups + s));
         uint32_t y = 0;
         while (y < n_ring && !same_ring(&rings[rj + y], ring))
           y++;
@@ -373,7 +384,8 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
     for (uint32_t s = 0, n = distinct(uniform, per_stage, 1, (p - 1) * per_stage, 2, gpn);
          s < n; s++) {
       p3cfg__ring ring;
-      p3cfg__ring_of(&ring, c, rank_gpu, s, (p - 1) * per_stage, 2);
+      p3cfg__ring_of_group(&ring, c, rank_gpu,
+                           p3cfg__mesh_ends(p3cfg__mesh_group_at(&M, P3CFG__MESH_PP, s, 0)));
       tie = max2(tie, p3cfg__perf_tie(&x, &ring));
     }
   return p3cfg__perf_finish(out, &x, links, tie, workspace, workspace_bytes, cutoff_s, pruned);
@@ -553,7 +565,9 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
   p3cfg__dims_of(&d, m, plan);
   p3cfg__layer_cost_of(&L, &d, &r);
   p3cfg__ring ring;
-  p3cfg__ring_of(&ring, c, rank_gpu, 0, 1, plan->tp);
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, plan);
+  p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_of(&M, P3CFG__MESH_TP, 0));
   double tpf, tpb;
   tp_exposed(&tpf, &tpb, &L, p3cfg__allreduce_s(&ring, L.tp_bytes), d.tp,
              (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0);

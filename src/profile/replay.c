@@ -12,12 +12,14 @@
  * starts after a barrier; the slowest rank's time counts, median over the timed
  * iterations. A dead rank or a stalled link ends the run with P3CFG_EMPI.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
 #include "link_fit.h"
+#include "mesh.h"
 #include "replay_internal.h"
 
 /* Largest single message: bigger transfers go in pieces (one latency each, negligible). */
@@ -34,7 +36,8 @@ P3CFG_API void p3cfg_replay_options_init(p3cfg_replay_options *opts)
 /* ---- one iteration -------------------------------------------------------------------- */
 
 typedef struct roles {
-  uint32_t stage, x; /* pipeline rank, index within the stage (dp*tp) */
+  p3cfg__mesh m;      /* the plan's geometry */
+  uint32_t me, stage; /* plan rank, its pipeline rank */
   p3cfg__replay_group tp, dp, tie;
   const p3cfg_comm_stage *s; /* this stage's counts */
 } roles;
@@ -50,19 +53,24 @@ static int run_tp(p3cfg__replay_ctx *cx, const roles *ro)
   return rc;
 }
 
+/* The world rank of this rank's position on pipeline stage j. */
+static int world_at(const roles *ro, const p3cfg__replay_layout *l, uint32_t j)
+{
+  return (int)l->world_of[p3cfg__mesh_move(&ro->m, P3CFG__MESH_PP, ro->me, ro->stage, j)];
+}
+
 static int run_pp(p3cfg__replay_ctx *cx, const roles *ro, const p3cfg__replay_layout *l,
                   const p3cfg_comm_info *in)
 {
   if (in->hops == 0)
     return 0;
-  const uint32_t p = in->pp, per_stage = in->tp * in->dp, last = in->hops;
+  const uint32_t p = in->pp, last = in->hops;
   int rc = 0;
   for (uint64_t m = 0; m < in->micro_batches && rc == 0; m++) {
     /* Forward: virtual stage h (rank h mod p) receives from h-1, sends to h+1. */
     for (uint32_t h = ro->stage; h <= last && rc == 0; h += p) {
-      const int prev = h > 0 ? (int)l->world_of[((h - 1) % p) * per_stage + ro->x] : MPI_PROC_NULL;
-      const int next =
-          h < last ? (int)l->world_of[((h + 1) % p) * per_stage + ro->x] : MPI_PROC_NULL;
+      const int prev = h > 0 ? world_at(ro, l, (h - 1) % p) : MPI_PROC_NULL;
+      const int next = h < last ? world_at(ro, l, (h + 1) % p) : MPI_PROC_NULL;
       if (prev != MPI_PROC_NULL)
         rc = p3cfg__replay_exchange(cx, cx->w.comm, MPI_PROC_NULL, prev, in->send_bytes,
                                     "pipeline receive (forward)", prev);
@@ -74,9 +82,8 @@ static int run_pp(p3cfg__replay_ctx *cx, const roles *ro, const p3cfg__replay_la
     for (int64_t h = (int64_t)ro->stage + (int64_t)((last - ro->stage) / p) * p; h >= 0 && rc == 0;
          h -= p) {
       const uint32_t u = (uint32_t)h;
-      const int next =
-          u < last ? (int)l->world_of[((u + 1) % p) * per_stage + ro->x] : MPI_PROC_NULL;
-      const int prev = u > 0 ? (int)l->world_of[((u - 1) % p) * per_stage + ro->x] : MPI_PROC_NULL;
+      const int next = u < last ? world_at(ro, l, (u + 1) % p) : MPI_PROC_NULL;
+      const int prev = u > 0 ? world_at(ro, l, (u - 1) % p) : MPI_PROC_NULL;
       if (next != MPI_PROC_NULL)
         rc = p3cfg__replay_exchange(cx, cx->w.comm, MPI_PROC_NULL, next, in->send_bytes,
                                     "pipeline receive (backward)", next);
@@ -124,24 +131,34 @@ static int check_options(const p3cfg_replay_options *o)
 static int make_groups(roles *ro, p3cfg__replay_ctx *cx, const p3cfg__replay_layout *l,
                        const p3cfg_comm_info *in, uint32_t me)
 {
-  const uint32_t t = in->tp, dp = in->dp, p = in->pp, per_stage = t * dp;
-  const uint32_t d = ro->x / t, ti = ro->x % t;
+  const p3cfg__mesh *M = &ro->m;
+  const uint32_t t = M->size[P3CFG__MESH_TP], dp = M->size[P3CFG__MESH_DP];
+  const uint32_t p = M->size[P3CFG__MESH_PP];
   uint32_t *nodes = p3cfg__malloc(((size_t)t + dp + 2) * sizeof *nodes);
   if (!nodes)
     return p3cfg__error_nomem();
+  /* Each group's communicator: colour = the group's number, key = the rank's place in it. */
+  const p3cfg__mesh_group tg = p3cfg__mesh_group_of(M, P3CFG__MESH_TP, me);
   for (uint32_t i = 0; i < t; i++)
-    nodes[i] = l->node_of[ro->stage * per_stage + d * t + i];
-  int rc = p3cfg__replay_group_make(&ro->tp, cx, (int)(me / t), (int)ti, nodes, (int)t);
+    nodes[i] = l->node_of[p3cfg__mesh_member(&tg, i)];
+  int rc =
+      p3cfg__replay_group_make(&ro->tp, cx, (int)p3cfg__mesh_group_index(M, P3CFG__MESH_TP, me),
+                               (int)p3cfg__mesh_coord(M, P3CFG__MESH_TP, me), nodes, (int)t);
+  const p3cfg__mesh_group dg = p3cfg__mesh_group_of(M, P3CFG__MESH_DP, me);
   for (uint32_t i = 0; i < dp; i++)
-    nodes[i] = l->node_of[ro->stage * per_stage + i * t + ti];
+    nodes[i] = l->node_of[p3cfg__mesh_member(&dg, i)];
   if (rc == 0)
-    rc = p3cfg__replay_group_make(&ro->dp, cx, (int)(ro->stage * t + ti), (int)d, nodes, (int)dp);
+    rc = p3cfg__replay_group_make(&ro->dp, cx, (int)p3cfg__mesh_group_index(M, P3CFG__MESH_DP, me),
+                                  (int)p3cfg__mesh_coord(M, P3CFG__MESH_DP, me), nodes, (int)dp);
   const int in_tie = in->tie_bytes && (ro->stage == 0 || ro->stage == p - 1);
-  nodes[0] = l->node_of[ro->x];
-  nodes[1] = l->node_of[(p - 1) * per_stage + ro->x];
+  const p3cfg__mesh_group ends =
+      p3cfg__mesh_ends(p3cfg__mesh_group_at(M, P3CFG__MESH_PP, me, ro->stage));
+  nodes[0] = l->node_of[p3cfg__mesh_member(&ends, 0)];
+  nodes[1] = l->node_of[p3cfg__mesh_member(&ends, ends.count - 1)];
   if (rc == 0)
-    rc = p3cfg__replay_group_make(&ro->tie, cx, in_tie ? (int)ro->x : MPI_UNDEFINED, (int)ro->stage,
-                                  nodes, in_tie ? 2 : 0);
+    rc = p3cfg__replay_group_make(
+        &ro->tie, cx, in_tie ? (int)p3cfg__mesh_group_index(M, P3CFG__MESH_PP, me) : MPI_UNDEFINED,
+        (int)ro->stage, nodes, in_tie ? 2 : 0);
   p3cfg__free(nodes);
   return rc;
 }
@@ -241,9 +258,12 @@ static int replay(p3cfg_replay_report *out, p3cfg__replay_ctx *cx, const p3cfg_p
     goto done;
 
   const p3cfg_comm_info *in = p3cfg_comm_get_info(cm);
-  const uint32_t me = l.plan_of[cx->w.rank], per_stage = in->tp * in->dp;
-  ro.stage = me / per_stage;
-  ro.x = me % per_stage;
+  p3cfg__mesh_of(&ro.m, p3cfg_plan_file_plan(f, index));
+  assert(ro.m.ranks == l.n && ro.m.size[P3CFG__MESH_TP] == in->tp &&
+         ro.m.size[P3CFG__MESH_DP] == in->dp && ro.m.size[P3CFG__MESH_PP] == in->pp);
+  const uint32_t me = l.plan_of[cx->w.rank];
+  ro.me = me;
+  ro.stage = p3cfg__mesh_coord(&ro.m, P3CFG__MESH_PP, me);
   ro.s = p3cfg_comm_stage_get(cm, ro.stage);
   if ((rc = make_groups(&ro, cx, &l, in, me)) != 0)
     goto done;

@@ -7,6 +7,7 @@
 #include "placement_report.h"
 
 #include "links.h"
+#include "mesh.h"
 
 typedef struct worst_link {
   double Bps;
@@ -53,21 +54,23 @@ void p3cfg__placement_summary(p3cfg__text *t, const p3cfg__result_entry *e,
 {
   if (!e->placement)
     return;
-  const p3cfg_plan *p = &e->plan;
-  const uint32_t tp = p->tp, dp = p->dp, pp = p->pp;
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, &e->plan);
+  const uint32_t tp = M.size[P3CFG__MESH_TP], dp = M.size[P3CFG__MESH_DP];
+  const uint32_t pp = M.size[P3CFG__MESH_PP];
   worst_link tpw = {0}, ppw = {0}, dpw = {0};
-  for (uint32_t s = 0; s < pp; s++)
-    for (uint32_t d = 0; d < dp; d++)
-      for (uint32_t k = 0; k < tp; k++) {
-        const uint32_t r = (s * dp + d) * tp + k;
-        const uint32_t g = gpu_of(e, c, r);
-        if (tp > 1) /* ring inside the tensor-parallel group */
-          see(&tpw, c, g, gpu_of(e, c, (s * dp + d) * tp + (k + 1) % tp));
-        if (s + 1 < pp) /* activations to the next stage */
-          see(&ppw, c, g, gpu_of(e, c, ((s + 1) * dp + d) * tp + k));
-        if (dp > 1) /* ring over the replicas */
-          see(&dpw, c, g, gpu_of(e, c, (s * dp + (d + 1) % dp) * tp + k));
-      }
+  for (uint32_t r = 0; r < M.ranks; r++) {
+    uint32_t co[P3CFG__MESH_DIMS];
+    p3cfg__mesh_coords(&M, r, co);
+    const uint32_t s = co[P3CFG__MESH_PP], d = co[P3CFG__MESH_DP], k = co[P3CFG__MESH_TP];
+    const uint32_t g = gpu_of(e, c, r);
+    if (tp > 1) /* ring inside the tensor-parallel group */
+      see(&tpw, c, g, gpu_of(e, c, p3cfg__mesh_move(&M, P3CFG__MESH_TP, r, k, (k + 1) % tp)));
+    if (s + 1 < pp) /* activations to the next stage */
+      see(&ppw, c, g, gpu_of(e, c, p3cfg__mesh_move(&M, P3CFG__MESH_PP, r, s, s + 1)));
+    if (dp > 1) /* ring over the replicas */
+      see(&dpw, c, g, gpu_of(e, c, p3cfg__mesh_move(&M, P3CFG__MESH_DP, r, d, (d + 1) % dp)));
+  }
   p3cfg__text_printf(t, "placement (%s):\n",
                      e->place_info.optimized ? (e->place_info.exact ? "optimised, exact"
                                                                     : "optimised, annealed")

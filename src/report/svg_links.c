@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "links.h"
+#include "mesh.h"
 #include "svg_common.h"
 
 #define MAX_CELLS 128
@@ -120,22 +121,27 @@ static void mark(grid *g, const p3cfg_cluster *c, const p3cfg__result_entry *e, 
 static void mark_plan(grid *g, const p3cfg_cluster *c, const p3cfg__result_entry *e)
 {
   const p3cfg_plan *p = &e->plan;
-  const uint32_t per_stage = p->dp * p->tp;
-  for (uint32_t j = 0; j < p->pp && p->pp > 1; j++) {
-    if (j + 1 == p->pp && p->virtual_stages == 1)
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, p);
+  const uint32_t pp = M.size[P3CFG__MESH_PP], per_stage = M.stride[P3CFG__MESH_PP];
+  for (uint32_t j = 0; j < pp && pp > 1; j++) {
+    if (j + 1 == pp && p->virtual_stages == 1)
       break;
-    const uint32_t next = (j + 1) % p->pp;
+    const uint32_t from = p3cfg__mesh_step(&M, P3CFG__MESH_PP, j);
+    const uint32_t to = p3cfg__mesh_step(&M, P3CFG__MESH_PP, (j + 1) % pp);
     for (uint32_t x = 0; x < per_stage; x++) {
-      mark(g, c, e, j * per_stage + x, next * per_stage + x, 0);
-      mark(g, c, e, next * per_stage + x, j * per_stage + x, 0);
+      mark(g, c, e, from + x, to + x, 0);
+      mark(g, c, e, to + x, from + x, 0);
     }
   }
   for (uint32_t r = 0; r < e->n_ranks; r++) {
-    const uint32_t tp = r % p->tp, dp = r / p->tp % p->dp, base = r - tp - dp * p->tp;
-    if (p->dp > 1)
-      mark(g, c, e, r, base + (dp + 1) % p->dp * p->tp + tp, 1);
-    if (p->tp > 1)
-      mark(g, c, e, r, r - tp + (tp + 1) % p->tp, 2);
+    const uint32_t dp = M.size[P3CFG__MESH_DP], tp = M.size[P3CFG__MESH_TP];
+    const uint32_t d = p3cfg__mesh_coord(&M, P3CFG__MESH_DP, r);
+    const uint32_t t = p3cfg__mesh_coord(&M, P3CFG__MESH_TP, r);
+    if (dp > 1)
+      mark(g, c, e, r, p3cfg__mesh_move(&M, P3CFG__MESH_DP, r, d, (d + 1) % dp), 1);
+    if (tp > 1)
+      mark(g, c, e, r, p3cfg__mesh_move(&M, P3CFG__MESH_TP, r, t, (t + 1) % tp), 2);
   }
 }
 

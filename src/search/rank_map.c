@@ -5,12 +5,14 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "mesh.h"
 
 int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *c,
                                const uint32_t *rank_gpu)
 {
-  const p3cfg_plan *p = &entry->plan;
-  const size_t n = (size_t)p->dp * p->tp * p->pp;
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, &entry->plan);
+  const size_t n = M.ranks;
   p3cfg_rank_place *ranks = p3cfg__calloc(n, sizeof *ranks);
   if (!ranks)
     return p3cfg__error_nomem();
@@ -20,7 +22,9 @@ int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *
     rp->rank = r;
     rp->node = gpu / c->gpus_per_node;
     rp->gpu = gpu % c->gpus_per_node;
-    p3cfg__rank_coords(p, r, &rp->dp, &rp->pp, &rp->tp);
+    uint32_t at[P3CFG__MESH_DIMS];
+    p3cfg__mesh_coords(&M, r, at);
+    rp->dp = at[P3CFG__MESH_DP], rp->pp = at[P3CFG__MESH_PP], rp->tp = at[P3CFG__MESH_TP];
   }
   p3cfg__free(entry->placement);
   entry->placement = ranks;
@@ -32,7 +36,9 @@ int p3cfg__entry_place(p3cfg__result_entry *entry, const p3cfg_model *m, const p
                        const p3cfg__place_opts *opts)
 {
   const p3cfg_plan *p = &entry->plan;
-  const size_t n = (size_t)p->dp * p->tp * p->pp;
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, p);
+  const size_t n = M.ranks;
   uint32_t *map = p3cfg__malloc(n * sizeof *map);
   if (!map)
     return p3cfg__error_nomem();

@@ -10,15 +10,6 @@
 #include "placement.h"
 #include "types.h"
 
-/* Coordinates of global rank r of a plan. */
-static inline void p3cfg__rank_coords(const p3cfg_plan *p, uint32_t r, uint32_t *dp,
-                                      uint32_t *pp, uint32_t *tp)
-{
-  *tp = r % p->tp;
-  *dp = (r / p->tp) % p->dp;
-  *pp = r / (p->tp * p->dp);
-}
-
 /* Attach a placement to a result entry: rank_gpu (dp*tp*pp global GPU ids), or NULL for
  * the default. Allocates entry->placement. */
 int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *c,

@@ -1,0 +1,162 @@
+/*
+ * mesh_test.c — the parallel mesh of mesh.c (suite "common"): Megatron-LM's rank order on
+ * a hand example, coordinates round-trip for random plans, and every group (of a rank, by
+ * number, its ends) matches a brute-force enumeration of the ranks that share all other
+ * coordinates.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh.h"
+
+static p3cfg_plan plan_of(uint32_t tp, uint32_t dp, uint32_t pp)
+{
+  p3cfg_plan p = P3CFG_PLAN_INIT;
+  p.tp = tp, p.dp = dp, p.pp = pp;
+  return p;
+}
+
+/* A small deterministic generator (the tests must not depend on libc's rand). */
+static uint32_t next_u32(uint64_t *s)
+{
+  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(*s >> 33);
+}
+
+static p3cfg_plan random_plan(uint64_t *s)
+{
+  return plan_of(1 + next_u32(s) % 8, 1 + next_u32(s) % 6, 1 + next_u32(s) % 5);
+}
+
+Test(common, mesh_table_is_megatron_core_order)
+{
+  const char *keys[] = {"tp", "cp", "ep", "dp", "pp"};
+  for (int d = 0; d < P3CFG__MESH_DIMS; d++)
+    cr_expect_str_eq(p3cfg__mesh_dims[d].key, keys[d]);
+  cr_expect_eq(p3cfg__mesh_dims[P3CFG__MESH_CP].plan_field, P3CFG__MESH_NO_FIELD);
+  cr_expect_eq(p3cfg__mesh_dims[P3CFG__MESH_EP].plan_field, P3CFG__MESH_NO_FIELD);
+}
+
+Test(common, mesh_megatron_rank_order)
+{
+  const p3cfg_plan p = plan_of(2, 2, 2);
+  p3cfg__mesh m;
+  p3cfg__mesh_of(&m, &p);
+  cr_assert_eq(m.ranks, 8);
+  uint32_t c[P3CFG__MESH_DIMS];
+  p3cfg__mesh_coords(&m, 5, c);
+  cr_expect_eq(c[P3CFG__MESH_PP], 1);
+  cr_expect_eq(c[P3CFG__MESH_DP], 0);
+  cr_expect_eq(c[P3CFG__MESH_TP], 1);
+  cr_expect_eq(c[P3CFG__MESH_CP], 0);
+  cr_expect_eq(c[P3CFG__MESH_EP], 0);
+  cr_expect_eq(m.stride[P3CFG__MESH_TP], 1);
+  cr_expect_eq(m.stride[P3CFG__MESH_DP], 2);
+  cr_expect_eq(m.stride[P3CFG__MESH_PP], 4);
+  /* rank 5's TP group {4, 5}, DP group {5, 7}, pipeline line {1, 5} */
+  p3cfg__mesh_group g = p3cfg__mesh_group_of(&m, P3CFG__MESH_TP, 5);
+  cr_expect(g.first == 4 && g.stride == 1 && g.count == 2);
+  g = p3cfg__mesh_group_of(&m, P3CFG__MESH_DP, 5);
+  cr_expect(g.first == 5 && g.stride == 2 && g.count == 2);
+  g = p3cfg__mesh_group_of(&m, P3CFG__MESH_PP, 5);
+  cr_expect(g.first == 1 && g.stride == 4 && g.count == 2);
+}
+
+Test(common, mesh_coordinates_round_trip)
+{
+  uint64_t s = 42;
+  for (int n = 0; n < 200; n++) {
+    const p3cfg_plan p = random_plan(&s);
+    p3cfg__mesh m;
+    p3cfg__mesh_of(&m, &p);
+    cr_assert_eq(m.ranks, p.tp * p.dp * p.pp);
+    for (uint32_t r = 0; r < m.ranks; r++) {
+      uint32_t c[P3CFG__MESH_DIMS];
+      p3cfg__mesh_coords(&m, r, c);
+      cr_assert_eq(p3cfg__mesh_rank(&m, c), r);
+      /* Megatron-LM: rank = pp*(dp*tp) + dp*tp + tp */
+      cr_assert_eq(r,
+                   c[P3CFG__MESH_PP] * p.dp * p.tp + c[P3CFG__MESH_DP] * p.tp + c[P3CFG__MESH_TP]);
+      for (int d = 0; d < P3CFG__MESH_DIMS; d++) {
+        cr_assert_eq(p3cfg__mesh_coord(&m, (p3cfg__mesh_dim)d, r), c[d]);
+        cr_assert_lt(c[d], m.size[d]);
+      }
+    }
+  }
+}
+
+/* The ranks that share every coordinate but d with rank r, in increasing order. */
+static uint32_t brute_group(const p3cfg__mesh *m, p3cfg__mesh_dim d, uint32_t r, uint32_t *out)
+{
+  uint32_t cr[P3CFG__MESH_DIMS], n = 0;
+  p3cfg__mesh_coords(m, r, cr);
+  for (uint32_t x = 0; x < m->ranks; x++) {
+    uint32_t cx[P3CFG__MESH_DIMS];
+    p3cfg__mesh_coords(m, x, cx);
+    int same = 1;
+    for (int e = 0; e < P3CFG__MESH_DIMS; e++)
+      same &= e == (int)d || cx[e] == cr[e];
+    if (same)
+      out[n++] = x;
+  }
+  return n;
+}
+
+Test(common, mesh_groups_match_brute_force)
+{
+  uint64_t s = 7;
+  uint32_t members[256];
+  for (int n = 0; n < 100; n++) {
+    const p3cfg_plan p = random_plan(&s);
+    p3cfg__mesh m;
+    p3cfg__mesh_of(&m, &p);
+    for (int d = 0; d < P3CFG__MESH_DIMS; d++) {
+      const p3cfg__mesh_dim dim = (p3cfg__mesh_dim)d;
+      cr_assert_eq(p3cfg__mesh_groups(&m, dim) * m.size[d], m.ranks);
+      unsigned char *seen = calloc(p3cfg__mesh_groups(&m, dim), 1);
+      for (uint32_t r = 0; r < m.ranks; r++) {
+        const uint32_t k = brute_group(&m, dim, r, members);
+        const p3cfg__mesh_group g = p3cfg__mesh_group_of(&m, dim, r);
+        cr_assert_eq(g.count, k);
+        for (uint32_t i = 0; i < k; i++)
+          cr_assert_eq(p3cfg__mesh_member(&g, i), members[i], "dim %d rank %u member %u", d, r, i);
+        const uint32_t c = p3cfg__mesh_coord(&m, dim, r);
+        const p3cfg__mesh_group at = p3cfg__mesh_group_at(&m, dim, r, c);
+        cr_assert(at.first == g.first && at.stride == g.stride && at.count == g.count);
+        /* numbered groups: the index finds the same group, numbers ordered by first rank */
+        const uint32_t ix = p3cfg__mesh_group_index(&m, dim, r);
+        const p3cfg__mesh_group nth = p3cfg__mesh_group_nth(&m, dim, ix);
+        cr_assert(nth.first == g.first && nth.stride == g.stride && nth.count == g.count);
+        if (ix > 0)
+          cr_assert_lt(p3cfg__mesh_group_nth(&m, dim, ix - 1).first, g.first);
+        seen[ix] = 1;
+        /* ends: the first and the last member */
+        const p3cfg__mesh_group e = p3cfg__mesh_ends(g);
+        cr_assert_eq(p3cfg__mesh_member(&e, 0), members[0]);
+        cr_assert_eq(p3cfg__mesh_member(&e, e.count - 1), members[k - 1]);
+        cr_assert_eq(e.count, k > 1 ? 2u : 1u);
+        /* moving along d stays in the group */
+        for (uint32_t to = 0; to < m.size[d]; to++) {
+          cr_assert_eq(p3cfg__mesh_move(&m, dim, r, c, to), members[to]);
+          cr_assert_eq(p3cfg__mesh_with(&m, dim, r, to), members[to]);
+        }
+      }
+      for (uint32_t i = 0; i < p3cfg__mesh_groups(&m, dim); i++)
+        cr_assert(seen[i], "dim %d: group %u never seen", d, i);
+      free(seen);
+    }
+  }
+}
+
+Test(common, mesh_stage_ranks_are_consecutive)
+{
+  const p3cfg_plan p = plan_of(4, 3, 5);
+  p3cfg__mesh m;
+  p3cfg__mesh_of(&m, &p);
+  for (uint32_t j = 0; j < 5; j++)
+    for (uint32_t s = 0; s < m.stride[P3CFG__MESH_PP]; s++)
+      cr_assert_eq(
+          p3cfg__mesh_coord(&m, P3CFG__MESH_PP, p3cfg__mesh_step(&m, P3CFG__MESH_PP, j) + s), j);
+}
