@@ -154,6 +154,24 @@ Test(estimate, interleaving_with_m_equal_pp_follows_megatron_warmup_per_rank)
   cr_assert_eq(p3cfg__inflight_of_chunk(&p, 32, 7), 4, "rank 0 holds every unit");
 }
 
+/* Every rank of pp 4, v 2, m 8 and of pp 2, v 3, m 4, hand-derived from
+ * get_pp_rank_microbatches: num_warmup = (pp - r - 1) * 2 + (v - 1) * pp, capped at m v,
+ * plus one forward of the steady state. */
+Test(estimate, interleaved_warmup_per_rank_matches_megatron)
+{
+  p3cfg_plan a = pipe(4, 2, 8, 32);
+  const uint64_t held_a[4] = {11, 9, 7, 5};
+  for (uint32_t r = 0; r < 4; r++)
+    cr_assert_eq(p3cfg__inflight_units(&a, r, 8), held_a[r], "pp 4 v 2 rank %u", r);
+  p3cfg_plan b = pipe(2, 3, 4, 12);
+  const uint64_t held_b[2] = {7, 5}; /* warm-up 2 + 4 = 6 and 0 + 4 = 4, plus one */
+  for (uint32_t r = 0; r < 2; r++)
+    cr_assert_eq(p3cfg__inflight_units(&b, r, 4), held_b[r], "pp 2 v 3 rank %u", r);
+  /* The last chunk's units (the output layer's logits) on the last rank of each. */
+  cr_assert_eq(p3cfg__inflight_of_chunk(&a, 5, 1), 1);
+  cr_assert_eq(p3cfg__inflight_of_chunk(&b, 5, 2), 1);
+}
+
 Test(estimate, first_stage_stashes_pp_micro_batches_and_last_keeps_fp32_logits)
 {
   p3cfg_model m = est_gpt(32, 4096, 32, 51200, 2048, 64);
