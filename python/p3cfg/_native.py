@@ -172,8 +172,8 @@ _BUNDLED = os.path.join(_HERE, "libp3cfg.so.0")
 def _candidates() -> list:
     """Where the library is looked for, in order."""
     env = os.environ.get("P3CFG_LIBRARY")
-    if env:
-        return [env]  # given explicitly: that one or nothing
+    if env:  # given explicitly: that one or nothing
+        return [os.path.abspath(env) if os.sep in env else env]
     out = []
     if os.path.exists(_BUNDLED):
         out.append(_BUNDLED)
