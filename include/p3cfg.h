@@ -166,6 +166,26 @@ P3CFG_API int p3cfg_cluster_get_info(p3cfg_cluster_info *out, const p3cfg_cluste
 /** Name of node `index` (links.names host part, or "node<i>"); NULL when out of range. */
 P3CFG_API const char *p3cfg_cluster_node_name(const p3cfg_cluster *cluster, uint32_t index);
 
+/** A list of global GPU ids (node * gpus_per_node + local GPU), filled by the library;
+ *  release with p3cfg_gpu_list_dispose(). */
+typedef struct p3cfg_gpu_list {
+  uint32_t *gpus; /**< `count` ids, in the order listed, duplicates dropped */
+  size_t count;
+} p3cfg_gpu_list;
+
+/**
+ * Parse a list of GPUs of `cluster` (docs/cli.md, "--exclude"): entries separated by
+ * commas, spaces or newlines, `#` starting a comment to the end of the line; an entry is
+ * a host (every GPU of that node) or `host:gpu` (one GPU, local index from 0). Hosts
+ * are the cluster's node names (p3cfg_cluster_node_name: the links' host names, or
+ * node0, node1, ...). `name` is used in positions ("failed.txt:3:1"). Returns 0;
+ * P3CFG_EVALUE for an unknown host (with "did you mean"), a bad GPU index or an empty
+ * list, at its 1-based line and column; P3CFG_EINVALID, P3CFG_ENOMEM.
+ */
+P3CFG_API int p3cfg_cluster_parse_gpus(p3cfg_gpu_list *out, const p3cfg_cluster *cluster,
+                                       const char *text, size_t len, const char *name);
+P3CFG_API void p3cfg_gpu_list_dispose(p3cfg_gpu_list *list);
+
 /* ------------------------------------------------------------------------------------
  * Plans (spec §4)
  * ---------------------------------------------------------------------------------- */
@@ -313,9 +333,22 @@ typedef struct p3cfg_placement_info {
 P3CFG_API const p3cfg_placement_info *p3cfg_result_placement_info(const p3cfg_result *r,
                                                                   size_t i);
 
+/** How plan i uses the cluster's GPUs. */
+typedef struct p3cfg_gpu_use {
+  uint64_t total;    /**< GPUs of the cluster */
+  uint64_t excluded; /**< taken out by exclude_gpus */
+  uint64_t used;     /**< dp * tp * pp */
+  uint64_t idle;     /**< total - excluded - used: healthy GPUs the plan leaves unused */
+} p3cfg_gpu_use;
+
+/** Fill *out for plan i; P3CFG_EINVALID when i is out of range. */
+P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, size_t i);
+
 P3CFG_API void p3cfg_result_free(p3cfg_result *r);
 
-#define P3CFG_ESTIMATE_OPTIONS_VERSION 1
+/** Version 2 added exclude_gpus / n_exclude_gpus; version 1 structs are still accepted
+ *  (no GPU excluded). */
+#define P3CFG_ESTIMATE_OPTIONS_VERSION 2
 
 typedef struct p3cfg_estimate_options {
   unsigned version; /**< P3CFG_ESTIMATE_OPTIONS_VERSION */
@@ -324,9 +357,15 @@ typedef struct p3cfg_estimate_options {
   uint64_t seed;    /**< placement search seed (same seed, same placement) */
   uint64_t place_moves; /**< placement move budget; 0 = a default for the size */
   double place_max_s;   /**< optional wall-time cap of the placement (0 = none) */
+  /** GPUs taken out of use (global ids, e.g. from p3cfg_cluster_parse_gpus): no rank is
+   *  placed on them, dp = 0 becomes the largest dp that fits the GPUs left and divides
+   *  the global batch. NULL / 0 = none. (version 2) */
+  const uint32_t *exclude_gpus;
+  size_t n_exclude_gpus;
 } p3cfg_estimate_options;
 
-#define P3CFG_ESTIMATE_OPTIONS_INIT { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0 }
+#define P3CFG_ESTIMATE_OPTIONS_INIT                                                    \
+  { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0, NULL, 0 }
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts);
 
@@ -343,7 +382,9 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
  * Search (spec §4, §5): every valid plan scored, the top K kept.
  * ---------------------------------------------------------------------------------- */
 
-#define P3CFG_SEARCH_OPTIONS_VERSION 1
+/** Version 2 added exclude_gpus / n_exclude_gpus; version 1 structs are still accepted
+ *  (no GPU excluded). */
+#define P3CFG_SEARCH_OPTIONS_VERSION 2
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -372,12 +413,19 @@ typedef struct p3cfg_search_options {
    *  into p3cfg_search. NULL = no report. */
   void (*progress)(void *payload, double fraction);
   void *progress_payload; /**< passed to progress unchanged */
+  /** GPUs taken out of use (global ids; version 2). Plans use only the GPUs left: with
+   *  `gpus` 0, each (tp, pp) gets the largest dp that fits them and divides the global
+   *  batch, so some GPUs may idle (p3cfg_result_gpu_use); TP groups that fit a node stay
+   *  in whole aligned groups of tp GPUs with none excluded (docs/search.md, "Excluded
+   *  GPUs"). No rank is placed on an excluded GPU. NULL / 0 = none. */
+  const uint32_t *exclude_gpus;
+  size_t n_exclude_gpus;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
-        1, 0, 1, 0, 0.0, NULL, NULL                                                    \
+        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0                                           \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);

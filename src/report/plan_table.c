@@ -150,6 +150,11 @@ P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, 
                      model->name ? model->name : "model", cluster->name ? cluster->name : "cluster",
                      cluster->gpu.name, gib(cluster->gpu.memory_bytes));
   config_part(&t, &e->plan);
+  p3cfg_gpu_use use;
+  if (r->excluded_gpus && p3cfg_result_gpu_use(&use, r, i) == P3CFG_OK)
+    p3cfg__text_printf(&t, "gpus: %llu used of %llu, %llu excluded, %llu idle\n",
+                       (unsigned long long)use.used, (unsigned long long)use.total,
+                       (unsigned long long)use.excluded, (unsigned long long)use.idle);
   memory_part(&t, &e->memory);
   if (e->has_time)
     time_part(&t, &e->time);
