@@ -441,6 +441,60 @@ P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
 P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
                            const p3cfg_cluster *cluster, const p3cfg_search_options *opts);
 
+/* ------------------------------------------------------------------------------------
+ * Re-planning when nodes fail (docs/search.md, "Re-planning")
+ * ---------------------------------------------------------------------------------- */
+
+#define P3CFG_REPLAN_OPTIONS_VERSION 1
+
+typedef struct p3cfg_replan_options {
+  unsigned version;             /**< P3CFG_REPLAN_OPTIONS_VERSION */
+  const uint32_t *exclude_gpus; /**< GPUs that failed (global ids); at least one */
+  size_t n_exclude_gpus;
+  uint32_t threads; /**< worker threads of the fallback search (default 1) */
+  int place;        /**< place a fallback plan on the measured links (default 1) */
+  uint64_t seed;    /**< its placement seed (default 1) */
+} p3cfg_replan_options;
+
+#define P3CFG_REPLAN_OPTIONS_INIT { P3CFG_REPLAN_OPTIONS_VERSION, NULL, 0, 1, 1, 1 }
+
+P3CFG_API void p3cfg_replan_options_init(p3cfg_replan_options *opts);
+
+/** What a re-plan changed (p3cfg_result_replan_info). */
+typedef struct p3cfg_replan_info {
+  int kept_degrees;     /**< 1: the old plan's tp, pp, mbs, vpp, split, recompute, sp, zero
+                             and overlap kept (dp may have shrunk); 0: a new plan */
+  uint32_t old_dp;      /**< the old plan's dp */
+  uint64_t ranks;       /**< ranks of the new plan */
+  uint64_t ranks_moved; /**< ranks of the new plan that run on another GPU than the same
+                             rank (replica, stage, tp index) of the old plan; every rank
+                             when the degrees changed (each rank gets a new shard) */
+  uint64_t excluded_gpus, idle_gpus; /**< excluded; healthy but unused by the new plan */
+  double before_s;      /**< iteration time of the old plan, on the whole cluster */
+  double after_s;       /**< iteration time of the new plan, on the GPUs left */
+} p3cfg_replan_info;
+
+/**
+ * Re-plan `plan` (resolved, with its placement `ranks`, n_ranks = dp*tp*pp entries as
+ * p3cfg_plan_file_placement gives them) when the GPUs opts->exclude_gpus fail. Keeps the
+ * old plan's degrees when they still fit on what is left: dp shrinks to the largest that
+ * fits and divides the global batch (more micro-batches per pipeline), the replicas
+ * with the most failed ranks are dropped, and every rank whose GPU survived stays on it;
+ * the others move to free GPUs (a TP group stays inside one node). Otherwise returns the
+ * best plan of a search on the GPUs left. *out holds one plan; p3cfg_result_replan_info
+ * says what changed. P3CFG_EINVALID on bad arguments (no GPU excluded, a placement off
+ * the cluster); P3CFG_EPLAN when the old plan is not valid on this model and cluster;
+ * the search's errors (P3CFG_EINFEASIBLE, with the closest miss in *out) otherwise.
+ */
+P3CFG_API int p3cfg_replan(p3cfg_result **out, const p3cfg_model *model,
+                           const p3cfg_cluster *cluster, const p3cfg_plan *plan,
+                           const p3cfg_rank_place *ranks, size_t n_ranks,
+                           const p3cfg_replan_options *opts);
+
+/** The re-plan facts of a result from p3cfg_replan; NULL for any other result. The plan's
+ *  JSON (p3cfg_result_plan_json) then carries a "replan" object and its table a section. */
+P3CFG_API const p3cfg_replan_info *p3cfg_result_replan_info(const p3cfg_result *r);
+
 /** Search statistics (spec §6). */
 typedef struct p3cfg_search_stats {
   uint64_t evaluated; /**< candidate plans considered (valid or not) */

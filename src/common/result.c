@@ -91,6 +91,12 @@ P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, si
   return P3CFG_OK;
 }
 
+P3CFG_API const p3cfg_replan_info *p3cfg_result_replan_info(const p3cfg_result *r)
+{
+  p3cfg__error_clear();
+  return r && r->has_replan ? &r->replan : NULL;
+}
+
 P3CFG_API const p3cfg_search_stats *p3cfg_result_search_stats(const p3cfg_result *r)
 {
   p3cfg__error_clear();

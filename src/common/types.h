@@ -115,6 +115,8 @@ struct p3cfg_result {
   size_t count, cap;
   /* GPUs of the cluster, and how many were excluded (p3cfg_result_gpu_use). */
   uint64_t cluster_gpus, excluded_gpus;
+  int has_replan; /* set by p3cfg_replan */
+  p3cfg_replan_info replan;
   /* Search statistics (zero for an estimate); stats.rejected points at `rejected`. */
   p3cfg_search_stats stats;
   uint64_t rejected[P3CFG__MAX_RULES];

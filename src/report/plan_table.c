@@ -160,5 +160,21 @@ P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, 
     time_part(&t, &e->time);
   if (e->placement)
     p3cfg__placement_summary(&t, e, cluster);
+  if (r->has_replan) {
+    const p3cfg_replan_info *x = &r->replan;
+    const double change = x->before_s > 0 ? 100.0 * (x->after_s / x->before_s - 1.0) : 0.0;
+    p3cfg__text_printf(&t, "replan: %s\n",
+                       x->kept_degrees ? "the old plan's degrees kept"
+                                       : "the old degrees do not fit: a new plan from a search");
+    if (x->kept_degrees && x->old_dp != e->plan.dp)
+      p3cfg__text_printf(&t, "  dp %u -> %u (%llu micro-batches per pipeline)\n", x->old_dp,
+                         e->plan.dp, (unsigned long long)p3cfg__plan_microbatches(&e->plan));
+    p3cfg__text_printf(&t, "  ranks moved     %llu of %llu\n", (unsigned long long)x->ranks_moved,
+                       (unsigned long long)x->ranks);
+    p3cfg__text_printf(&t, "  GPUs            %llu excluded, %llu idle\n",
+                       (unsigned long long)x->excluded_gpus, (unsigned long long)x->idle_gpus);
+    p3cfg__text_printf(&t, "  iteration (s)   %.3f before, %.3f after (%+.1f %%)\n", x->before_s,
+                       x->after_s, change);
+  }
   return p3cfg__text_finish(&t, out);
 }
