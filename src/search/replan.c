@@ -131,23 +131,32 @@ static int assign(assign_ctx *a, uint32_t d, uint32_t *map, uint64_t *moved)
       }
       if (node == UINT32_MAX && u == 1)
         node = a->old_map[old_rank(a, d, k)] / gpn;
+      /* The survivors take their GPUs first; the free GPUs of the node are the others. */
+      for (uint32_t i = 0; i < u && one_node; i++) {
+        const uint32_t g = a->old_map[old_rank(a, d, k * u + i)];
+        if (!c->excluded[g] && !a->used[g]) {
+          map[k * u + i] = g;
+          a->used[g] = 1;
+        }
+      }
       uint32_t free_in_node = 0;
       if (one_node && node != UINT32_MAX)
         for (uint32_t l = 0; l < gpn; l++)
           free_in_node += gpu_free(a, node * gpn + l) ? 1u : 0u;
-      if (one_node && node != UINT32_MAX && free_in_node >= lost) {
-        for (uint32_t i = 0; i < u; i++) {
-          const uint32_t g = a->old_map[old_rank(a, d, k * u + i)];
-          if (!c->excluded[g] && !a->used[g]) {
-            map[k * u + i] = g;
-            a->used[g] = 1;
+      if (!(one_node && node != UINT32_MAX && free_in_node >= lost)) {
+        for (uint32_t i = 0; i < u; i++) /* not enough room: the survivors move too */
+          if (map[k * u + i] != UINT32_MAX) {
+            a->used[map[k * u + i]] = 0;
+            map[k * u + i] = UINT32_MAX;
           }
-        }
+      } else {
         for (uint32_t i = 0, l = 0; i < u; i++) {
           if (map[k * u + i] != UINT32_MAX)
             continue;
-          while (!gpu_free(a, node * gpn + l))
+          while (l < gpn && !gpu_free(a, node * gpn + l))
             l++;
+          if (l == gpn)
+            return 0; /* cannot happen: free_in_node >= lost */
           map[k * u + i] = node * gpn + l;
           a->used[node * gpn + l] = 1;
         }
