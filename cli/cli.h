@@ -103,5 +103,6 @@ int cmd_search(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_replan(int argc, char **argv);
 
 #endif

@@ -139,6 +139,13 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     if (parse_u64(command, "global-batch", value, 1ull << 40, &c->global_batch))
       return -1;
     return 1;
+  case OPT_EXCLUDE:
+    if (value[0] == '\0' || (value[0] == '@' && value[1] == '\0')) {
+      cli_usage_error(command, "--exclude needs hosts, host:gpu entries or @FILE");
+      return -1;
+    }
+    c->exclude = value;
+    return 1;
   default:
     return 0;
   }

@@ -24,6 +24,7 @@ enum {
   OPT_OVERLAP,
   OPT_GPUS,
   OPT_GLOBAL_BATCH,
+  OPT_EXCLUDE,
   OPT_CONSTRAINT_LAST
 };
 
@@ -48,7 +49,10 @@ enum {
        OPT_OVERLAP},                                                                     \
       {"gpus", 0, "N", "GPUs to use (default: all of the cluster)", OPT_GPUS},           \
       {"global-batch", 0, "N", "sequences per optimizer step (default: the model's)",    \
-       OPT_GLOBAL_BATCH}
+       OPT_GLOBAL_BATCH},                                                                \
+      {"exclude", 0, "LIST", "GPUs out of use: hosts and host:gpu entries, comma-separated, " \
+                             "or @FILE (one a line, # comments)",                        \
+       OPT_EXCLUDE}
 
 typedef struct cli_constraints {
   unsigned dp, tp, pp, mbs, vpp; /* 0 = not given */
@@ -57,6 +61,7 @@ typedef struct cli_constraints {
   int zero;                      /* -1 = not given */
   unsigned overlap;
   uint64_t gpus, global_batch;   /* 0 = not given */
+  const char *exclude;           /* --exclude LIST, NULL = not given */
   uint32_t n_stage_layers;
   uint32_t stage_layers[P3CFG_MAX_PP];
 } cli_constraints;

@@ -28,6 +28,12 @@ int cli_plan_args_option(cli_plan_args *a, const char *command, int id, const ch
  * and returns -1 on failure (what was loaded is left for the caller to free). */
 int cli_load_inputs(p3cfg_model **model, p3cfg_cluster **cluster, const char *const *positional);
 
+/* The GPUs `--exclude ARG` names on `cluster`: ARG is a list ("node3,node5:2"), or
+ * "@FILE" or a path (anything with a '/') to a file of them. Prints the positioned error
+ * and returns an exit code (1 for a bad entry or file, or when every GPU is excluded),
+ * 0 on success; *out is then the caller's to dispose. */
+int cli_load_exclude(p3cfg_gpu_list *out, const p3cfg_cluster *cluster, const char *arg);
+
 /* Write the report `buf` where -o says, then the SVG pictures asked for. Returns the
  * exit code. */
 int cli_write_report(const cli_plan_args *a, const p3cfg_buffer *buf, const p3cfg_result *r,

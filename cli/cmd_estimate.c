@@ -140,8 +140,12 @@ int cmd_estimate(int argc, char **argv)
   p3cfg_cluster *cluster = NULL;
   p3cfg_result *result = NULL;
   p3cfg_buffer buf = {0};
+  p3cfg_gpu_list excluded = {0};
   if (cli_load_inputs(&model, &cluster, positional))
     goto done;
+  if (a.cons.exclude && (exit_code = cli_load_exclude(&excluded, cluster, a.cons.exclude)) != 0)
+    goto done;
+  exit_code = EXIT_BAD_INPUT;
   p3cfg_estimate_options eo;
   p3cfg_estimate_options_init(&eo);
   eo.with_time = with_time;
@@ -149,6 +153,8 @@ int cmd_estimate(int argc, char **argv)
   eo.seed = a.place.seed;
   eo.place_moves = a.place.moves;
   eo.place_max_s = a.place.max_s;
+  eo.exclude_gpus = excluded.gpus;
+  eo.n_exclude_gpus = excluded.count;
   if (eo.place && !with_time) {
     exit_code = cli_usage_error("estimate", "--place needs the time model: drop --no-time");
     goto done;
@@ -174,6 +180,7 @@ int cmd_estimate(int argc, char **argv)
     exit_code = EXIT_NO_FIT;
   }
 done:
+  p3cfg_gpu_list_dispose(&excluded);
   p3cfg_buffer_dispose(&buf);
   p3cfg_result_free(result);
   p3cfg_cluster_free(cluster);

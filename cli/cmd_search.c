@@ -92,8 +92,12 @@ int cmd_search(int argc, char **argv)
   p3cfg_cluster *cluster = NULL;
   p3cfg_result *result = NULL;
   p3cfg_buffer buf = {0};
+  p3cfg_gpu_list excluded = {0};
   if (cli_load_inputs(&model, &cluster, positional))
     goto done;
+  if (a.cons.exclude && (exit_code = cli_load_exclude(&excluded, cluster, a.cons.exclude)) != 0)
+    goto done;
+  exit_code = EXIT_BAD_INPUT;
   p3cfg_search_options so;
   p3cfg_search_options_init(&so);
   so.top_k = top;
@@ -117,6 +121,8 @@ int cmd_search(int argc, char **argv)
   so.seed = a.place.seed;
   so.place_moves = a.place.moves;
   so.place_max_s = a.place.max_s;
+  so.exclude_gpus = excluded.gpus;
+  so.n_exclude_gpus = excluded.count;
   cli_progress progress;
   cli_progress_attach(&progress, &so, "searching", a.out.quiet);
   int rc = p3cfg_search(&result, model, cluster, &so);
@@ -148,6 +154,7 @@ int cmd_search(int argc, char **argv)
   }
   exit_code = cli_write_report(&a, &buf, result, model, cluster);
 done:
+  p3cfg_gpu_list_dispose(&excluded);
   p3cfg_buffer_dispose(&buf);
   p3cfg_result_free(result);
   p3cfg_cluster_free(cluster);

@@ -15,6 +15,7 @@ typedef struct command {
 static const command commands[] = {
     {"search", cmd_search, "every valid plan scored, the best ones printed"},
     {"estimate", cmd_estimate, "memory and time of one fully given plan"},
+    {"replan", cmd_replan, "when nodes fail: the old plan kept where it fits, or a new one"},
     {"export", cmd_export, "one plan of a JSON plan file in a launcher's terms"},
     {"validate", cmd_validate, "check model and cluster files, report every problem"},
     {"profile", cmd_profile, "under mpirun: measure every link, write a cluster file"},

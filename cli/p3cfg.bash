@@ -16,7 +16,7 @@ _p3cfg()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "search estimate export validate profile replay --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "search estimate replan export validate profile replay --help --version" -- "$cur"))
         return
     fi
     cmd=${COMP_WORDS[1]}
@@ -31,6 +31,7 @@ _p3cfg()
         --backend) COMPREPLY=($(compgen -W "mpi nccl" -- "$cur")); return ;;
         -o|--output|--svg-timeline|--svg-links|--svg-memory|--base|--model|--cluster)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --exclude) [[ "$cur" == @* ]] && COMPREPLY=($(compgen -P @ -f -- "${cur#@}")); return ;;
         --dp|--tp|--pp|--mbs|--vpp|--gpus|--global-batch|--top|--threads|--max-mbs|--plan|\
         --seed|--place-top|--place-budget|--stage-layers|--gpu|--name|--budget|--timeout|\
         --reps|--latency-reps|--warmup|--window|--min-size|--max-size|--scale|--iterations)
@@ -41,7 +42,7 @@ _p3cfg()
         return
     fi
     case "$cmd" in
-        export|replay) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")) ;;
+        export|replay|replan) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur")) ;;
         *) COMPREPLY=($(compgen -f -X '!*.@(yaml|yml|json)' -- "$cur") $(compgen -d -- "$cur")) ;;
     esac
 }

@@ -166,6 +166,26 @@ P3CFG_API int p3cfg_cluster_get_info(p3cfg_cluster_info *out, const p3cfg_cluste
 /** Name of node `index` (links.names host part, or "node<i>"); NULL when out of range. */
 P3CFG_API const char *p3cfg_cluster_node_name(const p3cfg_cluster *cluster, uint32_t index);
 
+/** A list of global GPU ids (node * gpus_per_node + local GPU), filled by the library;
+ *  release with p3cfg_gpu_list_dispose(). */
+typedef struct p3cfg_gpu_list {
+  uint32_t *gpus; /**< `count` ids, in the order listed, duplicates dropped */
+  size_t count;
+} p3cfg_gpu_list;
+
+/**
+ * Parse a list of GPUs of `cluster` (docs/cli.md, "--exclude"): entries separated by
+ * commas, spaces or newlines, `#` starting a comment to the end of the line; an entry is
+ * a host (every GPU of that node) or `host:gpu` (one GPU, local index from 0). Hosts
+ * are the cluster's node names (p3cfg_cluster_node_name: the links' host names, or
+ * node0, node1, ...). `name` is used in positions ("failed.txt:3:1"). Returns 0;
+ * P3CFG_EVALUE for an unknown host (with "did you mean"), a bad GPU index or an empty
+ * list, at its 1-based line and column; P3CFG_EINVALID, P3CFG_ENOMEM.
+ */
+P3CFG_API int p3cfg_cluster_parse_gpus(p3cfg_gpu_list *out, const p3cfg_cluster *cluster,
+                                       const char *text, size_t len, const char *name);
+P3CFG_API void p3cfg_gpu_list_dispose(p3cfg_gpu_list *list);
+
 /* ------------------------------------------------------------------------------------
  * Plans (spec §4)
  * ---------------------------------------------------------------------------------- */
@@ -313,9 +333,22 @@ typedef struct p3cfg_placement_info {
 P3CFG_API const p3cfg_placement_info *p3cfg_result_placement_info(const p3cfg_result *r,
                                                                   size_t i);
 
+/** How plan i uses the cluster's GPUs. */
+typedef struct p3cfg_gpu_use {
+  uint64_t total;    /**< GPUs of the cluster */
+  uint64_t excluded; /**< taken out by exclude_gpus */
+  uint64_t used;     /**< dp * tp * pp */
+  uint64_t idle;     /**< total - excluded - used: healthy GPUs the plan leaves unused */
+} p3cfg_gpu_use;
+
+/** Fill *out for plan i; P3CFG_EINVALID when i is out of range. */
+P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, size_t i);
+
 P3CFG_API void p3cfg_result_free(p3cfg_result *r);
 
-#define P3CFG_ESTIMATE_OPTIONS_VERSION 1
+/** Version 2 added exclude_gpus / n_exclude_gpus; version 1 structs are still accepted
+ *  (no GPU excluded). */
+#define P3CFG_ESTIMATE_OPTIONS_VERSION 2
 
 typedef struct p3cfg_estimate_options {
   unsigned version; /**< P3CFG_ESTIMATE_OPTIONS_VERSION */
@@ -324,9 +357,15 @@ typedef struct p3cfg_estimate_options {
   uint64_t seed;    /**< placement search seed (same seed, same placement) */
   uint64_t place_moves; /**< placement move budget; 0 = a default for the size */
   double place_max_s;   /**< optional wall-time cap of the placement (0 = none) */
+  /** GPUs taken out of use (global ids, e.g. from p3cfg_cluster_parse_gpus): no rank is
+   *  placed on them, dp = 0 becomes the largest dp that fits the GPUs left and divides
+   *  the global batch. NULL / 0 = none. (version 2) */
+  const uint32_t *exclude_gpus;
+  size_t n_exclude_gpus;
 } p3cfg_estimate_options;
 
-#define P3CFG_ESTIMATE_OPTIONS_INIT { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0 }
+#define P3CFG_ESTIMATE_OPTIONS_INIT                                                    \
+  { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0, NULL, 0 }
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts);
 
@@ -343,7 +382,9 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
  * Search (spec §4, §5): every valid plan scored, the top K kept.
  * ---------------------------------------------------------------------------------- */
 
-#define P3CFG_SEARCH_OPTIONS_VERSION 1
+/** Version 2 added exclude_gpus / n_exclude_gpus; version 1 structs are still accepted
+ *  (no GPU excluded). */
+#define P3CFG_SEARCH_OPTIONS_VERSION 2
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -372,12 +413,19 @@ typedef struct p3cfg_search_options {
    *  into p3cfg_search. NULL = no report. */
   void (*progress)(void *payload, double fraction);
   void *progress_payload; /**< passed to progress unchanged */
+  /** GPUs taken out of use (global ids; version 2). Plans use only the GPUs left: with
+   *  `gpus` 0, each (tp, pp) gets the largest dp that fits them and divides the global
+   *  batch, so some GPUs may idle (p3cfg_result_gpu_use); TP groups that fit a node stay
+   *  in whole aligned groups of tp GPUs with none excluded (docs/search.md, "Excluded
+   *  GPUs"). No rank is placed on an excluded GPU. NULL / 0 = none. */
+  const uint32_t *exclude_gpus;
+  size_t n_exclude_gpus;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
-        1, 0, 1, 0, 0.0, NULL, NULL                                                    \
+        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0                                           \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
@@ -392,6 +440,60 @@ P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
  */
 P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
                            const p3cfg_cluster *cluster, const p3cfg_search_options *opts);
+
+/* ------------------------------------------------------------------------------------
+ * Re-planning when nodes fail (docs/search.md, "Re-planning")
+ * ---------------------------------------------------------------------------------- */
+
+#define P3CFG_REPLAN_OPTIONS_VERSION 1
+
+typedef struct p3cfg_replan_options {
+  unsigned version;             /**< P3CFG_REPLAN_OPTIONS_VERSION */
+  const uint32_t *exclude_gpus; /**< GPUs that failed (global ids); at least one */
+  size_t n_exclude_gpus;
+  uint32_t threads; /**< worker threads of the fallback search (default 1) */
+  int place;        /**< place a fallback plan on the measured links (default 1) */
+  uint64_t seed;    /**< its placement seed (default 1) */
+} p3cfg_replan_options;
+
+#define P3CFG_REPLAN_OPTIONS_INIT { P3CFG_REPLAN_OPTIONS_VERSION, NULL, 0, 1, 1, 1 }
+
+P3CFG_API void p3cfg_replan_options_init(p3cfg_replan_options *opts);
+
+/** What a re-plan changed (p3cfg_result_replan_info). */
+typedef struct p3cfg_replan_info {
+  int kept_degrees;     /**< 1: the old plan's tp, pp, mbs, vpp, split, recompute, sp, zero
+                             and overlap kept (dp may have shrunk); 0: a new plan */
+  uint32_t old_dp;      /**< the old plan's dp */
+  uint64_t ranks;       /**< ranks of the new plan */
+  uint64_t ranks_moved; /**< ranks of the new plan that run on another GPU than the same
+                             rank (replica, stage, tp index) of the old plan; every rank
+                             when the degrees changed (each rank gets a new shard) */
+  uint64_t excluded_gpus, idle_gpus; /**< excluded; healthy but unused by the new plan */
+  double before_s;      /**< iteration time of the old plan, on the whole cluster */
+  double after_s;       /**< iteration time of the new plan, on the GPUs left */
+} p3cfg_replan_info;
+
+/**
+ * Re-plan `plan` (resolved, with its placement `ranks`, n_ranks = dp*tp*pp entries as
+ * p3cfg_plan_file_placement gives them) when the GPUs opts->exclude_gpus fail. Keeps the
+ * old plan's degrees when they still fit on what is left: dp shrinks to the largest that
+ * fits and divides the global batch (more micro-batches per pipeline), the replicas
+ * with the most failed ranks are dropped, and every rank whose GPU survived stays on it;
+ * the others move to free GPUs (a TP group stays inside one node). Otherwise returns the
+ * best plan of a search on the GPUs left. *out holds one plan; p3cfg_result_replan_info
+ * says what changed. P3CFG_EINVALID on bad arguments (no GPU excluded, a placement off
+ * the cluster); P3CFG_EPLAN when the old plan is not valid on this model and cluster;
+ * the search's errors (P3CFG_EINFEASIBLE, with the closest miss in *out) otherwise.
+ */
+P3CFG_API int p3cfg_replan(p3cfg_result **out, const p3cfg_model *model,
+                           const p3cfg_cluster *cluster, const p3cfg_plan *plan,
+                           const p3cfg_rank_place *ranks, size_t n_ranks,
+                           const p3cfg_replan_options *opts);
+
+/** The re-plan facts of a result from p3cfg_replan; NULL for any other result. The plan's
+ *  JSON (p3cfg_result_plan_json) then carries a "replan" object and its table a section. */
+P3CFG_API const p3cfg_replan_info *p3cfg_result_replan_info(const p3cfg_result *r);
 
 /** Search statistics (spec §6). */
 typedef struct p3cfg_search_stats {

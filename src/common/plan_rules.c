@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "exclusion.h"
 
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c)
 {
@@ -70,6 +71,12 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
   if (gpus > p3cfg__cluster_gpus(c))
     FAIL(P3CFG_RULE_GPUS, "dp*tp*pp = %llu GPUs, but the cluster has only %llu",
          (unsigned long long)gpus, (unsigned long long)p3cfg__cluster_gpus(c));
+  if (c->excluded && gpus > p3cfg__usable_gpus(c, p->tp))
+    FAIL(P3CFG_RULE_GPUS,
+         "dp*tp*pp = %llu GPUs, but only %llu are usable with tp %u (%llu excluded; TP "
+         "groups need whole units of %u GPUs without an excluded one)",
+         (unsigned long long)gpus, (unsigned long long)p3cfg__usable_gpus(c, p->tp), p->tp,
+         (unsigned long long)c->n_excluded, p3cfg__unit_gpus(c, p->tp));
   if (m->heads % p->tp)
     FAIL(P3CFG_RULE_TP_HEADS, "tp %u does not divide heads %llu", p->tp,
          (unsigned long long)m->heads);
@@ -246,6 +253,21 @@ P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
                             plan->version, P3CFG_PLAN_VERSION);
   if (plan->tp == 0 || plan->pp == 0)
     return p3cfg__error_set(P3CFG_EPLAN, "tp and pp must be positive");
+  if (plan->global_batch == 0)
+    plan->global_batch = model->global_batch;
+  if (plan->dp == 0 && cluster->excluded) {
+    /* GPUs excluded: the largest dp that fits what is left and keeps the global batch. */
+    const uint64_t mp = (uint64_t)plan->tp * plan->pp;
+    const uint64_t usable = p3cfg__usable_gpus(cluster, plan->tp);
+    plan->dp = p3cfg__largest_dp(usable / mp, plan->global_batch, plan->micro_batch);
+    if (plan->dp == 0)
+      return p3cfg__error_set(P3CFG_EPLAN,
+                              "tp*pp = %llu does not fit the %llu usable GPUs (%llu "
+                              "excluded) with a dp that divides global_batch %llu",
+                              (unsigned long long)mp, (unsigned long long)usable,
+                              (unsigned long long)cluster->n_excluded,
+                              (unsigned long long)plan->global_batch);
+  }
   if (plan->dp == 0) {
     uint64_t gpus = p3cfg__cluster_gpus(cluster), mp = (uint64_t)plan->tp * plan->pp;
     if (mp > gpus || gpus % mp)

@@ -76,6 +76,27 @@ P3CFG_API const p3cfg_placement_info *p3cfg_result_placement_info(const p3cfg_re
   return e ? &e->place_info : NULL;
 }
 
+P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, size_t i)
+{
+  const p3cfg__result_entry *e = entry(r, i);
+  if (!out || !e)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_gpu_use: %s",
+                            out ? "plan index out of range" : "NULL out");
+  memset(out, 0, sizeof *out);
+  out->total = r->cluster_gpus;
+  out->excluded = r->excluded_gpus;
+  out->used = (uint64_t)e->plan.dp * e->plan.tp * e->plan.pp;
+  const uint64_t left = out->total > out->excluded ? out->total - out->excluded : 0;
+  out->idle = left > out->used ? left - out->used : 0;
+  return P3CFG_OK;
+}
+
+P3CFG_API const p3cfg_replan_info *p3cfg_result_replan_info(const p3cfg_result *r)
+{
+  p3cfg__error_clear();
+  return r && r->has_replan ? &r->replan : NULL;
+}
+
 P3CFG_API const p3cfg_search_stats *p3cfg_result_search_stats(const p3cfg_result *r)
 {
   p3cfg__error_clear();

@@ -86,6 +86,14 @@ struct p3cfg_cluster {
   char **node_names; /* `nodes` names: links host names, or node0, node1, ...; one
                         p3cfg__malloc block (pointers followed by the strings, so a
                         million nodes cost one allocation), released by one p3cfg__free */
+  /* GPUs taken out of use (failed nodes or GPUs; p3cfg_*_options.exclude_gpus). Only a
+   * search's or an estimate's private view of a cluster sets them (p3cfg__exclusion_view,
+   * exclusion.c); a loaded cluster has NULL and 0. `usable_by_unit[u]`, for each u that
+   * divides gpus_per_node, counts the GPUs in aligned runs of u GPUs of one node none of
+   * which is excluded: the GPUs a plan whose TP groups move in units of u can use. */
+  const uint8_t *excluded; /* per global GPU, 1 = excluded */
+  uint64_t n_excluded;
+  const uint64_t *usable_by_unit; /* gpus_per_node + 1 entries */
 };
 
 /* One evaluated plan inside a p3cfg_result. */
@@ -105,6 +113,10 @@ typedef struct p3cfg__result_entry {
 struct p3cfg_result {
   p3cfg__result_entry *entries;
   size_t count, cap;
+  /* GPUs of the cluster, and how many were excluded (p3cfg_result_gpu_use). */
+  uint64_t cluster_gpus, excluded_gpus;
+  int has_replan; /* set by p3cfg_replan */
+  p3cfg_replan_info replan;
   /* Search statistics (zero for an estimate); stats.rejected points at `rejected`. */
   p3cfg_search_stats stats;
   uint64_t rejected[P3CFG__MAX_RULES];

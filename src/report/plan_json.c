@@ -262,6 +262,41 @@ static int cluster_json(cJSON *root, const p3cfg_cluster *c)
   return 0;
 }
 
+/* How the plan uses the cluster's GPUs: only when some are excluded (so that plans on a
+ * whole cluster keep their bytes). */
+static int gpus_json(cJSON *root, const p3cfg_result *r, size_t i)
+{
+  p3cfg_gpu_use use;
+  if (!r->excluded_gpus || p3cfg_result_gpu_use(&use, r, i) != P3CFG_OK)
+    return 0;
+  cJSON *o = cJSON_AddObjectToObject(root, "gpus");
+  return !o || !cJSON_AddNumberToObject(o, "total", (double)use.total) ||
+                 !cJSON_AddNumberToObject(o, "excluded", (double)use.excluded) ||
+                 !cJSON_AddNumberToObject(o, "used", (double)use.used) ||
+                 !cJSON_AddNumberToObject(o, "idle", (double)use.idle)
+             ? -1
+             : 0;
+}
+
+/* What a re-plan changed (p3cfg_replan results only). */
+static int replan_json(cJSON *root, const p3cfg_result *r)
+{
+  if (!r->has_replan)
+    return 0;
+  const p3cfg_replan_info *x = &r->replan;
+  cJSON *o = cJSON_AddObjectToObject(root, "replan");
+  return !o || !cJSON_AddBoolToObject(o, "kept_degrees", x->kept_degrees) ||
+                 !cJSON_AddNumberToObject(o, "old_dp", (double)x->old_dp) ||
+                 !cJSON_AddNumberToObject(o, "ranks", (double)x->ranks) ||
+                 !cJSON_AddNumberToObject(o, "ranks_moved", (double)x->ranks_moved) ||
+                 !cJSON_AddNumberToObject(o, "excluded_gpus", (double)x->excluded_gpus) ||
+                 !cJSON_AddNumberToObject(o, "idle_gpus", (double)x->idle_gpus) ||
+                 !cJSON_AddNumberToObject(o, "iteration_s_before", x->before_s) ||
+                 !cJSON_AddNumberToObject(o, "iteration_s_after", x->after_s)
+             ? -1
+             : 0;
+}
+
 cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *model,
                         const p3cfg_cluster *cluster)
 {
@@ -270,7 +305,7 @@ cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *mode
   if (!root || config_json(root, &e->plan) || memory_json(root, &e->memory) ||
       (e->has_time && time_json(root, &e->time)) ||
       (e->placement && placement_json(root, e, cluster)) || model_json(root, model) ||
-      cluster_json(root, cluster)) {
+      cluster_json(root, cluster) || gpus_json(root, r, i) || replan_json(root, r)) {
     cJSON_Delete(root);
     return NULL;
   }

@@ -150,10 +150,31 @@ P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, 
                      model->name ? model->name : "model", cluster->name ? cluster->name : "cluster",
                      cluster->gpu.name, gib(cluster->gpu.memory_bytes));
   config_part(&t, &e->plan);
+  p3cfg_gpu_use use;
+  if (r->excluded_gpus && p3cfg_result_gpu_use(&use, r, i) == P3CFG_OK)
+    p3cfg__text_printf(&t, "gpus: %llu used of %llu, %llu excluded, %llu idle\n",
+                       (unsigned long long)use.used, (unsigned long long)use.total,
+                       (unsigned long long)use.excluded, (unsigned long long)use.idle);
   memory_part(&t, &e->memory);
   if (e->has_time)
     time_part(&t, &e->time);
   if (e->placement)
     p3cfg__placement_summary(&t, e, cluster);
+  if (r->has_replan) {
+    const p3cfg_replan_info *x = &r->replan;
+    const double change = x->before_s > 0 ? 100.0 * (x->after_s / x->before_s - 1.0) : 0.0;
+    p3cfg__text_printf(&t, "replan: %s\n",
+                       x->kept_degrees ? "the old plan's degrees kept"
+                                       : "the old degrees do not fit: a new plan from a search");
+    if (x->kept_degrees && x->old_dp != e->plan.dp)
+      p3cfg__text_printf(&t, "  dp %u -> %u (%llu micro-batches per pipeline)\n", x->old_dp,
+                         e->plan.dp, (unsigned long long)p3cfg__plan_microbatches(&e->plan));
+    p3cfg__text_printf(&t, "  ranks moved     %llu of %llu\n", (unsigned long long)x->ranks_moved,
+                       (unsigned long long)x->ranks);
+    p3cfg__text_printf(&t, "  GPUs            %llu excluded, %llu idle\n",
+                       (unsigned long long)x->excluded_gpus, (unsigned long long)x->idle_gpus);
+    p3cfg__text_printf(&t, "  iteration (s)   %.3f before, %.3f after (%+.1f %%)\n", x->before_s,
+                       x->after_s, change);
+  }
   return p3cfg__text_finish(&t, out);
 }

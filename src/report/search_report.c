@@ -275,6 +275,16 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
                      model->name, cluster->name, (unsigned long long)r->stats.evaluated,
                      (unsigned long long)r->stats.valid, (unsigned long long)r->stats.feasible,
                      (unsigned long long)r->stats.bounded, r->stats.elapsed_s);
+  p3cfg_gpu_use use;
+  if (r->excluded_gpus && r->count > 0 && p3cfg_result_gpu_use(&use, r, 0) == P3CFG_OK) {
+    p3cfg__text_printf(&t,
+                       "excluded: %llu of %llu GPUs; plans use at most the %llu left (#1 uses "
+                       "%llu, %llu idle)\n\n",
+                       (unsigned long long)use.excluded, (unsigned long long)use.total,
+                       (unsigned long long)(use.total - use.excluded),
+                       (unsigned long long)use.used, (unsigned long long)use.idle);
+    p3cfg__error_clear();
+  }
   p3cfg__text_printf(&t, "rank     dp   tp   pp  mbs  vpp  recompute sp  zero  layers/stage       "
                          "iter (s)  80 %% range     tokens/s    MFU  mem GiB\n");
   for (size_t i = 0; i < r->count; i++)

@@ -6,9 +6,14 @@
  * placement search finds on the cluster's measured links (which needs the time model).
  */
 #include "alloc.h"
+#include <stddef.h>
+#include <string.h>
+
 #include "error.h"
+#include "exclusion.h"
 #include "memory.h"
 #include "perf.h"
+#include "plan_rules.h"
 #include "rank_map.h"
 #include "types.h"
 #include "uncertainty.h"
@@ -29,7 +34,20 @@ static int estimate_time(p3cfg__result_entry *e, const p3cfg_model *model,
   void *ws = NULL;
   if (ws_bytes && !(ws = p3cfg__malloc(ws_bytes)))
     return p3cfg__error_nomem();
-  int rc = p3cfg__perf_plan(&e->time, model, cluster, &e->plan, NULL, ws, ws_bytes);
+  /* With excluded GPUs the time is that of the default map that skips them. */
+  uint32_t *map = NULL;
+  int rc = P3CFG_OK;
+  if (cluster->excluded) {
+    const size_t n = (size_t)e->plan.dp * e->plan.tp * e->plan.pp;
+    if (!(map = p3cfg__malloc(n * sizeof *map))) {
+      p3cfg__free(ws);
+      return p3cfg__error_nomem();
+    }
+    rc = p3cfg__default_map(map, cluster, e->plan.tp, n);
+  }
+  if (rc == P3CFG_OK)
+    rc = p3cfg__perf_plan(&e->time, model, cluster, &e->plan, map, ws, ws_bytes);
+  p3cfg__free(map);
   p3cfg__free(ws);
   if (rc == P3CFG_OK) {
     e->has_time = 1;
@@ -50,9 +68,16 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   *out = NULL;
   if (!model || !cluster || !plan)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate: NULL argument");
-  if (opts && opts->version != P3CFG_ESTIMATE_OPTIONS_VERSION)
+  if (opts && opts->version != P3CFG_ESTIMATE_OPTIONS_VERSION && opts->version != 1)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate_options: version %u, expected %u",
                             opts->version, P3CFG_ESTIMATE_OPTIONS_VERSION);
+  p3cfg_estimate_options v2;
+  if (opts && opts->version == 1) { /* before exclude_gpus: the fields up to it */
+    p3cfg_estimate_options_init(&v2);
+    memcpy(&v2, opts, offsetof(p3cfg_estimate_options, exclude_gpus));
+    v2.version = P3CFG_ESTIMATE_OPTIONS_VERSION;
+    opts = &v2;
+  }
   const int with_time = opts ? opts->with_time : 1;
   const int place = opts ? opts->place : 0;
   if (place && !with_time)
@@ -60,10 +85,20 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   if (opts && !(opts->place_max_s >= 0.0))
     return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
 
-  p3cfg_plan resolved = *plan;
-  int rc = p3cfg_plan_resolve(&resolved, model, cluster);
+  /* The plan sees the cluster without its excluded GPUs. */
+  p3cfg__exclusion ex;
+  int rc = p3cfg__exclusion_view(&ex, cluster, opts ? opts->exclude_gpus : NULL,
+                                 opts ? opts->n_exclude_gpus : 0);
   if (rc)
     return rc;
+  const p3cfg_cluster *full = cluster;
+  cluster = &ex.view;
+  p3cfg_plan resolved = *plan;
+  rc = p3cfg_plan_resolve(&resolved, model, cluster);
+  if (rc) {
+    p3cfg__exclusion_dispose(&ex);
+    return rc;
+  }
   p3cfg_result *r = p3cfg__result_new();
   p3cfg__result_entry *e = r ? p3cfg__result_add(r, &resolved) : NULL;
   if (!e) {
@@ -83,9 +118,13 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   if (rc)
     goto fail;
   p3cfg__entry_set_ranges(e, cluster);
+  r->cluster_gpus = p3cfg__cluster_gpus(full);
+  r->excluded_gpus = ex.view.n_excluded;
+  p3cfg__exclusion_dispose(&ex);
   *out = r;
   return P3CFG_OK;
 fail:
+  p3cfg__exclusion_dispose(&ex);
   p3cfg_result_free(r);
   return rc;
 }

@@ -26,6 +26,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "error.h"
+#include "exclusion.h"
 #include "perf.h"
 #include "plan_rules.h"
 
@@ -41,6 +42,8 @@ typedef struct placer {
   uint32_t *slot_unit; /* slot -> physical unit */
   uint32_t *unit_slot; /* physical unit -> slot */
   uint32_t *rank_gpu;
+  uint8_t *unit_bad;   /* physical unit -> 1 when it holds an excluded GPU (never moved);
+                          NULL without exclusions */
   p3cfg__perf_cache *cache; /* the time model of rank_gpu, told of every rank moved */
   uint64_t rng;
   /* Undo log of unit swaps made by the current move. */
@@ -77,7 +80,7 @@ static void sync_slot(placer *p, uint32_t k)
 /* Swap the slots held by physical units a and b, logging it for undo. */
 static void swap_units(placer *p, uint32_t a, uint32_t b, int log)
 {
-  if (a == b)
+  if (a == b || (p->unit_bad && (p->unit_bad[a] || p->unit_bad[b])))
     return;
   uint32_t ka = p->unit_slot[a], kb = p->unit_slot[b];
   p->unit_slot[a] = kb;
@@ -260,7 +263,7 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   p.m = m;
   p.c = c;
   p.plan = plan;
-  p.u = (tp <= gpn && gpn % tp == 0) ? tp : (tp % gpn == 0 ? gpn : 1);
+  p.u = p3cfg__unit_gpus(c, tp);
   p.upn = gpn / p.u;
   p.n_units = (uint32_t)(gpus / p.u);
   p.group_units = tp / p.u;
@@ -285,12 +288,37 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
     rc = p3cfg__error_nomem();
     goto done;
   }
-  for (uint32_t k = 0; k < p.n_units; k++) {
-    p.slot_unit[k] = k;
-    p.unit_slot[k] = k;
+  if (c->excluded) {
+    /* Excluded GPUs: the usable units take the first slots in order (the default map
+     * skips the others), the units holding an excluded GPU the last; those never move. */
+    p.unit_bad = p3cfg__malloc(p.n_units ? p.n_units : 1);
+    if (!p.unit_bad) {
+      rc = p3cfg__error_nomem();
+      goto done;
+    }
+    uint32_t k = 0;
+    for (uint32_t x = 0; x < p.n_units; x++) {
+      p.unit_bad[x] = (uint8_t)!p3cfg__unit_usable(c, p.u, x);
+      if (!p.unit_bad[x])
+        p.slot_unit[k] = x, p.unit_slot[x] = k, k++;
+    }
+    if (k < p.rank_units) {
+      rc = p3cfg__error_set(P3CFG_EPLAN, "%llu ranks, but only %llu GPUs are usable",
+                            (unsigned long long)ranks, (unsigned long long)k * p.u);
+      goto done;
+    }
+    for (uint32_t x = 0; x < p.n_units; x++)
+      if (p.unit_bad[x])
+        p.slot_unit[k] = x, p.unit_slot[x] = k, k++;
+  } else {
+    for (uint32_t k = 0; k < p.n_units; k++) {
+      p.slot_unit[k] = k;
+      p.unit_slot[k] = k;
+    }
   }
-  for (uint64_t r = 0; r < ranks; r++)
-    rank_gpu[r] = (uint32_t)r;
+  for (uint32_t k = 0; k < p.rank_units; k++)
+    for (uint32_t i = 0; i < p.u; i++)
+      rank_gpu[k * p.u + i] = p.slot_unit[k] * p.u + i;
   p3cfg_time t_default;
   rc = p3cfg__perf_plan(&t_default, m, c, plan, rank_gpu, ws, ws_bytes);
   if (rc)
@@ -307,7 +335,8 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
     const uint32_t exact_max = opts->exact_max_nodes ? opts->exact_max_nodes : 8;
     if (c->nodes <= exact_max && c->nodes <= 12) {
       exhaustive(&p, &best, best_units, &st);
-      st.exact = 1;
+      /* With units that never move, not every node permutation was reachable. */
+      st.exact = !c->excluded;
     } else {
       anneal(&p, &best, best_units, opts, &st, t0);
     }
@@ -327,6 +356,7 @@ done:
   p3cfg__perf_cache_free(p.cache);
   p3cfg__free(p.slot_unit);
   p3cfg__free(p.unit_slot);
+  p3cfg__free(p.unit_bad);
   p3cfg__free(ws);
   p3cfg__free(p.log_a);
   p3cfg__free(p.log_b);

@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "exclusion.h"
 #include "mesh.h"
 
 int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *c,
@@ -13,9 +14,23 @@ int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *
   p3cfg__mesh M;
   p3cfg__mesh_of(&M, &entry->plan);
   const size_t n = M.ranks;
+  uint32_t *own = NULL;
+  if (!rank_gpu && c->excluded) {
+    /* The default map skips the excluded GPUs. */
+    if (!(own = p3cfg__malloc(n * sizeof *own)))
+      return p3cfg__error_nomem();
+    int rc = p3cfg__default_map(own, c, entry->plan.tp, n);
+    if (rc) {
+      p3cfg__free(own);
+      return rc;
+    }
+    rank_gpu = own;
+  }
   p3cfg_rank_place *ranks = p3cfg__calloc(n, sizeof *ranks);
-  if (!ranks)
+  if (!ranks) {
+    p3cfg__free(own);
     return p3cfg__error_nomem();
+  }
   for (uint32_t r = 0; r < n; r++) {
     p3cfg_rank_place *rp = &ranks[r];
     const uint32_t gpu = rank_gpu ? rank_gpu[r] : r;
@@ -26,6 +41,7 @@ int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *
     p3cfg__mesh_coords(&M, r, at);
     rp->dp = at[P3CFG__MESH_DP], rp->pp = at[P3CFG__MESH_PP], rp->tp = at[P3CFG__MESH_TP];
   }
+  p3cfg__free(own);
   p3cfg__free(entry->placement);
   entry->placement = ranks;
   entry->n_ranks = n;

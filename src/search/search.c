@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "error.h"
+#include "exclusion.h"
 #include "memory.h"
 #include "perf.h"
 #include "rank_map.h"
@@ -34,6 +36,7 @@
 typedef struct work_item {
   uint32_t tp, pp, v;
   p3cfg__split split;
+  uint32_t dp; /* 0: gpus / (tp * pp); with excluded GPUs, the largest that fits */
 } work_item;
 
 typedef struct search_ctx {
@@ -46,6 +49,9 @@ typedef struct search_ctx {
   size_t n_items;
   atomic_size_t next;
   struct search_progress *progress; /* NULL when opts.progress is NULL */
+  int excluded; /* the cluster view has excluded GPUs: plans use at most those left */
+  int exact_maps; /* score every candidate on its map that skips them (else screen on the
+                     whole cluster's map and re-score the plans kept; see finish) */
 } search_ctx;
 
 /* ---- progress report (p3cfg_search_options.progress) --------------------------------
@@ -105,6 +111,8 @@ typedef struct worker {
   void *ws;
   size_t ws_bytes;
   p3cfg_stage_memory *stages; /* P3CFG_MAX_PP entries */
+  uint32_t *map;              /* with excluded GPUs: the current item's default map */
+  size_t map_cap;
   int rc;
   pthread_t thread;
 } worker;
@@ -118,7 +126,7 @@ P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts)
 }
 
 /* Score one complete candidate (the innermost step). */
-static void consider(worker *w, p3cfg_plan *plan)
+static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
 {
   search_ctx *ctx = w->ctx;
   w->evaluated++;
@@ -158,7 +166,7 @@ static void consider(worker *w, p3cfg_plan *plan)
    * skips the pipeline simulation; it could not have entered the top K. */
   const double cutoff = w->top.count == w->top.cap ? w->top.items[0].time.iteration_s : HUGE_VAL;
   int pruned = 0;
-  int rc = p3cfg__perf_plan_cutoff(&t, ctx->model, ctx->cluster, plan, NULL, w->ws, w->ws_bytes,
+  int rc = p3cfg__perf_plan_cutoff(&t, ctx->model, ctx->cluster, plan, map, w->ws, w->ws_bytes,
                                    cutoff, &pruned);
   if (rc) {
     w->rc = rc;
@@ -182,7 +190,7 @@ static void run_item(worker *w, const work_item *it)
   plan.tp = it->tp;
   plan.pp = it->pp;
   plan.virtual_stages = it->v;
-  plan.dp = (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->pp));
+  plan.dp = it->dp ? it->dp : (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->pp));
   plan.global_batch = ctx->global_batch;
   plan.overlap = o->overlap;
   if (o->n_stage_layers) {
@@ -201,6 +209,25 @@ static void run_item(worker *w, const work_item *it)
     n_mbs = p3cfg__divisors(per_replica ? per_replica : 1, o->max_micro_batch, mbs,
                             MAX_DIVISORS);
   }
+  /* With excluded GPUs the ranks run on the default map that skips them, and the time
+   * model is told so (the links a group uses depend on where its ranks are). */
+  const uint32_t *map = NULL;
+  if (ctx->excluded && ctx->exact_maps) {
+    const uint64_t ranks = (uint64_t)plan.dp * plan.tp * plan.pp;
+    if (ranks <= p3cfg__usable_gpus(ctx->cluster, plan.tp)) {
+      if (ranks > w->map_cap) {
+        uint32_t *m = p3cfg__realloc(w->map, ranks * sizeof *m);
+        if (!m) {
+          w->rc = P3CFG_ENOMEM;
+          return;
+        }
+        w->map = m;
+        w->map_cap = ranks;
+      }
+      if (p3cfg__default_map(w->map, ctx->cluster, plan.tp, ranks) == P3CFG_OK)
+        map = w->map;
+    }
+  }
   const int rc_lo = o->recompute >= 0 ? o->recompute : 0;
   const int rc_hi = o->recompute >= 0 ? o->recompute : P3CFG_RECOMPUTE_FULL;
   const int sp_lo = o->sequence_parallel >= 0 ? o->sequence_parallel : 0;
@@ -215,7 +242,7 @@ static void run_item(worker *w, const work_item *it)
         plan.sequence_parallel = sp;
         for (int z = z_lo; z <= z_hi; z++) {
           plan.zero_stage = (uint32_t)z;
-          consider(w, &plan);
+          consider(w, &plan, map);
           if (w->rc)
             return;
         }
@@ -240,26 +267,78 @@ static void *worker_main(void *arg)
 
 /* Build the work items; P3CFG_ENOMEM on failure. Invalid combinations that the loops
  * skip structurally are still counted, by the workers, through the rules. */
+/* The data-parallel degree of (tp, pp) on what is left: --dp when it fits, else the
+ * largest that fits and divides the global batch (by --mbs too when given); 0: none. */
+static uint32_t excluded_dp(const search_ctx *ctx, uint64_t cap, uint32_t pp)
+{
+  const p3cfg_search_options *o = &ctx->opts;
+  if (o->dp)
+    return (uint64_t)o->dp * pp <= cap ? o->dp : 0;
+  return p3cfg__largest_dp(cap / pp, ctx->global_batch, o->micro_batch);
+}
+
+/* Is pp tried for tp when GPUs are excluded? The regular values (divisors of the GPUs
+ * per tp of the whole cluster, or of the layers) and, for each dp, the deepest pipeline
+ * that still gets that dp (which uses the most of the GPUs left). */
+static int excluded_pp_tried(const search_ctx *ctx, uint32_t tp, uint64_t cap, uint32_t pp,
+                             uint64_t max_pp)
+{
+  const uint64_t all = p3cfg__cluster_gpus(ctx->cluster);
+  const uint32_t dp = excluded_dp(ctx, cap, pp);
+  if (dp == 0)
+    return 0;
+  if (ctx->opts.pp)
+    return 1;
+  if ((all % tp == 0 && (all / tp) % pp == 0) || ctx->model->layers % pp == 0)
+    return 1;
+  return pp == max_pp || excluded_dp(ctx, cap, pp + 1) != dp;
+}
+
 static int build_items(search_ctx *ctx)
 {
   const p3cfg_search_options *o = &ctx->opts;
   const p3cfg_model *m = ctx->model;
   uint32_t tps[MAX_DIVISORS], pps[MAX_DIVISORS], vs[MAX_DIVISORS];
-  size_t n_tp = o->tp ? (tps[0] = o->tp, (size_t)1) : p3cfg__divisors(ctx->gpus, ctx->gpus, tps, MAX_DIVISORS);
+  /* With excluded GPUs and no --gpus, plans use at most the GPUs left: tp from the
+   * divisors of the whole cluster, dp chosen per (tp, pp) by excluded_dp. */
+  const int upto = ctx->excluded && !o->gpus;
+  const uint64_t tp_of = upto ? p3cfg__cluster_gpus(ctx->cluster) : ctx->gpus;
+  size_t n_tp = o->tp ? (tps[0] = o->tp, (size_t)1) : p3cfg__divisors(tp_of, tp_of, tps, MAX_DIVISORS);
   size_t cap = 0;
   for (int pass = 0; pass < 2; pass++) {
     size_t n = 0;
     for (size_t a = 0; a < n_tp; a++) {
       uint32_t tp = tps[a];
-      if (ctx->gpus % tp)
-        continue;
-      uint64_t rest = ctx->gpus / tp;
       /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
-      const uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
-      size_t n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
+      uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
+      uint64_t rest = 0, groups = 0;
+      size_t n_pp;
+      if (upto) {
+        /* Model-parallel groups of tp that fit the usable units, and the pp tried. */
+        groups = p3cfg__usable_gpus(ctx->cluster, tp) / tp;
+        if (groups == 0)
+          continue;
+        if (max_pp > groups)
+          max_pp = groups;
+        if (o->pp) {
+          pps[0] = o->pp;
+          n_pp = o->pp <= max_pp && excluded_dp(ctx, groups, o->pp) ? 1 : 0;
+        } else {
+          n_pp = 0;
+          for (uint32_t q = 1; q <= max_pp && n_pp < MAX_DIVISORS; q++)
+            if (excluded_pp_tried(ctx, tp, groups, q, max_pp))
+              pps[n_pp++] = q;
+        }
+      } else {
+        if (ctx->gpus % tp)
+          continue;
+        rest = ctx->gpus / tp;
+        n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
+      }
       for (size_t b = 0; b < n_pp; b++) {
         uint32_t pp = pps[b];
-        if (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus))
+        const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
+        if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus)))
           continue;
         size_t n_v;
         if (o->virtual_stages)
@@ -280,7 +359,7 @@ static int build_items(search_ctx *ctx)
           }
           for (size_t d = 0; d < n_s; d++) {
             if (pass == 1)
-              ctx->items[n] = (work_item){tp, pp, v, splits[d]};
+              ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp};
             n++;
           }
         }
@@ -301,7 +380,7 @@ static int build_items(search_ctx *ctx)
 static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
                          const p3cfg_cluster *c, uint64_t *gpus)
 {
-  if (o->version != P3CFG_SEARCH_OPTIONS_VERSION)
+  if (o->version != P3CFG_SEARCH_OPTIONS_VERSION && o->version != 1)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_search_options: version %u, expected %u",
                             o->version, P3CFG_SEARCH_OPTIONS_VERSION);
   if (o->top_k == 0 || o->top_k > 1000)
@@ -330,11 +409,18 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
     return p3cfg__error_set(P3CFG_EINVALID, "--stage-layers has %u entries, but pp is %u",
                             o->n_stage_layers, o->pp);
   const uint64_t all = p3cfg__cluster_gpus(c);
-  *gpus = o->gpus ? o->gpus : all;
+  *gpus = o->gpus ? o->gpus : all - c->n_excluded;
   if (*gpus > all)
     return p3cfg__error_set(P3CFG_EINVALID, "%llu GPUs asked for, but the cluster has %llu",
                             (unsigned long long)*gpus, (unsigned long long)all);
-  if (o->dp && o->tp && o->pp && (uint64_t)o->dp * o->tp * o->pp != *gpus)
+  if (*gpus > all - c->n_excluded)
+    return p3cfg__error_set(P3CFG_EINVALID,
+                            "%llu GPUs asked for, but only %llu are left of the cluster's "
+                            "%llu (%llu excluded)",
+                            (unsigned long long)*gpus, (unsigned long long)(all - c->n_excluded),
+                            (unsigned long long)all, (unsigned long long)c->n_excluded);
+  if (o->dp && o->tp && o->pp && (uint64_t)o->dp * o->tp * o->pp != *gpus &&
+      !(c->excluded && !o->gpus))
     return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*pp = %llu, but %llu GPUs are used "
                                             "(give --gpus to use fewer)",
                             (unsigned long long)o->dp * o->tp * o->pp, (unsigned long long)*gpus);
@@ -347,12 +433,31 @@ static void worker_dispose(worker *w)
   p3cfg__topk_dispose(&w->top);
   p3cfg__free(w->ws);
   p3cfg__free(w->stages);
+  p3cfg__free(w->map);
 }
 
 static int cmp_entries(const void *a, const void *b)
 {
   const p3cfg__result_entry *x = a, *y = b;
   return p3cfg__scored_cmp(&x->plan, &x->time, &y->plan, &y->time);
+}
+
+/* The time of `e`'s plan on the default map that skips the excluded GPUs. */
+static int rescore_on_map(p3cfg__result_entry *e, const search_ctx *ctx)
+{
+  const size_t n = e->n_ranks, ws_bytes = p3cfg__perf_workspace_bytes(&e->plan);
+  uint32_t *map = p3cfg__malloc(n * sizeof *map);
+  void *ws = p3cfg__malloc(ws_bytes ? ws_bytes : 1);
+  int rc = !map || !ws ? p3cfg__error_nomem() : P3CFG_OK;
+  for (size_t r = 0; r < n && rc == P3CFG_OK; r++)
+    map[r] = e->placement[r].node * ctx->cluster->gpus_per_node + e->placement[r].gpu;
+  if (rc == P3CFG_OK)
+    rc = p3cfg__perf_plan(&e->time, ctx->model, ctx->cluster, &e->plan, map, ws, ws_bytes);
+  if (rc == P3CFG_OK)
+    e->place_info.default_s = e->place_info.placed_s = e->time.iteration_s;
+  p3cfg__free(map);
+  p3cfg__free(ws);
+  return rc;
 }
 
 /* Merge the workers' results into *out. */
@@ -386,6 +491,8 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
                                            &(p3cfg_time){0}) < 0)))
       miss = w;
   }
+  r->cluster_gpus = p3cfg__cluster_gpus(ctx->cluster);
+  r->excluded_gpus = ctx->cluster->n_excluded;
   r->stats.elapsed_s = elapsed;
   r->stats.n_rules = P3CFG_RULE_COUNT;
   r->stats.rule_names = p3cfg__plan_rule_names;
@@ -456,7 +563,15 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
                                                       (double)(k + 1) / (double)all.count,
                       0);
   }
-  if (placing) {
+  if (ctx->excluded && !placing && !ctx->exact_maps) {
+    /* The candidates were screened on the whole cluster's default map: the plans kept
+     * are scored again on the map that skips the excluded GPUs, then ranked again. */
+    for (size_t k = 0; k < r->count && rc == P3CFG_OK; k++)
+      rc = rescore_on_map(&r->entries[k], ctx);
+    if (rc)
+      goto fail;
+  }
+  if (placing || ctx->excluded) {
     /* A plan that looks best on a uniform network may lose once placed on the real one:
      * rank again by the placed time, then keep top_k. */
     qsort(r->entries, r->count, sizeof *r->entries, cmp_entries);
@@ -491,21 +606,43 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  ctx.cluster = cluster;
-  ctx.opts = opts ? *opts : defaults;
-  int rc = check_options(&ctx.opts, model, cluster, &ctx.gpus);
+  if (opts && opts->version == 1) { /* before exclude_gpus: the fields up to it */
+    ctx.opts = defaults;
+    memcpy(&ctx.opts, opts, offsetof(p3cfg_search_options, exclude_gpus));
+    ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;
+  } else {
+    ctx.opts = opts ? *opts : defaults;
+  }
+  if (ctx.opts.version != P3CFG_SEARCH_OPTIONS_VERSION)
+    return check_options(&ctx.opts, model, cluster, &ctx.gpus);
+  /* The plans see the cluster without its excluded GPUs. */
+  p3cfg__exclusion ex;
+  int rc = p3cfg__exclusion_view(&ex, cluster, ctx.opts.exclude_gpus, ctx.opts.n_exclude_gpus);
   if (rc)
     return rc;
+  ctx.cluster = &ex.view;
+  ctx.excluded = ex.view.excluded != NULL;
+  rc = check_options(&ctx.opts, model, ctx.cluster, &ctx.gpus);
+  if (rc) {
+    p3cfg__exclusion_dispose(&ex);
+    return rc;
+  }
   ctx.global_batch = ctx.opts.global_batch ? ctx.opts.global_batch : model->global_batch;
   ctx.keep = ctx.opts.top_k;
+  if (ctx.excluded && ctx.keep < 32 &&
+      !(ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE))
+    ctx.keep = 32; /* screened plans re-scored on the map that skips the excluded GPUs */
   if (ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE) {
     uint32_t place_top = ctx.opts.place_top ? ctx.opts.place_top : 8;
     if (place_top > ctx.keep)
       ctx.keep = place_top;
   }
   const double t0 = p3cfg__monotonic_s();
-  if ((rc = build_items(&ctx)) != 0)
+  if ((rc = build_items(&ctx)) != 0) {
+    p3cfg__free(ctx.items);
+    p3cfg__exclusion_dispose(&ex);
     return rc;
+  }
   search_progress progress; /* the progress report, when asked for */
   if (ctx.opts.progress) {
     memset(&progress, 0, sizeof progress);
@@ -525,6 +662,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
     if (ctx.progress)
       pthread_mutex_destroy(&ctx.progress->lock);
     p3cfg__free(ctx.items);
+    p3cfg__exclusion_dispose(&ex);
     return p3cfg__error_nomem();
   }
   uint32_t started = 0;
@@ -569,5 +707,6 @@ done:
     worker_dispose(&ws[i]);
   p3cfg__free(ws);
   p3cfg__free(ctx.items);
+  p3cfg__exclusion_dispose(&ex);
   return rc;
 }
