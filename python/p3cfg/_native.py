@@ -16,8 +16,8 @@ from typing import Optional
 
 MAX_PP = 1024
 PLAN_VERSION = 1
-SEARCH_OPTIONS_VERSION = 1
-ESTIMATE_OPTIONS_VERSION = 1
+SEARCH_OPTIONS_VERSION = 2
+ESTIMATE_OPTIONS_VERSION = 2
 #: The library versions whose struct layouts this module mirrors (major, minor).
 ABI_VERSION = (0, 1)
 
@@ -82,7 +82,7 @@ class Plan(ctypes.Structure):
 
 
 class SearchOptions(ctypes.Structure):
-    """p3cfg_search_options, version 1."""
+    """p3cfg_search_options, version 2."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -109,11 +109,13 @@ class SearchOptions(ctypes.Structure):
         ("place_max_s", ctypes.c_double),
         ("progress", ctypes.c_void_p),  # void (*)(void *, double); NULL here
         ("progress_payload", ctypes.c_void_p),
+        ("exclude_gpus", ctypes.POINTER(c_u32)),  # version 2
+        ("n_exclude_gpus", ctypes.c_size_t),
     ]
 
 
 class EstimateOptions(ctypes.Structure):
-    """p3cfg_estimate_options, version 1."""
+    """p3cfg_estimate_options, version 2."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -122,6 +124,8 @@ class EstimateOptions(ctypes.Structure):
         ("seed", c_u64),
         ("place_moves", c_u64),
         ("place_max_s", ctypes.c_double),
+        ("exclude_gpus", ctypes.POINTER(c_u32)),  # version 2
+        ("n_exclude_gpus", ctypes.c_size_t),
     ]
 
 

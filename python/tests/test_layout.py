@@ -52,13 +52,16 @@ def test_init_functions_fill_the_mirrored_fields():
     so = _native.SearchOptions()
     _native.lib.p3cfg_search_options_init(ctypes.byref(so))
     assert (so.version, so.top_k, so.threads, so.recompute, so.sequence_parallel,
-            so.zero_stage, so.max_micro_batch, so.place, so.seed) == (1, 10, 1, -1, -1, -1,
-                                                                     16, 1, 1)
+            so.zero_stage, so.max_micro_batch, so.place, so.seed) == (
+                _native.SEARCH_OPTIONS_VERSION, 10, 1, -1, -1, -1, 16, 1, 1)
     assert not so.stage_layers and so.progress is None
+    assert not so.exclude_gpus and so.n_exclude_gpus == 0
     plan = _native.Plan()
     _native.lib.p3cfg_plan_init(ctypes.byref(plan))
     assert (plan.version, plan.dp, plan.tp, plan.pp, plan.micro_batch,
             plan.virtual_stages) == (1, 0, 1, 1, 1, 1)
     eo = _native.EstimateOptions()
     _native.lib.p3cfg_estimate_options_init(ctypes.byref(eo))
-    assert (eo.version, eo.with_time, eo.place, eo.seed) == (1, 1, 0, 1)
+    assert (eo.version, eo.with_time, eo.place, eo.seed) == (
+        _native.ESTIMATE_OPTIONS_VERSION, 1, 0, 1)
+    assert not eo.exclude_gpus and eo.n_exclude_gpus == 0
