@@ -429,13 +429,13 @@ static int render(p3cfg__text *t, const p3cfg__pipe_trace *tr, const p3cfg_plan 
     if (cut)
       snprintf(heading, sizeof heading,
                "first %.3f s of the %.3f s step, one box per operation: the start of the "
-               "warm-up (stage 0 runs %zu forwards before its first backward)",
-               zoom_end, tr->time.iteration_s, warm);
+               "warm-up (stage 0 runs %zu forward%s before its first backward)",
+               zoom_end, tr->time.iteration_s, warm, warm == 1 ? "" : "s");
     else
       snprintf(heading, sizeof heading,
                "first %.3f s of the %.3f s step, one box per operation: the warm-up (stage 0 "
-               "runs %zu forwards before its first backward) and the first steady cycles",
-               zoom_end, tr->time.iteration_s, warm);
+               "runs %zu forward%s before its first backward) and the first steady cycles",
+               zoom_end, tr->time.iteration_s, warm, warm == 1 ? "" : "s");
     rc = draw_panel(t, &part, tr, zr, heading, 0, &y);
   }
   if (rc)
