@@ -5,7 +5,9 @@
  * gradients), its data-parallel rings and its tensor-parallel rings, as placed. A plan
  * whose marks sit on dark (slow) cells is one a better placement could speed up.
  *
- * The matrix is per GPU when the cluster measured GPU pairs and has at most 128 GPUs,
+ * The matrix is per GPU when the cluster has at most 128 GPUs and either measured GPU
+ * pairs or has fewer than SMALL_NODES nodes (a per-node matrix of one to three cells
+ * cannot show which GPUs talk; there the cells take the nominal or per-node figures),
  * per node otherwise (a GPU-granularity matrix reduced to its slowest GPU pair per node
  * pair), and per block of nodes beyond 128 nodes. Inter-node cells take the viridis
  * scale between the slowest and fastest inter-node link; intra-node cells, often ten
@@ -21,6 +23,7 @@
 #include "svg_common.h"
 
 #define MAX_CELLS 128
+#define SMALL_NODES 4
 #define MATRIX_PX 720.0
 #define X0 170.0
 #define Y0 96.0
@@ -65,7 +68,8 @@ static double node_Bps(const p3cfg_cluster *c, uint32_t a, uint32_t b)
 static int grid_fill(grid *g, const p3cfg_cluster *c)
 {
   const uint32_t gpn = c->gpus_per_node, gpus = c->nodes * gpn;
-  g->per_gpu = c->links.granularity == P3CFG_LINKS_GPU && gpus <= MAX_CELLS;
+  g->per_gpu = gpus <= MAX_CELLS &&
+               (c->links.granularity == P3CFG_LINKS_GPU || c->nodes < SMALL_NODES);
   g->block = g->per_gpu || c->nodes <= MAX_CELLS ? 1 : (c->nodes + MAX_CELLS - 1) / MAX_CELLS;
   g->n = g->per_gpu ? gpus : (c->nodes + g->block - 1) / g->block;
   const size_t cells = (size_t)g->n * g->n;
@@ -145,21 +149,23 @@ static void mark_plan(grid *g, const p3cfg_cluster *c, const p3cfg__result_entry
   }
 }
 
+static void gpu_name(char *buf, size_t n, const p3cfg_cluster *c, uint32_t gpu)
+{
+  snprintf(buf, n, "%s:%u", c->node_names[gpu / c->gpus_per_node], gpu % c->gpus_per_node);
+}
+
 static void cell_name(char *buf, size_t n, const grid *g, const p3cfg_cluster *c, uint32_t i)
 {
-  if (g->per_gpu)
-    snprintf(buf, n, "%s", c->links.names ? c->links.names[i] : "?");
+  if (g->per_gpu && c->links.granularity == P3CFG_LINKS_GPU && c->links.names)
+    snprintf(buf, n, "%s", c->links.names[i]);
+  else if (g->per_gpu)
+    gpu_name(buf, n, c, i);
   else if (g->block == 1)
     snprintf(buf, n, "%s", c->node_names[i]);
   else {
     const uint32_t last = (i + 1) * g->block < c->nodes ? (i + 1) * g->block - 1 : c->nodes - 1;
     snprintf(buf, n, "%s\xe2\x80\x93%s", c->node_names[i * g->block], c->node_names[last]);
   }
-}
-
-static void gpu_name(char *buf, size_t n, const p3cfg_cluster *c, uint32_t gpu)
-{
-  snprintf(buf, n, "%s:%u", c->node_names[gpu / c->gpus_per_node], gpu % c->gpus_per_node);
 }
 
 static void marker(p3cfg__text *t, int kind, double cx, double cy, double r)
