@@ -50,7 +50,8 @@ static int print_ok(const char *path, p3cfg_file_kind kind)
            (unsigned long long)info.nodes * info.gpus_per_node);
     p3cfg_cluster_free(c);
   }
-  fflush(stdout);
+  if (fflush(stdout) != 0)
+    return cli_stdout_failed();
   return EXIT_OK;
 }
 
