@@ -71,6 +71,8 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* From now on cli_usage_error only returns EXIT_USAGE: the commands run under mpirun call
  * it on every rank but the first, so that a usage error is printed once, not per rank. */
 void cli_silence_usage_errors(void);
+/* Print `s` as a JSON string (quoted; ", \\ and control characters escaped). */
+void cli_json_string(FILE *out, const char *s);
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 
