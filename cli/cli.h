@@ -71,6 +71,8 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* From now on cli_usage_error only returns EXIT_USAGE: the commands run under mpirun call
  * it on every rank but the first, so that a usage error is printed once, not per rank. */
 void cli_silence_usage_errors(void);
+/* Print `s` as a JSON string (quoted; ", \\ and control characters escaped). */
+void cli_json_string(FILE *out, const char *s);
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 
@@ -92,9 +94,21 @@ typedef struct cli_output {
 /* 1 when `id` was an output flag, 0 when not, -1 after a usage error. */
 int cli_output_option(cli_output *o, const char *command, int id, const char *value);
 
-/* Write `len` bytes to stdout (path NULL or "-") or atomically to `path`, refusing to
- * replace an existing file unless `force`. Returns an exit code, after printing why. */
+/* The one writer of every file the CLI writes (cli_output.c): `len` bytes to stdout
+ * (path NULL or "-") or atomically to `path` (a temporary file beside it, published with
+ * link() so that an existing file is never replaced unless `force`, and removed on
+ * SIGINT/SIGTERM/SIGHUP). A FIFO or character device is written in place only with
+ * `force` (a FIFO without a reader is an error, never a wait); a directory, socket or
+ * block device is refused. Returns an exit code, after printing why. */
 int cli_write_output(const char *path, int force, const char *data, size_t len);
+/* A usage error (returns -1, after printing it) when an output path option's value is
+ * the empty string; 0 otherwise. */
+int cli_output_path_option(const char *command, const char *option, const char *value);
+/* At exit: flush and close stdout; when what was written to it did not all arrive
+ * (/dev/full, a closed descriptor), say so (once) and turn `status` 0 into 1. */
+int cli_finish_stdout(int status);
+/* Say (once) that writing to stdout failed, with errno's reason; returns EXIT_BAD_INPUT. */
+int cli_stdout_failed(void);
 
 /* Subcommands: each returns the process exit code. */
 int cmd_validate(int argc, char **argv);

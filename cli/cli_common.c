@@ -188,3 +188,21 @@ int cli_exit_code(int rc)
     return EXIT_BAD_INPUT;
   }
 }
+
+void cli_json_string(FILE *out, const char *s)
+{
+  fputc('"', out);
+  for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    if (*c == '"' || *c == '\\')
+      fprintf(out, "\\%c", *c);
+    else if (*c == '\n')
+      fputs("\\n", out);
+    else if (*c == '\t')
+      fputs("\\t", out);
+    else if (*c < 0x20 || *c == 0x7f)
+      fprintf(out, "\\u%04x", *c);
+    else
+      fputc(*c, out);
+  }
+  fputc('"', out);
+}

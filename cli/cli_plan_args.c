@@ -21,7 +21,7 @@ int cli_plan_args_option(cli_plan_args *a, const char *command, int id, const ch
   if (handled == 0)
     handled = cli_place_option(&a->place, command, id, value);
   if (handled == 0)
-    handled = cli_svg_option(&a->svg, id, value);
+    handled = cli_svg_option(&a->svg, command, id, value);
   if (handled == 0)
     handled = cli_output_option(&a->out, command, id, value);
   return handled;

@@ -9,8 +9,12 @@
 
 void cli_svg_init(cli_svg *s) { memset(s, 0, sizeof *s); }
 
-int cli_svg_option(cli_svg *s, int id, const char *value)
+int cli_svg_option(cli_svg *s, const char *command, int id, const char *value)
 {
+  static const char *const names[] = {"--svg-timeline", "--svg-links", "--svg-memory"};
+  if (id >= OPT_SVG_TIMELINE && id <= OPT_SVG_MEMORY &&
+      cli_output_path_option(command, names[id - OPT_SVG_TIMELINE], value))
+    return -1;
   switch (id) {
   case OPT_SVG_TIMELINE:
     s->timeline = value;

@@ -22,8 +22,8 @@ typedef struct cli_svg {
 } cli_svg;
 
 void cli_svg_init(cli_svg *s);
-/* 1 when `id` was a picture flag, 0 when not. */
-int cli_svg_option(cli_svg *s, int id, const char *value);
+/* 1 when `id` was a picture flag, 0 when not, -1 after a usage error (an empty FILE). */
+int cli_svg_option(cli_svg *s, const char *command, int id, const char *value);
 /* Whether any picture is asked for. */
 int cli_svg_any(const cli_svg *s);
 /* Write the pictures of plan 0 of `r`. Returns an exit code (after printing why). */

@@ -91,6 +91,8 @@ int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
       break;
     case OPT_OUTPUT:
+      if (cli_output_path_option("export", "--output", p.value))
+        return EXIT_USAGE;
       output = p.value;
       break;
     case OPT_FORCE:

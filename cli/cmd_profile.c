@@ -142,13 +142,16 @@ static int finish(const p3cfg_profile_result *r, const char *output, int force, 
     p3cfg_buffer_dispose(&b);
   }
   if (output && strcmp(output, "-") != 0) {
-    if ((rc = p3cfg_profile_write(r, output, force)) != 0) {
+    /* The CLI's one writer (cli_output.c), as every other command's file. */
+    if ((rc = p3cfg_profile_cluster_yaml(&b, r)) != 0) {
       cli_print_profile_error();
       return EXIT_BAD_INPUT;
     }
-    if (!quiet)
+    rc = cli_write_output(output, force, b.data, b.len);
+    p3cfg_buffer_dispose(&b);
+    if (rc == EXIT_OK && !quiet)
       fprintf(stderr, "wrote %s\n", output);
-    return EXIT_OK;
+    return rc;
   }
   if ((rc = p3cfg_profile_cluster_yaml(&b, r)) != 0) {
     cli_print_profile_error();
@@ -189,6 +192,7 @@ int cmd_profile(int argc, char **argv)
     switch (id) {
     case OPT_OUTPUT:
       output = p.value;
+      bad = cli_output_path_option("profile", "--output", p.value);
       break;
     case OPT_FORCE:
       o.force = 1;

@@ -165,6 +165,7 @@ static int parse_args(args *a, int argc, char **argv)
       break;
     case OPT_OUTPUT:
       a->output = p.value;
+      bad = cli_output_path_option("profile", "--output", p.value);
       break;
     case OPT_FORCE:
       a->force = 1;
@@ -291,24 +292,9 @@ static int set_reference(p3cfg_gpu_profile *prof, const args *a, const p3cfg_clu
   return rc;
 }
 
-/* A device or pipe given as FILE (/dev/stdout, a FIFO) is written in place: the atomic
- * replacement of cli_write_output would rename a regular file over it. */
-static int write_special(const char *path, const p3cfg_buffer *b)
-{
-  FILE *f = fopen(path, "w");
-  int ok = f && fwrite(b->data, 1, b->len, f) == b->len;
-  if (f && fclose(f) != 0)
-    ok = 0;
-  if (!ok)
-    fprintf(stderr, "p3cfg: %s: cannot write: %s\n", path, strerror(errno));
-  return ok ? EXIT_OK : EXIT_BAD_INPUT;
-}
-
 static int write_buffer(const char *path, int force, p3cfg_buffer *b, int quiet, const char *what)
 {
-  struct stat st;
-  const int special = path && strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-  int rc = special ? write_special(path, b) : cli_write_output(path, force, b->data, b->len);
+  int rc = cli_write_output(path, force, b->data, b->len);
   if (rc == EXIT_OK && path && strcmp(path, "-") != 0 && !quiet)
     fprintf(stderr, "wrote %s (%s)\n", path, what);
   p3cfg_buffer_dispose(b);

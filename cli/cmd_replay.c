@@ -210,7 +210,8 @@ static void print_json(const inputs *in, const p3cfg_replay_report *r,
                        const p3cfg_replay_options *o)
 {
   const p3cfg_comm_info *p = &r->predicted;
-  printf("{\n  \"plan\": %u,\n  \"ranks\": %u,\n  \"hosts\": %u,\n  \"hosts_by_name\": %s,\n",
+  printf("{\n  \"schema_version\": %d,\n", P3CFG_JSON_SCHEMA_VERSION);
+  printf("  \"plan\": %u,\n  \"ranks\": %u,\n  \"hosts\": %u,\n  \"hosts_by_name\": %s,\n",
          in->plan_no, r->ranks, r->hosts, r->by_name ? "true" : "false");
   printf("  \"tp\": %u,\n  \"pp\": %u,\n  \"dp\": %u,\n  \"virtual_stages\": %u,\n", p->tp, p->pp,
          p->dp, p->virtual_stages);

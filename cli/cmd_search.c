@@ -13,7 +13,8 @@ enum {
   OPT_TOP = 1,
   OPT_THREADS,
   OPT_EXPLAIN,
-  OPT_MAX_MBS
+  OPT_MAX_MBS,
+  OPT_TIMINGS
 };
 
 static const cli_option options[] = {
@@ -27,6 +28,8 @@ static const cli_option options[] = {
      "and what each rule rejected",
      OPT_EXPLAIN},
     {"max-mbs", 0, "N", "largest micro-batch size tried (default 16)", OPT_MAX_MBS},
+    {"timings", 0, NULL, "fill in the JSON's elapsed_s (wall time: differs run to run; "
+                         "null without this flag)", OPT_TIMINGS},
     {"no-place", 0, NULL, "keep the default rank -> GPU placement", OPT_NO_PLACE},
     {"place-top", 0, "N", "how many of the best plans to place before the final ranking "
                           "(default max(top, 8))", OPT_PLACE_TOP},
@@ -52,6 +55,7 @@ int cmd_search(int argc, char **argv)
   cli_plan_args_init(&a);
   unsigned top = 10, threads = 1, max_mbs = 16;
   int explain = 0;
+  unsigned json_flags = 0;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
     if (id == CLI_HELP) {
@@ -80,6 +84,9 @@ int cmd_search(int argc, char **argv)
       break;
     case OPT_EXPLAIN:
       explain = 1;
+      break;
+    case OPT_TIMINGS:
+      json_flags |= P3CFG_JSON_TIMINGS;
       break;
     }
   }
@@ -131,8 +138,9 @@ int cmd_search(int argc, char **argv)
     /* Print the closest miss in full, then say why it does not fit. */
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", p3cfg_error_last()->message);
-    int prc = a.out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
-                   : p3cfg_result_search_table(&buf, result, model, cluster, explain);
+    int prc = a.out.json
+                  ? p3cfg_result_search_json_flags(&buf, result, model, cluster, json_flags)
+                  : p3cfg_result_search_table(&buf, result, model, cluster, explain);
     if (prc == 0)
       cli_write_output(a.out.path, a.out.force, buf.data, buf.len);
     if (cli_svg_any(&a.svg))
@@ -146,7 +154,7 @@ int cmd_search(int argc, char **argv)
     exit_code = cli_exit_code(rc);
     goto done;
   }
-  rc = a.out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
+  rc = a.out.json ? p3cfg_result_search_json_flags(&buf, result, model, cluster, json_flags)
             : p3cfg_result_search_table(&buf, result, model, cluster, explain);
   if (rc) {
     cli_print_error();

@@ -31,7 +31,7 @@ static void usage(FILE *out)
                "the version.\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
   if (argc < 2) {
     usage(stderr);
@@ -53,3 +53,7 @@ int main(int argc, char **argv)
   usage(stderr);
   return EXIT_USAGE;
 }
+
+/* Every command's output is checked at exit: a result lost on the way to stdout (a full
+ * disk, a closed descriptor) is a failure, not a success. */
+int main(int argc, char **argv) { return cli_finish_stdout(run(argc, argv)); }

@@ -523,12 +523,26 @@ typedef struct p3cfg_buffer {
 
 P3CFG_API void p3cfg_buffer_dispose(p3cfg_buffer *buf);
 
-/** The JSON of spec §6: one plan object for index i. */
+/** The version of the JSON documents p3cfg writes: every document (a plan object, a
+ *  search result, `validate --format json`, `replay --format json`) carries it as its
+ *  first key, "schema_version". It grows when a key changes meaning or goes away, not
+ *  when keys are added; the plan-file reader refuses a document newer than it. */
+#define P3CFG_JSON_SCHEMA_VERSION 1
+
+/** The JSON of spec §6: one plan object for index i, "schema_version" first. */
 P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, size_t i,
                                      const p3cfg_model *model, const p3cfg_cluster *cluster);
-/** The JSON of a search (spec §6): {"plans": [...], "evaluated", "feasible", "elapsed_s"}. */
+/** Flags of p3cfg_result_search_json_flags. */
+#define P3CFG_JSON_TIMINGS 1u /**< "elapsed_s": the search's wall time (else 0) */
+/** The JSON of a search (spec §6): {"schema_version", "plans": [...], "evaluated", "valid",
+ *  "feasible", "elapsed_s"}. Identical searches give identical bytes: "elapsed_s" is
+ *  0 here; p3cfg_result_search_json_flags with P3CFG_JSON_TIMINGS fills it in. */
 P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
                                        const p3cfg_model *model, const p3cfg_cluster *cluster);
+/** p3cfg_result_search_json with `flags` (P3CFG_JSON_TIMINGS or 0). */
+P3CFG_API int p3cfg_result_search_json_flags(p3cfg_buffer *out, const p3cfg_result *r,
+                                             const p3cfg_model *model,
+                                             const p3cfg_cluster *cluster, unsigned flags);
 /** A table of the ranked plans of a search, one line each with the 80 % interval of its
  *  iteration time ("-5/+8 %"), and a line under it when the first plans are within the
  *  model's interval of each other (p3cfg_result_indistinguishable); with `explain`, why

@@ -325,7 +325,8 @@ def search(model: Source, cluster: Source, top: int = 10, **constraints: Any
 
     Returns:
         ``{"plans": [...], "evaluated", "valid", "feasible", "elapsed_s"}``: the dict
-        the CLI prints, made by the same writer (p3cfg_result_search_json).
+        the CLI prints, made by the same writer (p3cfg_result_search_json_flags, with the
+        search's wall time in ``elapsed_s`` as ``--timings`` gives it).
 
     Raises:
         Error: a bad input file (``code`` ESYNTAX/EVALUE/EIO, with file, line and
@@ -373,13 +374,13 @@ def search(model: Source, cluster: Source, top: int = 10, **constraints: Any
         try:
             if rc == _native.EINFEASIBLE and result:
                 err = _error(rc)
-                err.result = _json_result(_lib.p3cfg_result_search_json, result,
-                                          inp.model, inp.cluster)
+                err.result = _json_result(_lib.p3cfg_result_search_json_flags, result,
+                                          inp.model, inp.cluster, _native.JSON_TIMINGS)
                 raise err
             if rc:
                 raise _error(rc)
-            return _json_result(_lib.p3cfg_result_search_json, result, inp.model,
-                                inp.cluster)
+            return _json_result(_lib.p3cfg_result_search_json_flags, result, inp.model,
+                                inp.cluster, _native.JSON_TIMINGS)
         finally:
             _lib.p3cfg_result_free(result)
 

@@ -20,6 +20,7 @@ SEARCH_OPTIONS_VERSION = 2
 ESTIMATE_OPTIONS_VERSION = 2
 #: The library versions whose struct layouts this module mirrors (major, minor).
 ABI_VERSION = (0, 1)
+JSON_TIMINGS = 1  # P3CFG_JSON_TIMINGS
 
 OVERLAP_GRAD_REDUCE = 1 << 0
 OVERLAP_PARAM_GATHER = 1 << 1
@@ -159,6 +160,8 @@ _SIGNATURES = {
     "p3cfg_result_plan_json": (
         ctypes.c_int, [ctypes.POINTER(Buffer), _P, ctypes.c_size_t, _P, _P]),
     "p3cfg_result_search_json": (ctypes.c_int, [ctypes.POINTER(Buffer), _P, _P, _P]),
+    "p3cfg_result_search_json_flags": (ctypes.c_int,
+                                       [ctypes.POINTER(Buffer), _P, _P, _P, ctypes.c_uint]),
     "p3cfg_plan_file_load": (ctypes.c_int, [_PP, ctypes.c_char_p, _P]),
     "p3cfg_plan_file_load_string": (
         ctypes.c_int, [_PP, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, _P]),

@@ -9,7 +9,9 @@
  * there and consistent: "config", "model", "cluster" and "placement" of every plan, the
  * split of the model's layers, whole gradient-accumulation steps, and a placement with
  * dp*tp*pp ranks, each once, with Megatron-LM's rank coordinates (tp fastest, then dp,
- * then pp), on nodes of the cluster, and no GPU used twice.
+ * then pp), on nodes of the cluster, and no GPU used twice. A document's
+ * "schema_version" (absent in files of p3cfg before it) must be a version this reader
+ * knows: 1 up to P3CFG_JSON_SCHEMA_VERSION.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -504,9 +506,29 @@ static void read_plan(reader *rd, const yaml_node_t *obj, const char *prefix)
   p3cfg__free(ix.sorted);
 }
 
+/* The document's "schema_version", when it has one: a version this reader knows. */
+static bool read_schema_version(reader *rd, const yaml_node_t *root)
+{
+  const yaml_node_t *v = lookup(rd, root, "schema_version");
+  uint64_t version = 0;
+  if (!v)
+    return true;
+  if (p3cfg__read_uint(&rd->c, v, "schema_version", 1, UINT32_MAX, &version) != 0)
+    return false;
+  if (version > P3CFG_JSON_SCHEMA_VERSION) {
+    p3cfg__problem(&rd->c, v, "schema_version %llu is newer than this p3cfg reads (%d): "
+                   "export it with the p3cfg that wrote it, or a newer one",
+                   (unsigned long long)version, P3CFG_JSON_SCHEMA_VERSION);
+    return false;
+  }
+  return true;
+}
+
 static void read_document(reader *rd, const yaml_node_t *root)
 {
   if (!is_kind(rd, root, "the top level", YAML_MAPPING_NODE))
+    return;
+  if (!read_schema_version(rd, root))
     return;
   const yaml_node_t *plans = lookup(rd, root, "plans");
   if (!plans) {

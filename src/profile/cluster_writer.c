@@ -410,9 +410,9 @@ static int publish(const char *tmp, const char *path, int force)
 {
   struct stat st;
   /* Never rename over a device, a pipe or a directory (-o /dev/null --force would
-   * replace the device node itself). */
+   * replace the device node itself): --force does not help there. */
   if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-    return EEXIST;
+    return ENOTSUP;
   if (force)
     return rename(tmp, path) == 0 ? 0 : errno;
   if (link(tmp, path) == 0) {
@@ -463,6 +463,10 @@ P3CFG_API int p3cfg_profile_write(const p3cfg_profile_result *r, const char *pat
     unlink(tmp);
     if (e == EEXIST)
       rc = p3cfg__error_set(P3CFG_EIO, "%s: already exists (use --force to replace it)", path);
+    else if (e == ENOTSUP)
+      rc = p3cfg__error_set(P3CFG_EIO, "%s: not a regular file: p3cfg_profile_write writes "
+                            "regular files only (write p3cfg_profile_cluster_yaml's text "
+                            "into a device or a FIFO yourself)", path);
     else
       rc = p3cfg__error_set(P3CFG_EIO, "%s: cannot write: %s", path, strerror(e));
     goto done;

@@ -66,6 +66,22 @@ static void root_checks(record *rec, const p3cfg_profile_options *opts)
 {
   if (opts->output_path) {
     struct stat st;
+    if (stat(opts->output_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+      /* The CLI writes into a FIFO or a character device with --force (cli_output.c),
+       * never anything else that is not a regular file. */
+      const int special = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode);
+      if (special && opts->force)
+        return;
+      rec->status = P3CFG_EVALUE;
+      snprintf(rec->message, sizeof rec->message, "%.160s: is %s, not a regular file%s",
+               opts->output_path,
+               S_ISFIFO(st.st_mode)  ? "a FIFO"
+               : S_ISCHR(st.st_mode) ? "a character device"
+               : S_ISDIR(st.st_mode) ? "a directory"
+                                     : "no file",
+               special ? " (use --force to write into it)" : "");
+      return;
+    }
     if (!opts->force && lstat(opts->output_path, &st) == 0) {
       rec->status = P3CFG_EVALUE;
       snprintf(rec->message, sizeof rec->message,

@@ -349,6 +349,19 @@ P3CFG_API int p3cfg_result_plan_json(p3cfg_buffer *out, const p3cfg_result *r, s
   cJSON *root = p3cfg__plan_json(r, i, model, cluster);
   if (!root)
     return p3cfg__error_nomem();
+  /* A document of its own: the schema version first (a plan inside a search result has
+   * the result's). */
+  cJSON *version = p3cfg__json_add_u64(root, "schema_version", P3CFG_JSON_SCHEMA_VERSION);
+  if (!version) {
+    cJSON_Delete(root);
+    return p3cfg__error_nomem();
+  }
+  cJSON_DetachItemViaPointer(root, version);
+  if (!cJSON_InsertItemInArray(root, 0, version)) {
+    cJSON_Delete(version);
+    cJSON_Delete(root);
+    return p3cfg__error_nomem();
+  }
   int rc = p3cfg__json_to_buffer(out, root);
   cJSON_Delete(root);
   return rc;

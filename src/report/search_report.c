@@ -3,7 +3,9 @@
  * interval of iteration time and a line naming the leading plans whose intervals
  * overlap; with --explain why the winner wins, which knobs separate it from the plans
  * the model cannot tell apart from it, and what each rule rejected) and for programs
- * (spec §6 JSON: {"plans": [...], "evaluated", "feasible", "elapsed_s"}).
+ * (spec §6 JSON: {"schema_version", "plans": [...], "evaluated", "valid", "feasible",
+ * "elapsed_s"}; "elapsed_s" is 0 unless P3CFG_JSON_TIMINGS, so that the same search
+ * gives the same bytes while the key keeps the spec's type, a number).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,14 +23,26 @@
 P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
                                        const p3cfg_model *model, const p3cfg_cluster *cluster)
 {
+  return p3cfg_result_search_json_flags(out, r, model, cluster, 0);
+}
+
+P3CFG_API int p3cfg_result_search_json_flags(p3cfg_buffer *out, const p3cfg_result *r,
+                                             const p3cfg_model *model,
+                                             const p3cfg_cluster *cluster, unsigned flags)
+{
   p3cfg__error_clear();
   if (!out || !r || !model || !cluster)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_search_json: NULL argument");
+  if (flags & ~P3CFG_JSON_TIMINGS)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_search_json_flags: unknown flags 0x%x",
+                            flags & ~P3CFG_JSON_TIMINGS);
   out->data = NULL;
   out->len = 0;
   int rc = P3CFG_OK;
   cJSON *root = cJSON_CreateObject();
-  cJSON *plans = root ? cJSON_AddArrayToObject(root, "plans") : NULL;
+  cJSON *plans = root && p3cfg__json_add_u64(root, "schema_version", P3CFG_JSON_SCHEMA_VERSION)
+                     ? cJSON_AddArrayToObject(root, "plans")
+                     : NULL;
   if (!plans)
     goto nomem;
   for (size_t i = 0; i < r->count; i++) {
@@ -40,7 +54,8 @@ P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
   if (!p3cfg__json_add_u64(root, "evaluated", r->stats.evaluated) ||
       !p3cfg__json_add_u64(root, "valid", r->stats.valid) ||
       !p3cfg__json_add_u64(root, "feasible", r->stats.feasible) ||
-      !p3cfg__json_add_real(root, "elapsed_s", r->stats.elapsed_s))
+      !p3cfg__json_add_real(root, "elapsed_s",
+                            (flags & P3CFG_JSON_TIMINGS) ? r->stats.elapsed_s : 0.0))
     goto nomem;
   rc = p3cfg__json_to_buffer(out, root);
   goto done;

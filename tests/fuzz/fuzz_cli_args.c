@@ -155,7 +155,7 @@ static int parse(int cmd, int argc, char **argv, parsed *out)
       if (handled == 0)
         handled = cli_place_option(&out->place, command, id, p.value);
       if (handled == 0)
-        handled = cli_svg_option(&out->svg, id, p.value);
+        handled = cli_svg_option(&out->svg, command, id, p.value);
       if (handled == 0)
         handled = cli_output_option(&out->out, command, id, p.value);
       if (handled < 0)

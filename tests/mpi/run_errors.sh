@@ -47,6 +47,19 @@ expect 0 "" mpirun "${ARGS2[@]}" "$P3CFG" profile -q -o "$WORK/b.yaml" --gpu a10
   --force
 grep -q '^gpu: a100-80gb$' "$WORK/b.yaml" || fail "--force did not replace the file"
 
+# A device node: refused without --force (saying so), written into with it, and the node
+# stays (issue 17: --force was refused with "use --force"). A FIFO nothing reads is an
+# error, not a hang. The CLI's one writer (cli/cli_output.c) does all of it.
+expect 1 "is a character device, not a regular file (use --force" mpirun "${ARGS2[@]}" \
+  "$P3CFG" profile -q -o /dev/null --gpu h100-sxm
+expect 0 "" mpirun "${ARGS2[@]}" "$P3CFG" profile -q -o /dev/null --gpu h100-sxm --force
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
+mkfifo "$WORK/fifo"
+expect 1 "is a FIFO that nothing reads" mpirun "${ARGS2[@]}" "$P3CFG" profile -q \
+  -o "$WORK/fifo" --gpu h100-sxm --force
+expect 2 "--output needs a file name" mpirun "${ARGS2[@]}" "$P3CFG" profile -q -o "" \
+  --gpu h100-sxm
+
 # A rank with another p3cfg version (MPMD: one real rank, one fake).
 expect 1 "p3cfg versions differ across ranks" \
   mpirun "${ARGS2[@]:0:${#ARGS2[@]}-2}" -np 1 "$P3CFG" profile -q --gpu h100-sxm \
