@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_budget.h"
 #include "cli_plan_args.h"
 
 enum { OPT_NO_TIME = 1 };
 
 static const cli_option options[] = {
     CLI_CONSTRAINT_OPTIONS,
+    CLI_BUDGET_OPTIONS,
     CLI_OUTPUT_OPTIONS,
     {"no-time", 0, NULL, "memory only: skip the time model", OPT_NO_TIME},
     {"place", 0, NULL, "optimise the rank -> GPU placement on the measured links", OPT_PLACE},
@@ -94,11 +96,15 @@ static void explain_no_fit(const p3cfg_memory *mem)
     }
   }
   const p3cfg_stage_memory *s = &mem->stages[worst];
+  char margin[80] = "";
+  if (mem->margin_bytes)
+    snprintf(margin, sizeof margin, " plus the margin of %.2f GiB",
+             (double)mem->margin_bytes / gib);
   fprintf(stderr,
           "p3cfg: the plan does not fit: stage %u needs %.2f GiB per GPU (peak %.2f + "
-          "reserved %.2f) but the GPU has %.2f GiB\n",
+          "reserved %.2f)%s but the GPU has %.2f GiB\n",
           s->stage, (double)worst_total / gib, (double)s->peak_bytes / gib,
-          (double)s->reserved_bytes / gib, (double)mem->capacity_bytes / gib);
+          (double)s->reserved_bytes / gib, margin, (double)mem->capacity_bytes / gib);
 }
 
 int cmd_estimate(int argc, char **argv)
@@ -108,6 +114,8 @@ int cmd_estimate(int argc, char **argv)
   cli_parser_init(&p, "estimate", options, argc, argv, positional);
   cli_plan_args a;
   cli_plan_args_init(&a);
+  cli_budget bud;
+  cli_budget_init(&bud);
   int with_time = 1;
   int id;
   while ((id = cli_next_option(&p)) != 0) {
@@ -118,6 +126,8 @@ int cmd_estimate(int argc, char **argv)
     if (id < 0)
       return EXIT_USAGE;
     int handled = cli_plan_args_option(&a, "estimate", id, p.value);
+    if (handled == 0)
+      handled = cli_budget_option(&bud, "estimate", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -146,6 +156,10 @@ int cmd_estimate(int argc, char **argv)
   if (a.cons.exclude && (exit_code = cli_load_exclude(&excluded, cluster, a.cons.exclude)) != 0)
     goto done;
   exit_code = EXIT_BAD_INPUT;
+  if (cli_budget_check(&bud, "estimate", cluster)) {
+    exit_code = EXIT_USAGE;
+    goto done;
+  }
   p3cfg_estimate_options eo;
   p3cfg_estimate_options_init(&eo);
   eo.with_time = with_time;
@@ -155,6 +169,9 @@ int cmd_estimate(int argc, char **argv)
   eo.place_max_s = a.place.max_s;
   eo.exclude_gpus = excluded.gpus;
   eo.n_exclude_gpus = excluded.count;
+  eo.mem_margin_bytes = bud.margin_bytes;
+  eo.mem_margin_fraction = bud.margin_fraction;
+  eo.train_tokens = bud.tokens;
   if (eo.place && !with_time) {
     exit_code = cli_usage_error("estimate", "--place needs the time model: drop --no-time");
     goto done;

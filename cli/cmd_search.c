@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "cli_budget.h"
+#include "cli_next.h"
 #include "cli_plan_args.h"
 #include "cli_progress.h"
 
@@ -19,6 +23,7 @@ enum {
 
 static const cli_option options[] = {
     CLI_CONSTRAINT_OPTIONS,
+    CLI_BUDGET_OPTIONS,
     {"top", 0, "K", "plans to print, best first (default 10)", OPT_TOP},
     CLI_OUTPUT_OPTIONS,
     {"threads", 0, "N", "worker threads (default 1; the result does not depend on it)",
@@ -53,6 +58,8 @@ int cmd_search(int argc, char **argv)
   cli_parser_init(&p, "search", options, argc, argv, positional);
   cli_plan_args a;
   cli_plan_args_init(&a);
+  cli_budget bud;
+  cli_budget_init(&bud);
   unsigned top = 10, threads = 1, max_mbs = 16;
   int explain = 0;
   unsigned json_flags = 0;
@@ -65,6 +72,8 @@ int cmd_search(int argc, char **argv)
     if (id < 0)
       return EXIT_USAGE;
     int handled = cli_plan_args_option(&a, "search", id, p.value);
+    if (handled == 0)
+      handled = cli_budget_option(&bud, "search", id, p.value);
     if (handled < 0)
       return EXIT_USAGE;
     if (handled)
@@ -105,6 +114,10 @@ int cmd_search(int argc, char **argv)
   if (a.cons.exclude && (exit_code = cli_load_exclude(&excluded, cluster, a.cons.exclude)) != 0)
     goto done;
   exit_code = EXIT_BAD_INPUT;
+  if (cli_budget_check(&bud, "search", cluster)) {
+    exit_code = EXIT_USAGE;
+    goto done;
+  }
   p3cfg_search_options so;
   p3cfg_search_options_init(&so);
   so.top_k = top;
@@ -130,6 +143,9 @@ int cmd_search(int argc, char **argv)
   so.place_max_s = a.place.max_s;
   so.exclude_gpus = excluded.gpus;
   so.n_exclude_gpus = excluded.count;
+  so.mem_margin_bytes = bud.margin_bytes;
+  so.mem_margin_fraction = bud.margin_fraction;
+  so.train_tokens = bud.tokens;
   cli_progress progress;
   cli_progress_attach(&progress, &so, "searching", a.out.quiet);
   int rc = p3cfg_search(&result, model, cluster, &so);
@@ -160,7 +176,21 @@ int cmd_search(int argc, char **argv)
     cli_print_error();
     goto done;
   }
-  exit_code = cli_write_report(&a, &buf, result, model, cluster);
+  /* Under the table, what to do next with the winner (not in JSON, not with -q). */
+  char *next = a.out.json || a.out.quiet
+                   ? NULL
+                   : cli_next_steps(result, model, cluster, positional, &a, &bud);
+  char *joined = next ? malloc(buf.len + strlen(next) + 1) : NULL;
+  if (joined) {
+    memcpy(joined, buf.data, buf.len);
+    memcpy(joined + buf.len, next, strlen(next) + 1);
+    const p3cfg_buffer both = {joined, buf.len + strlen(next)};
+    exit_code = cli_write_report(&a, &both, result, model, cluster);
+  } else {
+    exit_code = cli_write_report(&a, &buf, result, model, cluster);
+  }
+  free(joined);
+  free(next);
 done:
   p3cfg_gpu_list_dispose(&excluded);
   p3cfg_buffer_dispose(&buf);

@@ -34,7 +34,8 @@ _p3cfg()
         --exclude) [[ "$cur" == @* ]] && COMPREPLY=($(compgen -P @ -f -- "${cur#@}")); return ;;
         --dp|--tp|--pp|--mbs|--vpp|--gpus|--global-batch|--top|--threads|--max-mbs|--plan|\
         --seed|--place-top|--place-budget|--stage-layers|--gpu|--name|--budget|--timeout|\
-        --reps|--latency-reps|--warmup|--window|--min-size|--max-size|--scale|--iterations)
+        --reps|--latency-reps|--warmup|--window|--min-size|--max-size|--scale|--iterations|\
+        --mem-margin|--tokens)
             return ;;
     esac
     if [[ "$cur" == -* ]]; then

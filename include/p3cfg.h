@@ -272,11 +272,14 @@ typedef struct p3cfg_memory {
   uint64_t reserved_bytes; /**< fixed overheads of the GPU with the largest total */
   uint64_t total_bytes;    /**< largest peak + reserved over the stages */
   uint64_t capacity_bytes; /**< the GPU's memory */
-  int fits;                /**< total_bytes <= capacity_bytes on every stage */
+  int fits;                /**< total_bytes + margin_bytes <= capacity_bytes on every stage */
   uint32_t n_stages;
   const p3cfg_stage_memory *stages; /**< n_stages entries, borrowed */
   /** 80 % prediction interval of peak_bytes, as each stage's. */
   uint64_t peak_bytes_low, peak_bytes_high;
+  /** Headroom the plan must leave free on every GPU (the options' mem_margin_bytes plus
+   *  mem_margin_fraction of capacity_bytes, rounded up); 0 by default. */
+  uint64_t margin_bytes;
 } p3cfg_memory;
 
 typedef struct p3cfg_time {
@@ -346,9 +349,10 @@ P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, si
 
 P3CFG_API void p3cfg_result_free(p3cfg_result *r);
 
-/** Version 2 added exclude_gpus / n_exclude_gpus; version 1 structs are still accepted
- *  (no GPU excluded). */
-#define P3CFG_ESTIMATE_OPTIONS_VERSION 2
+/** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
+ *  mem_margin_fraction and train_tokens; version 1 and 2 structs are still accepted
+ *  (no GPU excluded, no margin, no budget). */
+#define P3CFG_ESTIMATE_OPTIONS_VERSION 3
 
 typedef struct p3cfg_estimate_options {
   unsigned version; /**< P3CFG_ESTIMATE_OPTIONS_VERSION */
@@ -362,10 +366,18 @@ typedef struct p3cfg_estimate_options {
    *  the global batch. NULL / 0 = none. (version 2) */
   const uint32_t *exclude_gpus;
   size_t n_exclude_gpus;
+  /** Memory headroom (version 3): a plan fits when, on every GPU, peak + reserved +
+   *  margin <= capacity, with margin = mem_margin_bytes + mem_margin_fraction * capacity
+   *  (rounded up). Both 0 by default; mem_margin_fraction in [0, 1). */
+  uint64_t mem_margin_bytes;
+  double mem_margin_fraction;
+  /** Tokens of the whole training run (version 3): when not 0, the reports give each
+   *  plan's training budget, days and GPU-hours at its tokens/s. 0 = none. */
+  uint64_t train_tokens;
 } p3cfg_estimate_options;
 
 #define P3CFG_ESTIMATE_OPTIONS_INIT                                                    \
-  { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0, NULL, 0 }
+  { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0, NULL, 0, 0, 0.0, 0 }
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts);
 
@@ -382,9 +394,10 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
  * Search (spec §4, §5): every valid plan scored, the top K kept.
  * ---------------------------------------------------------------------------------- */
 
-/** Version 2 added exclude_gpus / n_exclude_gpus; version 1 structs are still accepted
- *  (no GPU excluded). */
-#define P3CFG_SEARCH_OPTIONS_VERSION 2
+/** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
+ *  mem_margin_fraction and train_tokens (as in p3cfg_estimate_options); version 1 and 2
+ *  structs are still accepted. */
+#define P3CFG_SEARCH_OPTIONS_VERSION 3
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -420,12 +433,20 @@ typedef struct p3cfg_search_options {
    *  GPUs"). No rank is placed on an excluded GPU. NULL / 0 = none. */
   const uint32_t *exclude_gpus;
   size_t n_exclude_gpus;
+  /** Memory headroom (version 3): only plans with peak + reserved + margin <= capacity
+   *  on every GPU fit, margin = mem_margin_bytes + mem_margin_fraction * capacity
+   *  (rounded up). Both 0 by default; mem_margin_fraction in [0, 1). */
+  uint64_t mem_margin_bytes;
+  double mem_margin_fraction;
+  /** Tokens of the whole training run (version 3): when not 0, the reports give each
+   *  plan's days and GPU-hours for it. 0 = none. */
+  uint64_t train_tokens;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
-        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0                                           \
+        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0                                \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
@@ -505,7 +526,10 @@ typedef struct p3cfg_search_stats {
   const char *const *rule_names; /**< why plans were rejected, one name per rule */
   const uint64_t *rejected;      /**< how many plans each rule rejected */
   uint64_t bounded;   /**< feasible plans whose lower bound already exceeded the worst
-                           plan kept, so the pipeline simulation was skipped (exact) */
+                           plan kept, so the pipeline simulation was skipped (exact). A
+                           statistic of the run like elapsed_s: it depends on top_k and on
+                           the order the threads met the plans, so the reports do not
+                           print it; the other counts depend on the inputs only */
 } p3cfg_search_stats;
 
 /** Statistics of a search result (zeroes for an estimate). Borrowed from r. */

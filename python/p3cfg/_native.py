@@ -16,8 +16,8 @@ from typing import Optional
 
 MAX_PP = 1024
 PLAN_VERSION = 1
-SEARCH_OPTIONS_VERSION = 2
-ESTIMATE_OPTIONS_VERSION = 2
+SEARCH_OPTIONS_VERSION = 3
+ESTIMATE_OPTIONS_VERSION = 3
 #: The library versions whose struct layouts this module mirrors (major, minor).
 ABI_VERSION = (0, 1)
 JSON_TIMINGS = 1  # P3CFG_JSON_TIMINGS
@@ -83,7 +83,7 @@ class Plan(ctypes.Structure):
 
 
 class SearchOptions(ctypes.Structure):
-    """p3cfg_search_options, version 2."""
+    """p3cfg_search_options, version 3."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -112,11 +112,14 @@ class SearchOptions(ctypes.Structure):
         ("progress_payload", ctypes.c_void_p),
         ("exclude_gpus", ctypes.POINTER(c_u32)),  # version 2
         ("n_exclude_gpus", ctypes.c_size_t),
+        ("mem_margin_bytes", c_u64),  # version 3
+        ("mem_margin_fraction", ctypes.c_double),
+        ("train_tokens", c_u64),
     ]
 
 
 class EstimateOptions(ctypes.Structure):
-    """p3cfg_estimate_options, version 2."""
+    """p3cfg_estimate_options, version 3."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -127,6 +130,9 @@ class EstimateOptions(ctypes.Structure):
         ("place_max_s", ctypes.c_double),
         ("exclude_gpus", ctypes.POINTER(c_u32)),  # version 2
         ("n_exclude_gpus", ctypes.c_size_t),
+        ("mem_margin_bytes", c_u64),  # version 3
+        ("mem_margin_fraction", ctypes.c_double),
+        ("train_tokens", c_u64),
     ]
 
 

@@ -120,6 +120,8 @@ struct p3cfg_result {
   /* Search statistics (zero for an estimate); stats.rejected points at `rejected`. */
   p3cfg_search_stats stats;
   uint64_t rejected[P3CFG__MAX_RULES];
+  /* Tokens of the training run the reports give a budget for (0 = none). */
+  uint64_t train_tokens;
 };
 
 /* result.c */

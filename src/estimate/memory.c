@@ -9,12 +9,14 @@
  * backward working set) and the optimizer step (activations freed, fp32 gradient copies
  * made). reserved_bytes is what the allocator does not see but the GPU must hold: the
  * CUDA context, NCCL's buffers for every communicator the rank uses, and allocator slack.
- * A plan fits when peak + reserved <= capacity on every rank. Allocation-free: the search
+ * A plan fits when peak + reserved + margin <= capacity on every rank (the margin is the
+ * headroom the caller asks for, 0 by default). Allocation-free: the search
  * calls this for every candidate. Terms and sources: docs/memory-model.md.
  */
 #include "memory.h"
 
 #include <assert.h>
+#include <math.h>
 
 #include "activations.h"
 #include "model_params.h"
@@ -35,8 +37,22 @@ uint64_t p3cfg__memory_nccl_bytes(const p3cfg_plan *plan, const p3cfg_model *m, 
   return bytes;
 }
 
+uint64_t p3cfg__memory_margin(const p3cfg_cluster *c, uint64_t bytes, double fraction)
+{
+  assert(fraction >= 0.0 && fraction < 1.0);
+  const double part = ceil(fraction * (double)c->gpu.memory_bytes);
+  return p3cfg__sat_add(bytes, part >= 18446744073709551616.0 ? P3CFG_SAT : (uint64_t)part);
+}
+
 void p3cfg__memory_plan(p3cfg_memory *out, p3cfg_stage_memory *stages, const p3cfg_model *m,
                         const p3cfg_cluster *c, const p3cfg_plan *plan)
+{
+  p3cfg__memory_plan_margin(out, stages, m, c, plan, 0);
+}
+
+void p3cfg__memory_plan_margin(p3cfg_memory *out, p3cfg_stage_memory *stages,
+                               const p3cfg_model *m, const p3cfg_cluster *c,
+                               const p3cfg_plan *plan, uint64_t margin_bytes)
 {
   assert(plan->pp > 0 && plan->n_stage_layers == plan->pp);
   p3cfg__params pc;
@@ -48,6 +64,7 @@ void p3cfg__memory_plan(p3cfg_memory *out, p3cfg_stage_memory *stages, const p3c
   out->n_stages = plan->pp;
   out->capacity_bytes = c->gpu.memory_bytes;
   out->peak_bytes = out->reserved_bytes = out->total_bytes = 0;
+  out->margin_bytes = margin_bytes;
   out->fits = 1;
   for (uint32_t i = 0; i < plan->pp; i++) {
     p3cfg__stage_params sp;
@@ -91,7 +108,7 @@ void p3cfg__memory_plan(p3cfg_memory *out, p3cfg_stage_memory *stages, const p3c
       out->total_bytes = total;
       out->reserved_bytes = reserved;
     }
-    if (total > out->capacity_bytes)
+    if (p3cfg__sat_add(total, margin_bytes) > out->capacity_bytes)
       out->fits = 0;
   }
 }

@@ -28,6 +28,14 @@
  */
 void p3cfg__memory_plan(p3cfg_memory *out, p3cfg_stage_memory *stages, const p3cfg_model *m,
                         const p3cfg_cluster *c, const p3cfg_plan *plan);
+/* As p3cfg__memory_plan, with `margin_bytes` of headroom: a stage fits when peak +
+ * reserved + margin <= capacity (saturating); out->margin_bytes records it. */
+void p3cfg__memory_plan_margin(p3cfg_memory *out, p3cfg_stage_memory *stages,
+                               const p3cfg_model *m, const p3cfg_cluster *c,
+                               const p3cfg_plan *plan, uint64_t margin_bytes);
+/* The margin in bytes: `bytes` plus `fraction` (in [0, 1)) of the GPU's memory, rounded
+ * up, saturating. */
+uint64_t p3cfg__memory_margin(const p3cfg_cluster *c, uint64_t bytes, double fraction);
 
 /* NCCL communicators (and their buffer bytes) one GPU of pipeline rank `stage` sets up. */
 uint64_t p3cfg__memory_nccl_bytes(const p3cfg_plan *plan, const p3cfg_model *m, uint32_t stage);

@@ -18,6 +18,7 @@
  * is copied into a buffer from the library's allocator.
  */
 #include "plan_json.h"
+#include "plan_text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -154,7 +155,8 @@ static int memory_json(cJSON *root, const p3cfg_memory *m)
       !p3cfg__json_add_u64(o, "capacity_bytes", m->capacity_bytes) ||
       !cJSON_AddBoolToObject(o, "fits", m->fits != 0) ||
       !p3cfg__json_add_u64(o, "reserved_bytes", m->reserved_bytes) ||
-      !p3cfg__json_add_u64(o, "total_bytes", m->total_bytes))
+      !p3cfg__json_add_u64(o, "total_bytes", m->total_bytes) ||
+      !p3cfg__json_add_u64(o, "margin_bytes", m->margin_bytes))
     return -1;
   cJSON *stages = cJSON_AddArrayToObject(o, "stages");
   if (!stages)
@@ -297,6 +299,20 @@ static int replan_json(cJSON *root, const p3cfg_result *r)
              : 0;
 }
 
+/* "budget": the training run of `tokens` tokens at this plan's tokens/s (days and
+ * GPU-hours null when the plan is not timed or does not fit). */
+static int budget_json(cJSON *root, const p3cfg__result_entry *e, uint64_t tokens)
+{
+  p3cfg__budget b;
+  const int ok = p3cfg__budget_of(&b, e, tokens);
+  cJSON *o = cJSON_AddObjectToObject(root, "budget");
+  if (!o || !p3cfg__json_add_u64(o, "tokens", tokens) ||
+      !p3cfg__json_add_real(o, "days", ok ? b.days : NAN) ||
+      !p3cfg__json_add_real(o, "gpu_hours", ok ? b.gpu_hours : NAN))
+    return -1;
+  return 0;
+}
+
 cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *model,
                         const p3cfg_cluster *cluster)
 {
@@ -304,6 +320,7 @@ cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *mode
   cJSON *root = cJSON_CreateObject();
   if (!root || config_json(root, &e->plan) || memory_json(root, &e->memory) ||
       (e->has_time && time_json(root, &e->time)) ||
+      (r->train_tokens && budget_json(root, e, r->train_tokens)) ||
       (e->placement && placement_json(root, e, cluster)) || model_json(root, model) ||
       cluster_json(root, cluster) || gpus_json(root, r, i) || replan_json(root, r)) {
     cJSON_Delete(root);

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "placement_report.h"
 #include "plan_rules.h"
+#include "plan_text.h"
 #include "text_buffer.h"
 #include "types.h"
 
@@ -93,16 +94,26 @@ static void memory_part(p3cfg__text *t, const p3cfg_memory *m)
                        gib(s->other_bytes), gib(s->peak_bytes), range, gib(s->reserved_bytes),
                        gib(total), s->in_flight);
   }
-  p3cfg__text_printf(
-      t, "\npeak %.2f GiB + reserved %.2f GiB = %.2f GiB of %.2f GiB per GPU: ", gib(m->peak_bytes),
-      gib(m->reserved_bytes), gib(m->total_bytes), gib(m->capacity_bytes));
-  if (m->fits)
+  p3cfg__text_printf(t,
+                     "\npeak %.2f GiB + reserved %.2f GiB = %.2f GiB of %.2f GiB per GPU, "
+                     "margin %.2f GiB: ",
+                     gib(m->peak_bytes), gib(m->reserved_bytes), gib(m->total_bytes),
+                     gib(m->capacity_bytes), gib(m->margin_bytes));
+  /* It fits when total + margin <= capacity (saturating, as the estimator decides). */
+  uint64_t need = m->total_bytes + m->margin_bytes;
+  if (need < m->total_bytes)
+    need = UINT64_MAX;
+  if (m->fits && m->margin_bytes)
+    p3cfg__text_printf(t, "fits (%.2f GiB free on the fullest GPU, %.2f GiB beyond the margin)\n",
+                       gib(m->capacity_bytes - m->total_bytes),
+                       gib(m->capacity_bytes - m->total_bytes - m->margin_bytes));
+  else if (m->fits)
     p3cfg__text_printf(t, "fits (%.2f GiB free on the fullest GPU)\n",
                        gib(m->capacity_bytes - m->total_bytes));
   else
-    p3cfg__text_printf(t, "does not fit (stage %u is %.2f GiB over)\n",
+    p3cfg__text_printf(t, "does not fit (stage %u is %.2f GiB over%s)\n",
                        m->n_stages ? m->stages[worst].stage : 0,
-                       gib(m->total_bytes - m->capacity_bytes));
+                       gib(need - m->capacity_bytes), m->margin_bytes ? " with the margin" : "");
 }
 
 static void time_part(p3cfg__text *t, const p3cfg_time *tm)
@@ -158,6 +169,20 @@ P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, 
   memory_part(&t, &e->memory);
   if (e->has_time)
     time_part(&t, &e->time);
+  if (r->train_tokens) {
+    char tok[32];
+    p3cfg__tokens_text(tok, sizeof tok, r->train_tokens);
+    p3cfg__budget b;
+    if (p3cfg__budget_of(&b, e, r->train_tokens))
+      p3cfg__text_printf(&t,
+                         "\ntraining budget for %s tokens: %.1f days, %.0f GPU-hours (%u GPUs "
+                         "at %.0f tokens/s)\n\n",
+                         tok, b.days, b.gpu_hours, e->plan.dp * e->plan.tp * e->plan.pp,
+                         e->time.tokens_per_s);
+    else
+      p3cfg__text_printf(&t, "\ntraining budget for %s tokens: - (%s)\n\n", tok,
+                         !e->memory.fits ? "the plan does not fit" : "no time model");
+  }
   if (e->placement)
     p3cfg__placement_summary(&t, e, cluster);
   if (r->has_replan) {

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "placement_report.h"
 #include "plan_json.h"
+#include "plan_text.h"
 #include "text_buffer.h"
 #include "types.h"
 
@@ -68,34 +69,43 @@ done:
 
 static const char *yesno(int v) { return v ? "yes" : "no"; }
 
-static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e)
+static const double gib_ = 1024.0 * 1024.0 * 1024.0;
+
+/* The column of layers per stage is as wide as its longest entry. */
+#define SPLIT_MAX 8192
+
+static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e, int split_w,
+                      int mem_w, uint64_t tokens)
 {
   const p3cfg_plan *p = &e->plan;
-  char split[64];
-  int uneven = 0;
-  for (uint32_t s = 1; s < p->pp; s++)
-    uneven |= p->stage_layers[s] != p->stage_layers[0];
-  if (p->pp == 1)
-    snprintf(split, sizeof split, "%u", p->stage_layers[0]);
-  else if (!uneven)
-    snprintf(split, sizeof split, "%ux%u", p->pp, p->stage_layers[0]);
-  else
-    snprintf(split, sizeof split, "%u,..,%u (%u-%u)", p->stage_layers[0],
-             p->stage_layers[p->pp - 1], p->stage_layers[0], p->stage_layers[p->pp / 2]);
-  const double gib = 1024.0 * 1024.0 * 1024.0;
-  char pct[48] = "-";
-  if (e->has_time)
+  static char split[SPLIT_MAX];
+  p3cfg__split_compact(split, sizeof split, p);
+  /* A plan that does not fit has no time worth printing: "-" in the time columns. */
+  const int timed = e->has_time && e->memory.fits;
+  char iter[32] = "-", pct[48] = "-", tps[32] = "-", mfu[32] = "-";
+  if (timed) {
+    snprintf(iter, sizeof iter, "%.3f", e->time.iteration_s);
     p3cfg__range_pct(pct, sizeof pct, e->time.iteration_s, e->time.iteration_s_low,
                      e->time.iteration_s_high);
+    snprintf(tps, sizeof tps, "%.0f", e->time.tokens_per_s);
+    snprintf(mfu, sizeof mfu, "%.1f%%", 100.0 * e->time.mfu);
+  }
   p3cfg__text_printf(t,
-                     "%4zu  %5u %4u %4u %4u %4u  %-9s %-3s %4u  %-18s %10.3f %11s %12.0f "
-                     "%6.1f%% %8.2f\n",
+                     "%4zu  %5u %4u %4u %4u %4u  %-9s %-3s %4u  %-*s %9s %11s %12s %7s  %*.2f",
                      rank, p->dp, p->tp, p->pp, p->micro_batch, p->virtual_stages,
                      p3cfg_recompute_name(p->recompute), yesno(p->sequence_parallel),
-                     p->zero_stage, split, e->has_time ? e->time.iteration_s : 0.0, pct,
-                     e->has_time ? e->time.tokens_per_s : 0.0,
-                     e->has_time ? 100.0 * e->time.mfu : 0.0,
-                     (double)(e->memory.peak_bytes + e->memory.reserved_bytes) / gib);
+                     p->zero_stage, split_w, split, iter, pct, tps, mfu, mem_w,
+                     (double)(e->memory.peak_bytes + e->memory.reserved_bytes) / gib_);
+  if (tokens) {
+    p3cfg__budget b;
+    char days[32] = "-", gpuh[32] = "-";
+    if (p3cfg__budget_of(&b, e, tokens)) {
+      snprintf(days, sizeof days, "%.1f", b.days);
+      snprintf(gpuh, sizeof gpuh, "%.0f", b.gpu_hours);
+    }
+    p3cfg__text_printf(t, " %8s %12s", days, gpuh);
+  }
+  p3cfg__text_printf(t, "\n");
 }
 
 /* Why the first plan beats the second: the time components, largest difference first. */
@@ -284,31 +294,69 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_result_search_table: NULL argument");
   p3cfg__text t;
   p3cfg__text_init(&t);
+  const uint64_t capacity = cluster->gpu.memory_bytes;
+  const uint64_t margin = r->count ? r->entries[0].memory.margin_bytes : 0;
+  const uint64_t gpus = (uint64_t)cluster->nodes * cluster->gpus_per_node;
+  /* Every count printed is a property of the inputs, never of --threads. */
   p3cfg__text_printf(&t,
-                     "%s on %s: %llu plans evaluated, %llu valid, %llu fit (%llu of them "
-                     "bounded out), %.3f s\n\n",
-                     model->name, cluster->name, (unsigned long long)r->stats.evaluated,
+                     "%s on %s (%llu x %s, %.2f GiB each): %llu plans enumerated, %llu valid, "
+                     "%llu fit in memory with a margin of %.2f GiB (%.1f %%)\n",
+                     model->name, cluster->name, (unsigned long long)gpus, cluster->gpu.name,
+                     (double)capacity / gib_, (unsigned long long)r->stats.evaluated,
                      (unsigned long long)r->stats.valid, (unsigned long long)r->stats.feasible,
-                     (unsigned long long)r->stats.bounded, r->stats.elapsed_s);
+                     (double)margin / gib_,
+                     capacity ? 100.0 * (double)margin / (double)capacity : 0.0);
+  if (r->stats.feasible)
+    p3cfg__text_printf(&t,
+                       "all %llu that fit were ranked by step time (those a lower bound proved "
+                       "slower than the best kept were not simulated in full); the %zu "
+                       "fastest:\n",
+                       (unsigned long long)r->stats.feasible, r->count);
+  if (r->train_tokens) {
+    char tok[32];
+    p3cfg__tokens_text(tok, sizeof tok, r->train_tokens);
+    p3cfg__text_printf(&t, "training budget for %s tokens (%llu): days and GPU-hours at each "
+                           "plan's tokens/s\n",
+                       tok, (unsigned long long)r->train_tokens);
+  }
   p3cfg_gpu_use use;
   if (r->excluded_gpus && r->count > 0 && p3cfg_result_gpu_use(&use, r, 0) == P3CFG_OK) {
     p3cfg__text_printf(&t,
                        "excluded: %llu of %llu GPUs; plans use at most the %llu left (#1 uses "
-                       "%llu, %llu idle)\n\n",
+                       "%llu, %llu idle)\n",
                        (unsigned long long)use.excluded, (unsigned long long)use.total,
                        (unsigned long long)(use.total - use.excluded),
                        (unsigned long long)use.used, (unsigned long long)use.idle);
     p3cfg__error_clear();
   }
-  p3cfg__text_printf(&t, "rank     dp   tp   pp  mbs  vpp  recompute sp  zero  layers/stage       "
-                         "iter (s)  80 %% range     tokens/s    MFU  mem GiB\n");
+  int split_w = (int)strlen("layers/stage");
+  for (size_t i = 0; i < r->count; i++) {
+    char split[SPLIT_MAX];
+    p3cfg__split_compact(split, sizeof split, &r->entries[i].plan);
+    const int w = (int)strlen(split);
+    if (w > split_w)
+      split_w = w;
+  }
+  char mem_head[48];
+  snprintf(mem_head, sizeof mem_head, "mem GiB of %.2f", (double)capacity / gib_);
+  p3cfg__text_printf(&t,
+                     "\nrank     dp   tp   pp  mbs  vpp  recompute sp  zero  %-*s  iter (s)  80 %% "
+                     "range     tokens/s     MFU  %s%s\n",
+                     split_w, "layers/stage", mem_head,
+                     r->train_tokens ? "     days    GPU-hours" : "");
   for (size_t i = 0; i < r->count; i++)
-    plan_line(&t, i + 1, &r->entries[i]);
+    plan_line(&t, i + 1, &r->entries[i], split_w, (int)strlen(mem_head), r->train_tokens);
   if (r->count == 1 && !r->entries[0].memory.fits)
     p3cfg__text_printf(&t, "(the closest miss: it does not fit)\n");
   const size_t tied = p3cfg_result_indistinguishable(r);
   if (tied >= 2)
     overlap_line(&t, tied, r->count);
+  if (r->count > 0)
+    p3cfg__text_printf(
+        &t, "columns: dp tp pp parallel degrees; mbs micro-batch; vpp chunks per pipeline "
+            "rank; sp sequence parallel; zero ZeRO stage; NxL N stages of L layers\n"
+            "  iter one optimizer step; 80 %% range where 8 in 10 measured steps fall; mem "
+            "peak + reserved on the fullest GPU; - not timed: the plan does not fit\n");
   if (r->count > 0) {
     p3cfg__text_printf(&t, "\n#1 ");
     p3cfg__placement_summary(&t, &r->entries[0], cluster);

@@ -5,10 +5,10 @@
  * placement is the default one (rank r on GPU r), or, with opts->place, the one the
  * placement search finds on the cluster's measured links (which needs the time model).
  */
-#include "alloc.h"
 #include <stddef.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "error.h"
 #include "exclusion.h"
 #include "memory.h"
@@ -68,16 +68,23 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   *out = NULL;
   if (!model || !cluster || !plan)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate: NULL argument");
-  if (opts && opts->version != P3CFG_ESTIMATE_OPTIONS_VERSION && opts->version != 1)
+  p3cfg_estimate_options upgraded;
+  if (opts && (opts->version == 1 || opts->version == 2)) {
+    /* An older struct: the fields it has, the defaults of the rest (version 1 ends
+     * before exclude_gpus, version 2 before the margin and the budget). */
+    const size_t have = opts->version == 1 ? offsetof(p3cfg_estimate_options, exclude_gpus)
+                                           : offsetof(p3cfg_estimate_options, mem_margin_bytes);
+    p3cfg_estimate_options_init(&upgraded);
+    memcpy(&upgraded, opts, have);
+    upgraded.version = P3CFG_ESTIMATE_OPTIONS_VERSION;
+    opts = &upgraded;
+  }
+  if (opts && opts->version != P3CFG_ESTIMATE_OPTIONS_VERSION)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate_options: version %u, expected %u",
                             opts->version, P3CFG_ESTIMATE_OPTIONS_VERSION);
-  p3cfg_estimate_options v2;
-  if (opts && opts->version == 1) { /* before exclude_gpus: the fields up to it */
-    p3cfg_estimate_options_init(&v2);
-    memcpy(&v2, opts, offsetof(p3cfg_estimate_options, exclude_gpus));
-    v2.version = P3CFG_ESTIMATE_OPTIONS_VERSION;
-    opts = &v2;
-  }
+  if (opts && !(opts->mem_margin_fraction >= 0.0 && opts->mem_margin_fraction < 1.0))
+    return p3cfg__error_set(P3CFG_EINVALID, "mem_margin_fraction must be in [0, 1), got %g",
+                            opts->mem_margin_fraction);
   const int with_time = opts ? opts->with_time : 1;
   const int place = opts ? opts->place : 0;
   if (place && !with_time)
@@ -105,7 +112,10 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
     rc = p3cfg__error_nomem();
     goto fail;
   }
-  p3cfg__memory_plan(&e->memory, e->stages, model, cluster, &e->plan);
+  const uint64_t margin =
+      opts ? p3cfg__memory_margin(cluster, opts->mem_margin_bytes, opts->mem_margin_fraction) : 0;
+  p3cfg__memory_plan_margin(&e->memory, e->stages, model, cluster, &e->plan, margin);
+  r->train_tokens = opts ? opts->train_tokens : 0;
   if (with_time && (rc = estimate_time(e, model, cluster)) != P3CFG_OK)
     goto fail;
   if (place && e->has_time) {

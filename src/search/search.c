@@ -13,6 +13,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -44,6 +45,7 @@ typedef struct search_ctx {
   const p3cfg_cluster *cluster;
   p3cfg_search_options opts;
   uint64_t gpus, global_batch;
+  uint64_t margin_bytes; /* headroom every GPU keeps free (mem_margin_*) */
   uint32_t keep; /* plans each worker keeps: top_k, or more when placing re-ranks them */
   work_item *items;
   size_t n_items;
@@ -137,10 +139,11 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
   }
   w->valid++;
   p3cfg_memory mem;
-  p3cfg__memory_plan(&mem, w->stages, ctx->model, ctx->cluster, plan);
+  p3cfg__memory_plan_margin(&mem, w->stages, ctx->model, ctx->cluster, plan, ctx->margin_bytes);
   if (!mem.fits) {
     w->rejected[P3CFG_RULE_MEMORY]++;
-    double ratio = mem.capacity_bytes ? (double)mem.total_bytes / (double)mem.capacity_bytes
+    double ratio = mem.capacity_bytes ? ((double)mem.total_bytes + (double)mem.margin_bytes) /
+                                            (double)mem.capacity_bytes
                                       : 1e300;
     if (!w->has_miss || ratio < w->miss_ratio) {
       w->has_miss = 1;
@@ -380,9 +383,12 @@ static int build_items(search_ctx *ctx)
 static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
                          const p3cfg_cluster *c, uint64_t *gpus)
 {
-  if (o->version != P3CFG_SEARCH_OPTIONS_VERSION && o->version != 1)
+  if (o->version != P3CFG_SEARCH_OPTIONS_VERSION)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_search_options: version %u, expected %u",
                             o->version, P3CFG_SEARCH_OPTIONS_VERSION);
+  if (!(o->mem_margin_fraction >= 0.0 && o->mem_margin_fraction < 1.0))
+    return p3cfg__error_set(P3CFG_EINVALID, "mem_margin_fraction must be in [0, 1), got %g",
+                            o->mem_margin_fraction);
   if (o->top_k == 0 || o->top_k > 1000)
     return p3cfg__error_set(P3CFG_EINVALID, "top_k must be in [1, 1000], got %u", o->top_k);
   if (o->threads == 0 || o->threads > 256)
@@ -494,6 +500,7 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
   r->cluster_gpus = p3cfg__cluster_gpus(ctx->cluster);
   r->excluded_gpus = ctx->cluster->n_excluded;
   r->stats.elapsed_s = elapsed;
+  r->train_tokens = ctx->opts.train_tokens;
   r->stats.n_rules = P3CFG_RULE_COUNT;
   r->stats.rule_names = p3cfg__plan_rule_names;
   r->stats.rejected = r->rejected;
@@ -506,7 +513,8 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
       rc = e ? rc : p3cfg__error_nomem();
       goto fail;
     }
-    p3cfg__memory_plan(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan);
+    p3cfg__memory_plan_margin(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan,
+                              ctx->margin_bytes);
     p3cfg__entry_set_ranges(e, ctx->cluster);
     uint32_t worst = 0;
     for (uint32_t s = 1; s < e->plan.pp; s++)
@@ -517,16 +525,20 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
     const double gib = 1024.0 * 1024.0 * 1024.0;
     p3cfg__topk_dispose(&all);
     *out = r;
+    char margin[64] = "";
+    if (ctx->margin_bytes)
+      snprintf(margin, sizeof margin, " less the %.2f GiB margin",
+               (double)ctx->margin_bytes / gib);
     return p3cfg__error_set(
         P3CFG_EINFEASIBLE,
         "no plan fits in memory: the closest, dp %u tp %u pp %u micro_batch %u "
         "virtual_stages %u recompute %s%s zero %u, needs %.2f GiB on stage %u "
-        "(%.2f GiB allocated + %.2f GiB reserved) of the GPU's %.2f GiB",
+        "(%.2f GiB allocated + %.2f GiB reserved) of the GPU's %.2f GiB%s",
         e->plan.dp, e->plan.tp, e->plan.pp, e->plan.micro_batch, e->plan.virtual_stages,
         p3cfg_recompute_name(e->plan.recompute), e->plan.sequence_parallel ? " sp" : "",
         e->plan.zero_stage, (double)(ws_->peak_bytes + ws_->reserved_bytes) / gib, worst,
         (double)ws_->peak_bytes / gib, (double)ws_->reserved_bytes / gib,
-        (double)e->memory.capacity_bytes / gib);
+        (double)e->memory.capacity_bytes / gib, margin);
   }
   if (all.count == 0) {
     /* No valid plan at all: name the rule that rejected the most. */
@@ -549,7 +561,8 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
       rc = p3cfg__error_nomem();
       goto fail;
     }
-    p3cfg__memory_plan(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan);
+    p3cfg__memory_plan_margin(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan,
+                              ctx->margin_bytes);
     e->time = all.items[k].time;
     e->has_time = 1;
     e->place_info.default_s = e->place_info.placed_s = e->time.iteration_s;
@@ -606,9 +619,13 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  if (opts && opts->version == 1) { /* before exclude_gpus: the fields up to it */
+  if (opts && (opts->version == 1 || opts->version == 2)) {
+    /* An older struct: the fields it has, the defaults of the rest (version 1 ends
+     * before exclude_gpus, version 2 before the margin and the budget). */
+    const size_t have = opts->version == 1 ? offsetof(p3cfg_search_options, exclude_gpus)
+                                           : offsetof(p3cfg_search_options, mem_margin_bytes);
     ctx.opts = defaults;
-    memcpy(&ctx.opts, opts, offsetof(p3cfg_search_options, exclude_gpus));
+    memcpy(&ctx.opts, opts, have);
     ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;
   } else {
     ctx.opts = opts ? *opts : defaults;
@@ -627,6 +644,8 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
     p3cfg__exclusion_dispose(&ex);
     return rc;
   }
+  ctx.margin_bytes =
+      p3cfg__memory_margin(cluster, ctx.opts.mem_margin_bytes, ctx.opts.mem_margin_fraction);
   ctx.global_batch = ctx.opts.global_batch ? ctx.opts.global_batch : model->global_batch;
   ctx.keep = ctx.opts.top_k;
   if (ctx.excluded && ctx.keep < 32 &&

@@ -219,6 +219,11 @@ Test(api, estimate_checks_arguments_and_versions)
   expect_einvalid(p3cfg_estimate(&r, model, cluster, &plan, &eo));
   eo.place_max_s = nan("");
   expect_einvalid(p3cfg_estimate(&r, model, cluster, &plan, &eo));
+  p3cfg_estimate_options_init(&eo);
+  eo.mem_margin_fraction = 1.0;
+  expect_einvalid(p3cfg_estimate(&r, model, cluster, &plan, &eo));
+  eo.mem_margin_fraction = nan("");
+  expect_einvalid(p3cfg_estimate(&r, model, cluster, &plan, &eo));
   plan.version = 0;
   expect_einvalid(p3cfg_estimate(&r, model, cluster, &plan, NULL));
   cr_expect_null(r);
@@ -233,7 +238,7 @@ Test(api, search_checks_arguments_and_options)
   cr_expect_null(r);
   expect_einvalid(p3cfg_search(&r, model, NULL, NULL));
   const uint32_t layers[2] = {12, 12};
-  for (int k = 0; k < 14; k++) {
+  for (int k = 0; k < 17; k++) {
     p3cfg_search_options so;
     p3cfg_search_options_init(&so);
     switch (k) {
@@ -251,6 +256,9 @@ Test(api, search_checks_arguments_and_options)
     case 11: so.n_stage_layers = 2; so.stage_layers = layers; so.pp = 4; break;
     case 12: so.gpus = 9; break;
     case 13: so.max_micro_batch = 0; break;
+    case 14: so.mem_margin_fraction = 1.0; break;
+    case 15: so.mem_margin_fraction = -0.1; break;
+    case 16: so.mem_margin_fraction = nan(""); break;
     }
     r = (p3cfg_result *)1;
     expect_einvalid(p3cfg_search(&r, model, cluster, &so));

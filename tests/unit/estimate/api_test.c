@@ -5,6 +5,7 @@
  * every allocation failure handled without leaks (run under ASan).
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 
 #include "est_fixtures.h"
 #include "plan_json.h"
@@ -267,4 +268,62 @@ Test(estimate, every_allocation_failure_is_reported_and_frees_everything)
     p3cfg_result_free(r);
   }
   cr_assert(done);
+}
+
+/* --mem-margin: a plan fits only when total + margin <= capacity; a fraction counts of
+ * the GPU's memory, rounded up; version 1 options (without the margin) still work. */
+Test(estimate, margin_decides_fits)
+{
+  p3cfg_model m = est_ci_7b();
+  p3cfg_cluster c = est_cluster("h100-sxm", 1);
+  p3cfg_plan p = est_plan(2, 4, 1, 2);
+  p3cfg_result *r = estimate_ok(&m, &c, &p);
+  const p3cfg_memory *mem0 = p3cfg_result_memory(r, 0);
+  cr_assert(mem0->fits);
+  cr_assert_eq(mem0->margin_bytes, 0);
+  const uint64_t free_bytes = mem0->capacity_bytes - mem0->total_bytes;
+  p3cfg_result_free(r);
+
+  p3cfg_estimate_options eo;
+  p3cfg_estimate_options_init(&eo);
+  cr_assert_eq(eo.mem_margin_bytes, 0);
+  cr_assert_eq(eo.mem_margin_fraction, 0.0);
+  cr_assert_eq(eo.train_tokens, 0);
+  eo.with_time = 0;
+  eo.mem_margin_bytes = free_bytes; /* exactly what is left: still fits */
+  cr_assert_eq(p3cfg_estimate(&r, &m, &c, &p, &eo), P3CFG_OK);
+  cr_assert(p3cfg_result_memory(r, 0)->fits);
+  cr_assert_eq(p3cfg_result_memory(r, 0)->margin_bytes, free_bytes);
+  p3cfg_result_free(r);
+  eo.mem_margin_bytes = free_bytes + 1; /* one byte more: does not */
+  cr_assert_eq(p3cfg_estimate(&r, &m, &c, &p, &eo), P3CFG_OK);
+  cr_assert_not(p3cfg_result_memory(r, 0)->fits);
+  p3cfg_result_free(r);
+
+  eo.mem_margin_bytes = 0;
+  eo.mem_margin_fraction = 0.05;
+  cr_assert_eq(p3cfg_estimate(&r, &m, &c, &p, &eo), P3CFG_OK);
+  const uint64_t want = (uint64_t)ceil(0.05 * (double)c.gpu.memory_bytes);
+  cr_assert_eq(p3cfg_result_memory(r, 0)->margin_bytes, want);
+  cr_assert_eq(p3cfg_result_memory(r, 0)->fits, (int)(want <= free_bytes));
+  p3cfg_result_free(r);
+
+  eo.mem_margin_fraction = 1.0;
+  cr_assert_eq(p3cfg_estimate(&r, &m, &c, &p, &eo), P3CFG_EINVALID);
+  cr_assert_null(r);
+  eo.mem_margin_fraction = -0.01;
+  cr_assert_eq(p3cfg_estimate(&r, &m, &c, &p, &eo), P3CFG_EINVALID);
+
+  /* A version 1 caller: its struct ends before the margin; garbage after it is ignored. */
+  p3cfg_estimate_options v1;
+  memset(&v1, 0xff, sizeof v1);
+  p3cfg_estimate_options_init(&v1);
+  v1.version = 1;
+  v1.with_time = 0;
+  v1.mem_margin_bytes = UINT64_MAX;
+  v1.mem_margin_fraction = 7.0;
+  cr_assert_eq(p3cfg_estimate(&r, &m, &c, &p, &v1), P3CFG_OK, "%s", p3cfg_error_last()->message);
+  cr_assert(p3cfg_result_memory(r, 0)->fits);
+  cr_assert_eq(p3cfg_result_memory(r, 0)->margin_bytes, 0);
+  p3cfg_result_free(r);
 }

@@ -177,3 +177,37 @@ Test(search, interleaving_beats_plain_1f1b_at_small_batch)
   p3cfg_cluster_free(c);
   p3cfg_model_free(m);
 }
+
+/* A memory margin leaves the margin free on every GPU of every plan kept, drops the
+ * plans that needed it (fewer fit), and a version 1 options struct still searches. */
+Test(search, margin_leaves_headroom_on_every_plan)
+{
+  p3cfg_model *m = model("megatron-1.7b.yaml");
+  p3cfg_cluster *c = cluster("dgx-a100-1n.yaml");
+  p3cfg_search_options o = P3CFG_SEARCH_OPTIONS_INIT;
+  o.top_k = 50;
+  p3cfg_result *plain = NULL, *r = NULL;
+  cr_assert_eq(p3cfg_search(&plain, m, c, &o), 0, "%s", p3cfg_error_last()->message);
+  o.mem_margin_fraction = 0.5;
+  cr_assert_eq(p3cfg_search(&r, m, c, &o), 0, "%s", p3cfg_error_last()->message);
+  const p3cfg_search_stats *sp = p3cfg_result_search_stats(plain);
+  const p3cfg_search_stats *sr = p3cfg_result_search_stats(r);
+  cr_assert_lt(sr->feasible, sp->feasible, "a 50 %% margin must drop some plans");
+  cr_assert_eq(sr->valid, sp->valid);
+  for (size_t i = 0; i < p3cfg_result_count(r); i++) {
+    const p3cfg_memory *mem = p3cfg_result_memory(r, i);
+    cr_assert(mem->fits);
+    cr_assert_geq(mem->margin_bytes, mem->capacity_bytes / 2);
+    cr_assert_leq(mem->total_bytes + mem->margin_bytes, mem->capacity_bytes);
+  }
+  p3cfg_result_free(r);
+  p3cfg_search_options v1 = o;
+  v1.version = 1; /* the margin fields are not read */
+  cr_assert_eq(p3cfg_search(&r, m, c, &v1), 0, "%s", p3cfg_error_last()->message);
+  cr_assert_eq(p3cfg_result_search_stats(r)->feasible, sp->feasible);
+  cr_assert_eq(p3cfg_result_memory(r, 0)->margin_bytes, 0);
+  p3cfg_result_free(r);
+  p3cfg_result_free(plain);
+  p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+}

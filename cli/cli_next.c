@@ -1,0 +1,166 @@
+/*
+ * cli_next.c — the commands that follow a search (docs/cli.md, "search"): reproduce plan
+ * #1 with `p3cfg estimate`, write it as a plan file, export it. Built from the plan the
+ * result holds (public API only), so the command gives the same plan whatever the search
+ * constraints were.
+ */
+#include "cli_next.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* `arg` as a POSIX shell word: as is when it holds only safe characters, else in single
+ * quotes. */
+static void shell_word(FILE *f, const char *arg)
+{
+  int safe = arg[0] != '\0';
+  for (const char *p = arg; *p; p++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+-@%", *p))
+      safe = 0;
+  if (safe) {
+    fputs(arg, f);
+    return;
+  }
+  fputc('\'', f);
+  for (const char *p = arg; *p; p++)
+    if (*p == '\'')
+      fputs("'\\''", f);
+    else
+      fputc(*p, f);
+  fputc('\'', f);
+}
+
+static void overlap_list(FILE *f, uint32_t overlap)
+{
+  static const struct {
+    uint32_t flag;
+    const char *name;
+  } names[] = {{P3CFG_OVERLAP_GRAD_REDUCE, "grad"},
+               {P3CFG_OVERLAP_PARAM_GATHER, "param"},
+               {P3CFG_OVERLAP_TP_COMM, "tp"}};
+  int first = 1;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (overlap & names[i].flag) {
+      fprintf(f, "%s%s", first ? "" : ",", names[i].name);
+      first = 0;
+    }
+}
+
+/* 1 when the plan's split is the balanced one `estimate` would choose by itself. */
+static int balanced_split(const p3cfg_plan *p, const p3cfg_model *model,
+                          const p3cfg_cluster *cluster)
+{
+  p3cfg_plan q = *p;
+  q.n_stage_layers = 0;
+  memset(q.stage_layers, 0, sizeof q.stage_layers);
+  if (p3cfg_plan_resolve(&q, model, cluster) != 0 || q.n_stage_layers != p->n_stage_layers)
+    return 0;
+  return memcmp(q.stage_layers, p->stage_layers, p->n_stage_layers * sizeof p->stage_layers[0]) == 0;
+}
+
+/* The first launcher target that can express plan #1: Megatron-LM, else the others. */
+static const char *export_target(const p3cfg_result *r, const p3cfg_model *model,
+                                 const p3cfg_cluster *cluster)
+{
+  static const p3cfg_export_format order[] = {P3CFG_EXPORT_MEGATRON, P3CFG_EXPORT_TORCHTITAN,
+                                              P3CFG_EXPORT_DEEPSPEED};
+  p3cfg_plan_file *pf = NULL;
+  const char *name = p3cfg_export_format_name(P3CFG_EXPORT_MEGATRON);
+  if (p3cfg_plan_file_from_result(&pf, r, model, cluster) != 0)
+    return name;
+  for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+    p3cfg_buffer out = {0};
+    const int rc = p3cfg_export(&out, pf, 0, order[k]);
+    p3cfg_buffer_dispose(&out);
+    if (rc == 0) {
+      name = p3cfg_export_format_name(order[k]);
+      break;
+    }
+  }
+  p3cfg_plan_file_free(pf);
+  return name;
+}
+
+/* "p3cfg estimate MODEL CLUSTER --tp ... " reproducing plan #1. */
+static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *model,
+                             const p3cfg_cluster *cluster, const char *const *positional,
+                             const cli_plan_args *a, const cli_budget *b)
+{
+  const p3cfg_plan *p = p3cfg_result_plan(r, 0);
+  p3cfg_model_info mi;
+  p3cfg_cluster_info ci;
+  const int have_info =
+      p3cfg_model_get_info(&mi, model) == 0 && p3cfg_cluster_get_info(&ci, cluster) == 0;
+  fputs("p3cfg estimate ", f);
+  shell_word(f, positional[0]);
+  fputc(' ', f);
+  shell_word(f, positional[1]);
+  fprintf(f, " --tp %u --pp %u --mbs %u", p->tp, p->pp, p->micro_batch);
+  if (p->virtual_stages > 1)
+    fprintf(f, " --vpp %u", p->virtual_stages);
+  if (p->recompute != P3CFG_RECOMPUTE_NONE)
+    fprintf(f, " --recompute %s", p3cfg_recompute_name(p->recompute));
+  if (p->sequence_parallel)
+    fputs(" --sp", f);
+  if (p->zero_stage)
+    fprintf(f, " --zero %u", p->zero_stage);
+  if (p->overlap) {
+    fputs(" --overlap ", f);
+    overlap_list(f, p->overlap);
+  }
+  if (p->pp > 1 && !balanced_split(p, model, cluster)) {
+    fputs(" --stage-layers ", f);
+    for (uint32_t s = 0; s < p->n_stage_layers; s++)
+      fprintf(f, "%s%u", s ? "," : "", p->stage_layers[s]);
+  }
+  const uint64_t gpus = (uint64_t)p->dp * p->tp * p->pp;
+  if (!have_info || gpus != (uint64_t)ci.nodes * ci.gpus_per_node)
+    fprintf(f, " --gpus %llu", (unsigned long long)gpus);
+  if (!have_info || p->global_batch != mi.global_batch)
+    fprintf(f, " --global-batch %llu", (unsigned long long)p->global_batch);
+  const p3cfg_placement_info *pi = p3cfg_result_placement_info(r, 0);
+  if (pi && pi->optimized) {
+    fputs(" --place", f);
+    if (a->place.seed != 1)
+      fprintf(f, " --seed %llu", (unsigned long long)a->place.seed);
+    if (a->place.moves)
+      fprintf(f, " --place-budget %llu", (unsigned long long)a->place.moves);
+    else if (a->place.max_s > 0)
+      fprintf(f, " --place-budget %gs", a->place.max_s);
+  }
+  if (b->margin_text) {
+    fputs(" --mem-margin ", f);
+    shell_word(f, b->margin_text);
+  }
+  if (b->tokens_text) {
+    fputs(" --tokens ", f);
+    shell_word(f, b->tokens_text);
+  }
+}
+
+char *cli_next_steps(const p3cfg_result *r, const p3cfg_model *model,
+                     const p3cfg_cluster *cluster, const char *const *positional,
+                     const cli_plan_args *a, const cli_budget *b)
+{
+  if (p3cfg_result_count(r) == 0)
+    return NULL;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f)
+    return NULL;
+  fputs("\nnext, for plan #1: its memory per stage and time breakdown, the same as a plan "
+        "file, and launcher arguments from that file:\n  ",
+        f);
+  estimate_command(f, r, model, cluster, positional, a, b);
+  fputs("\n  ", f);
+  estimate_command(f, r, model, cluster, positional, a, b);
+  fprintf(f, " --format json -o plan.json\n  p3cfg export plan.json --to %s\n",
+          export_target(r, model, cluster));
+  if (fclose(f) != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
