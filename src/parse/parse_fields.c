@@ -14,8 +14,69 @@
 #include "parse_fields.h"
 #include "yaml_doc.h"
 
-/* Integers written as floats are taken up to 2^53, where doubles stop being exact. */
-#define EXACT_DOUBLE_MAX 9007199254740992.0
+/* The integer that a number written as a float denotes, decided from its text alone
+ * (never from the double, which rounds: 24.0000000000000001 is 24 as a double but not an
+ * integer). text[0..len) has the syntax p3cfg__parse_num accepts for floats; a sign is
+ * skipped. Returns 1 with *u (or *too_big past UINT64_MAX) when the value is an integer,
+ * 0 when it has a non-zero fraction. */
+static int float_text_integer(const char *text, size_t len, uint64_t *u, bool *too_big)
+{
+  size_t i = 0;
+  if (i < len && (text[i] == '-' || text[i] == '+'))
+    i++;
+  const char *mant[2];
+  size_t mlen[2] = {0, 0};
+  mant[0] = text + i;
+  while (i < len && text[i] >= '0' && text[i] <= '9')
+    i++, mlen[0]++;
+  mant[1] = text + i;
+  if (i < len && text[i] == '.') {
+    i++;
+    mant[1] = text + i;
+    while (i < len && text[i] >= '0' && text[i] <= '9')
+      i++, mlen[1]++;
+  }
+  long exp = 0;
+  int exp_neg = 0;
+  if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+    i++;
+    if (i < len && (text[i] == '-' || text[i] == '+'))
+      exp_neg = text[i++] == '-';
+    for (; i < len; i++)
+      if (exp < 1000000)
+        exp = exp * 10 + (text[i] - '0');
+  }
+  if (exp_neg)
+    exp = -exp;
+  /* The decimal point sits after `point` digits of the mantissa (integer digits, then
+   * fraction digits); every digit at or after it must be zero. */
+  const long n_digits = (long)(mlen[0] + mlen[1]);
+  const long point = (long)mlen[0] + exp;
+  uint64_t v = 0;
+  *too_big = false;
+  for (long k = 0; k < n_digits; k++) {
+    const char ch = k < (long)mlen[0] ? mant[0][k] : mant[1][k - (long)mlen[0]];
+    const unsigned d = (unsigned)(ch - '0');
+    if (k >= point) {
+      if (d != 0)
+        return 0;
+      continue;
+    }
+    if (v > (UINT64_MAX - d) / 10)
+      *too_big = true;
+    else
+      v = v * 10 + d;
+  }
+  /* Trailing zeros the exponent adds past the written digits. */
+  for (long k = n_digits; k < point && !*too_big && v != 0; k++) {
+    if (v > UINT64_MAX / 10)
+      *too_big = true;
+    else
+      v *= 10;
+  }
+  *u = v;
+  return 1;
+}
 
 void p3cfg__problem(p3cfg__pctx *c, const yaml_node_t *at, const char *fmt, ...)
 {
@@ -168,17 +229,16 @@ int p3cfg__read_uint(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
     above = num.too_big;
     u = num.u;
     break;
-  case P3CFG__NUM_FLOAT:
-    if (num.negative && num.v != 0)
+  case P3CFG__NUM_FLOAT: {
+    /* Exact: integrality and value come from the text, not from the rounded double. */
+    bool big = false;
+    if (!float_text_integer(text_of(node), node->data.scalar.length, &u, &big))
       return bad_value(c, node, label, want);
-    if (num.too_big || num.v > EXACT_DOUBLE_MAX) {
-      above = 1;
-      break;
-    }
-    if (floor(num.v) != num.v)
+    if (num.negative && (u != 0 || big))
       return bad_value(c, node, label, want);
-    u = (uint64_t)num.v;
+    above = big;
     break;
+  }
   default:
     return bad_value(c, node, label, want);
   }
