@@ -170,10 +170,29 @@ int p3cfg__map_fields(p3cfg__pctx *c, const yaml_node_t *map, const char *where,
     return bad_value(c, map, where ? where : "the top level", "a mapping");
   const char *in = where ? " in " : "";
   const char *wh = where ? where : "";
-  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-       p++) {
-    const yaml_node_t *k = p3cfg__node(c, p->key);
-    const yaml_node_t *v = p3cfg__node(c, p->value);
+  /* First the known keys, so that an unknown key can tell whether the key it is close
+   * to is missing; then the other keys, in file order. */
+  const yaml_node_pair_t *const pairs = map->data.mapping.pairs.start;
+  const size_t n_pairs = (size_t)(map->data.mapping.pairs.top - pairs);
+  for (size_t pi = 0; pi < n_pairs; pi++) {
+    const yaml_node_t *k = p3cfg__node(c, pairs[pi].key);
+    if (k->type != YAML_SCALAR_NODE)
+      continue;
+    for (size_t i = 0; i < n; i++)
+      if (strlen(keys[i].name) == k->data.scalar.length &&
+          memcmp(keys[i].name, text_of(k), k->data.scalar.length) == 0) {
+        if (!values[i])
+          values[i] = p3cfg__node(c, pairs[pi].value);
+        break;
+      }
+  }
+  bool told[32] = {false}; /* a missing required key already named by a "did you mean" */
+  const char *names[32];
+  const size_t nn = n < 32 ? n : 32;
+  for (size_t j = 0; j < nn; j++)
+    names[j] = keys[j].name;
+  for (size_t pi = 0; pi < n_pairs; pi++) {
+    const yaml_node_t *k = p3cfg__node(c, pairs[pi].key);
     if (k->type != YAML_SCALAR_NODE) {
       char buf[P3CFG__DESCRIBE_CAP];
       p3cfg__problem(c, k, "keys must be strings, got %s%s%s", p3cfg__describe(buf, k), in, wh);
@@ -183,25 +202,27 @@ int p3cfg__map_fields(p3cfg__pctx *c, const yaml_node_t *map, const char *where,
     while (i < n && !(strlen(keys[i].name) == k->data.scalar.length &&
                       memcmp(keys[i].name, text_of(k), k->data.scalar.length) == 0))
       i++;
-    if (i < n) {
-      if (!values[i])
-        values[i] = v;
+    if (i < n)
       continue;
-    }
-    const char *names[32];
-    size_t nn = n < 32 ? n : 32;
-    for (size_t j = 0; j < nn; j++)
-      names[j] = keys[j].name;
     const char *hint = p3cfg__suggest(text_of(k), k->data.scalar.length, names, nn);
     char echo[4 * P3CFG__ECHO_CHARS + 8];
     p3cfg__echo(echo, sizeof echo, text_of(k), k->data.scalar.length);
-    if (hint)
+    size_t h = 0;
+    while (hint && h < nn && names[h] != hint)
+      h++;
+    if (hint && keys[h].required && !values[h]) {
+      /* One problem, where it is: the misspelt key stands for the missing one. */
+      p3cfg__problem(c, k, "unknown key '%s'%s%s; did you mean '%s'? ('%s' is required)", echo,
+                     in, wh, hint, hint);
+      told[h] = true;
+    } else if (hint) {
       p3cfg__problem(c, k, "unknown key '%s'%s%s; did you mean '%s'?", echo, in, wh, hint);
-    else
+    } else {
       p3cfg__problem(c, k, "unknown key '%s'%s%s", echo, in, wh);
+    }
   }
   for (size_t i = 0; i < n; i++)
-    if (keys[i].required && !values[i])
+    if (keys[i].required && !values[i] && !(i < 32 && told[i]))
       p3cfg__problem(c, map, "missing required key '%s'%s%s", keys[i].name, in, wh);
   return 0;
 }
