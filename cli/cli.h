@@ -60,6 +60,12 @@ int cli_parse_u32(const char *command, const char *option, const char *text, uns
 int cli_parse_positive(const char *command, const char *option, const char *text, double max,
                        const char *what, double *out);
 
+/* "; did you mean 'WORD'?" for the entry of cands[0..n) closest to `word`
+ * (p3cfg_suggest), written into buf; "" when none is close. `prefix` goes before the
+ * word ("--" for options, "" for values). Returns buf. */
+const char *cli_did_you_mean(char *buf, size_t cap, const char *word, const char *prefix,
+                             const char *const *cands, size_t n);
+
 /* Print the last library error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message". */
 void cli_print_error(void);
 /* Print a usage error "p3cfg COMMAND: message" and a hint to --help; returns EXIT_USAGE. */

@@ -29,6 +29,31 @@ static const cli_option *find_long(const cli_option *opts, const char *name, siz
   return NULL;
 }
 
+const char *cli_did_you_mean(char *buf, size_t cap, const char *word, const char *prefix,
+                             const char *const *cands, size_t n)
+{
+  const char *hint = p3cfg_suggest(word, cands, n);
+  if (hint)
+    snprintf(buf, cap, "; did you mean '%s%s'?", prefix, hint);
+  else if (cap)
+    buf[0] = '\0';
+  return buf;
+}
+
+/* "; did you mean '--NAME'?" for an unknown long option name[0..len). */
+static const char *option_hint(char *buf, size_t cap, const cli_option *opts, const char *name,
+                               size_t len)
+{
+  const char *names[128];
+  size_t n = 0;
+  for (; opts && opts->name && n < 127; opts++)
+    names[n++] = opts->name;
+  names[n++] = "help";
+  char word[64];
+  snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), name);
+  return cli_did_you_mean(buf, cap, word, "--", names, n);
+}
+
 static const cli_option *find_short(const cli_option *opts, char c)
 {
   for (; opts && opts->name; opts++)
@@ -59,7 +84,9 @@ int cli_next_option(cli_parser *p)
       size_t len = eq ? (size_t)(eq - name) : strlen(name);
       o = find_long(p->options, name, len);
       if (!o) {
-        cli_usage_error(p->command, "unknown option '--%.*s'", (int)len, name);
+        char hint[96];
+        cli_usage_error(p->command, "unknown option '--%.*s'%s", (int)len, name,
+                        option_hint(hint, sizeof hint, p->options, name, len));
         return -1;
       }
       if (eq)

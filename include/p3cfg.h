@@ -81,6 +81,16 @@ P3CFG_API const char *p3cfg_strerror(int code);
 /** Symbolic name of a code ("P3CFG_EVALUE"); never NULL. */
 P3CFG_API const char *p3cfg_error_name(int code);
 
+/**
+ * "Did you mean": the entry of candidates[0..n) closest to `word` (edit distance with
+ * adjacent swaps, letters compared case-insensitively; a word of 3 letters or more that
+ * starts a candidate counts as exact), when it is close enough for a likely typo (1 edit
+ * up to 3 letters, 2 up to 6, 3 beyond); ties go to the longer common start, then to
+ * the first. NULL when none is close. Borrowed from candidates; NULL entries are skipped.
+ * The file parsers use the same rule for keys, enumeration values and GPU names.
+ */
+P3CFG_API const char *p3cfg_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* ------------------------------------------------------------------------------------
  * Diagnostics: every problem found in one input file (for `p3cfg validate`).
  * ---------------------------------------------------------------------------------- */
