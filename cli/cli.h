@@ -77,6 +77,10 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* From now on cli_usage_error only returns EXIT_USAGE: the commands run under mpirun call
  * it on every rank but the first, so that a usage error is printed once, not per rank. */
 void cli_silence_usage_errors(void);
+/* Report the failure `rc` of a library call made for `command`: P3CFG_EINVALID (bad
+ * options) as a usage error, anything else as cli_print_error does. Returns the exit
+ * code (cli_exit_code). */
+int cli_library_error(const char *command, int rc);
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 

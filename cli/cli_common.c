@@ -202,6 +202,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
   return EXIT_USAGE;
 }
 
+int cli_library_error(const char *command, int rc)
+{
+  if (rc == P3CFG_EINVALID)
+    return cli_usage_error(command, "%s", p3cfg_error_last()->message);
+  cli_print_error();
+  return cli_exit_code(rc);
+}
+
 int cli_exit_code(int rc)
 {
   switch (rc) {

@@ -149,3 +149,16 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     return 0;
   }
 }
+
+int cli_constraints_check(const cli_constraints *c, const char *command,
+                          const p3cfg_cluster *cluster)
+{
+  p3cfg_cluster_info info;
+  if (!c->gpus || p3cfg_cluster_get_info(&info, cluster) != P3CFG_OK)
+    return EXIT_OK;
+  const uint64_t all = (uint64_t)info.nodes * info.gpus_per_node;
+  if (c->gpus > all)
+    return cli_usage_error(command, "--gpus %llu is more than the %llu GPUs of cluster %s",
+                           (unsigned long long)c->gpus, (unsigned long long)all, info.name);
+  return EXIT_OK;
+}

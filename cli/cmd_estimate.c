@@ -142,6 +142,9 @@ int cmd_estimate(int argc, char **argv)
   p3cfg_buffer buf = {0};
   if (cli_load_inputs(&model, &cluster, positional))
     goto done;
+  if ((exit_code = cli_constraints_check(&a.cons, "estimate", cluster)) != EXIT_OK)
+    goto done;
+  exit_code = EXIT_BAD_INPUT;
   p3cfg_estimate_options eo;
   p3cfg_estimate_options_init(&eo);
   eo.with_time = with_time;

@@ -94,6 +94,9 @@ int cmd_search(int argc, char **argv)
   p3cfg_buffer buf = {0};
   if (cli_load_inputs(&model, &cluster, positional))
     goto done;
+  if ((exit_code = cli_constraints_check(&a.cons, "search", cluster)) != EXIT_OK)
+    goto done;
+  exit_code = EXIT_BAD_INPUT;
   p3cfg_search_options so;
   p3cfg_search_options_init(&so);
   so.top_k = top;
@@ -136,8 +139,7 @@ int cmd_search(int argc, char **argv)
     goto done;
   }
   if (rc) {
-    cli_print_error();
-    exit_code = cli_exit_code(rc);
+    exit_code = cli_library_error("search", rc);
     goto done;
   }
   rc = a.out.json ? p3cfg_result_search_json(&buf, result, model, cluster)
