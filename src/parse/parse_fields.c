@@ -275,15 +275,57 @@ int p3cfg__read_uint(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
   return 0;
 }
 
+/* A bandwidth written with its unit, "400Gbps", "400 Gb/s" or "50 GB/s", where a
+ * _GBps key wants the number of GB/s alone: "; did you mean 50 (GB/s)?" in buf, the bits
+ * of a "b" unit divided by 8. "" when `label` is not a _GBps key or the text is not a
+ * number and a known unit. */
+static const char *bandwidth_hint(char *buf, size_t cap, const yaml_node_t *node,
+                                  const char *label)
+{
+  static const struct {
+    const char *unit;
+    double to_GBps;
+  } units[] = {{"Gbps", 0.125},   {"Gb/s", 0.125},   {"Gbit/s", 0.125}, {"Gbits/s", 0.125},
+               {"GBps", 1.0},     {"GB/s", 1.0},     {"Tbps", 125.0},   {"Tb/s", 125.0},
+               {"TBps", 1000.0},  {"TB/s", 1000.0},  {"Mbps", 0.000125}, {"Mb/s", 0.000125},
+               {"MBps", 0.001},   {"MB/s", 0.001},   {"GiB/s", 1.073741824}};
+  buf[0] = '\0';
+  if (!strstr(label, "_GBps") || node->type != YAML_SCALAR_NODE)
+    return buf;
+  const char *t = text_of(node);
+  const size_t len = node->data.scalar.length;
+  size_t i = 0;
+  while (i < len && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.'))
+    i++;
+  p3cfg__num num;
+  p3cfg__parse_num(&num, t, i);
+  if (num.kind != P3CFG__NUM_INT && num.kind != P3CFG__NUM_FLOAT)
+    return buf;
+  size_t u = i;
+  while (u < len && t[u] == ' ')
+    u++;
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
+    if (strlen(units[k].unit) == len - u && memcmp(units[k].unit, t + u, len - u) == 0) {
+      snprintf(buf, cap, "; did you mean %.6g (GB/s)?", num.v * units[k].to_GBps);
+      return buf;
+    }
+  return buf;
+}
+
 int p3cfg__read_number(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
                        const p3cfg__range *r, double *out)
 {
-  if (!is_plain(node))
-    return bad_value(c, node, label, r->what);
   p3cfg__num num;
-  p3cfg__parse_num(&num, text_of(node), node->data.scalar.length);
-  if (num.kind != P3CFG__NUM_INT && num.kind != P3CFG__NUM_FLOAT)
-    return bad_value(c, node, label, r->what);
+  if (is_plain(node))
+    p3cfg__parse_num(&num, text_of(node), node->data.scalar.length);
+  if (!is_plain(node) || (num.kind != P3CFG__NUM_INT && num.kind != P3CFG__NUM_FLOAT)) {
+    char hint[64], buf[P3CFG__DESCRIBE_CAP];
+    if (!bandwidth_hint(hint, sizeof hint, node, label)[0])
+      return bad_value(c, node, label, r->what);
+    p3cfg__problem(c, node, "%s must be %s, got %s%s", label, r->what,
+                   p3cfg__describe(buf, node), hint);
+    return -1;
+  }
   const double v = num.v;
   if (v < r->lo || (r->lo_open && v == r->lo) || (v > r->hi && r->what_names_hi))
     return bad_value(c, node, label, r->what);
