@@ -66,6 +66,11 @@ int cli_parse_positive(const char *command, const char *option, const char *text
 const char *cli_did_you_mean(char *buf, size_t cap, const char *word, const char *prefix,
                              const char *const *cands, size_t n);
 
+/* Whether MODEL and CLUSTER (paths[0], paths[1]) were given the other way round: the
+ * first reads as a cluster file and the second as a model file. Then prints a usage
+ * error saying so and returns 1; 0 otherwise (the load then reports what is wrong). */
+int cli_inputs_swapped(const char *command, const char *const *paths);
+
 /* Print the last library error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message". */
 void cli_print_error(void);
 /* Print a usage error "p3cfg COMMAND: message" and a hint to --help; returns EXIT_USAGE. */

@@ -170,6 +170,27 @@ int cli_parse_positive(const char *command, const char *option, const char *text
   return 0;
 }
 
+static p3cfg_file_kind kind_of(const char *path)
+{
+  p3cfg_diagnostics *d = NULL;
+  p3cfg_file_kind kind = P3CFG_FILE_AUTO;
+  p3cfg_validate_file(&d, &kind, path, P3CFG_FILE_AUTO);
+  p3cfg_diagnostics_free(d);
+  return kind;
+}
+
+int cli_inputs_swapped(const char *command, const char *const *paths)
+{
+  /* Model files are small: reading the first one twice costs nothing noticeable. */
+  if (kind_of(paths[0]) != P3CFG_FILE_CLUSTER || kind_of(paths[1]) != P3CFG_FILE_MODEL)
+    return 0;
+  cli_usage_error(command,
+                  "MODEL and CLUSTER look swapped: '%s' is a cluster file and '%s' a model "
+                  "file; give the model first",
+                  paths[0], paths[1]);
+  return 1;
+}
+
 void cli_print_error(void)
 {
   const p3cfg_error *e = p3cfg_error_last();
