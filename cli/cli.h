@@ -118,5 +118,6 @@ int cmd_search(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_import_hf(int argc, char **argv);
 
 #endif

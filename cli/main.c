@@ -17,6 +17,7 @@ static const command commands[] = {
     {"estimate", cmd_estimate, "memory and time of one fully given plan"},
     {"export", cmd_export, "one plan of a JSON plan file in a launcher's terms"},
     {"validate", cmd_validate, "check model and cluster files, report every problem"},
+    {"import-hf", cmd_import_hf, "a Hugging Face config.json as a model file"},
     {"profile", cmd_profile, "under mpirun: measure every link, write a cluster file"},
     {"replay", cmd_replay, "under mpirun: a plan's communication, measured vs predicted"},
 };
