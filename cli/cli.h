@@ -60,6 +60,17 @@ int cli_parse_u32(const char *command, const char *option, const char *text, uns
 int cli_parse_positive(const char *command, const char *option, const char *text, double max,
                        const char *what, double *out);
 
+/* "; did you mean 'WORD'?" for the entry of cands[0..n) closest to `word`
+ * (p3cfg_suggest), written into buf; "" when none is close. `prefix` goes before the
+ * word ("--" for options, "" for values). Returns buf. */
+const char *cli_did_you_mean(char *buf, size_t cap, const char *word, const char *prefix,
+                             const char *const *cands, size_t n);
+
+/* Whether MODEL and CLUSTER (paths[0], paths[1]) were given the other way round: the
+ * first reads as a cluster file and the second as a model file. Then prints a usage
+ * error saying so and returns 1; 0 otherwise (the load then reports what is wrong). */
+int cli_inputs_swapped(const char *command, const char *const *paths);
+
 /* Print the last library error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message". */
 void cli_print_error(void);
 /* Print a usage error "p3cfg COMMAND: message" and a hint to --help; returns EXIT_USAGE. */
@@ -73,6 +84,10 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 void cli_silence_usage_errors(void);
 /* Print `s` as a JSON string (quoted; ", \\ and control characters escaped). */
 void cli_json_string(FILE *out, const char *s);
+/* Report the failure `rc` of a library call made for `command`: P3CFG_EINVALID (bad
+ * options) as a usage error, anything else as cli_print_error does. Returns the exit
+ * code (cli_exit_code). */
+int cli_library_error(const char *command, int rc);
 /* Map a library error code to the CLI exit code. */
 int cli_exit_code(int rc);
 
@@ -118,5 +133,6 @@ int cmd_profile(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_replan(int argc, char **argv);
+int cmd_import_hf(int argc, char **argv);
 
 #endif

@@ -29,6 +29,31 @@ static const cli_option *find_long(const cli_option *opts, const char *name, siz
   return NULL;
 }
 
+const char *cli_did_you_mean(char *buf, size_t cap, const char *word, const char *prefix,
+                             const char *const *cands, size_t n)
+{
+  const char *hint = p3cfg_suggest(word, cands, n);
+  if (hint)
+    snprintf(buf, cap, "; did you mean '%s%s'?", prefix, hint);
+  else if (cap)
+    buf[0] = '\0';
+  return buf;
+}
+
+/* "; did you mean '--NAME'?" for an unknown long option name[0..len). */
+static const char *option_hint(char *buf, size_t cap, const cli_option *opts, const char *name,
+                               size_t len)
+{
+  const char *names[128];
+  size_t n = 0;
+  for (; opts && opts->name && n < 127; opts++)
+    names[n++] = opts->name;
+  names[n++] = "help";
+  char word[64];
+  snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), name);
+  return cli_did_you_mean(buf, cap, word, "--", names, n);
+}
+
 static const cli_option *find_short(const cli_option *opts, char c)
 {
   for (; opts && opts->name; opts++)
@@ -59,7 +84,9 @@ int cli_next_option(cli_parser *p)
       size_t len = eq ? (size_t)(eq - name) : strlen(name);
       o = find_long(p->options, name, len);
       if (!o) {
-        cli_usage_error(p->command, "unknown option '--%.*s'", (int)len, name);
+        char hint[96];
+        cli_usage_error(p->command, "unknown option '--%.*s'%s", (int)len, name,
+                        option_hint(hint, sizeof hint, p->options, name, len));
         return -1;
       }
       if (eq)
@@ -143,6 +170,27 @@ int cli_parse_positive(const char *command, const char *option, const char *text
   return 0;
 }
 
+static p3cfg_file_kind kind_of(const char *path)
+{
+  p3cfg_diagnostics *d = NULL;
+  p3cfg_file_kind kind = P3CFG_FILE_AUTO;
+  p3cfg_validate_file(&d, &kind, path, P3CFG_FILE_AUTO);
+  p3cfg_diagnostics_free(d);
+  return kind;
+}
+
+int cli_inputs_swapped(const char *command, const char *const *paths)
+{
+  /* Model files are small: reading the first one twice costs nothing noticeable. */
+  if (kind_of(paths[0]) != P3CFG_FILE_CLUSTER || kind_of(paths[1]) != P3CFG_FILE_MODEL)
+    return 0;
+  cli_usage_error(command,
+                  "MODEL and CLUSTER look swapped: '%s' is a cluster file and '%s' a model "
+                  "file; give the model first",
+                  paths[0], paths[1]);
+  return 1;
+}
+
 void cli_print_error(void)
 {
   const p3cfg_error *e = p3cfg_error_last();
@@ -173,6 +221,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
   va_end(ap);
   fprintf(stderr, " (see 'p3cfg %s --help')\n", command);
   return EXIT_USAGE;
+}
+
+int cli_library_error(const char *command, int rc)
+{
+  if (rc == P3CFG_EINVALID)
+    return cli_usage_error(command, "%s", p3cfg_error_last()->message);
+  cli_print_error();
+  return cli_exit_code(rc);
 }
 
 int cli_exit_code(int rc)

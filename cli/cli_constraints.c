@@ -5,6 +5,7 @@
 #include "cli_constraints.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,9 +76,12 @@ static int parse_overlap(cli_constraints *c, const char *command, const char *te
     else if (n == 2 && strncmp(p, "tp", 2) == 0)
       c->overlap |= P3CFG_OVERLAP_TP_COMM;
     else {
+      static const char *const kinds[] = {"none", "grad", "param", "tp"};
+      char word[64], hint[96];
+      snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
       cli_usage_error(command, "--overlap takes none or a comma list of grad, param, tp; "
-                               "got \"%s\"",
-                      text);
+                               "got \"%s\"%s",
+                      text, cli_did_you_mean(hint, sizeof hint, word, "", kinds, 4));
       return -1;
     }
     p += n;
@@ -107,8 +111,10 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
   case OPT_RECOMPUTE: {
     p3cfg_recompute r;
     if (p3cfg_recompute_parse(&r, value)) {
-      cli_usage_error(command, "--recompute must be none, selective or full, got \"%s\"",
-                      value);
+      static const char *const modes[] = {"none", "selective", "full"};
+      char hint[96];
+      cli_usage_error(command, "--recompute must be none, selective or full, got \"%s\"%s",
+                      value, cli_did_you_mean(hint, sizeof hint, value, "", modes, 3));
       return -1;
     }
     c->recompute = (int)r;
@@ -149,4 +155,17 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
   default:
     return 0;
   }
+}
+
+int cli_constraints_check(const cli_constraints *c, const char *command,
+                          const p3cfg_cluster *cluster)
+{
+  p3cfg_cluster_info info;
+  if (!c->gpus || p3cfg_cluster_get_info(&info, cluster) != P3CFG_OK)
+    return EXIT_OK;
+  const uint64_t all = (uint64_t)info.nodes * info.gpus_per_node;
+  if (c->gpus > all)
+    return cli_usage_error(command, "--gpus %llu is more than the %llu GPUs of cluster %s",
+                           (unsigned long long)c->gpus, (unsigned long long)all, info.name);
+  return EXIT_OK;
 }

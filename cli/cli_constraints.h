@@ -71,4 +71,9 @@ void cli_constraints_init(cli_constraints *c);
  * printing a usage error. */
 int cli_constraints_option(cli_constraints *c, const char *command, int id, const char *value);
 
+/* The checks that need the cluster: --gpus at most its GPUs. Prints a usage error and
+ * returns EXIT_USAGE, or returns EXIT_OK. */
+int cli_constraints_check(const cli_constraints *c, const char *command,
+                          const p3cfg_cluster *cluster);
+
 #endif

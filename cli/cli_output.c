@@ -319,7 +319,10 @@ int cli_output_option(cli_output *o, const char *command, int id, const char *va
     else if (strcmp(value, "table") == 0)
       o->json = 0;
     else {
-      cli_usage_error(command, "--format must be table or json, got \"%s\"", value);
+      static const char *const formats[] = {"table", "json"};
+      char hint[96];
+      cli_usage_error(command, "--format must be table or json, got \"%s\"%s", value,
+                      cli_did_you_mean(hint, sizeof hint, value, "", formats, 2));
       return -1;
     }
     return 1;

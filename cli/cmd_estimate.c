@@ -151,7 +151,13 @@ int cmd_estimate(int argc, char **argv)
   p3cfg_result *result = NULL;
   p3cfg_buffer buf = {0};
   p3cfg_gpu_list excluded = {0};
+  if (cli_inputs_swapped("estimate", positional)) {
+    exit_code = EXIT_USAGE;
+    goto done;
+  }
   if (cli_load_inputs(&model, &cluster, positional))
+    goto done;
+  if ((exit_code = cli_constraints_check(&a.cons, "estimate", cluster)) != EXIT_OK)
     goto done;
   if (a.cons.exclude && (exit_code = cli_load_exclude(&excluded, cluster, a.cons.exclude)) != 0)
     goto done;

@@ -82,9 +82,14 @@ int cmd_export(int argc, char **argv)
     switch (id) {
     case OPT_TO:
       to = p.value;
-      if (p3cfg_export_format_parse(&fmt, p.value))
+      if (p3cfg_export_format_parse(&fmt, p.value)) {
+        static const char *const targets[] = {"megatron", "torchtitan", "deepspeed", "rankfile",
+                                              "hostfile"};
+        char hint[96];
         return cli_usage_error("export", "--to must be megatron, torchtitan, deepspeed, "
-                                         "rankfile or hostfile, got \"%s\"", p.value);
+                                         "rankfile or hostfile, got \"%s\"%s", p.value,
+                               cli_did_you_mean(hint, sizeof hint, p.value, "", targets, 5));
+      }
       break;
     case OPT_PLAN:
       if (cli_parse_u32("export", "plan", p.value, 1, 1000000, &plan_no))

@@ -189,6 +189,9 @@ int cmd_profile(int argc, char **argv)
       return EXIT_OK;
     }
     int bad = 0;
+    char hint[96];
+    static const char *const granularities[] = {"gpu", "node", "auto"};
+    static const char *const backends[] = {"mpi", "nccl"};
     switch (id) {
     case OPT_OUTPUT:
       output = p.value;
@@ -252,12 +255,14 @@ int cmd_profile(int argc, char **argv)
       else if (strcmp(p.value, "auto") == 0)
         granularity = P3CFG_PROFILE_GRANULARITY_AUTO;
       else
-        bad = cli_usage_error("profile", "--granularity must be gpu, node or auto, got \"%s\"",
-                              p.value);
+        bad = cli_usage_error("profile", "--granularity must be gpu, node or auto, got \"%s\"%s",
+                              p.value, cli_did_you_mean(hint, sizeof hint, p.value, "",
+                                                        granularities, 3));
       break;
     case OPT_BACKEND:
       if (p3cfg_profile_backend_from_name(&o.backend, p.value) != 0)
-        bad = cli_usage_error("profile", "--backend must be mpi or nccl, got \"%s\"", p.value);
+        bad = cli_usage_error("profile", "--backend must be mpi or nccl, got \"%s\"%s", p.value,
+                              cli_did_you_mean(hint, sizeof hint, p.value, "", backends, 2));
       break;
     default:
       bad = 1;

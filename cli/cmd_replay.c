@@ -258,6 +258,8 @@ int cmd_replay(int argc, char **argv)
       return EXIT_OK;
     }
     int bad = 0;
+    char hint[96];
+    static const char *const formats[] = {"table", "json"};
     switch (id) {
     case OPT_MODEL:
       in.model_path = p.value;
@@ -289,7 +291,8 @@ int cmd_replay(int argc, char **argv)
       else if (strcmp(p.value, "table") == 0)
         json = 0;
       else
-        bad = cli_usage_error("replay", "--format must be table or json, got \"%s\"", p.value);
+        bad = cli_usage_error("replay", "--format must be table or json, got \"%s\"%s", p.value,
+                              cli_did_you_mean(hint, sizeof hint, p.value, "", formats, 2));
       break;
     default:
       bad = 1;

@@ -109,7 +109,13 @@ int cmd_search(int argc, char **argv)
   p3cfg_result *result = NULL;
   p3cfg_buffer buf = {0};
   p3cfg_gpu_list excluded = {0};
+  if (cli_inputs_swapped("search", positional)) {
+    exit_code = EXIT_USAGE;
+    goto done;
+  }
   if (cli_load_inputs(&model, &cluster, positional))
+    goto done;
+  if ((exit_code = cli_constraints_check(&a.cons, "search", cluster)) != EXIT_OK)
     goto done;
   if (a.cons.exclude && (exit_code = cli_load_exclude(&excluded, cluster, a.cons.exclude)) != 0)
     goto done;
@@ -166,8 +172,7 @@ int cmd_search(int argc, char **argv)
     goto done;
   }
   if (rc) {
-    cli_print_error();
-    exit_code = cli_exit_code(rc);
+    exit_code = cli_library_error("search", rc);
     goto done;
   }
   rc = a.out.json ? p3cfg_result_search_json_flags(&buf, result, model, cluster, json_flags)

@@ -178,8 +178,10 @@ int cmd_validate(int argc, char **argv)
       } else if (strcmp(p.value, "auto") == 0) {
         kind = P3CFG_FILE_AUTO;
       } else {
-        status = cli_usage_error("validate", "--kind must be model, cluster or auto, got \"%s\"",
-                                 p.value);
+        static const char *const kinds[] = {"model", "cluster", "auto"};
+        char hint[96];
+        status = cli_usage_error("validate", "--kind must be model, cluster or auto, got \"%s\"%s",
+                                 p.value, cli_did_you_mean(hint, sizeof hint, p.value, "", kinds, 3));
         goto done;
       }
     }

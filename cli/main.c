@@ -18,6 +18,7 @@ static const command commands[] = {
     {"replan", cmd_replan, "when nodes fail: the old plan kept where it fits, or a new one"},
     {"export", cmd_export, "one plan of a JSON plan file in a launcher's terms"},
     {"validate", cmd_validate, "check model and cluster files, report every problem"},
+    {"import-hf", cmd_import_hf, "a Hugging Face config.json as a model file"},
     {"profile", cmd_profile, "under mpirun: measure every link, write a cluster file"},
     {"replay", cmd_replay, "under mpirun: a plan's communication, measured vs predicted"},
 };
@@ -31,27 +32,79 @@ static void usage(FILE *out)
                "the version.\n");
 }
 
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name)
+{
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(name, commands[i].name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+/* "unknown command" with the closest command when one is close (then without the list,
+ * which the hint line points to), or with the list of commands. */
+static int unknown_command(const char *name)
+{
+  const char *names[N_COMMANDS + 2];
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    names[i] = commands[i].name;
+  names[N_COMMANDS] = "help";
+  names[N_COMMANDS + 1] = "version";
+  char hint[96];
+  cli_did_you_mean(hint, sizeof hint, name, "", names, N_COMMANDS + 2);
+  if (hint[0]) {
+    fprintf(stderr, "p3cfg: unknown command '%s'%s (see 'p3cfg help')\n", name, hint);
+  } else {
+    fprintf(stderr, "p3cfg: unknown command '%s'\n", name);
+    usage(stderr);
+  }
+  return EXIT_USAGE;
+}
+
+/* `p3cfg help [COMMAND]`: the list of commands, or `p3cfg COMMAND --help`. */
+static int help(int argc, char **argv)
+{
+  if (argc == 0) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "p3cfg: help: expected at most one COMMAND, got %d arguments (see 'p3cfg "
+                    "help')\n",
+            argc);
+    return EXIT_USAGE;
+  }
+  if (strcmp(argv[0], "help") == 0) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  const command *c = find_command(argv[0]);
+  if (!c)
+    return unknown_command(argv[0]);
+  char help_flag[] = "--help";
+  char *args[] = {help_flag, NULL};
+  return c->run(1, args);
+}
+
 static int run(int argc, char **argv)
 {
   if (argc < 2) {
     usage(stderr);
     return EXIT_USAGE;
   }
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-      strcmp(argv[1], "help") == 0) {
-    usage(stdout);
-    return EXIT_OK;
-  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+    return help(0, NULL);
+  if (strcmp(argv[1], "help") == 0)
+    return help(argc - 2, argv + 2);
   if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
     printf("p3cfg %s\n", p3cfg_version_string());
     return EXIT_OK;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0)
-      return commands[i].run(argc - 2, argv + 2);
-  fprintf(stderr, "p3cfg: unknown command '%s'\n", argv[1]);
-  usage(stderr);
-  return EXIT_USAGE;
+  const command *c = find_command(argv[1]);
+  if (c)
+    return c->run(argc - 2, argv + 2);
+  return unknown_command(argv[1]);
 }
 
 /* Every command's output is checked at exit: a result lost on the way to stdout (a full

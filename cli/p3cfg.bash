@@ -16,7 +16,7 @@ _p3cfg()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "search estimate replan export validate profile replay --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "search estimate replan export validate import-hf profile replay help --help --version" -- "$cur"))
         return
     fi
     cmd=${COMP_WORDS[1]}

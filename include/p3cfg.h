@@ -81,6 +81,16 @@ P3CFG_API const char *p3cfg_strerror(int code);
 /** Symbolic name of a code ("P3CFG_EVALUE"); never NULL. */
 P3CFG_API const char *p3cfg_error_name(int code);
 
+/**
+ * "Did you mean": the entry of candidates[0..n) closest to `word` (edit distance with
+ * adjacent swaps, letters compared case-insensitively; a word of 3 letters or more that
+ * starts a candidate counts as exact), when it is close enough for a likely typo (1 edit
+ * up to 3 letters, 2 up to 6, 3 beyond); ties go to the longer common start, then to
+ * the first. NULL when none is close. Borrowed from candidates; NULL entries are skipped.
+ * The file parsers use the same rule for keys, enumeration values and GPU names.
+ */
+P3CFG_API const char *p3cfg_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* ------------------------------------------------------------------------------------
  * Diagnostics: every problem found in one input file (for `p3cfg validate`).
  * ---------------------------------------------------------------------------------- */
@@ -138,6 +148,33 @@ P3CFG_API void p3cfg_cluster_free(p3cfg_cluster *cluster);
  */
 P3CFG_API int p3cfg_validate_file(p3cfg_diagnostics **diags, p3cfg_file_kind *kind_out,
                                   const char *path, p3cfg_file_kind kind);
+
+/** Options of p3cfg_model_import_hf: what config.json does not hold. */
+#define P3CFG_IMPORT_OPTIONS_VERSION 1
+typedef struct p3cfg_import_options {
+  unsigned version;      /**< P3CFG_IMPORT_OPTIONS_VERSION */
+  const char *name;      /**< NULL: the file's folder, _name_or_path or model_type */
+  uint64_t seq_len;      /**< 0: max_position_embeddings, else 4096 */
+  uint64_t global_batch; /**< 0: 1024 sequences */
+} p3cfg_import_options;
+
+#define P3CFG_IMPORT_OPTIONS_INIT { P3CFG_IMPORT_OPTIONS_VERSION, NULL, 0, 0 }
+
+P3CFG_API void p3cfg_import_options_init(p3cfg_import_options *opts);
+
+/**
+ * A Hugging Face config.json (at `path`) as the text of a p3cfg model file (YAML), with
+ * a comment on every key naming the config.json key it comes from or the default used
+ * (docs/formats.md, "Importing a Hugging Face config.json"). Keys p3cfg does not model
+ * yet (mixture of experts, multi-head latent attention, a head_dim other than
+ * hidden/heads) are written as comments; their count goes to *n_unmodeled when not NULL.
+ * The text loads with p3cfg_model_load_string. Returns 0, or P3CFG_ESYNTAX, P3CFG_EVALUE,
+ * P3CFG_EIO or P3CFG_ENOMEM with the first problem of the file at its FILE:LINE:COL;
+ * P3CFG_EINVALID on bad options. Release *out with p3cfg_buffer_dispose().
+ */
+struct p3cfg_buffer;
+P3CFG_API int p3cfg_model_import_hf(struct p3cfg_buffer *out, const char *path,
+                                    const p3cfg_import_options *opts, unsigned *n_unmodeled);
 
 /** Read-only facts about a loaded model (derived quantities included). */
 typedef struct p3cfg_model_info {

@@ -66,6 +66,32 @@ static p3cfg_file_kind detect_kind(p3cfg__pctx *c, const yaml_node_t *root)
   return P3CFG_FILE_AUTO;
 }
 
+/* Whether a file read as `kind` is plainly the other kind: keys of the other kind and
+ * none of its own. Then one problem says so (at the top-level mapping), instead of every
+ * key of the one being unknown and every key of the other missing. */
+static int wrong_kind(p3cfg__pctx *c, const yaml_node_t *root, p3cfg_file_kind kind)
+{
+  if (root->type != YAML_MAPPING_NODE)
+    return 0;
+  const char *m = first_key_of(c, root, model_only);
+  const char *k = first_key_of(c, root, cluster_only);
+  if (kind == P3CFG_FILE_MODEL && k && !m) {
+    p3cfg__problem(c, root,
+                   "expected a model, but this is a cluster file (it has cluster key '%s' and "
+                   "no layers, hidden or heads)",
+                   k);
+    return 1;
+  }
+  if (kind == P3CFG_FILE_CLUSTER && m && !k) {
+    p3cfg__problem(c, root,
+                   "expected a cluster, but this is a model file (it has model key '%s' and "
+                   "no nodes, gpus_per_node, gpu, network or links)",
+                   m);
+    return 1;
+  }
+  return 0;
+}
+
 /* Load `path` (or text[0..len) when path is NULL) as `kind`, named `name` in positions. */
 static int load_any(loaded *res, p3cfg_file_kind kind, const char *path, const char *text,
                     size_t len, const char *name, p3cfg_diagnostics **diags_out)
@@ -90,11 +116,14 @@ static int load_any(loaded *res, p3cfg_file_kind kind, const char *path, const c
   if (rc == P3CFG_OK) {
     yaml_node_t *root = yaml_document_get_root_node(&y.doc);
     p3cfg__pctx c = {&y.doc, d};
+    int skip = 0; /* the file is plainly of the other kind: reported, parse nothing */
     if (kind == P3CFG_FILE_AUTO)
       kind = detect_kind(&c, root);
-    if (kind == P3CFG_FILE_MODEL)
+    else
+      skip = wrong_kind(&c, root, kind);
+    if (!skip && kind == P3CFG_FILE_MODEL)
       rc = p3cfg__model_from_doc(&res->model, &c, root, name);
-    else if (kind == P3CFG_FILE_CLUSTER)
+    else if (!skip && kind == P3CFG_FILE_CLUSTER)
       rc = p3cfg__cluster_from_doc(&res->cluster, &c, root, name);
   }
   p3cfg__ydoc_dispose(&y);

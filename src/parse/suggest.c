@@ -3,6 +3,7 @@
  * at the smallest edit distance (Damerau-Levenshtein, adjacent swaps counting one edit,
  * letters compared case-insensitively), when that distance is small for the word's
  * length; a word that starts a candidate ("h100" for "h100-sxm") counts as distance 0.
+ * p3cfg_suggest is the same for the CLI (commands, options and option values).
  */
 #include <string.h>
 
@@ -55,14 +56,25 @@ static int starts_with(const char *cand, size_t clen, const char *word, size_t l
   return 1;
 }
 
+/* Letters word and cand share at their start (case-insensitive). */
+static size_t common_prefix(const char *word, size_t len, const char *cand, size_t clen)
+{
+  size_t i = 0;
+  while (i < len && i < clen && lower(word[i]) == lower(cand[i]))
+    i++;
+  return i;
+}
+
 const char *p3cfg__suggest(const char *word, size_t len, const char *const *cands, size_t n)
 {
   if (len == 0 || len > WORD_MAX)
     return NULL;
   const size_t max_d = len <= 3 ? 1 : len <= 6 ? 2 : 3;
   const char *best = NULL;
-  size_t best_d = max_d + 1;
+  size_t best_d = max_d + 1, best_prefix = 0;
   for (size_t i = 0; i < n; i++) {
+    if (!cands[i])
+      continue;
     const size_t clen = strlen(cands[i]);
     if (clen > WORD_MAX)
       continue;
@@ -70,10 +82,23 @@ const char *p3cfg__suggest(const char *word, size_t len, const char *const *cand
     size_t d = len >= 3 && starts_with(cands[i], clen, word, len)
                    ? 0
                    : distance(word, len, cands[i], clen);
-    if (d < best_d && d < len) {
+    if (d >= len || d > max_d)
+      continue;
+    /* Ties go to the longer common start ("tpp": "tp" over "top"), then to the first. */
+    const size_t prefix = common_prefix(word, len, cands[i], clen);
+    if (d < best_d || (d == best_d && prefix > best_prefix)) {
       best = cands[i];
       best_d = d;
+      best_prefix = prefix;
     }
   }
   return best;
+}
+
+P3CFG_API const char *p3cfg_suggest(const char *word, const char *const *candidates, size_t n)
+{
+  p3cfg__error_clear();
+  if (!word || !candidates)
+    return NULL;
+  return p3cfg__suggest(word, strlen(word), candidates, n);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -466,6 +467,50 @@ static int rescore_on_map(p3cfg__result_entry *e, const search_ctx *ctx)
   return rc;
 }
 
+/* Why the constraints leave no candidate at all (the loops of build_items skip degrees
+ * that do not multiply to the GPUs used before any rule is checked): the first
+ * structural reason, as "tp 3 does not divide the 8 GPUs used". */
+static void empty_space_reason(char *buf, size_t cap, const search_ctx *ctx)
+{
+  const p3cfg_search_options *o = &ctx->opts;
+  const unsigned long long g = (unsigned long long)ctx->gpus;
+  const unsigned long long layers = (unsigned long long)ctx->model->layers;
+  const struct {
+    const char *name;
+    uint32_t v;
+  } d[3] = {{"tp", o->tp}, {"pp", o->pp}, {"dp", o->dp}};
+  for (int i = 0; i < 3; i++)
+    if (d[i].v && (d[i].v > g || g % d[i].v)) {
+      snprintf(buf, cap, "%s %u does not divide the %llu GPUs used", d[i].name, d[i].v, g);
+      return;
+    }
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++) {
+      const unsigned long long prod = (unsigned long long)d[i].v * d[j].v;
+      if (d[i].v && d[j].v && (prod > g || g % prod)) {
+        snprintf(buf, cap, "%s*%s = %llu does not divide the %llu GPUs used", d[i].name,
+                 d[j].name, prod, g);
+        return;
+      }
+    }
+  if (o->pp && o->pp > layers) {
+    snprintf(buf, cap, "pp %u is more than the model's %llu layers", o->pp, layers);
+    return;
+  }
+  if (o->virtual_stages && layers % o->virtual_stages) {
+    snprintf(buf, cap, "virtual_stages %u does not divide the model's %llu layers",
+             o->virtual_stages, layers);
+    return;
+  }
+  if (o->virtual_stages && o->pp &&
+      layers / o->virtual_stages < o->pp) {
+    snprintf(buf, cap, "pp %u * virtual_stages %u is more than the model's %llu layers", o->pp,
+             o->virtual_stages, layers);
+    return;
+  }
+  snprintf(buf, cap, "no dp*tp*pp equal to the %llu GPUs used fits the layers under them", g);
+}
+
 /* Merge the workers' results into *out. */
 static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_workers,
                   double elapsed)
@@ -539,6 +584,14 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
         e->plan.zero_stage, (double)(ws_->peak_bytes + ws_->reserved_bytes) / gib, worst,
         (double)ws_->peak_bytes / gib, (double)ws_->reserved_bytes / gib,
         (double)e->memory.capacity_bytes / gib, margin);
+  }
+  if (all.count == 0 && r->stats.evaluated == 0) {
+    /* Not one candidate: the degrees given cannot multiply to the GPUs used. */
+    char why[200];
+    empty_space_reason(why, sizeof why, ctx);
+    rc = p3cfg__error_set(P3CFG_EPLAN, "no valid plan under these constraints (no candidate: %s)",
+                          why);
+    goto fail;
   }
   if (all.count == 0) {
     /* No valid plan at all: name the rule that rejected the most. */

@@ -78,6 +78,22 @@ Test(parse, suggest_close_words)
   cr_expect_str_eq(p3cfg__suggest("a100-80GB", 9, gpus, 4), "a100-80gb");
 }
 
+/* The public form the CLI uses for commands, options and option values. */
+Test(parse, suggest_public_api)
+{
+  static const char *const commands[] = {"search", "estimate", "export", "validate"};
+  cr_expect_str_eq(p3cfg_suggest("serach", commands, 4), "search");
+  cr_expect_str_eq(p3cfg_suggest("exprot", commands, 4), "export");
+  cr_expect_null(p3cfg_suggest("frobnicate", commands, 4));
+  static const char *const options[] = {"dp", "tp", "pp", "top", "threads"};
+  cr_expect_str_eq(p3cfg_suggest("tpp", options, 5), "tp", "a tie goes to the longer start");
+  cr_expect_str_eq(p3cfg_suggest("thread", options, 5), "threads");
+  static const char *const modes[] = {"none", NULL, "selective", "full"};
+  cr_expect_str_eq(p3cfg_suggest("selectve", modes, 4), "selective", "NULL entries skipped");
+  cr_expect_null(p3cfg_suggest(NULL, modes, 4));
+  cr_expect_null(p3cfg_suggest("x", NULL, 0));
+}
+
 Test(parse, text_positions)
 {
   const char *t = "ab\ncd\r\nef\rg\xc3\xa9h";

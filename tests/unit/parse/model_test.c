@@ -95,6 +95,26 @@ Test(parse, model_float_written_integers)
                  "ffn_hidden must be a positive integer, got 1000.5");
 }
 
+/* Integrality is read from the text: a literal that rounds to an integer as a double
+ * is still refused. */
+Test(parse, model_integer_decided_from_the_text)
+{
+  expect_problem(MODEL_OK "kv_heads: 2.0000000000000001\n", P3CFG_FILE_MODEL, 8, 11,
+                 "kv_heads must be a positive integer, got 2.0000000000000001");
+  expect_problem(MODEL_OK "kv_heads: 20000000000000001e-16\n", P3CFG_FILE_MODEL, 8, 11,
+                 "kv_heads must be a positive integer, got 20000000000000001e-16");
+  expect_problem(MODEL_OK "kv_heads: 0.5e-400\n", P3CFG_FILE_MODEL, 8, 11,
+                 "kv_heads must be a positive integer, got 0.5e-400");
+  expect_problem(MODEL_OK "kv_heads: 1.5e100000000\n", P3CFG_FILE_MODEL, 8, 11,
+                 "kv_heads must be at most 1048576, got 1.5e100000000");
+  expect_problem(MODEL_OK "kv_heads: -0.0\n", P3CFG_FILE_MODEL, 8, 11,
+                 "kv_heads must be a positive integer, got -0.0");
+  p3cfg_model *m = model_from(MODEL_OK "kv_heads: 400e-2\nffn_hidden: 0.000256e6\n");
+  cr_expect_eq(m->kv_heads, 4);
+  cr_expect_eq(m->ffn_hidden, 256);
+  p3cfg_model_free(m);
+}
+
 Test(parse, model_integer_problems)
 {
   expect_problem(MODEL_OK "kv_heads: eight\n", P3CFG_FILE_MODEL, 8, 11,

@@ -1,0 +1,564 @@
+/*
+ * import_hf.c — a Hugging Face config.json as a p3cfg model file (p3cfg_model_import_hf,
+ * `p3cfg import-hf`).
+ *
+ * The JSON is read by the same checked loader as model and cluster files (JSON is YAML
+ * 1.2), so every problem has its FILE:LINE:COL and the input bounds are the same. Each
+ * key of the model format is written with a comment naming the config.json key it comes
+ * from, or saying "default" and why when config.json does not hold it. Keys p3cfg does
+ * not model yet (mixture of experts, multi-head latent attention, a head_dim other than
+ * hidden/heads) are written as comments with their values, never dropped; the keys that
+ * change neither memory nor time are listed in a last comment.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "parse_objects.h"
+#include "yaml_doc.h"
+
+/* Defaults for what a training run chooses and config.json does not say. */
+#define DEFAULT_SEQ_LEN 4096u
+#define DEFAULT_GLOBAL_BATCH 1024u
+
+/* ---- output text ------------------------------------------------------------------ */
+typedef struct out_text {
+  char *data;
+  size_t len, cap;
+  int nomem;
+} out_text;
+
+static void out_printf(out_text *t, const char *fmt, ...) P3CFG_PRINTF(2, 3);
+static void out_printf(out_text *t, const char *fmt, ...)
+{
+  if (t->nomem)
+    return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(t->data ? t->data + t->len : NULL, t->data ? t->cap - t->len : 0,
+                            fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+      t->nomem = 1;
+      return;
+    }
+    if (t->data && t->len + (size_t)n < t->cap) {
+      t->len += (size_t)n;
+      return;
+    }
+    size_t cap = t->cap ? t->cap * 2 : 4096;
+    while (cap <= t->len + (size_t)n)
+      cap *= 2;
+    char *d = p3cfg__realloc(t->data, cap);
+    if (!d) {
+      t->nomem = 1;
+      return;
+    }
+    t->data = d;
+    t->cap = cap;
+  }
+}
+
+/* "key: value" padded so that the comments line up, then "  # comment". */
+static void out_key(out_text *t, const char *key, const char *value, const char *comment)
+{
+  char left[128];
+  snprintf(left, sizeof left, "%s: %s", key, value);
+  out_printf(t, "%-26s # %s\n", left, comment);
+}
+
+/* ---- reading config.json ------------------------------------------------------------ */
+typedef struct hf {
+  p3cfg__pctx c;
+  const yaml_node_t *root;
+  size_t n_pairs;
+  unsigned char *used; /* per top-level pair: read (or reported) by the mapping */
+} hf;
+
+static const char *text_of(const yaml_node_t *n)
+{
+  return (const char *)n->data.scalar.value;
+}
+
+/* The value of top-level key `name` (marked used), or NULL. */
+static const yaml_node_t *get(hf *h, const char *name)
+{
+  const yaml_node_pair_t *pairs = h->root->data.mapping.pairs.start;
+  for (size_t i = 0; i < h->n_pairs; i++) {
+    const yaml_node_t *k = p3cfg__node(&h->c, pairs[i].key);
+    if (k->type == YAML_SCALAR_NODE && strlen(name) == k->data.scalar.length &&
+        memcmp(name, text_of(k), k->data.scalar.length) == 0) {
+      h->used[i] = 1;
+      return p3cfg__node(&h->c, pairs[i].value);
+    }
+  }
+  return NULL;
+}
+
+static int is_null(const yaml_node_t *n)
+{
+  return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+         (n->data.scalar.length == 0 || strcmp(text_of(n), "null") == 0);
+}
+
+/* The value as written, for a comment: a scalar's text (escaped, shortened), "a list of
+ * N", "a mapping of N keys". */
+static const char *shown(char *buf, size_t cap, const yaml_node_t *n)
+{
+  if (n->type == YAML_SEQUENCE_NODE) {
+    const size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    snprintf(buf, cap, k ? "a list of %zu" : "[]", k);
+  } else if (n->type == YAML_MAPPING_NODE) {
+    snprintf(buf, cap, "a mapping of %zu keys",
+             (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start));
+  } else {
+    p3cfg__echo(buf, cap, text_of(n), n->data.scalar.length);
+  }
+  return buf;
+}
+
+/* An integer key: the first of names[] present (its name in *which), read in [1, hi]. */
+static int get_count(hf *h, const char *const *names, uint64_t hi, uint64_t *out,
+                     const char **which)
+{
+  for (; *names; names++) {
+    const yaml_node_t *n = get(h, *names);
+    if (n && !is_null(n)) {
+      *which = *names;
+      return p3cfg__read_uint(&h->c, n, *names, 1, hi, out) == 0 ? 1 : -1;
+    }
+  }
+  return 0;
+}
+
+static int str_is(const yaml_node_t *n, const char *s)
+{
+  return n && n->type == YAML_SCALAR_NODE && strlen(s) == n->data.scalar.length &&
+         memcmp(s, text_of(n), n->data.scalar.length) == 0;
+}
+
+/* Whether the scalar n starts with `prefix`. */
+static int str_starts(const yaml_node_t *n, const char *prefix)
+{
+  return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length >= strlen(prefix) &&
+         memcmp(prefix, text_of(n), strlen(prefix)) == 0;
+}
+
+/* A dropout probability of zero ("0", "0.0"), or absent. */
+static int zero_or_absent(const yaml_node_t *n)
+{
+  if (!n || is_null(n))
+    return 1;
+  if (n->type != YAML_SCALAR_NODE)
+    return 0;
+  for (size_t i = 0; i < n->data.scalar.length; i++)
+    if (text_of(n)[i] != '0' && text_of(n)[i] != '.')
+      return 0;
+  return 1;
+}
+
+/* The keys p3cfg does not model yet, written as comments with their values. */
+static const char *const unmodeled_keys[] = {
+    "num_local_experts", "num_experts", "n_routed_experts", "num_experts_per_tok",
+    "moe_intermediate_size", "n_shared_experts", "shared_expert_intermediate_size",
+    "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers",
+    "norm_topk_prob", "router_aux_loss_coef", "output_router_logits", "routed_scaling_factor",
+    "topk_group", "n_group", "topk_method", "scoring_func", "ep_size", "router_jitter_noise",
+    "num_nextn_predict_layers", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
+    "qk_rope_head_dim", "v_head_dim", NULL};
+
+/* A name for the model: the last part of `_name_or_path`, the folder holding the file,
+ * or model_type; made of [A-Za-z0-9._+-] (others become '-'). */
+static void model_name(char *buf, size_t cap, hf *h, const char *path, const char *given)
+{
+  const char *src = given;
+  size_t len = src ? strlen(src) : 0;
+  const yaml_node_t *nop = get(h, "_name_or_path");
+  if (!src && nop && nop->type == YAML_SCALAR_NODE && nop->data.scalar.length) {
+    src = text_of(nop);
+    len = nop->data.scalar.length;
+    while (len && src[len - 1] == '/')
+      len--;
+    for (size_t i = len; i > 0; i--)
+      if (src[i - 1] == '/') {
+        src += i;
+        len -= i;
+        break;
+      }
+  }
+  if (!src || !len) {
+    const char *slash = strrchr(path, '/');
+    if (slash && slash > path) {
+      const char *start = slash;
+      while (start > path && start[-1] != '/')
+        start--;
+      if (!(slash - start == 1 && start[0] == '.') && !(slash - start == 2 && start[0] == '.'))
+        src = start, len = (size_t)(slash - start);
+    }
+  }
+  const yaml_node_t *type = get(h, "model_type");
+  if ((!src || !len) && type && type->type == YAML_SCALAR_NODE && type->data.scalar.length)
+    src = text_of(type), len = type->data.scalar.length;
+  if (!src || !len)
+    src = "imported", len = 8;
+  if (len > cap - 1)
+    len = cap - 1;
+  for (size_t i = 0; i < len; i++) {
+    const char ch = src[i];
+    const int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '+' || ch == '-';
+    buf[i] = ok ? ch : '-';
+  }
+  buf[len] = '\0';
+}
+
+/* Write the model file of config.json into t; problems go to h->c.d. Returns the number
+ * of keys written as "not modelled yet" comments. */
+static unsigned write_model(out_text *t, hf *h, const char *path,
+                            const p3cfg_import_options *o)
+{
+  char v[64], w[P3CFG__DESCRIBE_CAP], cmt[400];
+  const yaml_node_t *type = get(h, "model_type");
+  const yaml_node_t *arch = get(h, "architectures");
+  char type_s[P3CFG__DESCRIBE_CAP] = "unknown";
+  if (type && type->type == YAML_SCALAR_NODE)
+    shown(type_s, sizeof type_s, type);
+
+  static const char *const k_layers[] = {"num_hidden_layers", "n_layer", "num_layers", NULL};
+  static const char *const k_hidden[] = {"hidden_size", "n_embd", "d_model", NULL};
+  static const char *const k_heads[] = {"num_attention_heads", "n_head", NULL};
+  static const char *const k_kv[] = {"num_key_value_heads", NULL};
+  static const char *const k_ffn[] = {"intermediate_size", "n_inner", "ffn_dim", NULL};
+  static const char *const k_vocab[] = {"vocab_size", NULL};
+  static const char *const k_pos[] = {"max_position_embeddings", "n_positions", "seq_length",
+                                      NULL};
+  static const char *const k_head_dim[] = {"head_dim", NULL};
+  uint64_t layers = 0, hidden = 0, heads = 0, kv = 0, ffn = 0, vocab = 0, pos = 0, hd = 0;
+  const char *wl = NULL, *wh = NULL, *wa = NULL, *wk = NULL, *wf = NULL, *wv = NULL,
+             *wp = NULL, *wd = NULL;
+  const int has_layers = get_count(h, k_layers, P3CFG__MAX_LAYERS, &layers, &wl);
+  const int has_hidden = get_count(h, k_hidden, P3CFG__MAX_HIDDEN, &hidden, &wh);
+  const int has_heads = get_count(h, k_heads, P3CFG__MAX_HEADS, &heads, &wa);
+  const int has_kv = get_count(h, k_kv, P3CFG__MAX_HEADS, &kv, &wk);
+  const int has_ffn = get_count(h, k_ffn, P3CFG__MAX_FFN_HIDDEN, &ffn, &wf);
+  const int has_vocab = get_count(h, k_vocab, P3CFG__MAX_VOCAB, &vocab, &wv);
+  const int has_pos = get_count(h, k_pos, 1ull << 40, &pos, &wp);
+  const int has_hd = get_count(h, k_head_dim, P3CFG__MAX_HIDDEN, &hd, &wd);
+  if (!has_layers)
+    p3cfg__problem(&h->c, h->root, "config.json has no num_hidden_layers");
+  if (!has_hidden)
+    p3cfg__problem(&h->c, h->root, "config.json has no hidden_size");
+  if (!has_heads)
+    p3cfg__problem(&h->c, h->root, "config.json has no num_attention_heads");
+  if (!has_vocab)
+    p3cfg__problem(&h->c, h->root, "config.json has no vocab_size");
+
+  /* Activation: silu is a gated MLP (gate, up, down) in every Llama-style model. */
+  const yaml_node_t *act = get(h, "hidden_act");
+  if (!act)
+    act = get(h, "activation_function");
+  const char *activation = "gelu";
+  char act_note[400] = "default: config.json has no hidden_act";
+  if (act && act->type == YAML_SCALAR_NODE) {
+    shown(w, sizeof w, act);
+    if (str_is(act, "silu") || str_is(act, "swish")) {
+      activation = "swiglu";
+      snprintf(act_note, sizeof act_note, "hidden_act %s: a gated MLP (gate, up, down)", w);
+    } else if (str_starts(act, "gelu") || str_is(act, "quick_gelu")) {
+      const int gated = str_starts(type, "gemma");
+      activation = gated ? "swiglu" : "gelu";
+      snprintf(act_note, sizeof act_note, "hidden_act %s%s", w,
+               gated ? ": GeGLU, three matrices as swiglu" : "");
+    } else if (str_is(act, "relu")) {
+      snprintf(act_note, sizeof act_note, "hidden_act %s: two matrices, as gelu", w);
+    } else {
+      p3cfg__problem(&h->c, act,
+                     "hidden_act \"%s\" has no p3cfg equivalent (silu, gelu or relu)", w);
+    }
+  } else if (act) {
+    p3cfg__problem(&h->c, act, "hidden_act must be a string, got %s", p3cfg__describe(w, act));
+  }
+
+  /* What the run chooses: the sequence length and the global batch. */
+  uint64_t seq_len = o->seq_len ? o->seq_len : has_pos > 0 ? pos : DEFAULT_SEQ_LEN;
+  char seq_note[200];
+  if (o->seq_len)
+    snprintf(seq_note, sizeof seq_note, "given (--seq-len)");
+  else if (has_pos > 0)
+    snprintf(seq_note, sizeof seq_note,
+             "%s (the context window; --seq-len for less)", wp);
+  else
+    snprintf(seq_note, sizeof seq_note,
+             "default %u: no max_position_embeddings (--seq-len)",
+             DEFAULT_SEQ_LEN);
+  if (seq_len > P3CFG__MAX_SEQ_LEN) {
+    seq_len = P3CFG__MAX_SEQ_LEN;
+    snprintf(seq_note, sizeof seq_note, "%s is past p3cfg's limit: cut to 2^24 (--seq-len)", wp);
+  }
+  const uint64_t global_batch = o->global_batch ? o->global_batch : DEFAULT_GLOBAL_BATCH;
+
+  char name[P3CFG__MAX_NAME_BYTES + 1];
+  model_name(name, sizeof name, h, path, o->name);
+
+  /* Experts: the dense equivalent is written, and it says so first. */
+  const yaml_node_t *experts = NULL;
+  static const char *const expert_keys[] = {"num_local_experts", "num_experts",
+                                            "n_routed_experts", NULL};
+  for (const char *const *k = expert_keys; *k && !experts; k++) {
+    const yaml_node_t *n = get(h, *k);
+    if (n && !is_null(n) && !str_is(n, "0") && !str_is(n, "1"))
+      experts = n;
+  }
+
+  out_printf(t, "# Imported by p3cfg import-hf from a Hugging Face config.json\n# (model_type %s",
+             type_s);
+  if (arch && arch->type == YAML_SEQUENCE_NODE &&
+      arch->data.sequence.items.top > arch->data.sequence.items.start) {
+    const yaml_node_t *a0 = p3cfg__node(&h->c, arch->data.sequence.items.start[0]);
+    if (a0 && a0->type == YAML_SCALAR_NODE)
+      out_printf(t, ", %s", shown(w, sizeof w, a0));
+  }
+  out_printf(t, ").\n# Each comment names the config.json key a value comes from; \"default\" "
+                "marks what\n# config.json does not hold: check those.\n");
+  if (experts)
+    out_printf(t,
+               "# WARNING: a mixture-of-experts model (%s experts). p3cfg does not model experts\n"
+               "# yet: this file is the dense model with one MLP of ffn_hidden per layer, so the\n"
+               "# weights, gradients and optimizer state of the other experts are not counted.\n",
+               shown(w, sizeof w, experts));
+  out_printf(t, "name: %-20s # %s\n", name,
+             o->name ? "given (--name)" : "from the file's folder, _name_or_path or model_type");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)layers);
+  out_key(t, "layers", v, wl ? wl : "?");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)hidden);
+  out_key(t, "hidden", v, wh ? wh : "?");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)heads);
+  out_key(t, "heads", v, wa ? wa : "?");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)(has_kv > 0 ? kv : heads));
+  out_key(t, "kv_heads", v, has_kv > 0 ? wk : "default: heads (no num_key_value_heads)");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)(has_ffn > 0 ? ffn : 4 * hidden));
+  out_key(t, "ffn_hidden", v,
+          has_ffn > 0 ? (experts ? "intermediate_size (of one expert, or of the dense layers)"
+                                 : wf)
+                      : "default: 4*hidden (no intermediate_size)");
+  out_key(t, "activation", activation, act_note);
+  snprintf(v, sizeof v, "%llu", (unsigned long long)vocab);
+  out_key(t, "vocab", v, wv ? wv : "?");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)seq_len);
+  out_key(t, "seq_len", v, seq_note);
+
+  const yaml_node_t *tie = get(h, "tie_word_embeddings");
+  bool tied = false;
+  if (tie && p3cfg__read_bool(&h->c, tie, "tie_word_embeddings", &tied) == 0)
+    out_key(t, "tied_embeddings", tied ? "true" : "false", "tie_word_embeddings");
+  else if (!tie)
+    out_key(t, "tied_embeddings", "false",
+            "default: no tie_word_embeddings (transformers' default depends on the model "
+            "class)");
+
+  const yaml_node_t *theta = get(h, "rope_theta");
+  const yaml_node_t *scaling = get(h, "rope_scaling");
+  if (theta) {
+    snprintf(cmt, sizeof cmt, "rope_theta %s (memory and time do not depend on it)",
+             shown(w, sizeof w, theta));
+    out_key(t, "position_embedding", "rope", cmt);
+  } else if (str_is(type, "bloom") || str_is(type, "mpt")) {
+    out_key(t, "position_embedding", "alibi", "model_type: ALiBi");
+  } else if (str_is(type, "gpt2") || str_is(type, "opt") || str_is(type, "gpt_bigcode")) {
+    out_key(t, "position_embedding", "learned", "model_type: learned positions");
+  } else {
+    out_key(t, "position_embedding", "rope", "default: no rope_theta");
+  }
+  (void)scaling; /* listed with the ignored keys when present */
+
+  const yaml_node_t *rms = get(h, "rms_norm_eps");
+  const yaml_node_t *ln = get(h, "layer_norm_eps");
+  if (!ln)
+    ln = get(h, "layer_norm_epsilon");
+  if (rms) {
+    snprintf(cmt, sizeof cmt, "rms_norm_eps %s", shown(w, sizeof w, rms));
+    out_key(t, "norm", "rmsnorm", cmt);
+  } else if (ln) {
+    snprintf(cmt, sizeof cmt, "layer_norm_eps %s", shown(w, sizeof w, ln));
+    out_key(t, "norm", "layernorm", cmt);
+  } else {
+    out_key(t, "norm", "layernorm", "default: no rms_norm_eps or layer_norm_eps");
+  }
+  out_key(t, "flash_attention", "true", "default: p3cfg's");
+  snprintf(v, sizeof v, "%llu", (unsigned long long)global_batch);
+  out_key(t, "global_batch", v,
+          o->global_batch ? "given (--global-batch)"
+                          : "default: a training choice, not in config.json (--global-batch)");
+
+  const yaml_node_t *dtype = get(h, "torch_dtype");
+  const yaml_node_t *dtype2 = get(h, "dtype");
+  if (!dtype || is_null(dtype))
+    dtype = dtype2;
+  const char *prec = "bf16";
+  if (dtype && !is_null(dtype)) {
+    shown(w, sizeof w, dtype);
+    if (str_is(dtype, "float16"))
+      prec = "fp16";
+    else if (str_is(dtype, "float32"))
+      prec = "fp32";
+    snprintf(cmt, sizeof cmt, "torch_dtype %s%s (mixed precision with fp32 master weights)", w,
+             str_is(dtype, "bfloat16") || str_is(dtype, "float16") || str_is(dtype, "float32")
+                 ? ""
+                 : ": not a training precision, bf16 assumed");
+    out_key(t, "precision", prec, cmt);
+  } else {
+    out_key(t, "precision", prec, "default: no torch_dtype");
+  }
+  out_key(t, "optimizer", "adam", "default: p3cfg's (Adam, two fp32 moments)");
+
+  const yaml_node_t *abias = get(h, "attention_bias");
+  const yaml_node_t *mbias = get(h, "mlp_bias");
+  bool bias = false;
+  if (abias && p3cfg__read_bool(&h->c, abias, "attention_bias", &bias) == 0)
+    out_key(t, "bias", bias ? "true" : "false",
+            mbias ? "attention_bias (mlp_bias is not told apart)" : "attention_bias");
+  else if (!abias)
+    out_key(t, "bias", "false", "default: no attention_bias (Llama-family models have none)");
+
+  const yaml_node_t *drops[] = {get(h, "attention_dropout"), get(h, "hidden_dropout"),
+                                get(h, "resid_pdrop"), get(h, "attn_pdrop"),
+                                get(h, "embd_pdrop")};
+  int any_drop = 0, all_absent = 1;
+  for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++) {
+    any_drop |= !zero_or_absent(drops[i]);
+    all_absent &= drops[i] == NULL;
+  }
+  out_key(t, "dropout", any_drop ? "true" : "false",
+          all_absent ? "default: no dropout key"
+                     : any_drop ? "a dropout probability above 0" : "dropout probabilities 0");
+
+  /* What p3cfg does not model yet: every such key with its value. */
+  unsigned unmodeled = 0;
+  for (const char *const *k = unmodeled_keys; *k; k++) {
+    const yaml_node_t *n = get(h, *k);
+    if (!n || is_null(n))
+      continue;
+    if (unmodeled++ == 0)
+      out_printf(t, "# Not modelled by p3cfg yet (mixture of experts, latent attention):\n");
+    out_printf(t, "#   %s: %s\n", *k, shown(w, sizeof w, n));
+  }
+  if (has_hd > 0 && has_hidden > 0 && has_heads > 0 && hd * heads != hidden) {
+    if (unmodeled++ == 0)
+      out_printf(t, "# Not modelled by p3cfg yet:\n");
+    out_printf(t,
+               "#   %s: %llu, not hidden/heads = %llu: p3cfg sizes attention by hidden/heads,\n"
+               "#   so the q, k, v and output projections are counted smaller than they are\n",
+               wd, (unsigned long long)hd, (unsigned long long)(hidden / heads));
+  }
+
+  /* Everything else: named, so that nothing is dropped silently. */
+  const yaml_node_pair_t *pairs = h->root->data.mapping.pairs.start;
+  size_t col = 0;
+  for (size_t i = 0; i < h->n_pairs; i++) {
+    if (h->used[i])
+      continue;
+    const yaml_node_t *k = p3cfg__node(&h->c, pairs[i].key);
+    if (k->type != YAML_SCALAR_NODE)
+      continue;
+    p3cfg__echo(w, sizeof w, text_of(k), k->data.scalar.length);
+    const size_t n = strlen(w);
+    if (col == 0) {
+      out_printf(t, "# Ignored (no effect on memory or time):");
+      col = 40;
+    }
+    if (col + n + 2 > 88) {
+      out_printf(t, "\n#  ");
+      col = 3;
+    }
+    out_printf(t, " %s", w);
+    col += n + 1;
+  }
+  if (col)
+    out_printf(t, "\n");
+  return unmodeled;
+}
+
+P3CFG_API void p3cfg_import_options_init(p3cfg_import_options *opts)
+{
+  if (opts) {
+    static const p3cfg_import_options init = P3CFG_IMPORT_OPTIONS_INIT;
+    *opts = init;
+  }
+}
+
+P3CFG_API int p3cfg_model_import_hf(p3cfg_buffer *out, const char *path,
+                                    const p3cfg_import_options *opts, unsigned *n_unmodeled)
+{
+  p3cfg__error_clear();
+  if (out)
+    *out = (p3cfg_buffer){0};
+  if (n_unmodeled)
+    *n_unmodeled = 0;
+  if (!out || !path)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_model_import_hf: a required argument is NULL");
+  p3cfg_import_options o;
+  p3cfg_import_options_init(&o);
+  if (opts) {
+    if (opts->version != P3CFG_IMPORT_OPTIONS_VERSION)
+      return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_import_options: version %u, expected %u",
+                              opts->version, P3CFG_IMPORT_OPTIONS_VERSION);
+    o = *opts;
+  }
+  if (o.seq_len > P3CFG__MAX_SEQ_LEN || o.global_batch > P3CFG__MAX_GLOBAL_BATCH)
+    return p3cfg__error_set(P3CFG_EINVALID, "seq_len must be at most %llu and global_batch at "
+                                            "most %llu",
+                            (unsigned long long)P3CFG__MAX_SEQ_LEN,
+                            (unsigned long long)P3CFG__MAX_GLOBAL_BATCH);
+  if (o.name && (!o.name[0] || strlen(o.name) > P3CFG__MAX_NAME_BYTES))
+    return p3cfg__error_set(P3CFG_EINVALID, "name must be 1 to %d bytes long",
+                            P3CFG__MAX_NAME_BYTES);
+
+  p3cfg_diagnostics *d = p3cfg__diags_new(path);
+  if (!d)
+    return p3cfg__error_nomem();
+  char *text = NULL;
+  size_t len = 0;
+  p3cfg__ydoc y;
+  memset(&y, 0, sizeof y);
+  out_text t = {0};
+  unsigned unmodeled = 0;
+  int rc = p3cfg__read_file(&text, &len, d, path);
+  if (rc == P3CFG_OK)
+    rc = p3cfg__ydoc_load(&y, d, text, len);
+  if (rc == P3CFG_OK) {
+    hf h = {{&y.doc, d}, yaml_document_get_root_node(&y.doc), 0, NULL};
+    if (h.root->type != YAML_MAPPING_NODE) {
+      char buf[P3CFG__DESCRIBE_CAP];
+      p3cfg__problem(&h.c, h.root, "config.json must be an object, got %s",
+                     p3cfg__describe(buf, h.root));
+    } else {
+      h.n_pairs = (size_t)(h.root->data.mapping.pairs.top - h.root->data.mapping.pairs.start);
+      h.used = p3cfg__calloc(h.n_pairs ? h.n_pairs : 1, 1);
+      if (!h.used)
+        rc = P3CFG_ENOMEM;
+      else
+        unmodeled = write_model(&t, &h, path, &o);
+      p3cfg__free(h.used);
+    }
+  }
+  p3cfg__ydoc_dispose(&y);
+  p3cfg__free(text);
+  if (rc == P3CFG_ENOMEM || t.nomem || d->nomem) {
+    rc = p3cfg__error_nomem();
+  } else {
+    p3cfg__diags_finish(d);
+    rc = p3cfg__diags_to_error(d);
+  }
+  p3cfg_diagnostics_free(d);
+  if (rc != P3CFG_OK) {
+    p3cfg__free(t.data);
+    return rc;
+  }
+  out->data = t.data;
+  out->len = t.len;
+  if (n_unmodeled)
+    *n_unmodeled = unmodeled;
+  return P3CFG_OK;
+}

@@ -1,0 +1,111 @@
+/*
+ * import_hf_test.c — p3cfg_model_import_hf: three published config.json files (dense
+ * GQA, Mixtral's experts, Qwen3-MoE's experts and head_dim) map to model files that
+ * load, with the values config.json gives, the documented defaults, and the keys p3cfg
+ * does not model kept as comments; bad input is a positioned error.
+ */
+#include "parse_test.h"
+
+#define HF(name) P3CFG_SOURCE_DIR "/tests/fixtures/hf/" name "/config.json"
+
+/* Import `path`, load the text as a model and return it; *text gets the YAML. */
+static p3cfg_model *import(const char *path, const p3cfg_import_options *o, unsigned *unmodeled,
+                           p3cfg_buffer *text)
+{
+  cr_assert_eq(p3cfg_model_import_hf(text, path, o, unmodeled), P3CFG_OK, "%s: %s", path,
+               p3cfg_error_last()->message);
+  return model_from(text->data);
+}
+
+Test(parse, import_hf_llama3_8b)
+{
+  p3cfg_buffer t = {0};
+  unsigned un = 99;
+  p3cfg_model *m = import(HF("llama-3-8b"), NULL, &un, &t);
+  cr_expect_str_eq(m->name, "llama-3-8b");
+  cr_expect_eq(m->layers, 32);
+  cr_expect_eq(m->hidden, 4096);
+  cr_expect_eq(m->heads, 32);
+  cr_expect_eq(m->kv_heads, 8);
+  cr_expect_eq(m->ffn_hidden, 14336);
+  cr_expect_eq(m->activation, P3CFG_ACT_SWIGLU);
+  cr_expect_eq(m->vocab, 128256);
+  cr_expect_eq(m->seq_len, 8192);
+  cr_expect_eq(m->global_batch, 1024, "the documented default");
+  cr_expect_eq(m->tied_embeddings, false);
+  cr_expect_eq(m->position_embedding, P3CFG_POS_ROPE);
+  cr_expect_eq(m->norm, P3CFG_NORM_RMSNORM);
+  cr_expect_eq(m->precision, P3CFG_PREC_BF16);
+  cr_expect_eq(m->bias, false);
+  cr_expect_eq(m->dropout, false);
+  cr_expect_eq(un, 0);
+  cr_expect(strstr(t.data, "rope_theta 500000.0") != NULL, "rope_theta kept as a comment");
+  cr_expect(strstr(t.data, "pretraining_tp") != NULL, "ignored keys are named");
+  p3cfg_model_free(m);
+  p3cfg_buffer_dispose(&t);
+}
+
+Test(parse, import_hf_options)
+{
+  p3cfg_import_options o;
+  p3cfg_import_options_init(&o);
+  o.name = "llama3-8b-4k";
+  o.seq_len = 4096;
+  o.global_batch = 512;
+  p3cfg_buffer t = {0};
+  p3cfg_model *m = import(HF("llama-3-8b"), &o, NULL, &t);
+  cr_expect_str_eq(m->name, "llama3-8b-4k");
+  cr_expect_eq(m->seq_len, 4096);
+  cr_expect_eq(m->global_batch, 512);
+  p3cfg_model_free(m);
+  p3cfg_buffer_dispose(&t);
+  o.version = 7;
+  cr_expect_eq(p3cfg_model_import_hf(&t, HF("llama-3-8b"), &o, NULL), P3CFG_EINVALID);
+  cr_expect_null(t.data);
+}
+
+Test(parse, import_hf_mixtral_experts_are_comments)
+{
+  p3cfg_buffer t = {0};
+  unsigned un = 0;
+  p3cfg_model *m = import(HF("mixtral-8x7b"), NULL, &un, &t);
+  cr_expect_eq(m->ffn_hidden, 14336, "one expert's MLP");
+  cr_expect_eq(m->vocab, 32000);
+  cr_expect_eq(m->seq_len, 32768);
+  cr_expect_eq(un, 4, "num_local_experts, num_experts_per_tok, output_router_logits, "
+                      "router_aux_loss_coef");
+  cr_expect(strstr(t.data, "#   num_local_experts: 8\n") != NULL);
+  cr_expect(strstr(t.data, "#   num_experts_per_tok: 2\n") != NULL);
+  cr_expect(strstr(t.data, "WARNING: a mixture-of-experts model (8 experts)") != NULL);
+  p3cfg_model_free(m);
+  p3cfg_buffer_dispose(&t);
+}
+
+Test(parse, import_hf_qwen3_moe_head_dim)
+{
+  p3cfg_buffer t = {0};
+  unsigned un = 0;
+  p3cfg_model *m = import(HF("qwen3-30b-a3b"), NULL, &un, &t);
+  cr_expect_eq(m->layers, 48);
+  cr_expect_eq(m->hidden, 2048);
+  cr_expect_eq(m->kv_heads, 4);
+  cr_expect_eq(m->vocab, 151936);
+  cr_expect_eq(un, 9);
+  cr_expect(strstr(t.data, "#   moe_intermediate_size: 768\n") != NULL);
+  cr_expect(strstr(t.data, "#   head_dim: 128, not hidden/heads = 64") != NULL);
+  p3cfg_model_free(m);
+  p3cfg_buffer_dispose(&t);
+}
+
+Test(parse, import_hf_bad_input_is_positioned)
+{
+  p3cfg_buffer t = {0};
+  /* A p3cfg model file is not a config.json: no num_hidden_layers. */
+  cr_expect_eq(p3cfg_model_import_hf(&t, FIXTURE("model-minimal.yaml"), NULL, NULL),
+               P3CFG_EVALUE);
+  cr_expect_null(t.data);
+  cr_expect_str_eq(p3cfg_error_last()->message, "config.json has no num_hidden_layers");
+  cr_expect_gt(p3cfg_error_last()->line, 0);
+  cr_expect_eq(p3cfg_model_import_hf(&t, FIXTURE("no-such-file.json"), NULL, NULL), P3CFG_EIO);
+  cr_expect_eq(p3cfg_model_import_hf(NULL, HF("llama-3-8b"), NULL, NULL), P3CFG_EINVALID);
+}
