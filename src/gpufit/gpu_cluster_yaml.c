@@ -77,14 +77,12 @@ static void gpu_map(p3cfg__gtext *t, const p3cfg_gpu_profile *p, const p3cfg_gpu
   p3cfg__gtext_printf(t, "\n");
 }
 
-/* Placeholder network of a GPU family, per GPU per direction (clusters/dgx-*.yaml). */
+/* Placeholder network of a GPU's platform, per GPU per direction: the GPU table's, or for
+ * a GPU no preset names, the A100's. */
 static void family_network(const char *gpu, double *intra_GBps, double *inter_GBps)
 {
-  *intra_GBps = 300, *inter_GBps = 25; /* NVLink 3, HDR InfiniBand */
-  if (strncmp(gpu, "h100", 4) == 0 || strncmp(gpu, "h200", 4) == 0)
-    *intra_GBps = 450, *inter_GBps = 50; /* NVLink 4, NDR InfiniBand */
-  else if (strncmp(gpu, "v100", 4) == 0)
-    *intra_GBps = 150, *inter_GBps = 12.5;
+  if (!p3cfg__gpu_preset_network(gpu, intra_GBps, inter_GBps))
+    p3cfg__gpu_preset_network("a100-80gb", intra_GBps, inter_GBps);
 }
 
 static void matrix(p3cfg__gtext *t, const double *m, uint32_t n, double scale)

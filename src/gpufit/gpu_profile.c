@@ -172,41 +172,6 @@ const char *p3cfg__gpu_pass_name(p3cfg_gpu_pass pass)
   return "?";
 }
 
-/* Case-insensitive substring test. */
-static int contains(const char *hay, const char *needle)
-{
-  const size_t n = strlen(needle);
-  for (; *hay; hay++) {
-    size_t i = 0;
-    while (i < n && hay[i] &&
-           (hay[i] | 0x20) == (needle[i] | 0x20)) /* ASCII letters and digits */
-      i++;
-    if (i == n)
-      return 1;
-  }
-  return 0;
-}
-
-const char *p3cfg__gpu_detect_preset(const char *name, uint64_t memory_bytes)
-{
-  const double gib = (double)memory_bytes / (1024.0 * 1024.0 * 1024.0);
-  if (!name)
-    return NULL;
-  /* GH200 and H100 NVL differ from the SXM parts in memory and bandwidth (and the NVL
-   * in peak): no preset describes them. */
-  if (contains(name, "GH200") || contains(name, "NVL"))
-    return NULL;
-  if (contains(name, "H200"))
-    return "h200";
-  if (contains(name, "H100"))
-    return contains(name, "PCIe") ? "h100-pcie" : "h100-sxm";
-  if (contains(name, "A100"))
-    return memory_bytes && gib < 48.0 ? "a100-40gb" : "a100-80gb";
-  if (contains(name, "V100") && gib > 20.0)
-    return "v100-32gb";
-  return NULL;
-}
-
 P3CFG_API int p3cfg_gpu_profile_set_gpu(p3cfg_gpu_profile *p, const char *name, double peak_flops,
                                         double hbm_Bps)
 {

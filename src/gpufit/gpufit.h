@@ -25,9 +25,6 @@ struct p3cfg_gpu_profile {
 /* gpu_profile.c */
 /* Append a zeroed sample; NULL (last error set) when out of memory. */
 p3cfg_gpu_sample *p3cfg__gpu_profile_push(p3cfg_gpu_profile *p);
-/* The preset a CUDA device name denotes ("NVIDIA H100 80GB HBM3" -> "h100-sxm"), or
- * NULL when no preset matches (H100 NVL, GH200, L40S, ...). */
-const char *p3cfg__gpu_detect_preset(const char *device_name, uint64_t memory_bytes);
 /* "fwd", "dgrad", "wgrad". */
 const char *p3cfg__gpu_pass_name(p3cfg_gpu_pass pass);
 
