@@ -14,6 +14,7 @@
 #include "plan_rules.h"
 #include "text_buffer.h"
 #include "types.h"
+#include "uncertainty.h"
 
 static double gib(uint64_t bytes)
 {
