@@ -106,6 +106,7 @@ typedef struct worker {
   size_t ws_bytes;
   p3cfg_stage_memory *stages; /* P3CFG_MAX_PP entries */
   int rc;
+  p3cfg__error_state error; /* the last error behind rc, saved on the worker's thread */
   pthread_t thread;
 } worker;
 
@@ -147,7 +148,7 @@ static void consider(worker *w, p3cfg_plan *plan)
   if (need > w->ws_bytes) {
     void *ws = p3cfg__realloc(w->ws, need);
     if (!ws) {
-      w->rc = P3CFG_ENOMEM;
+      w->rc = p3cfg__error_nomem();
       return;
     }
     w->ws = ws;
@@ -235,6 +236,8 @@ static void *worker_main(void *arg)
     run_item(w, &ctx->items[i]);
     progress_item_done(ctx);
   }
+  if (w->rc)
+    p3cfg__error_save(&w->error);
   return NULL;
 }
 
@@ -552,12 +555,13 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   }
   for (uint32_t i = 0; i < n_workers; i++)
     if (ws[i].rc) {
-      /* A worker thread's message stayed in its own thread-local error. */
-      rc = ws[i].rc == P3CFG_ENOMEM
-               ? p3cfg__error_nomem()
-               : (n_workers == 1 ? ws[i].rc
-                                 : p3cfg__error_set(ws[i].rc, "the time model failed: %s",
-                                                    p3cfg_strerror(ws[i].rc)));
+      /* The worker's message, from the thread that set it (a failure is always set
+       * where it is known, so the saved error is the one behind rc). */
+      rc = ws[i].rc;
+      if (ws[i].error.code == rc)
+        p3cfg__error_restore(&ws[i].error);
+      else
+        p3cfg__error_set(rc, "the time model failed: %s", p3cfg_strerror(rc));
       goto done;
     }
   rc = finish(out, &ctx, ws, n_workers, p3cfg__monotonic_s() - t0);
