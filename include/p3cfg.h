@@ -40,6 +40,17 @@ extern "C" {
 /** "MAJOR.MINOR.PATCH" of the library actually linked. Never NULL. */
 P3CFG_API const char *p3cfg_version_string(void);
 
+/** The version of the public API (this header and p3cfg/gpu.h, p3cfg/mpi.h), apart from
+ *  the release version: it grows by one with every change a caller could notice at
+ *  compile or link time (a function, type, struct field, macro or callback signature
+ *  added, changed or removed), in whichever release it comes, and never otherwise.
+ *  docs/api.md, "Versions", lists what each number added. */
+#define P3CFG_API_VERSION 1
+
+/** P3CFG_API_VERSION of the library actually linked: a program built against API
+ *  version N runs with a library whose version is N (and, for what it uses, later). */
+P3CFG_API int p3cfg_api_version(void);
+
 /* ------------------------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------------------- */
