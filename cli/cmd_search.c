@@ -118,7 +118,8 @@ int cmd_search(int argc, char **argv)
   so.place_moves = a.place.moves;
   so.place_max_s = a.place.max_s;
   cli_progress progress;
-  cli_progress_attach(&progress, &so, "searching", a.out.quiet);
+  so.progress = cli_progress_start(&progress, "searching", NULL, a.out.quiet);
+  so.progress_payload = &progress;
   int rc = p3cfg_search(&result, model, cluster, &so);
   cli_progress_done(&progress);
   if (rc == P3CFG_EINFEASIBLE) {

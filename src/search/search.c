@@ -53,8 +53,10 @@ typedef struct search_ctx {
  * it otherwise. Workers count finished items; whoever finishes one calls the callback
  * when 0.1 s has passed since the last call, under a trylock, so that calls never
  * overlap and a worker never waits for another's callback. */
+#define PROGRESS_UNITS 1000u
+
 typedef struct search_progress {
-  void (*fn)(void *payload, double fraction);
+  p3cfg_progress_fn fn;
   void *payload;
   double enum_share;  /* fraction of the work that is enumeration */
   atomic_size_t done; /* work items finished */
@@ -76,7 +78,11 @@ static void progress_report(search_progress *pr, double fraction, int final)
   if (final || now - pr->last_s >= 0.1) {
     if (fraction < pr->last_fraction)
       fraction = pr->last_fraction;
-    pr->fn(pr->payload, fraction > 1.0 ? 1.0 : fraction);
+    /* In thousandths of the work (p3cfg_search_options.progress); all of them only at
+     * the end. */
+    const uint32_t part = (uint32_t)((fraction < 1.0 ? fraction : 1.0) * PROGRESS_UNITS);
+    pr->fn(pr->payload, final ? PROGRESS_UNITS : part < PROGRESS_UNITS ? part : PROGRESS_UNITS - 1,
+           PROGRESS_UNITS);
     pr->last_s = now;
     pr->last_fraction = fraction;
   }
