@@ -71,7 +71,10 @@ const char *cli_did_you_mean(char *buf, size_t cap, const char *word, const char
  * error saying so and returns 1; 0 otherwise (the load then reports what is wrong). */
 int cli_inputs_swapped(const char *command, const char *const *paths);
 
-/* Print the last library error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message". */
+/* Print an error as "p3cfg: FILE:LINE:COL: message" or "p3cfg: message": the one form of
+ * every library error the CLI shows (libp3cfg's and libp3cfg_mpi's). */
+void cli_print_error_of(const p3cfg_error *e);
+/* Print libp3cfg's last error (cli_print_error_of). */
 void cli_print_error(void);
 /* Print a usage error "p3cfg COMMAND: message" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)

@@ -193,7 +193,11 @@ int cli_inputs_swapped(const char *command, const char *const *paths)
 
 void cli_print_error(void)
 {
-  const p3cfg_error *e = p3cfg_error_last();
+  cli_print_error_of(p3cfg_error_last());
+}
+
+void cli_print_error_of(const p3cfg_error *e)
+{
   if (e->file && e->line > 0)
     fprintf(stderr, "p3cfg: %s:%d:%d: %s\n", e->file, e->line, e->column, e->message);
   else if (e->file)

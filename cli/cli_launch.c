@@ -81,8 +81,7 @@ int cli_mpi_init(int *rank)
 
 void cli_print_profile_error(void)
 {
-  const p3cfg_error *e = p3cfg_profile_error_last();
-  fprintf(stderr, "p3cfg: %s\n", e->message[0] ? e->message : p3cfg_strerror(e->code));
+  cli_print_error_of(p3cfg_profile_error_last());
 }
 
 int cli_mpi_failure(int rc, int rank)

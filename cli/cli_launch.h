@@ -19,7 +19,8 @@ void cli_arm_test_fault(int rank);
  * EXIT_OK, or EXIT_BAD_INPUT after saying that MPI_Init failed. */
 int cli_mpi_init(int *rank);
 
-/* Print libp3cfg_mpi's last error (its own error state: p3cfg_profile_error_last). */
+/* Print libp3cfg_mpi's last error (its own error state: p3cfg_profile_error_last), in
+ * the one form of cli_print_error_of, position included. */
 void cli_print_profile_error(void);
 
 /* After a profile or replay run that returned rc != 0: an error every rank agreed on

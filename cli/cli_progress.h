@@ -1,7 +1,8 @@
 /*
- * cli_progress.h — a progress bar on standard error for long searches: shown only when
- * stderr is a terminal, not with --quiet, and only once the work has taken a second, so
- * that quick runs and redirected output stay clean.
+ * cli_progress.h — the CLI's one progress bar on standard error, for every long command
+ * (search, profile, profile --compute), fed by the library's one progress callback
+ * (p3cfg_progress_fn): shown only when stderr is a terminal, not with --quiet, and only
+ * once the work has taken a second, so that quick runs and redirected output stay clean.
  */
 #ifndef P3CFG_CLI_PROGRESS_H
 #define P3CFG_CLI_PROGRESS_H
@@ -9,13 +10,16 @@
 #include "cli.h"
 
 typedef struct cli_progress {
-  const char *what;  /* "searching" */
+  const char *what; /* "searching" */
+  const char *unit; /* what done/total count ("steps"); NULL: a percentage */
   double start_s;
-  int enabled, shown;
+  int shown;
 } cli_progress;
 
-/* Hook the bar into search options (nothing when quiet or stderr is not a terminal). */
-void cli_progress_attach(cli_progress *p, p3cfg_search_options *so, const char *what, int quiet);
+/* Start a bar: the callback to hand to the library with `p` as its payload, or NULL
+ * (no bar) when quiet or stderr is not a terminal. */
+p3cfg_progress_fn cli_progress_start(cli_progress *p, const char *what, const char *unit,
+                                     int quiet);
 /* Erase the bar if it was drawn. */
 void cli_progress_done(cli_progress *p);
 

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "cli_launch.h"
+#include "cli_progress.h"
 #include "cmd_profile_compute.h"
 
 #ifndef P3CFG_HAVE_MPI
@@ -110,22 +111,6 @@ static int parse_bytes(const char *option, const char *text, uint64_t *out)
                            text);
   *out = v * mult;
   return 0;
-}
-
-typedef struct progress_state {
-  double start;
-  int shown;
-} progress_state;
-
-static void progress_bar(void *payload, uint32_t done, uint32_t total)
-{
-  progress_state *s = payload;
-  const int width = 30;
-  const int fill = total ? (int)((uint64_t)done * (uint64_t)width / total) : width;
-  fprintf(stderr, "\rprofiling [%.*s%*s] %u/%u steps  %.0f s", fill,
-          "##############################", width - fill, "", done, total, MPI_Wtime() - s->start);
-  fflush(stderr);
-  s->shown = 1;
 }
 
 /* Rank 0's output: the cluster file and the summary. Returns an exit code. */
@@ -289,15 +274,12 @@ int cmd_profile(int argc, char **argv)
     MPI_Finalize();
     return EXIT_USAGE;
   }
-  progress_state ps = {MPI_Wtime(), 0};
-  if (rank == 0 && !quiet && isatty(STDERR_FILENO)) {
-    o.progress = progress_bar;
-    o.progress_payload = &ps;
-  }
+  cli_progress ps;
+  o.progress = cli_progress_start(&ps, "profiling", "steps", quiet || rank != 0);
+  o.progress_payload = &ps;
   p3cfg_profile_result *r = NULL;
   int rc = p3cfg_profile_run(&r, MPI_COMM_WORLD, &o);
-  if (ps.shown)
-    fputc('\n', stderr);
+  cli_progress_done(&ps);
   int exit_code = EXIT_OK;
   if (rc != 0) {
     exit_code = cli_mpi_failure(rc, rank);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "cmd_profile_compute.h"
 #include "p3cfg/gpu.h"
 
@@ -117,23 +118,6 @@ static int check_new(const char *path, int force)
     return 0;
   fprintf(stderr, "p3cfg: %s: already exists (use --force to replace it)\n", path);
   return -1;
-}
-
-typedef struct progress_state {
-  time_t start;
-  int shown;
-} progress_state;
-
-static void progress_bar(void *payload, uint32_t done, uint32_t total)
-{
-  progress_state *s = payload;
-  const int width = 30;
-  const int fill = total ? (int)((uint64_t)done * (uint64_t)width / total) : width;
-  fprintf(stderr, "\rtiming [%.*s%*s] %u/%u kernels  %.0f s", fill,
-          "##############################", width - fill, "", done, total,
-          difftime(time(NULL), s->start));
-  fflush(stderr);
-  s->shown = 1;
 }
 
 typedef struct args {
@@ -303,14 +287,11 @@ static int write_buffer(const char *path, int force, p3cfg_buffer *b, int quiet,
 
 static int measure(p3cfg_gpu_profile *prof, args *a)
 {
-  progress_state ps = {time(NULL), 0};
-  if (!a->quiet && isatty(STDERR_FILENO)) {
-    a->measure.progress = progress_bar;
-    a->measure.progress_payload = &ps;
-  }
+  cli_progress ps;
+  a->measure.progress = cli_progress_start(&ps, "timing", "kernels", a->quiet);
+  a->measure.progress_payload = &ps;
   const int rc = p3cfg_gpu_measure(prof, &a->measure);
-  if (ps.shown)
-    fputc('\n', stderr);
+  cli_progress_done(&ps);
   if (rc != 0)
     cli_print_error();
   return rc;

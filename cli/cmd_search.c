@@ -153,7 +153,8 @@ int cmd_search(int argc, char **argv)
   so.mem_margin_fraction = bud.margin_fraction;
   so.train_tokens = bud.tokens;
   cli_progress progress;
-  cli_progress_attach(&progress, &so, "searching", a.out.quiet);
+  so.progress = cli_progress_start(&progress, "searching", NULL, a.out.quiet);
+  so.progress_payload = &progress;
   int rc = p3cfg_search(&result, model, cluster, &so);
   cli_progress_done(&progress);
   if (rc == P3CFG_EINFEASIBLE) {

@@ -40,6 +40,17 @@ extern "C" {
 /** "MAJOR.MINOR.PATCH" of the library actually linked. Never NULL. */
 P3CFG_API const char *p3cfg_version_string(void);
 
+/** The version of the public API (this header and p3cfg/gpu.h, p3cfg/mpi.h), apart from
+ *  the release version: it grows by one with every change a caller could notice at
+ *  compile or link time (a function, type, struct field, macro or callback signature
+ *  added, changed or removed), in whichever release it comes, and never otherwise.
+ *  docs/api.md, "Versions", lists what each number added. */
+#define P3CFG_API_VERSION 2
+
+/** P3CFG_API_VERSION of the library actually linked: a program built against API
+ *  version N runs with a library whose version is N (and, for what it uses, later). */
+P3CFG_API int p3cfg_api_version(void);
+
 /* ------------------------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------------------- */
@@ -90,6 +101,12 @@ P3CFG_API const char *p3cfg_error_name(int code);
  * The file parsers use the same rule for keys, enumeration values and GPU names.
  */
 P3CFG_API const char *p3cfg_suggest(const char *word, const char *const *candidates, size_t n);
+
+/** The one progress callback of the library's long calls (p3cfg_search, the GPU and link
+ *  profilers): `done` of `total` units finished, total > 0, done non-decreasing, and
+ *  done == total once, at the end. Each call says what its units are and from which
+ *  thread it reports. */
+typedef void (*p3cfg_progress_fn)(void *payload, uint32_t done, uint32_t total);
 
 /* ------------------------------------------------------------------------------------
  * Diagnostics: every problem found in one input file (for `p3cfg validate`).
@@ -457,11 +474,11 @@ typedef struct p3cfg_search_options {
   uint64_t seed;         /**< placement seed */
   uint64_t place_moves;  /**< placement move budget per plan; 0 = a default */
   double place_max_s;    /**< optional wall-time cap per placement (0 = none) */
-  /** Optional progress report: called with the fraction done in [0, 1] (enumeration,
-   *  then placement), non-decreasing, at most about 10 times per second and once with 1
-   *  at the end; from a worker thread, never two calls at once. It must not call back
-   *  into p3cfg_search. NULL = no report. */
-  void (*progress)(void *payload, double fraction);
+  /** Optional progress report: thousandths of the work done (done of total = 1000;
+   *  enumeration, then placement), at most about 10 times per second and once with
+   *  1000 at the end; from a worker thread, never two calls at once. It must not call
+   *  back into p3cfg_search. NULL = no report. */
+  p3cfg_progress_fn progress;
   void *progress_payload; /**< passed to progress unchanged */
   /** GPUs taken out of use (global ids; version 2). Plans use only the GPUs left: with
    *  `gpus` 0, each (tp, pp) gets the largest dp that fits them and divides the global

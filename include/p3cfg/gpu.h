@@ -121,7 +121,7 @@ typedef struct p3cfg_gpu_measure_options {
   uint32_t warmup;  /**< untimed runs before each kernel's series (default 3) */
   uint32_t reps;    /**< timed runs per kernel; the median is kept (default 10) */
   /** Called after each kernel's series: `done` of `total`. NULL = none. */
-  void (*progress)(void *payload, uint32_t done, uint32_t total);
+  p3cfg_progress_fn progress;
   void *progress_payload;
   /** Seconds of the largest GEMM run before anything is timed (default 2), so that
    *  every kernel is timed at the clocks the GPU holds under sustained load (a cold

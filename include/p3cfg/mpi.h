@@ -57,8 +57,9 @@ typedef enum p3cfg_profile_backend {
   P3CFG_PROFILE_BACKEND_NCCL = 1
 } p3cfg_profile_backend;
 
-/** Called on rank 0 after each step: `done` of `total` steps finished. */
-typedef void (*p3cfg_profile_progress_fn)(void *payload, uint32_t done, uint32_t total);
+/** Called on rank 0 after each step: `done` of `total` steps finished. The library's one
+ *  progress type (p3cfg_progress_fn), under the name of API version 1. */
+typedef p3cfg_progress_fn p3cfg_profile_progress_fn;
 
 /* Version 2 added `backend`; version 1 structs (without it) are still accepted and
  * measure with MPI. */

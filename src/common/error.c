@@ -1,6 +1,7 @@
 /*
- * error.c — thread-local last error, the error-code table (from P3CFG_ERROR_LIST), and
- * the diagnostics list that the parsers fill with every problem of a file.
+ * error.c — thread-local last error (saved and restored across threads), the error-code
+ * table (from P3CFG_ERROR_LIST), and the diagnostics list that the parsers fill with every
+ * problem of a file.
  */
 #include "error.h"
 
@@ -10,8 +11,8 @@
 
 #include "alloc.h"
 
-#define MSG_CAP 512
-#define FILE_CAP 512
+#define MSG_CAP P3CFG__ERROR_MESSAGE_CAP
+#define FILE_CAP P3CFG__ERROR_FILE_CAP
 
 typedef struct last_error {
   p3cfg_error pub;
@@ -100,6 +101,27 @@ int p3cfg__error_set_at(int code, const char *file, int line, int column, const 
 int p3cfg__error_nomem(void)
 {
   return p3cfg__error_set(P3CFG_ENOMEM, "out of memory");
+}
+
+void p3cfg__error_save(p3cfg__error_state *out)
+{
+  out->code = tls_error.pub.code;
+  out->line = tls_error.pub.line;
+  out->column = tls_error.pub.column;
+  out->has_file = tls_error.pub.file != NULL;
+  memcpy(out->message, tls_error.message, sizeof out->message);
+  memcpy(out->file, tls_error.file, sizeof out->file);
+}
+
+int p3cfg__error_restore(const p3cfg__error_state *e)
+{
+  tls_error.pub.code = e->code;
+  tls_error.pub.line = e->line;
+  tls_error.pub.column = e->column;
+  memcpy(tls_error.message, e->message, sizeof tls_error.message);
+  memcpy(tls_error.file, e->file, sizeof tls_error.file);
+  tls_error.pub.file = e->has_file ? tls_error.file : NULL;
+  return e->code;
 }
 
 p3cfg_diagnostics *p3cfg__diags_new(const char *file)

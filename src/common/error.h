@@ -1,5 +1,6 @@
 /*
- * error.h — the thread-local last error and the diagnostics list of one input file.
+ * error.h — the thread-local last error (and its save and restore across threads) and
+ * the diagnostics list of one input file.
  *
  * A check is one line: `return p3cfg__error_set(P3CFG_EPLAN, "tp %u ...", tp);` sets the
  * message where it is known and returns the code; higher layers pass it up unchanged.
@@ -27,6 +28,24 @@ int p3cfg__error_set_at(int code, const char *file, int line, int column, const 
                         ...) P3CFG_PRINTF(5, 6);
 /* Out-of-memory: sets a fixed message without allocating, returns P3CFG_ENOMEM. */
 int p3cfg__error_nomem(void);
+
+#define P3CFG__ERROR_MESSAGE_CAP 512
+#define P3CFG__ERROR_FILE_CAP 512
+
+/* A last error as a value, to carry it from the thread that set it to the one that
+ * reports it (libgit2's git_error_save / git_error_restore): a search worker saves its
+ * error before it ends, the thread that joins it restores it. No allocation. */
+typedef struct p3cfg__error_state {
+  int code, line, column;
+  int has_file;
+  char message[P3CFG__ERROR_MESSAGE_CAP];
+  char file[P3CFG__ERROR_FILE_CAP];
+} p3cfg__error_state;
+
+/* Copy this thread's last error into *out. */
+void p3cfg__error_save(p3cfg__error_state *out);
+/* Make *e this thread's last error; returns its code. */
+int p3cfg__error_restore(const p3cfg__error_state *e);
 
 /* The diagnostics list behind the opaque p3cfg_diagnostics. */
 struct p3cfg_diagnostics {

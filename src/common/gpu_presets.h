@@ -3,6 +3,7 @@
 #define P3CFG_GPU_PRESETS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "types.h"
 
@@ -17,5 +18,17 @@
 const p3cfg_gpu *p3cfg__gpu_preset(const char *name);
 /* Preset i in table order, or NULL past the end (for "did you mean" and docs). */
 const p3cfg_gpu *p3cfg__gpu_preset_at(size_t i);
+
+
+/* The preset a GPU's name says it is (an NVML or CUDA name, hwloc's GPUModel or pci.ids
+ * string: "NVIDIA A100-SXM4-40GB", "GA100 [A100 SXM4 80GB]"), with the memory CUDA or NVML
+ * reports where known (0: unknown); NULL where no preset describes the part or the name
+ * does not say which size it is. */
+const p3cfg_gpu *p3cfg__gpu_preset_identify(const char *name, uint64_t memory_bytes);
+/* The preset of an NVIDIA PCI device id (for hosts whose hwloc has no pci.ids), or NULL. */
+const p3cfg_gpu *p3cfg__gpu_preset_for_pci_id(uint32_t device_id);
+/* The datasheet network of the platform preset `name` comes in, GB/s per GPU per
+ * direction: 1, or 0 (and nothing set) when `name` is no preset. */
+int p3cfg__gpu_preset_network(const char *name, double *intra_GBps, double *inter_GBps);
 
 #endif

@@ -25,12 +25,18 @@ void p3cfg__mesh_of_sizes(p3cfg__mesh *out, const uint32_t size[P3CFG__MESH_DIMS
   out->ranks = stride;
 }
 
+/* One walk of the table (the time model builds a mesh for every plan it scores). */
 void p3cfg__mesh_of(p3cfg__mesh *out, const p3cfg_plan *plan)
 {
-  uint32_t size[P3CFG__MESH_DIMS];
+  uint32_t stride = 1;
   for (int d = 0; d < P3CFG__MESH_DIMS; d++) {
     const size_t at = p3cfg__mesh_dims[d].plan_field;
-    size[d] = at == P3CFG__MESH_NO_FIELD ? 1 : *(const uint32_t *)((const char *)plan + at);
+    const uint32_t size =
+        at == P3CFG__MESH_NO_FIELD ? 1 : *(const uint32_t *)((const char *)plan + at);
+    assert(size >= 1);
+    out->size[d] = size;
+    out->stride[d] = stride;
+    stride *= size;
   }
-  p3cfg__mesh_of_sizes(out, size);
+  out->ranks = stride;
 }

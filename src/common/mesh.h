@@ -84,6 +84,21 @@ static inline void p3cfg__mesh_coords(const p3cfg__mesh *m, uint32_t rank,
   }
 }
 
+/* The coordinates of rank + 1 from those of rank (no division: a caller walking a run of
+ * consecutive ranks steps the first dimension on and carries, like an odometer). Returns
+ * the dimension the carry stopped at (the one whose coordinate grew), for
+ * p3cfg__mesh_group_index_next. */
+static inline int p3cfg__mesh_next(const p3cfg__mesh *m, uint32_t coords[P3CFG__MESH_DIMS])
+{
+  int d = 0;
+  for (; d < P3CFG__MESH_DIMS; d++) {
+    if (++coords[d] < m->size[d])
+      break;
+    coords[d] = 0;
+  }
+  return d;
+}
+
 /* The rank at the given coordinates (each below its size). */
 static inline uint32_t p3cfg__mesh_rank(const p3cfg__mesh *m,
                                         const uint32_t coords[P3CFG__MESH_DIMS])
@@ -144,6 +159,16 @@ static inline uint32_t p3cfg__mesh_group_index(const p3cfg__mesh *m, p3cfg__mesh
 {
   const uint32_t below = m->stride[d];
   return rank / (below * m->size[d]) * below + rank % below;
+}
+
+/* The index of the group of d holding rank + 1, from `index`, that of rank, and the
+ * dimension p3cfg__mesh_next's carry stopped at going from one to the other (no division):
+ * the other coordinates, read as one number, grew by one, except when the carry stopped at
+ * d itself, where they went from stride[d] - 1 to 0. */
+static inline uint32_t p3cfg__mesh_group_index_next(const p3cfg__mesh *m, p3cfg__mesh_dim d,
+                                                    uint32_t index, int carry)
+{
+  return carry == (int)d ? index + 1 - m->stride[d] : index + 1;
 }
 
 /* Group number `index` of dimension d. */

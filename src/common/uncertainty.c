@@ -2,12 +2,14 @@
  * uncertainty.c — 80 % prediction intervals (uncertainty.h): a point prediction scaled
  * by the percentiles of the cross-validated ratio measured / predicted, which GPUs were
  * fitted on measurements, and filling the intervals of a result entry once it is final
- * (search/ and estimate call it where results are assembled, so the scorer never pays).
+ * (search/ and estimate call it where results are assembled, so the scorer never pays);
+ * and the one text form of an interval in the tables.
  */
 #include "uncertainty.h"
 
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gpu_presets.h"
@@ -87,4 +89,14 @@ void p3cfg__entry_set_ranges(p3cfg__result_entry *e, const p3cfg_cluster *c)
                         &e->stages[i].peak_bytes_high);
   p3cfg__memory_range(e->memory.peak_bytes, &e->memory.peak_bytes_low,
                       &e->memory.peak_bytes_high);
+}
+
+void p3cfg__range_pct(char *buf, size_t n, double point, double low, double high)
+{
+  if (!(point > 0.0) || !isfinite(point) || !isfinite(low) || !isfinite(high)) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  snprintf(buf, n, "-%.0f/+%.0f %%", 100.0 * (point - low) / point,
+           100.0 * (high - point) / point);
 }

@@ -13,6 +13,7 @@
 #ifndef P3CFG_UNCERTAINTY_H
 #define P3CFG_UNCERTAINTY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "types.h"
@@ -59,5 +60,10 @@ int p3cfg__gpu_calibrated(const p3cfg_gpu *gpu);
  * peak and the memory peak, for a plan on cluster `c`. Allocation-free; called where
  * results are assembled, not by the scorer. */
 void p3cfg__entry_set_ranges(p3cfg__result_entry *e, const p3cfg_cluster *c);
+
+/* An 80 % interval [low, high] around `point` as the tables show it, asymmetric and
+ * relative to the point: "-5/+8 %" (whole percent, rounded); "-" when the point is not
+ * positive and finite. */
+void p3cfg__range_pct(char *buf, size_t n, double point, double low, double high);
 
 #endif

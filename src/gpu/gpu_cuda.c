@@ -1,5 +1,6 @@
 /*
- * gpu_cuda.c — loading the CUDA runtime and cuBLAS with dlopen (see gpu_cuda.h).
+ * gpu_cuda.c — loading the CUDA runtime and cuBLAS with dlopen (see gpu_cuda.h;
+ * src/common/dl_load.c does the loading).
  *
  * The sonames carry the major version of the toolkit the library was built with
  * (libcudart.so.13, libcublasLt.so.13, libcublas.so.13): structures such as
@@ -10,11 +11,12 @@
  */
 #include "gpu_cuda.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dl_load.h"
 
 #ifndef P3CFG_CUDA_LIBDIR
 #define P3CFG_CUDA_LIBDIR "/usr/local/cuda/lib64"
@@ -27,44 +29,31 @@ static p3cfg__cuda table;
 static int loaded;
 static char load_error[512];
 
-/* dlopen `soname` from the usual places; NULL with the first dlerror in load_error. */
+/* dlopen `soname` from the usual places; NULL with the loader's first message in
+ * load_error. */
 static void *open_lib(const char *soname)
 {
-  void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (h)
-    return h;
-  char first[256];
-  snprintf(first, sizeof first, "%s", dlerror());
   const char *home = getenv("CUDA_HOME");
-  const char *dirs[] = {home && *home ? home : NULL, P3CFG_CUDA_LIBDIR, "/usr/local/cuda/lib64",
-                        "/usr/local/cuda/lib"};
-  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-    if (!dirs[i])
-      continue;
-    char path[1024];
-    snprintf(path, sizeof path, "%s%s/%s", dirs[i], i == 0 ? "/lib64" : "", soname);
-    if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) != NULL)
-      return h;
-  }
-  snprintf(load_error, sizeof load_error, "cannot load %s (this build needs CUDA %d's runtime "
-                                          "and cuBLAS): %s",
-           soname, CUDART_MAJOR, first);
-  return NULL;
+  char home_lib[900] = "";
+  if (home && *home)
+    snprintf(home_lib, sizeof home_lib, "%.800s/lib64", home);
+  const char *const dirs[] = {home_lib, P3CFG_CUDA_LIBDIR, "/usr/local/cuda/lib64",
+                              "/usr/local/cuda/lib"};
+  char first[256];
+  void *h = p3cfg__dl_open(soname, dirs, sizeof dirs / sizeof dirs[0], first, sizeof first);
+  if (!h)
+    snprintf(load_error, sizeof load_error,
+             "cannot load %s (this build needs CUDA %d's runtime and cuBLAS): %s", soname,
+             CUDART_MAJOR, first);
+  return h;
 }
 
-/* Store dlsym(lib, name) into the function pointer at `slot` (POSIX allows the
- * conversion; memcpy keeps ISO C quiet). */
 static int load_sym(void *lib, const char *name, void *slot, size_t size, int optional)
 {
-  void *sym = dlsym(lib, name);
-  if (!sym) {
-    if (optional)
-      return 0;
-    snprintf(load_error, sizeof load_error, "symbol %s not found in the CUDA libraries", name);
-    return -1;
-  }
-  memcpy(slot, &sym, size);
-  return 0;
+  if (p3cfg__dl_sym(lib, name, slot, size) == 0 || optional)
+    return 0;
+  snprintf(load_error, sizeof load_error, "symbol %s not found in the CUDA libraries", name);
+  return -1;
 }
 
 /* The name after macro expansion: CUDA 12's headers map some entry points to versioned
@@ -144,9 +133,5 @@ const char *p3cfg__cublas_describe(const p3cfg__cuda *c, cublasStatus_t s)
 
 int p3cfg__cuda_driver_present(void)
 {
-  void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!h)
-    return 0;
-  dlclose(h);
-  return 1;
+  return p3cfg__dl_present("libcuda.so.1");
 }

@@ -87,8 +87,7 @@ static int describe(p3cfg_gpu_profile *p, const run *r, int dev)
     strftime(d->date, sizeof d->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (d->gpu[0])
     return P3CFG_OK;
-  const char *preset = p3cfg__gpu_detect_preset(d->name, d->memory_bytes);
-  const p3cfg_gpu *g = preset ? p3cfg__gpu_preset(preset) : NULL;
+  const p3cfg_gpu *g = p3cfg__gpu_preset_identify(d->name, d->memory_bytes);
   if (!g)
     return p3cfg__error_set(P3CFG_EVALUE,
                             "no gpu preset matches '%s': name the gpu to compare it to (a "

@@ -18,32 +18,32 @@
 #include "gpu_presets.h"
 #include "gpufit.h"
 
-static void comments(p3cfg__gtext *t, const p3cfg_gpu_profile *p, const p3cfg_gpu_fit *f)
+static void comments(p3cfg__text *t, const p3cfg_gpu_profile *p, const p3cfg_gpu_fit *f)
 {
   const p3cfg_gpu_device *d = &p->device;
   const p3cfg_gpu *preset = p3cfg__gpu_preset(d->gpu);
-  p3cfg__gtext_printf(t, "# Cluster file written by `p3cfg profile --compute` (p3cfg %s)%s%s.\n",
+  p3cfg__text_printf(t, "# Cluster file written by `p3cfg profile --compute` (p3cfg %s)%s%s.\n",
                       p3cfg_version_string(), d->date[0] ? ", measured " : "", d->date);
-  p3cfg__gtext_printf(t, "# gpu: %u bf16 GEMMs and a device-to-device copy timed on %s;\n",
+  p3cfg__text_printf(t, "# gpu: %u bf16 GEMMs and a device-to-device copy timed on %s;\n",
                       f->gemms, d->name[0] ? d->name : "an unnamed device");
-  p3cfg__gtext_printf(t, "# matmul_efficiency and matmul_half_tflop fitted to the GEMM formula "
+  p3cfg__text_printf(t, "# matmul_efficiency and matmul_half_tflop fitted to the GEMM formula "
                          "of\n# docs/time-model.md (relative error rms %.1f %%, max %.1f %%), "
                          "memory_efficiency\n# = copy bandwidth / hbm_GBps. See "
                          "docs/gpu-profiling.md.\n",
                       100.0 * f->rms_error, 100.0 * f->max_error);
   if (f->square_n)
-    p3cfg__gtext_printf(t, "# %llu^3 GEMM: %.1f TFLOP/s; copy: %.0f GB/s.\n",
+    p3cfg__text_printf(t, "# %llu^3 GEMM: %.1f TFLOP/s; copy: %.0f GB/s.\n",
                         (unsigned long long)f->square_n, f->square_flops_s / 1e12,
                         f->copy_Bps / 1e9);
   if (preset)
-    p3cfg__gtext_printf(t, "# The %s preset (calibrated on whole training steps, where NCCL "
+    p3cfg__text_printf(t, "# The %s preset (calibrated on whole training steps, where NCCL "
                            "kernels share\n# the SMs) has matmul_efficiency %.4g, "
                            "matmul_half_tflop %.4g, memory_efficiency %.4g.\n",
                         preset->name, preset->matmul_efficiency,
                         preset->matmul_half_flops / 1e12, preset->memory_efficiency);
 }
 
-static void gpu_map(p3cfg__gtext *t, const p3cfg_gpu_profile *p, const p3cfg_gpu_fit *f,
+static void gpu_map(p3cfg__text *t, const p3cfg_gpu_profile *p, const p3cfg_gpu_fit *f,
                     const p3cfg_cluster *base)
 {
   const p3cfg_gpu_device *d = &p->device;
@@ -62,60 +62,58 @@ static void gpu_map(p3cfg__gtext *t, const p3cfg_gpu_profile *p, const p3cfg_gpu
   }
   if (memory <= context) /* nothing measured nor known: the parser's limit */
     memory = context + (1ull << 30);
-  p3cfg__gtext_printf(t, "gpu:\n  name: ");
-  p3cfg__gtext_quoted(t, d->gpu);
-  p3cfg__gtext_printf(t, "\n  memory_GiB: %.10g\n  peak_tflops: %.10g\n  hbm_GBps: %.10g\n"
+  p3cfg__text_printf(t, "gpu:\n  name: ");
+  p3cfg__gpufit_quoted(t, d->gpu);
+  p3cfg__text_printf(t, "\n  memory_GiB: %.10g\n  peak_tflops: %.10g\n  hbm_GBps: %.10g\n"
                          "  context_MiB: %.10g\n",
                       (double)memory / 1073741824.0, f->peak_flops / 1e12, f->hbm_Bps / 1e9,
                       (double)context / 1048576.0);
-  p3cfg__gtext_printf(t, "  matmul_efficiency: ");
-  p3cfg__gtext_number(t, f->matmul_efficiency);
-  p3cfg__gtext_printf(t, "\n  matmul_half_tflop: ");
-  p3cfg__gtext_number(t, f->matmul_half_flops / 1e12);
-  p3cfg__gtext_printf(t, "\n  memory_efficiency: ");
-  p3cfg__gtext_number(t, f->memory_efficiency);
-  p3cfg__gtext_printf(t, "\n");
+  p3cfg__text_printf(t, "  matmul_efficiency: ");
+  p3cfg__gpufit_number(t, f->matmul_efficiency);
+  p3cfg__text_printf(t, "\n  matmul_half_tflop: ");
+  p3cfg__gpufit_number(t, f->matmul_half_flops / 1e12);
+  p3cfg__text_printf(t, "\n  memory_efficiency: ");
+  p3cfg__gpufit_number(t, f->memory_efficiency);
+  p3cfg__text_printf(t, "\n");
 }
 
-/* Placeholder network of a GPU family, per GPU per direction (clusters/dgx-*.yaml). */
+/* Placeholder network of a GPU's platform, per GPU per direction: the GPU table's, or for
+ * a GPU no preset names, the A100's. */
 static void family_network(const char *gpu, double *intra_GBps, double *inter_GBps)
 {
-  *intra_GBps = 300, *inter_GBps = 25; /* NVLink 3, HDR InfiniBand */
-  if (strncmp(gpu, "h100", 4) == 0 || strncmp(gpu, "h200", 4) == 0)
-    *intra_GBps = 450, *inter_GBps = 50; /* NVLink 4, NDR InfiniBand */
-  else if (strncmp(gpu, "v100", 4) == 0)
-    *intra_GBps = 150, *inter_GBps = 12.5;
+  if (!p3cfg__gpu_preset_network(gpu, intra_GBps, inter_GBps))
+    p3cfg__gpu_preset_network("a100-80gb", intra_GBps, inter_GBps);
 }
 
-static void matrix(p3cfg__gtext *t, const double *m, uint32_t n, double scale)
+static void matrix(p3cfg__text *t, const double *m, uint32_t n, double scale)
 {
   for (uint32_t i = 0; i < n; i++) {
-    p3cfg__gtext_printf(t, "    - [");
+    p3cfg__text_printf(t, "    - [");
     for (uint32_t j = 0; j < n; j++)
-      p3cfg__gtext_printf(t, j ? ", %.10g" : "%.10g", m[(size_t)i * n + j] * scale);
-    p3cfg__gtext_printf(t, "]\n");
+      p3cfg__text_printf(t, j ? ", %.10g" : "%.10g", m[(size_t)i * n + j] * scale);
+    p3cfg__text_printf(t, "]\n");
   }
 }
 
-static void rest_of_base(p3cfg__gtext *t, const p3cfg_cluster *c)
+static void rest_of_base(p3cfg__text *t, const p3cfg_cluster *c)
 {
-  p3cfg__gtext_printf(t, "network:\n  intra_node_GBps: %.10g\n  intra_node_latency_us: %.10g\n"
+  p3cfg__text_printf(t, "network:\n  intra_node_GBps: %.10g\n  intra_node_latency_us: %.10g\n"
                          "  inter_node_GBps: %.10g\n  inter_node_latency_us: %.10g\n",
                       c->intra_Bps / 1e9, c->intra_latency_s * 1e6, c->inter_Bps / 1e9,
                       c->inter_latency_s * 1e6);
   const p3cfg_links *l = &c->links;
   if (l->granularity == P3CFG_LINKS_NONE || l->n == 0)
     return;
-  p3cfg__gtext_printf(t, "links:\n  granularity: %s\n  names: [",
+  p3cfg__text_printf(t, "links:\n  granularity: %s\n  names: [",
                       l->granularity == P3CFG_LINKS_GPU ? "gpu" : "node");
   for (uint32_t i = 0; i < l->n; i++) {
     if (i)
-      p3cfg__gtext_printf(t, ", ");
-    p3cfg__gtext_quoted(t, l->names[i]);
+      p3cfg__text_printf(t, ", ");
+    p3cfg__gpufit_quoted(t, l->names[i]);
   }
-  p3cfg__gtext_printf(t, "]\n  bandwidth_GBps:\n");
+  p3cfg__text_printf(t, "]\n  bandwidth_GBps:\n");
   matrix(t, l->bandwidth_Bps, l->n, 1e-9);
-  p3cfg__gtext_printf(t, "  latency_us:\n");
+  p3cfg__text_printf(t, "  latency_us:\n");
   matrix(t, l->latency_s, l->n, 1e6);
 }
 
@@ -151,12 +149,12 @@ P3CFG_API int p3cfg_gpu_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_gpu_
       !(fit->matmul_half_flops > 0.0) ||
       !(fit->memory_efficiency > 0.0 && fit->memory_efficiency <= 1.0))
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_gpu_profile_cluster_yaml: no fit to write");
-  p3cfg__gtext t;
-  p3cfg__gtext_init(&t);
+  p3cfg__text t;
+  p3cfg__text_init(&t);
   comments(&t, p, fit);
-  p3cfg__gtext_printf(&t, "name: ");
-  p3cfg__gtext_quoted(&t, base && base->name ? base->name : "profiled");
-  p3cfg__gtext_printf(&t, "\nnodes: %u\ngpus_per_node: %u\n", base ? base->nodes : 1u,
+  p3cfg__text_printf(&t, "name: ");
+  p3cfg__gpufit_quoted(&t, base && base->name ? base->name : "profiled");
+  p3cfg__text_printf(&t, "\nnodes: %u\ngpus_per_node: %u\n", base ? base->nodes : 1u,
                       base ? base->gpus_per_node : 1u);
   gpu_map(&t, p, fit, base);
   if (base) {
@@ -164,13 +162,13 @@ P3CFG_API int p3cfg_gpu_profile_cluster_yaml(p3cfg_buffer *out, const p3cfg_gpu_
   } else {
     double intra, inter;
     family_network(p->device.gpu, &intra, &inter);
-    p3cfg__gtext_printf(&t, "network:\n  # not measured (one GPU, unused): the %s family's "
+    p3cfg__text_printf(&t, "network:\n  # not measured (one GPU, unused): the %s family's "
                             "datasheet figures;\n  # give --base CLUSTER to keep your "
                             "cluster's network and links\n  intra_node_GBps: %.10g\n"
                             "  inter_node_GBps: %.10g\n",
                         p->device.gpu, intra, inter);
   }
-  int rc = p3cfg__gtext_finish(&t, out);
+  int rc = p3cfg__text_finish(&t, out);
   if (rc == 0 && (rc = check_loads(out)) != 0) {
     p3cfg__free(out->data);
     out->data = NULL;

@@ -11,7 +11,6 @@
  * two models the calibration data is about (GPT-3 175B, Llama 3 70B) over the
  * tensor-parallel sizes and micro-batch token counts that training plans use.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,93 +18,28 @@
 #include "gpu_presets.h"
 #include "gpufit.h"
 
-/* ---- text buffer ----------------------------------------------------------------- */
+/* ---- the files' formats ---------------------------------------------------------- */
 
-void p3cfg__gtext_init(p3cfg__gtext *t)
-{
-  memset(t, 0, sizeof *t);
-}
-
-void p3cfg__gtext_printf(p3cfg__gtext *t, const char *fmt, ...)
-{
-  if (t->nomem)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  char small[256];
-  va_list ap2;
-  va_copy(ap2, ap);
-  const int n = vsnprintf(small, sizeof small, fmt, ap2);
-  va_end(ap2);
-  if (n < 0) {
-    va_end(ap);
-    return;
-  }
-  const size_t need = t->len + (size_t)n + 1;
-  if (need > t->cap) {
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap < need)
-      cap *= 2;
-    char *d = p3cfg__realloc(t->data, cap);
-    if (!d) {
-      t->nomem = 1;
-      va_end(ap);
-      return;
-    }
-    t->data = d;
-    t->cap = cap;
-  }
-  if ((size_t)n < sizeof small)
-    memcpy(t->data + t->len, small, (size_t)n + 1);
-  else
-    vsnprintf(t->data + t->len, (size_t)n + 1, fmt, ap);
-  t->len += (size_t)n;
-  va_end(ap);
-}
-
-void p3cfg__gtext_number(p3cfg__gtext *t, double v)
+void p3cfg__gpufit_number(p3cfg__text *t, double v)
 {
   char buf[64];
   snprintf(buf, sizeof buf, "%.6g", v);
-  p3cfg__gtext_printf(t, "%s", strcmp(buf, "-0") == 0 ? "0" : buf);
+  p3cfg__text_printf(t, "%s", strcmp(buf, "-0") == 0 ? "0" : buf);
 }
 
-void p3cfg__gtext_quoted(p3cfg__gtext *t, const char *s)
+void p3cfg__gpufit_quoted(p3cfg__text *t, const char *s)
 {
-  p3cfg__gtext_printf(t, "\"");
+  p3cfg__text_printf(t, "\"");
   for (; *s; s++) {
     const unsigned char c = (unsigned char)*s;
     if (c == '"' || c == '\\')
-      p3cfg__gtext_printf(t, "\\%c", c);
+      p3cfg__text_printf(t, "\\%c", c);
     else if (c < 0x20)
-      p3cfg__gtext_printf(t, "\\x%02x", c);
+      p3cfg__text_printf(t, "\\x%02x", c);
     else
-      p3cfg__gtext_printf(t, "%c", c);
+      p3cfg__text_printf(t, "%c", c);
   }
-  p3cfg__gtext_printf(t, "\"");
-}
-
-void p3cfg__gtext_free(p3cfg__gtext *t)
-{
-  p3cfg__free(t->data);
-  memset(t, 0, sizeof *t);
-}
-
-int p3cfg__gtext_finish(p3cfg__gtext *t, p3cfg_buffer *out)
-{
-  if (t->nomem || !t->data) {
-    const int nomem = t->nomem;
-    p3cfg__gtext_free(t);
-    if (nomem)
-      return p3cfg__error_nomem();
-    out->data = p3cfg__strdup("");
-    out->len = 0;
-    return out->data ? P3CFG_OK : p3cfg__error_nomem();
-  }
-  out->data = t->data;
-  out->len = t->len;
-  memset(t, 0, sizeof *t);
-  return P3CFG_OK;
+  p3cfg__text_printf(t, "\"");
 }
 
 /* ---- the profile ----------------------------------------------------------------- */
@@ -170,41 +104,6 @@ const char *p3cfg__gpu_pass_name(p3cfg_gpu_pass pass)
     return "wgrad";
   }
   return "?";
-}
-
-/* Case-insensitive substring test. */
-static int contains(const char *hay, const char *needle)
-{
-  const size_t n = strlen(needle);
-  for (; *hay; hay++) {
-    size_t i = 0;
-    while (i < n && hay[i] &&
-           (hay[i] | 0x20) == (needle[i] | 0x20)) /* ASCII letters and digits */
-      i++;
-    if (i == n)
-      return 1;
-  }
-  return 0;
-}
-
-const char *p3cfg__gpu_detect_preset(const char *name, uint64_t memory_bytes)
-{
-  const double gib = (double)memory_bytes / (1024.0 * 1024.0 * 1024.0);
-  if (!name)
-    return NULL;
-  /* GH200 and H100 NVL differ from the SXM parts in memory and bandwidth (and the NVL
-   * in peak): no preset describes them. */
-  if (contains(name, "GH200") || contains(name, "NVL"))
-    return NULL;
-  if (contains(name, "H200"))
-    return "h200";
-  if (contains(name, "H100"))
-    return contains(name, "PCIe") ? "h100-pcie" : "h100-sxm";
-  if (contains(name, "A100"))
-    return memory_bytes && gib < 48.0 ? "a100-40gb" : "a100-80gb";
-  if (contains(name, "V100") && gib > 20.0)
-    return "v100-32gb";
-  return NULL;
 }
 
 P3CFG_API int p3cfg_gpu_profile_set_gpu(p3cfg_gpu_profile *p, const char *name, double peak_flops,

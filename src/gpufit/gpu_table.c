@@ -33,33 +33,33 @@ P3CFG_API int p3cfg_gpu_profile_csv(p3cfg_buffer *out, const p3cfg_gpu_profile *
   out->data = NULL;
   out->len = 0;
   const p3cfg_gpu_device *d = &p->device;
-  p3cfg__gtext t;
-  p3cfg__gtext_init(&t);
-  p3cfg__gtext_printf(&t, FORMAT_LINE "\n");
+  p3cfg__text t;
+  p3cfg__text_init(&t);
+  p3cfg__text_printf(&t, FORMAT_LINE "\n");
   if (d->name[0])
-    p3cfg__gtext_printf(&t, "# device: %s\n", d->name);
+    p3cfg__text_printf(&t, "# device: %s\n", d->name);
   if (d->gpu[0])
-    p3cfg__gtext_printf(&t, "# gpu: %s\n# peak_flops: %.17g\n# hbm_Bps: %.17g\n", d->gpu,
+    p3cfg__text_printf(&t, "# gpu: %s\n# peak_flops: %.17g\n# hbm_Bps: %.17g\n", d->gpu,
                         d->peak_flops, d->hbm_Bps);
   if (d->name[0])
-    p3cfg__gtext_printf(&t,
+    p3cfg__text_printf(&t,
                         "# memory_bytes: %llu\n# sm_count: %u\n# compute_capability: %u.%u\n"
                         "# clock_MHz: %u\n# driver_version: %d\n# runtime_version: %d\n"
                         "# cublas_version: %d\n# date: %s\n",
                         (unsigned long long)d->memory_bytes, d->sm_count, d->cc_major,
                         d->cc_minor, d->clock_MHz, d->driver_version, d->runtime_version,
                         d->cublas_version, d->date);
-  p3cfg__gtext_printf(&t, HEADER_ROW "\n");
+  p3cfg__text_printf(&t, HEADER_ROW "\n");
   for (size_t i = 0; i < p->count; i++) {
     const p3cfg_gpu_sample *s = &p->samples[i];
-    p3cfg__gtext_printf(&t, "%s,%s,%s,%s,%u,%llu,%llu,%llu,%llu,%llu,%.9g,%.9g,%.9g,%u\n",
+    p3cfg__text_printf(&t, "%s,%s,%s,%s,%u,%llu,%llu,%llu,%llu,%llu,%.9g,%.9g,%.9g,%u\n",
                         s->kind == P3CFG_GPU_COPY ? "copy" : "gemm", s->model, s->op,
                         p3cfg__gpu_pass_name(s->pass), s->tp, (unsigned long long)s->tokens,
                         (unsigned long long)s->m, (unsigned long long)s->n,
                         (unsigned long long)s->k, (unsigned long long)s->bytes, s->median_s,
                         s->min_s, s->max_s, s->reps);
   }
-  return p3cfg__gtext_finish(&t, out);
+  return p3cfg__text_finish(&t, out);
 }
 
 /* ---- reading ----------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "p3cfg/gpu.h"
+#include "text_buffer.h"
 #include "types.h"
 
 struct p3cfg_gpu_profile {
@@ -25,9 +26,6 @@ struct p3cfg_gpu_profile {
 /* gpu_profile.c */
 /* Append a zeroed sample; NULL (last error set) when out of memory. */
 p3cfg_gpu_sample *p3cfg__gpu_profile_push(p3cfg_gpu_profile *p);
-/* The preset a CUDA device name denotes ("NVIDIA H100 80GB HBM3" -> "h100-sxm"), or
- * NULL when no preset matches (H100 NVL, GH200, L40S, ...). */
-const char *p3cfg__gpu_detect_preset(const char *device_name, uint64_t memory_bytes);
 /* "fwd", "dgrad", "wgrad". */
 const char *p3cfg__gpu_pass_name(p3cfg_gpu_pass pass);
 
@@ -37,21 +35,10 @@ double p3cfg__gpu_predict_s(const p3cfg_gpu *g, const p3cfg_gpu_sample *s);
 void p3cfg__gpu_of_fit(p3cfg_gpu *out, const p3cfg_gpu_profile *p, double matmul_efficiency,
                        double matmul_half_flops, double memory_efficiency);
 
-/* A growing text buffer. */
-typedef struct p3cfg__gtext {
-  char *data;
-  size_t len, cap;
-  int nomem; /* an append failed; p3cfg__gtext_finish reports P3CFG_ENOMEM */
-} p3cfg__gtext;
-
-void p3cfg__gtext_init(p3cfg__gtext *t);
-void p3cfg__gtext_printf(p3cfg__gtext *t, const char *fmt, ...) P3CFG_PRINTF(2, 3);
-/* A number in the fixed format of the files ("%.6g", never "-0"). */
-void p3cfg__gtext_number(p3cfg__gtext *t, double v);
+/* gpu_profile.c: the fixed formats of the GPU profiler's files, in the library's text
+ * buffer (text_buffer.h). A number ("%.6g", never "-0"): */
+void p3cfg__gpufit_number(p3cfg__text *t, double v);
 /* s as a double-quoted YAML scalar. */
-void p3cfg__gtext_quoted(p3cfg__gtext *t, const char *s);
-void p3cfg__gtext_free(p3cfg__gtext *t);
-/* Hand the text to `out` (P3CFG_OK), or free it and return P3CFG_ENOMEM. */
-int p3cfg__gtext_finish(p3cfg__gtext *t, p3cfg_buffer *out);
+void p3cfg__gpufit_quoted(p3cfg__text *t, const char *s);
 
 #endif

@@ -4,11 +4,12 @@
  * and a score recomputes only the groups holding a rank reported moved since the last
  * one, so a move costs what it changes, not what its pipeline stages hold.
  *
- * Kept per plan of pp stages, dp replicas, tp ranks per group (Megatron-LM rank order):
+ * Kept per plan, its groups numbered as the mesh numbers them (mesh.h: those of stage j
+ * consecutive, from j times the stage's count):
  * - each TP group's two all-reduce times (a moved rank: its group's ring again, tp links);
  * - each send slot (stage j, position s -> stage j+1, position s), both directions;
  * - each tied-embedding pair (stage 0 and stage pp-1 at position s);
- * - each DP ring (stage j, local rank i; dp members, stride tp) as its dp consecutive links
+ * - each DP ring (the mesh's dp group of a rank; dp members) as its dp consecutive links
  *   member d -> d+1 mod dp and, per member, whether its node differs from / is below the
  *   previous member's. A moved member changes two links and two of those marks; the
  *   slowest link and the counts then give the ring (p3cfg__ring_of_chain), except a ring
@@ -21,15 +22,17 @@
  *
  * A score first lists what the moved ranks touch, each send slot, tied pair, TP group and
  * ring once (a chain move shifts both ends of most sends), then redoes each. Ranks arrive
- * in runs (the placement moves whole units), so their positions step on without dividing.
+ * in runs (the placement moves whole units), so their coordinates step on without dividing
+ * (p3cfg__mesh_next), and so do their groups' numbers (_group_index_next).
  *
  * With links measured per node pair and every TP group of a stage inside one node (the
  * placement's units keep them so whenever tp divides the node), a link depends on the two
- * nodes alone and the stage's tp DP rings visit the same nodes in the same order: they
- * cost the same, so only ring i = 0 is kept (the others are rebuilt if a group ever
- * spans nodes again). Likewise the send slots and tied pairs between two such stages are
- * kept for local rank 0 alone, and a TP group inside a node is one lookup. A move of a
- * unit of tp ranks then costs about what a move of one rank costs.
+ * nodes alone and the stage's DP rings that differ only in their tp coordinate visit the
+ * same nodes in the same order: they cost the same, so only the ring of tp coordinate 0 is
+ * kept (the others are rebuilt if a group ever spans nodes again). Likewise the send slots
+ * and tied pairs between two such stages are kept for tp coordinate 0 alone, and a TP group
+ * inside a node is one lookup. A move of a unit of tp ranks then costs about what a move
+ * of one rank costs.
  *
  * The group costs come from the functions p3cfg__perf_plan uses (p3cfg__perf_tp_group,
  * _send, _dp_ring, _tie) on the same rings, and a max over the same values does not
@@ -52,29 +55,36 @@ typedef struct extreme {
   uint32_t n;
 } extreme;
 
+/* Where a moved rank is: its coordinates, s, its place among the ranks of its stage, and
+ * the numbers of its TP group and DP ring. */
+typedef struct pos {
+  uint32_t rank, s, group, ring;
+  uint32_t c[P3CFG__MESH_DIMS];
+} pos;
+
 struct p3cfg__perf_cache {
-  p3cfg__perf_ctx x;
+  p3cfg__perf_ctx x; /* with x.mesh, the plan's geometry; the sizes below are its, copied */
   const uint32_t *rank_gpu;
-  p3cfg__mesh m;                 /* the plan's geometry; the sizes below are its, copied */
   uint32_t p, v, t, dp, ps, gpn; /* ps: ranks per stage */
+  uint32_t tp_ps, dp_ps;         /* TP groups, DP rings per stage */
   uint32_t ranks;
   int tied;       /* a tied-embedding all-reduce between stages 0 and p-1 */
   int node_links; /* links measured per node pair: a link depends on the nodes alone */
   double *stage_params;         /* [p] */
-  double *tp_ar, *tp_loss;      /* [p*dp] per TP group (stage j, replica d at j*dp + d) */
+  double *tp_ar, *tp_loss;      /* [p*tp_ps] per TP group (the mesh's number) */
   double *send_f, *send_b;      /* [ranks] per send slot (j, s) at j*ps + s */
   double *tie;                  /* [ps] */
-  double *link_Bps, *link_lat;  /* [ranks] DP ring r = j*t + i, member d -> d+1 at r*dp + d */
+  double *link_Bps, *link_lat;  /* [ranks] DP ring r (the mesh's number), d -> d+1 at r*dp + d */
   uint32_t *node;               /* [ranks] node of each rank's GPU */
-  uint8_t *group_spans;         /* [p*dp] 1: the TP group's GPUs are on several nodes */
+  uint8_t *group_spans;         /* [p*tp_ps] 1: the TP group's GPUs are on several nodes */
   uint32_t *spans;              /* [p] TP groups of the stage that span nodes */
-  uint8_t *ring_pack;           /* [p] the stage's DP rings i >= 1 left to ring 0 */
-  uint8_t *send_pack;           /* [p] the stage's send slots s = d*t + i >= 1 left to i = 0 */
+  uint8_t *ring_pack;           /* [p] the stage's DP rings of tp coordinate >= 1 left to 0 */
+  uint8_t *send_pack;           /* [p] the stage's send slots likewise */
   int tie_pack;                 /* the same for the tied pairs */
   uint8_t *step;                /* [ranks] member d (>= 1) of ring r vs d-1: STEP_* */
-  uint32_t *descents, *changes; /* [p*t] */
-  extreme *ring_Bps, *ring_lat; /* [p*t] slowest link of each ring */
-  p3cfg__dp_cost *ring_cost;    /* [p*t] */
+  uint32_t *descents, *changes; /* [p*dp_ps] */
+  extreme *ring_Bps, *ring_lat; /* [p*dp_ps] slowest link of each ring */
+  p3cfg__dp_cost *ring_cost;    /* [p*dp_ps] */
   extreme *w_ar, *w_loss, *w_f, *w_b; /* [p] worst TP group and send slot of each stage */
   extreme w_tie;
   p3cfg__stage_links *links, *scored; /* [p] now, and as last simulated */
@@ -85,6 +95,7 @@ struct p3cfg__perf_cache {
    * array so that an entry is listed once (a chain move would redo a send twice). */
   uint8_t *rank_flag, *send_flag, *tie_flag, *group_flag, *ring_flag, *stage_flag;
   uint32_t *moved, *sends, *send_stage, *ties, *groups, *group_stage, *rings, *ring_stage;
+  pos *where; /* [ranks] of each moved rank, worked out once per score */
   uint32_t n_moved, n_sends, n_ties, n_groups, n_rings;
   void *ws;
   size_t ws_bytes;
@@ -145,11 +156,13 @@ static int has_send(const p3cfg__perf_cache *k, uint32_t j)
   return k->p > 1 && (j + 1 < k->p || k->v > 1);
 }
 
-/* With links per node pair and every TP group of stage j inside one node, the stage's tp
- * DP rings visit the same nodes in the same order (member d of ring i is on the node of
- * TP group d), so they cost the same: only ring 0 is kept up to date. Likewise the send
- * slots d*t + i between two such stages, and the tied pairs: only i = 0 is kept, and the
- * worst is taken over those (the others equal them). */
+/* With links per node pair and every TP group of stage j inside one node, the stage's DP
+ * rings that differ only in their tp coordinate visit the same nodes in the same order
+ * (member d of each is in the same TP group), so they cost the same: only the ring of tp
+ * coordinate 0 is kept up to date. Likewise the send slots between two such stages, and
+ * the tied pairs: only those of tp coordinate 0 are kept, and the worst is taken over
+ * those (the others equal them). tp is the fastest dimension, so those are every t-th
+ * ring of the stage, every t-th slot. */
 static int stage_compact(const p3cfg__perf_cache *k, uint32_t j)
 {
   return k->node_links && k->t > 1 && k->spans[j] == 0;
@@ -158,7 +171,7 @@ static int stage_compact(const p3cfg__perf_cache *k, uint32_t j)
 /* Send slot `at` = j*ps + s of stage j: its GPU to the same position of the next stage. */
 static void redo_send(p3cfg__perf_cache *k, uint32_t j, uint32_t at)
 {
-  const uint32_t to = p3cfg__mesh_move(&k->m, P3CFG__MESH_PP, at, j, j + 1 < k->p ? j + 1 : 0);
+  const uint32_t to = p3cfg__mesh_move(&k->x.mesh, P3CFG__MESH_PP, at, j, j + 1 < k->p ? j + 1 : 0);
   double f, b;
   p3cfg__perf_send(&f, &b, &k->x, k->rank_gpu[at], k->rank_gpu[to]);
   max_replace(&k->w_f[j], k->send_f[at], f);
@@ -170,7 +183,7 @@ static void redo_tie(p3cfg__perf_cache *k, uint32_t s)
 {
   p3cfg__ring ring;
   p3cfg__ring_of_group(&ring, k->x.c, k->rank_gpu,
-                       p3cfg__mesh_ends(p3cfg__mesh_group_at(&k->m, P3CFG__MESH_PP, s, 0)));
+                       p3cfg__mesh_ends(p3cfg__mesh_group_at(&k->x.mesh, P3CFG__MESH_PP, s, 0)));
   const double now = p3cfg__perf_tie(&k->x, &ring);
   max_replace(&k->w_tie, k->tie[s], now);
   k->tie[s] = now;
@@ -199,11 +212,11 @@ static void redo_pair(p3cfg__perf_cache *k, uint32_t r, p3cfg__mesh_group ring, 
   k->step[at + 1] = now;
 }
 
-/* TP group g (= j*dp + d) of stage j. Inside one node, with links per node pair, every
- * link of its ring is that node's own: one lookup gives the ring. */
+/* TP group g of stage j. Inside one node, with links per node pair, every link of its
+ * ring is that node's own: one lookup gives the ring. */
 static void redo_group(p3cfg__perf_cache *k, uint32_t g, uint32_t j)
 {
-  const p3cfg__mesh_group group = p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_TP, g);
+  const p3cfg__mesh_group group = p3cfg__mesh_group_nth(&k->x.mesh, P3CFG__MESH_TP, g);
   const uint32_t first = group.first;
   uint8_t spans = 0;
   for (uint32_t m = 1; m < k->t && !spans; m++)
@@ -226,7 +239,7 @@ static void redo_group(p3cfg__perf_cache *k, uint32_t g, uint32_t j)
   k->tp_ar[g] = ar, k->tp_loss[g] = loss;
 }
 
-/* DP ring r (= j*t + i) of stage j. */
+/* DP ring r of stage j. */
 static void redo_ring(p3cfg__perf_cache *k, uint32_t r, uint32_t j)
 {
   const uint32_t dp = k->dp;
@@ -238,23 +251,24 @@ static void redo_ring(p3cfg__perf_cache *k, uint32_t r, uint32_t j)
   if (p3cfg__ring_of_chain(&ring, k->x.c, dp, k->descents[r], k->changes[r], k->ring_Bps[r].v,
                            k->ring_lat[r].v))
     p3cfg__ring_of_group(&ring, k->x.c, k->rank_gpu,
-                         p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_DP, r));
+                         p3cfg__mesh_group_nth(&k->x.mesh, P3CFG__MESH_DP, r));
   p3cfg__perf_dp_ring(&k->ring_cost[r], &k->x, k->stage_params[j], &ring);
 }
 
-/* The stage's worst DP ring (tp rings: scanned). */
+/* The stage's worst DP ring (its rings, or those of tp coordinate 0: scanned). */
 static void redo_stage_dp(p3cfg__perf_cache *k, uint32_t j)
 {
   p3cfg__dp_cost *w = &k->links[j].dp;
   memset(w, 0, sizeof *w);
   if (k->dp > 1)
-    for (uint32_t i = 0, n = stage_compact(k, j) ? 1 : k->t; i < n; i++)
-      p3cfg__dp_cost_max(w, &k->ring_cost[j * k->t + i]);
+    for (uint32_t i = 0, step = stage_compact(k, j) ? k->t : 1; i < k->dp_ps; i += step)
+      p3cfg__dp_cost_max(w, &k->ring_cost[j * k->dp_ps + i]);
 }
 
-/* Stage j's send slots after its or the next stage's TP groups moved: kept for i = 0
- * alone, or (no longer both inside nodes) all of them again. The worsts are scanned anew
- * over the slots kept, at once: a worst must always be exact or a strict bound. */
+/* Stage j's send slots after its or the next stage's TP groups moved: kept for tp
+ * coordinate 0 alone, or (no longer both inside nodes) all of them again. The worsts are
+ * scanned anew over the slots kept, at once: a worst must always be exact or a strict
+ * bound. */
 static void repack_sends(p3cfg__perf_cache *k, uint32_t j)
 {
   if (!has_send(k, j))
@@ -265,8 +279,8 @@ static void repack_sends(p3cfg__perf_cache *k, uint32_t j)
     return;
   if (!want)
     for (uint32_t s = 0; s < k->ps; s++)
-      if (s % k->t)
-        redo_send(k, j, p3cfg__mesh_step(&k->m, P3CFG__MESH_PP, j) + s);
+      if (p3cfg__mesh_coord(&k->x.mesh, P3CFG__MESH_TP, s))
+        redo_send(k, j, p3cfg__mesh_step(&k->x.mesh, P3CFG__MESH_PP, j) + s);
   k->send_pack[j] = want;
   max_scan(&k->w_f[j], k->send_f + (size_t)j * k->ps, k->ps, want ? k->t : 1);
   max_scan(&k->w_b[j], k->send_b + (size_t)j * k->ps, k->ps, want ? k->t : 1);
@@ -279,7 +293,7 @@ static void repack_ties(p3cfg__perf_cache *k)
     return;
   if (!want)
     for (uint32_t s = 0; s < k->ps; s++)
-      if (s % k->t)
+      if (p3cfg__mesh_coord(&k->x.mesh, P3CFG__MESH_TP, s))
         redo_tie(k, s);
   k->tie_pack = want;
   max_scan(&k->w_tie, k->tie, k->ps, want ? k->t : 1);
@@ -293,14 +307,16 @@ static void list_ring(p3cfg__perf_cache *k, uint32_t r, uint32_t j)
   }
 }
 
-/* Stage j's TP groups no longer all sit inside a node: its rings i >= 1, left to ring 0
- * while they did, are built again from every link. */
+/* Stage j's TP groups no longer all sit inside a node: its rings of tp coordinate >= 1,
+ * left to those of 0 while they did, are built again from every link. */
 static void unpack_rings(p3cfg__perf_cache *k, uint32_t j)
 {
-  const uint32_t t = k->t, dp = k->dp;
-  for (uint32_t r = j * t + 1; r < (j + 1) * t && dp > 1; r++) {
+  const uint32_t dp = k->dp;
+  for (uint32_t r = j * k->dp_ps; r < (j + 1) * k->dp_ps && dp > 1; r++) {
+    if (r % k->t == 0)
+      continue;
     for (uint32_t d = 0; d < dp; d++)
-      redo_pair(k, r, p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_DP, r), d);
+      redo_pair(k, r, p3cfg__mesh_group_nth(&k->x.mesh, P3CFG__MESH_DP, r), d);
     min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
     max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
     list_ring(k, r, j);
@@ -322,58 +338,55 @@ void p3cfg__perf_cache_moved(p3cfg__perf_cache *k, uint32_t first, uint32_t coun
     list_add(k->rank_flag, k->moved, &k->n_moved, r);
 }
 
-/* Everything moved rank `rank` = j*ps + s, s = d*t + i, is part of. */
-static void redo_rank(p3cfg__perf_cache *k, uint32_t rank, uint32_t j, uint32_t s, uint32_t d,
-                      uint32_t i)
+/* Where `rank` is, `prev` being where the moved rank before it in the list is (or NULL).
+ * The ranks come in runs (units of the placement): along a run the position steps on
+ * without dividing. */
+static void pos_at(const p3cfg__perf_cache *k, pos *q, const pos *prev, uint32_t rank)
 {
-  const uint32_t p = k->p, t = k->t, dp = k->dp;
+  const p3cfg__mesh *M = &k->x.mesh;
+  if (prev && rank == prev->rank + 1) {
+    *q = *prev;
+    const int carry = p3cfg__mesh_next(M, q->c);
+    q->s = q->s + 1 == k->ps ? 0 : q->s + 1;
+    q->group = p3cfg__mesh_group_index_next(M, P3CFG__MESH_TP, q->group, carry);
+    q->ring = p3cfg__mesh_group_index_next(M, P3CFG__MESH_DP, q->ring, carry);
+  } else {
+    p3cfg__mesh_coords(M, rank, q->c);
+    q->s = rank - p3cfg__mesh_step(M, P3CFG__MESH_PP, q->c[P3CFG__MESH_PP]);
+    q->group = p3cfg__mesh_group_index(M, P3CFG__MESH_TP, rank);
+    q->ring = p3cfg__mesh_group_index(M, P3CFG__MESH_DP, rank);
+  }
+  q->rank = rank;
+  assert(rank == p3cfg__mesh_rank(M, q->c) && q->s == rank % M->stride[P3CFG__MESH_PP] &&
+         q->group == p3cfg__mesh_group_index(M, P3CFG__MESH_TP, rank) &&
+         q->ring == p3cfg__mesh_group_index(M, P3CFG__MESH_DP, rank));
+}
+
+/* Everything the moved rank at q is part of. */
+static void redo_rank(p3cfg__perf_cache *k, const pos *q)
+{
+  const uint32_t p = k->p, dp = k->dp, rank = q->rank;
+  const uint32_t j = q->c[P3CFG__MESH_PP], d = q->c[P3CFG__MESH_DP], i = q->c[P3CFG__MESH_TP];
   if (has_send(k, j) && (i == 0 || !k->send_pack[j]) && !k->send_flag[rank]) {
     k->send_flag[rank] = 1;
     k->sends[k->n_sends] = rank, k->send_stage[k->n_sends++] = j;
   }
   const uint32_t before = j ? j - 1 : p - 1,
-                 from = p3cfg__mesh_move(&k->m, P3CFG__MESH_PP, rank, j, before);
+                 from = p3cfg__mesh_move(&k->x.mesh, P3CFG__MESH_PP, rank, j, before);
   if (before != j && has_send(k, before) && (i == 0 || !k->send_pack[before]) &&
       !k->send_flag[from]) {
     k->send_flag[from] = 1;
     k->sends[k->n_sends] = from, k->send_stage[k->n_sends++] = before;
   }
   if (k->tied && (j == 0 || j == p - 1) && (i == 0 || !k->tie_pack))
-    list_add(k->tie_flag, k->ties, &k->n_ties, s);
+    list_add(k->tie_flag, k->ties, &k->n_ties, q->s);
   if (dp > 1 && (i == 0 || !stage_compact(k, j))) {
-    const uint32_t r = j * t + i;
-    const p3cfg__mesh_group ring = p3cfg__mesh_group_at(&k->m, P3CFG__MESH_DP, rank, d);
-    assert(r == p3cfg__mesh_group_index(&k->m, P3CFG__MESH_DP, rank));
+    const uint32_t r = q->ring;
+    const p3cfg__mesh_group ring = p3cfg__mesh_group_at(&k->x.mesh, P3CFG__MESH_DP, rank, d);
     redo_pair(k, r, ring, d ? d - 1 : dp - 1);
     redo_pair(k, r, ring, d);
     list_ring(k, r, j);
   }
-}
-
-/* Moved rank x of the list as j*ps + s, s = d*t + i. The ranks come in runs (units of the
- * placement): along a run the position steps on without dividing. */
-typedef struct pos {
-  uint32_t rank, j, s, d, i;
-} pos;
-
-static void pos_at(const p3cfg__perf_cache *k, pos *q, uint32_t x)
-{
-  const uint32_t rank = k->moved[x];
-  if (x > 0 && rank == q->rank + 1) {
-    if (++q->i == k->t)
-      q->i = 0, q->d++;
-    if (++q->s == k->ps)
-      q->s = q->d = 0, q->j++;
-  } else {
-    uint32_t c[P3CFG__MESH_DIMS];
-    p3cfg__mesh_coords(&k->m, rank, c);
-    q->j = c[P3CFG__MESH_PP], q->d = c[P3CFG__MESH_DP], q->i = c[P3CFG__MESH_TP];
-    q->s = rank - p3cfg__mesh_step(&k->m, P3CFG__MESH_PP, q->j);
-  }
-  q->rank = rank;
-  assert(q->j == p3cfg__mesh_coord(&k->m, P3CFG__MESH_PP, rank) &&
-         q->d == p3cfg__mesh_coord(&k->m, P3CFG__MESH_DP, rank) &&
-         q->i == p3cfg__mesh_coord(&k->m, P3CFG__MESH_TP, rank));
 }
 
 static void refresh_max(extreme *e, const double *a, uint32_t len, uint32_t stride)
@@ -384,19 +397,18 @@ static void refresh_max(extreme *e, const double *a, uint32_t len, uint32_t stri
 
 static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
 {
-  const uint32_t p = k->p, dp = k->dp, ps = k->ps, t = k->t;
+  const uint32_t p = k->p, ps = k->ps, t = k->t, tp_ps = k->tp_ps;
   /* Nodes first: a rank's DP links look at its neighbours', which may have moved too.
    * Then the TP groups, which tell whether a stage's DP rings all cost the same. */
-  for (uint32_t x = 0; x < k->n_moved; x++)
+  for (uint32_t x = 0; x < k->n_moved; x++) {
     k->node[k->moved[x]] = k->rank_gpu[k->moved[x]] / k->gpn;
-  pos q;
+    pos_at(k, &k->where[x], x ? &k->where[x - 1] : NULL, k->moved[x]);
+  }
   for (uint32_t x = 0; t > 1 && x < k->n_moved; x++) {
-    pos_at(k, &q, x);
-    const uint32_t g = q.j * dp + q.d;
-    assert(g == p3cfg__mesh_group_index(&k->m, P3CFG__MESH_TP, q.rank));
+    const uint32_t g = k->where[x].group;
     if (!k->group_flag[g]) {
       k->group_flag[g] = 1;
-      k->groups[k->n_groups] = g, k->group_stage[k->n_groups++] = q.j;
+      k->groups[k->n_groups] = g, k->group_stage[k->n_groups++] = k->where[x].c[P3CFG__MESH_PP];
     }
   }
   for (uint32_t x = 0; x < k->n_groups; x++)
@@ -417,9 +429,8 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
   }
   k->n_groups = 0;
   for (uint32_t x = 0; x < k->n_moved; x++) {
-    pos_at(k, &q, x);
-    redo_rank(k, q.rank, q.j, q.s, q.d, q.i);
-    k->rank_flag[q.rank] = 0;
+    redo_rank(k, &k->where[x]);
+    k->rank_flag[k->where[x].rank] = 0;
   }
   k->n_moved = 0;
   for (uint32_t x = 0; x < k->n_sends; x++) {
@@ -445,8 +456,8 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
       redo_stage_dp(k, st);
     k->stage_flag[st] = 0;
     if (t > 1) {
-      refresh_max(&k->w_ar[st], k->tp_ar + (size_t)st * dp, dp, 1);
-      refresh_max(&k->w_loss[st], k->tp_loss + (size_t)st * dp, dp, 1);
+      refresh_max(&k->w_ar[st], k->tp_ar + (size_t)st * tp_ps, tp_ps, 1);
+      refresh_max(&k->w_loss[st], k->tp_loss + (size_t)st * tp_ps, tp_ps, 1);
       l->tp_ar = k->w_ar[st].v, l->tp_loss = k->w_loss[st].v;
     }
     if (has_send(k, st)) {
@@ -490,8 +501,9 @@ static void *carve(char *base, size_t *at, size_t bytes)
 
 static void carve_all(p3cfg__perf_cache *k, char *base, size_t *at)
 {
-  const size_t p = k->p, ranks = k->ranks, rings = (size_t)k->p * k->t;
-  const size_t groups = (size_t)k->p * k->dp;
+  const size_t p = k->p, ranks = k->ranks;
+  const size_t groups = p3cfg__mesh_groups(&k->x.mesh, P3CFG__MESH_TP);
+  const size_t rings = p3cfg__mesh_groups(&k->x.mesh, P3CFG__MESH_DP);
   k->stage_params = carve(base, at, p * sizeof(double));
   k->tp_ar = carve(base, at, groups * sizeof(double));
   k->tp_loss = carve(base, at, groups * sizeof(double));
@@ -517,6 +529,7 @@ static void carve_all(p3cfg__perf_cache *k, char *base, size_t *at)
   k->descents = carve(base, at, rings * sizeof(uint32_t));
   k->changes = carve(base, at, rings * sizeof(uint32_t));
   k->moved = carve(base, at, ranks * sizeof(uint32_t));
+  k->where = carve(base, at, ranks * sizeof(pos));
   k->sends = carve(base, at, ranks * sizeof(uint32_t));
   k->send_stage = carve(base, at, ranks * sizeof(uint32_t));
   k->ties = carve(base, at, k->ps * sizeof(uint32_t));
@@ -551,11 +564,13 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
     return p3cfg__error_set(P3CFG_EINVALID, "time model cache: invalid arguments");
   p3cfg__perf_cache shape;
   memset(&shape, 0, sizeof shape);
-  p3cfg__mesh_of(&shape.m, plan);
-  shape.p = shape.m.size[P3CFG__MESH_PP], shape.v = plan->virtual_stages;
-  shape.t = shape.m.size[P3CFG__MESH_TP], shape.dp = shape.m.size[P3CFG__MESH_DP];
-  shape.ps = shape.m.stride[P3CFG__MESH_PP], shape.gpn = c->gpus_per_node;
-  shape.ranks = shape.m.ranks;
+  p3cfg__perf_ctx_of(&shape.x, m, c, plan);
+  shape.p = shape.x.mesh.size[P3CFG__MESH_PP], shape.v = plan->virtual_stages;
+  shape.t = shape.x.mesh.size[P3CFG__MESH_TP], shape.dp = shape.x.mesh.size[P3CFG__MESH_DP];
+  shape.ps = shape.x.mesh.stride[P3CFG__MESH_PP], shape.gpn = c->gpus_per_node;
+  shape.tp_ps = p3cfg__mesh_groups(&shape.x.mesh, P3CFG__MESH_TP) / shape.p;
+  shape.dp_ps = p3cfg__mesh_groups(&shape.x.mesh, P3CFG__MESH_DP) / shape.p;
+  shape.ranks = shape.x.mesh.ranks;
   size_t bytes = (sizeof shape + 7) & ~(size_t)7;
   carve_all(&shape, NULL, &bytes);
   p3cfg__perf_cache *k = p3cfg__calloc(1, bytes);
@@ -570,7 +585,6 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
   carve_all(k, (char *)k, &at);
   k->ws = ws, k->ws_bytes = ws_bytes;
   k->rank_gpu = rank_gpu;
-  p3cfg__perf_ctx_of(&k->x, m, c, plan);
   k->tied = m->tied_embeddings && k->p > 1;
   k->node_links = c->links.granularity == P3CFG_LINKS_NODE;
   for (uint32_t j = 0; j < k->p; j++)
@@ -579,30 +593,31 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
   /* Every group once (the worsts are not kept up to date yet), then every worst by a
    * scan. */
   const uint32_t p = k->p, t = k->t, dp = k->dp, ps = k->ps;
+  const uint32_t groups = p * k->tp_ps, rings = p * k->dp_ps;
   for (uint32_t r = 0; r < k->ranks; r++)
     k->node[r] = rank_gpu[r] / k->gpn;
   if (t > 1)
-    for (uint32_t g = 0; g < p * dp; g++)
+    for (uint32_t g = 0; g < groups; g++)
       redo_group(k, g,
-                 p3cfg__mesh_coord(&k->m, P3CFG__MESH_PP,
-                                   p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_TP, g).first));
+                 p3cfg__mesh_coord(&k->x.mesh, P3CFG__MESH_PP,
+                                   p3cfg__mesh_group_nth(&k->x.mesh, P3CFG__MESH_TP, g).first));
   for (uint32_t j = 0; j < p; j++)
     k->ring_pack[j] = (uint8_t)stage_compact(k, j);
   for (uint32_t j = 0; j < p; j++)
     if (has_send(k, j))
       for (uint32_t s = 0; s < ps; s++)
-        redo_send(k, j, j * ps + s);
+        redo_send(k, j, p3cfg__mesh_step(&k->x.mesh, P3CFG__MESH_PP, j) + s);
   if (k->tied)
     for (uint32_t s = 0; s < ps; s++)
       redo_tie(k, s);
   if (dp > 1)
-    for (uint32_t r = 0; r < p * t; r++) {
-      const p3cfg__mesh_group ring = p3cfg__mesh_group_nth(&k->m, P3CFG__MESH_DP, r);
+    for (uint32_t r = 0; r < rings; r++) {
+      const p3cfg__mesh_group ring = p3cfg__mesh_group_nth(&k->x.mesh, P3CFG__MESH_DP, r);
       for (uint32_t d = 0; d < dp; d++)
         redo_pair(k, r, ring, d);
       min_scan(&k->ring_Bps[r], k->link_Bps + (size_t)r * dp, dp);
       max_scan(&k->ring_lat[r], k->link_lat + (size_t)r * dp, dp, 1);
-      redo_ring(k, r, p3cfg__mesh_coord(&k->m, P3CFG__MESH_PP, ring.first));
+      redo_ring(k, r, p3cfg__mesh_coord(&k->x.mesh, P3CFG__MESH_PP, ring.first));
     }
   for (uint32_t j = 0; j < p; j++) {
     k->stage_flag[j] = 1;

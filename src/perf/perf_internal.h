@@ -246,6 +246,7 @@ typedef struct p3cfg__perf_ctx {
   const p3cfg_model *m;
   const p3cfg_cluster *c;
   const p3cfg_plan *plan;
+  p3cfg__mesh mesh; /* the plan's geometry */
   p3cfg__params par;
   p3cfg__rates r;
   p3cfg__dims d;

@@ -39,7 +39,7 @@ typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
   size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, opt, n_rings; /* p each */
   size_t links;                                             /* p stage_links */
-  size_t rings;                                             /* p*tp rings */
+  size_t rings;                                             /* every DP ring of the mesh */
   size_t sim, total_doubles;
 } layout;
 
@@ -48,8 +48,11 @@ static size_t doubles_of(size_t bytes)
   return (bytes + sizeof(double) - 1) / sizeof(double);
 }
 
-static void layout_of(layout *l, uint32_t p, uint32_t v, uint32_t tp)
+/* The workspace of a plan of mesh M and v chunks per stage: its pipeline, and its DP
+ * rings (the mesh's groups of dp, those of stage j from j * rings / p). */
+static void layout_of(layout *l, const p3cfg__mesh *M, uint32_t v)
 {
+  const uint32_t p = M->size[P3CFG__MESH_PP];
   size_t at = 0;
   l->fwd = at, at += (size_t)p * v;
   l->bwd = at, at += (size_t)p * v;
@@ -61,20 +64,33 @@ static void layout_of(layout *l, uint32_t p, uint32_t v, uint32_t tp)
   l->links = at;
   at += doubles_of((size_t)p * sizeof(p3cfg__stage_links));
   l->rings = at;
-  at += doubles_of((size_t)p * tp * sizeof(p3cfg__ring));
+  at += doubles_of((size_t)p3cfg__mesh_groups(M, P3CFG__MESH_DP) * sizeof(p3cfg__ring));
   l->sim = at;
   l->total_doubles = at;
 }
 
+/* A plan with the sizes a workspace is laid out by (any other needs 0 bytes). */
+static int sized(const p3cfg_plan *plan)
+{
+  return plan && plan->pp != 0 && plan->virtual_stages != 0 && plan->dp != 0 &&
+         plan->micro_batch != 0;
+}
+
+static size_t bytes_of(const layout *l, const p3cfg_plan *plan)
+{
+  return l->total_doubles * sizeof(double) +
+         p3cfg__pipe_ws_bytes(plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan));
+}
+
 size_t p3cfg__perf_workspace_bytes(const p3cfg_plan *plan)
 {
-  if (!plan || plan->pp == 0 || plan->virtual_stages == 0 || plan->dp == 0 ||
-      plan->micro_batch == 0)
+  if (!sized(plan))
     return 0;
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, plan);
   layout l;
-  layout_of(&l, plan->pp, plan->virtual_stages, plan->tp);
-  return l.total_doubles * sizeof(double) +
-         p3cfg__pipe_ws_bytes(plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan));
+  layout_of(&l, &M, plan->virtual_stages);
+  return bytes_of(&l, plan);
 }
 
 static uint32_t gcd_u32(uint32_t a, uint32_t b)
@@ -158,6 +174,7 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
                         const p3cfg_plan *plan)
 {
   out->m = m, out->c = c, out->plan = plan;
+  p3cfg__mesh_of(&out->mesh, plan);
   p3cfg__model_params(&out->par, m, plan->tp);
   p3cfg__rates_of(&out->r, m, &c->gpu);
   p3cfg__dims_of(&out->d, m, plan);
@@ -249,13 +266,18 @@ void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring)
   acc->mb_ag = max2(acc->mb_ag, ring->mb_ag);
 }
 
-static int workspace_ok(const p3cfg_plan *plan, size_t workspace_bytes)
+static int workspace_short(size_t workspace_bytes, size_t need)
 {
-  const size_t need = p3cfg__perf_workspace_bytes(plan);
-  if (need == 0 || workspace_bytes < need)
-    return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
-                            workspace_bytes, need);
-  return P3CFG_OK;
+  return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
+                          workspace_bytes, need);
+}
+
+/* The layout of x's plan in the caller's workspace, if it is large enough. */
+static int workspace_ok(layout *l, const p3cfg__perf_ctx *x, size_t workspace_bytes)
+{
+  layout_of(l, &x->mesh, x->plan->virtual_stages);
+  const size_t need = bytes_of(l, x->plan);
+  return workspace_bytes < need ? workspace_short(workspace_bytes, need) : P3CFG_OK;
 }
 
 static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster *c,
@@ -286,11 +308,15 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
     *pruned = 0;
   if (!out || !m || !c || !workspace)
     return p3cfg__error_set(P3CFG_EINVALID, "time model: missing argument");
-  int rc = workspace_ok(plan, workspace_bytes);
+  if (!sized(plan))
+    return workspace_short(workspace_bytes, 0);
+  p3cfg__perf_ctx x;
+  p3cfg__perf_ctx_of(&x, m, c, plan);
+  layout lay;
+  int rc = workspace_ok(&lay, &x, workspace_bytes);
   if (rc)
     return rc;
-  p3cfg__mesh M;
-  p3cfg__mesh_of(&M, plan);
+  const p3cfg__mesh M = x.mesh;
   const uint32_t p = M.size[P3CFG__MESH_PP], t = M.size[P3CFG__MESH_TP];
   const uint32_t dp = M.size[P3CFG__MESH_DP], v = plan->virtual_stages;
   /* A stage's ranks are consecutive (pp is the outermost dimension), numbered s from the
@@ -299,16 +325,10 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   const uint32_t tp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_TP) / p;
   const uint32_t dp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_DP) / p;
   const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
-
-  p3cfg__perf_ctx x;
-  p3cfg__perf_ctx_of(&x, m, c, plan);
-  layout lay;
-  layout_of(&lay, p, v, t);
   double *ws = workspace;
   double *n_rings = ws + lay.n_rings;
   p3cfg__stage_links *links = (p3cfg__stage_links *)(ws + lay.links);
-  p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* DP rings of stage j at j*t */
-  assert(dp_groups == t);
+  p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* of stage j at j*dp_groups */
 
   /* Per stage: worst TP group, worst DP group, sends to the next stage. */
   const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
@@ -354,12 +374,13 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
         lj->send_b = max2(lj->send_b, b);
       }
     }
-    /* Data parallelism: the tp concurrent DP groups of this stage (stride tp), their
-     * rings built once per class of stages with the same links, duplicates dropped. */
+    /* Data parallelism: the stage's concurrent DP rings (tp of them while cp = ep = 1),
+     * built once per class of stages with the same links, duplicates dropped. */
     const uint32_t rj = q * dp_groups;
     if (j < stage_period) {
       uint32_t n_ring = 0;
-      for (uint32_t s = 0, n = distinct(uniform, dp_groups, 1, t, dp, gpn); s < n && dp > 1; s++) {
+      for (uint32_t s = 0, n = distinct(uniform, dp_groups, 1, M.stride[P3CFG__MESH_DP], dp, gpn);
+           s < n && dp > 1; s++) {
         p3cfg__ring *ring = &rings[rj + n_ring];
         p3cfg__ring_of_group(ring, c, rank_gpu,
                              p3cfg__mesh_group_nth(&M, P3CFG__MESH_DP, j * dp_groups + s));
@@ -401,7 +422,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   memset(out, 0, sizeof *out);
   const p3cfg_plan *plan = x->plan;
   const p3cfg_model *m = x->m;
-  int rc = workspace_ok(plan, workspace_bytes);
+  layout lay;
+  int rc = workspace_ok(&lay, x, workspace_bytes);
   if (rc)
     return rc;
   const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp, dp = plan->dp;
@@ -413,8 +435,6 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   const p3cfg__layer_cost *L = &x->L;
   const p3cfg__edge_cost *E = &x->E;
 
-  layout lay;
-  layout_of(&lay, p, v, t);
   double *ws = workspace;
   double *F = ws + lay.fwd, *B = ws + lay.bwd, *first_fwd = ws + lay.first_fwd;
   double *send_f = ws + lay.send_f, *send_b = ws + lay.send_b;
@@ -579,8 +599,10 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
  * read back from the workspace it left. */
 void p3cfg__perf_pipe_view(p3cfg__pipe *out, const p3cfg_plan *plan, const void *workspace)
 {
+  p3cfg__mesh M;
+  p3cfg__mesh_of(&M, plan);
   layout l;
-  layout_of(&l, plan->pp, plan->virtual_stages, plan->tp);
+  layout_of(&l, &M, plan->virtual_stages);
   const double *ws = workspace;
   *out = (p3cfg__pipe){plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan),
                        ws + l.fwd, ws + l.bwd, ws + l.send_f, ws + l.send_b};

@@ -34,49 +34,49 @@
 #include "profile_text.h"
 #include "profile_types.h"
 
-static void comment_block(p3cfg__ptext *t, const char *text)
+static void comment_block(p3cfg__text *t, const char *text)
 {
   while (*text) {
     const char *nl = strchr(text, '\n');
     const size_t len = nl ? (size_t)(nl - text) : strlen(text);
-    p3cfg__ptext_printf(t, len ? "# %.*s\n" : "#\n", (int)len, text);
+    p3cfg__text_printf(t, len ? "# %.*s\n" : "#\n", (int)len, text);
     text += len + (nl ? 1 : 0);
   }
 }
 
-static void write_gpu(p3cfg__ptext *t, const p3cfg_profile_result *r)
+static void write_gpu(p3cfg__text *t, const p3cfg_profile_result *r)
 {
   if (r->gpu_is_preset) {
-    p3cfg__ptext_printf(t, "gpu: %s\n", r->gpu.name);
+    p3cfg__text_printf(t, "gpu: %s\n", r->gpu.name);
     return;
   }
-  p3cfg__ptext_printf(t, "gpu:\n  name: ");
+  p3cfg__text_printf(t, "gpu:\n  name: ");
   p3cfg__ptext_quoted(t, r->gpu.name);
-  p3cfg__ptext_printf(t, "\n  memory_GiB: ");
+  p3cfg__text_printf(t, "\n  memory_GiB: ");
   p3cfg__ptext_number(t, (double)r->gpu.memory_bytes / (1024.0 * 1024.0 * 1024.0));
-  p3cfg__ptext_printf(t, "\n  peak_tflops: ");
+  p3cfg__text_printf(t, "\n  peak_tflops: ");
   p3cfg__ptext_number(t, r->gpu.peak_flops / 1e12);
-  p3cfg__ptext_printf(t, "\n  hbm_GBps: ");
+  p3cfg__text_printf(t, "\n  hbm_GBps: ");
   p3cfg__ptext_number(t, r->gpu.hbm_Bps / 1e9);
-  p3cfg__ptext_printf(t, "\n");
+  p3cfg__text_printf(t, "\n");
 }
 
-static void write_pair(p3cfg__ptext *t, const char *cls, double Bps, double lat_s, const char *note)
+static void write_pair(p3cfg__text *t, const char *cls, double Bps, double lat_s, const char *note)
 {
   if (note)
-    p3cfg__ptext_printf(t, "  # %s\n", note);
-  p3cfg__ptext_printf(t, "  %s_node_GBps: ", cls);
+    p3cfg__text_printf(t, "  # %s\n", note);
+  p3cfg__text_printf(t, "  %s_node_GBps: ", cls);
   p3cfg__ptext_number(t, Bps / 1e9);
-  p3cfg__ptext_printf(t, "\n  %s_node_latency_us: ", cls);
+  p3cfg__text_printf(t, "\n  %s_node_latency_us: ", cls);
   p3cfg__ptext_number(t, lat_s * 1e6);
-  p3cfg__ptext_printf(t, "\n");
+  p3cfg__text_printf(t, "\n");
 }
 
-static void write_network(p3cfg__ptext *t, const p3cfg_profile_result *r)
+static void write_network(p3cfg__text *t, const p3cfg_profile_result *r)
 {
   double self_Bps, self_lat;
   p3cfg__profile_self_link(r, &self_Bps, &self_lat);
-  p3cfg__ptext_printf(t, "network:\n");
+  p3cfg__text_printf(t, "network:\n");
   if (r->intra.count > 0)
     write_pair(t, "intra", r->intra.median_Bps, r->intra.median_latency_s,
                "medians of the measured intra-node links");
@@ -116,18 +116,18 @@ static int file_order(uint32_t **out, const p3cfg_profile_result *r)
   return 0;
 }
 
-static void write_matrix(p3cfg__ptext *t, const p3cfg_profile_result *r, const uint32_t *order,
+static void write_matrix(p3cfg__text *t, const p3cfg_profile_result *r, const uint32_t *order,
                          const double *m, double self, double scale)
 {
   for (uint32_t i = 0; i < r->n; i++) {
-    p3cfg__ptext_printf(t, "    - [");
+    p3cfg__text_printf(t, "    - [");
     for (uint32_t j = 0; j < r->n; j++) {
       const uint32_t a = order[i], b = order[j];
       if (j)
-        p3cfg__ptext_printf(t, ", ");
+        p3cfg__text_printf(t, ", ");
       p3cfg__ptext_number(t, (a == b ? self : m[(size_t)a * r->n + b]) * scale);
     }
-    p3cfg__ptext_printf(t, "]\n");
+    p3cfg__text_printf(t, "]\n");
   }
 }
 
@@ -184,49 +184,49 @@ static int node_matrices(double **bw_out, double **lat_out, const p3cfg_profile_
   return 0;
 }
 
-static void write_node_links(p3cfg__ptext *t, const p3cfg_profile_result *r, const double *bw,
+static void write_node_links(p3cfg__text *t, const p3cfg_profile_result *r, const double *bw,
                              const double *lat)
 {
   const uint32_t h = r->n_hosts;
-  p3cfg__ptext_printf(t, "links:\n  granularity: node\n  names: [");
+  p3cfg__text_printf(t, "links:\n  granularity: node\n  names: [");
   for (uint32_t i = 0; i < h; i++) {
     if (i)
-      p3cfg__ptext_printf(t, ", ");
+      p3cfg__text_printf(t, ", ");
     p3cfg__ptext_quoted(t, r->hosts[i].name);
   }
   const double *m[2] = {bw, lat};
   const double scale[2] = {1e-9, 1e6};
   const char *key[2] = {"bandwidth_GBps", "latency_us"};
-  p3cfg__ptext_printf(t, "]\n");
+  p3cfg__text_printf(t, "]\n");
   for (int x = 0; x < 2; x++) {
-    p3cfg__ptext_printf(t, "  %s:\n", key[x]);
+    p3cfg__text_printf(t, "  %s:\n", key[x]);
     for (uint32_t a = 0; a < h; a++) {
-      p3cfg__ptext_printf(t, "    - [");
+      p3cfg__text_printf(t, "    - [");
       for (uint32_t b = 0; b < h; b++) {
         if (b)
-          p3cfg__ptext_printf(t, ", ");
+          p3cfg__text_printf(t, ", ");
         p3cfg__ptext_number(t, m[x][(size_t)a * h + b] * scale[x]);
       }
-      p3cfg__ptext_printf(t, "]\n");
+      p3cfg__text_printf(t, "]\n");
     }
   }
 }
 
-static int build(p3cfg__ptext *t, const p3cfg_profile_result *r, int node_level, int automatic)
+static int build(p3cfg__text *t, const p3cfg_profile_result *r, int node_level, int automatic)
 {
   uint32_t *order = NULL;
   int rc = file_order(&order, r);
   if (rc != 0)
     return rc;
-  p3cfg__ptext_printf(t, "# Cluster file written by `p3cfg profile` (p3cfg %s), %s.\n",
+  p3cfg__text_printf(t, "# Cluster file written by `p3cfg profile` (p3cfg %s), %s.\n",
                       p3cfg_version_string(), r->date);
-  p3cfg__ptext_printf(t, "# measured with: %s\n", r->backend);
+  p3cfg__text_printf(t, "# measured with: %s\n", r->backend);
   if (!node_level)
-    p3cfg__ptext_printf(t, "# links: per direction, row = sender, column = receiver, between the "
+    p3cfg__text_printf(t, "# links: per direction, row = sender, column = receiver, between the "
                            "GPUs (ranks)\n# named \"host:local index\"; the diagonal repeats the "
                            "intra-node medians.\n#\n");
   else
-    p3cfg__ptext_printf(t,
+    p3cfg__text_printf(t,
                         "# links: per direction, row = sender, column = receiver, between the "
                         "nodes (granularity\n# node%s): each entry is the median of the "
                         "GPU pairs of the two nodes, the diagonal\n# the median of the "
@@ -234,19 +234,19 @@ static int build(p3cfg__ptext *t, const p3cfg_profile_result *r, int node_level,
                         automatic ? ": a GPU matrix of this many GPUs would exceed the "
                                     "loader's limits"
                                   : "");
-  p3cfg__ptext t_sum;
-  p3cfg__ptext_init(&t_sum);
+  p3cfg__text t_sum;
+  p3cfg__text_init(&t_sum);
   rc = p3cfg__profile_summary_text(&t_sum, r);
   if (rc == 0 && !t_sum.nomem && t_sum.data)
     comment_block(t, t_sum.data);
-  p3cfg__ptext_free(&t_sum);
+  p3cfg__text_free(&t_sum);
   if (rc != 0) {
     p3cfg__free(order);
     return rc;
   }
-  p3cfg__ptext_printf(t, "name: ");
+  p3cfg__text_printf(t, "name: ");
   p3cfg__ptext_quoted(t, r->name ? r->name : "profiled");
-  p3cfg__ptext_printf(t, "\nnodes: %u\ngpus_per_node: %u\n", r->n_hosts, r->per_host);
+  p3cfg__text_printf(t, "\nnodes: %u\ngpus_per_node: %u\n", r->n_hosts, r->per_host);
   write_gpu(t, r);
   write_network(t, r);
   if (node_level) {
@@ -259,20 +259,20 @@ static int build(p3cfg__ptext *t, const p3cfg_profile_result *r, int node_level,
     p3cfg__free(lat);
     return 0;
   }
-  p3cfg__ptext_printf(t, "links:\n  granularity: gpu\n  names: [");
+  p3cfg__text_printf(t, "links:\n  granularity: gpu\n  names: [");
   for (uint32_t i = 0; i < r->n; i++) {
     char name[P3CFG__HOST_NAME_CAP + 16];
     snprintf(name, sizeof name, "%s:%u", r->hosts[r->rank_host[order[i]]].name,
              r->rank_local[order[i]]);
     if (i)
-      p3cfg__ptext_printf(t, ", ");
+      p3cfg__text_printf(t, ", ");
     p3cfg__ptext_quoted(t, name);
   }
   double self_Bps, self_lat;
   p3cfg__profile_self_link(r, &self_Bps, &self_lat);
-  p3cfg__ptext_printf(t, "]\n  bandwidth_GBps:\n");
+  p3cfg__text_printf(t, "]\n  bandwidth_GBps:\n");
   write_matrix(t, r, order, r->bw_Bps, self_Bps, 1e-9);
-  p3cfg__ptext_printf(t, "  latency_us:\n");
+  p3cfg__text_printf(t, "  latency_us:\n");
   write_matrix(t, r, order, r->lat_s, self_lat, 1e6);
   p3cfg__free(order);
   return 0;
@@ -321,14 +321,14 @@ P3CFG_API int p3cfg_profile_set_granularity(p3cfg_profile_result *r,
 
 static int yaml_at(p3cfg_buffer *out, const p3cfg_profile_result *r, int node_level, int automatic)
 {
-  p3cfg__ptext t;
-  p3cfg__ptext_init(&t);
+  p3cfg__text t;
+  p3cfg__text_init(&t);
   int rc = build(&t, r, node_level, automatic);
   if (rc != 0) {
-    p3cfg__ptext_free(&t);
+    p3cfg__text_free(&t);
     return rc;
   }
-  if ((rc = p3cfg__ptext_finish(&t, out)) != 0)
+  if ((rc = p3cfg__text_finish(&t, out)) != 0)
     return rc;
   if ((rc = check_loads(out)) != 0) {
     p3cfg__free(out->data);

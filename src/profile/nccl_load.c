@@ -4,7 +4,8 @@
  * libcudart's soname carries the major version of the toolkit this was built with
  * (libcudart.so.13): its structures are stable within a major version only. NCCL keeps
  * one soname, libnccl.so.2. Each is tried by soname (the loader's path, LD_LIBRARY_PATH),
- * then in $NCCL_HOME/lib, $CUDA_HOME/lib64, the build's toolkit and /usr/local/cuda.
+ * then in $NCCL_HOME/lib, $CUDA_HOME/lib64, the build's toolkit and /usr/local/cuda
+ * (src/common/dl_load.c does the loading).
  * Then the driver (libcuda.so.1) and the device count are checked, so that a machine
  * without a GPU says so in one line instead of failing inside NCCL's initialisation.
  * Without P3CFG_HAVE_NCCL this file is empty (nccl_backend.c then says the backend is not
@@ -14,11 +15,12 @@
 
 #include "nccl_load.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dl_load.h"
 
 #ifndef P3CFG_CUDA_LIBDIR
 #define P3CFG_CUDA_LIBDIR "/usr/local/cuda/lib64"
@@ -31,44 +33,31 @@ static p3cfg__nccl_lib table;
 static int loaded, devices;
 static char load_error[512];
 
-/* dlopen `soname` from the usual places; NULL with the first dlerror in load_error. */
+/* dlopen `soname` from the usual places; NULL with the loader's first message in
+ * load_error. */
 static void *open_lib(const char *soname, const char *what)
 {
-  void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (h)
-    return h;
-  char first[256];
-  snprintf(first, sizeof first, "%s", dlerror());
   const char *nccl_home = getenv("NCCL_HOME"), *cuda_home = getenv("CUDA_HOME");
-  char dirs[4][900];
-  snprintf(dirs[0], sizeof dirs[0], "%.800s/lib", nccl_home && *nccl_home ? nccl_home : "");
-  snprintf(dirs[1], sizeof dirs[1], "%.800s/lib64", cuda_home && *cuda_home ? cuda_home : "");
-  snprintf(dirs[2], sizeof dirs[2], "%.800s", P3CFG_CUDA_LIBDIR);
-  snprintf(dirs[3], sizeof dirs[3], "/usr/local/cuda/lib64");
-  for (size_t i = 0; i < 4; i++) {
-    if (dirs[i][0] != '/')
-      continue; /* an unset $NCCL_HOME or $CUDA_HOME */
-    char path[1024];
-    snprintf(path, sizeof path, "%.900s/%.64s", dirs[i], soname);
-    if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) != NULL)
-      return h;
-  }
-  snprintf(load_error, sizeof load_error, "cannot load %s (%s): %s", soname, what, first);
-  return NULL;
+  char nccl_lib[900] = "", cuda_lib[900] = "";
+  if (nccl_home && *nccl_home)
+    snprintf(nccl_lib, sizeof nccl_lib, "%.800s/lib", nccl_home);
+  if (cuda_home && *cuda_home)
+    snprintf(cuda_lib, sizeof cuda_lib, "%.800s/lib64", cuda_home);
+  const char *const dirs[] = {nccl_lib, cuda_lib, P3CFG_CUDA_LIBDIR, "/usr/local/cuda/lib64"};
+  char first[256];
+  void *h = p3cfg__dl_open(soname, dirs, sizeof dirs / sizeof dirs[0], first, sizeof first);
+  if (!h)
+    snprintf(load_error, sizeof load_error, "cannot load %s (%s): %s", soname, what, first);
+  return h;
 }
 
 static int load_sym(void *lib, const char *name, void *slot, size_t size, int optional)
 {
-  void *sym = dlsym(lib, name);
-  if (!sym) {
-    if (optional)
-      return 0;
-    snprintf(load_error, sizeof load_error, "symbol %s not found in %s", name,
-             strncmp(name, "nccl", 4) == 0 ? "libnccl.so.2" : "the CUDA runtime");
-    return -1;
-  }
-  memcpy(slot, &sym, size); /* POSIX allows the conversion; memcpy keeps ISO C quiet */
-  return 0;
+  if (p3cfg__dl_sym(lib, name, slot, size) == 0 || optional)
+    return 0;
+  snprintf(load_error, sizeof load_error, "symbol %s not found in %s", name,
+           strncmp(name, "nccl", 4) == 0 ? "libnccl.so.2" : "the CUDA runtime");
+  return -1;
 }
 
 /* The name after macro expansion (CUDA 12 maps some entry points to versioned symbols
@@ -126,13 +115,11 @@ static void load_all(void)
     table.nccl_version = 0;
   /* NCCL and the runtime load without a driver; the first CUDA call would then fail
    * with a less direct message. */
-  void *drv = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!drv) {
+  if (!p3cfg__dl_present("libcuda.so.1")) {
     snprintf(load_error, sizeof load_error,
              "no NVIDIA driver on this machine (libcuda.so.1 not found)");
     return;
   }
-  dlclose(drv);
   const cudaError_t e = table.GetDeviceCount(&devices);
   if (e != cudaSuccess || devices < 1) {
     char d[256];

@@ -37,6 +37,6 @@ int p3cfg__profile_asymmetric(p3cfg__link_ref **out, size_t *count, const p3cfg_
 size_t p3cfg__profile_slowest(p3cfg__link_ref *out, size_t k, const p3cfg_profile_result *r);
 
 /* profile_summary.c: append the human summary (what p3cfg_profile_summary returns). */
-int p3cfg__profile_summary_text(p3cfg__ptext *t, const p3cfg_profile_result *r);
+int p3cfg__profile_summary_text(p3cfg__text *t, const p3cfg_profile_result *r);
 
 #endif

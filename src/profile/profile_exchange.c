@@ -141,12 +141,18 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
 {
   if (opts->gpu) {
     const p3cfg_gpu *g = p3cfg__gpu_preset(opts->gpu);
-    if (!g)
+    if (!g) {
+      char known[256] = "";
+      for (size_t i = 0, at = 0; p3cfg__gpu_preset_at(i) && at < sizeof known; i++) {
+        const int n = snprintf(known + at, sizeof known - at, "%s%s", i ? ", " : "",
+                               p3cfg__gpu_preset_at(i)->name);
+        at += n > 0 ? (size_t)n : 0;
+      }
       return p3cfg__error_set(P3CFG_EVALUE,
-                              "--gpu %s is not a known GPU (known: "
-                              "a100-40gb, a100-80gb, h100-sxm, h100-pcie, h200, "
-                              "v100-32gb); or take it from a cluster file with --base",
-                              opts->gpu);
+                              "--gpu %s is not a known GPU (known: %s); or take it from a "
+                              "cluster file with --base",
+                              opts->gpu, known);
+    }
     r->gpu = *g;
     r->gpu_is_preset = 1;
     return 0;
@@ -166,9 +172,10 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
                               "hwloc finds no NVIDIA GPU on host %s, so the "
                               "GPU type is unknown: pass --gpu NAME or --base CLUSTER",
                               host->name);
-    const char *p = p3cfg__gpu_preset_for_model(host->gpu_model);
-    if (!p)
-      p = p3cfg__gpu_preset_for_device_id(host->gpu_device_id);
+    const p3cfg_gpu *g = p3cfg__gpu_preset_identify(host->gpu_model, 0);
+    if (!g)
+      g = p3cfg__gpu_preset_for_pci_id(host->gpu_device_id);
+    const char *p = g ? g->name : NULL;
     if (!p)
       return p3cfg__error_set(P3CFG_EVALUE,
                               "host %s has GPU \"%s\", which p3cfg has no "

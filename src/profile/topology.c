@@ -6,12 +6,13 @@
  * and each physical GPU appears once (a CUDA and an NVML OS device may both name it).
  * A GPU OS device's "GPUModel" (NVML), when hwloc has one, is a better name than the
  * pci.ids string. Containers often lack pci.ids (hwloc then has no name at all), so the
- * PCI device ids of the preset GPUs are known here too. NICs are network and OpenFabrics OS devices: hwloc lists only those
- * behind a PCI device, not loopback, bridges or veths. One rank per host calls this.
+ * PCI device id is kept too: the preset either names is the GPU table's
+ * (p3cfg__gpu_preset_identify, _for_pci_id in src/common/gpu_presets.c). NICs are network
+ * and OpenFabrics OS devices: hwloc lists only those behind a PCI device, not loopback,
+ * bridges or veths. One rank per host calls this.
  */
 #include "topology.h"
 
-#include <ctype.h>
 #include <hwloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,75 +98,4 @@ int p3cfg__topology_discover(p3cfg__host_info *out)
   }
   hwloc_topology_destroy(topo);
   return 0;
-}
-
-/* Upper-case copy with every non-alphanumeric character turned into a space, framed by
- * spaces, so that " 80GB " matches "80GB" in "A100-SXM4-80GB" and "[A100 SXM4 80GB]". */
-static void normalise(char *dst, size_t cap, const char *src)
-{
-  size_t j = 0;
-  dst[j++] = ' ';
-  for (; *src && j + 2 < cap; src++) {
-    unsigned char c = (unsigned char)*src;
-    dst[j++] = isalnum(c) ? (char)toupper(c) : ' ';
-  }
-  dst[j++] = ' ';
-  dst[j] = '\0';
-}
-
-static int has(const char *norm, const char *word)
-{
-  char pat[32];
-  snprintf(pat, sizeof pat, " %s ", word);
-  return strstr(norm, pat) != NULL;
-}
-
-/* NVIDIA PCI device ids of the preset GPUs (pci.ids; 0x2335 seen on an H200 as
- * nvidia-smi "NVIDIA H200, 143771 MiB"). Only ids whose memory size is certain. */
-static const struct {
-  uint32_t id;
-  const char *preset;
-} device_ids[] = {
-    {0x20b0, "a100-40gb"}, /* GA100 [A100 40GB] */
-    {0x20b2, "a100-80gb"}, /* GA100 [A100 SXM4 80GB] */
-    {0x20b5, "a100-80gb"}, /* GA100 [A100 PCIe 80GB] */
-    {0x2330, "h100-sxm"},  /* GH100 [H100 SXM5 80GB] */
-    {0x2331, "h100-pcie"}, /* GH100 [H100 PCIe] */
-    {0x2335, "h200"},      /* GH100 [H200 SXM 141GB] */
-    {0x1db5, "v100-32gb"}, /* GV100GL [Tesla V100 32GB] */
-};
-
-const char *p3cfg__gpu_preset_for_device_id(uint32_t device_id)
-{
-  for (size_t i = 0; i < sizeof device_ids / sizeof device_ids[0]; i++)
-    if (device_ids[i].id == device_id)
-      return device_ids[i].preset;
-  return NULL;
-}
-
-const char *p3cfg__gpu_preset_for_model(const char *model)
-{
-  char s[P3CFG__GPU_MODEL_CAP + 4];
-  if (!model || !*model)
-    return NULL;
-  normalise(s, sizeof s, model);
-  if (has(s, "H200"))
-    return "h200";
-  if (has(s, "H100")) {
-    if (has(s, "PCIE"))
-      return "h100-pcie";
-    if (has(s, "SXM") || has(s, "SXM5") || has(s, "HBM3"))
-      return "h100-sxm";
-    return NULL; /* NVL and others: no preset */
-  }
-  if (has(s, "A100")) {
-    if (has(s, "80GB"))
-      return "a100-80gb";
-    if (has(s, "40GB"))
-      return "a100-40gb";
-    return NULL;
-  }
-  if (has(s, "V100") && has(s, "32GB"))
-    return "v100-32gb";
-  return NULL;
 }

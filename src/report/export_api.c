@@ -1,7 +1,7 @@
 /*
- * export_api.c — the public side of `p3cfg export`: format names, p3cfg_export (which
- * hands one plan record to the writer of its target: export_megatron.c,
- * export_torchtitan.c, export_deepspeed.c, export_launch.c), and
+ * export_api.c — the public side of `p3cfg export`: the table of formats (name and
+ * writer), p3cfg_export (which hands one plan record to the writer of its target:
+ * export_megatron.c, export_torchtitan.c, export_deepspeed.c, export_launch.c), and
  * p3cfg_plan_file_from_result, which turns a search or estimate result into the same
  * records the JSON reader (parse/plan_file.c) builds, so that a C caller exports without
  * a round trip through JSON.
@@ -13,13 +13,25 @@
 #include "error.h"
 #include "export.h"
 
-static const char *const format_names[] = {"megatron", "torchtitan", "deepspeed", "rankfile",
-                                           "hostfile"};
-#define N_FORMATS (sizeof format_names / sizeof format_names[0])
+/* The export formats, one row each (indexed by p3cfg_export_format): the name
+ * `p3cfg export --format` takes and the writer of the target. A new format is its enum
+ * value in p3cfg.h, its row here and its writer. */
+typedef int (*export_writer)(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number);
+static const struct {
+  const char *name;
+  export_writer write;
+} formats[] = {
+    [P3CFG_EXPORT_MEGATRON] = {"megatron", p3cfg__export_megatron},
+    [P3CFG_EXPORT_TORCHTITAN] = {"torchtitan", p3cfg__export_torchtitan},
+    [P3CFG_EXPORT_DEEPSPEED] = {"deepspeed", p3cfg__export_deepspeed},
+    [P3CFG_EXPORT_RANKFILE] = {"rankfile", p3cfg__export_rankfile},
+    [P3CFG_EXPORT_HOSTFILE] = {"hostfile", p3cfg__export_hostfile},
+};
+#define N_FORMATS (sizeof formats / sizeof formats[0])
 
 P3CFG_API const char *p3cfg_export_format_name(p3cfg_export_format fmt)
 {
-  return (unsigned)fmt < N_FORMATS ? format_names[fmt] : "?";
+  return (unsigned)fmt < N_FORMATS ? formats[fmt].name : "?";
 }
 
 P3CFG_API int p3cfg_export_format_parse(p3cfg_export_format *out, const char *name)
@@ -28,14 +40,18 @@ P3CFG_API int p3cfg_export_format_parse(p3cfg_export_format *out, const char *na
   if (!out || !name)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export_format_parse: NULL argument");
   for (size_t i = 0; i < N_FORMATS; i++)
-    if (strcmp(name, format_names[i]) == 0) {
+    if (strcmp(name, formats[i].name) == 0) {
       *out = (p3cfg_export_format)i;
       return P3CFG_OK;
     }
-  return p3cfg__error_set(P3CFG_EINVALID,
-                          "unknown export format \"%s\": expected megatron, torchtitan, "
-                          "deepspeed, rankfile or hostfile",
-                          name);
+  char expected[256] = "";
+  for (size_t i = 0, at = 0; i < N_FORMATS && at < sizeof expected; i++) {
+    const int n = snprintf(expected + at, sizeof expected - at, "%s%s",
+                           i == 0 ? "" : i + 1 == N_FORMATS ? " or " : ", ", formats[i].name);
+    at += n > 0 ? (size_t)n : 0;
+  }
+  return p3cfg__error_set(P3CFG_EINVALID, "unknown export format \"%s\": expected %s", name,
+                          expected);
 }
 
 void p3cfg__export_title(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
@@ -75,27 +91,10 @@ P3CFG_API int p3cfg_export(p3cfg_buffer *out, const p3cfg_plan_file *f, size_t i
   const p3cfg__plan_record *rec = &f->records[index];
   p3cfg__text t;
   p3cfg__text_init(&t);
-  int rc;
-  switch (fmt) {
-  case P3CFG_EXPORT_MEGATRON:
-    rc = p3cfg__export_megatron(&t, rec, index + 1);
-    break;
-  case P3CFG_EXPORT_TORCHTITAN:
-    rc = p3cfg__export_torchtitan(&t, rec, index + 1);
-    break;
-  case P3CFG_EXPORT_DEEPSPEED:
-    rc = p3cfg__export_deepspeed(&t, rec, index + 1);
-    break;
-  case P3CFG_EXPORT_RANKFILE:
-    rc = p3cfg__export_rankfile(&t, rec, index + 1);
-    break;
-  case P3CFG_EXPORT_HOSTFILE:
-    rc = p3cfg__export_hostfile(&t, rec, index + 1);
-    break;
-  default:
-    rc = p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export: unknown format %d", (int)fmt);
-    break;
-  }
+  const int rc =
+      (unsigned)fmt < N_FORMATS
+          ? formats[fmt].write(&t, rec, index + 1)
+          : p3cfg__error_set(P3CFG_EINVALID, "p3cfg_export: unknown format %d", (int)fmt);
   if (rc != P3CFG_OK) {
     p3cfg__free(t.data);
     return rc;

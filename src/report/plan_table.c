@@ -15,6 +15,7 @@
 #include "plan_text.h"
 #include "text_buffer.h"
 #include "types.h"
+#include "uncertainty.h"
 
 static double gib(uint64_t bytes)
 {

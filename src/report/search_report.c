@@ -20,6 +20,7 @@
 #include "plan_text.h"
 #include "text_buffer.h"
 #include "types.h"
+#include "uncertainty.h"
 
 P3CFG_API int p3cfg_result_search_json(p3cfg_buffer *out, const p3cfg_result *r,
                                        const p3cfg_model *model, const p3cfg_cluster *cluster)

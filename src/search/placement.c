@@ -27,18 +27,19 @@
 #include "clock.h"
 #include "error.h"
 #include "exclusion.h"
+#include "mesh.h"
 #include "perf.h"
 #include "plan_rules.h"
 
 typedef struct placer {
   const p3cfg_model *m;
   const p3cfg_cluster *c;
-  const p3cfg_plan *plan;
+  p3cfg__mesh mesh;    /* the plan's geometry */
   uint32_t u;          /* GPUs per unit */
   uint32_t upn;        /* units per node */
   uint32_t n_units;    /* physical units in the cluster */
   uint32_t rank_units; /* units the plan's ranks fill (slots below this are used) */
-  uint32_t group_units;/* units per tensor-parallel group */
+  uint32_t group_units;/* units per replica of a stage (its TP group while cp = ep = 1) */
   uint32_t *slot_unit; /* slot -> physical unit */
   uint32_t *unit_slot; /* physical unit -> slot */
   uint32_t *rank_gpu;
@@ -110,11 +111,13 @@ static void swap_nodes(placer *p, uint32_t na, uint32_t nb, int log)
     swap_units(p, na * p->upn + i, nb * p->upn + i, log);
 }
 
-/* Slot of unit `off` of the tensor-parallel group of (stage s, replica d). */
+/* Slot of unit `off` of replica d at stage s: the ranks of pipeline coordinate s and data
+ * coordinate d, consecutive (every dimension faster than dp varies inside them). */
 static uint32_t group_slot(const placer *p, uint32_t s, uint32_t d, uint32_t off)
 {
-  const uint64_t rank = ((uint64_t)s * p->plan->dp + d) * p->plan->tp;
-  return (uint32_t)(rank / p->u) + off;
+  const uint32_t rank =
+      p3cfg__mesh_step(&p->mesh, P3CFG__MESH_PP, s) + p3cfg__mesh_step(&p->mesh, P3CFG__MESH_DP, d);
+  return rank / p->u + off;
 }
 
 static void swap_groups(placer *p, uint32_t s1, uint32_t d1, uint32_t s2, uint32_t d2)
@@ -134,7 +137,8 @@ static double score(placer *p)
 /* One random move; returns 0 when none applies to this instance. */
 static int random_move(placer *p)
 {
-  const uint32_t nodes = p->c->nodes, pp = p->plan->pp, dp = p->plan->dp;
+  const uint32_t nodes = p->c->nodes, pp = p->mesh.size[P3CFG__MESH_PP],
+                 dp = p->mesh.size[P3CFG__MESH_DP];
   for (int tries = 0; tries < 8; tries++) {
     switch (rnd_below(p, 5)) {
     case 0: /* swap two nodes */
@@ -255,25 +259,25 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   const double t0 = p3cfg__monotonic_s();
   p3cfg__place_stats st;
   memset(&st, 0, sizeof st);
-  const uint32_t gpn = c->gpus_per_node, tp = plan->tp;
-  const uint64_t ranks = (uint64_t)plan->dp * tp * plan->pp;
   const uint64_t gpus = p3cfg__cluster_gpus(c);
   placer p;
   memset(&p, 0, sizeof p);
   p.m = m;
   p.c = c;
-  p.plan = plan;
+  p3cfg__mesh_of(&p.mesh, plan);
+  const uint32_t gpn = c->gpus_per_node, tp = p.mesh.size[P3CFG__MESH_TP];
+  const uint32_t ranks = p.mesh.ranks;
   p.u = p3cfg__unit_gpus(c, tp);
   p.upn = gpn / p.u;
   p.n_units = (uint32_t)(gpus / p.u);
-  p.group_units = tp / p.u;
+  p.group_units = p.mesh.stride[P3CFG__MESH_DP] / p.u;
   /* Ranks fill whole units only when u divides the rank count (always: u divides tp). */
-  p.rank_units = (uint32_t)(ranks / p.u);
+  p.rank_units = ranks / p.u;
   p.rng = opts->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
   if (p.rng == 0)
     p.rng = 1;
   const size_t ws_bytes = p3cfg__perf_workspace_bytes(plan);
-  p.log_cap = 2ull * plan->pp * p.group_units + 2ull * p.upn + 8;
+  p.log_cap = 2ull * p.mesh.size[P3CFG__MESH_PP] * p.group_units + 2ull * p.upn + 8;
   int rc = P3CFG_OK;
   uint32_t *best_units = NULL;
   void *ws = NULL;

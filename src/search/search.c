@@ -62,8 +62,10 @@ typedef struct search_ctx {
  * it otherwise. Workers count finished items; whoever finishes one calls the callback
  * when 0.1 s has passed since the last call, under a trylock, so that calls never
  * overlap and a worker never waits for another's callback. */
+#define PROGRESS_UNITS 1000u
+
 typedef struct search_progress {
-  void (*fn)(void *payload, double fraction);
+  p3cfg_progress_fn fn;
   void *payload;
   double enum_share;  /* fraction of the work that is enumeration */
   atomic_size_t done; /* work items finished */
@@ -85,7 +87,11 @@ static void progress_report(search_progress *pr, double fraction, int final)
   if (final || now - pr->last_s >= 0.1) {
     if (fraction < pr->last_fraction)
       fraction = pr->last_fraction;
-    pr->fn(pr->payload, fraction > 1.0 ? 1.0 : fraction);
+    /* In thousandths of the work (p3cfg_search_options.progress); all of them only at
+     * the end. */
+    const uint32_t part = (uint32_t)((fraction < 1.0 ? fraction : 1.0) * PROGRESS_UNITS);
+    pr->fn(pr->payload, final ? PROGRESS_UNITS : part < PROGRESS_UNITS ? part : PROGRESS_UNITS - 1,
+           PROGRESS_UNITS);
     pr->last_s = now;
     pr->last_fraction = fraction;
   }
@@ -117,6 +123,7 @@ typedef struct worker {
   uint32_t *map;              /* with excluded GPUs: the current item's default map */
   size_t map_cap;
   int rc;
+  p3cfg__error_state error; /* the last error behind rc, saved on the worker's thread */
   pthread_t thread;
 } worker;
 
@@ -159,7 +166,7 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
   if (need > w->ws_bytes) {
     void *ws = p3cfg__realloc(w->ws, need);
     if (!ws) {
-      w->rc = P3CFG_ENOMEM;
+      w->rc = p3cfg__error_nomem();
       return;
     }
     w->ws = ws;
@@ -266,6 +273,8 @@ static void *worker_main(void *arg)
     run_item(w, &ctx->items[i]);
     progress_item_done(ctx);
   }
+  if (w->rc)
+    p3cfg__error_save(&w->error);
   return NULL;
 }
 
@@ -762,12 +771,13 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   }
   for (uint32_t i = 0; i < n_workers; i++)
     if (ws[i].rc) {
-      /* A worker thread's message stayed in its own thread-local error. */
-      rc = ws[i].rc == P3CFG_ENOMEM
-               ? p3cfg__error_nomem()
-               : (n_workers == 1 ? ws[i].rc
-                                 : p3cfg__error_set(ws[i].rc, "the time model failed: %s",
-                                                    p3cfg_strerror(ws[i].rc)));
+      /* The worker's message, from the thread that set it (a failure is always set
+       * where it is known, so the saved error is the one behind rc). */
+      rc = ws[i].rc;
+      if (ws[i].error.code == rc)
+        p3cfg__error_restore(&ws[i].error);
+      else
+        p3cfg__error_set(rc, "the time model failed: %s", p3cfg_strerror(rc));
       goto done;
     }
   rc = finish(out, &ctx, ws, n_workers, p3cfg__monotonic_s() - t0);

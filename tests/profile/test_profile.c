@@ -151,40 +151,6 @@ Test(fit, one_point_and_bad_slopes_fall_back)
 
 /* ---- hwloc -------------------------------------------------------------------------- */
 
-Test(topology, gpu_names_map_to_presets)
-{
-  const char *cases[][2] = {
-      {"GA100 [A100 SXM4 80GB]", "a100-80gb"},
-      {"NVIDIA A100-SXM4-40GB", "a100-40gb"},
-      {"GA100 [A100 PCIe 80GB]", "a100-80gb"},
-      {"GH100 [H100 SXM5 80GB]", "h100-sxm"},
-      {"NVIDIA H100 80GB HBM3", "h100-sxm"},
-      {"GH100 [H100 PCIe]", "h100-pcie"},
-      {"NVIDIA H200", "h200"},
-      {"GV100GL [Tesla V100 SXM2 32GB]", "v100-32gb"},
-      {"GH100 [H100 NVL]", NULL},
-      {"GA102 [GeForce RTX 3090]", NULL},
-      {"", NULL},
-  };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const char *got = p3cfg__gpu_preset_for_model(cases[i][0]);
-    if (cases[i][1])
-      cr_assert(got && strcmp(got, cases[i][1]) == 0, "%s -> %s", cases[i][0], got ? got : "NULL");
-    else
-      cr_assert_null(got, "%s -> %s", cases[i][0], got);
-  }
-}
-
-Test(topology, pci_device_ids_map_to_presets)
-{
-  /* Without pci.ids hwloc names no device: the id decides (an H200 reads 10de:2335). */
-  cr_assert_str_eq(p3cfg__gpu_preset_for_device_id(0x2335), "h200");
-  cr_assert_str_eq(p3cfg__gpu_preset_for_device_id(0x2330), "h100-sxm");
-  cr_assert_str_eq(p3cfg__gpu_preset_for_device_id(0x20b2), "a100-80gb");
-  cr_assert_null(p3cfg__gpu_preset_for_device_id(0x2321)); /* H100 NVL: no preset */
-  cr_assert_null(p3cfg__gpu_preset_for_model("NVIDIA PCI device 10de:2335"));
-}
-
 Test(topology, discovers_this_host)
 {
   /* hwloc's PCI plugin keeps libpciaccess state in statics and is dlclosed when the

@@ -12,6 +12,7 @@
  * tsan), where any data race fails the test.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,19 +44,21 @@ static job jobs[N_THREADS] = {
 };
 
 /* The search's progress callback: calls are promised to be serial and non-decreasing,
- * ending with 1. The plain writes let ThreadSanitizer see two calls that overlap. */
+ * ending with done == total. The plain writes let ThreadSanitizer see two calls that
+ * overlap. */
 typedef struct progress {
-  double last;
+  uint32_t last, total;
   unsigned calls;
   int backwards;
 } progress;
 
-static void on_progress(void *payload, double fraction)
+static void on_progress(void *payload, uint32_t done, uint32_t total)
 {
   progress *pr = payload;
-  if (fraction < pr->last || fraction > 1)
+  if (done < pr->last || done > total)
     pr->backwards = 1;
-  pr->last = fraction;
+  pr->last = done;
+  pr->total = total;
   pr->calls++;
 }
 
@@ -107,7 +110,7 @@ static int one_round(job *j, char *digest, size_t cap)
   so.tp = j->tp;
   so.place_top = 2;
   so.place_moves = 100;
-  progress pr = {0, 0, 0};
+  progress pr = {0, 0, 0, 0};
   so.progress = on_progress;
   so.progress_payload = &pr;
   int src = p3cfg_search(&srch, m, c, &so);
@@ -115,9 +118,9 @@ static int one_round(job *j, char *digest, size_t cap)
     bad = failed(j, "search");
     goto done;
   }
-  if (pr.backwards || pr.calls == 0 || pr.last != 1.0) {
-    snprintf(j->why, sizeof j->why, "progress: %u calls, last %g, backwards %d", pr.calls,
-             pr.last, pr.backwards);
+  if (pr.backwards || pr.calls == 0 || pr.last != pr.total) {
+    snprintf(j->why, sizeof j->why, "progress: %u calls, last %u of %u, backwards %d",
+             pr.calls, pr.last, pr.total, pr.backwards);
     bad = 1;
     goto done;
   }

@@ -57,6 +57,7 @@ TestSuite(api, .init = setup, .fini = teardown);
 Test(api, version_and_error_strings_never_null)
 {
   cr_expect_str_eq(p3cfg_version_string(), "0.1.0");
+  cr_expect_eq(p3cfg_api_version(), P3CFG_API_VERSION);
   const int codes[] = {0, -1, -11, -12, 1, 100, -1000, INT32_MIN, INT32_MAX};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     cr_expect(p3cfg_strerror(codes[i]) && p3cfg_strerror(codes[i])[0]);

@@ -160,3 +160,39 @@ Test(common, mesh_stage_ranks_are_consecutive)
       cr_assert_eq(
           p3cfg__mesh_coord(&m, P3CFG__MESH_PP, p3cfg__mesh_step(&m, P3CFG__MESH_PP, j) + s), j);
 }
+
+/* Walking the ranks in order with p3cfg__mesh_next gives every rank's coordinates, and
+ * the group indices stepped on with p3cfg__mesh_group_index_next are
+ * p3cfg__mesh_group_index; on meshes whose cp and ep are above 1 too
+ * (p3cfg__mesh_of_sizes), as the callers walking runs of moved ranks (perf_cache.c) will
+ * meet them. */
+Test(common, mesh_next_steps_coordinates_and_group_indices)
+{
+  uint64_t s = 11;
+  for (int n = 0; n < 100; n++) {
+    uint32_t size[P3CFG__MESH_DIMS];
+    for (int d = 0; d < P3CFG__MESH_DIMS; d++)
+      size[d] = 1 + next_u32(&s) % 4;
+    p3cfg__mesh m;
+    p3cfg__mesh_of_sizes(&m, size);
+    uint32_t c[P3CFG__MESH_DIMS], index[P3CFG__MESH_DIMS];
+    p3cfg__mesh_coords(&m, 0, c);
+    for (int d = 0; d < P3CFG__MESH_DIMS; d++)
+      index[d] = p3cfg__mesh_group_index(&m, (p3cfg__mesh_dim)d, 0);
+    for (uint32_t r = 0; r < m.ranks; r++) {
+      uint32_t want[P3CFG__MESH_DIMS];
+      p3cfg__mesh_coords(&m, r, want);
+      cr_assert(!memcmp(c, want, sizeof c), "rank %u", r);
+      for (int d = 0; d < P3CFG__MESH_DIMS; d++)
+        cr_assert_eq(index[d], p3cfg__mesh_group_index(&m, (p3cfg__mesh_dim)d, r),
+                     "dim %d rank %u", d, r);
+      if (r + 1 < m.ranks) {
+        const int carry = p3cfg__mesh_next(&m, c);
+        cr_assert_lt(carry, P3CFG__MESH_DIMS);
+        cr_assert_gt(c[carry], 0);
+        for (int d = 0; d < P3CFG__MESH_DIMS; d++)
+          index[d] = p3cfg__mesh_group_index_next(&m, (p3cfg__mesh_dim)d, index[d], carry);
+      }
+    }
+  }
+}

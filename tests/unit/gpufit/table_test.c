@@ -69,21 +69,6 @@ Test(gpufit, model_files_give_their_layers_and_skip_tp_that_does_not_divide)
   p3cfg_model_free(m);
 }
 
-Test(gpufit, cuda_device_names_map_to_presets)
-{
-  const uint64_t GiB = 1ull << 30;
-  cr_assert_str_eq(p3cfg__gpu_detect_preset("NVIDIA H200", 140 * GiB), "h200");
-  cr_assert_str_eq(p3cfg__gpu_detect_preset("NVIDIA H100 80GB HBM3", 80 * GiB), "h100-sxm");
-  cr_assert_str_eq(p3cfg__gpu_detect_preset("NVIDIA H100 PCIe", 80 * GiB), "h100-pcie");
-  cr_assert_str_eq(p3cfg__gpu_detect_preset("NVIDIA A100-SXM4-80GB", 80 * GiB), "a100-80gb");
-  cr_assert_str_eq(p3cfg__gpu_detect_preset("NVIDIA A100-SXM4-40GB", 40 * GiB), "a100-40gb");
-  cr_assert_str_eq(p3cfg__gpu_detect_preset("Tesla V100-SXM2-32GB", 32 * GiB), "v100-32gb");
-  cr_assert_null(p3cfg__gpu_detect_preset("NVIDIA H100 NVL", 94 * GiB));
-  cr_assert_null(p3cfg__gpu_detect_preset("NVIDIA GH200 480GB", 96 * GiB));
-  cr_assert_null(p3cfg__gpu_detect_preset("NVIDIA L40S", 48 * GiB));
-  cr_assert_null(p3cfg__gpu_detect_preset("Tesla V100-SXM2-16GB", 16 * GiB));
-}
-
 static char *read_all(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");

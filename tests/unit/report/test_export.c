@@ -129,6 +129,9 @@ Test(export, arguments_and_formats)
   cr_assert_str_eq(p3cfg_export_format_name(P3CFG_EXPORT_HOSTFILE), "hostfile");
   cr_assert_str_eq(p3cfg_export_format_name((p3cfg_export_format)42), "?");
   cr_assert_eq(p3cfg_export_format_parse(&f, "slurm"), P3CFG_EINVALID);
+  cr_assert_str_eq(p3cfg_error_last()->message, "unknown export format \"slurm\": expected "
+                                                "megatron, torchtitan, deepspeed, rankfile or "
+                                                "hostfile");
   p3cfg_buffer b = {0};
   cr_assert_eq(p3cfg_export(&b, NULL, 0, P3CFG_EXPORT_MEGATRON), P3CFG_EINVALID);
   cr_assert_eq(p3cfg_export(NULL, NULL, 0, P3CFG_EXPORT_MEGATRON), P3CFG_EINVALID);
@@ -140,16 +143,18 @@ Test(export, arguments_and_formats)
 /* ---- the progress callback of p3cfg_search ------------------------------------------- */
 
 typedef struct seen {
-  int calls;
-  double last;
+  int calls, ends;
+  uint32_t last, total;
   int decreasing;
 } seen;
 
-static void on_progress(void *payload, double fraction)
+static void on_progress(void *payload, uint32_t done, uint32_t total)
 {
   seen *s = payload;
-  s->decreasing |= fraction < s->last;
-  s->last = fraction;
+  s->decreasing |= done < s->last;
+  s->last = done;
+  s->total = total;
+  s->ends += done == total;
   s->calls++;
 }
 
@@ -158,14 +163,16 @@ Test(export, search_progress_reaches_one)
   p3cfg_model *m = model("megatron-18.4b.yaml");
   p3cfg_cluster *c = cluster("pipette-a100-16n.yaml");
   p3cfg_search_options o = P3CFG_SEARCH_OPTIONS_INIT;
-  seen s = {0, 0.0, 0};
+  seen s = {0, 0, 0, 0, 0};
   o.threads = 4;
   o.progress = on_progress;
   o.progress_payload = &s;
   p3cfg_result *r = NULL;
   cr_assert_eq(p3cfg_search(&r, m, c, &o), 0, "%s", p3cfg_error_last()->message);
   cr_assert_geq(s.calls, 1);
-  cr_assert_eq(s.last, 1.0);
+  cr_assert_eq(s.total, 1000);
+  cr_assert_eq(s.last, 1000);
+  cr_assert_eq(s.ends, 1);
   cr_assert_not(s.decreasing);
   p3cfg_result_free(r);
   p3cfg_cluster_free(c);

@@ -1,4 +1,6 @@
-/* text_buffer.h — a growing text buffer for the reports (tables, exports, SVG). */
+/* text_buffer.h — the growing text buffer the library writes its texts into: the reports
+ * (tables, exports, SVG), the GPU profiler's table and cluster files, the profiler's
+ * summary and cluster file. Each writer keeps its own formats (numbers, quoting). */
 #ifndef P3CFG_TEXT_BUFFER_H
 #define P3CFG_TEXT_BUFFER_H
 
@@ -14,12 +16,11 @@ typedef struct p3cfg__text {
 
 void p3cfg__text_init(p3cfg__text *t);
 void p3cfg__text_printf(p3cfg__text *t, const char *fmt, ...) P3CFG_PRINTF(2, 3);
+/* Append n bytes of s. */
+void p3cfg__text_append(p3cfg__text *t, const char *s, size_t n);
+/* Free the text (for a writer that gives up before finishing); t is empty again. */
+void p3cfg__text_free(p3cfg__text *t);
 /* Hand the text to `out` (P3CFG_OK), or free it and return P3CFG_ENOMEM. */
 int p3cfg__text_finish(p3cfg__text *t, p3cfg_buffer *out);
-
-/* An 80 % interval [low, high] around `point` as the tables show it, asymmetric and
- * relative to the point: "-5/+8 %" (whole percent, rounded); "-" when the point is not
- * positive and finite. */
-void p3cfg__range_pct(char *buf, size_t n, double point, double low, double high);
 
 #endif

@@ -1,11 +1,10 @@
 /*
  * text_buffer.c — printf into a growing buffer. An allocation failure is remembered
- * and reported once at the end, so report code stays a flat list of printf calls. Also
- * the one text form of a prediction interval in the tables.
+ * and reported once at the end, so writing code stays a flat list of printf calls. The
+ * text is always NUL-terminated.
  */
 #include "text_buffer.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +44,33 @@ void p3cfg__text_printf(p3cfg__text *t, const char *fmt, ...)
   }
 }
 
+void p3cfg__text_append(p3cfg__text *t, const char *s, size_t n)
+{
+  if (t->nomem)
+    return;
+  if (t->cap - t->len <= n) {
+    size_t cap = t->cap ? t->cap : 256;
+    while (cap - t->len <= n)
+      cap *= 2;
+    char *d = p3cfg__realloc(t->data, cap);
+    if (!d) {
+      t->nomem = 1;
+      return;
+    }
+    t->data = d;
+    t->cap = cap;
+  }
+  memcpy(t->data + t->len, s, n);
+  t->len += n;
+  t->data[t->len] = '\0';
+}
+
+void p3cfg__text_free(p3cfg__text *t)
+{
+  p3cfg__free(t->data);
+  p3cfg__text_init(t);
+}
+
 int p3cfg__text_finish(p3cfg__text *t, p3cfg_buffer *out)
 {
   if (!t->nomem && !t->data)
@@ -60,14 +86,4 @@ int p3cfg__text_finish(p3cfg__text *t, p3cfg_buffer *out)
   out->len = t->len;
   p3cfg__text_init(t);
   return P3CFG_OK;
-}
-
-void p3cfg__range_pct(char *buf, size_t n, double point, double low, double high)
-{
-  if (!(point > 0.0) || !isfinite(point) || !isfinite(low) || !isfinite(high)) {
-    snprintf(buf, n, "-");
-    return;
-  }
-  snprintf(buf, n, "-%.0f/+%.0f %%", 100.0 * (point - low) / point,
-           100.0 * (high - point) / point);
 }
