@@ -171,6 +171,7 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_VPP_MICROBATCHES] = "interleaving needs micro-batches to be a multiple of pp",
       [P3CFG_RULE_SPLIT] = "invalid split of layers over stages",
       [P3CFG_RULE_MEMORY] = "does not fit in GPU memory",
+      [P3CFG_RULE_WORKSPACE] = "pipeline simulation needs more than 1 GiB of workspace",
 };
 
 const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)

@@ -31,6 +31,7 @@ typedef enum p3cfg__plan_rule {
   P3CFG_RULE_VPP_MICROBATCHES,
   P3CFG_RULE_SPLIT,
   P3CFG_RULE_MEMORY,
+  P3CFG_RULE_WORKSPACE, /* the time model's workspace limit (perf.h), checked by the search */
   P3CFG_RULE_COUNT
 } p3cfg__plan_rule;
 

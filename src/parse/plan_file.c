@@ -370,42 +370,60 @@ static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const
 
 /* ---- placement ---------------------------------------------------------------------- */
 
-static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_t *map,
-                           const char *prefix, const name_index *ix)
+/* What both forms of a placement fill: the ranks of the record, and which entry holds
+ * each rank and each GPU. */
+typedef struct placing {
+  p3cfg__plan_record *rec;
+  p3cfg__mesh mesh;
+  uint32_t *rank_at; /* rank -> entry (or run) that placed it, UINT32_MAX when none */
+  uint32_t *gpu_at;  /* node * gpus_per_node + gpu -> rank on it, UINT32_MAX when free */
+  size_t n;          /* dp*tp*pp */
+} placing;
+
+/* Put rank r.rank (coordinates checked or filled by the caller) on its GPU, found in
+ * entry `entry` at node `at`; false (reported) when the GPU is taken. */
+static bool place_rank(reader *rd, placing *pg, const p3cfg_rank_place *r, uint32_t entry,
+                       const yaml_node_t *at)
 {
-  const p3cfg_plan *p = &rec->plan;
-  const p3cfg_plan_cluster *cl = &rec->cluster;
-  char label[LABEL_CAP];
-  const yaml_node_t *seq = need(rd, map, prefix, "ranks");
-  label_of(label, prefix, "ranks");
-  if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
-    return false;
-  const uint64_t want = (uint64_t)p->dp * p->tp * p->pp;
-  const uint64_t gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
-  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-  if (want > gpus) {
-    p3cfg__problem(&rd->c, seq, "%s: dp*tp*pp = %llu ranks, but the cluster has %llu GPUs",
-                   label, (unsigned long long)want, (unsigned long long)gpus);
+  const p3cfg_plan_cluster *cl = &pg->rec->cluster;
+  const size_t g = (size_t)r->node * cl->gpus_per_node + r->gpu;
+  if (pg->gpu_at[g] != UINT32_MAX) {
+    p3cfg__problem(&rd->c, at, "GPU %u of node '%s' is used twice: by rank %u and by rank %u",
+                   r->gpu, cl->node_names[r->node], pg->gpu_at[g], r->rank);
     return false;
   }
-  if (n != want) {
-    p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected dp*tp*pp = %llu", label, n,
-                   (unsigned long long)want);
-    return false;
+  pg->rank_at[r->rank] = entry;
+  pg->gpu_at[g] = r->rank;
+  pg->rec->ranks[r->rank] = *r;
+  return true;
+}
+
+/* The node named by `node` (a string among the cluster's node_names), or UINT32_MAX
+ * (reported). */
+static uint32_t read_node(reader *rd, const yaml_node_t *node, const char *label,
+                          const name_index *ix)
+{
+  const char *name = NULL;
+  size_t len = 0;
+  if (p3cfg__read_string(&rd->c, node, label, P3CFG__MAX_NAME_BYTES, &name, &len) != 0)
+    return UINT32_MAX;
+  const uint32_t k = find_node(ix, name, len);
+  if (k == UINT32_MAX) {
+    char echo[4 * P3CFG__ECHO_CHARS + 8];
+    p3cfg__echo(echo, sizeof echo, name, len);
+    p3cfg__problem(&rd->c, node, "%s: node '%s' is not one of the cluster's node_names", label,
+                   echo);
   }
-  p3cfg__mesh mesh; /* rank count checked above: it fits */
-  p3cfg__mesh_of(&mesh, p);
-  /* Which entry holds each rank and each GPU (n + gpus slots). */
-  uint32_t *rank_at = p3cfg__malloc((n + (size_t)gpus) * sizeof *rank_at);
-  rec->ranks = p3cfg__plan_file_alloc(rd->f, n * sizeof *rec->ranks);
-  if (!rank_at || !rec->ranks) {
-    p3cfg__free(rank_at);
-    rd->nomem = 1;
-    return false;
-  }
-  uint32_t *gpu_at = rank_at + n;
-  memset(rank_at, 0xff, (n + (size_t)gpus) * sizeof *rank_at);
-  rec->n_ranks = n;
+  return k;
+}
+
+/* "ranks": [{"rank", "node", "gpu", "dp", "pp", "tp"}, ...] (spec §6), any order. */
+static bool read_rank_list(reader *rd, placing *pg, const yaml_node_t *seq, const char *label,
+                           const name_index *ix)
+{
+  const p3cfg_plan *p = &pg->rec->plan;
+  const p3cfg_plan_cluster *cl = &pg->rec->cluster;
+  const size_t n = pg->n;
   bool ok = true;
   for (size_t i = 0; i < n; i++) {
     const yaml_node_t *e = p3cfg__node(&rd->c, seq->data.sequence.items.start[i]);
@@ -423,24 +441,14 @@ static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_
     got &= get_u32(rd, e, at, "tp", 0, p->tp - 1, &r.tp);
     const yaml_node_t *node = need(rd, e, at, "node");
     char nl[LABEL_CAP + 32];
-    const char *name = NULL;
-    size_t len = 0;
-    if (!node || p3cfg__read_string(&rd->c, node, label_of(nl, at, "node"),
-                                    P3CFG__MAX_NAME_BYTES, &name, &len) != 0) {
+    if (!node || (r.node = read_node(rd, node, label_of(nl, at, "node"), ix)) == UINT32_MAX)
       got = false;
-    } else if ((r.node = find_node(ix, name, len)) == UINT32_MAX) {
-      char echo[4 * P3CFG__ECHO_CHARS + 8];
-      p3cfg__echo(echo, sizeof echo, name, len);
-      p3cfg__problem(&rd->c, node, "%s: node '%s' is not one of the cluster's node_names",
-                     nl, echo);
-      got = false;
-    }
     if (!got) {
       ok = false;
       continue;
     }
     uint32_t co[P3CFG__MESH_DIMS];
-    p3cfg__mesh_coords(&mesh, r.rank, co);
+    p3cfg__mesh_coords(&pg->mesh, r.rank, co);
     const uint32_t tp = co[P3CFG__MESH_TP], dp = co[P3CFG__MESH_DP], pp = co[P3CFG__MESH_PP];
     if (r.tp != tp || r.dp != dp || r.pp != pp) {
       p3cfg__problem(&rd->c, e,
@@ -450,24 +458,144 @@ static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_
       ok = false;
       continue;
     }
-    if (rank_at[r.rank] != UINT32_MAX) {
+    if (pg->rank_at[r.rank] != UINT32_MAX) {
       p3cfg__problem(&rd->c, lookup(rd, e, "rank"), "rank %u appears twice (first in %s[%u])",
-                     r.rank, label, rank_at[r.rank]);
+                     r.rank, label, pg->rank_at[r.rank]);
       ok = false;
       continue;
     }
-    rank_at[r.rank] = (uint32_t)i;
-    const size_t g = (size_t)r.node * cl->gpus_per_node + r.gpu;
-    if (gpu_at[g] != UINT32_MAX) {
-      p3cfg__problem(&rd->c, e, "GPU %u of node '%s' is used twice: by rank %u and by rank %u",
-                     r.gpu, cl->node_names[r.node], rec->ranks[gpu_at[g]].rank, r.rank);
-      ok = false;
-      continue;
-    }
-    gpu_at[g] = r.rank;
-    rec->ranks[r.rank] = r;
+    ok &= place_rank(rd, pg, &r, (uint32_t)i, e);
   }
-  p3cfg__free(rank_at);
+  return ok;
+}
+
+/* "encoding": "runs", "runs": [[first_rank, count, node, gpu], ...]: in rank order,
+ * together ranks 0 .. dp*tp*pp-1; rank first_rank + k runs on the GPU k places after
+ * (node, gpu) in the cluster's GPU order (node_names order, then GPU index), so a run
+ * may go on into the next node. Coordinates follow from the rank (Megatron-LM's order).
+ * The walk stops at the first run that is out of order, since every later one would
+ * be reported for the same cause. */
+static bool read_rank_runs(reader *rd, placing *pg, const yaml_node_t *seq, const char *label,
+                           const name_index *ix)
+{
+  const p3cfg_plan_cluster *cl = &pg->rec->cluster;
+  const uint64_t gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
+  const size_t n = pg->n;
+  const size_t n_runs = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+  uint64_t next = 0; /* the rank the next run starts at */
+  for (size_t j = 0; j < n_runs; j++) {
+    const yaml_node_t *e = p3cfg__node(&rd->c, seq->data.sequence.items.start[j]);
+    char at[LABEL_CAP + 24];
+    snprintf(at, sizeof at, "%s[%zu]", label, j);
+    if (!is_kind(rd, e, at, YAML_SEQUENCE_NODE))
+      return false;
+    const yaml_node_item_t *v = e->data.sequence.items.start;
+    const size_t k = (size_t)(e->data.sequence.items.top - v);
+    if (k != 4) {
+      p3cfg__problem(&rd->c, e, "%s must be [first_rank, count, node, gpu], got %zu entries",
+                     at, k);
+      return false;
+    }
+    char item[LABEL_CAP + 48];
+    uint64_t first = 0, count = 0, gpu = 0;
+    snprintf(item, sizeof item, "%s first_rank", at);
+    bool got = p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, v[0]), item, 0, n - 1, &first) == 0;
+    snprintf(item, sizeof item, "%s count", at);
+    got &= p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, v[1]), item, 1, n, &count) == 0;
+    snprintf(item, sizeof item, "%s node", at);
+    const uint32_t node = read_node(rd, p3cfg__node(&rd->c, v[2]), item, ix);
+    snprintf(item, sizeof item, "%s gpu", at);
+    got &= p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, v[3]), item, 0, cl->gpus_per_node - 1,
+                            &gpu) == 0;
+    if (!got || node == UINT32_MAX)
+      return false;
+    if (first != next) {
+      p3cfg__problem(&rd->c, p3cfg__node(&rd->c, v[0]),
+                     "%s starts at rank %llu, expected %llu (runs go in rank order, each "
+                     "starting where the one before ends)",
+                     at, (unsigned long long)first, (unsigned long long)next);
+      return false;
+    }
+    const uint64_t g0 = (uint64_t)node * cl->gpus_per_node + gpu;
+    if (first + count > n || g0 + count > gpus) {
+      p3cfg__problem(&rd->c, p3cfg__node(&rd->c, v[1]),
+                     "%s: %llu ranks from rank %llu on GPU %llu of node '%s' go past %s", at,
+                     (unsigned long long)count, (unsigned long long)first,
+                     (unsigned long long)gpu, cl->node_names[node],
+                     first + count > n ? "the last rank (dp*tp*pp - 1)"
+                                       : "the cluster's last GPU");
+      return false;
+    }
+    for (uint64_t q = 0; q < count; q++) {
+      const uint64_t g = g0 + q;
+      p3cfg_rank_place r = {(uint32_t)(first + q), (uint32_t)(g / cl->gpus_per_node),
+                            (uint32_t)(g % cl->gpus_per_node), 0, 0, 0};
+      uint32_t co[P3CFG__MESH_DIMS];
+      p3cfg__mesh_coords(&pg->mesh, r.rank, co);
+      r.tp = co[P3CFG__MESH_TP];
+      r.dp = co[P3CFG__MESH_DP];
+      r.pp = co[P3CFG__MESH_PP];
+      if (!place_rank(rd, pg, &r, (uint32_t)j, e))
+        return false;
+    }
+    next = first + count;
+  }
+  if (next != n) {
+    p3cfg__problem(&rd->c, seq, "%s cover %llu ranks, expected dp*tp*pp = %zu", label,
+                   (unsigned long long)next, n);
+    return false;
+  }
+  return true;
+}
+
+static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_t *map,
+                           const char *prefix, const name_index *ix)
+{
+  static const char *const encodings[] = {"ranks", "runs"};
+  const p3cfg_plan *p = &rec->plan;
+  const p3cfg_plan_cluster *cl = &rec->cluster;
+  char label[LABEL_CAP];
+  int encoding = 0;
+  const yaml_node_t *enc = lookup(rd, map, "encoding");
+  if (enc && p3cfg__read_enum(&rd->c, enc, label_of(label, prefix, "encoding"), encodings,
+                              N_OF(encodings), &encoding) != 0)
+    return false;
+  const char *key = encodings[encoding];
+  const yaml_node_t *seq = need(rd, map, prefix, key);
+  label_of(label, prefix, key);
+  if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+    return false;
+  const uint64_t want = (uint64_t)p->dp * p->tp * p->pp;
+  const uint64_t gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
+  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+  if (want > gpus) {
+    p3cfg__problem(&rd->c, seq, "%s: dp*tp*pp = %llu ranks, but the cluster has %llu GPUs",
+                   label, (unsigned long long)want, (unsigned long long)gpus);
+    return false;
+  }
+  if (encoding == 0 && n != want) {
+    p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected dp*tp*pp = %llu", label, n,
+                   (unsigned long long)want);
+    return false;
+  }
+  placing pg;
+  pg.rec = rec;
+  pg.n = (size_t)want;
+  p3cfg__mesh_of(&pg.mesh, p); /* rank count checked above: it fits */
+  /* Which entry holds each rank and which rank each GPU (n + gpus slots). */
+  pg.rank_at = p3cfg__malloc((pg.n + (size_t)gpus) * sizeof *pg.rank_at);
+  rec->ranks = p3cfg__plan_file_alloc(rd->f, pg.n * sizeof *rec->ranks);
+  if (!pg.rank_at || !rec->ranks) {
+    p3cfg__free(pg.rank_at);
+    rd->nomem = 1;
+    return false;
+  }
+  pg.gpu_at = pg.rank_at + pg.n;
+  memset(pg.rank_at, 0xff, (pg.n + (size_t)gpus) * sizeof *pg.rank_at);
+  rec->n_ranks = pg.n;
+  const bool ok = encoding == 0 ? read_rank_list(rd, &pg, seq, label, ix)
+                                : read_rank_runs(rd, &pg, seq, label, ix);
+  p3cfg__free(pg.rank_at);
   return ok;
 }
 

@@ -14,6 +14,17 @@
  * allocates it once per thread for the largest plan; the scorer itself never allocates. */
 size_t p3cfg__perf_workspace_bytes(const p3cfg_plan *plan);
 
+/* The largest workspace the time model takes on: the pipeline simulation grows as pp^2 x
+ * vpp (interleaved) or pp x vpp x micro-batches (short pipelines), and pp 1024 x vpp
+ * 1024 would need 68.7 GB. docs/input-limits.md gives the plans it refuses. */
+#define P3CFG__PERF_WORKSPACE_MAX ((size_t)1 << 30)
+
+/* 0 when the workspace of `plan` is within P3CFG__PERF_WORKSPACE_MAX; otherwise
+ * P3CFG_EPLAN with the last error naming the simulation's size and the limit (estimate,
+ * replan: refused before anything is allocated; the search counts the candidate under
+ * P3CFG_RULE_WORKSPACE instead). */
+int p3cfg__perf_workspace_check(const p3cfg_plan *plan);
+
 /*
  * Time of one optimizer step of a resolved, valid plan. `rank_gpu` maps each global rank
  * (Megatron-LM order: tp fastest, then dp, then pp) to a global GPU id

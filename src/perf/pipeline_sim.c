@@ -36,6 +36,9 @@
  * caller can split idle time into communication and bubble.
  */
 #include "perf_internal.h"
+#include "perf.h"
+#include "error.h"
+#include "plan_rules.h"
 
 #include <math.h>
 #include <string.h>
@@ -459,4 +462,20 @@ int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *p
     if (pc[j] < ops)
       return -2; /* a schedule that deadlocks: a bug, never a valid plan */
   return 0;
+}
+
+/* ---- the workspace limit ------------------------------------------------------------- */
+
+int p3cfg__perf_workspace_check(const p3cfg_plan *plan)
+{
+  const size_t need = p3cfg__perf_workspace_bytes(plan);
+  if (need <= P3CFG__PERF_WORKSPACE_MAX)
+    return P3CFG_OK;
+  return p3cfg__error_set(P3CFG_EPLAN,
+                          "the pipeline simulation of pp %u x vpp %u x %llu micro-batches needs "
+                          "%.1f GB of workspace, more than the %zu GiB limit "
+                          "(docs/input-limits.md)",
+                          plan->pp, plan->virtual_stages,
+                          (unsigned long long)p3cfg__plan_microbatches(plan), (double)need / 1e9,
+                          P3CFG__PERF_WORKSPACE_MAX >> 30);
 }

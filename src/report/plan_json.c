@@ -27,6 +27,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "plan_record.h"
+#include "text_buffer.h"
 
 cJSON *p3cfg__json_add_u64(cJSON *object, const char *key, uint64_t value)
 {
@@ -193,10 +194,12 @@ static const char *node_name(const p3cfg_cluster *c, uint32_t node, char *fallba
   return fallback;
 }
 
-static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg_cluster *cluster)
+/* The placement as the list of spec §6, one object per rank (plans up to
+ * P3CFG__PLACEMENT_LIST_MAX ranks). */
+static int placement_list_json(cJSON *o, const p3cfg__result_entry *e,
+                               const p3cfg_cluster *cluster)
 {
-  cJSON *o = cJSON_AddObjectToObject(root, "placement");
-  cJSON *ranks = o ? cJSON_AddArrayToObject(o, "ranks") : NULL;
+  cJSON *ranks = cJSON_AddArrayToObject(o, "ranks");
   if (!ranks)
     return -1;
   for (size_t i = 0; i < e->n_ranks; i++) {
@@ -216,6 +219,77 @@ static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg
       return -1;
   }
   return 0;
+}
+
+/* `s` as a JSON string (quotes included), escaped as cJSON escapes. */
+static void json_string(p3cfg__text *t, const char *s)
+{
+  p3cfg__text_printf(t, "\"");
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    switch (*c) {
+    case '"': p3cfg__text_printf(t, "\\\""); break;
+    case '\\': p3cfg__text_printf(t, "\\\\"); break;
+    case '\b': p3cfg__text_printf(t, "\\b"); break;
+    case '\f': p3cfg__text_printf(t, "\\f"); break;
+    case '\n': p3cfg__text_printf(t, "\\n"); break;
+    case '\r': p3cfg__text_printf(t, "\\r"); break;
+    case '\t': p3cfg__text_printf(t, "\\t"); break;
+    default:
+      if (*c < 0x20)
+        p3cfg__text_printf(t, "\\u%04x", (unsigned)*c);
+      else
+        p3cfg__text_printf(t, "%c", (char)*c);
+    }
+  }
+  p3cfg__text_printf(t, "\"");
+}
+
+/* The placement as runs (larger plans): {"encoding": "runs", "runs": [[first_rank,
+ * count, node, gpu], ...]}, where a run is `count` consecutive ranks on consecutive GPUs
+ * of the cluster's GPU order (node_names order, then GPU index; a run may go on into the
+ * next node). The default placement is one run. The runs are written as one raw text,
+ * never as a cJSON item per rank: the document's memory stays a few bytes per run. */
+static int placement_runs_json(cJSON *o, const p3cfg__result_entry *e,
+                               const p3cfg_cluster *cluster)
+{
+  if (!cJSON_AddStringToObject(o, "encoding", "runs"))
+    return -1;
+  const uint64_t gpn = cluster->gpus_per_node;
+  p3cfg__text t;
+  p3cfg__text_init(&t);
+  p3cfg__text_printf(&t, "[");
+  for (size_t i = 0; i < e->n_ranks;) {
+    const p3cfg_rank_place *first = &e->placement[i];
+    const uint64_t g0 = (uint64_t)first->node * gpn + first->gpu;
+    size_t n = 1;
+    while (i + n < e->n_ranks) {
+      const p3cfg_rank_place *next = &e->placement[i + n];
+      if (next->rank != first->rank + n || (uint64_t)next->node * gpn + next->gpu != g0 + n)
+        break;
+      n++;
+    }
+    char fallback[24];
+    p3cfg__text_printf(&t, "%s[%u, %zu, ", i ? ", " : "", first->rank, n);
+    json_string(&t, node_name(cluster, first->node, fallback, sizeof fallback));
+    p3cfg__text_printf(&t, ", %u]", first->gpu);
+    i += n;
+  }
+  p3cfg__text_printf(&t, "]");
+  p3cfg_buffer text = {NULL, 0};
+  if (p3cfg__text_finish(&t, &text) != P3CFG_OK)
+    return -1;
+  const int rc = cJSON_AddRawToObject(o, "runs", text.data) ? 0 : -1;
+  p3cfg_buffer_dispose(&text);
+  return rc;
+}
+
+static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg_cluster *cluster)
+{
+  cJSON *o = cJSON_AddObjectToObject(root, "placement");
+  if (!o)
+    return -1;
+  return e->n_ranks <= P3CFG__PLACEMENT_LIST_MAX ? placement_list_json(o, e, cluster)
+                                                  : placement_runs_json(o, e, cluster);
 }
 
 /* The model facts a launcher needs to be told (for `p3cfg export`). */

@@ -14,6 +14,12 @@
 
 #include "types.h"
 
+/* Plans of up to this many ranks list their placement rank by rank ("placement":
+ * {"ranks": [{"rank", "node", "gpu", "dp", "pp", "tp"}, ...]}, spec §6); larger ones
+ * write it as runs of consecutive ranks on consecutive GPUs ("placement": {"encoding":
+ * "runs", "runs": [[first_rank, count, node, gpu], ...]}, docs/cli.md). */
+#define P3CFG__PLACEMENT_LIST_MAX 4096u
+
 /* The plan object of entry i of `r` (config, memory, and time / placement when the
  * entry has them), or NULL when out of memory (the last error is not set). */
 cJSON *p3cfg__plan_json(const p3cfg_result *r, size_t i, const p3cfg_model *model,

@@ -106,6 +106,11 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
     p3cfg__exclusion_dispose(&ex);
     return rc;
   }
+  /* A pipeline too large to simulate is refused before anything is allocated. */
+  if (with_time && (rc = p3cfg__perf_workspace_check(&resolved)) != P3CFG_OK) {
+    p3cfg__exclusion_dispose(&ex);
+    return rc;
+  }
   p3cfg_result *r = p3cfg__result_new();
   p3cfg__result_entry *e = r ? p3cfg__result_add(r, &resolved) : NULL;
   if (!e) {

@@ -36,11 +36,14 @@ P3CFG_API void p3cfg_replan_options_init(p3cfg_replan_options *opts)
 static int time_on(p3cfg_time *t, const p3cfg_model *m, const p3cfg_cluster *c,
                    const p3cfg_plan *plan, const uint32_t *map)
 {
+  int rc = p3cfg__perf_workspace_check(plan);
+  if (rc)
+    return rc;
   const size_t ws_bytes = p3cfg__perf_workspace_bytes(plan);
   void *ws = p3cfg__malloc(ws_bytes ? ws_bytes : 1);
   if (!ws)
     return p3cfg__error_nomem();
-  int rc = p3cfg__perf_plan(t, m, c, plan, map, ws, ws_bytes);
+  rc = p3cfg__perf_plan(t, m, c, plan, map, ws, ws_bytes);
   p3cfg__free(ws);
   return rc;
 }
@@ -231,7 +234,8 @@ static int keep_degrees(p3cfg_result *r, p3cfg_replan_info *info, const p3cfg_mo
       continue;
     p3cfg_plan p = *old;
     p.dp = d;
-    if (p3cfg__plan_rule_check(&p, m, full) != P3CFG_RULE_OK)
+    if (p3cfg__plan_rule_check(&p, m, full) != P3CFG_RULE_OK ||
+        p3cfg__perf_workspace_bytes(&p) > P3CFG__PERF_WORKSPACE_MAX)
       continue;
     p3cfg_memory mem;
     p3cfg__memory_plan(&mem, stages, m, c, &p);

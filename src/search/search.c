@@ -145,6 +145,12 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
     w->rejected[rule]++;
     return;
   }
+  /* A pipeline too large to simulate (pp x vpp, docs/input-limits.md) is skipped before
+   * its workspace is allocated, and counted. */
+  if (p3cfg__perf_workspace_bytes(plan) > P3CFG__PERF_WORKSPACE_MAX) {
+    w->rejected[P3CFG_RULE_WORKSPACE]++;
+    return;
+  }
   w->valid++;
   p3cfg_memory mem;
   p3cfg__memory_plan_margin(&mem, w->stages, ctx->model, ctx->cluster, plan, ctx->margin_bytes);

@@ -169,3 +169,28 @@ Test(perf, a_slow_stage_sets_the_pace)
   cr_assert_leq(o.end[0], (double)m * 4.5 + 7 * 4.5 + 1.0);
   compare(&pp);
 }
+
+/* The workspace limit: pipelines up to it pass, past it the plan is refused with the
+ * size and the limit named (issue 17 §5: pp 1024 x vpp 1024 asked for 68.7 GB). */
+Test(perf, workspace_limit_refuses_pipelines_too_large_to_simulate)
+{
+  p3cfg_plan p;
+  p3cfg_plan_init(&p);
+  p.tp = 1;
+  p.dp = 1;
+  p.micro_batch = 1;
+  p.pp = 256;
+  p.virtual_stages = 255;
+  p.global_batch = 2048;
+  cr_expect_leq(p3cfg__perf_workspace_bytes(&p), P3CFG__PERF_WORKSPACE_MAX);
+  cr_expect_eq(p3cfg__perf_workspace_check(&p), P3CFG_OK);
+  p.virtual_stages = 256;
+  cr_expect_gt(p3cfg__perf_workspace_bytes(&p), P3CFG__PERF_WORKSPACE_MAX);
+  cr_expect_eq(p3cfg__perf_workspace_check(&p), P3CFG_EPLAN);
+  p.pp = 1024;
+  p.virtual_stages = 1024;
+  cr_expect_eq(p3cfg__perf_workspace_check(&p), P3CFG_EPLAN);
+  cr_expect_str_eq(p3cfg_error_last()->message,
+                   "the pipeline simulation of pp 1024 x vpp 1024 x 2048 micro-batches needs "
+                   "68.7 GB of workspace, more than the 1 GiB limit (docs/input-limits.md)");
+}
