@@ -6,6 +6,7 @@
 #ifndef P3CFG_CLI_H
 #define P3CFG_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "p3cfg.h"
@@ -26,9 +27,17 @@ typedef struct cli_option {
   int id;               /* returned by cli_next_option */
 } cli_option;
 
+/* An option that is a knob of the library's table (p3cfg_knob_find of its flag, or of a
+ * switch's flag_off): the value placeholder and the --help line are the table's. An
+ * entry with help NULL is such an entry. */
+#define CLI_KNOB(flag, id) {(flag), 0, NULL, NULL, (id)}
+/* The most options one command has (knob entries resolved). */
+#define CLI_MAX_OPTIONS 64
+
 typedef struct cli_parser {
   const char *command; /* "estimate" */
-  const cli_option *options;
+  const cli_option *options; /* = resolved */
+  cli_option resolved[CLI_MAX_OPTIONS]; /* the command's table, knob entries filled in */
   int argc;
   char **argv;
   int index;           /* next argv index */
@@ -49,6 +58,16 @@ int cli_next_option(cli_parser *p);
 /* Print "usage: p3cfg COMMAND SYNOPSIS" and the option table. */
 void cli_print_help(FILE *out, const char *command, const char *synopsis, const char *summary,
                     const cli_option *options);
+
+/* Parse the value of an integer knob (P3CFG_KNOB_INT, or each entry of a list) within
+ * the table's bounds: "--FLAG must be an integer in [MIN, MAX]" (or "a non-negative
+ * integer", or "0, 1, 2 or 3" for a short range) and -1 on failure. */
+int cli_parse_knob_u64(const char *command, const p3cfg_knob *k, const char *text,
+                       uint64_t *out);
+/* cli_parse_knob_u64 of p3cfg_knob_find(name), for a knob no wider than 32 bits. */
+int cli_parse_knob_u32(const char *command, const char *name, const char *text, unsigned *out);
+/* The knob `name` of the table; asserts it exists. */
+const p3cfg_knob *cli_knob(const char *name);
 
 /* Parse a positive/non-negative integer option value; prints a usage error and
  * returns -1 on failure. */

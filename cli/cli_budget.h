@@ -12,13 +12,7 @@
 
 enum { OPT_MEM_MARGIN = 700, OPT_TOKENS };
 
-#define CLI_BUDGET_OPTIONS                                                               \
-  {"mem-margin", 0, "P%|SIZE",                                                           \
-   "memory each GPU keeps free: a share of it (5%) or a size (2GiB, 512MiB, 1.5GB); "    \
-   "default 0",                                                                          \
-   OPT_MEM_MARGIN},                                                                      \
-      {"tokens", 0, "N[K|M|G|B|T]",                                                      \
-       "tokens of the training run (15T, 300B): days and GPU-hours per plan", OPT_TOKENS}
+#define CLI_BUDGET_OPTIONS CLI_KNOB("mem-margin", OPT_MEM_MARGIN), CLI_KNOB("tokens", OPT_TOKENS)
 
 typedef struct cli_budget {
   uint64_t margin_bytes;  /* a size given as SIZE */

@@ -2,6 +2,7 @@
  * cli_common.c — option-table parsing, --help generation and error printing shared by
  * every subcommand, so that all of them behave alike.
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,12 +11,51 @@
 
 #include "cli.h"
 
+const p3cfg_knob *cli_knob(const char *name)
+{
+  const p3cfg_knob *k = p3cfg_knob_find(name);
+  assert(k);
+  return k;
+}
+
+/* The knob whose flag or flag_off is `flag`; asserts it exists. */
+static const p3cfg_knob *cli_knob_of_flag(const char *flag)
+{
+  for (size_t i = 0; i < p3cfg_knob_count(); i++) {
+    const p3cfg_knob *k = p3cfg_knob_at(i);
+    if (strcmp(k->flag, flag) == 0 || (k->flag_off && strcmp(k->flag_off, flag) == 0))
+      return k;
+  }
+  assert(!"an option table names a knob the library does not have");
+  return NULL;
+}
+
+/* Copy the option table `src` into dst[0..cap), its knob entries filled in from the
+ * library's table, and terminate it. */
+static void resolve_options(cli_option *dst, size_t cap, const cli_option *src)
+{
+  size_t n = 0;
+  for (; src && src->name && n + 1 < cap; src++) {
+    dst[n] = *src;
+    if (!src->help) {
+      const p3cfg_knob *k = cli_knob_of_flag(src->name);
+      const int off = k && k->flag_off && strcmp(k->flag_off, src->name) == 0;
+      dst[n].arg = k ? k->arg : NULL;
+      dst[n].help = !k ? "" : off ? k->help_off : k->help;
+    }
+    n++;
+  }
+  assert(!src || !src->name); /* CLI_MAX_OPTIONS is enough */
+  dst[n] = (cli_option){NULL, 0, NULL, NULL, 0};
+}
+
 void cli_parser_init(cli_parser *p, const char *command, const cli_option *options, int argc,
                      char **argv, const char **positional_storage)
 {
   memset(p, 0, sizeof *p);
   p->command = command;
-  p->options = options;
+  resolve_options(p->resolved, CLI_MAX_OPTIONS, options);
+  p->options = p->resolved;
   p->argc = argc;
   p->argv = argv;
   p->positional = positional_storage;
@@ -125,7 +165,9 @@ void cli_print_help(FILE *out, const char *command, const char *synopsis, const 
                     const cli_option *options)
 {
   fprintf(out, "usage: p3cfg %s %s\n\n%s\n\noptions:\n", command, synopsis, summary);
-  for (const cli_option *o = options; o && o->name; o++) {
+  cli_option resolved[CLI_MAX_OPTIONS];
+  resolve_options(resolved, CLI_MAX_OPTIONS, options);
+  for (const cli_option *o = resolved; o->name; o++) {
     char left[64];
     if (o->short_name)
       snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "",
@@ -135,6 +177,46 @@ void cli_print_help(FILE *out, const char *command, const char *synopsis, const 
     fprintf(out, "  %-28s %s\n", left, o->help);
   }
   fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+int cli_parse_knob_u64(const char *command, const p3cfg_knob *k, const char *text,
+                       uint64_t *out)
+{
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = 0;
+  if (text[0] >= '0' && text[0] <= '9')
+    v = strtoull(text, &end, 10);
+  if (end && !errno && *end == '\0' && v >= k->min && v <= k->max) {
+    *out = v;
+    return 0;
+  }
+  if (k->min == 0 && k->max == UINT64_MAX) {
+    cli_usage_error(command, "--%s must be a non-negative integer, got \"%s\"", k->flag, text);
+  } else if (k->max - k->min <= 3) {
+    char list[64] = "";
+    for (uint64_t i = k->min; i <= k->max; i++) {
+      const size_t at = strlen(list);
+      snprintf(list + at, sizeof list - at, "%s%llu",
+               i == k->min ? "" : i == k->max ? " or " : ", ", (unsigned long long)i);
+    }
+    cli_usage_error(command, "--%s must be %s, got \"%s\"", k->flag, list, text);
+  } else {
+    cli_usage_error(command, "--%s must be an integer in [%llu, %llu], got \"%s\"", k->flag,
+                    (unsigned long long)k->min, (unsigned long long)k->max, text);
+  }
+  return -1;
+}
+
+int cli_parse_knob_u32(const char *command, const char *name, const char *text, unsigned *out)
+{
+  const p3cfg_knob *k = cli_knob(name);
+  assert(k->max <= UINT32_MAX);
+  uint64_t v = 0;
+  if (cli_parse_knob_u64(command, k, text, &v))
+    return -1;
+  *out = (unsigned)v;
+  return 0;
 }
 
 int cli_parse_u32(const char *command, const char *option, const char *text, unsigned min,

@@ -1,6 +1,7 @@
 /*
  * cli_constraints.c — parsing of the constraint flags shared by `search` and `estimate`.
- * Every value is checked here, with a usage error naming the flag and the bad value.
+ * Every value is checked here against the library's knob table (p3cfg_knob_find: bounds,
+ * words), with a usage error naming the flag and the bad value.
  */
 #include "cli_constraints.h"
 
@@ -17,25 +18,9 @@ void cli_constraints_init(cli_constraints *c)
   c->zero = -1;
 }
 
-static int parse_u64(const char *command, const char *option, const char *text, uint64_t max,
-                     uint64_t *out)
-{
-  char *end = NULL;
-  errno = 0;
-  unsigned long long v = 0;
-  if (text[0] >= '0' && text[0] <= '9')
-    v = strtoull(text, &end, 10);
-  if (!end || errno || *end != '\0' || v < 1 || v > max) {
-    cli_usage_error(command, "--%s must be an integer in [1, %llu], got \"%s\"", option,
-                    (unsigned long long)max, text);
-    return -1;
-  }
-  *out = v;
-  return 0;
-}
-
 static int parse_stage_layers(cli_constraints *c, const char *command, const char *text)
 {
+  const p3cfg_knob *k = cli_knob("stage-layers");
   const char *p = text;
   c->n_stage_layers = 0;
   for (;;) {
@@ -44,14 +29,14 @@ static int parse_stage_layers(cli_constraints *c, const char *command, const cha
     unsigned long long v = 0;
     if (*p >= '0' && *p <= '9')
       v = strtoull(p, &end, 10);
-    if (!end || errno || end == p || v < 1 || v > 1000000 || (*end != ',' && *end != '\0')) {
+    if (!end || errno || end == p || v < k->min || v > k->max || (*end != ',' && *end != '\0')) {
       cli_usage_error(command,
-                      "--stage-layers must be a comma list of positive integers, got \"%s\"",
+                      "--%s must be a comma list of positive integers, got \"%s\"", k->flag,
                       text);
       return -1;
     }
-    if (c->n_stage_layers == P3CFG_MAX_PP) {
-      cli_usage_error(command, "--stage-layers has more than %d entries", P3CFG_MAX_PP);
+    if (c->n_stage_layers == k->max_count) {
+      cli_usage_error(command, "--%s has more than %u entries", k->flag, k->max_count);
       return -1;
     }
     c->stage_layers[c->n_stage_layers++] = (uint32_t)v;
@@ -61,34 +46,60 @@ static int parse_stage_layers(cli_constraints *c, const char *command, const cha
   }
 }
 
+/* "none" or a comma list of the knob's words; word i is the flag 1 << i
+ * (P3CFG_OVERLAP_GRAD_REDUCE, _PARAM_GATHER, _TP_COMM). */
 static int parse_overlap(cli_constraints *c, const char *command, const char *text)
 {
+  const p3cfg_knob *k = cli_knob("overlap");
   c->overlap = 0;
   if (strcmp(text, "none") == 0)
     return 0;
   const char *p = text;
   while (*p) {
     size_t n = strcspn(p, ",");
-    if (n == 4 && strncmp(p, "grad", 4) == 0)
-      c->overlap |= P3CFG_OVERLAP_GRAD_REDUCE;
-    else if (n == 5 && strncmp(p, "param", 5) == 0)
-      c->overlap |= P3CFG_OVERLAP_PARAM_GATHER;
-    else if (n == 2 && strncmp(p, "tp", 2) == 0)
-      c->overlap |= P3CFG_OVERLAP_TP_COMM;
-    else {
-      static const char *const kinds[] = {"none", "grad", "param", "tp"};
+    size_t i = 0;
+    while (i < k->n_choices && !(strlen(k->choices[i]) == n && strncmp(p, k->choices[i], n) == 0))
+      i++;
+    if (i == k->n_choices) {
+      const char *kinds[8] = {"none"};
+      char words[64] = "";
+      for (size_t j = 0; j < k->n_choices && j + 1 < 8; j++) {
+        kinds[j + 1] = k->choices[j];
+        const size_t at = strlen(words);
+        snprintf(words + at, sizeof words - at, "%s%s", j ? ", " : "", k->choices[j]);
+      }
       char word[64], hint[96];
       snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
-      cli_usage_error(command, "--overlap takes none or a comma list of grad, param, tp; "
-                               "got \"%s\"%s",
-                      text, cli_did_you_mean(hint, sizeof hint, word, "", kinds, 4));
+      cli_usage_error(command, "--%s takes none or a comma list of %s; got \"%s\"%s", k->flag,
+                      words, text,
+                      cli_did_you_mean(hint, sizeof hint, word, "", kinds, k->n_choices + 1));
       return -1;
     }
+    c->overlap |= 1u << i;
     p += n;
     if (*p == ',')
       p++;
   }
   return 0;
+}
+
+/* The word of a CHOICE knob (its index), with a did-you-mean when it is none of them. */
+static int parse_choice(int *out, const char *command, const p3cfg_knob *k, const char *text)
+{
+  for (size_t i = 0; i < k->n_choices; i++)
+    if (strcmp(text, k->choices[i]) == 0) {
+      *out = (int)i;
+      return 0;
+    }
+  char words[96] = "", hint[96];
+  for (size_t i = 0; i < k->n_choices; i++) {
+    const size_t at = strlen(words);
+    snprintf(words + at, sizeof words - at, "%s%s",
+             i == 0 ? "" : i + 1 == k->n_choices ? " or " : ", ", k->choices[i]);
+  }
+  cli_usage_error(command, "--%s must be %s, got \"%s\"%s", k->flag, words, text,
+                  cli_did_you_mean(hint, sizeof hint, text, "", k->choices, k->n_choices));
+  return -1;
 }
 
 int cli_constraints_option(cli_constraints *c, const char *command, int id, const char *value)
@@ -100,26 +111,16 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
   case OPT_PP:
   case OPT_MBS:
   case OPT_VPP: {
-    static const char *names[] = {"dp", "tp", "pp", "mbs", "vpp"};
+    static const char *const flags[] = {"dp", "tp", "pp", "mbs", "vpp"};
     unsigned *slots[] = {&c->dp, &c->tp, &c->pp, &c->mbs, &c->vpp};
     const int k = id - OPT_DP;
-    if (parse_u64(command, names[k], value, 1u << 24, &v))
+    if (cli_parse_knob_u64(command, cli_knob(flags[k]), value, &v))
       return -1;
     *slots[k] = (unsigned)v;
     return 1;
   }
-  case OPT_RECOMPUTE: {
-    p3cfg_recompute r;
-    if (p3cfg_recompute_parse(&r, value)) {
-      static const char *const modes[] = {"none", "selective", "full"};
-      char hint[96];
-      cli_usage_error(command, "--recompute must be none, selective or full, got \"%s\"%s",
-                      value, cli_did_you_mean(hint, sizeof hint, value, "", modes, 3));
-      return -1;
-    }
-    c->recompute = (int)r;
-    return 1;
-  }
+  case OPT_RECOMPUTE:
+    return parse_choice(&c->recompute, command, cli_knob("recompute"), value) ? -1 : 1;
   case OPT_SP:
     c->sp = 1;
     return 1;
@@ -127,24 +128,19 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     c->sp = 0;
     return 1;
   case OPT_ZERO:
-    if (strlen(value) != 1 || value[0] < '0' || value[0] > '3') {
-      cli_usage_error(command, "--zero must be 0, 1, 2 or 3, got \"%s\"", value);
+    if (cli_parse_knob_u64(command, cli_knob("zero"), value, &v))
       return -1;
-    }
-    c->zero = value[0] - '0';
+    c->zero = (int)v;
     return 1;
   case OPT_STAGE_LAYERS:
     return parse_stage_layers(c, command, value) ? -1 : 1;
   case OPT_OVERLAP:
     return parse_overlap(c, command, value) ? -1 : 1;
   case OPT_GPUS:
-    if (parse_u64(command, "gpus", value, 1ull << 40, &c->gpus))
-      return -1;
-    return 1;
+    return cli_parse_knob_u64(command, cli_knob("gpus"), value, &c->gpus) ? -1 : 1;
   case OPT_GLOBAL_BATCH:
-    if (parse_u64(command, "global-batch", value, 1ull << 40, &c->global_batch))
-      return -1;
-    return 1;
+    return cli_parse_knob_u64(command, cli_knob("global-batch"), value, &c->global_batch) ? -1
+                                                                                           : 1;
   case OPT_EXCLUDE:
     if (value[0] == '\0' || (value[0] == '@' && value[1] == '\0')) {
       cli_usage_error(command, "--exclude needs hosts, host:gpu entries or @FILE");

@@ -28,31 +28,16 @@ enum {
   OPT_CONSTRAINT_LAST
 };
 
-/* Entries for a command's option table (no terminator). */
+/* Entries for a command's option table (no terminator): knobs of the library's table,
+ * which gives their placeholders, --help lines and bounds. */
 #define CLI_CONSTRAINT_OPTIONS                                                           \
-  {"dp", 0, "N", "data-parallel degree", OPT_DP},                                        \
-      {"tp", 0, "N", "tensor-parallel degree", OPT_TP},                                  \
-      {"pp", 0, "N", "pipeline-parallel degree", OPT_PP},                                \
-      {"mbs", 0, "N", "micro-batch size (sequences)", OPT_MBS},                          \
-      {"vpp", 0, "N", "interleaved chunks per pipeline rank (1 = plain 1F1B)", OPT_VPP}, \
-      {"recompute", 0, "MODE", "activation recomputation: none, selective or full",      \
-       OPT_RECOMPUTE},                                                                   \
-      {"sp", 0, NULL, "sequence parallelism on", OPT_SP},                                \
-      {"no-sp", 0, NULL, "sequence parallelism off", OPT_NO_SP},                         \
-      {"zero", 0, "0-3", "optimizer sharding: 0 plain DP, 1 distributed optimizer, 2 + "  \
-                         "gradients, 3 + parameters",                                    \
-       OPT_ZERO},                                                                        \
-      {"stage-layers", 0, "N,N,...", "transformer layers per pipeline rank",             \
-       OPT_STAGE_LAYERS},                                                                \
-      {"overlap", 0, "none|LIST", "overlap communication: none, or a comma list of "     \
-                                  "grad, param, tp",                                     \
-       OPT_OVERLAP},                                                                     \
-      {"gpus", 0, "N", "GPUs to use (default: all of the cluster)", OPT_GPUS},           \
-      {"global-batch", 0, "N", "sequences per optimizer step (default: the model's)",    \
-       OPT_GLOBAL_BATCH},                                                                \
-      {"exclude", 0, "LIST", "GPUs out of use: hosts and host:gpu entries, comma-separated, " \
-                             "or @FILE (one a line, # comments)",                        \
-       OPT_EXCLUDE}
+  CLI_KNOB("dp", OPT_DP), CLI_KNOB("tp", OPT_TP), CLI_KNOB("pp", OPT_PP),                \
+      CLI_KNOB("mbs", OPT_MBS), CLI_KNOB("vpp", OPT_VPP),                                \
+      CLI_KNOB("recompute", OPT_RECOMPUTE), CLI_KNOB("sp", OPT_SP),                      \
+      CLI_KNOB("no-sp", OPT_NO_SP), CLI_KNOB("zero", OPT_ZERO),                          \
+      CLI_KNOB("stage-layers", OPT_STAGE_LAYERS), CLI_KNOB("overlap", OPT_OVERLAP),      \
+      CLI_KNOB("gpus", OPT_GPUS), CLI_KNOB("global-batch", OPT_GLOBAL_BATCH),            \
+      CLI_KNOB("exclude", OPT_EXCLUDE)
 
 typedef struct cli_constraints {
   unsigned dp, tp, pp, mbs, vpp; /* 0 = not given */

@@ -60,24 +60,13 @@ int cli_place_option(cli_place *p, const char *command, int id, const char *valu
     return 1;
   case OPT_PLACE_TOP: {
     unsigned v;
-    if (cli_parse_u32(command, "place-top", value, 1, 1000, &v))
+    if (cli_parse_knob_u32(command, "place-top", value, &v))
       return -1;
     p->place_top = v;
     return 1;
   }
-  case OPT_SEED: {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = 0;
-    if (value[0] >= '0' && value[0] <= '9')
-      v = strtoull(value, &end, 10);
-    if (!end || errno || *end != '\0') {
-      cli_usage_error(command, "--seed must be a non-negative integer, got \"%s\"", value);
-      return -1;
-    }
-    p->seed = v;
-    return 1;
-  }
+  case OPT_SEED:
+    return cli_parse_knob_u64(command, cli_knob("seed"), value, &p->seed) ? -1 : 1;
   case OPT_PLACE_BUDGET:
     return parse_budget(p, command, value) ? -1 : 1;
   default:

@@ -12,12 +12,7 @@
 
 enum { OPT_PLACE = 200, OPT_NO_PLACE, OPT_PLACE_TOP, OPT_SEED, OPT_PLACE_BUDGET };
 
-#define CLI_PLACE_COMMON_OPTIONS                                                         \
-  {"seed", 0, "N", "placement search seed (default 1; same seed, same placement)",       \
-   OPT_SEED},                                                                            \
-      {"place-budget", 0, "N|TIME", "placement budget: N moves (deterministic), or a "   \
-                                    "wall time such as 500ms or 2s",                     \
-       OPT_PLACE_BUDGET}
+#define CLI_PLACE_COMMON_OPTIONS CLI_KNOB("seed", OPT_SEED), CLI_KNOB("place-budget", OPT_PLACE_BUDGET)
 
 typedef struct cli_place {
   int place;          /* -1 = command default */

@@ -19,7 +19,7 @@ static const cli_option options[] = {
     CLI_BUDGET_OPTIONS,
     CLI_OUTPUT_OPTIONS,
     {"no-time", 0, NULL, "memory only: skip the time model", OPT_NO_TIME},
-    {"place", 0, NULL, "optimise the rank -> GPU placement on the measured links", OPT_PLACE},
+    CLI_KNOB("place", OPT_PLACE),
     CLI_PLACE_COMMON_OPTIONS,
     CLI_SVG_OPTIONS,
     {NULL, 0, NULL, NULL, 0},

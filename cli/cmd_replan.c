@@ -80,7 +80,7 @@ int cmd_replan(int argc, char **argv)
         return EXIT_USAGE;
       break;
     case OPT_THREADS_:
-      if (cli_parse_u32("replan", "threads", p.value, 1, 256, &threads))
+      if (cli_parse_knob_u32("replan", "threads", p.value, &threads))
         return EXIT_USAGE;
       break;
     case OPT_NO_PLACE_:

@@ -24,20 +24,18 @@ enum {
 static const cli_option options[] = {
     CLI_CONSTRAINT_OPTIONS,
     CLI_BUDGET_OPTIONS,
-    {"top", 0, "K", "plans to print, best first (default 10)", OPT_TOP},
+    CLI_KNOB("top", OPT_TOP),
     CLI_OUTPUT_OPTIONS,
-    {"threads", 0, "N", "worker threads (default 1; the result does not depend on it)",
-     OPT_THREADS},
+    CLI_KNOB("threads", OPT_THREADS),
     {"explain", 0, NULL,
      "say why the best plan wins, how it differs from the plans within the model's error, "
      "and what each rule rejected",
      OPT_EXPLAIN},
-    {"max-mbs", 0, "N", "largest micro-batch size tried (default 16)", OPT_MAX_MBS},
+    CLI_KNOB("max-mbs", OPT_MAX_MBS),
     {"timings", 0, NULL, "fill in the JSON's elapsed_s (wall time: differs run to run; "
                          "null without this flag)", OPT_TIMINGS},
-    {"no-place", 0, NULL, "keep the default rank -> GPU placement", OPT_NO_PLACE},
-    {"place-top", 0, "N", "how many of the best plans to place before the final ranking "
-                          "(default max(top, 8))", OPT_PLACE_TOP},
+    CLI_KNOB("no-place", OPT_NO_PLACE),
+    CLI_KNOB("place-top", OPT_PLACE_TOP),
     CLI_PLACE_COMMON_OPTIONS,
     CLI_SVG_OPTIONS,
     {NULL, 0, NULL, NULL, 0},
@@ -80,15 +78,15 @@ int cmd_search(int argc, char **argv)
       continue;
     switch (id) {
     case OPT_TOP:
-      if (cli_parse_u32("search", "top", p.value, 1, 1000, &top))
+      if (cli_parse_knob_u32("search", "top", p.value, &top))
         return EXIT_USAGE;
       break;
     case OPT_THREADS:
-      if (cli_parse_u32("search", "threads", p.value, 1, 256, &threads))
+      if (cli_parse_knob_u32("search", "threads", p.value, &threads))
         return EXIT_USAGE;
       break;
     case OPT_MAX_MBS:
-      if (cli_parse_u32("search", "max-mbs", p.value, 1, 1u << 20, &max_mbs))
+      if (cli_parse_knob_u32("search", "max-mbs", p.value, &max_mbs))
         return EXIT_USAGE;
       break;
     case OPT_EXPLAIN:

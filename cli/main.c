@@ -87,6 +87,55 @@ static int help(int argc, char **argv)
   return c->run(1, args);
 }
 
+/* `s` for a Markdown table cell: '|' escaped. */
+static void cell(const char *s)
+{
+  for (; *s; s++) {
+    if (*s == '|')
+      putchar('\\');
+    putchar(*s);
+  }
+}
+
+/* `p3cfg --list-knobs` (not in the usage): the knob table of the library as the Markdown
+ * table of docs/cli.md, "Knobs", which the docs_knobs test compares with this output. */
+static int list_knobs(void)
+{
+  fputs("| flag | field | JSON key | values | default | meaning |\n"
+        "|---|---|---|---|---|---|\n",
+        stdout);
+  for (size_t i = 0; i < p3cfg_knob_count(); i++) {
+    const p3cfg_knob *k = p3cfg_knob_at(i);
+    fputs("| `--", stdout);
+    cell(k->flag);
+    if (k->arg) {
+      putchar(' ');
+      cell(k->arg);
+    }
+    putchar('`');
+    if (k->flag_off)
+      printf(", `--%s`", k->flag_off);
+    printf(" | `%s` | %s%s%s | ", k->name, k->json_key ? "`" : "", k->json_key ? k->json_key : "-",
+           k->json_key ? "`" : "");
+    if (k->kind == P3CFG_KNOB_INT || (k->kind == P3CFG_KNOB_LIST && k->max > 0))
+      printf("%llu to %llu", (unsigned long long)k->min, (unsigned long long)k->max);
+    else if (k->kind == P3CFG_KNOB_SWITCH)
+      fputs("on, off", stdout);
+    for (size_t j = 0; j < k->n_choices; j++)
+      printf("%s`%s`", j ? ", " : "", k->choices[j]);
+    if (k->kind == P3CFG_KNOB_LIST && k->max_count)
+      printf(", at most %u", k->max_count);
+    if (k->kind == P3CFG_KNOB_TEXT || (k->kind == P3CFG_KNOB_LIST && !k->max && !k->n_choices))
+      fputs("its own syntax (above)", stdout);
+    fputs(" | ", stdout);
+    cell(k->default_text);
+    fputs(" | ", stdout);
+    cell(k->doc);
+    fputs(" |\n", stdout);
+  }
+  return EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
   if (argc < 2) {
@@ -101,6 +150,8 @@ static int run(int argc, char **argv)
     printf("p3cfg %s\n", p3cfg_version_string());
     return EXIT_OK;
   }
+  if (strcmp(argv[1], "--list-knobs") == 0 && argc == 2)
+    return list_knobs();
   const command *c = find_command(argv[1]);
   if (c)
     return c->run(argc - 2, argv + 2);

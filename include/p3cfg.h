@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 2
+#define P3CFG_API_VERSION 3
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -515,6 +515,48 @@ P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);
  */
 P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
                            const p3cfg_cluster *cluster, const p3cfg_search_options *opts);
+
+/* ------------------------------------------------------------------------------------
+ * Knobs: every setting of a search or an estimate, in one read-only table (as zstd's
+ * ZSTD_cParam_getBounds). The CLI's flags, their --help lines, the bounds the library
+ * checks in p3cfg_search_options and the docs' table of flags all come from it.
+ * ---------------------------------------------------------------------------------- */
+
+/** How a knob's value is written. */
+typedef enum p3cfg_knob_kind {
+  P3CFG_KNOB_INT,    /**< an integer in [min, max] */
+  P3CFG_KNOB_CHOICE, /**< one word of `choices` (an enum from 0; min, max its range) */
+  P3CFG_KNOB_SWITCH, /**< on (`flag`) or off (`flag_off`) */
+  P3CFG_KNOB_LIST,   /**< a comma list: of integers in [min, max] (at most max_count of
+                          them), of words of `choices`, or of names (exclude) */
+  P3CFG_KNOB_TEXT    /**< a value with its own syntax: a size or share, a count with a
+                          suffix, a placement budget */
+} p3cfg_knob_kind;
+
+/** One knob. Every string is static; NULL where the knob has none. */
+typedef struct p3cfg_knob {
+  const char *name;     /**< its field in p3cfg_search_options ("micro_batch") */
+  const char *flag;     /**< the CLI's long option without "--" ("mbs") */
+  const char *flag_off; /**< a switch's "off" option ("no-sp") */
+  const char *json_key; /**< its key in a plan's JSON "config" ("micro_batch") */
+  const char *arg;      /**< the value's placeholder in --help ("N"); NULL for a switch */
+  p3cfg_knob_kind kind;
+  uint64_t min, max;    /**< bounds of an integer (of each entry of a list) */
+  uint32_t max_count;   /**< a list's most entries (0 = no limit of its own) */
+  const char *const *choices; /**< the words of a CHOICE or a LIST of words */
+  size_t n_choices;
+  const char *default_text; /**< what an unset knob means ("searched", "10") */
+  const char *help;     /**< the --help line of `flag` */
+  const char *help_off; /**< the --help line of `flag_off` */
+  const char *doc;      /**< the docs' sentence (docs/cli.md, "Knobs") */
+} p3cfg_knob;
+
+/** Number of knobs. */
+P3CFG_API size_t p3cfg_knob_count(void);
+/** Knob i (0 <= i < p3cfg_knob_count()), or NULL when out of range. Borrowed, static. */
+P3CFG_API const p3cfg_knob *p3cfg_knob_at(size_t i);
+/** The knob whose `name` or `flag` is `name`, or NULL. Borrowed, static. */
+P3CFG_API const p3cfg_knob *p3cfg_knob_find(const char *name);
 
 /* ------------------------------------------------------------------------------------
  * Re-planning when nodes fail (docs/search.md, "Re-planning")

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "error.h"
 #include "exclusion.h"
+#include "knobs.h"
 #include "memory.h"
 #include "perf.h"
 #include "rank_map.h"
@@ -405,24 +406,27 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
   if (!(o->mem_margin_fraction >= 0.0 && o->mem_margin_fraction < 1.0))
     return p3cfg__error_set(P3CFG_EINVALID, "mem_margin_fraction must be in [0, 1), got %g",
                             o->mem_margin_fraction);
-  if (o->top_k == 0 || o->top_k > 1000)
-    return p3cfg__error_set(P3CFG_EINVALID, "top_k must be in [1, 1000], got %u", o->top_k);
-  if (o->threads == 0 || o->threads > 256)
-    return p3cfg__error_set(P3CFG_EINVALID, "threads must be in [1, 256], got %u", o->threads);
-  if (o->recompute < -1 || o->recompute > P3CFG_RECOMPUTE_FULL)
-    return p3cfg__error_set(P3CFG_EINVALID, "recompute constraint %d is not -1, 0, 1 or 2",
-                            o->recompute);
-  if (o->sequence_parallel < -1 || o->sequence_parallel > 1)
-    return p3cfg__error_set(P3CFG_EINVALID, "sequence_parallel constraint must be -1, 0 or 1");
-  if (o->zero_stage < -1 || o->zero_stage > 3)
-    return p3cfg__error_set(P3CFG_EINVALID, "zero_stage constraint must be -1 or 0..3");
-  if (o->place_top > 1000)
-    return p3cfg__error_set(P3CFG_EINVALID, "place_top must be at most 1000, got %u",
-                            o->place_top);
+  /* The bounds of every knob are the table's (knobs.c); 0 is "not given" where the
+   * field has no other meaning for it, -1 "searched" for the int fields. */
+  int rc;
+  if ((rc = p3cfg__knob_check(P3CFG__KNOB_TOP, o->top_k, 0)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_THREADS, o->threads, 0)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_DP, o->dp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_TP, o->tp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_PP, o->pp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_MBS, o->micro_batch, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_VPP, o->virtual_stages, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_GPUS, o->gpus, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_GLOBAL_BATCH, o->global_batch, 1)) ||
+      (rc = p3cfg__knob_check_int(P3CFG__KNOB_RECOMPUTE, o->recompute)) ||
+      (rc = p3cfg__knob_check_int(P3CFG__KNOB_SP, o->sequence_parallel)) ||
+      (rc = p3cfg__knob_check_int(P3CFG__KNOB_ZERO, o->zero_stage)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_PLACE_TOP, o->place_top, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_MAX_MBS, o->max_micro_batch, 0)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_TOKENS, o->train_tokens, 1)))
+    return rc;
   if (!(o->place_max_s >= 0.0))
     return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
-  if (o->max_micro_batch == 0)
-    return p3cfg__error_set(P3CFG_EINVALID, "max_micro_batch must be positive");
   if (o->pp > P3CFG_MAX_PP)
     return p3cfg__error_set(P3CFG_EINVALID, "pp must be at most %u, got %u", P3CFG_MAX_PP, o->pp);
   if (o->n_stage_layers && (!o->stage_layers || o->n_stage_layers > P3CFG_MAX_PP))

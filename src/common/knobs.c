@@ -1,0 +1,180 @@
+/*
+ * knobs.c — the one table of the knobs of a search and an estimate (p3cfg_knob_at):
+ * the options struct field, the CLI flag, the JSON key, the bounds, the default and the
+ * help and docs text of each. The CLI builds its option tables, --help lines and bound
+ * errors from it, the library checks p3cfg_search_options against it, and
+ * `p3cfg --list-knobs` prints the docs' table from it (checked by the docs_knobs test).
+ * Adding a knob is one row here, its field and its use.
+ */
+#include "knobs.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "error.h"
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const recompute_modes[] = {"none", "selective", "full"};
+static const char *const overlap_kinds[] = {"grad", "param", "tp"};
+
+/* Degrees and sizes take at most 2^24 (a degree) or 2^40 (GPUs, sequences): far above
+ * any cluster, low enough that products of them never overflow 64 bits. */
+#define DEGREE_MAX (1ull << 24)
+#define COUNT_MAX (1ull << 40)
+
+static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
+    [P3CFG__KNOB_DP] = {"dp", "dp", NULL, "dp", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL, 0,
+                        "searched (estimate: GPUs / (tp*pp))", "data-parallel degree", NULL,
+                        "data-parallel degree"},
+    [P3CFG__KNOB_TP] = {"tp", "tp", NULL, "tp", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL, 0,
+                        "searched (estimate: 1)", "tensor-parallel degree", NULL,
+                        "tensor-parallel degree"},
+    [P3CFG__KNOB_PP] = {"pp", "pp", NULL, "pp", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL, 0,
+                        "searched (estimate: 1)", "pipeline-parallel degree", NULL,
+                        "pipeline-parallel degree (a plan has at most 1024 stages)"},
+    [P3CFG__KNOB_MBS] = {"micro_batch", "mbs", NULL, "micro_batch", "N", P3CFG_KNOB_INT, 1,
+                         DEGREE_MAX, 0, NULL, 0, "searched (estimate: 1)",
+                         "micro-batch size (sequences)", NULL, "micro-batch size (sequences)"},
+    [P3CFG__KNOB_VPP] = {"virtual_stages", "vpp", NULL, "virtual_stages", "N", P3CFG_KNOB_INT, 1,
+                         DEGREE_MAX, 0, NULL, 0, "searched (estimate: 1)",
+                         "interleaved chunks per pipeline rank (1 = plain 1F1B)", NULL,
+                         "interleaved chunks per pipeline rank (1 = plain 1F1B)"},
+    [P3CFG__KNOB_RECOMPUTE] = {"recompute", "recompute", NULL, "recompute", "MODE",
+                               P3CFG_KNOB_CHOICE, P3CFG_RECOMPUTE_NONE, P3CFG_RECOMPUTE_FULL, 0,
+                               recompute_modes, COUNT_OF(recompute_modes),
+                               "searched (estimate: none)",
+                               "activation recomputation: none, selective or full", NULL,
+                               "activation recomputation: `none`, `selective` or `full`"},
+    [P3CFG__KNOB_SP] = {"sequence_parallel", "sp", "no-sp", "sequence_parallel", NULL,
+                        P3CFG_KNOB_SWITCH, 0, 1, 0, NULL, 0, "searched (estimate: off)",
+                        "sequence parallelism on", "sequence parallelism off",
+                        "sequence parallelism on / off (on needs tp > 1)"},
+    [P3CFG__KNOB_ZERO] = {"zero_stage", "zero", NULL, "zero_stage", "0-3", P3CFG_KNOB_INT, 0, 3,
+                          0, NULL, 0, "searched (estimate: 0)",
+                          "optimizer sharding: 0 plain DP, 1 distributed optimizer, 2 + "
+                          "gradients, 3 + parameters",
+                          NULL,
+                          "0 plain DP, 1 distributed optimizer, 2 + gradients, 3 + parameters"},
+    [P3CFG__KNOB_STAGE_LAYERS] = {"stage_layers", "stage-layers", NULL, "stage_layers",
+                                  "N,N,...", P3CFG_KNOB_LIST, 1, 1000000, P3CFG_MAX_PP, NULL, 0,
+                                  "searched (estimate: balanced)",
+                                  "transformer layers per pipeline rank", NULL,
+                                  "transformer layers per pipeline rank (pp entries)"},
+    [P3CFG__KNOB_OVERLAP] = {"overlap", "overlap", NULL, "overlap", "none|LIST", P3CFG_KNOB_LIST,
+                             0, 0, 0, overlap_kinds, COUNT_OF(overlap_kinds), "none",
+                             "overlap communication: none, or a comma list of grad, param, tp",
+                             NULL,
+                             "overlap communication: `none`, or a comma list of `grad`, "
+                             "`param`, `tp` (none, as Megatron-LM)"},
+    [P3CFG__KNOB_GPUS] = {"gpus", "gpus", NULL, NULL, "N", P3CFG_KNOB_INT, 1, COUNT_MAX, 0, NULL,
+                          0, "all of the cluster", "GPUs to use (default: all of the cluster)",
+                          NULL, "GPUs to use"},
+    [P3CFG__KNOB_GLOBAL_BATCH] = {"global_batch", "global-batch", NULL, "global_batch", "N",
+                                  P3CFG_KNOB_INT, 1, COUNT_MAX, 0, NULL, 0, "the model's",
+                                  "sequences per optimizer step (default: the model's)", NULL,
+                                  "sequences per optimizer step"},
+    [P3CFG__KNOB_EXCLUDE] = {"exclude_gpus", "exclude", NULL, NULL, "LIST", P3CFG_KNOB_LIST, 0, 0,
+                             0, NULL, 0, "none",
+                             "GPUs out of use: hosts and host:gpu entries, comma-separated, or "
+                             "@FILE (one a line, # comments)",
+                             NULL,
+                             "GPUs out of use: hosts and `host:gpu` entries, or `@FILE` (see "
+                             "\"Excluding failed GPUs\")"},
+    [P3CFG__KNOB_MEM_MARGIN] = {"mem_margin", "mem-margin", NULL, NULL, "P%|SIZE",
+                                P3CFG_KNOB_TEXT, 0, 0, 0, NULL, 0, "0",
+                                "memory each GPU keeps free: a share of it (5%) or a size "
+                                "(2GiB, 512MiB, 1.5GB); default 0",
+                                NULL,
+                                "memory every GPU keeps free: a share of its memory (`5%`, "
+                                "below 100 %) or a size (`2GiB`, `512MiB`, `1.5GB`); fields "
+                                "`mem_margin_bytes`, `mem_margin_fraction`"},
+    [P3CFG__KNOB_TOKENS] = {"train_tokens", "tokens", NULL, NULL, "N[K|M|G|B|T]", P3CFG_KNOB_TEXT,
+                            1, 1000000000000000000ull, 0, NULL, 0, "none",
+                            "tokens of the training run (15T, 300B): days and GPU-hours per "
+                            "plan",
+                            NULL, "tokens of the training run (`15T`, `300B`, up to 10^18): "
+                                  "days and GPU-hours per plan"},
+    [P3CFG__KNOB_TOP] = {"top_k", "top", NULL, NULL, "K", P3CFG_KNOB_INT, 1, 1000, 0, NULL, 0,
+                         "10", "plans to print, best first (default 10)", NULL,
+                         "plans kept, best first (search)"},
+    [P3CFG__KNOB_THREADS] = {"threads", "threads", NULL, NULL, "N", P3CFG_KNOB_INT, 1, 256, 0,
+                             NULL, 0, "1",
+                             "worker threads (default 1; the result does not depend on it)",
+                             NULL,
+                             "worker threads of the search (the result does not depend on it)"},
+    [P3CFG__KNOB_MAX_MBS] = {"max_micro_batch", "max-mbs", NULL, NULL, "N", P3CFG_KNOB_INT, 1,
+                             1u << 20, 0, NULL, 0, "16",
+                             "largest micro-batch size tried (default 16)", NULL,
+                             "largest micro-batch size the search tries"},
+    [P3CFG__KNOB_PLACE] = {"place", "place", "no-place", NULL, NULL, P3CFG_KNOB_SWITCH, 0, 1, 0,
+                           NULL, 0, "search: on; estimate: off",
+                           "optimise the rank -> GPU placement on the measured links",
+                           "keep the default rank -> GPU placement",
+                           "optimise the rank -> GPU placement on the measured links "
+                           "(`--place`, estimate) or keep the default one (`--no-place`, "
+                           "search)"},
+    [P3CFG__KNOB_PLACE_TOP] = {"place_top", "place-top", NULL, NULL, "N", P3CFG_KNOB_INT, 1, 1000,
+                               0, NULL, 0, "max(top, 8)",
+                               "how many of the best plans to place before the final ranking "
+                               "(default max(top, 8))",
+                               NULL,
+                               "how many of the best plans the search places before the final "
+                               "ranking"},
+    [P3CFG__KNOB_SEED] = {"seed", "seed", NULL, NULL, "N", P3CFG_KNOB_INT, 0, UINT64_MAX, 0, NULL,
+                          0, "1", "placement search seed (default 1; same seed, same placement)",
+                          NULL, "placement search seed (same seed, same placement)"},
+    [P3CFG__KNOB_PLACE_BUDGET] = {"place_budget", "place-budget", NULL, NULL, "N|TIME",
+                                  P3CFG_KNOB_TEXT, 0, 0, 0, NULL, 0, "a default for the size",
+                                  "placement budget: N moves (deterministic), or a wall time "
+                                  "such as 500ms or 2s",
+                                  NULL,
+                                  "placement budget: N moves (deterministic), or a wall time "
+                                  "such as `500ms` or `2s`; fields `place_moves`, "
+                                  "`place_max_s`"},
+};
+
+P3CFG_API size_t p3cfg_knob_count(void)
+{
+  return P3CFG__KNOB_COUNT;
+}
+
+P3CFG_API const p3cfg_knob *p3cfg_knob_at(size_t i)
+{
+  return i < P3CFG__KNOB_COUNT ? &knobs[i] : NULL;
+}
+
+P3CFG_API const p3cfg_knob *p3cfg_knob_find(const char *name)
+{
+  if (!name)
+    return NULL;
+  for (size_t i = 0; i < P3CFG__KNOB_COUNT; i++)
+    if (strcmp(knobs[i].name, name) == 0 || strcmp(knobs[i].flag, name) == 0)
+      return &knobs[i];
+  return NULL;
+}
+
+const p3cfg_knob *p3cfg__knob(p3cfg__knob_id id)
+{
+  assert(id < P3CFG__KNOB_COUNT && knobs[id].name);
+  return &knobs[id];
+}
+
+int p3cfg__knob_check(p3cfg__knob_id id, uint64_t v, int unset_ok)
+{
+  const p3cfg_knob *k = p3cfg__knob(id);
+  if ((unset_ok && v == 0) || (v >= k->min && v <= k->max))
+    return P3CFG_OK;
+  return p3cfg__error_set(P3CFG_EINVALID, "%s must be in [%llu, %llu], got %llu", k->name,
+                          (unsigned long long)k->min, (unsigned long long)k->max,
+                          (unsigned long long)v);
+}
+
+int p3cfg__knob_check_int(p3cfg__knob_id id, int v)
+{
+  const p3cfg_knob *k = p3cfg__knob(id);
+  if (v == -1 || (v >= 0 && (uint64_t)v >= k->min && (uint64_t)v <= k->max))
+    return P3CFG_OK;
+  return p3cfg__error_set(P3CFG_EINVALID, "%s must be -1 (searched) or in [%llu, %llu], got %d",
+                          k->name, (unsigned long long)k->min, (unsigned long long)k->max, v);
+}
