@@ -79,7 +79,7 @@ static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e,
                       int mem_w, uint64_t tokens)
 {
   const p3cfg_plan *p = &e->plan;
-  static char split[SPLIT_MAX];
+  char split[SPLIT_MAX]; /* on the stack: the tables are made from many threads at once */
   p3cfg__split_compact(split, sizeof split, p);
   /* A plan that does not fit has no time worth printing: "-" in the time columns. */
   const int timed = e->has_time && e->memory.fits;
