@@ -31,18 +31,15 @@ static void shell_word(FILE *f, const char *arg)
   fputc('\'', f);
 }
 
+/* The overlap flags as the --overlap words: the knob table's choices, word i being the
+ * flag 1 << i (docs/api.md, "Knobs"). */
 static void overlap_list(FILE *f, uint32_t overlap)
 {
-  static const struct {
-    uint32_t flag;
-    const char *name;
-  } names[] = {{P3CFG_OVERLAP_GRAD_REDUCE, "grad"},
-               {P3CFG_OVERLAP_PARAM_GATHER, "param"},
-               {P3CFG_OVERLAP_TP_COMM, "tp"}};
+  const p3cfg_knob *k = p3cfg_knob_find("overlap");
   int first = 1;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (overlap & names[i].flag) {
-      fprintf(f, "%s%s", first ? "" : ",", names[i].name);
+  for (size_t i = 0; k && i < k->n_choices && i < 32; i++)
+    if (overlap & (1u << i)) {
+      fprintf(f, "%s%s", first ? "" : ",", k->choices[i]);
       first = 0;
     }
 }

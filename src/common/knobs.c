@@ -9,6 +9,7 @@
 #include "knobs.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -16,7 +17,10 @@
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const recompute_modes[] = {"none", "selective", "full"};
-static const char *const overlap_kinds[] = {"grad", "param", "tp"};
+const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS] = {"grad", "param", "tp"};
+_Static_assert(P3CFG_OVERLAP_GRAD_REDUCE == 1u << 0 && P3CFG_OVERLAP_PARAM_GATHER == 1u << 1 &&
+                   P3CFG_OVERLAP_TP_COMM == 1u << 2,
+               "p3cfg__overlap_words[i] is the flag 1 << i");
 
 /* Degrees and sizes take at most 2^24 (a degree) or 2^40 (GPUs, sequences): far above
  * any cluster, low enough that products of them never overflow 64 bits. */
@@ -62,7 +66,7 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                                   "transformer layers per pipeline rank", NULL,
                                   "transformer layers per pipeline rank (pp entries)"},
     [P3CFG__KNOB_OVERLAP] = {"overlap", "overlap", NULL, "overlap", "none|LIST", P3CFG_KNOB_LIST,
-                             0, 0, 0, overlap_kinds, COUNT_OF(overlap_kinds), "none",
+                             0, 0, 0, p3cfg__overlap_words, P3CFG__OVERLAP_WORDS, "none",
                              "overlap communication: none, or a comma list of grad, param, tp",
                              NULL,
                              "overlap communication: `none`, or a comma list of `grad`, "
@@ -177,4 +181,17 @@ int p3cfg__knob_check_int(p3cfg__knob_id id, int v)
     return P3CFG_OK;
   return p3cfg__error_set(P3CFG_EINVALID, "%s must be -1 (searched) or in [%llu, %llu], got %d",
                           k->name, (unsigned long long)k->min, (unsigned long long)k->max, v);
+}
+
+void p3cfg__overlap_text(char *buf, size_t n, uint32_t overlap)
+{
+  if (n == 0)
+    return;
+  snprintf(buf, n, "%s", overlap ? "" : "none");
+  size_t len = strlen(buf);
+  for (uint32_t i = 0; i < P3CFG__OVERLAP_WORDS && len + 1 < n; i++)
+    if (overlap & (1u << i)) {
+      snprintf(buf + len, n - len, "%s%s", len ? "," : "", p3cfg__overlap_words[i]);
+      len = strlen(buf);
+    }
 }

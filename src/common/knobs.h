@@ -5,6 +5,7 @@
 #ifndef P3CFG_KNOBS_H
 #define P3CFG_KNOBS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "p3cfg.h"
@@ -37,6 +38,14 @@ typedef enum p3cfg__knob_id {
 } p3cfg__knob_id;
 
 const p3cfg_knob *p3cfg__knob(p3cfg__knob_id id);
+
+/* The overlap words, the one list (the `overlap` knob's choices): word i is the flag
+ * 1u << i of P3CFG_OVERLAP_* ("grad", "param", "tp"). */
+#define P3CFG__OVERLAP_WORDS 3
+extern const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS];
+
+/* `overlap` as "grad,param", or "none"; always NUL-terminated (cut at n - 1). */
+void p3cfg__overlap_text(char *buf, size_t n, uint32_t overlap);
 
 /* P3CFG_EINVALID with "NAME must be in [MIN, MAX], got V" when v is outside the knob's
  * bounds (0 passes too when `unset_ok`: the field's "not given"); P3CFG_OK otherwise. */

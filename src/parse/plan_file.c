@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "knobs.h"
 #include "mesh.h"
 #include "parse_objects.h"
 #include "plan_record.h"
@@ -317,14 +318,12 @@ static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const
   char label[LABEL_CAP];
   const yaml_node_t *ov = lookup(rd, map, "overlap");
   if (ov && is_kind(rd, ov, label_of(label, prefix, "overlap"), YAML_SEQUENCE_NODE)) {
-    static const char *const names[] = {"grad", "param", "tp"};
-    static const uint32_t bits[] = {P3CFG_OVERLAP_GRAD_REDUCE, P3CFG_OVERLAP_PARAM_GATHER,
-                                    P3CFG_OVERLAP_TP_COMM};
     for (yaml_node_item_t *it = ov->data.sequence.items.start; it < ov->data.sequence.items.top;
          it++) {
       int k = 0;
-      if (p3cfg__read_enum(&rd->c, p3cfg__node(&rd->c, *it), label, names, N_OF(names), &k) == 0)
-        p->overlap |= bits[k];
+      if (p3cfg__read_enum(&rd->c, p3cfg__node(&rd->c, *it), label, p3cfg__overlap_words,
+                            P3CFG__OVERLAP_WORDS, &k) == 0)
+        p->overlap |= 1u << k;
       else
         ok = false;
     }

@@ -17,6 +17,7 @@
  * never calls setlocale). cJSON allocates with the C library's malloc; the finished text
  * is copied into a buffer from the library's allocator.
  */
+#include "knobs.h"
 #include "plan_json.h"
 #include "plan_text.h"
 
@@ -116,10 +117,11 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
     if (!add_u64_item(layers, p->stage_layers[i]))
       return -1;
   cJSON *overlap = cJSON_AddArrayToObject(c, "overlap");
-  if (!overlap || ((p->overlap & P3CFG_OVERLAP_GRAD_REDUCE) && !add_string_item(overlap, "grad")) ||
-      ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && !add_string_item(overlap, "param")) ||
-      ((p->overlap & P3CFG_OVERLAP_TP_COMM) && !add_string_item(overlap, "tp")))
+  if (!overlap)
     return -1;
+  for (uint32_t k = 0; k < P3CFG__OVERLAP_WORDS; k++)
+    if ((p->overlap & (1u << k)) && !add_string_item(overlap, p3cfg__overlap_words[k]))
+      return -1;
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "knobs.h"
 #include "placement_report.h"
 #include "plan_rules.h"
 #include "plan_text.h"
@@ -29,33 +30,10 @@ static uint64_t stage_total(const p3cfg_stage_memory *s)
   return sum < s->peak_bytes ? UINT64_MAX : sum;
 }
 
-static void overlap_text(char *buf, size_t n, uint32_t overlap)
-{
-  buf[0] = '\0';
-  if (!overlap) {
-    snprintf(buf, n, "none");
-    return;
-  }
-  static const struct {
-    uint32_t flag;
-    const char *name;
-  } names[] = {{P3CFG_OVERLAP_GRAD_REDUCE, "grad"},
-               {P3CFG_OVERLAP_PARAM_GATHER, "param"},
-               {P3CFG_OVERLAP_TP_COMM, "tp"}};
-  size_t len = 0;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (overlap & names[i].flag) {
-      int w = snprintf(buf + len, n - len, "%s%s", len ? "," : "", names[i].name);
-      if (w < 0 || (size_t)w >= n - len)
-        return;
-      len += (size_t)w;
-    }
-}
-
 static void config_part(p3cfg__text *t, const p3cfg_plan *p)
 {
   char overlap[32];
-  overlap_text(overlap, sizeof overlap, p->overlap);
+  p3cfg__overlap_text(overlap, sizeof overlap, p->overlap);
   const uint64_t per_step = (uint64_t)p->micro_batch * p->dp;
   const uint64_t mb = per_step ? p->global_batch / per_step : 0;
   p3cfg__text_printf(t,

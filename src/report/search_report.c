@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "knobs.h"
 #include "placement_report.h"
 #include "plan_json.h"
 #include "plan_text.h"
@@ -196,9 +197,6 @@ static void split_text(char *buf, size_t n, const p3cfg_plan *p)
  * selective"; the config keys of the JSON. */
 static void knob_diff(p3cfg__text *t, const p3cfg_plan *a, const p3cfg_plan *b)
 {
-  static const char *const overlap_names[8] = {"none",        "grad",    "param",
-                                               "grad,param",  "tp",      "grad,tp",
-                                               "param,tp",    "grad,param,tp"};
   int any = 0;
 #define P3CFG_KNOB_U32(name, field)                                                    \
   if (a->field != b->field) {                                                          \
@@ -228,8 +226,10 @@ static void knob_diff(p3cfg__text *t, const p3cfg_plan *a, const p3cfg_plan *b)
     any = 1;
   }
   if (a->overlap != b->overlap) {
-    p3cfg__text_printf(t, "%soverlap %s -> %s", any ? ", " : "", overlap_names[a->overlap & 7u],
-                       overlap_names[b->overlap & 7u]);
+    char from[32], to[32];
+    p3cfg__overlap_text(from, sizeof from, a->overlap);
+    p3cfg__overlap_text(to, sizeof to, b->overlap);
+    p3cfg__text_printf(t, "%soverlap %s -> %s", any ? ", " : "", from, to);
     any = 1;
   }
   if (a->pp == b->pp &&
