@@ -260,7 +260,8 @@ enum {
 /** Upper bound on pipeline stages a plan can describe. */
 #define P3CFG_MAX_PP 1024
 
-#define P3CFG_PLAN_VERSION 1
+/** Version 2 added cp, ep and etp; a version 1 plan has cp = ep = 1, etp = tp. */
+#define P3CFG_PLAN_VERSION 2
 
 typedef struct p3cfg_plan {
   unsigned version; /**< P3CFG_PLAN_VERSION */
@@ -276,11 +277,16 @@ typedef struct p3cfg_plan {
    *  (the estimator fills it in). Each count is a multiple of virtual_stages. */
   uint32_t n_stage_layers;
   uint32_t stage_layers[P3CFG_MAX_PP];
+  /** Version 2. Context parallel (sequence split over cp ranks, ring attention), expert
+   *  parallel (routed experts split over ep ranks) and expert tensor parallel (each
+   *  expert's matrices split etp ways). GPUs = dp*tp*cp*pp; the expert layers fold the
+   *  same ranks as etp*ep*edp (Megatron-Core). 0 means 1 for cp and ep, tp for etp. */
+  uint32_t cp, ep, etp;
 } p3cfg_plan;
 
 #define P3CFG_PLAN_INIT                                                                \
   {                                                                                    \
-    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }      \
+    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0 \
   }
 
 /** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning

@@ -1,6 +1,6 @@
 """ctypes mirror of the part of include/p3cfg.h the package uses.
 
-The structs below copy the C layout of version 1 of p3cfg_plan, p3cfg_search_options
+The structs below copy the C layout of p3cfg_plan (version 2), p3cfg_search_options
 and p3cfg_estimate_options field for field (tests/test_layout.py compiles a C program
 against the header and compares every offset). The library is loaded with
 ctypes.CDLL, never PyDLL: CPython releases the GIL around every call of a CDLL
@@ -15,7 +15,7 @@ import os
 from typing import Optional
 
 MAX_PP = 1024
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 SEARCH_OPTIONS_VERSION = 3
 ESTIMATE_OPTIONS_VERSION = 3
 #: The library versions whose struct layouts this module mirrors (major, minor).
@@ -63,7 +63,7 @@ class Buffer(ctypes.Structure):
 
 
 class Plan(ctypes.Structure):
-    """p3cfg_plan, version 1."""
+    """p3cfg_plan, version 2."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -79,6 +79,9 @@ class Plan(ctypes.Structure):
         ("global_batch", c_u64),
         ("n_stage_layers", c_u32),
         ("stage_layers", c_u32 * MAX_PP),
+        ("cp", c_u32),
+        ("ep", c_u32),
+        ("etp", c_u32),
     ]
 
 

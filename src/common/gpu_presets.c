@@ -83,22 +83,22 @@ typedef struct gpu_row {
 static const gpu_row rows[] = {
     /* name        memory        peak FLOP/s  HBM B/s   context   mm_eff mm_half mem_eff
      *                                                            at_fwd at_bwd gap */
-    {{"a100-40gb", 40960 * MIB, 312e12, 1555e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100},
+    {{"a100-40gb", 40960 * MIB, 312e12, 1555e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100, 0, 0},
      "A100", {NULL}, {NULL}, "40GB", 0, 48, {0x20b0 /* GA100 [A100 40GB] */}, 300, 25},
-    {{"a100-80gb", 81920 * MIB, 312e12, 2039e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100},
+    {{"a100-80gb", 81920 * MIB, 312e12, 2039e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100, 0, 0},
      "A100", {NULL}, {NULL}, "80GB", 48, GIB_MAX,
      {0x20b2 /* GA100 [A100 SXM4 80GB] */, 0x20b5 /* GA100 [A100 PCIe 80GB] */}, 300, 25},
     {{"h100-sxm", 81559 * MIB, 989.4e12, 3350e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51, 0.40,
-     GAP, CLOCK_H100},
+     GAP, CLOCK_H100, 1978.9e12, 0},
      "H100", {"SXM", "SXM5", "HBM3", NULL}, {"PCIE", "NVL", NULL}, NULL, 0, 0,
      {0x2330 /* GH100 [H100 SXM5 80GB] */}, 450, 50},
     {{"h100-pcie", 81559 * MIB, 756e12, 2000e9, 1024 * MIB, 0.720, 5.28e9, 0.896, 0.51, 0.40,
-     GAP, CLOCK_H100},
+     GAP, CLOCK_H100, 1513e12, 0},
      "H100", {"PCIE", NULL}, {"NVL", NULL}, NULL, 0, 0, {0x2331 /* GH100 [H100 PCIe] */}, 450,
      50},
-    {{"h200", 143771 * MIB, 989.4e12, 4800e9, 1024 * MIB, 0.698, 4.85e9, 0.875, 0.49, 0.39, GAP, CLOCK_H100},
+    {{"h200", 143771 * MIB, 989.4e12, 4800e9, 1024 * MIB, 0.698, 4.85e9, 0.875, 0.49, 0.39, GAP, CLOCK_H100, 1978.9e12, 0},
      "H200", {NULL}, {"NVL", NULL}, NULL, 0, 0, {0x2335 /* GH100 [H200 SXM 141GB] */}, 450, 50},
-    {{"v100-32gb", 32510 * MIB, 125e12, 900e9, 700 * MIB, 0.80, 1.0e9, 0.896, 0.0, 0.0, GAP, CLOCK_A100},
+    {{"v100-32gb", 32510 * MIB, 125e12, 900e9, 700 * MIB, 0.80, 1.0e9, 0.896, 0.0, 0.0, GAP, CLOCK_A100, 0, 0},
      "V100", {NULL}, {NULL}, "32GB", 20, GIB_MAX,
      {0x1db5 /* GV100GL [Tesla V100 32GB] */}, 150, 12.5},
 };

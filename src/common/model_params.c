@@ -39,6 +39,7 @@ void p3cfg__model_params(p3cfg__params *out, const p3cfg_model *m, uint32_t tp)
   /* Replicated: row-parallel biases and the two norms of the block. */
   const uint64_t replicated = b * h + b * h + 2 * norm;
 
+  *out = (p3cfg__params){0};
   out->vocab_padded = p3cfg__vocab_padded(m, tp);
   out->layer = split + replicated;
   out->layer_per_gpu = split / tp + replicated;

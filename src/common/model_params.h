@@ -20,6 +20,18 @@ typedef struct p3cfg__params {
   uint64_t final_norm;      /* after the last block */
   uint64_t total;           /* everything, counting a tied embedding once */
   uint64_t non_embedding;   /* what MFU counts: blocks + final norm + output matmul */
+  /* Mixture of experts (issue 16); for a dense model moe_layers = 0 and the rest 0.
+   * `layer` / `layer_per_gpu` above are a layer with a dense FFN of ffn_hidden; an MoE
+   * layer is moe_layer_base (attention, norms, router, shared experts; tp-sharded share
+   * moe_layer_base_per_gpu) plus experts routed experts of `expert` parameters each
+   * (one GPU of an etp x ep group holds experts/ep of them, each split etp ways). */
+  uint64_t dense_layers, moe_layers; /* dense_layers + moe_layers = layers */
+  uint64_t moe_layer_base, moe_layer_base_per_gpu;
+  uint64_t expert;
+  /* Multi-token prediction (mtp_layers modules on the last stage, each a layer of the
+   * model's kind plus its projection and norms; embedding and output shared). */
+  uint64_t mtp, mtp_per_gpu; /* every module, whole; routed experts counted whole */
+  uint64_t active;           /* parameters one token passes through (top_k experts) */
 } p3cfg__params;
 
 /* Counts for tensor-parallel size tp (tp only changes the padding and the per-GPU

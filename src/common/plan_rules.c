@@ -249,8 +249,8 @@ P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
   p3cfg__error_clear();
   if (!plan || !model || !cluster)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_resolve: NULL argument");
-  if (plan->version != P3CFG_PLAN_VERSION)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan: version %u, expected %u",
+  if (plan->version == 0 || plan->version > P3CFG_PLAN_VERSION)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan: version %u, expected 1 to %u",
                             plan->version, P3CFG_PLAN_VERSION);
   if (plan->tp == 0 || plan->pp == 0)
     return p3cfg__error_set(P3CFG_EPLAN, "tp and pp must be positive");

@@ -17,7 +17,36 @@
 typedef enum { P3CFG_ACT_GELU = 0, P3CFG_ACT_SWIGLU = 1 } p3cfg_activation;
 typedef enum { P3CFG_POS_LEARNED = 0, P3CFG_POS_ROPE = 1, P3CFG_POS_ALIBI = 2 } p3cfg_posemb;
 typedef enum { P3CFG_NORM_LAYERNORM = 0, P3CFG_NORM_RMSNORM = 1 } p3cfg_norm;
-typedef enum { P3CFG_PREC_BF16 = 0, P3CFG_PREC_FP16 = 1, P3CFG_PREC_FP32 = 2 } p3cfg_precision;
+/* The training precision (`precision`): the 16-bit formats and fp32, and the low-precision
+ * GEMM recipes of Transformer Engine (issue 14): fp8 (Hopper per-tensor scaling, delayed or
+ * current), mxfp8 (Blackwell 32-element block scaling), nvfp4. */
+typedef enum {
+  P3CFG_PREC_BF16 = 0,
+  P3CFG_PREC_FP16 = 1,
+  P3CFG_PREC_FP32 = 2,
+  P3CFG_PREC_FP8 = 3,
+  P3CFG_PREC_MXFP8 = 4,
+  P3CFG_PREC_NVFP4 = 5
+} p3cfg_precision;
+typedef enum { P3CFG_ATTN_STANDARD = 0, P3CFG_ATTN_MLA = 1 } p3cfg_attention_kind;
+
+/* Mixture of experts (`moe:`; experts == 0: a dense model). Every MoE layer has `experts`
+ * routed experts of expert_ffn_hidden (each shaped as the model's activation: SwiGLU has
+ * three matrices), top_k of them per token, plus shared_experts always-on experts of
+ * shared_expert_ffn_hidden each, and a router (experts x hidden). The first dense_layers
+ * layers have a dense FFN of ffn_hidden instead. capacity_factor 0 = dropless. */
+typedef struct p3cfg_moe {
+  uint64_t experts, top_k, expert_ffn_hidden;
+  uint64_t shared_experts, shared_expert_ffn_hidden;
+  uint64_t dense_layers;
+  double capacity_factor;
+} p3cfg_moe;
+
+/* DeepSeek's multi-head latent attention (`attention: {kind: mla, ...}`). q_lora_rank 0 =
+ * no query compression (DeepSeek-V2-Lite). */
+typedef struct p3cfg_mla {
+  uint64_t q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
+} p3cfg_mla;
 typedef enum { P3CFG_OPT_ADAM = 0, P3CFG_OPT_SGD = 1 } p3cfg_optimizer;
 
 struct p3cfg_model {
@@ -34,6 +63,15 @@ struct p3cfg_model {
   /* Extensions (spec: new optional keys). Megatron-LM's defaults: */
   bool bias;    /* `bias`, default true: linear layers carry biases (false for Llama) */
   bool dropout; /* `dropout`, default true: hidden/attention dropout masks are kept */
+  /* Issue 16. head_dim: per attention head (default hidden/heads; Qwen3 has 64 x 128 with
+   * hidden 4096). moe.experts == 0: dense. attention: standard (MHA/GQA from heads,
+   * kv_heads) or MLA with `mla`. mtp_layers: multi-token-prediction modules after the
+   * last layer (each a transformer layer plus an h x 2h projection and two norms). */
+  uint64_t head_dim;
+  p3cfg_moe moe;
+  p3cfg_attention_kind attention;
+  p3cfg_mla mla;
+  uint64_t mtp_layers;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */
@@ -61,6 +99,10 @@ typedef struct p3cfg_gpu {
    * measurements above: scales the GEMM and attention rates. Calibrated on training
    * steps per GPU (bench/time_accuracy.c, leave-one-source-out). */
   double training_clock_ratio;
+  /* Issue 14: dense low-precision peaks. FP8 (and MXFP8) FLOP/s, 0 = the GPU has no FP8
+   * tensor cores; NVFP4 FLOP/s, 0 = none. */
+  double peak_fp8_flops;
+  double peak_fp4_flops;
 } p3cfg_gpu;
 
 typedef enum { P3CFG_LINKS_NONE = 0, P3CFG_LINKS_NODE = 1, P3CFG_LINKS_GPU = 2 } p3cfg_links_gran;
@@ -128,6 +170,12 @@ struct p3cfg_result {
 p3cfg_result *p3cfg__result_new(void);
 /* Append an entry for `plan` with room for plan->pp stages; NULL when out of memory. */
 p3cfg__result_entry *p3cfg__result_add(p3cfg_result *r, const p3cfg_plan *plan);
+
+/* Width of one attention head: the model file's head_dim, else hidden/heads. */
+static inline uint64_t p3cfg__head_dim(const p3cfg_model *m)
+{
+  return m->head_dim ? m->head_dim : m->hidden / m->heads;
+}
 
 /* Node index of a global GPU id, and its local index (GPUs are numbered node-major). */
 static inline uint32_t p3cfg__gpu_node(const p3cfg_cluster *c, uint32_t gpu)
