@@ -22,6 +22,7 @@
 #include "perf_internal.h"
 
 #include "model_params.h"
+#include "plan_dims.h"
 
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu)
 {
@@ -62,11 +63,33 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->h = (double)m->hidden;
   out->heads = (double)m->heads;
   out->kv_heads = (double)m->kv_heads;
-  out->head_dim = (double)(m->hidden / m->heads);
+  out->head_dim = (double)p3cfg__head_dim(m);
   out->ffn = (double)m->ffn_hidden;
   out->tp = (double)plan->tp;
   out->vocab = (double)p3cfg__vocab_padded(m, plan->tp);
-  out->tokens = out->b * out->s;
+  out->cp = (double)p3cfg__plan_cp(plan);
+  out->tokens = out->b * out->s / out->cp;
+  out->mla = m->attention == P3CFG_ATTN_MLA;
+  if (out->mla) { /* every head has its own k and v, decompressed from the latent */
+    out->kv_heads = out->heads;
+    out->qk_dim = (double)(m->mla.qk_nope_head_dim + m->mla.qk_rope_head_dim);
+    out->v_dim = (double)m->mla.v_head_dim;
+    out->q_lora = (double)m->mla.q_lora_rank;
+    out->kv_lora = (double)m->mla.kv_lora_rank;
+    out->qk_rope = (double)m->mla.qk_rope_head_dim;
+  } else {
+    out->qk_dim = out->v_dim = out->head_dim;
+    out->q_lora = out->kv_lora = out->qk_rope = 0.0;
+  }
+  out->moe = m->moe.experts > 0;
+  out->experts = (double)m->moe.experts;
+  out->top_k = (double)m->moe.top_k;
+  out->expert_ffn = (double)m->moe.expert_ffn_hidden;
+  const uint64_t shared_w =
+      m->moe.shared_expert_ffn_hidden ? m->moe.shared_expert_ffn_hidden : m->moe.expert_ffn_hidden;
+  out->shared_ffn = (double)(m->moe.shared_experts * shared_w);
+  out->ep = (double)p3cfg__plan_ep(plan);
+  out->etp = (double)p3cfg__plan_etp(plan);
   out->sp = plan->sequence_parallel != 0;
   out->flash = m->flash_attention;
   out->swiglu = m->activation == P3CFG_ACT_SWIGLU;
@@ -78,36 +101,43 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
 }
 
 /* Attention core of one layer: forward and backward seconds, what selective
- * recomputation re-runs, and the kernels it launches each way. */
+ * recomputation re-runs, and the kernels it launches each way. With context parallelism
+ * (cp > 1) each rank holds s/cp queries and, by the ring, attends to all s keys: the
+ * causal load balance (Megatron-Core splits the sequence in 2cp chunks, rank i holding
+ * chunks i and 2cp-1-i) gives every rank 1/cp of the causal FLOPs, in cp kernel steps. */
 static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s, double *kf,
                            double *kb, const p3cfg__dims *d, const p3cfg__rates *r)
 {
-  const double e = r->elem_bytes, t = d->tp, s = d->s, hd = d->head_dim;
+  const double e = r->elem_bytes, t = d->tp, s = d->s, cp = d->cp;
+  const double qd = d->qk_dim, vd = d->v_dim;
   const double bh = d->b * d->heads / t; /* (sequence, head) pairs on this GPU */
   if (d->flash) {
-    /* FlashAttention-2 (Dao 2023): causal masking skips half of the 4 s^2 hd FLOPs per
-     * head; the backward recomputes QK^T, 2.5x the forward's matmuls. Q, K, V, O (and
+    /* FlashAttention-2 (Dao 2023): causal masking skips half of the 2 s^2 (qd + vd)
+     * FLOPs per head; the backward recomputes QK^T, 2.5x the forward's matmuls. Q, K, V, O (and
      * dO, dQ, dK, dV) cross HBM once; no s^2 tensor does. The kernel runs at its own
-     * measured fraction of peak (attention_efficiency), with the GEMM's fixed cost. */
-    const double flops = 2.0 * bh * s * s * hd;
-    const double qkvo = e * d->tokens * (2.0 * d->h + 2.0 * d->kv_heads * hd) / t;
-    const double fixed = r->half_flops * r->s_per_flop;
+     * measured fraction of peak (attention_efficiency), with the GEMM's fixed cost per
+     * kernel (one per ring step). */
+    const double flops = bh * s * s * (qd + vd) / cp;
+    const double qkvo = e * d->tokens * (d->heads * (qd + vd) + d->kv_heads * (qd + vd)) / t;
+    const double fixed = cp * r->half_flops * r->s_per_flop;
     /* Attention dropout inside the kernel (Philox numbers for every score) costs it a
      * measured share of its rate, forward and backward. */
     const double drop_f = d->dropout ? P3CFG__FLASH_DROPOUT_FWD : 1.0;
     const double drop_b = d->dropout ? P3CFG__FLASH_DROPOUT_BWD : 1.0;
-    double f = flops * r->attn_fwd_s_per_flop / drop_f + fixed, fb = qkvo * r->s_per_byte;
-    double b = 2.5 * flops * r->attn_bwd_s_per_flop / drop_b + fixed, bb = 2.0 * qkvo * r->s_per_byte;
+    double f = flops * r->attn_fwd_s_per_flop / drop_f + fixed, fb = cp * qkvo * r->s_per_byte;
+    double b = 2.5 * flops * r->attn_bwd_s_per_flop / drop_b + fixed,
+           bb = 2.0 * cp * qkvo * r->s_per_byte;
     *fwd_s = f > fb ? f : fb;
     *bwd_s = b > bb ? b : bb;
     *recompute_s = *fwd_s;
-    *kf = 1.0, *kb = 2.0; /* the forward kernel; the backward's preprocess and main kernel */
+    *kf = cp, *kb = 2.0 * cp; /* per step: the forward kernel; backward preprocess + main */
     return;
   }
-  /* Megatron-LM's unfused path: baddbmm QK^T [s x hd][hd x s] and bmm with V, the
-   * fused scale-mask-softmax (read and write b a s^2 / t elements) and the attention
-   * dropout (plus a 1-byte mask); Korthikanti Sec. 4.1. */
-  const double gemms = p3cfg__gemm_s(r, s, s, hd, bh) + p3cfg__gemm_s(r, s, hd, s, bh);
+  /* Megatron-LM's unfused path (cp = 1 only: context parallelism needs flash): baddbmm
+   * QK^T [s x qd][qd x s] and bmm with V, the fused scale-mask-softmax (read and write
+   * b a s^2 / t elements) and the attention dropout (plus a 1-byte mask); Korthikanti
+   * Sec. 4.1. */
+  const double gemms = p3cfg__gemm_s(r, s, s, qd, bh) + p3cfg__gemm_s(r, s, vd, s, bh);
   const double scores = bh * s * s;
   const double drop = d->dropout ? (2.0 * e + 1.0) * scores : 0.0;
   const double mem_fwd = 2.0 * e * scores + drop;
@@ -119,16 +149,46 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s, do
   *kb = d->dropout ? 7.0 : 6.0;        /* four batched GEMMs, softmax and dropout grads */
 }
 
+/* The attention block's weight GEMMs, forward, one pass: the column-parallel ones (qkv)
+ * and the rest. MHA/GQA: QKV [T x (a qd + 2 kv qd)/t] and the projection from a vd.
+ * MLA (DeepSeek-V2/V3; Megatron-Core MLASelfAttention): the down projections of q (to
+ * q_lora) and of kv (to kv_lora + the shared rope key) are duplicated on every TP rank
+ * (parallel_mode "duplicated"), the up projections column-parallel (q: a (nope + rope);
+ * kv: a (nope + v)), the output projection row-parallel. */
+static void attention_gemms(double *qkv, double *rest, double *kernels, const p3cfg__dims *d,
+                            const p3cfg__rates *r)
+{
+  const double t = d->tp, T = d->tokens, h = d->h, a = d->heads;
+  const double proj = p3cfg__gemm_s(r, T, h, a * d->v_dim / t, 1.0);
+  if (!d->mla) {
+    *qkv = p3cfg__gemm_s(r, T, (a * d->qk_dim + 2.0 * d->kv_heads * d->qk_dim) / t, h, 1.0);
+    *rest = proj;
+    *kernels = 2.0;
+    return;
+  }
+  const double nope = d->qk_dim - d->qk_rope;
+  double q;
+  if (d->q_lora > 0.0)
+    q = p3cfg__gemm_s(r, T, d->q_lora, h, 1.0) + p3cfg__gemm_s(r, T, a * d->qk_dim / t, d->q_lora, 1.0);
+  else
+    q = p3cfg__gemm_s(r, T, a * d->qk_dim / t, h, 1.0);
+  const double kv = p3cfg__gemm_s(r, T, d->kv_lora + d->qk_rope, h, 1.0) +
+                    p3cfg__gemm_s(r, T, a * (nope + d->v_dim) / t, d->kv_lora, 1.0);
+  *qkv = q + kv;
+  *rest = proj;
+  *kernels = d->q_lora > 0.0 ? 5.0 : 4.0;
+}
+
 void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
 {
   const double e = r->elem_bytes, t = d->tp, T = d->tokens, h = d->h, f = d->ffn;
-  const double hd = d->head_dim, kvd = d->kv_heads * hd;
+  const double kvd = d->kv_heads * d->qk_dim;
 
-  /* The four weight GEMMs, column-parallel QKV and MLP-up, row-parallel projection and
+  /* The weight GEMMs: column-parallel QKV and MLP-up, row-parallel projection and
    * MLP-down (Megatron-LM). Backward: data gradient and weight gradient, each as many
    * FLOPs as the forward and over the same three matrices. */
-  const double qkv = p3cfg__gemm_s(r, T, (h + 2.0 * kvd) / t, h, 1.0);
-  const double proj = p3cfg__gemm_s(r, T, h, h / t, 1.0);
+  double qkv, proj, attn_gemm_kernels;
+  attention_gemms(&qkv, &proj, &attn_gemm_kernels, d, r);
   const double fc1 = p3cfg__gemm_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
   const double fc2 = p3cfg__gemm_s(r, T, h, f / t, 1.0);
   const double gemms = qkv + proj + fc1 + fc2;
@@ -140,34 +200,54 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
    * the bias-dropout-adds on the whole b*s*h activation; with it each does 1/t. */
   const double th = T * h / (d->sp ? t : 1.0);
   const double tf = T * f / t;
-  double mem_fwd = 2.0 * (2.0 * e * th); /* two norms: read x, write y */
-  double mem_bwd = 2.0 * (3.0 * e * th); /* read x and dy, write dx */
-  /* Two residual adds, fused with bias and dropout (and a 1-byte mask). */
-  mem_fwd += 2.0 * (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
-  mem_bwd += 2.0 * (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
+  const double norm_f = 2.0 * e * th, norm_b = 3.0 * e * th; /* read x (and dy), write */
+  const double bda_f = (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
+  const double bda_b = (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
   /* Activation: bias-GELU reads and writes the f/t-wide tensor; SwiGLU reads two. */
-  mem_fwd += (d->swiglu ? 3.0 : 2.0) * e * tf;
-  mem_bwd += (d->swiglu ? 5.0 : 3.0) * e * tf;
-  if (d->rope) { /* rotary embedding of q and k */
-    mem_fwd += 2.0 * e * T * (h + kvd) / t;
-    mem_bwd += 2.0 * e * T * (h + kvd) / t;
+  const double act_f = (d->swiglu ? 3.0 : 2.0) * e * tf;
+  const double act_b = (d->swiglu ? 5.0 : 3.0) * e * tf;
+  /* Attention half: a norm, a bias-dropout-add, the rotary embedding of q and k (and
+   * MLA's two latent norms); MLP half: a norm, a bias-dropout-add, the activation. */
+  double att_mem_f = norm_f + bda_f, att_mem_b = norm_b + bda_b;
+  if (d->rope) {
+    const double rot = d->mla ? T * (d->heads / t + 1.0) * d->qk_rope
+                              : T * (d->heads * d->qk_dim + kvd) / t;
+    att_mem_f += 2.0 * e * rot;
+    att_mem_b += 2.0 * e * rot;
   }
+  if (d->mla) {
+    const double lat = T * (d->q_lora + d->kv_lora);
+    att_mem_f += 2.0 * e * lat;
+    att_mem_b += 3.0 * e * lat;
+  }
+  const double mlp_mem_f = norm_f + bda_f + act_f, mlp_mem_b = norm_b + bda_b + act_b;
 
-  /* Kernels launched: four weight GEMMs (twice each backward: data and weight
-   * gradient), the attention core's, two norms, two bias-dropout-adds, the activation
-   * and the rotary embedding of q and k, each forward and backward. */
-  const double elementwise = 5.0 + (d->rope ? 2.0 : 0.0);
-  double kf = 4.0 + attn_kf + elementwise, kb = 8.0 + attn_kb + elementwise;
+  /* Kernels launched: the weight GEMMs (twice each backward: data and weight gradient),
+   * the attention core's, per half a norm and a bias-dropout-add, the activation, the
+   * rotary embedding of q and k (MLA: two latent norms), each forward and backward. */
+  const double att_elem = 2.0 + (d->rope ? 2.0 : 0.0) + (d->mla ? 2.0 : 0.0);
+  const double mlp_elem = 3.0;
+  const double att_kf = attn_gemm_kernels + attn_kf + att_elem;
+  const double att_kb = 2.0 * attn_gemm_kernels + attn_kb + att_elem;
+  const double mlp_kf = 2.0 + mlp_elem, mlp_kb = 4.0 + mlp_elem;
+  double kf = att_kf + mlp_kf, kb = att_kb + mlp_kb;
 
-  out->fwd_s = gemms + attn_fwd + mem_fwd * r->s_per_byte + kf * r->kernel_gap_s;
-  out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd * r->s_per_byte + kb * r->kernel_gap_s;
+  const double gap = r->kernel_gap_s;
+  const double att_fwd = qkv + proj + attn_fwd + att_mem_f * r->s_per_byte + att_kf * gap;
+  const double att_bwd = 2.0 * (qkv + proj) + attn_bwd + att_mem_b * r->s_per_byte + att_kb * gap;
+  out->mlp_fwd_s = fc1 + fc2 + mlp_mem_f * r->s_per_byte + mlp_kf * gap;
+  out->mlp_bwd_s = 2.0 * (fc1 + fc2) + mlp_mem_b * r->s_per_byte + mlp_kb * gap;
+  out->mlp_kernels_fwd = mlp_kf;
+  out->mlp_kernels_bwd = mlp_kb;
+  out->fwd_s = att_fwd + out->mlp_fwd_s;
+  out->bwd_s = att_bwd + out->mlp_bwd_s;
   /* Recomputation (Korthikanti Sec. 5): full re-runs the layer's forward inside the
    * backward, its TP collectives included; selective re-runs the attention core. */
   if (d->recompute == P3CFG_RECOMPUTE_FULL) {
     out->bwd_s += out->fwd_s;
     kb += kf;
   } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
-    out->bwd_s += attn_recompute + attn_kf * r->kernel_gap_s;
+    out->bwd_s += attn_recompute + attn_kf * gap;
     kb += attn_kf;
   }
   out->gemm_attn_s = qkv + proj;
@@ -180,6 +260,10 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   out->tp_bytes = e * T * h;
   out->recompute_comm = d->recompute == P3CFG_RECOMPUTE_FULL;
   out->sp_regather = d->sp && d->tp > 1.0;
+  /* Ring attention: each step sends this rank's K and V (cp = 1: nothing). */
+  out->cp_kv_bytes = d->cp > 1.0 ? e * T * kvd / t + e * T * d->kv_heads * d->v_dim / t : 0.0;
+  out->attn_step_fwd_s = attn_fwd / d->cp;
+  out->attn_step_bwd_s = attn_bwd / d->cp;
 }
 
 void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)

@@ -51,9 +51,20 @@ double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double
 /* Model dimensions of one micro-batch on one GPU of a tensor-parallel group. */
 typedef struct p3cfg__dims {
   double b, s, h, heads, kv_heads, head_dim, ffn, tp, vocab; /* vocab padded for tp */
-  double tokens;                                             /* b*s */
+  double tokens;                                             /* b*s/cp: this rank's */
   int sp, flash, swiglu, bias, dropout, rope, learned;
   p3cfg_recompute recompute;
+  /* Attention widths per head: q and k (qk_dim), v (v_dim); head_dim for MHA/GQA, MLA's
+   * nope + rope and v_head_dim. mla: the latent projections q_lora (0 = none), kv_lora,
+   * and the shared rope key width. cp: context-parallel ranks sharing the sequence. */
+  double qk_dim, v_dim, cp;
+  int mla;
+  double q_lora, kv_lora, qk_rope;
+  /* Mixture of experts (moe = 0: dense): routed experts, top_k, one expert's FFN width,
+   * every shared expert's width together, expert-parallel and expert-tensor-parallel
+   * sizes of the plan. */
+  int moe;
+  double experts, top_k, expert_ffn, shared_ffn, ep, etp;
 } p3cfg__dims;
 
 void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *plan);
@@ -83,11 +94,36 @@ typedef struct p3cfg__layer_cost {
   double gemm_qkv_s, gemm_fc1_s; /* the column-parallel GEMMs, one pass each */
   double kernels_fwd, kernels_bwd; /* compute kernels launched, forward and backward */
   double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */
+  /* The MLP block's share of the above (its GEMMs, activation, residual and norm of the
+   * second half), which an MoE layer replaces with its experts (moe_cost.c). */
+  double mlp_fwd_s, mlp_bwd_s, mlp_kernels_fwd, mlp_kernels_bwd;
+  /* Context parallelism (cp > 1): ring attention runs the attention core in cp steps,
+   * each step's K and V (cp_kv_bytes) sent to the next rank of the ring while the step
+   * computes (attn_step_fwd_s / _bwd_s); the backward also returns dK, dV. */
+  double cp_kv_bytes, attn_step_fwd_s, attn_step_bwd_s;
   int recompute_comm; /* 1: full recompute repeats the forward's TP collectives */
   int sp_regather;    /* 1: the backward re-gathers the sp-sharded GEMM inputs */
 } p3cfg__layer_cost;
 
 void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
+
+/* ---- moe_cost.c ---------------------------------------------------------------------- */
+
+/* The FFN of an MoE layer, one micro-batch, one GPU (Megatron-Core's MoELayer with the
+ * all-to-all token dispatcher): router, permutation, the grouped expert GEMMs, shared
+ * experts, unpermutation. Communication is counted, not timed (perf_plan.c times it on
+ * the links of the plan's EP and ETP groups). */
+typedef struct p3cfg__moe_cost {
+  double fwd_s, bwd_s;             /* compute, launch gaps included */
+  double kernels_fwd, kernels_bwd;
+  double gemm_fwd_s;               /* the expert and shared-expert GEMMs, forward */
+  double a2a_bytes;  /* one all-to-all (dispatch or combine): bytes each GPU sends */
+  double etp_bytes;  /* the received tokens' all-gather over the ETP group (full size) */
+  double a2a_fwd, a2a_bwd; /* all-to-alls per layer: dispatch + combine each way */
+  int shared_tp;     /* 1: shared experts keep the MLP's TP collective */
+} p3cfg__moe_cost;
+
+void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
 
 /* Embedding (first virtual stage) and output layer + loss (last one), per micro-batch. */
 typedef struct p3cfg__edge_cost {
