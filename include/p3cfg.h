@@ -362,6 +362,11 @@ typedef struct p3cfg_time {
    *  clock ratio). mfu is always below it; the gap is attention, memory-bound work,
    *  communication, the bubble and the optimizer. */
   double gemm_ceiling_mfu;
+  /** Exposed expert-parallel communication (the MoE layers' token dispatch and combine
+   *  all-to-alls, the expert-tensor-parallel gather/scatter) and context-parallel
+   *  communication (ring attention's K/V sends beyond their overlap), on the critical
+   *  stage. Parts of iteration_s like tp_comm_s (issue 16); 0 for dense, cp 1 plans. */
+  double ep_comm_s, cp_comm_s;
 } p3cfg_time;
 
 typedef struct p3cfg_rank_place {

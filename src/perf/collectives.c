@@ -171,3 +171,46 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
                 &out->inter_Bps, &out->inter_latency_s);
     }
 }
+
+/* All-to-all (NCCL's grouped send/recv, as Megatron-Core's token dispatcher issues it):
+ * every member sends bytes/k to each other member at once. A GPU's sends to members on
+ * its own node share its NVLink ports, those to other nodes its NIC, and both run
+ * together: a member takes the longer of (bytes to its node's members) / (its slowest
+ * link among them) and (bytes off its node) / (its slowest link off the node), plus the
+ * largest latency it sees; the collective ends with its slowest member. The bandwidths
+ * are those p3cfg__link_achieved gives (measured links where the cluster has them), so
+ * an EP group inside a node and one across nodes differ as they do. */
+double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                         p3cfg__mesh_group grp, double bytes)
+{
+  const uint32_t k = grp.count, gpn = c->gpus_per_node;
+  if (k <= 1 || bytes <= 0.0)
+    return 0.0;
+  const double share = bytes / (double)k;
+  double worst = 0.0;
+  for (uint32_t i = 0; i < k; i++) {
+    const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
+    double near_bw = 1e300, far_bw = 1e300, lat = 0.0;
+    uint32_t n_near = 0, n_far = 0;
+    for (uint32_t q = 0; q < k; q++) {
+      if (q == i)
+        continue;
+      const uint32_t b = member_gpu(rank_gpu, grp.first, grp.stride, q);
+      double bw, l;
+      p3cfg__link_achieved(c, a, b, &bw, &l);
+      if (a / gpn == b / gpn) {
+        n_near++;
+        near_bw = bw < near_bw ? bw : near_bw;
+      } else {
+        n_far++;
+        far_bw = bw < far_bw ? bw : far_bw;
+      }
+      lat = l > lat ? l : lat;
+    }
+    const double t_near = n_near ? share * n_near / near_bw : 0.0;
+    const double t_far = n_far ? share * n_far / far_bw : 0.0;
+    const double t = lat + (t_near > t_far ? t_near : t_far);
+    worst = t > worst ? t : worst;
+  }
+  return worst;
+}

@@ -467,6 +467,11 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
       l->send_f = k->w_f[st].v, l->send_b = k->w_b[st].v;
     }
   }
+  /* EP, ETP, CP groups and the expert gradients' rings: evaluated as they stand (MoE
+   * and cp > 1 plans only). */
+  if (k->x.moe || k->x.gmesh.size[P3CFG__MESH_CP] > 1)
+    for (uint32_t st = 0; st < p; st++)
+      p3cfg__perf_stage_extra(&k->links[st], &k->x, k->rank_gpu, st);
   double tie = 0.0;
   if (k->tied) {
     refresh_max(&k->w_tie, k->tie, ps, k->tie_pack ? t : 1);

@@ -233,6 +233,11 @@ static inline double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t
   return lat + bytes / bw;
 }
 
+/* All-to-all of `bytes` per member over a mesh group's GPUs (each member sends bytes/k
+ * to every member): the slowest member's NVLink and network shares, in parallel. */
+double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                         p3cfg__mesh_group grp, double bytes);
+
 /* ---- pipeline_sim.c ------------------------------------------------------------------ */
 
 /* One pipeline of p ranks, v chunks each, m identical micro-batches, Megatron-LM's 1F1B
@@ -288,6 +293,13 @@ typedef struct p3cfg__perf_ctx {
   p3cfg__dims d;
   p3cfg__layer_cost L;
   p3cfg__edge_cost E;
+  /* Mixture of experts and context parallelism (issue 16): the MoE FFN's cost (moe =
+   * 0: dense), the expert mesh (etp, 1, ep, edp, pp: Megatron-Core's expert rank
+   * generator over the same ranks), and the mesh whose DP groups reduce the dense
+   * gradients (tp, 1, 1, cp*dp, pp: the data-parallel group with cp folded in). */
+  int moe;
+  p3cfg__moe_cost X;
+  p3cfg__mesh xmesh, gmesh;
   double act_bytes;    /* one micro-batch's activations sent between adjacent stages */
   double grad_elem;    /* bytes of a gradient element in the data-parallel reduction */
   double bucket;       /* DDP bucket (parameters) */
@@ -313,6 +325,10 @@ typedef struct p3cfg__dp_cost {
  * part of the time model the placement changes. */
 typedef struct p3cfg__stage_links {
   double tp_ar, tp_loss; /* TP all-reduce of a layer's activations; of the loss */
+  double ep_a2a;         /* one dispatch (or combine) all-to-all of an MoE layer */
+  double etp_ar;         /* the ETP all-gather + reduce-scatter of the routed rows */
+  double cp_p2p;         /* one ring-attention step's K, V to the next CP rank */
+  p3cfg__dp_cost xdp;    /* the expert gradients' expert-data-parallel rings */
   double send_f, send_b; /* activations to the next stage (wrap: p-1 -> 0); gradients back */
   p3cfg__dp_cost dp;
 } p3cfg__stage_links;
@@ -329,6 +345,17 @@ void p3cfg__perf_dp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, double s
                          const p3cfg__ring *ring);
 double p3cfg__perf_tie(const p3cfg__perf_ctx *x, const p3cfg__ring *ring);
 void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring);
+
+/* The link costs of stage j beyond TP, sends and dense DP (p3cfg__stage_links' ep_a2a,
+ * etp_ar, cp_p2p, and the expert gradients' rings, xdp), from every group
+ * evaluated as is: MoE and cp > 1 plans only (a no-op otherwise). Both p3cfg__perf_plan
+ * and the placement cache call it. */
+void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                             const uint32_t *rank_gpu, uint32_t j);
+/* Expert parameters one GPU of stage j holds (0 for a dense model). */
+double p3cfg__perf_stage_expert_params(const p3cfg__perf_ctx *x, uint32_t j);
+/* The mesh the time model walks: the plan's with cp folded into dp. */
+void p3cfg__perf_mesh_of(p3cfg__mesh *out, const p3cfg_plan *plan);
 
 /* The rest of the step from the stages' link costs (`links`: pp entries; `tie_s`: the
  * tied-embedding all-reduce, ignored without one): per-micro-batch costs, the pipeline

@@ -29,6 +29,7 @@
 #include "model_params.h"
 #include "perf_internal.h"
 #include "pipeline_trace.h"
+#include "plan_dims.h"
 #include "plan_rules.h"
 
 /* Megatron-LM DDP bucket: max(40M, 1M x dp) parameters (distributed_data_parallel.py). */
@@ -37,7 +38,8 @@
 
 typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
-  size_t send_f, send_b, busy_c, busy_t, busy_d, end, end_c, last_b, opt, n_rings; /* p each */
+  size_t send_f, send_b, busy_c, busy_t, busy_d, busy_e, busy_x, end, end_c, last_b, opt,
+      n_rings; /* p each */
   size_t links;                                             /* p stage_links */
   size_t rings;                                             /* every DP ring of the mesh */
   size_t sim, total_doubles;
@@ -57,8 +59,9 @@ static void layout_of(layout *l, const p3cfg__mesh *M, uint32_t v)
   l->fwd = at, at += (size_t)p * v;
   l->bwd = at, at += (size_t)p * v;
   l->first_fwd = at, at += (size_t)p * v;
-  size_t *per_stage[] = {&l->send_f, &l->send_b, &l->busy_c, &l->busy_t, &l->busy_d,
-                         &l->end,    &l->end_c,  &l->last_b, &l->opt,    &l->n_rings};
+  size_t *per_stage[] = {&l->send_f, &l->send_b, &l->busy_c, &l->busy_t,
+                         &l->busy_d, &l->busy_e, &l->busy_x, &l->end, &l->end_c,
+                         &l->last_b, &l->opt,    &l->n_rings};
   for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
     *per_stage[i] = at, at += p;
   l->links = at;
@@ -82,12 +85,23 @@ static size_t bytes_of(const layout *l, const p3cfg_plan *plan)
          p3cfg__pipe_ws_bytes(plan->pp, plan->virtual_stages, p3cfg__plan_microbatches(plan));
 }
 
+/* The mesh the time model walks: the plan's, with cp folded into dp (tp, 1, 1, cp*dp,
+ * pp; the same ranks, as cp sits between tp and dp in the rank order). Its TP groups and
+ * pipeline lines are the plan's; its DP groups are Megatron-Core's data-parallel-with-cp
+ * groups, which reduce the dense gradients. The CP rings and the expert mesh are walked
+ * apart (stage_extra). */
+void p3cfg__perf_mesh_of(p3cfg__mesh *out, const p3cfg_plan *plan)
+{
+  uint32_t size[P3CFG__MESH_DIMS] = {plan->tp, 1, 1, plan->dp * p3cfg__plan_cp(plan), plan->pp};
+  p3cfg__mesh_of_sizes(out, size);
+}
+
 size_t p3cfg__perf_workspace_bytes(const p3cfg_plan *plan)
 {
   if (!sized(plan))
     return 0;
   p3cfg__mesh M;
-  p3cfg__mesh_of(&M, plan);
+  p3cfg__perf_mesh_of(&M, plan);
   layout l;
   layout_of(&l, &M, plan->virtual_stages);
   return bytes_of(&l, plan);
@@ -174,16 +188,29 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
                         const p3cfg_plan *plan)
 {
   out->m = m, out->c = c, out->plan = plan;
-  p3cfg__mesh_of(&out->mesh, plan);
+  p3cfg__perf_mesh_of(&out->mesh, plan);
   p3cfg__model_params(&out->par, m, plan->tp);
   p3cfg__rates_of(&out->r, m, &c->gpu);
   p3cfg__dims_of(&out->d, m, plan);
   p3cfg__layer_cost_of(&out->L, &out->d, &out->r);
   p3cfg__edge_cost_of(&out->E, &out->d, &out->r);
+  out->moe = m->moe.experts > 0;
+  if (out->moe)
+    p3cfg__moe_cost_of(&out->X, &out->d, &out->r);
+  else
+    memset(&out->X, 0, sizeof out->X);
+  {
+    const uint32_t cp = p3cfg__plan_cp(plan), ep = p3cfg__plan_ep(plan);
+    const uint32_t etp = p3cfg__plan_etp(plan), edp = p3cfg__plan_edp(plan);
+    uint32_t xs[P3CFG__MESH_DIMS] = {etp, 1, ep, edp ? edp : 1, plan->pp};
+    p3cfg__mesh_of_sizes(&out->xmesh, xs);
+    uint32_t gs[P3CFG__MESH_DIMS] = {plan->tp, cp, 1, plan->dp, plan->pp};
+    p3cfg__mesh_of_sizes(&out->gmesh, gs);
+  }
   const p3cfg__dims *d = &out->d;
   out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp ? d->tp : 1.0);
   out->grad_elem = plan->zero_stage <= 1 ? 4.0 : out->r.elem_bytes; /* fp32 main grads */
-  out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * plan->dp);
+  out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * out->mesh.size[P3CFG__MESH_DP]);
   out->tie_bytes = 4.0 * (double)out->par.word_embedding / d->tp;
   /* The GEMM ceiling: the weight GEMMs' FLOPs over their time at the GPU's peak. No plan
    * can reach an MFU above it (every model FLOP would have to run as fast as these). */
@@ -194,22 +221,67 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   out->gemm_ceiling = out->L.gemm_fwd_s > 0.0 ? flops / (out->L.gemm_fwd_s * peak) : 0.0;
 }
 
+/* Layers [first, first + n) of the model: how many have an MoE FFN (the first
+ * moe.dense_layers have a dense one). */
+static double moe_layers_in(const p3cfg_model *m, uint64_t first, uint64_t n)
+{
+  if (m->moe.experts == 0)
+    return 0.0;
+  const uint64_t dense = m->moe.dense_layers > first ? m->moe.dense_layers - first : 0;
+  return (double)(n - (dense < n ? dense : n));
+}
+
+/* The first layer of rank j's chunk k: virtual stage k*p + j, after every layer of the
+ * virtual stages before it (Megatron-LM's interleaved assignment). */
+static uint64_t chunk_first_layer(const p3cfg_plan *plan, uint32_t j, uint32_t k)
+{
+  const uint32_t v = plan->virtual_stages;
+  uint64_t total = 0, before = 0;
+  for (uint32_t i = 0; i < plan->pp; i++) {
+    total += plan->stage_layers[i];
+    if (i < j)
+      before += plan->stage_layers[i];
+  }
+  return (uint64_t)k * (total / v) + before / v;
+}
+
+/* MoE layers on pipeline rank j, over its chunks. */
+static double stage_moe_layers(const p3cfg__perf_ctx *x, uint32_t j)
+{
+  if (!x->moe)
+    return 0.0;
+  const uint32_t v = x->plan->virtual_stages;
+  double n = 0.0;
+  for (uint32_t k = 0; k < v; k++)
+    n += moe_layers_in(x->m, chunk_first_layer(x->plan, j, k), x->plan->stage_layers[j] / v);
+  return n;
+}
+
 double p3cfg__perf_stage_params(const p3cfg__perf_ctx *x, uint32_t j)
 {
   const p3cfg__params *par = &x->par;
   const p3cfg_plan *plan = x->plan;
   const double t = plan->tp;
-  double n = (double)plan->stage_layers[j] * (double)par->layer_per_gpu;
+  const double nm = stage_moe_layers(x, j), nd = (double)plan->stage_layers[j] - nm;
+  double n = nd * (double)par->layer_per_gpu + nm * (double)par->moe_layer_base_per_gpu;
   if (j == 0)
     n += (double)par->word_embedding / t + (double)par->position;
   if (j == plan->pp - 1) {
-    n += (double)par->final_norm;
+    n += (double)par->final_norm + (double)par->mtp_per_gpu;
     if (!x->m->tied_embeddings)
       n += (double)par->output_layer / t;
     else if (plan->pp > 1) /* the last stage keeps its own copy of the tied matrix */
       n += (double)par->word_embedding / t;
   }
   return n;
+}
+
+double p3cfg__perf_stage_expert_params(const p3cfg__perf_ctx *x, uint32_t j)
+{
+  if (!x->moe)
+    return 0.0;
+  const double ep = x->xmesh.size[P3CFG__MESH_EP], etp = x->xmesh.size[P3CFG__MESH_TP];
+  return stage_moe_layers(x, j) * (double)x->m->moe.experts / ep * (double)x->par.expert / etp;
 }
 
 void p3cfg__perf_tp_group(double *ar_s, double *loss_s, const p3cfg__perf_ctx *x,
@@ -264,6 +336,70 @@ void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring)
   acc->param_bucket = max2(acc->param_bucket, ring->param_bucket);
   acc->mb_rs = max2(acc->mb_rs, ring->mb_rs);
   acc->mb_ag = max2(acc->mb_ag, ring->mb_ag);
+}
+
+/* The groups of dimension d of mesh M on pipeline stage j: how many, and the n-th. */
+static uint32_t stage_groups(const p3cfg__mesh *M, p3cfg__mesh_dim d)
+{
+  return p3cfg__mesh_groups(M, d) / M->size[P3CFG__MESH_PP];
+}
+
+void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                             const uint32_t *rank_gpu, uint32_t j)
+{
+  lj->ep_a2a = lj->etp_ar = lj->cp_p2p = 0.0;
+  memset(&lj->xdp, 0, sizeof lj->xdp);
+  const p3cfg_cluster *c = x->c;
+  /* With the default placement on uniform links a stage's groups repeat within a node's
+   * worth of groups: evaluating gpus_per_node of them finds the worst. */
+  const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
+  const uint32_t cap = uniform ? c->gpus_per_node : UINT32_MAX;
+  if (x->moe) {
+    const p3cfg__mesh *X = &x->xmesh;
+    const uint32_t ep = X->size[P3CFG__MESH_EP], etp = X->size[P3CFG__MESH_TP];
+    const uint32_t edp = X->size[P3CFG__MESH_DP];
+    if (ep > 1) {
+      const uint32_t n = stage_groups(X, P3CFG__MESH_EP);
+      for (uint32_t g = 0; g < n && g < cap; g++)
+        lj->ep_a2a = max2(lj->ep_a2a,
+                          p3cfg__alltoall_s(c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_EP, j * n + g),
+                                            x->X.a2a_bytes));
+    }
+    if (etp > 1) {
+      const uint32_t n = stage_groups(X, P3CFG__MESH_TP);
+      for (uint32_t g = 0; g < n && g < cap; g++) {
+        p3cfg__ring ring;
+        p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_TP, j * n + g));
+        lj->etp_ar = max2(lj->etp_ar, p3cfg__allreduce_s(&ring, x->X.etp_bytes));
+      }
+    }
+    /* The expert gradients reduce over the expert-data-parallel groups, after (and as
+     * well as) the dense ones: p3cfg__perf_finish adds their costs. */
+    const double pe = p3cfg__perf_stage_expert_params(x, j);
+    if (edp > 1 && pe > 0.0) {
+      const uint32_t n = stage_groups(X, P3CFG__MESH_DP);
+      for (uint32_t g = 0; g < n && g < cap; g++) {
+        p3cfg__ring ring;
+        p3cfg__dp_cost cost;
+        p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_DP, j * n + g));
+        p3cfg__perf_dp_ring(&cost, x, pe, &ring);
+        p3cfg__dp_cost_max(&lj->xdp, &cost);
+      }
+    }
+  }
+  const p3cfg__mesh *G = &x->gmesh;
+  const uint32_t cp = G->size[P3CFG__MESH_CP];
+  if (cp > 1) { /* ring attention: each CP rank sends to the next of its ring */
+    const uint32_t n = stage_groups(G, P3CFG__MESH_CP);
+    for (uint32_t g = 0; g < n && g < cap; g++) {
+      const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(G, P3CFG__MESH_CP, j * n + g);
+      for (uint32_t i = 0; i < cp; i++) {
+        const uint32_t a = grp.first + i * grp.stride, b = grp.first + ((i + 1) % cp) * grp.stride;
+        lj->cp_p2p = max2(lj->cp_p2p, p3cfg__p2p_s(c, gpu_of(rank_gpu, a), gpu_of(rank_gpu, b),
+                                                   x->L.cp_kv_bytes));
+      }
+    }
+  }
 }
 
 static int workspace_short(size_t workspace_bytes, size_t need)
@@ -397,6 +533,7 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
       p3cfg__perf_dp_ring(&cost, &x, pj, &rings[rj + s]);
       p3cfg__dp_cost_max(&lj->dp, &cost);
     }
+    p3cfg__perf_stage_extra(lj, &x, rank_gpu, j);
   }
 
   /* The tied embedding: rank s of the first stage with rank s of the last. */
@@ -426,7 +563,9 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   int rc = workspace_ok(&lay, x, workspace_bytes);
   if (rc)
     return rc;
-  const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp, dp = plan->dp;
+  const uint32_t p = plan->pp, v = plan->virtual_stages, t = plan->tp;
+  const uint32_t dp = x->mesh.size[P3CFG__MESH_DP]; /* with cp folded in */
+  const double edp = x->xmesh.size[P3CFG__MESH_DP];
   const uint64_t mb = p3cfg__plan_microbatches(plan);
   const double mbd = (double)mb;
   const int zero = (int)plan->zero_stage;
@@ -434,36 +573,71 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   const p3cfg__dims *d = &x->d;
   const p3cfg__layer_cost *L = &x->L;
   const p3cfg__edge_cost *E = &x->E;
+  const p3cfg__moe_cost *X = &x->X;
 
   double *ws = workspace;
   double *F = ws + lay.fwd, *B = ws + lay.bwd, *first_fwd = ws + lay.first_fwd;
   double *send_f = ws + lay.send_f, *send_b = ws + lay.send_b;
   double *busy_c = ws + lay.busy_c, *busy_t = ws + lay.busy_t, *busy_d = ws + lay.busy_d;
+  double *busy_e = ws + lay.busy_e, *busy_x = ws + lay.busy_x; /* ep / cp comm */
   double *end = ws + lay.end, *end_c = ws + lay.end_c, *last_b = ws + lay.last_b;
   double *opt = ws + lay.opt;
 
   /* ZeRO-2/3 per-micro-batch collectives (pp == 1): the worst ring. */
   double zmb_ag = 0.0, zmb_rs = 0.0;
   for (uint32_t j = 0; j < p; j++) {
-    zmb_rs = max2(zmb_rs, links[j].dp.mb_rs);
-    zmb_ag = max2(zmb_ag, links[j].dp.mb_ag);
+    zmb_rs = max2(zmb_rs, links[j].dp.mb_rs + links[j].xdp.mb_rs);
+    zmb_ag = max2(zmb_ag, links[j].dp.mb_ag + links[j].xdp.mb_ag);
     send_f[j] = links[j].send_f;
     send_b[j] = links[j].send_b;
-    const double pj = p3cfg__perf_stage_params(x, j);
-    const double held = zero >= 2 ? pj / dp : pj;
-    opt[j] = p3cfg__optimizer_s(r, m, zero >= 1 ? pj / dp : pj, held);
+    /* Dense parameters are owned over the data-parallel (with cp) group, expert ones over
+     * the expert-data-parallel group. */
+    const double pj = p3cfg__perf_stage_params(x, j), pe = p3cfg__perf_stage_expert_params(x, j);
+    const double owned = zero >= 1 ? pj / dp + pe / edp : pj + pe;
+    const double held = zero >= 2 ? owned : pj + pe;
+    opt[j] = p3cfg__optimizer_s(r, m, owned, held);
   }
+
+  /* An MoE layer: the dense layer with its MLP half replaced by the experts (full
+   * recomputation re-runs them too). Its TP collectives: the attention's, and the shared
+   * experts' where it has them. */
+  const int full_rc = plan->recompute == P3CFG_RECOMPUTE_FULL;
+  const double moe_fwd = L->fwd_s - L->mlp_fwd_s + X->fwd_s;
+  const double moe_bwd =
+      L->bwd_s - L->mlp_bwd_s + X->bwd_s + (full_rc ? X->fwd_s - L->mlp_fwd_s : 0.0);
+  const double moe_tp_share = X->shared_tp ? 1.0 : 0.5;
 
   /* Per (rank, chunk) micro-batch costs, and each rank's busy time by kind. */
   const int tp_overlap = (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0;
+  uint64_t all_layers = 0;
+  for (uint32_t j = 0; j < p; j++)
+    all_layers += plan->stage_layers[j];
+  uint64_t before = 0; /* layers of the ranks before j */
   for (uint32_t j = 0; j < p; j++) {
     const double tp_ar = links[j].tp_ar, tp_loss = links[j].tp_loss;
     double tpf, tpb;
     tp_exposed(&tpf, &tpb, L, tp_ar, d->tp, tp_overlap);
-    const double nl = (double)(v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v);
-    busy_c[j] = busy_t[j] = busy_d[j] = 0.0;
+    /* Per MoE layer: dispatch and combine each way (and the ETP gather/scatter), in the
+     * open; per layer with cp > 1: the ring steps' sends beyond their attention step. */
+    const double a2a_f = X->a2a_fwd * links[j].ep_a2a + links[j].etp_ar;
+    const double a2a_b = X->a2a_bwd * links[j].ep_a2a + links[j].etp_ar + (full_rc ? a2a_f : 0.0);
+    double cpf = 0.0, cpb = 0.0;
+    if (d->cp > 1.0) {
+      const double c1 = links[j].cp_p2p, c2 = 2.0 * links[j].cp_p2p;
+      cpf = (d->cp - 1.0) * overlap_cost(c1, max2(0.0, c1 - L->attn_step_fwd_s));
+      cpb = (d->cp - 1.0) * overlap_cost(c2, max2(0.0, c2 - L->attn_step_bwd_s));
+      if (full_rc)
+        cpb += cpf;
+    }
+    const uint32_t nl_i = v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v;
+    const double nl = (double)nl_i;
+    busy_c[j] = busy_t[j] = busy_d[j] = busy_e[j] = busy_x[j] = 0.0;
     for (uint32_t k = 0; k < v; k++) {
-      double fc = nl * L->fwd_s, ft = nl * tpf, bc = nl * L->bwd_s, bt = nl * tpb;
+      const uint64_t first = (uint64_t)k * (all_layers / v) + before / v;
+      double nm = moe_layers_in(m, first, nl_i), nd = nl - nm;
+      double fc = nd * L->fwd_s + nm * moe_fwd, bc = nd * L->bwd_s + nm * moe_bwd;
+      double ft = (nd + nm * moe_tp_share) * tpf, bt = (nd + nm * moe_tp_share) * tpb;
+      double fe = nm * a2a_f + nl * cpf, be = nm * a2a_b + nl * cpb;
       double fd = 0.0, bd = 0.0;
       if (j == 0 && k == 0) {
         fc += E->emb_fwd_s, ft += E->emb_tp_fwd * tp_ar;
@@ -472,6 +646,19 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
       if (j == p - 1 && k == v - 1) {
         fc += E->out_fwd_s, ft += E->out_tp_fwd * tp_ar + 3.0 * tp_loss;
         bc += E->out_bwd_s, bt += E->out_tp_bwd * tp_ar;
+        /* Multi-token prediction: each module a layer of the model's last kind, its
+         * h x 2h projection, and its own logits and loss through the shared output layer. */
+        const double n_mtp = (double)m->mtp_layers;
+        if (n_mtp > 0.0) {
+          const int moe_last = x->moe && m->moe.dense_layers < m->layers;
+          const double proj = p3cfg__gemm_s(r, d->tokens, d->h / d->tp, 2.0 * d->h, 1.0);
+          fc += n_mtp * ((moe_last ? moe_fwd : L->fwd_s) + proj + E->out_fwd_s);
+          bc += n_mtp * ((moe_last ? moe_bwd : L->bwd_s) + 2.0 * proj + E->out_bwd_s);
+          ft += n_mtp * (tpf + E->out_tp_fwd * tp_ar + 3.0 * tp_loss);
+          bt += n_mtp * (tpb + E->out_tp_bwd * tp_ar);
+          fe += moe_last ? n_mtp * a2a_f : 0.0;
+          be += moe_last ? n_mtp * a2a_b : 0.0;
+        }
       }
       if (zero >= 2) {
         /* FSDP / ZeRO-3: gather the parameters before the forward and again before the
@@ -488,12 +675,15 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
         bd += orr ? overlap_cost(zmb_rs, p3cfg__overlap_exposed_s(zmb_rs, bc + bt, units))
                   : zmb_rs;
       }
-      F[j * v + k] = fc + ft + fd;
-      B[j * v + k] = bc + bt + bd;
+      F[j * v + k] = fc + ft + fe + fd;
+      B[j * v + k] = bc + bt + be + bd;
       busy_c[j] += mbd * (fc + bc);
       busy_t[j] += mbd * (ft + bt);
+      busy_e[j] += mbd * (fe + be - nl * (cpf + cpb));
+      busy_x[j] += mbd * nl * (cpf + cpb);
       busy_d[j] += mbd * (fd + bd);
     }
+    before += plan->stage_layers[j];
   }
 
   /* Bound: every stage runs its own work serially, and the optimizer step follows the
@@ -502,7 +692,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   if (cutoff_s < HUGE_VAL) {
     double lb = 0.0, lb_opt = 0.0;
     for (uint32_t j = 0; j < p; j++) {
-      lb = max2(lb, busy_c[j] + busy_t[j] + busy_d[j]);
+      lb = max2(lb, busy_c[j] + busy_t[j] + busy_e[j] + busy_x[j] + busy_d[j]);
       lb_opt = max2(lb_opt, opt[j]);
     }
     if (lb + lb_opt > cutoff_s) {
@@ -531,7 +721,12 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   for (uint32_t j = 0; j < p; j++) {
     if (end[j] > end[crit])
       crit = j;
-    const p3cfg__dp_cost *dc = &links[j].dp;
+    const p3cfg__dp_cost *dn = &links[j].dp, *dx = &links[j].xdp;
+    const p3cfg__dp_cost sum = {dn->grad_sync + dx->grad_sync, dn->grad_bucket + dx->grad_bucket,
+                                dn->param_gather + dx->param_gather,
+                                dn->param_bucket + dx->param_bucket, dn->mb_rs + dx->mb_rs,
+                                dn->mb_ag + dx->mb_ag};
+    const p3cfg__dp_cost *dc = &sum;
     double g = dc->grad_sync;
     if (grad_overlap && zero <= 1)
       g = overlap_cost(dc->grad_sync,
@@ -551,25 +746,29 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     synced += tie_s;
 
   const double iteration = synced + opt_s + gather_s;
-  const double busy = busy_c[crit] + busy_t[crit] + busy_d[crit];
+  const double busy = busy_c[crit] + busy_t[crit] + busy_e[crit] + busy_x[crit] + busy_d[crit];
   const double idle = max2(0.0, end[crit] - busy);
   const double pp_comm = end_c[crit] < idle ? end_c[crit] : idle;
   out->iteration_s = iteration;
   out->compute_s = busy_c[crit];
   out->tp_comm_s = busy_t[crit];
+  out->ep_comm_s = busy_e[crit];
+  out->cp_comm_s = busy_x[crit];
   out->pp_comm_s = pp_comm;
   out->bubble_s = idle - pp_comm;
   out->dp_comm_s = busy_d[crit] + (synced - end[crit]) + gather_s;
   out->optimizer_s = opt_s;
   /* Rounding: make the parts add up to the whole exactly. */
-  out->bubble_s += iteration - (out->compute_s + out->tp_comm_s + out->pp_comm_s +
-                                out->bubble_s + out->dp_comm_s + out->optimizer_s);
+  out->bubble_s += iteration - (out->compute_s + out->tp_comm_s + out->ep_comm_s +
+                                out->cp_comm_s + out->pp_comm_s + out->bubble_s +
+                                out->dp_comm_s + out->optimizer_s);
   const double tokens = (double)plan->global_batch * (double)m->seq_len;
   const double model_flops =
       tokens * (6.0 * (double)x->par.non_embedding +
                 12.0 * (double)m->layers * (double)m->seq_len * (double)m->hidden);
   out->tokens_per_s = tokens / iteration;
   out->mfu = model_flops / ((double)p * t * dp * x->c->gpu.peak_flops * iteration);
+  (void)edp;
   out->gemm_ceiling_mfu = x->gemm_ceiling;
   return P3CFG_OK;
 }
@@ -586,7 +785,7 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
   p3cfg__layer_cost_of(&L, &d, &r);
   p3cfg__ring ring;
   p3cfg__mesh M;
-  p3cfg__mesh_of(&M, plan);
+  p3cfg__perf_mesh_of(&M, plan);
   p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_of(&M, P3CFG__MESH_TP, 0));
   double tpf, tpb;
   tp_exposed(&tpf, &tpb, &L, p3cfg__allreduce_s(&ring, L.tp_bytes), d.tp,
@@ -600,7 +799,7 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
 void p3cfg__perf_pipe_view(p3cfg__pipe *out, const p3cfg_plan *plan, const void *workspace)
 {
   p3cfg__mesh M;
-  p3cfg__mesh_of(&M, plan);
+  p3cfg__perf_mesh_of(&M, plan);
   layout l;
   layout_of(&l, &M, plan->virtual_stages);
   const double *ws = workspace;

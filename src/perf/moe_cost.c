@@ -1,0 +1,87 @@
+/*
+ * moe_cost.c — the FFN of a mixture-of-experts layer on one GPU, one micro-batch, as
+ * Megatron-Core runs it (megatron/core/transformer/moe: MoELayer, TopKRouter,
+ * MoEAlltoAllTokenDispatcher, GroupedMLP / TEGroupedMLP, SharedExpertMLP):
+ *
+ *   router     logits = x W_r^T ([T_l x h][h x E]), softmax/sigmoid and top-k in fp32,
+ *              the load-balancing loss;
+ *   permute    the T_l tokens copied top_k times, sorted by expert;
+ *   dispatch   all-to-all over the EP group (then, with etp > 1, an all-gather of the
+ *              received tokens over the ETP group);
+ *   experts    one grouped GEMM per matrix over the E/ep local experts, each expert's
+ *              matrices split etp ways, and the activation;
+ *   combine    (reduce-scatter over ETP), all-to-all back, unpermute with the router's
+ *              weights;
+ *   shared     the always-on experts, a dense MLP of the shared width split over tp.
+ *
+ * T_l is the tokens this rank holds at the MoE layer's input: b s / (cp tp) with
+ * sequence parallelism (Megatron-Core requires it for MoE with tp > 1), b s / cp
+ * without. Routing is taken as balanced (the mean load): the published benchmarks force
+ * balanced routing; a dropless run's imbalance is not modelled (docs/time-model.md).
+ * Every rate is the GPU's kernel rate of compute_cost.c; nothing here is fitted.
+ */
+#include "perf_internal.h"
+
+void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
+{
+  const double e = r->elem_bytes, t = d->tp, h = d->h, E = d->experts, k = d->top_k;
+  const double fe = d->expert_ffn, ep = d->ep, etp = d->etp;
+  const double T = d->tokens;               /* this rank's tokens of the micro-batch */
+  const double Tl = d->sp ? T / t : T;      /* at the MoE layer's input */
+  const double routed = Tl * k;             /* token copies this rank dispatches */
+  const double local = E / ep;              /* experts on this rank */
+  const double rows = routed * etp;         /* rows through this rank's expert shards */
+  const double up = (d->swiglu ? 2.0 : 1.0) * fe / etp;
+  const double gap = r->kernel_gap_s;
+
+  /* Router: the GEMM, then in fp32 softmax (or sigmoid), top-k, the aux-loss terms:
+   * about four passes over the T_l x E scores each way. */
+  const double router = p3cfg__gemm_s(r, Tl, E, h, 1.0);
+  const double scores = 4.0 * 4.0 * Tl * E;
+  /* Permute and unpermute: read T_l h, write top_k T_l h (and back, weighting by the
+   * router's probabilities); the same bytes in the backward. */
+  const double perm = e * (Tl + routed) * h;
+  /* The grouped GEMMs of the local experts: rows/local tokens each. */
+  const double fc1 = p3cfg__gemm_s(r, rows / local, up, h, local);
+  const double fc2 = p3cfg__gemm_s(r, rows / local, h, fe / etp, local);
+  const double act_f = (d->swiglu ? 3.0 : 2.0) * e * rows * fe / etp;
+  const double act_b = (d->swiglu ? 5.0 : 3.0) * e * rows * fe / etp;
+  /* Shared experts: a dense MLP on the gathered T tokens, split over tp. */
+  double shared = 0.0, shared_act_f = 0.0, shared_act_b = 0.0;
+  if (d->shared_ffn > 0.0) {
+    const double fs = d->shared_ffn;
+    shared = p3cfg__gemm_s(r, T, (d->swiglu ? 2.0 : 1.0) * fs / t, h, 1.0) +
+             p3cfg__gemm_s(r, T, h, fs / t, 1.0);
+    shared_act_f = (d->swiglu ? 3.0 : 2.0) * e * T * fs / t;
+    shared_act_b = (d->swiglu ? 5.0 : 3.0) * e * T * fs / t;
+  }
+  /* The norm and bias-dropout-add of the MLP half, as in a dense layer. */
+  const double th = T * h / (d->sp ? t : 1.0);
+  const double norm_f = 2.0 * e * th, norm_b = 3.0 * e * th;
+  const double bda_f = (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
+  const double bda_b = (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
+
+  /* Kernels: norm, router GEMM, 4 routing kernels (scores, top-k, aux loss, the
+   * routing map), permute (index, sort, gather), 2 grouped GEMMs, activation, unpermute
+   * (2), bias-dropout-add; shared experts: 2 GEMMs and an activation. The backward runs
+   * each GEMM twice. */
+  const double shared_k = d->shared_ffn > 0.0 ? 3.0 : 0.0;
+  out->kernels_fwd = 15.0 + shared_k;
+  out->kernels_bwd = 19.0 + shared_k + (d->shared_ffn > 0.0 ? 2.0 : 0.0);
+
+  const double gemm_f = router + fc1 + fc2 + shared;
+  const double mem_f = scores + 2.0 * perm + act_f + shared_act_f + norm_f + bda_f;
+  const double mem_b = scores + 2.0 * perm + act_b + shared_act_b + norm_b + bda_b;
+  out->gemm_fwd_s = fc1 + fc2 + shared;
+  out->fwd_s = gemm_f + mem_f * r->s_per_byte + out->kernels_fwd * gap;
+  out->bwd_s = 2.0 * gemm_f + mem_b * r->s_per_byte + out->kernels_bwd * gap;
+
+  /* Communication: each dispatch or combine sends this rank's routed copies, (ep-1)/ep
+   * of them to other ranks (the collective's time accounts for that); with etp > 1 the
+   * received rows are all-gathered and their outputs reduce-scattered over the ETP group. */
+  out->a2a_bytes = ep > 1.0 ? e * routed * h : 0.0;
+  out->etp_bytes = etp > 1.0 ? e * rows * h : 0.0;
+  out->a2a_fwd = ep > 1.0 ? 2.0 : 0.0;
+  out->a2a_bwd = ep > 1.0 ? 2.0 : 0.0;
+  out->shared_tp = d->shared_ffn > 0.0;
+}
