@@ -180,6 +180,8 @@ static int time_json(cJSON *root, const p3cfg_time *t)
       !p3cfg__json_add_real(o, "gemm_ceiling_mfu", t->gemm_ceiling_mfu) ||
       !p3cfg__json_add_real(o, "compute_s", t->compute_s) ||
       !p3cfg__json_add_real(o, "tp_comm_s", t->tp_comm_s) ||
+      !p3cfg__json_add_real(o, "ep_comm_s", t->ep_comm_s) ||
+      !p3cfg__json_add_real(o, "cp_comm_s", t->cp_comm_s) ||
       !p3cfg__json_add_real(o, "pp_comm_s", t->pp_comm_s) ||
       !p3cfg__json_add_real(o, "dp_comm_s", t->dp_comm_s) ||
       !p3cfg__json_add_real(o, "bubble_s", t->bubble_s) ||

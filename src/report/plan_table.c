@@ -113,11 +113,18 @@ static void time_part(p3cfg__text *t, const p3cfg_time *tm)
   const struct {
     const char *name;
     double s;
-  } parts[] = {{"compute", tm->compute_s},        {"tensor-parallel comm", tm->tp_comm_s},
-               {"pipeline comm", tm->pp_comm_s},  {"data-parallel comm", tm->dp_comm_s},
-               {"pipeline bubble", tm->bubble_s}, {"optimizer step", tm->optimizer_s}};
+    int always; /* shown at 0 too (the expert and context parts only where they occur) */
+  } parts[] = {{"compute", tm->compute_s, 1},
+               {"tensor-parallel comm", tm->tp_comm_s, 1},
+               {"expert-parallel comm", tm->ep_comm_s, 0},
+               {"context-parallel comm", tm->cp_comm_s, 0},
+               {"pipeline comm", tm->pp_comm_s, 1},
+               {"data-parallel comm", tm->dp_comm_s, 1},
+               {"pipeline bubble", tm->bubble_s, 1},
+               {"optimizer step", tm->optimizer_s, 1}};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-    p3cfg__text_printf(t, "  %-22s %10.4f s\n", parts[i].name, parts[i].s);
+    if (parts[i].always || parts[i].s > 0.0)
+      p3cfg__text_printf(t, "  %-22s %10.4f s\n", parts[i].name, parts[i].s);
 }
 
 P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,

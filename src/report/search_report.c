@@ -121,6 +121,8 @@ static void explain_pair(p3cfg__text *t, const p3cfg__result_entry *a,
   } parts[] = {
       {"compute", x->compute_s, y->compute_s},
       {"tensor-parallel comm", x->tp_comm_s, y->tp_comm_s},
+      {"expert-parallel comm", x->ep_comm_s, y->ep_comm_s},
+      {"context-parallel comm", x->cp_comm_s, y->cp_comm_s},
       {"pipeline comm", x->pp_comm_s, y->pp_comm_s},
       {"data-parallel comm", x->dp_comm_s, y->dp_comm_s},
       {"pipeline bubble", x->bubble_s, y->bubble_s},
