@@ -1,0 +1,332 @@
+/*
+ * moe_accuracy.c — the time model on the published Megatron-Bridge runs
+ * (data/calibration/megatron-bridge-performance.csv, NVIDIA-NeMo/Megatron-Bridge
+ * docs/performance-summary.md at 067f987): tokens/s per GPU predicted from each published
+ * plan vs published, with the mean absolute percentage error per group (model kind x
+ * system). No constant of the time model was fitted on these rows, so every error here is
+ * out of sample (the model's only training-step constants, training_clock_ratio, come from
+ * bench/time_accuracy.c's sources).
+ *
+ * Each row is estimated through the public API from the repository's presets: models/
+ * (gpt-oss-120b, qwen3-30b-a3b, llama3-8b, llama3-70b, llama3-405b) and clusters/ (the
+ * system's DGX or NVL72 preset with enough GPUs). A row whose model, system or precision
+ * p3cfg has no preset for is listed as skipped, with why. Repeated runs of one
+ * configuration (several releases) count once, at their median. The plan: tp, pp, cp, vp,
+ * ep as published, etp 1 (Megatron-Bridge's MoE recipes), sp where tp > 1, the distributed
+ * optimizer with every overlap on (Megatron-Bridge defaults), and, as recomputation is not
+ * published per row, the fastest of none / selective / full that the memory model says
+ * fits. A row no setting fits is reported as judged not to fit.
+ *
+ * Usage: bench_moe_accuracy [--all] [--verbose]   (--all: dense rows too)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p3cfg.h"
+
+#define MAX_ROWS 256
+
+typedef struct run {
+  char system[32], model[48], precision[48];
+  unsigned gpus, gbs, mbs, seq, tp, pp, cp, vp, ep;
+  int moe;
+  double published[16];
+  int n_pub;
+} run;
+
+static run runs[MAX_ROWS];
+static int n_runs;
+
+/* Split a CSV line in place (no quoted fields in this file). */
+static int split(char *line, char **cells, int max)
+{
+  int n = 0;
+  char *s = line;
+  while (n < max) {
+    cells[n++] = s;
+    s = strpbrk(s, ",\r\n");
+    if (!s || *s != ',') {
+      if (s)
+        *s = '\0';
+      break;
+    }
+    *s++ = '\0';
+  }
+  return n;
+}
+
+static int column(char **h, int n, const char *name)
+{
+  for (int i = 0; i < n; i++)
+    if (strcmp(h[i], name) == 0)
+      return i;
+  fprintf(stderr, "moe_accuracy: no column %s\n", name);
+  exit(1);
+}
+
+static unsigned num(const char *s, unsigned dflt)
+{
+  char *end;
+  unsigned long v = strtoul(s, &end, 10);
+  return end == s ? dflt : (unsigned)v;
+}
+
+static const char *model_file(const char *m)
+{
+  static const struct {
+    const char *csv, *file;
+  } map[] = {{"GPT OSS 120B", "gpt-oss-120b"},  {"Qwen3_30B_a3B", "qwen3-30b-a3b"},
+             {"LLAMA3_8B", "llama3-8b"},        {"LLAMA3_70B", "llama3-70b"},
+             {"LLAMA3.1_405B", "llama3-405b"}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(m, map[i].csv) == 0)
+      return map[i].file;
+  return NULL;
+}
+
+/* The smallest cluster preset of the system with at least `gpus` GPUs. */
+static const char *cluster_file(const char *system, unsigned gpus)
+{
+  static const struct {
+    const char *system, *file;
+    unsigned gpus;
+  } map[] = {{"DGX-H100", "dgx-h100-8n", 64},     {"DGX-H100", "dgx-h100-128n", 1024},
+             {"DGX-B200", "dgx-b200-8n", 64},     {"DGX-B200", "dgx-b200-32n", 256},
+             {"DGX-B300", "dgx-b300-8n", 64},     {"DGX-B300", "dgx-b300-32n", 256},
+             {"DGX-GB200", "gb200-nvl72-1r", 72}, {"DGX-GB200", "gb200-nvl72-8r", 576},
+             {"DGX-GB300", "gb300-nvl72-1r", 72}, {"DGX-GB300", "gb300-nvl72-8r", 576}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(system, map[i].system) == 0 && gpus <= map[i].gpus)
+      return map[i].file;
+  return NULL;
+}
+
+static const char *precision_word(const char *p)
+{
+  if (strncmp(p, "BF16", 4) == 0)
+    return "bf16";
+  if (strncmp(p, "MXFP8", 5) == 0 || strncmp(p, "FP8-MX", 6) == 0)
+    return "mxfp8";
+  if (strncmp(p, "FP8", 3) == 0)
+    return "fp8";
+  if (strncmp(p, "NVFP4", 5) == 0)
+    return "nvfp4";
+  return NULL; /* unstated */
+}
+
+static void load(int all)
+{
+  char path[1024];
+  snprintf(path, sizeof path, "%s/calibration/megatron-bridge-performance.csv", P3CFG_DATA_DIR);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "moe_accuracy: cannot open %s\n", path);
+    exit(1);
+  }
+  char hline[2048], line[2048];
+  char *h[40], *c[40];
+  if (!fgets(hline, sizeof hline, f))
+    exit(1);
+  const int nh = split(hline, h, 40);
+  const int c_sys = column(h, nh, "system"), c_model = column(h, nh, "model");
+  const int c_gpus = column(h, nh, "num_gpus"), c_prec = column(h, nh, "precision");
+  const int c_gbs = column(h, nh, "gbs"), c_mbs = column(h, nh, "mbs");
+  const int c_seq = column(h, nh, "seq_len"), c_tp = column(h, nh, "tp");
+  const int c_pp = column(h, nh, "pp"), c_cp = column(h, nh, "cp"), c_vp = column(h, nh, "vp");
+  const int c_ep = column(h, nh, "ep"), c_tok = column(h, nh, "tokens_per_s_per_gpu");
+  const int c_notes = column(h, nh, "notes"), c_fsdp = column(h, nh, "fsdp");
+  while (fgets(line, sizeof line, f)) {
+    const int n = split(line, c, 40);
+    if (n < nh)
+      continue;
+    const int moe = strstr(c[c_notes], "MoE") != NULL;
+    if (!moe && !all)
+      continue;
+    if (strstr(c[c_model], "tokendrop") || strstr(c[c_notes], "regression") ||
+        num(c[c_fsdp], 0) > 0)
+      continue; /* token dropping, a known regression, Megatron FSDP: not these plans */
+    run key = {0};
+    snprintf(key.system, sizeof key.system, "%s", c[c_sys]);
+    snprintf(key.model, sizeof key.model, "%s", c[c_model]);
+    snprintf(key.precision, sizeof key.precision, "%s", c[c_prec]);
+    key.gpus = num(c[c_gpus], 0), key.gbs = num(c[c_gbs], 0), key.mbs = num(c[c_mbs], 1);
+    key.seq = num(c[c_seq], 0), key.tp = num(c[c_tp], 1), key.pp = num(c[c_pp], 1);
+    key.cp = num(c[c_cp], 1), key.vp = num(c[c_vp], 1), key.ep = num(c[c_ep], 1);
+    key.moe = moe;
+    if (strchr(c[c_tp], '(') || strchr(c[c_pp], '('))
+      continue; /* two configurations in one cell */
+    const double tok = strtod(c[c_tok], NULL);
+    int i = 0;
+    for (; i < n_runs; i++) {
+      run *r = &runs[i];
+      if (!strcmp(r->system, key.system) && !strcmp(r->model, key.model) &&
+          !strcmp(r->precision, key.precision) && r->gpus == key.gpus && r->gbs == key.gbs &&
+          r->mbs == key.mbs && r->seq == key.seq && r->tp == key.tp && r->pp == key.pp &&
+          r->cp == key.cp && r->vp == key.vp && r->ep == key.ep)
+        break;
+    }
+    if (i == n_runs) {
+      if (n_runs == MAX_ROWS)
+        continue;
+      runs[n_runs++] = key;
+    }
+    if (runs[i].n_pub < 16)
+      runs[i].published[runs[i].n_pub++] = tok;
+  }
+  fclose(f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The model file's text with the run's sequence length, batch and precision. */
+static int load_model(p3cfg_model **out, const char *file, const run *r, const char *prec)
+{
+  char path[1024];
+  snprintf(path, sizeof path, "%s/../models/%s.yaml", P3CFG_DATA_DIR, file);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -2;
+  static char text[1 << 16];
+  size_t len = 0;
+  char line[1024];
+  while (fgets(line, sizeof line, f) && len + 2 * sizeof line < sizeof text) {
+    if (!strncmp(line, "seq_len:", 8) || !strncmp(line, "global_batch:", 13) ||
+        !strncmp(line, "precision:", 10))
+      continue;
+    len += (size_t)snprintf(text + len, sizeof text - len, "%s", line);
+  }
+  fclose(f);
+  len += (size_t)snprintf(text + len, sizeof text - len,
+                          "seq_len: %u\nglobal_batch: %u\nprecision: %s\n", r->seq, r->gbs, prec);
+  return p3cfg_model_load_string(out, text, len, path, NULL);
+}
+
+int main(int argc, char **argv)
+{
+  int all = 0, verbose = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--all"))
+      all = 1;
+    else if (!strcmp(argv[i], "--verbose"))
+      verbose = 1;
+    else {
+      fprintf(stderr, "usage: bench_moe_accuracy [--all] [--verbose]\n");
+      return 2;
+    }
+  }
+  load(all);
+  printf("%-10s %-14s %-6s %5s %-28s %9s %9s %7s\n", "system", "model", "prec", "gpus",
+         "plan", "published", "predicted", "error");
+  double sum_err[16] = {0};
+  int n_err[16] = {0}, n_nofit = 0, n_skip = 0;
+  char groups[16][48];
+  int n_groups = 0;
+  for (int i = 0; i < n_runs; i++) {
+    run *r = &runs[i];
+    const double pub = median(r->published, r->n_pub);
+    const char *mf = model_file(r->model), *cf = cluster_file(r->system, r->gpus);
+    const char *prec = precision_word(r->precision);
+    char plan_s[64];
+    snprintf(plan_s, sizeof plan_s, "tp%u pp%u cp%u vp%u ep%u mbs%u", r->tp, r->pp, r->cp,
+             r->vp, r->ep, r->mbs);
+    const char *why = !mf ? "no model preset" : !cf ? "no cluster preset" : !prec ? "precision unstated" : NULL;
+    p3cfg_model *m = NULL;
+    p3cfg_cluster *c = NULL;
+    char cpath[1024], why_buf[160];
+    if (!why) {
+      snprintf(cpath, sizeof cpath, "%s/../clusters/%s.yaml", P3CFG_DATA_DIR, cf);
+      const int lm = load_model(&m, mf, r, prec);
+      if (lm == -2)
+        why = "no model preset file";
+      else if (lm) {
+        snprintf(why_buf, sizeof why_buf, "%s", p3cfg_error_last()->message);
+        why = why_buf;
+      }
+      else if (p3cfg_cluster_load(&c, cpath, NULL))
+        why = "cluster preset missing";
+    }
+    double best = 0.0;
+    const char *best_rc = "-";
+    int fits_any = 0;
+    char err_msg[160] = "";
+    for (int rc = 0; !why && rc < 3; rc++) {
+      p3cfg_plan pl;
+      p3cfg_plan_init(&pl);
+      pl.tp = r->tp, pl.pp = r->pp, pl.cp = r->cp, pl.ep = r->ep, pl.etp = 1;
+      pl.dp = r->gpus / (r->tp * r->pp * r->cp);
+      pl.micro_batch = r->mbs, pl.virtual_stages = r->vp ? r->vp : 1;
+      pl.recompute = (p3cfg_recompute)rc, pl.sequence_parallel = r->tp > 1;
+      pl.zero_stage = 1;
+      pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
+                   (r->tp > 1 ? P3CFG_OVERLAP_TP_COMM : 0);
+      pl.global_batch = r->gbs;
+      p3cfg_result *res = NULL;
+      if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
+        snprintf(err_msg, sizeof err_msg, "%s", p3cfg_error_last()->message);
+        continue;
+      }
+      const p3cfg_time *t = p3cfg_result_time(res, 0);
+      const p3cfg_memory *mem = p3cfg_result_memory(res, 0);
+      const double tok = t->tokens_per_s / (double)r->gpus;
+      if (verbose)
+        printf("    %s rc %d: fits %d peak %.1f GiB, %.0f tok/s/GPU (compute %.3f tp %.3f "
+               "ep %.3f cp %.3f pp %.3f dp %.3f bubble %.3f opt %.3f)\n",
+               r->model, rc, mem->fits, (double)mem->peak_bytes / 1073741824.0, tok,
+               t->compute_s, t->tp_comm_s, t->ep_comm_s, t->cp_comm_s, t->pp_comm_s,
+               t->dp_comm_s, t->bubble_s, t->optimizer_s);
+      if (mem->fits && tok > best) {
+        best = tok;
+        best_rc = rc == 0 ? "none" : rc == 1 ? "selective" : "full";
+      }
+      fits_any |= mem->fits;
+      p3cfg_result_free(res);
+    }
+    if (!why && !fits_any)
+      why = err_msg[0] ? err_msg : "judged not to fit";
+    if (why) {
+      printf("%-10s %-14.14s %-6.6s %5u %-28s %9.0f %9s  skipped: %s\n", r->system, r->model,
+             r->precision, r->gpus, plan_s, pub, "-", why);
+      n_skip++;
+      n_nofit += strstr(why, "fit") != NULL;
+    } else {
+      const double err = (best - pub) / pub;
+      printf("%-10s %-14.14s %-6.6s %5u %-28s %9.0f %9.0f %+6.1f%% (%s)\n", r->system,
+             r->model, r->precision, r->gpus, plan_s, pub, best, 100.0 * err, best_rc);
+      char g[48];
+      snprintf(g, sizeof g, "%s %s", r->moe ? "MoE" : "dense", r->system);
+      int k = 0;
+      while (k < n_groups && strcmp(groups[k], g))
+        k++;
+      if (k == n_groups && n_groups < 16)
+        snprintf(groups[n_groups++], sizeof groups[0], "%s", g);
+      if (k < 16)
+        sum_err[k] += fabs(err), n_err[k]++;
+    }
+    p3cfg_model_free(m);
+    p3cfg_cluster_free(c);
+  }
+  printf("\nMAPE of tokens/s per GPU by group (out of sample: nothing fitted on these rows)\n");
+  double all_sum = 0.0;
+  int all_n = 0;
+  for (int k = 0; k < n_groups; k++) {
+    printf("  %-22s %6.1f %%  (%d configurations)\n", groups[k], 100.0 * sum_err[k] / n_err[k],
+           n_err[k]);
+    all_sum += sum_err[k], all_n += n_err[k];
+  }
+  if (all_n)
+    printf("  %-22s %6.1f %%  (%d configurations)\n", "all", 100.0 * all_sum / all_n, all_n);
+  printf("  skipped %d (of which judged not to fit: %d)\n", n_skip, n_nofit);
+  return 0;
+}
