@@ -1,0 +1,143 @@
+/*
+ * moe_time_test.c — the MoE and context-parallel terms of the time model: expert compute
+ * per GPU fixed by top_k and the sequence (not by how EP and ETP fold it), the all-to-all
+ * on the links it really crosses, ring attention splitting the attention core, and the
+ * MoE plan's time parts adding up.
+ *
+ * Model: Qwen3-30B-A3B (Qwen/Qwen3-30B-A3B config.json: 48 layers, hidden 2048, 32 heads of
+ * 128, 4 KV heads, 128 experts, top 8, moe_intermediate_size 768, vocab 151936, RMSNorm,
+ * SwiGLU, untied), as Megatron-Bridge benchmarks it (seq 4096).
+ */
+#include "perf_fixtures.h"
+
+static p3cfg_model qwen3_30b(void)
+{
+  p3cfg_model m;
+  memset(&m, 0, sizeof m);
+  m.name = (char *)"qwen3-30b-a3b";
+  m.layers = 48, m.hidden = 2048, m.heads = 32, m.kv_heads = 4, m.head_dim = 128;
+  m.ffn_hidden = 6144, m.vocab = 151936, m.seq_len = 4096, m.global_batch = 512;
+  m.activation = P3CFG_ACT_SWIGLU, m.tied_embeddings = false;
+  m.position_embedding = P3CFG_POS_ROPE, m.norm = P3CFG_NORM_RMSNORM;
+  m.flash_attention = true, m.precision = P3CFG_PREC_BF16, m.optimizer = P3CFG_OPT_ADAM;
+  m.bias = false, m.dropout = false;
+  m.moe.experts = 128, m.moe.top_k = 8, m.moe.expert_ffn_hidden = 768;
+  return m;
+}
+
+static p3cfg_plan moe_plan(uint32_t tp, uint32_t ep, uint32_t etp, uint32_t dp, uint32_t mbs)
+{
+  p3cfg_plan pl;
+  p3cfg_plan_init(&pl);
+  pl.tp = tp, pl.pp = 1, pl.dp = dp, pl.ep = ep, pl.etp = etp, pl.micro_batch = mbs;
+  pl.sequence_parallel = tp > 1, pl.zero_stage = 1, pl.global_batch = 512;
+  pl.n_stage_layers = 1, pl.stage_layers[0] = 48;
+  return pl;
+}
+
+/* Expert FLOPs on one GPU: 2 x 3 matrices x h x f_e per routed token copy, and each GPU
+ * runs 1/(tp cp) of the micro-batch's b s top_k copies whatever ep and etp are (balanced
+ * routing). Recover the FLOPs from a GPU whose GEMMs run at the large-GEMM rate with no
+ * knee and no HBM limit. */
+Test(moe_time, expert_gemm_flops_follow_top_k_not_the_folding)
+{
+  const p3cfg_model m = qwen3_30b();
+  p3cfg__rates r;
+  p3cfg__rates_of(&r, &m, p3cfg__gpu_preset("h100-sxm"));
+  r.half_flops = 0.0, r.s_per_byte = 0.0, r.kernel_gap_s = 0.0;
+  const uint32_t folds[][3] = {{1, 8, 1}, {2, 4, 1}, {2, 8, 2}, {4, 2, 4}};
+  for (size_t i = 0; i < sizeof folds / sizeof folds[0]; i++) {
+    const p3cfg_plan pl = moe_plan(folds[i][0], folds[i][1], folds[i][2], 8, 2);
+    p3cfg__dims d;
+    p3cfg__dims_of(&d, &m, &pl);
+    p3cfg__moe_cost X;
+    p3cfg__moe_cost_of(&X, &d, &r);
+    const double tp = folds[i][0], copies = 2.0 * 4096.0 * 8.0 / tp;
+    const double flops = 2.0 * 3.0 * 2048.0 * 768.0 * copies;
+    cr_assert_float_eq(X.gemm_fwd_s / r.s_per_flop, flops, flops * 1e-9,
+                       "tp %u ep %u etp %u: %.6g FLOPs, expected %.6g", folds[i][0],
+                       folds[i][1], folds[i][2], X.gemm_fwd_s / r.s_per_flop, flops);
+  }
+}
+
+/* The same EP 8 group inside one DGX H100 and spread one GPU per node: the all-to-all
+ * sends 7/8 of the routed tokens over NVLink (450 GB/s) or over the NICs (50 GB/s). */
+Test(moe_time, all_to_all_inside_a_node_is_faster_than_across_nodes)
+{
+  p3cfg_cluster c = fx_cluster("h100-sxm", 8, 450e9, 50e9);
+  const double bytes = 256e6;
+  const p3cfg__mesh_group inside = {0, 1, 8}, across = {0, 8, 8};
+  const double t_in = p3cfg__alltoall_s(&c, NULL, inside, bytes);
+  const double t_out = p3cfg__alltoall_s(&c, NULL, across, bytes);
+  const double expect_in = 3e-6 + bytes * 7.0 / 8.0 / (450e9 * P3CFG_NVLINK_EFFICIENCY);
+  const double expect_out = 6e-6 + bytes * 7.0 / 8.0 / (50e9 * P3CFG_NETWORK_EFFICIENCY);
+  cr_assert_float_eq(t_in, expect_in, expect_in * 1e-12);
+  cr_assert_float_eq(t_out, expect_out, expect_out * 1e-12);
+  cr_assert_gt(t_out, 7.0 * t_in); /* 360 vs 46 GB/s achieved */
+  /* Half on each of two nodes: NVLink and NIC shares in parallel, the NIC's 4/8 longer. */
+  const p3cfg__mesh_group two = {4, 1, 8};
+  const double t_two = p3cfg__alltoall_s(&c, NULL, two, bytes);
+  const double expect_two = 6e-6 + bytes * 4.0 / 8.0 / (50e9 * P3CFG_NETWORK_EFFICIENCY);
+  cr_assert_float_eq(t_two, expect_two, expect_two * 1e-12);
+}
+
+/* A slow measured link inside the EP group slows the all-to-all: the time model (and so
+ * the placement, which scores with it) sees the link the tokens cross. */
+Test(moe_time, all_to_all_sees_a_degraded_link)
+{
+  p3cfg_cluster c = fx_cluster("h100-sxm", 2, 450e9, 50e9);
+  fx_measure_links(&c);
+  const p3cfg__mesh_group g = {0, 1, 8};
+  const double before = p3cfg__alltoall_s(&c, NULL, g, 128e6);
+  fx_set_link(&c, 2, 5, 0.1 * fx_link(&c, 2, 5));
+  const double after = p3cfg__alltoall_s(&c, NULL, g, 128e6);
+  cr_assert_gt(after, 5.0 * before);
+  fx_free_links(&c);
+}
+
+/* An MoE plan's time parts add up to the step, its expert-parallel part is the exposed
+ * all-to-all, and EP across nodes costs more than EP inside a node. */
+Test(moe_time, moe_plan_parts_add_up_and_ep_across_nodes_costs_more)
+{
+  const p3cfg_model m = qwen3_30b();
+  p3cfg_cluster c = fx_cluster("h100-sxm", 2, 450e9, 50e9);
+  double ep_s[2];
+  const uint32_t eps[2] = {8, 16};
+  for (int i = 0; i < 2; i++) {
+    p3cfg_plan pl = moe_plan(1, eps[i], 1, 16, 1);
+    const p3cfg_time t = fx_run(&m, &c, &pl, NULL);
+    const double sum = t.compute_s + t.tp_comm_s + t.ep_comm_s + t.cp_comm_s + t.pp_comm_s +
+                       t.bubble_s + t.dp_comm_s + t.optimizer_s;
+    cr_assert_float_eq(sum, t.iteration_s, t.iteration_s * 1e-12);
+    cr_assert_gt(t.ep_comm_s, 0.0);
+    ep_s[i] = t.ep_comm_s;
+  }
+  cr_assert_gt(ep_s[1], 2.0 * ep_s[0], "EP 16 over two nodes %.4f s vs EP 8 in one %.4f s",
+               ep_s[1], ep_s[0]);
+}
+
+/* Ring attention: cp ranks each run 1/cp of the causal attention FLOPs (Megatron-Core's
+ * load-balanced split), and the layer's K/V sends are counted. */
+Test(moe_time, context_parallel_splits_the_attention_core)
+{
+  p3cfg_model m = fx_gpt(32, 4096, 32, 128256, 32768, 64);
+  m.flash_attention = true, m.dropout = false;
+  p3cfg__rates r;
+  p3cfg__rates_of(&r, &m, p3cfg__gpu_preset("h100-sxm"));
+  r.half_flops = 0.0, r.s_per_byte = 0.0, r.kernel_gap_s = 0.0;
+  double attn[3];
+  const uint32_t cps[3] = {1, 2, 8};
+  for (int i = 0; i < 3; i++) {
+    p3cfg_plan pl;
+    p3cfg_plan_init(&pl);
+    pl.tp = 1, pl.cp = cps[i], pl.dp = 1, pl.pp = 1, pl.global_batch = 64;
+    p3cfg__dims d;
+    p3cfg__dims_of(&d, &m, &pl);
+    p3cfg__layer_cost L;
+    p3cfg__layer_cost_of(&L, &d, &r);
+    attn[i] = L.attn_step_fwd_s * (double)cps[i];
+    cr_assert((cps[i] == 1) == (L.cp_kv_bytes == 0.0));
+  }
+  cr_assert_float_eq(attn[1], attn[0] / 2.0, attn[0] * 1e-12);
+  cr_assert_float_eq(attn[2], attn[0] / 8.0, attn[0] * 1e-12);
+}
