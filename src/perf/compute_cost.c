@@ -21,6 +21,7 @@
  */
 #include "perf_internal.h"
 
+#include "low_precision_time.h"
 #include "model_params.h"
 
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu)
@@ -44,6 +45,7 @@ void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *g
   out->attn_fwd_s_per_flop = 1.0 / (peak * af);
   out->attn_bwd_s_per_flop = 1.0 / (peak * ab);
   out->kernel_gap_s = gpu->kernel_gap_s;
+  p3cfg__low_precision_rates(out, m, gpu); /* fp8, mxfp8, nvfp4: the linear layers' GEMMs */
 }
 
 double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch)
@@ -127,10 +129,10 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   /* The four weight GEMMs, column-parallel QKV and MLP-up, row-parallel projection and
    * MLP-down (Megatron-LM). Backward: data gradient and weight gradient, each as many
    * FLOPs as the forward and over the same three matrices. */
-  const double qkv = p3cfg__gemm_s(r, T, (h + 2.0 * kvd) / t, h, 1.0);
-  const double proj = p3cfg__gemm_s(r, T, h, h / t, 1.0);
-  const double fc1 = p3cfg__gemm_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
-  const double fc2 = p3cfg__gemm_s(r, T, h, f / t, 1.0);
+  const double qkv = p3cfg__gemm_lp_s(r, T, (h + 2.0 * kvd) / t, h, 1.0);
+  const double proj = p3cfg__gemm_lp_s(r, T, h, h / t, 1.0);
+  const double fc1 = p3cfg__gemm_lp_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
+  const double fc2 = p3cfg__gemm_lp_s(r, T, h, f / t, 1.0);
   const double gemms = qkv + proj + fc1 + fc2;
 
   double attn_fwd, attn_bwd, attn_recompute, attn_kf, attn_kb;
@@ -158,6 +160,14 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
    * and the rotary embedding of q and k, each forward and backward. */
   const double elementwise = 5.0 + (d->rope ? 2.0 : 0.0);
   double kf = 4.0 + attn_kf + elementwise, kb = 8.0 + attn_kb + elementwise;
+
+  /* Low precision (fp8, mxfp8, nvfp4): quantizing the four GEMMs' inputs forward and
+   * their output gradients backward, memory-bound, and the kernels that does
+   * (low_precision_time.c; nothing in 16 or 32 bits). */
+  p3cfg__lp_overhead lp;
+  p3cfg__low_precision_overhead(&lp, d, r);
+  mem_fwd += lp.fwd_bytes, mem_bwd += lp.bwd_bytes;
+  kf += lp.kernels_fwd, kb += lp.kernels_bwd;
 
   out->fwd_s = gemms + attn_fwd + mem_fwd * r->s_per_byte + kf * r->kernel_gap_s;
   out->bwd_s = 2.0 * gemms + attn_bwd + mem_bwd * r->s_per_byte + kb * r->kernel_gap_s;
@@ -224,7 +234,8 @@ double p3cfg__optimizer_s(const p3cfg__rates *r, const p3cfg_model *m, double ow
    * Adam's m and v, SGD's momentum. Then zero the whole fp32 gradient buffer held. */
   const double master = fp32 ? 8.0 : 8.0 + r->elem_bytes;
   const double moments = m->optimizer == P3CFG_OPT_ADAM ? 16.0 : 8.0;
-  const double bytes = (8.0 + master + moments) * owned + 4.0 * held;
+  const double bytes = (8.0 + master + moments) * owned + 4.0 * held +
+                       p3cfg__low_precision_step_bytes(r, owned, held); /* weight casts */
   return bytes * r->s_per_byte;
 }
 
