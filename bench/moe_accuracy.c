@@ -314,7 +314,7 @@ int main(int argc, char **argv)
       printf("%-10s %-14.14s %-6.6s %5u %-28s %9.0f %9.0f %+6.1f%% (%s)\n", r->system,
              r->model, r->precision, r->gpus, plan_s, pub, best, 100.0 * err, best_rc);
       char g[48];
-      snprintf(g, sizeof g, "%s %s", r->moe ? "MoE" : "dense", r->system);
+      snprintf(g, sizeof g, "%s %.31s", r->moe ? "MoE" : "dense", r->system);
       int k = 0;
       while (k < n_groups && strcmp(groups[k], g))
         k++;

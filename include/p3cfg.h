@@ -728,7 +728,7 @@ typedef struct p3cfg_plan_model {
   const char *activation;         /**< "gelu" or "swiglu" */
   const char *norm;               /**< "layernorm" or "rmsnorm" */
   const char *position_embedding; /**< "learned", "rope" or "alibi" */
-  const char *precision;          /**< "bf16", "fp16" or "fp32" */
+  const char *precision;          /**< "bf16", "fp16", "fp32", "fp8", "mxfp8" or "nvfp4" */
   const char *optimizer;          /**< "adam" or "sgd" */
   int tied_embeddings, bias, dropout, flash_attention; /**< 0 or 1 */
 } p3cfg_plan_model;

@@ -13,7 +13,8 @@
 const char *const p3cfg__activation_names[2] = {"gelu", "swiglu"};
 const char *const p3cfg__posemb_names[3] = {"learned", "rope", "alibi"};
 const char *const p3cfg__norm_names[2] = {"layernorm", "rmsnorm"};
-const char *const p3cfg__precision_names[3] = {"bf16", "fp16", "fp32"};
+const char *const p3cfg__precision_names[6] = {"bf16", "fp16", "fp32",
+                                                 "fp8",  "mxfp8", "nvfp4"};
 const char *const p3cfg__optimizer_names[2] = {"adam", "sgd"};
 
 p3cfg_plan_file *p3cfg__plan_file_new(void) { return p3cfg__calloc(1, sizeof(p3cfg_plan_file)); }

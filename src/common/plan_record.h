@@ -42,7 +42,7 @@ const char *p3cfg__plan_file_strdup(p3cfg_plan_file *f, const char *s, size_t le
 extern const char *const p3cfg__activation_names[2];
 extern const char *const p3cfg__posemb_names[3];
 extern const char *const p3cfg__norm_names[2];
-extern const char *const p3cfg__precision_names[3];
+extern const char *const p3cfg__precision_names[6];
 extern const char *const p3cfg__optimizer_names[2];
 
 #endif

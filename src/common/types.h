@@ -29,6 +29,10 @@ typedef enum {
   P3CFG_PREC_NVFP4 = 5
 } p3cfg_precision;
 typedef enum { P3CFG_ATTN_STANDARD = 0, P3CFG_ATTN_MLA = 1 } p3cfg_attention_kind;
+/* How fp8 (per-tensor) finds its scales (`fp8_recipe`, Megatron-LM's --fp8-recipe):
+ * delayed (from an amax history: the amax comes out of the cast kernel itself, Megatron's
+ * default) or current (tensorwise: an amax pass over the tensor before its cast). */
+typedef enum { P3CFG_FP8_DELAYED = 0, P3CFG_FP8_CURRENT = 1 } p3cfg_fp8_recipe;
 
 /* Mixture of experts (`moe:`; experts == 0: a dense model). Every MoE layer has `experts`
  * routed experts of expert_ffn_hidden (each shaped as the model's activation: SwiGLU has
@@ -72,6 +76,12 @@ struct p3cfg_model {
   p3cfg_attention_kind attention;
   p3cfg_mla mla;
   uint64_t mtp_layers;
+  /* Issue 14 (low precision, docs/formats.md "Precision"): the fp8 scaling recipe, and
+   * `fp8_param_gather` (Megatron-LM --fp8-param-gather / --fp4-param-gather): the
+   * linear layers' weights are kept in the low-precision format and the distributed
+   * optimizer all-gathers them so. */
+  p3cfg_fp8_recipe fp8_recipe;
+  bool fp8_param_gather;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */

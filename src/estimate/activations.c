@@ -47,6 +47,7 @@
 
 #include <assert.h>
 
+#include "low_precision_memory.h"
 #include "model_params.h"
 #include "plan_rules.h"
 #include "sat_math.h"
@@ -148,7 +149,8 @@ uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3
   sum = p3cfg__sat_add(sum, act(&d, d.tok, d.fup_tp));
   sum = p3cfg__sat_add(sum, act(&d, d.tok, d.f_tp));
   sum = p3cfg__sat_add(sum, mask);
-  return sum;
+  /* fp8, mxfp8, nvfp4: the linear layers' inputs are saved quantized (low_precision_memory.c) */
+  return p3cfg__sat_sub(sum, p3cfg__low_precision_act_saving(m, plan, mode));
 }
 
 uint64_t p3cfg__inflight_units(const p3cfg_plan *plan, uint32_t rank, uint64_t m)

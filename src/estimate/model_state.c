@@ -30,6 +30,7 @@
 
 #include <assert.h>
 
+#include "low_precision_memory.h"
 #include "sat_math.h"
 
 uint64_t p3cfg__weight_elem_bytes(const p3cfg_model *m)
@@ -101,4 +102,6 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
       out->gather_bytes = p3cfg__sat_mul3(2, wb, sp->largest_unit);
     break;
   }
+  /* fp8, mxfp8, nvfp4: the quantized weight copies (low_precision_memory.c) */
+  out->weights_bytes = p3cfg__low_precision_weights(m, plan, sp, out->weights_bytes);
 }

@@ -1,5 +1,6 @@
 /*
- * parse_model.c — the model schema of spec §2 (plus the `bias` and `dropout` extensions):
+ * parse_model.c — the model schema of spec §2 (plus the `bias`, `dropout` and low-precision
+ * `fp8_recipe` / `fp8_param_gather` extensions):
  * every key read with its type and bounds, the defaults filled in, then the rules that
  * tie values together (hidden divisible by heads, heads by kv_heads) and the bounds on
  * derived sizes, so that the estimator's uint64_t products cannot overflow.
@@ -29,6 +30,8 @@ enum {
   K_OPTIMIZER,
   K_BIAS,
   K_DROPOUT,
+  K_FP8_RECIPE,
+  K_FP8_PARAM_GATHER,
   K_COUNT
 };
 
@@ -51,13 +54,16 @@ static const p3cfg__key model_keys[K_COUNT] = {
     [K_OPTIMIZER] = {"optimizer", false},
     [K_BIAS] = {"bias", false},
     [K_DROPOUT] = {"dropout", false},
+    [K_FP8_RECIPE] = {"fp8_recipe", false},
+    [K_FP8_PARAM_GATHER] = {"fp8_param_gather", false},
 };
 
 /* Names in the order of the p3cfg_* enums of types.h. */
 static const char *const activations[] = {"gelu", "swiglu"};
 static const char *const positions[] = {"learned", "rope", "alibi"};
 static const char *const norms[] = {"layernorm", "rmsnorm"};
-static const char *const precisions[] = {"bf16", "fp16", "fp32"};
+static const char *const precisions[] = {"bf16", "fp16", "fp32", "fp8", "mxfp8", "nvfp4"};
+static const char *const fp8_recipes[] = {"delayed", "current"};
 static const char *const optimizers[] = {"adam", "sgd"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -164,21 +170,33 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   read_count(c, v, K_SEQ_LEN, P3CFG__MAX_SEQ_LEN, &m->seq_len, &seq_ok);
   read_count(c, v, K_GLOBAL_BATCH, P3CFG__MAX_GLOBAL_BATCH, &m->global_batch, &gb_ok);
   int act = m->activation, pos = m->position_embedding, norm = m->norm;
-  int prec = m->precision, opt = m->optimizer;
+  int prec = m->precision, opt = m->optimizer, recipe = m->fp8_recipe;
   read_choice(c, v, K_ACTIVATION, activations, N_OF(activations), &act);
   read_choice(c, v, K_POSITION, positions, N_OF(positions), &pos);
   read_choice(c, v, K_NORM, norms, N_OF(norms), &norm);
   read_choice(c, v, K_PRECISION, precisions, N_OF(precisions), &prec);
   read_choice(c, v, K_OPTIMIZER, optimizers, N_OF(optimizers), &opt);
+  read_choice(c, v, K_FP8_RECIPE, fp8_recipes, N_OF(fp8_recipes), &recipe);
   m->activation = (p3cfg_activation)act;
   m->position_embedding = (p3cfg_posemb)pos;
   m->norm = (p3cfg_norm)norm;
   m->precision = (p3cfg_precision)prec;
   m->optimizer = (p3cfg_optimizer)opt;
+  m->fp8_recipe = (p3cfg_fp8_recipe)recipe;
   read_flag(c, v, K_TIED, &m->tied_embeddings);
   read_flag(c, v, K_FLASH, &m->flash_attention);
   read_flag(c, v, K_BIAS, &m->bias);
   read_flag(c, v, K_DROPOUT, &m->dropout);
+  read_flag(c, v, K_FP8_PARAM_GATHER, &m->fp8_param_gather);
+  /* The recipe is per-tensor fp8's (mxfp8 and nvfp4 fix their block scaling); a
+   * low-precision parameter copy needs a low-precision precision. */
+  if (v[K_FP8_RECIPE] && m->precision != P3CFG_PREC_FP8)
+    p3cfg__problem(c, v[K_FP8_RECIPE], "fp8_recipe is for precision fp8, but precision is %s",
+                   precisions[m->precision]);
+  if (v[K_FP8_PARAM_GATHER] && m->fp8_param_gather && m->precision < P3CFG_PREC_FP8)
+    p3cfg__problem(c, v[K_FP8_PARAM_GATHER],
+                   "fp8_param_gather needs precision fp8, mxfp8 or nvfp4, but precision is %s",
+                   precisions[m->precision]);
 
   /* Defaults that depend on other keys. */
   if (!v[K_KV_HEADS]) {

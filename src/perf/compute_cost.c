@@ -21,6 +21,7 @@
  */
 #include "perf_internal.h"
 
+#include "low_precision_time.h"
 #include "model_params.h"
 #include "plan_dims.h"
 
@@ -45,6 +46,7 @@ void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *g
   out->attn_fwd_s_per_flop = 1.0 / (peak * af);
   out->attn_bwd_s_per_flop = 1.0 / (peak * ab);
   out->kernel_gap_s = gpu->kernel_gap_s;
+  p3cfg__low_precision_rates(out, m, gpu); /* fp8, mxfp8, nvfp4: the linear layers' GEMMs */
 }
 
 double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch)
@@ -159,9 +161,9 @@ static void attention_gemms(double *qkv, double *rest, double *kernels, const p3
                             const p3cfg__rates *r)
 {
   const double t = d->tp, T = d->tokens, h = d->h, a = d->heads;
-  const double proj = p3cfg__gemm_s(r, T, h, a * d->v_dim / t, 1.0);
+  const double proj = p3cfg__gemm_lp_s(r, T, h, a * d->v_dim / t, 1.0);
   if (!d->mla) {
-    *qkv = p3cfg__gemm_s(r, T, (a * d->qk_dim + 2.0 * d->kv_heads * d->qk_dim) / t, h, 1.0);
+    *qkv = p3cfg__gemm_lp_s(r, T, (a * d->qk_dim + 2.0 * d->kv_heads * d->qk_dim) / t, h, 1.0);
     *rest = proj;
     *kernels = 2.0;
     return;
@@ -169,11 +171,11 @@ static void attention_gemms(double *qkv, double *rest, double *kernels, const p3
   const double nope = d->qk_dim - d->qk_rope;
   double q;
   if (d->q_lora > 0.0)
-    q = p3cfg__gemm_s(r, T, d->q_lora, h, 1.0) + p3cfg__gemm_s(r, T, a * d->qk_dim / t, d->q_lora, 1.0);
+    q = p3cfg__gemm_lp_s(r, T, d->q_lora, h, 1.0) + p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, d->q_lora, 1.0);
   else
-    q = p3cfg__gemm_s(r, T, a * d->qk_dim / t, h, 1.0);
-  const double kv = p3cfg__gemm_s(r, T, d->kv_lora + d->qk_rope, h, 1.0) +
-                    p3cfg__gemm_s(r, T, a * (nope + d->v_dim) / t, d->kv_lora, 1.0);
+    q = p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, h, 1.0);
+  const double kv = p3cfg__gemm_lp_s(r, T, d->kv_lora + d->qk_rope, h, 1.0) +
+                    p3cfg__gemm_lp_s(r, T, a * (nope + d->v_dim) / t, d->kv_lora, 1.0);
   *qkv = q + kv;
   *rest = proj;
   *kernels = d->q_lora > 0.0 ? 5.0 : 4.0;
@@ -189,8 +191,8 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
    * FLOPs as the forward and over the same three matrices. */
   double qkv, proj, attn_gemm_kernels;
   attention_gemms(&qkv, &proj, &attn_gemm_kernels, d, r);
-  const double fc1 = p3cfg__gemm_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
-  const double fc2 = p3cfg__gemm_s(r, T, h, f / t, 1.0);
+  const double fc1 = p3cfg__gemm_lp_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
+  const double fc2 = p3cfg__gemm_lp_s(r, T, h, f / t, 1.0);
   const double gemms = qkv + proj + fc1 + fc2;
 
   double attn_fwd, attn_bwd, attn_recompute, attn_kf, attn_kb;
@@ -232,9 +234,20 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   const double mlp_kf = 2.0 + mlp_elem, mlp_kb = 4.0 + mlp_elem;
   double kf = att_kf + mlp_kf, kb = att_kb + mlp_kb;
 
+  /* Low precision (fp8, mxfp8, nvfp4): quantizing the GEMMs' inputs forward and their
+   * output gradients backward, memory-bound, and the kernels that does
+   * (low_precision_time.c; nothing in 16 or 32 bits). Counted with the attention half, so
+   * an MoE layer keeps the dense MLP's share as its experts' casts. */
+  p3cfg__lp_overhead lp;
+  p3cfg__low_precision_overhead(&lp, d, r);
+  att_mem_f += lp.fwd_bytes, att_mem_b += lp.bwd_bytes;
+  kf += lp.kernels_fwd, kb += lp.kernels_bwd;
+
   const double gap = r->kernel_gap_s;
-  const double att_fwd = qkv + proj + attn_fwd + att_mem_f * r->s_per_byte + att_kf * gap;
-  const double att_bwd = 2.0 * (qkv + proj) + attn_bwd + att_mem_b * r->s_per_byte + att_kb * gap;
+  const double att_fwd = qkv + proj + attn_fwd + att_mem_f * r->s_per_byte +
+                         (att_kf + lp.kernels_fwd) * gap;
+  const double att_bwd = 2.0 * (qkv + proj) + attn_bwd + att_mem_b * r->s_per_byte +
+                         (att_kb + lp.kernels_bwd) * gap;
   out->mlp_fwd_s = fc1 + fc2 + mlp_mem_f * r->s_per_byte + mlp_kf * gap;
   out->mlp_bwd_s = 2.0 * (fc1 + fc2) + mlp_mem_b * r->s_per_byte + mlp_kb * gap;
   out->mlp_kernels_fwd = mlp_kf;
@@ -308,7 +321,8 @@ double p3cfg__optimizer_s(const p3cfg__rates *r, const p3cfg_model *m, double ow
    * Adam's m and v, SGD's momentum. Then zero the whole fp32 gradient buffer held. */
   const double master = fp32 ? 8.0 : 8.0 + r->elem_bytes;
   const double moments = m->optimizer == P3CFG_OPT_ADAM ? 16.0 : 8.0;
-  const double bytes = (8.0 + master + moments) * owned + 4.0 * held;
+  const double bytes = (8.0 + master + moments) * owned + 4.0 * held +
+                       p3cfg__low_precision_step_bytes(r, owned, held); /* weight casts */
   return bytes * r->s_per_byte;
 }
 

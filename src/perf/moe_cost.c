@@ -18,9 +18,13 @@
  * sequence parallelism (Megatron-Core requires it for MoE with tp > 1), b s / cp
  * without. Routing is taken as balanced (the mean load): the published benchmarks force
  * balanced routing; a dropless run's imbalance is not modelled (docs/time-model.md).
- * Every rate is the GPU's kernel rate of compute_cost.c; nothing here is fitted.
+ * Every rate is the GPU's kernel rate of compute_cost.c; nothing here is fitted. In low
+ * precision the expert and shared-expert GEMMs run at the low-precision rate and the
+ * router stays in 16 bits (Transformer Engine's default).
  */
 #include "perf_internal.h"
+
+#include "low_precision_time.h"
 
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
 {
@@ -42,16 +46,16 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
    * router's probabilities); the same bytes in the backward. */
   const double perm = e * (Tl + routed) * h;
   /* The grouped GEMMs of the local experts: rows/local tokens each. */
-  const double fc1 = p3cfg__gemm_s(r, rows / local, up, h, local);
-  const double fc2 = p3cfg__gemm_s(r, rows / local, h, fe / etp, local);
+  const double fc1 = p3cfg__gemm_lp_s(r, rows / local, up, h, local);
+  const double fc2 = p3cfg__gemm_lp_s(r, rows / local, h, fe / etp, local);
   const double act_f = (d->swiglu ? 3.0 : 2.0) * e * rows * fe / etp;
   const double act_b = (d->swiglu ? 5.0 : 3.0) * e * rows * fe / etp;
   /* Shared experts: a dense MLP on the gathered T tokens, split over tp. */
   double shared = 0.0, shared_act_f = 0.0, shared_act_b = 0.0;
   if (d->shared_ffn > 0.0) {
     const double fs = d->shared_ffn;
-    shared = p3cfg__gemm_s(r, T, (d->swiglu ? 2.0 : 1.0) * fs / t, h, 1.0) +
-             p3cfg__gemm_s(r, T, h, fs / t, 1.0);
+    shared = p3cfg__gemm_lp_s(r, T, (d->swiglu ? 2.0 : 1.0) * fs / t, h, 1.0) +
+             p3cfg__gemm_lp_s(r, T, h, fs / t, 1.0);
     shared_act_f = (d->swiglu ? 3.0 : 2.0) * e * T * fs / t;
     shared_act_b = (d->swiglu ? 5.0 : 3.0) * e * T * fs / t;
   }

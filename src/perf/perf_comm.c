@@ -117,7 +117,7 @@ static void count_dp(p3cfg_comm_stage *s, const p3cfg__perf_ctx *x, double param
   if (x->plan->dp <= 1)
     return;
   const uint32_t zero = x->plan->zero_stage;
-  const double grad_elem = x->grad_elem, elem_bytes = x->r.elem_bytes;
+  const double grad_elem = x->grad_elem, elem_bytes = x->r.gather_elem_bytes; /* fp8 gather */
   if (zero == 0) {
     s->dp_allreduces = 1;
     s->dp_allreduce_bytes = scaled(grad_elem * params, scale, too_big);

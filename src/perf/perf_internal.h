@@ -26,6 +26,17 @@ typedef struct p3cfg__rates {
   double s_per_flop, s_per_byte; /* 1 / mm_Fps and 1 / mem_Bps */
   double attn_fwd_s_per_flop, attn_bwd_s_per_flop; /* fused attention kernel, per FLOP */
   double kernel_gap_s; /* idle GPU time between two dependent kernels of a training step */
+  /* Low precision (fp8, mxfp8, nvfp4; low_precision_time.c): lp = 1 runs the linear
+   * layers' GEMMs at lp_s_per_flop with operands of lp_elem_bytes (scales included) and
+   * quantizes their inputs and gradients; lp_amax_passes: extra reads of a tensor before
+   * its cast (current scaling), lp_cast_kernels: kernels per quantized tensor. */
+  int lp;
+  double lp_s_per_flop, lp_half_flops, lp_elem_bytes;
+  double lp_amax_passes, lp_cast_kernels;
+  int lp_fused_norm;        /* 1: the norm before QKV / MLP-up writes the quantized copy */
+  int lp_param_gather;      /* 1: weights kept low-precision (fp8_param_gather) */
+  double gather_elem_bytes; /* per parameter of the parameter all-gathers: elem_bytes, less
+                               with fp8_param_gather (the linear weights in lp_elem_bytes) */
 } p3cfg__rates;
 
 /* The fraction of a GPU's SMs that NCCL's kernels hold while a collective runs beside

@@ -303,7 +303,7 @@ void p3cfg__perf_dp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, double s
 {
   const int zero = (int)x->plan->zero_stage;
   const double pj = stage_params, bp = pj < x->bucket ? pj : x->bucket;
-  const double ge = x->grad_elem, eb = x->r.elem_bytes;
+  const double ge = x->grad_elem, eb = x->r.gather_elem_bytes; /* less: fp8_param_gather */
   out->grad_sync = out->grad_bucket = out->param_gather = out->param_bucket = 0.0;
   out->mb_rs = out->mb_ag = 0.0;
   if (zero == 0) { /* all-reduce of the fp32 gradients */

@@ -31,7 +31,8 @@ static int build(cJSON *root, const p3cfg__plan_record *rec)
     return -1;
   cJSON *bf16 = cJSON_AddObjectToObject(root, "bf16");
   cJSON *fp16 = cJSON_AddObjectToObject(root, "fp16");
-  if (!bf16 || !fp16 || !cJSON_AddBoolToObject(bf16, "enabled", strcmp(m->precision, "bf16") == 0) ||
+  if (!bf16 || !fp16 || !cJSON_AddBoolToObject(bf16, "enabled", /* bf16, and the low-precision recipes inside it */
+                             strcmp(m->precision, "fp16") != 0 && strcmp(m->precision, "fp32") != 0) ||
       !cJSON_AddBoolToObject(fp16, "enabled", strcmp(m->precision, "fp16") == 0))
     return -1;
   return 0;

@@ -160,10 +160,22 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_s(t, "--attention-dropout", "0.0");
   }
   flag_s(t, "--attention-backend", m->flash_attention ? "flash" : "unfused");
-  if (strcmp(m->precision, "bf16") == 0)
-    flag(t, "--bf16");
+  const int fp8 = strcmp(m->precision, "fp8") == 0, mxfp8 = strcmp(m->precision, "mxfp8") == 0;
+  const int nvfp4 = strcmp(m->precision, "nvfp4") == 0;
+  if (strcmp(m->precision, "bf16") == 0 || fp8 || mxfp8 || nvfp4)
+    flag(t, "--bf16"); /* the low-precision recipes run inside bf16 mixed precision */
   else if (strcmp(m->precision, "fp16") == 0)
     flag(t, "--fp16");
+  if (fp8) /* e4m3 forward, e5m2 gradients; Megatron-LM's default recipe (delayed) */
+    flag_s(t, "--fp8-format", "hybrid");
+  if (mxfp8) {
+    flag_s(t, "--fp8-format", "e4m3");
+    flag_s(t, "--fp8-recipe", "mxfp8");
+  }
+  if (nvfp4) {
+    flag_s(t, "--fp4-format", "e2m1");
+    flag_s(t, "--fp4-recipe", "nvfp4");
+  }
   flag_s(t, "--optimizer", m->optimizer);
   p3cfg__text_printf(t, ")\n");
   return P3CFG_OK;

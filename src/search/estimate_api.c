@@ -14,6 +14,7 @@
 #include "memory.h"
 #include "perf.h"
 #include "plan_rules.h"
+#include "precision.h"
 #include "rank_map.h"
 #include "types.h"
 #include "uncertainty.h"
@@ -91,6 +92,8 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
     return p3cfg__error_set(P3CFG_EINVALID, "placement needs the time model (with_time)");
   if (opts && !(opts->place_max_s >= 0.0))
     return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
+  if (p3cfg__precision_check(model, &cluster->gpu) != P3CFG_OK) /* fp8 without FP8 cores */
+    return P3CFG_EVALUE;
 
   /* The plan sees the cluster without its excluded GPUs. */
   p3cfg__exclusion ex;

@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "error.h"
+#include "precision.h"
 #include "exclusion.h"
 #include "knobs.h"
 #include "memory.h"
@@ -450,8 +451,7 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
     return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*pp = %llu, but %llu GPUs are used "
                                             "(give --gpus to use fewer)",
                             (unsigned long long)o->dp * o->tp * o->pp, (unsigned long long)*gpus);
-  (void)m;
-  return P3CFG_OK;
+  return p3cfg__precision_check(m, &c->gpu); /* fp8 needs FP8 tensor cores, ... */
 }
 
 static void worker_dispose(worker *w)

@@ -1,0 +1,184 @@
+/*
+ * fp8_ratio.c — accuracy of the low-precision time model (docs/time-model.md, "Low
+ * precision"): for every published same-configuration BF16 / FP8 pair of
+ * data/calibration/fp8-bf16-pairs.csv, the predicted FP8/BF16 throughput ratio against the
+ * published one; for every published FP8 run on a GPU p3cfg has a preset for, the
+ * predicted tokens/s per GPU against the published one. Nothing is fitted here: every
+ * constant of the FP8 model is a kernel measurement or a format's size.
+ *
+ *   build/bench_fp8_ratio            the tables and their summaries
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p3cfg.h"
+#include "types.h"
+
+#define MAX_COLS 32
+#define LINE_BYTES 2048
+
+typedef struct csv_row {
+  char buf[LINE_BYTES];
+  char *col[MAX_COLS];
+  int n;
+} csv_row;
+
+/* One data line split at commas (no quoting in this file); 0 at end of file. */
+static int next_row(csv_row *r, FILE *f)
+{
+  while (fgets(r->buf, sizeof r->buf, f)) {
+    if (r->buf[0] == '#' || r->buf[0] == '\n')
+      continue;
+    r->buf[strcspn(r->buf, "\r\n")] = '\0';
+    r->n = 0;
+    for (char *p = r->buf; p && r->n < MAX_COLS;) {
+      r->col[r->n++] = p;
+      p = strchr(p, ',');
+      if (p)
+        *p++ = '\0';
+    }
+    return 1;
+  }
+  return 0;
+}
+
+static int col_of(const csv_row *header, const char *name)
+{
+  for (int i = 0; i < header->n; i++)
+    if (strcmp(header->col[i], name) == 0)
+      return i;
+  fprintf(stderr, "fp8_ratio: no column %s\n", name);
+  exit(1);
+}
+
+static const char *get(const csv_row *h, const csv_row *r, const char *name)
+{
+  const int i = col_of(h, name);
+  return i < r->n ? r->col[i] : "";
+}
+
+static double num(const csv_row *h, const csv_row *r, const char *name)
+{
+  return strtod(get(h, r, name), NULL);
+}
+
+static p3cfg_precision precision_of(const char *s)
+{
+  return strcmp(s, "mxfp8") == 0 ? P3CFG_PREC_MXFP8
+         : strcmp(s, "nvfp4") == 0 ? P3CFG_PREC_NVFP4
+                                    : P3CFG_PREC_FP8;
+}
+
+/* Tokens/s per GPU of the row's plan in `prec`; 0 when the plan cannot be estimated. */
+static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, int *fits)
+{
+  char path[512];
+  p3cfg_model *m = NULL;
+  p3cfg_cluster *c = NULL;
+  p3cfg_result *res = NULL;
+  double tps = 0.0;
+  snprintf(path, sizeof path, "%s/models/%s.yaml", P3CFG_SOURCE_DIR, get(h, r, "model"));
+  if (p3cfg_model_load(&m, path, NULL))
+    goto done;
+  snprintf(path, sizeof path, "%s/clusters/%s.yaml", P3CFG_SOURCE_DIR, get(h, r, "cluster"));
+  if (p3cfg_cluster_load(&c, path, NULL))
+    goto done;
+  m->precision = prec;
+  m->fp8_recipe = strcmp(get(h, r, "recipe"), "delayed") == 0 ? P3CFG_FP8_DELAYED
+                                                               : P3CFG_FP8_CURRENT;
+  if (num(h, r, "hbm_GBps") > 0)
+    c->gpu.hbm_Bps = num(h, r, "hbm_GBps") * 1e9;
+  if (num(h, r, "memory_GiB") > 0)
+    c->gpu.memory_bytes = (uint64_t)(num(h, r, "memory_GiB") * 1073741824.0);
+  p3cfg_plan pl = P3CFG_PLAN_INIT;
+  pl.tp = (uint32_t)num(h, r, "tp");
+  pl.pp = (uint32_t)num(h, r, "pp");
+  pl.dp = (uint32_t)(num(h, r, "gpus") / (pl.tp * pl.pp));
+  pl.micro_batch = (uint32_t)num(h, r, "mbs");
+  pl.virtual_stages = (uint32_t)num(h, r, "vp");
+  pl.zero_stage = (uint32_t)num(h, r, "zero");
+  pl.sequence_parallel = (int)num(h, r, "sp");
+  pl.overlap = (uint32_t)num(h, r, "overlap");
+  pl.global_batch = (uint64_t)num(h, r, "gbs");
+  const char *rc = get(h, r, "recompute");
+  pl.recompute = strcmp(rc, "full") == 0        ? P3CFG_RECOMPUTE_FULL
+                 : strcmp(rc, "selective") == 0 ? P3CFG_RECOMPUTE_SELECTIVE
+                                                : P3CFG_RECOMPUTE_NONE;
+  if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
+    fprintf(stderr, "fp8_ratio: %s %s: %s\n", get(h, r, "source"), get(h, r, "model"),
+            p3cfg_error_last()->message);
+    goto done;
+  }
+  const p3cfg_time *t = p3cfg_result_time(res, 0);
+  *fits = p3cfg_result_memory(res, 0)->fits;
+  tps = t->tokens_per_s / num(h, r, "gpus");
+done:
+  p3cfg_result_free(res);
+  p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+  return tps;
+}
+
+int main(void)
+{
+  FILE *f = fopen(P3CFG_DATA_DIR "/calibration/fp8-bf16-pairs.csv", "r");
+  if (!f) {
+    perror("fp8_ratio: " P3CFG_DATA_DIR "/calibration/fp8-bf16-pairs.csv");
+    return 1;
+  }
+  csv_row h, r;
+  if (!next_row(&h, f))
+    return 1;
+  printf("FP8/BF16 ratio, same configuration (data/calibration/fp8-bf16-pairs.csv)\n");
+  printf("  %-12s %-11s %5s  %10s %10s  %8s %8s  %7s\n", "source", "model", "gpus",
+         "bf16 pred", "fp8 pred", "ratio", "published", "error");
+  double sum_ratio_err = 0.0, lo = HUGE_VAL, hi = 0.0, plo = HUGE_VAL, phi = 0.0;
+  int n_pairs = 0, n_lp = 0;
+  double sum_lp_err = 0.0, worst_lp = 0.0;
+  long start = ftell(f);
+  while (next_row(&r, f)) {
+    if (strcmp(get(&h, &r, "kind"), "pair") != 0)
+      continue;
+    int fb = 0, fl = 0;
+    const double b = predict(&h, &r, P3CFG_PREC_BF16, &fb);
+    const double l = predict(&h, &r, precision_of(get(&h, &r, "lp_precision")), &fl);
+    const double pub = num(&h, &r, "lp_tokens_per_s_per_gpu") /
+                       num(&h, &r, "bf16_tokens_per_s_per_gpu");
+    if (b <= 0 || l <= 0)
+      continue;
+    const double ratio = l / b, err = ratio / pub - 1.0;
+    printf("  %-12s %-11s %5s  %10.0f %10.0f  %8.3f %8.3f  %+6.1f %%%s\n", get(&h, &r, "source"),
+           get(&h, &r, "model"), get(&h, &r, "gpus"), b, l, ratio, pub, 100.0 * err,
+           fb && fl ? "" : "  (does not fit)");
+    sum_ratio_err += fabs(err), n_pairs++;
+    lo = fmin(lo, ratio), hi = fmax(hi, ratio), plo = fmin(plo, pub), phi = fmax(phi, pub);
+  }
+  if (n_pairs)
+    printf("  %d pairs: mean |ratio error| %.1f %%; predicted %.3f-%.3f, published %.3f-%.3f\n",
+           n_pairs, 100.0 * sum_ratio_err / n_pairs, lo, hi, plo, phi);
+
+  printf("\nFP8 runs on DGX H100: tokens/s per GPU\n");
+  printf("  %-12s %-11s %5s  %10s %10s  %7s\n", "source", "model", "gpus", "predicted",
+         "published", "error");
+  fseek(f, start, SEEK_SET);
+  while (next_row(&r, f)) {
+    if (strcmp(get(&h, &r, "kind"), "fp8") != 0)
+      continue;
+    int fits = 0;
+    const double l = predict(&h, &r, precision_of(get(&h, &r, "lp_precision")), &fits);
+    if (l <= 0)
+      continue;
+    const double pub = num(&h, &r, "lp_tokens_per_s_per_gpu"), err = l / pub - 1.0;
+    printf("  %-12s %-11s %5s  %10.0f %10.0f  %+6.1f %%%s\n", get(&h, &r, "source"),
+           get(&h, &r, "model"), get(&h, &r, "gpus"), l, pub, 100.0 * err,
+           fits ? "" : "  (does not fit)");
+    sum_lp_err += fabs(err), n_lp++, worst_lp = fmax(worst_lp, fabs(err));
+  }
+  if (n_lp)
+    printf("  %d runs: MAPE %.1f %%, worst %.1f %%\n", n_lp, 100.0 * sum_lp_err / n_lp,
+           100.0 * worst_lp);
+  fclose(f);
+  return 0;
+}

@@ -1,0 +1,135 @@
+/*
+ * low_precision_time.c — what Transformer Engine's low-precision recipes cost and save in
+ * time (docs/time-model.md, "Low precision"). Called from compute_cost.c: the rates, the
+ * four weight GEMMs of a layer, one block of quantization work per layer, and the weight
+ * casts of a step added to the optimizer's.
+ *
+ * What runs in low precision follows TE and Megatron-Core (docs/formats.md "Precision"):
+ * the linear layers' GEMMs (QKV, projection, MLP up and down: forward, data gradient and,
+ * with the default fp8_wgrad, weight gradient) in e4m3 / e5m2 (fp8, mxfp8) or e2m1
+ * (nvfp4); the attention core, norms, activation, embedding, output layer and loss stay
+ * 16-bit. Around each GEMM TE quantizes (transformer_engine/pytorch/module/linear.py):
+ *  - its input, forward: read the 16-bit tensor, write a row-wise copy for this GEMM and a
+ *    column-wise one for the weight gradient (on Hopper the FP8 transpose, since its FP8
+ *    MMA takes only the TN layout; on Blackwell an MXFP8 copy scaled along the other
+ *    axis: the same bytes). The norm in front of QKV and MLP-up writes the quantized
+ *    copies itself (LayerNormLinear) when the scale is known beforehand: delayed scaling
+ *    (the scale of the amax history) and mxfp8 (block scales found in the tile);
+ *  - its output gradient, backward: the same two copies of dY (e5m2 for fp8 "hybrid");
+ *  - its weight: once per step, not per micro-batch: Megatron-Core passes
+ *    is_first_microbatch to TE (megatron/core/extensions/transformer_engine.py), which
+ *    casts the weight and its transpose on the first micro-batch and reuses them; with
+ *    fp8_param_gather the optimizer writes the low-precision weight itself.
+ * Current scaling (and nvfp4, whose second-level scale is per tensor) first reads the
+ * tensor for its amax, then computes the scale, then casts: three kernels where delayed
+ * scaling's cast computes the amax for the next step in the same kernel.
+ * Not modelled: the amax all-reduce of delayed scaling over the amax group (once per
+ * micro-batch, a few KiB), nvfp4's random Hadamard transform of the weight-gradient
+ * inputs and stochastic rounding (memory-bound, fused in TE's cast), TE's FP8
+ * all-gather of sequence-parallel inputs (the TP collectives stay 16-bit here).
+ */
+#include "low_precision_time.h"
+
+#include "precision.h"
+
+void p3cfg__low_precision_rates(p3cfg__rates *r, const p3cfg_model *m, const p3cfg_gpu *gpu)
+{
+  r->lp = p3cfg__precision_is_low(m->precision);
+  r->lp_s_per_flop = r->s_per_flop;
+  r->lp_half_flops = r->half_flops;
+  r->lp_elem_bytes = r->elem_bytes;
+  r->lp_amax_passes = 0.0, r->lp_cast_kernels = 0.0;
+  r->lp_fused_norm = 0, r->lp_param_gather = 0;
+  r->gather_elem_bytes = r->elem_bytes;
+  if (!r->lp)
+    return;
+  /* p3cfg_estimate and p3cfg_search refuse a GPU without the format's peak first
+   * (p3cfg__precision_check); a caller that skips the check gets the 16-bit rate. */
+  const double peak = p3cfg__precision_peak(m->precision, gpu);
+  const double clock = gpu->training_clock_ratio > 0.0 ? gpu->training_clock_ratio : 1.0;
+  if (peak > 0.0)
+    r->lp_s_per_flop =
+        1.0 / (peak * gpu->matmul_efficiency * P3CFG__LP_EFFICIENCY_RATIO * clock);
+  /* The knee stays at the same FLOPs: its fixed cost is the tail wave, one tile per SM,
+   * which the format's rate runs as much faster as the rest. */
+  r->lp_half_flops = gpu->matmul_half_flops;
+  /* Operand bytes with their scales: fp8 one per tensor (nothing per element); mxfp8 an
+   * E8M0 scale per 32 elements; nvfp4 4 bits and an E4M3 scale per 16 (OCP MX v1.0,
+   * NVIDIA's NVFP4 format). */
+  const int current = m->precision == P3CFG_PREC_NVFP4 ||
+                      (m->precision == P3CFG_PREC_FP8 && m->fp8_recipe == P3CFG_FP8_CURRENT);
+  r->lp_elem_bytes = m->precision == P3CFG_PREC_MXFP8   ? 1.0 + 1.0 / 32.0
+                     : m->precision == P3CFG_PREC_NVFP4 ? 0.5 + 1.0 / 16.0
+                                                        : 1.0;
+  r->lp_amax_passes = current ? 1.0 : 0.0;
+  r->lp_cast_kernels = current ? 3.0 : 1.0; /* amax, scale, cast; or the cast alone */
+  r->lp_fused_norm = !current;
+  r->lp_param_gather = m->fp8_param_gather;
+  if (m->fp8_param_gather) {
+    /* The linear weights' share of the parameters (embeddings and the output layer stay
+     * 16-bit); norms and biases are too small to count. */
+    const double h = (double)m->hidden, f = (double)m->ffn_hidden;
+    const double kvd = (double)m->kv_heads * (double)p3cfg__head_dim(m);
+    const double qd = (double)m->heads * (double)p3cfg__head_dim(m);
+    const double up = m->activation == P3CFG_ACT_SWIGLU ? 2.0 * f : f;
+    const double linear = (double)m->layers * (h * (qd + 2.0 * kvd) + qd * h + h * up + f * h);
+    const double emb = (double)m->vocab * h * (m->tied_embeddings ? 1.0 : 2.0);
+    const double share = linear / (linear + emb);
+    r->gather_elem_bytes = share * r->lp_elem_bytes + (1.0 - share) * r->elem_bytes;
+  }
+}
+
+double p3cfg__gemm_lp_s(const p3cfg__rates *r, double m, double n, double k, double batch)
+{
+  if (!r->lp)
+    return p3cfg__gemm_s(r, m, n, k, batch);
+  const double flops = 2.0 * m * n * k * batch;
+  const double compute_s = (flops + r->lp_half_flops) * r->lp_s_per_flop;
+  const double bytes = batch * (r->lp_elem_bytes * (m * k + k * n) + r->elem_bytes * m * n);
+  const double memory_s = bytes * r->s_per_byte;
+  return compute_s > memory_s ? compute_s : memory_s;
+}
+
+/* Bytes to quantize a tensor of n 16-bit elements into its two copies. */
+static double quantize_bytes(const p3cfg__rates *r, double n)
+{
+  return (r->elem_bytes * (1.0 + r->lp_amax_passes) + 2.0 * r->lp_elem_bytes) * n;
+}
+
+void p3cfg__low_precision_overhead(p3cfg__lp_overhead *out, const p3cfg__dims *d,
+                                   const p3cfg__rates *r)
+{
+  out->fwd_bytes = out->bwd_bytes = out->kernels_fwd = out->kernels_bwd = 0.0;
+  if (!r->lp)
+    return;
+  const double t = d->tp, T = d->tokens, e = r->elem_bytes;
+  const double th = T * d->h / (d->sp ? t : 1.0); /* the norms' tokens: 1/t with sp */
+  const double qkv_w = (d->heads + 2.0 * d->kv_heads) * d->head_dim / t;
+  const double up_w = (d->swiglu ? 2.0 : 1.0) * d->ffn / t;
+  /* Forward: the inputs of QKV and MLP-up (the norms' outputs: the norm writes the two
+   * quantized copies instead of its 16-bit output, or a cast follows it), of the
+   * projection (the attention's output, h/t wide) and of MLP-down (the activation's). */
+  const double normed = 2.0 * th;
+  if (r->lp_fused_norm) {
+    out->fwd_bytes += (2.0 * r->lp_elem_bytes - e) * normed;
+  } else {
+    out->fwd_bytes += quantize_bytes(r, normed);
+    out->kernels_fwd += 2.0 * r->lp_cast_kernels;
+  }
+  out->fwd_bytes += quantize_bytes(r, T * d->heads * d->head_dim / t + T * d->ffn / t);
+  out->kernels_fwd += 2.0 * r->lp_cast_kernels;
+  /* Backward: each GEMM's output gradient, for its data and weight gradients. */
+  out->bwd_bytes += quantize_bytes(r, T * qkv_w + th + T * up_w + th);
+  out->kernels_bwd += 4.0 * r->lp_cast_kernels;
+}
+
+double p3cfg__low_precision_step_bytes(const p3cfg__rates *r, double owned, double held)
+{
+  if (!r->lp)
+    return 0.0;
+  const double q = r->lp_elem_bytes, e = r->elem_bytes;
+  if (r->lp_param_gather) /* the optimizer writes the owned shard in low precision instead
+                             of 16 bits; each GPU then makes the column-wise copy */
+    return (q - e) * owned + 2.0 * q * held;
+  return (e + 2.0 * q) * held; /* read the 16-bit weight, write both copies */
+}
