@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 3
+#define P3CFG_API_VERSION 4
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */

@@ -13,6 +13,8 @@
 
 #include "error.h"
 #include "exclusion.h"
+#include "plan_dims.h"
+#include "plan_version.h"
 
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c)
 {
@@ -243,47 +245,60 @@ int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m)
   return P3CFG_OK;
 }
 
-P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
-                                 const p3cfg_cluster *cluster)
+/* p3cfg_plan_resolve on a current-version plan. */
+static int resolve(p3cfg_plan *plan, const p3cfg_model *model, const p3cfg_cluster *cluster)
 {
-  p3cfg__error_clear();
-  if (!plan || !model || !cluster)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_resolve: NULL argument");
-  if (plan->version == 0 || plan->version > P3CFG_PLAN_VERSION)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan: version %u, expected 1 to %u",
-                            plan->version, P3CFG_PLAN_VERSION);
   if (plan->tp == 0 || plan->pp == 0)
     return p3cfg__error_set(P3CFG_EPLAN, "tp and pp must be positive");
+  p3cfg__plan_normalise_dims(plan);
   if (plan->global_batch == 0)
     plan->global_batch = model->global_batch;
+  /* Model parallelism within a replica: tp*cp*pp GPUs (ep and etp fold into them). */
+  const uint64_t mp = (uint64_t)plan->tp * plan->cp * plan->pp;
   if (plan->dp == 0 && cluster->excluded) {
     /* GPUs excluded: the largest dp that fits what is left and keeps the global batch. */
-    const uint64_t mp = (uint64_t)plan->tp * plan->pp;
     const uint64_t usable = p3cfg__usable_gpus(cluster, plan->tp);
     plan->dp = p3cfg__largest_dp(usable / mp, plan->global_batch, plan->micro_batch);
     if (plan->dp == 0)
       return p3cfg__error_set(P3CFG_EPLAN,
-                              "tp*pp = %llu does not fit the %llu usable GPUs (%llu "
+                              "%s = %llu does not fit the %llu usable GPUs (%llu "
                               "excluded) with a dp that divides global_batch %llu",
-                              (unsigned long long)mp, (unsigned long long)usable,
+                              plan->cp > 1 ? "tp*cp*pp" : "tp*pp", (unsigned long long)mp,
+                              (unsigned long long)usable,
                               (unsigned long long)cluster->n_excluded,
                               (unsigned long long)plan->global_batch);
   }
   if (plan->dp == 0) {
-    uint64_t gpus = p3cfg__cluster_gpus(cluster), mp = (uint64_t)plan->tp * plan->pp;
+    uint64_t gpus = p3cfg__cluster_gpus(cluster);
     if (mp > gpus || gpus % mp)
       return p3cfg__error_set(P3CFG_EPLAN,
-                              "tp*pp = %llu does not divide the %llu GPUs of the cluster; "
+                              "%s = %llu does not divide the %llu GPUs of the cluster; "
                               "give dp (or --gpus) explicitly",
-                              (unsigned long long)mp, (unsigned long long)gpus);
+                              plan->cp > 1 ? "tp*cp*pp" : "tp*pp", (unsigned long long)mp,
+                              (unsigned long long)gpus);
     plan->dp = (uint32_t)(gpus / mp);
   }
-  if (plan->global_batch == 0)
-    plan->global_batch = model->global_batch;
   if (plan->n_stage_layers == 0) {
     int rc = p3cfg__plan_balanced_split(plan, model);
     if (rc)
       return rc;
   }
   return p3cfg__plan_check(plan, model, cluster);
+}
+
+P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
+                                 const p3cfg_cluster *cluster)
+{
+  p3cfg__error_clear();
+  if (!plan || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_resolve: NULL argument");
+  /* The caller's plan may be an older, shorter struct: work on a current copy and write
+   * back only the fields its version has. */
+  p3cfg_plan cur;
+  int rc = p3cfg__plan_read(&cur, plan, "p3cfg_plan_resolve");
+  if (rc)
+    return rc;
+  rc = resolve(&cur, model, cluster);
+  p3cfg__plan_write(plan, &cur);
+  return rc;
 }

@@ -14,6 +14,7 @@
 #include "memory.h"
 #include "perf.h"
 #include "plan_rules.h"
+#include "plan_version.h"
 #include "rank_map.h"
 #include "types.h"
 #include "uncertainty.h"
@@ -100,8 +101,10 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
     return rc;
   const p3cfg_cluster *full = cluster;
   cluster = &ex.view;
-  p3cfg_plan resolved = *plan;
-  rc = p3cfg_plan_resolve(&resolved, model, cluster);
+  p3cfg_plan resolved;
+  rc = p3cfg__plan_read(&resolved, plan, "p3cfg_estimate");
+  if (rc == P3CFG_OK)
+    rc = p3cfg_plan_resolve(&resolved, model, cluster);
   if (rc) {
     p3cfg__exclusion_dispose(&ex);
     return rc;
