@@ -4,7 +4,8 @@
  * interleaving needs pp > 1 and a number of micro-batches that is a multiple of pp;
  * sequence parallelism needs tp > 1 dividing seq_len. ZeRO stages 2 and 3 shard
  * gradients/parameters per layer and cannot be combined with pipeline parallelism
- * (DeepSpeed rejects it too).
+ * (DeepSpeed rejects it too). Context and expert parallelism follow Megatron-Core
+ * (cp_expert_rules, each rule citing where Megatron asserts it).
  * Each rule is written once here; estimate and search both call p3cfg__plan_check.
  */
 #include "plan_rules.h"
@@ -55,6 +56,71 @@ P3CFG_API void p3cfg_plan_init(p3cfg_plan *plan)
   }
 }
 
+/* Context and expert parallelism, as Megatron-Core checks them (the mirror's
+ * megatron/training/arguments.py, megatron/core/transformer/transformer_config.py,
+ * moe/moe_layer.py, dot_product_attention.py, parallel_state.py). */
+static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *m,
+                                        int explain)
+{
+#define FAIL(rule, ...)                                                                  \
+  do {                                                                                   \
+    if (explain)                                                                         \
+      p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
+    return rule;                                                                         \
+  } while (0)
+  const uint32_t cp = p3cfg__plan_cp(p), ep = p3cfg__plan_ep(p), etp = p3cfg__plan_etp(p);
+  const uint64_t experts = m->moe.experts;
+  /* arguments.py: "num_experts must be non None to use expert model parallelism"; an
+   * expert tensor split differing from tp has no experts to split either. */
+  if (experts == 0 && ep > 1)
+    FAIL(P3CFG_RULE_EP_DENSE, "expert parallelism (ep %u) needs a mixture-of-experts model", ep);
+  if (experts == 0 && etp != p->tp)
+    FAIL(P3CFG_RULE_EP_DENSE,
+         "expert tensor parallelism (etp %u) needs a mixture-of-experts model (a dense "
+         "model's etp is its tp %u)",
+         etp, p->tp);
+  if (experts) {
+    /* arguments.py: "Number of experts should be a multiple of expert model parallel_size." */
+    if (experts % ep)
+      FAIL(P3CFG_RULE_EP_EXPERTS, "ep %u does not divide the %llu experts", ep,
+           (unsigned long long)experts);
+    /* parallel_state.py: the expert mesh folds a stage's tp*cp*dp ranks as etp*ep*edp. */
+    const uint64_t stage = (uint64_t)p->tp * cp * p->dp;
+    if (stage % ((uint64_t)ep * etp))
+      FAIL(P3CFG_RULE_EP_FOLD,
+           "ep*etp = %llu does not divide tp*cp*dp = %llu (the expert layers fold the "
+           "same ranks as etp*ep*edp)",
+           (unsigned long long)ep * etp, (unsigned long long)stage);
+    /* Each expert's linear layers are split etp ways (an even split). */
+    if (m->moe.expert_ffn_hidden % etp)
+      FAIL(P3CFG_RULE_ETP_FFN, "etp %u does not divide expert_ffn_hidden %llu", etp,
+           (unsigned long long)m->moe.expert_ffn_hidden);
+    /* transformer_config.py: "Bias in Moe is only supported when ETP==1". */
+    if (m->bias && etp != 1)
+      FAIL(P3CFG_RULE_ETP_BIAS, "a mixture-of-experts model with biases needs etp 1, got %u",
+           etp);
+    /* moe_layer.py refuses to train MoE with tensor parallelism without sequence
+     * parallelism. */
+    if (p->tp > 1 && !p->sequence_parallel)
+      FAIL(P3CFG_RULE_MOE_SP,
+           "a mixture-of-experts model with tp %u needs sequence parallelism", p->tp);
+  }
+  if (cp > 1) {
+    /* arguments.py: "seq-length should be a multiple of 2 * context-parallel-size" (the
+     * causal load balance gives each cp rank two chunks). */
+    if (m->seq_len % (2ull * cp))
+      FAIL(P3CFG_RULE_CP_SEQ, "context parallelism needs seq_len %llu to be a multiple of "
+                              "2*cp = %u",
+           (unsigned long long)m->seq_len, 2 * cp);
+    /* dot_product_attention.py: "Context parallelism is only supported by
+     * TEDotProductAttention!" (the fused, flash attention). */
+    if (!m->flash_attention)
+      FAIL(P3CFG_RULE_CP_FLASH, "context parallelism (cp %u) needs flash attention", cp);
+  }
+  return P3CFG_RULE_OK;
+#undef FAIL
+}
+
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
  * when `explain` is set, formats its message into the last error. The search calls this
  * with explain = 0 on every candidate, so the fast path never formats a string. */
@@ -69,15 +135,17 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
   } while (0)
   if (p->tp == 0 || p->pp == 0 || p->dp == 0 || p->micro_batch == 0 || p->virtual_stages == 0)
     FAIL(P3CFG_RULE_POSITIVE, "dp, tp, pp, micro_batch and virtual_stages must be positive");
-  uint64_t gpus = (uint64_t)p->dp * p->tp * p->pp;
+  const uint32_t cp = p3cfg__plan_cp(p);
+  const char *const gpus_name = cp > 1 ? "dp*tp*cp*pp" : "dp*tp*pp";
+  uint64_t gpus = (uint64_t)p->dp * p->tp * cp * p->pp;
   if (gpus > p3cfg__cluster_gpus(c))
-    FAIL(P3CFG_RULE_GPUS, "dp*tp*pp = %llu GPUs, but the cluster has only %llu",
+    FAIL(P3CFG_RULE_GPUS, "%s = %llu GPUs, but the cluster has only %llu", gpus_name,
          (unsigned long long)gpus, (unsigned long long)p3cfg__cluster_gpus(c));
   if (c->excluded && gpus > p3cfg__usable_gpus(c, p->tp))
     FAIL(P3CFG_RULE_GPUS,
-         "dp*tp*pp = %llu GPUs, but only %llu are usable with tp %u (%llu excluded; TP "
+         "%s = %llu GPUs, but only %llu are usable with tp %u (%llu excluded; TP "
          "groups need whole units of %u GPUs without an excluded one)",
-         (unsigned long long)gpus, (unsigned long long)p3cfg__usable_gpus(c, p->tp), p->tp,
+         gpus_name, (unsigned long long)gpus, (unsigned long long)p3cfg__usable_gpus(c, p->tp), p->tp,
          (unsigned long long)c->n_excluded, p3cfg__unit_gpus(c, p->tp));
   if (m->heads % p->tp)
     FAIL(P3CFG_RULE_TP_HEADS, "tp %u does not divide heads %llu", p->tp,
@@ -90,10 +158,18 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
          (unsigned long long)m->ffn_hidden);
   if (p->sequence_parallel && p->tp < 2)
     FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp > 1");
-  /* Megatron scatters the sequence over the tp group and asserts an even split. */
-  if (p->sequence_parallel && m->seq_len % p->tp)
-    FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp %u to divide seq_len %llu", p->tp,
-         (unsigned long long)m->seq_len);
+  /* Megatron scatters the sequence over the tp group and asserts an even split (of each
+   * cp rank's part of it with context parallelism). */
+  if (p->sequence_parallel && m->seq_len % ((uint64_t)p->tp * cp))
+    FAIL(P3CFG_RULE_SP_TP,
+         cp > 1 ? "sequence parallelism needs tp %u to divide seq_len %llu / cp %u"
+                : "sequence parallelism needs tp %u to divide seq_len %llu",
+         p->tp, (unsigned long long)m->seq_len, cp);
+  {
+    const p3cfg__plan_rule rule = cp_expert_rules(p, m, explain);
+    if (rule != P3CFG_RULE_OK)
+      return rule;
+  }
   if ((unsigned)p->recompute > P3CFG_RECOMPUTE_FULL)
     FAIL(P3CFG_RULE_ENUM, "unknown recompute mode %d", (int)p->recompute);
   if (p->zero_stage > 3)
@@ -174,6 +250,14 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_SPLIT] = "invalid split of layers over stages",
       [P3CFG_RULE_MEMORY] = "does not fit in GPU memory",
       [P3CFG_RULE_WORKSPACE] = "pipeline simulation needs more than 1 GiB of workspace",
+      [P3CFG_RULE_EP_DENSE] = "expert parallelism on a dense model",
+      [P3CFG_RULE_EP_EXPERTS] = "ep does not divide the experts",
+      [P3CFG_RULE_EP_FOLD] = "ep*etp does not divide tp*cp*dp",
+      [P3CFG_RULE_ETP_FFN] = "etp does not divide expert_ffn_hidden",
+      [P3CFG_RULE_ETP_BIAS] = "mixture of experts with biases needs etp 1",
+      [P3CFG_RULE_MOE_SP] = "mixture of experts with tp > 1 needs sequence parallelism",
+      [P3CFG_RULE_CP_SEQ] = "context parallelism needs seq_len a multiple of 2*cp",
+      [P3CFG_RULE_CP_FLASH] = "context parallelism needs flash attention",
 };
 
 const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)
