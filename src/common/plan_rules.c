@@ -22,6 +22,11 @@ uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c)
   return (uint64_t)c->nodes * c->gpus_per_node;
 }
 
+uint64_t p3cfg__plan_gpus(const p3cfg_plan *p)
+{
+  return (uint64_t)p->dp * p->tp * p3cfg__plan_cp(p) * p->pp;
+}
+
 uint64_t p3cfg__plan_microbatches(const p3cfg_plan *p)
 {
   return p->global_batch / ((uint64_t)p->micro_batch * p->dp);

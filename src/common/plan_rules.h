@@ -10,6 +10,9 @@
 /* Total GPUs of a cluster. */
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c);
 
+/* GPUs of a plan: dp*tp*cp*pp (cp 0 counts as 1). */
+uint64_t p3cfg__plan_gpus(const p3cfg_plan *p);
+
 /* Micro-batches per pipeline per step: global_batch / (micro_batch * dp). */
 uint64_t p3cfg__plan_microbatches(const p3cfg_plan *p);
 

@@ -156,7 +156,7 @@ P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, 
       p3cfg__text_printf(&t,
                          "\ntraining budget for %s tokens: %.1f days, %.0f GPU-hours (%u GPUs "
                          "at %.0f tokens/s)\n\n",
-                         tok, b.days, b.gpu_hours, e->plan.dp * e->plan.tp * e->plan.pp,
+                         tok, b.days, b.gpu_hours, (unsigned)p3cfg__plan_gpus(&e->plan),
                          e->time.tokens_per_s);
     else
       p3cfg__text_printf(&t, "\ntraining budget for %s tokens: - (%s)\n\n", tok,

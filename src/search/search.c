@@ -149,8 +149,9 @@ static void run_item(worker *w, const work_item *it)
   p3cfg_plan_init(&plan);
   plan.tp = it->tp;
   plan.pp = it->pp;
+  plan.cp = it->cp;
   plan.virtual_stages = it->v;
-  plan.dp = it->dp ? it->dp : (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->pp));
+  plan.dp = it->dp ? it->dp : (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->cp * it->pp));
   plan.global_batch = ctx->global_batch;
   plan.overlap = o->overlap;
   if (o->n_stage_layers) {
@@ -173,7 +174,7 @@ static void run_item(worker *w, const work_item *it)
    * model is told so (the links a group uses depend on where its ranks are). */
   const uint32_t *map = NULL;
   if (ctx->excluded && ctx->exact_maps) {
-    const uint64_t ranks = (uint64_t)plan.dp * plan.tp * plan.pp;
+    const uint64_t ranks = (uint64_t)plan.dp * plan.tp * plan.cp * plan.pp;
     if (ranks <= p3cfg__usable_gpus(ctx->cluster, plan.tp)) {
       if (ranks > w->map_cap) {
         uint32_t *m = p3cfg__realloc(w->map, ranks * sizeof *m);
@@ -194,17 +195,24 @@ static void run_item(worker *w, const work_item *it)
   const int sp_hi = o->sequence_parallel >= 0 ? o->sequence_parallel : (it->tp > 1);
   const int z_lo = o->zero_stage >= 0 ? o->zero_stage : 0;
   const int z_hi = o->zero_stage >= 0 ? o->zero_stage : (it->pp == 1 ? 3 : 1);
-  for (size_t b = 0; b < n_mbs; b++) {
-    plan.micro_batch = mbs[b];
-    for (int r = rc_lo; r <= rc_hi; r++) {
-      plan.recompute = (p3cfg_recompute)r;
-      for (int sp = sp_lo; sp <= sp_hi; sp++) {
-        plan.sequence_parallel = sp;
-        for (int z = z_lo; z <= z_hi; z++) {
-          plan.zero_stage = (uint32_t)z;
-          consider(w, &plan, map);
-          if (w->rc)
-            return;
+  /* Expert parallelism folds the ranks of a stage again: ep x etp over those that fold. */
+  uint32_t pairs[2 * MAX_DIVISORS][2];
+  const size_t n_pairs = p3cfg__search_expert_pairs(ctx, &plan, pairs);
+  for (size_t x = 0; x < n_pairs; x++) {
+    plan.ep = pairs[x][0];
+    plan.etp = pairs[x][1];
+    for (size_t b = 0; b < n_mbs; b++) {
+      plan.micro_batch = mbs[b];
+      for (int r = rc_lo; r <= rc_hi; r++) {
+        plan.recompute = (p3cfg_recompute)r;
+        for (int sp = sp_lo; sp <= sp_hi; sp++) {
+          plan.sequence_parallel = sp;
+          for (int z = z_lo; z <= z_hi; z++) {
+            plan.zero_stage = (uint32_t)z;
+            consider(w, &plan, map);
+            if (w->rc)
+              return;
+          }
         }
       }
     }
@@ -271,58 +279,62 @@ static int build_items(search_ctx *ctx)
     size_t n = 0;
     for (size_t a = 0; a < n_tp; a++) {
       uint32_t tp = tps[a];
-      /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
-      uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
-      uint64_t rest = 0, groups = 0;
-      size_t n_pp;
-      if (upto) {
-        /* Model-parallel groups of tp that fit the usable units, and the pp tried. */
-        groups = p3cfg__usable_gpus(ctx->cluster, tp) / tp;
-        if (groups == 0)
-          continue;
-        if (max_pp > groups)
-          max_pp = groups;
-        if (o->pp) {
-          pps[0] = o->pp;
-          n_pp = o->pp <= max_pp && excluded_dp(ctx, groups, o->pp) ? 1 : 0;
-        } else {
-          n_pp = 0;
-          for (uint32_t q = 1; q <= max_pp && n_pp < MAX_DIVISORS; q++)
-            if (excluded_pp_tried(ctx, tp, groups, q, max_pp))
-              pps[n_pp++] = q;
-        }
-      } else {
-        if (ctx->gpus % tp)
-          continue;
-        rest = ctx->gpus / tp;
-        n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
-      }
-      for (size_t b = 0; b < n_pp; b++) {
-        uint32_t pp = pps[b];
-        const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
-        if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus)))
-          continue;
-        size_t n_v;
-        if (o->virtual_stages)
-          vs[0] = o->virtual_stages, n_v = 1;
-        else if (pp == 1)
-          vs[0] = 1, n_v = 1;
-        else
-          n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
-        for (size_t c = 0; c < n_v; c++) {
-          uint32_t v = vs[c];
-          /* Given stage layers: one item whose split is unused. */
-          p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
-          size_t n_s = 1;
-          if (!o->n_stage_layers) {
-            if (m->layers % v)
-              continue;
-            n_s = p3cfg__split_variants(pp, m->layers / v, splits, MAX_SPLITS);
+      for (size_t e = 0; e < ctx->n_cps; e++) {
+        const uint32_t cp = ctx->cps[e];
+        /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
+        uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
+        uint64_t rest = 0, groups = 0;
+        size_t n_pp;
+        if (upto) {
+          /* Model-parallel groups of tp (cp of them per pipeline stage of a replica) that
+           * fit the usable units, and the pp tried. */
+          groups = p3cfg__usable_gpus(ctx->cluster, tp) / tp / cp;
+          if (groups == 0)
+            continue;
+          if (max_pp > groups)
+            max_pp = groups;
+          if (o->pp) {
+            pps[0] = o->pp;
+            n_pp = o->pp <= max_pp && excluded_dp(ctx, groups, o->pp) ? 1 : 0;
+          } else {
+            n_pp = 0;
+            for (uint32_t q = 1; q <= max_pp && n_pp < MAX_DIVISORS; q++)
+              if (excluded_pp_tried(ctx, tp, groups, q, max_pp))
+                pps[n_pp++] = q;
           }
-          for (size_t d = 0; d < n_s; d++) {
-            if (pass == 1)
-              ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp};
-            n++;
+        } else {
+          if (ctx->gpus % ((uint64_t)tp * cp))
+            continue;
+          rest = ctx->gpus / tp / cp;
+          n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
+        }
+        for (size_t b = 0; b < n_pp; b++) {
+          uint32_t pp = pps[b];
+          const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
+          if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * cp * pp != ctx->gpus)))
+            continue;
+          size_t n_v;
+          if (o->virtual_stages)
+            vs[0] = o->virtual_stages, n_v = 1;
+          else if (pp == 1)
+            vs[0] = 1, n_v = 1;
+          else
+            n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
+          for (size_t c = 0; c < n_v; c++) {
+            uint32_t v = vs[c];
+            /* Given stage layers: one item whose split is unused. */
+            p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
+            size_t n_s = 1;
+            if (!o->n_stage_layers) {
+              if (m->layers % v)
+                continue;
+              n_s = p3cfg__split_variants(pp, m->layers / v, splits, MAX_SPLITS);
+            }
+            for (size_t d = 0; d < n_s; d++) {
+              if (pass == 1)
+                ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp, cp};
+              n++;
+            }
           }
         }
       }
@@ -356,6 +368,9 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
       (rc = p3cfg__knob_check(P3CFG__KNOB_DP, o->dp, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_TP, o->tp, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_PP, o->pp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_CP, o->cp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_EP, o->ep, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_ETP, o->etp, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_MBS, o->micro_batch, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_VPP, o->virtual_stages, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_GPUS, o->gpus, 1)) ||
@@ -387,11 +402,18 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
                             "%llu (%llu excluded)",
                             (unsigned long long)*gpus, (unsigned long long)(all - c->n_excluded),
                             (unsigned long long)all, (unsigned long long)c->n_excluded);
-  if (o->dp && o->tp && o->pp && (uint64_t)o->dp * o->tp * o->pp != *gpus &&
-      !(c->excluded && !o->gpus))
+  const uint64_t cp = o->cp ? o->cp : 1;
+  if (o->dp && o->tp && o->pp && (!o->cp || o->cp == 1) &&
+      (uint64_t)o->dp * o->tp * o->pp != *gpus && !(c->excluded && !o->gpus))
     return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*pp = %llu, but %llu GPUs are used "
                                             "(give --gpus to use fewer)",
                             (unsigned long long)o->dp * o->tp * o->pp, (unsigned long long)*gpus);
+  if (o->dp && o->tp && o->pp && o->cp > 1 && (uint64_t)o->dp * o->tp * cp * o->pp != *gpus &&
+      !(c->excluded && !o->gpus))
+    return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*cp*pp = %llu, but %llu GPUs are used "
+                                            "(give --gpus to use fewer)",
+                            (unsigned long long)o->dp * o->tp * cp * o->pp,
+                            (unsigned long long)*gpus);
   (void)m;
   return P3CFG_OK;
 }
@@ -417,11 +439,13 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  if (opts && (opts->version == 1 || opts->version == 2)) {
+  if (opts && opts->version >= 1 && opts->version <= 3) {
     /* An older struct: the fields it has, the defaults of the rest (version 1 ends
-     * before exclude_gpus, version 2 before the margin and the budget). */
-    const size_t have = opts->version == 1 ? offsetof(p3cfg_search_options, exclude_gpus)
-                                           : offsetof(p3cfg_search_options, mem_margin_bytes);
+     * before exclude_gpus, version 2 before the margin and the budget, version 3 before
+     * cp, ep and etp). */
+    const size_t have = opts->version == 1   ? offsetof(p3cfg_search_options, exclude_gpus)
+                        : opts->version == 2 ? offsetof(p3cfg_search_options, mem_margin_bytes)
+                                             : offsetof(p3cfg_search_options, cp);
     ctx.opts = defaults;
     memcpy(&ctx.opts, opts, have);
     ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;
@@ -455,6 +479,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
       ctx.keep = place_top;
   }
   const double t0 = p3cfg__monotonic_s();
+  p3cfg__search_dims_init(&ctx);
   if ((rc = build_items(&ctx)) != 0) {
     p3cfg__free(ctx.items);
     p3cfg__exclusion_dispose(&ex);

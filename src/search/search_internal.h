@@ -22,7 +22,8 @@
 typedef struct work_item {
   uint32_t tp, pp, v;
   p3cfg__split split;
-  uint32_t dp; /* 0: gpus / (tp * pp); with excluded GPUs, the largest that fits */
+  uint32_t dp; /* 0: gpus / (tp * cp * pp); with excluded GPUs, the largest that fits */
+  uint32_t cp;
 } work_item;
 
 typedef struct search_ctx {
@@ -39,6 +40,12 @@ typedef struct search_ctx {
   int excluded; /* the cluster view has excluded GPUs: plans use at most those left */
   int exact_maps; /* score every candidate on its map that skips them (else screen on the
                      whole cluster's map and re-score the plans kept; see finish) */
+  /* The context-parallel degrees tried (each item has one) and the expert-parallel ones
+   * (every item walks them): search_dims.c. */
+  uint32_t cps[4];
+  size_t n_cps;
+  uint32_t eps[MAX_DIVISORS];
+  size_t n_eps;
 } search_ctx;
 
 /* ---- progress report (p3cfg_search_options.progress) --------------------------------
@@ -76,6 +83,16 @@ typedef struct worker {
   p3cfg__error_state error; /* the last error behind rc, saved on the worker's thread */
   pthread_t thread;
 } worker;
+
+/* The context-parallel degrees (ctx->cps) and the expert-parallel ones (ctx->eps) the
+ * search tries under its options (search_dims.c). */
+void p3cfg__search_dims_init(search_ctx *ctx);
+
+/* The (ep, etp) pairs a candidate with plan's tp, cp and dp walks: each ep of ctx->eps
+ * with etp 1 and tp (a mixture-of-experts model) or tp (a dense one), or the options'
+ * fixed values; searched pairs whose ep*etp does not fold into tp*cp*dp are skipped. */
+size_t p3cfg__search_expert_pairs(const search_ctx *ctx, const p3cfg_plan *plan,
+                                  uint32_t pairs[][2]);
 
 /* Report `fraction` of the work done if 0.1 s passed since the last report (always when
  * `final`); nothing when pr is NULL. */
