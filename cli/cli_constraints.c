@@ -119,6 +119,17 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     *slots[k] = (unsigned)v;
     return 1;
   }
+  case OPT_CP:
+  case OPT_EP:
+  case OPT_ETP: {
+    static const char *const flags[] = {"cp", "ep", "etp"};
+    unsigned *slots[] = {&c->cp, &c->ep, &c->etp};
+    const int k = id - OPT_CP;
+    if (cli_parse_knob_u64(command, cli_knob(flags[k]), value, &v))
+      return -1;
+    *slots[k] = (unsigned)v;
+    return 1;
+  }
   case OPT_RECOMPUTE:
     return parse_choice(&c->recompute, command, cli_knob("recompute"), value) ? -1 : 1;
   case OPT_SP:

@@ -1,6 +1,6 @@
 /*
  * cli_constraints.h — the constraint flags that `search` and `estimate` share (spec §5):
- * --dp --tp --pp --mbs --vpp --recompute --sp/--no-sp --zero --stage-layers --overlap
+ * --dp --tp --pp --cp --ep --etp --mbs --vpp --recompute --sp/--no-sp --zero --stage-layers --overlap
  * --gpus --global-batch. One table entry list, one parser, used by both commands.
  */
 #ifndef P3CFG_CLI_CONSTRAINTS_H
@@ -25,6 +25,9 @@ enum {
   OPT_GPUS,
   OPT_GLOBAL_BATCH,
   OPT_EXCLUDE,
+  OPT_CP,
+  OPT_EP,
+  OPT_ETP,
   OPT_CONSTRAINT_LAST
 };
 
@@ -32,6 +35,7 @@ enum {
  * which gives their placeholders, --help lines and bounds. */
 #define CLI_CONSTRAINT_OPTIONS                                                           \
   CLI_KNOB("dp", OPT_DP), CLI_KNOB("tp", OPT_TP), CLI_KNOB("pp", OPT_PP),                \
+      CLI_KNOB("cp", OPT_CP), CLI_KNOB("ep", OPT_EP), CLI_KNOB("etp", OPT_ETP),          \
       CLI_KNOB("mbs", OPT_MBS), CLI_KNOB("vpp", OPT_VPP),                                \
       CLI_KNOB("recompute", OPT_RECOMPUTE), CLI_KNOB("sp", OPT_SP),                      \
       CLI_KNOB("no-sp", OPT_NO_SP), CLI_KNOB("zero", OPT_ZERO),                          \
@@ -41,6 +45,7 @@ enum {
 
 typedef struct cli_constraints {
   unsigned dp, tp, pp, mbs, vpp; /* 0 = not given */
+  unsigned cp, ep, etp;          /* 0 = not given */
   int recompute;                 /* -1 = not given */
   int sp;                        /* -1 = not given */
   int zero;                      /* -1 = not given */

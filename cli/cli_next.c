@@ -94,6 +94,12 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
   fputc(' ', f);
   shell_word(f, positional[1]);
   fprintf(f, " --tp %u --pp %u --mbs %u", p->tp, p->pp, p->micro_batch);
+  if (p->cp > 1)
+    fprintf(f, " --cp %u", p->cp);
+  if (p->ep > 1)
+    fprintf(f, " --ep %u", p->ep);
+  if (p->etp && p->etp != p->tp)
+    fprintf(f, " --etp %u", p->etp);
   if (p->virtual_stages > 1)
     fprintf(f, " --vpp %u", p->virtual_stages);
   if (p->recompute != P3CFG_RECOMPUTE_NONE)
@@ -111,7 +117,7 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
     for (uint32_t s = 0; s < p->n_stage_layers; s++)
       fprintf(f, "%s%u", s ? "," : "", p->stage_layers[s]);
   }
-  const uint64_t gpus = (uint64_t)p->dp * p->tp * p->pp;
+  const uint64_t gpus = (uint64_t)p->dp * p->tp * (p->cp ? p->cp : 1) * p->pp;
   if (!have_info || gpus != (uint64_t)ci.nodes * ci.gpus_per_node)
     fprintf(f, " --gpus %llu", (unsigned long long)gpus);
   if (!have_info || p->global_batch != mi.global_batch)

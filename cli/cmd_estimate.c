@@ -30,9 +30,10 @@ static const char synopsis[] = "MODEL CLUSTER --tp T --pp P --mbs B [more] "
 static const char summary[] =
     "Memory per pipeline stage (weights, gradients, optimizer state, activations,\n"
     "transients, reserved overheads) and the time breakdown of one plan. Unset options\n"
-    "take Megatron-LM's defaults: tp, pp, mbs and vpp 1, recompute none, no sp, zero 0,\n"
-    "dp = GPUs / (tp*pp) with GPUs = --gpus or the whole cluster. Exit 3 when the plan\n"
-    "does not fit in GPU memory (the plan is printed all the same).";
+    "take Megatron-LM's defaults: tp, pp, cp, ep, mbs and vpp 1, etp = tp, recompute\n"
+    "none, no sp, zero 0, dp = GPUs / (tp*cp*pp) with GPUs = --gpus or the whole\n"
+    "cluster. Exit 3 when the plan does not fit in GPU memory (the plan is printed all\n"
+    "the same).";
 
 /* Fill `plan` from the flags; prints a usage error and returns -1 when they conflict. */
 static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
@@ -42,6 +43,11 @@ static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
     plan->tp = c->tp;
   if (c->pp)
     plan->pp = c->pp;
+  if (c->cp)
+    plan->cp = c->cp;
+  if (c->ep)
+    plan->ep = c->ep;
+  plan->etp = c->etp; /* 0: tp */
   if (c->mbs)
     plan->micro_batch = c->mbs;
   if (c->vpp)
@@ -56,15 +62,16 @@ static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
   plan->global_batch = c->global_batch;
   plan->dp = c->dp;
   if (c->gpus) {
-    const uint64_t mp = (uint64_t)plan->tp * plan->pp;
+    const uint64_t mp = (uint64_t)plan->tp * plan->cp * plan->pp;
+    const char *mp_name = plan->cp > 1 ? "tp*cp*pp" : "tp*pp";
     if (c->gpus % mp) {
-      cli_usage_error("estimate", "--gpus %llu is not a multiple of tp*pp = %llu",
-                      (unsigned long long)c->gpus, (unsigned long long)mp);
+      cli_usage_error("estimate", "--gpus %llu is not a multiple of %s = %llu",
+                      (unsigned long long)c->gpus, mp_name, (unsigned long long)mp);
       return -1;
     }
     if (c->dp && c->dp != c->gpus / mp) {
-      cli_usage_error("estimate", "--dp %u disagrees with --gpus %llu / (tp*pp = %llu)", c->dp,
-                      (unsigned long long)c->gpus, (unsigned long long)mp);
+      cli_usage_error("estimate", "--dp %u disagrees with --gpus %llu / (%s = %llu)", c->dp,
+                      (unsigned long long)c->gpus, mp_name, (unsigned long long)mp);
       return -1;
     }
     if (c->gpus / mp > UINT32_MAX) {

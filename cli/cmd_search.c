@@ -132,6 +132,9 @@ int cmd_search(int argc, char **argv)
   so.dp = a.cons.dp;
   so.tp = a.cons.tp;
   so.pp = a.cons.pp;
+  so.cp = a.cons.cp;
+  so.ep = a.cons.ep;
+  so.etp = a.cons.etp;
   so.micro_batch = a.cons.mbs;
   so.virtual_stages = a.cons.vpp;
   so.recompute = a.cons.recompute;

@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 3
+#define P3CFG_API_VERSION 4
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -415,9 +415,10 @@ P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, si
 P3CFG_API void p3cfg_result_free(p3cfg_result *r);
 
 /** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
- *  mem_margin_fraction and train_tokens; version 1 and 2 structs are still accepted
- *  (no GPU excluded, no margin, no budget). */
-#define P3CFG_ESTIMATE_OPTIONS_VERSION 3
+ *  mem_margin_fraction and train_tokens, version 4 cp, ep and etp; version 1 to 3
+ *  structs are still accepted (no GPU excluded, no margin, no budget, the plan's cp, ep
+ *  and etp). */
+#define P3CFG_ESTIMATE_OPTIONS_VERSION 4
 
 typedef struct p3cfg_estimate_options {
   unsigned version; /**< P3CFG_ESTIMATE_OPTIONS_VERSION */
@@ -439,10 +440,13 @@ typedef struct p3cfg_estimate_options {
   /** Tokens of the whole training run (version 3): when not 0, the reports give each
    *  plan's training budget, days and GPU-hours at its tokens/s. 0 = none. */
   uint64_t train_tokens;
+  /** Context-, expert- and expert-tensor-parallel degrees (version 4): when not 0, they
+   *  replace the plan's (for a caller holding a version-1 p3cfg_plan). 0 = the plan's. */
+  uint32_t cp, ep, etp;
 } p3cfg_estimate_options;
 
 #define P3CFG_ESTIMATE_OPTIONS_INIT                                                    \
-  { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0, NULL, 0, 0, 0.0, 0 }
+  { P3CFG_ESTIMATE_OPTIONS_VERSION, 1, 0, 1, 0, 0.0, NULL, 0, 0, 0.0, 0, 0, 0, 0 }
 
 P3CFG_API void p3cfg_estimate_options_init(p3cfg_estimate_options *opts);
 
@@ -460,9 +464,9 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
  * ---------------------------------------------------------------------------------- */
 
 /** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
- *  mem_margin_fraction and train_tokens (as in p3cfg_estimate_options); version 1 and 2
- *  structs are still accepted. */
-#define P3CFG_SEARCH_OPTIONS_VERSION 3
+ *  mem_margin_fraction and train_tokens (as in p3cfg_estimate_options), version 4 cp, ep
+ *  and etp; version 1 to 3 structs are still accepted (cp, ep and etp searched). */
+#define P3CFG_SEARCH_OPTIONS_VERSION 4
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -506,12 +510,17 @@ typedef struct p3cfg_search_options {
   /** Tokens of the whole training run (version 3): when not 0, the reports give each
    *  plan's days and GPU-hours for it. 0 = none. */
   uint64_t train_tokens;
+  /** Context-, expert- and expert-tensor-parallel degrees (version 4); 0 = searched:
+   *  cp over 1, 2, 4, 8 when the model's seq_len is at least 16384 (else 1), ep over the
+   *  divisors of a mixture-of-experts model's experts (1 for a dense model), etp over 1
+   *  and tp (docs/search.md, "Context and expert parallelism"). */
+  uint32_t cp, ep, etp;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
-        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0                                \
+        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0, 0, 0, 0                       \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);

@@ -16,8 +16,8 @@ from typing import Optional
 
 MAX_PP = 1024
 PLAN_VERSION = 2
-SEARCH_OPTIONS_VERSION = 3
-ESTIMATE_OPTIONS_VERSION = 3
+SEARCH_OPTIONS_VERSION = 4
+ESTIMATE_OPTIONS_VERSION = 4
 #: The library versions whose struct layouts this module mirrors (major, minor).
 ABI_VERSION = (0, 1)
 JSON_TIMINGS = 1  # P3CFG_JSON_TIMINGS
@@ -79,7 +79,7 @@ class Plan(ctypes.Structure):
         ("global_batch", c_u64),
         ("n_stage_layers", c_u32),
         ("stage_layers", c_u32 * MAX_PP),
-        ("cp", c_u32),
+        ("cp", c_u32),  # version 4
         ("ep", c_u32),
         ("etp", c_u32),
     ]
@@ -118,6 +118,9 @@ class SearchOptions(ctypes.Structure):
         ("mem_margin_bytes", c_u64),  # version 3
         ("mem_margin_fraction", ctypes.c_double),
         ("train_tokens", c_u64),
+        ("cp", c_u32),  # version 4
+        ("ep", c_u32),
+        ("etp", c_u32),
     ]
 
 
@@ -136,6 +139,9 @@ class EstimateOptions(ctypes.Structure):
         ("mem_margin_bytes", c_u64),  # version 3
         ("mem_margin_fraction", ctypes.c_double),
         ("train_tokens", c_u64),
+        ("cp", c_u32),  # version 4
+        ("ep", c_u32),
+        ("etp", c_u32),
     ]
 
 

@@ -56,6 +56,7 @@ def test_init_functions_fill_the_mirrored_fields():
                 _native.SEARCH_OPTIONS_VERSION, 10, 1, -1, -1, -1, 16, 1, 1)
     assert not so.stage_layers and so.progress is None
     assert not so.exclude_gpus and so.n_exclude_gpus == 0
+    assert (so.cp, so.ep, so.etp) == (0, 0, 0), "searched"
     plan = _native.Plan()
     _native.lib.p3cfg_plan_init(ctypes.byref(plan))
     assert (plan.version, plan.dp, plan.tp, plan.pp, plan.micro_batch,
@@ -65,3 +66,4 @@ def test_init_functions_fill_the_mirrored_fields():
     assert (eo.version, eo.with_time, eo.place, eo.seed) == (
         _native.ESTIMATE_OPTIONS_VERSION, 1, 0, 1)
     assert not eo.exclude_gpus and eo.n_exclude_gpus == 0
+    assert (eo.cp, eo.ep, eo.etp) == (0, 0, 0), "the plan's"

@@ -37,6 +37,21 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
     [P3CFG__KNOB_PP] = {"pp", "pp", NULL, "pp", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL, 0,
                         "searched (estimate: 1)", "pipeline-parallel degree", NULL,
                         "pipeline-parallel degree (a plan has at most 1024 stages)"},
+    [P3CFG__KNOB_CP] = {"cp", "cp", NULL, "cp", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL, 0,
+                        "searched from seq_len 16384 (else 1; estimate: 1)",
+                        "context-parallel degree (GPUs = dp*tp*cp*pp)", NULL,
+                        "context-parallel degree: the sequence split over cp ranks (GPUs = "
+                        "`dp*tp*cp*pp`; needs flash attention and seq_len a multiple of `2*cp`)"},
+    [P3CFG__KNOB_EP] = {"ep", "ep", NULL, "ep", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL, 0,
+                        "searched for MoE models (else 1; estimate: 1)",
+                        "expert-parallel degree (MoE: divides the experts)", NULL,
+                        "expert-parallel degree: the routed experts split over ep ranks (MoE "
+                        "models; ep divides the experts, `ep*etp` divides `tp*cp*dp`)"},
+    [P3CFG__KNOB_ETP] = {"etp", "etp", NULL, "etp", "N", P3CFG_KNOB_INT, 1, DEGREE_MAX, 0, NULL,
+                         0, "searched: 1 or tp (estimate: tp)",
+                         "expert tensor-parallel degree (MoE; default tp)", NULL,
+                         "expert tensor-parallel degree: each expert split etp ways (MoE "
+                         "models; `edp = dp*tp*cp / (ep*etp)`)"},
     [P3CFG__KNOB_MBS] = {"micro_batch", "mbs", NULL, "micro_batch", "N", P3CFG_KNOB_INT, 1,
                          DEGREE_MAX, 0, NULL, 0, "searched (estimate: 1)",
                          "micro-batch size (sequences)", NULL, "micro-batch size (sequences)"},

@@ -13,6 +13,12 @@
  * group of a rank, the DP ring of a stage and local rank, a rank's pipeline line): it is
  * {first, stride, count}, member i being first + i * stride. Everything here is integer
  * arithmetic without allocation; what the scorer calls in its loops is inline.
+ *
+ * A plan has two meshes over the same ranks (Megatron-Core's two RankGenerators,
+ * megatron/core/parallel_state.py): the dense one (attention, dense FFN, embeddings) with
+ * sizes {tp, cp, 1, dp, pp} (p3cfg__mesh_of), and the expert one (the MoE layers' routed
+ * experts) with sizes {etp, 1, ep, edp, pp} (p3cfg__mesh_expert_of), etp*ep*edp =
+ * tp*cp*dp, so that the ranks of a pipeline stage are the same in both.
  */
 #ifndef P3CFG_MESH_H
 #define P3CFG_MESH_H
@@ -26,8 +32,8 @@
 /* The dimensions, in rank order (fastest first); the order of p3cfg__mesh_dims. */
 typedef enum p3cfg__mesh_dim {
   P3CFG__MESH_TP, /* tensor parallel */
-  P3CFG__MESH_CP, /* context parallel: always 1 for now (no plan field) */
-  P3CFG__MESH_EP, /* expert parallel: always 1 for now (no plan field) */
+  P3CFG__MESH_CP, /* context parallel (the expert mesh: 1) */
+  P3CFG__MESH_EP, /* expert parallel (the dense mesh: 1) */
   P3CFG__MESH_DP, /* data parallel */
   P3CFG__MESH_PP, /* pipeline parallel */
   P3CFG__MESH_DIMS
@@ -37,13 +43,17 @@ typedef enum p3cfg__mesh_dim {
 #define P3CFG__MESH_NO_FIELD ((size_t)-1)
 
 /* One entry of the table: what the dimension is called, its key in JSON (plan files,
- * placements) and on the command line, and the uint32_t field of p3cfg_plan holding its
- * size (an offsetof, or P3CFG__MESH_NO_FIELD). Its stride in the rank order is not
- * stored: it is the product of the sizes of the entries before it. */
+ * placements) and on the command line, the uint32_t field of p3cfg_plan holding its
+ * size (an offsetof, or P3CFG__MESH_NO_FIELD; a field's 0 means 1), whether only the
+ * expert mesh has it (ep: the dense mesh's size is 1), and its key in the expert mesh
+ * (tp's place is etp's there, dp's edp's; NULL: size 1 there, as cp). Its stride in the
+ * rank order is not stored: it is the product of the sizes of the entries before it. */
 typedef struct p3cfg__mesh_dim_info {
   const char *name;
   const char *key;
   size_t plan_field;
+  int expert_only;
+  const char *expert_key;
 } p3cfg__mesh_dim_info;
 
 extern const p3cfg__mesh_dim_info p3cfg__mesh_dims[P3CFG__MESH_DIMS];
@@ -60,8 +70,12 @@ typedef struct p3cfg__mesh_group {
   uint32_t first, stride, count;
 } p3cfg__mesh_group;
 
-/* The mesh of a plan whose sizes are set (dp resolved, every size >= 1). */
+/* The dense mesh of a plan whose sizes are set (dp resolved): {tp, cp, 1, dp, pp}. */
 void p3cfg__mesh_of(p3cfg__mesh *out, const p3cfg_plan *plan);
+
+/* The expert mesh of the same plan: {etp, 1, ep, edp, pp} over the same ranks
+ * (etp*ep must divide tp*cp*dp, plan_rules.c checks it). */
+void p3cfg__mesh_expert_of(p3cfg__mesh *out, const p3cfg_plan *plan);
 
 /* The mesh of the given sizes (one per dimension, each >= 1). */
 void p3cfg__mesh_of_sizes(p3cfg__mesh *out, const uint32_t size[P3CFG__MESH_DIMS]);
@@ -186,6 +200,45 @@ static inline uint32_t p3cfg__mesh_member(const p3cfg__mesh_group *g, uint32_t i
 {
   assert(i < g->count);
   return g->first + i * g->stride;
+}
+
+/* The context-parallel group of `rank` in the dense mesh (ring attention exchanges K and V
+ * around it): Megatron's cp group. */
+static inline p3cfg__mesh_group p3cfg__mesh_cp_group(const p3cfg__mesh *dense, uint32_t rank)
+{
+  return p3cfg__mesh_group_of(dense, P3CFG__MESH_CP, rank);
+}
+
+/* The expert-parallel group of `rank` in the expert mesh (the tokens' dispatch and combine
+ * all-to-all runs between its members): Megatron's ep group. */
+static inline p3cfg__mesh_group p3cfg__mesh_ep_group(const p3cfg__mesh *expert, uint32_t rank)
+{
+  return p3cfg__mesh_group_of(expert, P3CFG__MESH_EP, rank);
+}
+
+/* The expert-tensor-parallel group and the expert-data-parallel group of `rank` in the
+ * expert mesh (each expert's matrices are split over the first; its gradients are
+ * reduced over the second): Megatron's expt_tp and expt_dp groups. */
+static inline p3cfg__mesh_group p3cfg__mesh_etp_group(const p3cfg__mesh *expert, uint32_t rank)
+{
+  return p3cfg__mesh_group_of(expert, P3CFG__MESH_TP, rank);
+}
+static inline p3cfg__mesh_group p3cfg__mesh_edp_group(const p3cfg__mesh *expert, uint32_t rank)
+{
+  return p3cfg__mesh_group_of(expert, P3CFG__MESH_DP, rank);
+}
+
+/* The data-and-context-parallel group of `rank` in the dense mesh: the dense parameters'
+ * gradients are reduced over dp*cp ranks (Megatron's dp-cp group). cp, ep (1 in the dense
+ * mesh) and dp are adjacent in the rank order, so it is one strided run. */
+static inline p3cfg__mesh_group p3cfg__mesh_dp_cp_group(const p3cfg__mesh *dense, uint32_t rank)
+{
+  assert(dense->size[P3CFG__MESH_EP] == 1);
+  const uint32_t s = dense->stride[P3CFG__MESH_CP];
+  const uint32_t span = s * dense->size[P3CFG__MESH_CP] * dense->size[P3CFG__MESH_DP];
+  p3cfg__mesh_group g = {rank / span * span + rank % s, s,
+                         dense->size[P3CFG__MESH_CP] * dense->size[P3CFG__MESH_DP]};
+  return g;
 }
 
 /* The first and the last member of a group (the tied embedding's pair: the same position

@@ -4,7 +4,8 @@
  * interleaving needs pp > 1 and a number of micro-batches that is a multiple of pp;
  * sequence parallelism needs tp > 1 dividing seq_len. ZeRO stages 2 and 3 shard
  * gradients/parameters per layer and cannot be combined with pipeline parallelism
- * (DeepSpeed rejects it too).
+ * (DeepSpeed rejects it too). Context and expert parallelism follow Megatron-Core
+ * (cp_expert_rules, each rule citing where Megatron asserts it).
  * Each rule is written once here; estimate and search both call p3cfg__plan_check.
  */
 #include "plan_rules.h"
@@ -13,10 +14,17 @@
 
 #include "error.h"
 #include "exclusion.h"
+#include "plan_dims.h"
+#include "plan_version.h"
 
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c)
 {
   return (uint64_t)c->nodes * c->gpus_per_node;
+}
+
+uint64_t p3cfg__plan_gpus(const p3cfg_plan *p)
+{
+  return (uint64_t)p->dp * p->tp * p3cfg__plan_cp(p) * p->pp;
 }
 
 uint64_t p3cfg__plan_microbatches(const p3cfg_plan *p)
@@ -53,6 +61,71 @@ P3CFG_API void p3cfg_plan_init(p3cfg_plan *plan)
   }
 }
 
+/* Context and expert parallelism, as Megatron-Core checks them (the mirror's
+ * megatron/training/arguments.py, megatron/core/transformer/transformer_config.py,
+ * moe/moe_layer.py, dot_product_attention.py, parallel_state.py). */
+static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *m,
+                                        int explain)
+{
+#define FAIL(rule, ...)                                                                  \
+  do {                                                                                   \
+    if (explain)                                                                         \
+      p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
+    return rule;                                                                         \
+  } while (0)
+  const uint32_t cp = p3cfg__plan_cp(p), ep = p3cfg__plan_ep(p), etp = p3cfg__plan_etp(p);
+  const uint64_t experts = m->moe.experts;
+  /* arguments.py: "num_experts must be non None to use expert model parallelism"; an
+   * expert tensor split differing from tp has no experts to split either. */
+  if (experts == 0 && ep > 1)
+    FAIL(P3CFG_RULE_EP_DENSE, "expert parallelism (ep %u) needs a mixture-of-experts model", ep);
+  if (experts == 0 && etp != p->tp)
+    FAIL(P3CFG_RULE_EP_DENSE,
+         "expert tensor parallelism (etp %u) needs a mixture-of-experts model (a dense "
+         "model's etp is its tp %u)",
+         etp, p->tp);
+  if (experts) {
+    /* arguments.py: "Number of experts should be a multiple of expert model parallel_size." */
+    if (experts % ep)
+      FAIL(P3CFG_RULE_EP_EXPERTS, "ep %u does not divide the %llu experts", ep,
+           (unsigned long long)experts);
+    /* parallel_state.py: the expert mesh folds a stage's tp*cp*dp ranks as etp*ep*edp. */
+    const uint64_t stage = (uint64_t)p->tp * cp * p->dp;
+    if (stage % ((uint64_t)ep * etp))
+      FAIL(P3CFG_RULE_EP_FOLD,
+           "ep*etp = %llu does not divide tp*cp*dp = %llu (the expert layers fold the "
+           "same ranks as etp*ep*edp)",
+           (unsigned long long)ep * etp, (unsigned long long)stage);
+    /* Each expert's linear layers are split etp ways (an even split). */
+    if (m->moe.expert_ffn_hidden % etp)
+      FAIL(P3CFG_RULE_ETP_FFN, "etp %u does not divide expert_ffn_hidden %llu", etp,
+           (unsigned long long)m->moe.expert_ffn_hidden);
+    /* transformer_config.py: "Bias in Moe is only supported when ETP==1". */
+    if (m->bias && etp != 1)
+      FAIL(P3CFG_RULE_ETP_BIAS, "a mixture-of-experts model with biases needs etp 1, got %u",
+           etp);
+    /* moe_layer.py refuses to train MoE with tensor parallelism without sequence
+     * parallelism. */
+    if (p->tp > 1 && !p->sequence_parallel)
+      FAIL(P3CFG_RULE_MOE_SP,
+           "a mixture-of-experts model with tp %u needs sequence parallelism", p->tp);
+  }
+  if (cp > 1) {
+    /* arguments.py: "seq-length should be a multiple of 2 * context-parallel-size" (the
+     * causal load balance gives each cp rank two chunks). */
+    if (m->seq_len % (2ull * cp))
+      FAIL(P3CFG_RULE_CP_SEQ, "context parallelism needs seq_len %llu to be a multiple of "
+                              "2*cp = %u",
+           (unsigned long long)m->seq_len, 2 * cp);
+    /* dot_product_attention.py: "Context parallelism is only supported by
+     * TEDotProductAttention!" (the fused, flash attention). */
+    if (!m->flash_attention)
+      FAIL(P3CFG_RULE_CP_FLASH, "context parallelism (cp %u) needs flash attention", cp);
+  }
+  return P3CFG_RULE_OK;
+#undef FAIL
+}
+
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
  * when `explain` is set, formats its message into the last error. The search calls this
  * with explain = 0 on every candidate, so the fast path never formats a string. */
@@ -67,15 +140,17 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
   } while (0)
   if (p->tp == 0 || p->pp == 0 || p->dp == 0 || p->micro_batch == 0 || p->virtual_stages == 0)
     FAIL(P3CFG_RULE_POSITIVE, "dp, tp, pp, micro_batch and virtual_stages must be positive");
-  uint64_t gpus = (uint64_t)p->dp * p->tp * p->pp;
+  const uint32_t cp = p3cfg__plan_cp(p);
+  const char *const gpus_name = cp > 1 ? "dp*tp*cp*pp" : "dp*tp*pp";
+  uint64_t gpus = (uint64_t)p->dp * p->tp * cp * p->pp;
   if (gpus > p3cfg__cluster_gpus(c))
-    FAIL(P3CFG_RULE_GPUS, "dp*tp*pp = %llu GPUs, but the cluster has only %llu",
+    FAIL(P3CFG_RULE_GPUS, "%s = %llu GPUs, but the cluster has only %llu", gpus_name,
          (unsigned long long)gpus, (unsigned long long)p3cfg__cluster_gpus(c));
   if (c->excluded && gpus > p3cfg__usable_gpus(c, p->tp))
     FAIL(P3CFG_RULE_GPUS,
-         "dp*tp*pp = %llu GPUs, but only %llu are usable with tp %u (%llu excluded; TP "
+         "%s = %llu GPUs, but only %llu are usable with tp %u (%llu excluded; TP "
          "groups need whole units of %u GPUs without an excluded one)",
-         (unsigned long long)gpus, (unsigned long long)p3cfg__usable_gpus(c, p->tp), p->tp,
+         gpus_name, (unsigned long long)gpus, (unsigned long long)p3cfg__usable_gpus(c, p->tp), p->tp,
          (unsigned long long)c->n_excluded, p3cfg__unit_gpus(c, p->tp));
   if (m->heads % p->tp)
     FAIL(P3CFG_RULE_TP_HEADS, "tp %u does not divide heads %llu", p->tp,
@@ -88,10 +163,18 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
          (unsigned long long)m->ffn_hidden);
   if (p->sequence_parallel && p->tp < 2)
     FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp > 1");
-  /* Megatron scatters the sequence over the tp group and asserts an even split. */
-  if (p->sequence_parallel && m->seq_len % p->tp)
-    FAIL(P3CFG_RULE_SP_TP, "sequence parallelism needs tp %u to divide seq_len %llu", p->tp,
-         (unsigned long long)m->seq_len);
+  /* Megatron scatters the sequence over the tp group and asserts an even split (of each
+   * cp rank's part of it with context parallelism). */
+  if (p->sequence_parallel && m->seq_len % ((uint64_t)p->tp * cp))
+    FAIL(P3CFG_RULE_SP_TP,
+         cp > 1 ? "sequence parallelism needs tp %u to divide seq_len %llu / cp %u"
+                : "sequence parallelism needs tp %u to divide seq_len %llu",
+         p->tp, (unsigned long long)m->seq_len, cp);
+  {
+    const p3cfg__plan_rule rule = cp_expert_rules(p, m, explain);
+    if (rule != P3CFG_RULE_OK)
+      return rule;
+  }
   if ((unsigned)p->recompute > P3CFG_RECOMPUTE_FULL)
     FAIL(P3CFG_RULE_ENUM, "unknown recompute mode %d", (int)p->recompute);
   if (p->zero_stage > 3)
@@ -172,6 +255,14 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_SPLIT] = "invalid split of layers over stages",
       [P3CFG_RULE_MEMORY] = "does not fit in GPU memory",
       [P3CFG_RULE_WORKSPACE] = "pipeline simulation needs more than 1 GiB of workspace",
+      [P3CFG_RULE_EP_DENSE] = "expert parallelism on a dense model",
+      [P3CFG_RULE_EP_EXPERTS] = "ep does not divide the experts",
+      [P3CFG_RULE_EP_FOLD] = "ep*etp does not divide tp*cp*dp",
+      [P3CFG_RULE_ETP_FFN] = "etp does not divide expert_ffn_hidden",
+      [P3CFG_RULE_ETP_BIAS] = "mixture of experts with biases needs etp 1",
+      [P3CFG_RULE_MOE_SP] = "mixture of experts with tp > 1 needs sequence parallelism",
+      [P3CFG_RULE_CP_SEQ] = "context parallelism needs seq_len a multiple of 2*cp",
+      [P3CFG_RULE_CP_FLASH] = "context parallelism needs flash attention",
 };
 
 const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)
@@ -243,47 +334,60 @@ int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m)
   return P3CFG_OK;
 }
 
-P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
-                                 const p3cfg_cluster *cluster)
+/* p3cfg_plan_resolve on a current-version plan. */
+static int resolve(p3cfg_plan *plan, const p3cfg_model *model, const p3cfg_cluster *cluster)
 {
-  p3cfg__error_clear();
-  if (!plan || !model || !cluster)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_resolve: NULL argument");
-  if (plan->version == 0 || plan->version > P3CFG_PLAN_VERSION)
-    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan: version %u, expected 1 to %u",
-                            plan->version, P3CFG_PLAN_VERSION);
   if (plan->tp == 0 || plan->pp == 0)
     return p3cfg__error_set(P3CFG_EPLAN, "tp and pp must be positive");
+  p3cfg__plan_normalise_dims(plan);
   if (plan->global_batch == 0)
     plan->global_batch = model->global_batch;
+  /* Model parallelism within a replica: tp*cp*pp GPUs (ep and etp fold into them). */
+  const uint64_t mp = (uint64_t)plan->tp * plan->cp * plan->pp;
   if (plan->dp == 0 && cluster->excluded) {
     /* GPUs excluded: the largest dp that fits what is left and keeps the global batch. */
-    const uint64_t mp = (uint64_t)plan->tp * plan->pp;
     const uint64_t usable = p3cfg__usable_gpus(cluster, plan->tp);
     plan->dp = p3cfg__largest_dp(usable / mp, plan->global_batch, plan->micro_batch);
     if (plan->dp == 0)
       return p3cfg__error_set(P3CFG_EPLAN,
-                              "tp*pp = %llu does not fit the %llu usable GPUs (%llu "
+                              "%s = %llu does not fit the %llu usable GPUs (%llu "
                               "excluded) with a dp that divides global_batch %llu",
-                              (unsigned long long)mp, (unsigned long long)usable,
+                              plan->cp > 1 ? "tp*cp*pp" : "tp*pp", (unsigned long long)mp,
+                              (unsigned long long)usable,
                               (unsigned long long)cluster->n_excluded,
                               (unsigned long long)plan->global_batch);
   }
   if (plan->dp == 0) {
-    uint64_t gpus = p3cfg__cluster_gpus(cluster), mp = (uint64_t)plan->tp * plan->pp;
+    uint64_t gpus = p3cfg__cluster_gpus(cluster);
     if (mp > gpus || gpus % mp)
       return p3cfg__error_set(P3CFG_EPLAN,
-                              "tp*pp = %llu does not divide the %llu GPUs of the cluster; "
+                              "%s = %llu does not divide the %llu GPUs of the cluster; "
                               "give dp (or --gpus) explicitly",
-                              (unsigned long long)mp, (unsigned long long)gpus);
+                              plan->cp > 1 ? "tp*cp*pp" : "tp*pp", (unsigned long long)mp,
+                              (unsigned long long)gpus);
     plan->dp = (uint32_t)(gpus / mp);
   }
-  if (plan->global_batch == 0)
-    plan->global_batch = model->global_batch;
   if (plan->n_stage_layers == 0) {
     int rc = p3cfg__plan_balanced_split(plan, model);
     if (rc)
       return rc;
   }
   return p3cfg__plan_check(plan, model, cluster);
+}
+
+P3CFG_API int p3cfg_plan_resolve(p3cfg_plan *plan, const p3cfg_model *model,
+                                 const p3cfg_cluster *cluster)
+{
+  p3cfg__error_clear();
+  if (!plan || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_resolve: NULL argument");
+  /* The caller's plan may be an older, shorter struct: work on a current copy and write
+   * back only the fields its version has. */
+  p3cfg_plan cur;
+  int rc = p3cfg__plan_read(&cur, plan, "p3cfg_plan_resolve");
+  if (rc)
+    return rc;
+  rc = resolve(&cur, model, cluster);
+  p3cfg__plan_write(plan, &cur);
+  return rc;
 }

@@ -10,6 +10,9 @@
 /* Total GPUs of a cluster. */
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c);
 
+/* GPUs of a plan: dp*tp*cp*pp (cp 0 counts as 1). */
+uint64_t p3cfg__plan_gpus(const p3cfg_plan *p);
+
 /* Micro-batches per pipeline per step: global_batch / (micro_batch * dp). */
 uint64_t p3cfg__plan_microbatches(const p3cfg_plan *p);
 
@@ -32,6 +35,15 @@ typedef enum p3cfg__plan_rule {
   P3CFG_RULE_SPLIT,
   P3CFG_RULE_MEMORY,
   P3CFG_RULE_WORKSPACE, /* the time model's workspace limit (perf.h), checked by the search */
+  /* Context and expert parallelism (issue 16), Megatron-Core's rules: */
+  P3CFG_RULE_EP_DENSE,    /* ep > 1 or etp != tp on a dense model */
+  P3CFG_RULE_EP_EXPERTS,  /* ep does not divide the experts */
+  P3CFG_RULE_EP_FOLD,     /* ep*etp does not divide tp*cp*dp */
+  P3CFG_RULE_ETP_FFN,     /* etp does not divide expert_ffn_hidden */
+  P3CFG_RULE_ETP_BIAS,    /* MoE with biases needs etp 1 */
+  P3CFG_RULE_MOE_SP,      /* MoE with tp > 1 needs sequence parallelism */
+  P3CFG_RULE_CP_SEQ,      /* seq_len not a multiple of 2*cp */
+  P3CFG_RULE_CP_FLASH,    /* cp > 1 without flash attention */
   P3CFG_RULE_COUNT
 } p3cfg__plan_rule;
 

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "plan_rules.h"
 #include "types.h"
 
 p3cfg_result *p3cfg__result_new(void) { return p3cfg__calloc(1, sizeof(p3cfg_result)); }
@@ -85,7 +86,7 @@ P3CFG_API int p3cfg_result_gpu_use(p3cfg_gpu_use *out, const p3cfg_result *r, si
   memset(out, 0, sizeof *out);
   out->total = r->cluster_gpus;
   out->excluded = r->excluded_gpus;
-  out->used = (uint64_t)e->plan.dp * e->plan.tp * e->plan.pp;
+  out->used = p3cfg__plan_gpus(&e->plan);
   const uint64_t left = out->total > out->excluded ? out->total - out->excluded : 0;
   out->idle = left > out->used ? left - out->used : 0;
   return P3CFG_OK;

@@ -299,6 +299,22 @@ static bool read_cluster(reader *rd, p3cfg_plan_cluster *cl, name_index *ix,
 
 /* ---- config ------------------------------------------------------------------------- */
 
+/* cp, ep and etp (issue 16): optional (1, 1 and tp when absent, as files written before
+ * them); etp at most tp*cp*dp, the ranks of a stage. */
+static bool read_dims(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const char *prefix)
+{
+  bool ok = true;
+  p->cp = p->ep = 1;
+  p->etp = p->tp;
+  if (lookup(rd, map, "cp"))
+    ok &= get_u32(rd, map, prefix, "cp", 1, P3CFG__MAX_GPUS, &p->cp);
+  if (lookup(rd, map, "ep"))
+    ok &= get_u32(rd, map, prefix, "ep", 1, P3CFG__MAX_GPUS, &p->ep);
+  if (lookup(rd, map, "etp"))
+    ok &= get_u32(rd, map, prefix, "etp", 1, P3CFG__MAX_GPUS, &p->etp);
+  return ok;
+}
+
 static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const char *prefix,
                         const yaml_node_t **layers_node)
 {
@@ -311,6 +327,7 @@ static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const
   ok &= get_uint(rd, map, prefix, "global_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->global_batch);
   ok &= get_u32(rd, map, prefix, "virtual_stages", 1, P3CFG__MAX_LAYERS, &p->virtual_stages);
   ok &= get_u32(rd, map, prefix, "zero_stage", 0, 3, &p->zero_stage);
+  ok &= read_dims(rd, p, map, prefix);
   int r = 0;
   ok &= get_enum(rd, map, prefix, "recompute", recompute, N_OF(recompute), &r);
   p->recompute = (p3cfg_recompute)r;
@@ -564,16 +581,17 @@ static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_
   label_of(label, prefix, key);
   if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
     return false;
-  const uint64_t want = (uint64_t)p->dp * p->tp * p->pp;
+  const uint64_t want = (uint64_t)p->dp * p->tp * p->cp * p->pp;
+  const char *want_name = p->cp > 1 ? "dp*tp*cp*pp" : "dp*tp*pp";
   const uint64_t gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
   const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
   if (want > gpus) {
-    p3cfg__problem(&rd->c, seq, "%s: dp*tp*pp = %llu ranks, but the cluster has %llu GPUs",
-                   label, (unsigned long long)want, (unsigned long long)gpus);
+    p3cfg__problem(&rd->c, seq, "%s: %s = %llu ranks, but the cluster has %llu GPUs", label,
+                   want_name, (unsigned long long)want, (unsigned long long)gpus);
     return false;
   }
   if (encoding == 0 && n != want) {
-    p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected dp*tp*pp = %llu", label, n,
+    p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected %s = %llu", label, n, want_name,
                    (unsigned long long)want);
     return false;
   }

@@ -36,6 +36,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "perf_internal.h"
+#include "plan_version.h"
 #include "plan_rules.h"
 #include "types.h"
 
@@ -141,8 +142,10 @@ P3CFG_API int p3cfg_comm_predict(p3cfg_comm **out, const p3cfg_model *m, const p
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_comm_predict: NULL argument");
   if (!(scale > 0.0) || !isfinite(scale) || scale > 1e6)
     return p3cfg__error_set(P3CFG_EINVALID, "message scale must be in (0, 1e6], got %g", scale);
-  p3cfg_plan plan = *plan_in;
-  int rc = p3cfg_plan_resolve(&plan, m, c);
+  p3cfg_plan plan;
+  int rc = p3cfg__plan_read(&plan, plan_in, "p3cfg_comm_predict");
+  if (rc == 0)
+    rc = p3cfg_plan_resolve(&plan, m, c);
   if (rc != 0)
     return rc;
   p3cfg__mesh M;

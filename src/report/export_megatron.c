@@ -98,9 +98,14 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
   p3cfg__text_printf(t, "#   torchrun ... pretrain_gpt.py \"${MEGATRON_ARGS[@]}\" "
                         "<data, tokenizer, optimizer and schedule arguments>\n");
   p3cfg__text_printf(t, "# Rank order: Megatron-LM's default tp-cp-ep-dp-pp (tp fastest, "
-                        "then dp, then pp; cp = ep = 1),\n# the order the plan's placement "
+                        "%s),\n# the order the plan's placement "
                         "uses: start rank r on the GPU the plan gives it\n# (p3cfg export "
-                        "--to rankfile or --to hostfile).\n");
+                        "--to rankfile or --to hostfile).\n",
+                     p->cp > 1 ? "then cp, then dp, then pp; the expert layers fold "
+                                 "them as etp-ep-edp"
+                     : p->ep > 1 ? "then dp, then pp; cp = 1; the expert layers fold "
+                                   "them as etp-ep-edp"
+                                 : "then dp, then pp; cp = ep = 1");
   p3cfg__text_printf(t, "# The vocabulary (%llu) comes from the tokenizer; Megatron-LM pads "
                         "it to a multiple of 128 * tp.\n",
                      (unsigned long long)m->vocab);
@@ -112,6 +117,14 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
   /* Parallelism and batch. */
   flag_u(t, "--tensor-model-parallel-size", p->tp);
   flag_u(t, "--pipeline-model-parallel-size", p->pp);
+  /* Context and expert parallelism (ModelParallelConfig's context_parallel_size,
+   * expert_model_parallel_size, expert_tensor_parallel_size), where not the defaults. */
+  if (p->cp > 1)
+    flag_u(t, "--context-parallel-size", p->cp);
+  if (p->ep > 1)
+    flag_u(t, "--expert-model-parallel-size", p->ep);
+  if (p->etp && p->etp != p->tp)
+    flag_u(t, "--expert-tensor-parallel-size", p->etp);
   split(t, p, m->layers);
   if (p->sequence_parallel)
     flag(t, "--sequence-parallel");

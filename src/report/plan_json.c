@@ -18,6 +18,8 @@
  * is copied into a buffer from the library's allocator.
  */
 #include "knobs.h"
+#include "mesh.h"
+#include "plan_dims.h"
 #include "plan_json.h"
 #include "plan_text.h"
 
@@ -102,7 +104,10 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
 {
   cJSON *c = cJSON_AddObjectToObject(root, "config");
   if (!c || !p3cfg__json_add_u64(c, "dp", p->dp) || !p3cfg__json_add_u64(c, "tp", p->tp) ||
-      !p3cfg__json_add_u64(c, "pp", p->pp) ||
+      !p3cfg__json_add_u64(c, "pp", p->pp) || !p3cfg__json_add_u64(c, "cp", p3cfg__plan_cp(p)) ||
+      !p3cfg__json_add_u64(c, "ep", p3cfg__plan_ep(p)) ||
+      !p3cfg__json_add_u64(c, "etp", p3cfg__plan_etp(p)) ||
+      !p3cfg__json_add_u64(c, "edp", p3cfg__plan_edp(p)) ||
       !p3cfg__json_add_u64(c, "micro_batch", p->micro_batch) ||
       !p3cfg__json_add_u64(c, "global_batch", p->global_batch) ||
       !p3cfg__json_add_u64(c, "virtual_stages", p->virtual_stages) ||
@@ -206,6 +211,12 @@ static int placement_list_json(cJSON *o, const p3cfg__result_entry *e,
   cJSON *ranks = cJSON_AddArrayToObject(o, "ranks");
   if (!ranks)
     return -1;
+  /* A rank's context-parallel coordinate (dense mesh) and expert-parallel one (expert
+   * mesh), where the plan has those dimensions. */
+  p3cfg__mesh dense, expert;
+  p3cfg__mesh_of(&dense, &e->plan);
+  p3cfg__mesh_expert_of(&expert, &e->plan);
+  const int has_cp = dense.size[P3CFG__MESH_CP] > 1, has_ep = expert.size[P3CFG__MESH_EP] > 1;
   for (size_t i = 0; i < e->n_ranks; i++) {
     const p3cfg_rank_place *pl = &e->placement[i];
     cJSON *r = cJSON_CreateObject();
@@ -220,6 +231,11 @@ static int placement_list_json(cJSON *o, const p3cfg__result_entry *e,
     if (!p3cfg__json_add_u64(r, "rank", pl->rank) || !cJSON_AddStringToObject(r, "node", node) ||
         !p3cfg__json_add_u64(r, "gpu", pl->gpu) || !p3cfg__json_add_u64(r, "dp", pl->dp) ||
         !p3cfg__json_add_u64(r, "pp", pl->pp) || !p3cfg__json_add_u64(r, "tp", pl->tp))
+      return -1;
+    if (has_cp && !p3cfg__json_add_u64(r, "cp", p3cfg__mesh_coord(&dense, P3CFG__MESH_CP, pl->rank)))
+      return -1;
+    if (has_ep &&
+        !p3cfg__json_add_u64(r, "ep", p3cfg__mesh_coord(&expert, P3CFG__MESH_EP, pl->rank)))
       return -1;
   }
   return 0;

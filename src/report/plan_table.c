@@ -12,6 +12,7 @@
 #include "error.h"
 #include "knobs.h"
 #include "placement_report.h"
+#include "plan_dims.h"
 #include "plan_rules.h"
 #include "plan_text.h"
 #include "text_buffer.h"
@@ -41,6 +42,10 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
                      "micro-batch%s per pipeline)\n",
                      p->dp, p->tp, p->pp, p->micro_batch, (unsigned long long)p->global_batch,
                      (unsigned long long)mb, mb == 1 ? "" : "es");
+  /* Context and expert parallelism, only where the plan has them (dense tables stay). */
+  if (p3cfg__plan_cp(p) > 1 || p3cfg__plan_ep(p) > 1 || p3cfg__plan_etp(p) != p->tp)
+    p3cfg__text_printf(t, "  cp %u  ep %u  etp %u  edp %u\n", p3cfg__plan_cp(p),
+                       p3cfg__plan_ep(p), p3cfg__plan_etp(p), p3cfg__plan_edp(p));
   p3cfg__text_printf(t,
                      "  virtual stages %u  recompute %s  sequence parallel %s  zero %u  "
                      "overlap %s\n",
@@ -163,7 +168,7 @@ P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, 
       p3cfg__text_printf(&t,
                          "\ntraining budget for %s tokens: %.1f days, %.0f GPU-hours (%u GPUs "
                          "at %.0f tokens/s)\n\n",
-                         tok, b.days, b.gpu_hours, e->plan.dp * e->plan.tp * e->plan.pp,
+                         tok, b.days, b.gpu_hours, (unsigned)p3cfg__plan_gpus(&e->plan),
                          e->time.tokens_per_s);
     else
       p3cfg__text_printf(&t, "\ntraining budget for %s tokens: - (%s)\n\n", tok,

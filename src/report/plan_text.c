@@ -3,6 +3,7 @@
  * compact split of layers over stages, token counts, the training budget.
  */
 #include "plan_text.h"
+#include "plan_rules.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -79,7 +80,7 @@ int p3cfg__budget_of(p3cfg__budget *b, const p3cfg__result_entry *e, uint64_t to
   memset(b, 0, sizeof *b);
   if (tokens == 0 || !e->has_time || !e->memory.fits || !(e->time.tokens_per_s > 0.0))
     return 0;
-  const double gpus = (double)e->plan.dp * (double)e->plan.tp * (double)e->plan.pp;
+  const double gpus = (double)p3cfg__plan_gpus(&e->plan);
   b->seconds = (double)tokens / e->time.tokens_per_s;
   b->days = b->seconds / 86400.0;
   b->gpu_hours = gpus * b->seconds / 3600.0;

@@ -11,9 +11,11 @@
 #include "alloc.h"
 #include "error.h"
 #include "exclusion.h"
+#include "knobs.h"
 #include "memory.h"
 #include "perf.h"
 #include "plan_rules.h"
+#include "plan_version.h"
 #include "precision.h"
 #include "rank_map.h"
 #include "types.h"
@@ -39,7 +41,7 @@ static int estimate_time(p3cfg__result_entry *e, const p3cfg_model *model,
   uint32_t *map = NULL;
   int rc = P3CFG_OK;
   if (cluster->excluded) {
-    const size_t n = (size_t)e->plan.dp * e->plan.tp * e->plan.pp;
+    const size_t n = (size_t)p3cfg__plan_gpus(&e->plan);
     if (!(map = p3cfg__malloc(n * sizeof *map))) {
       p3cfg__free(ws);
       return p3cfg__error_nomem();
@@ -69,12 +71,15 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   *out = NULL;
   if (!model || !cluster || !plan)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate: NULL argument");
+  int rc;
   p3cfg_estimate_options upgraded;
-  if (opts && (opts->version == 1 || opts->version == 2)) {
+  if (opts && opts->version >= 1 && opts->version <= 3) {
     /* An older struct: the fields it has, the defaults of the rest (version 1 ends
-     * before exclude_gpus, version 2 before the margin and the budget). */
-    const size_t have = opts->version == 1 ? offsetof(p3cfg_estimate_options, exclude_gpus)
-                                           : offsetof(p3cfg_estimate_options, mem_margin_bytes);
+     * before exclude_gpus, version 2 before the margin and the budget, version 3 before
+     * cp, ep and etp). */
+    const size_t have = opts->version == 1   ? offsetof(p3cfg_estimate_options, exclude_gpus)
+                        : opts->version == 2 ? offsetof(p3cfg_estimate_options, mem_margin_bytes)
+                                             : offsetof(p3cfg_estimate_options, cp);
     p3cfg_estimate_options_init(&upgraded);
     memcpy(&upgraded, opts, have);
     upgraded.version = P3CFG_ESTIMATE_OPTIONS_VERSION;
@@ -83,6 +88,10 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   if (opts && opts->version != P3CFG_ESTIMATE_OPTIONS_VERSION)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_estimate_options: version %u, expected %u",
                             opts->version, P3CFG_ESTIMATE_OPTIONS_VERSION);
+  if (opts && ((rc = p3cfg__knob_check(P3CFG__KNOB_CP, opts->cp, 1)) ||
+               (rc = p3cfg__knob_check(P3CFG__KNOB_EP, opts->ep, 1)) ||
+               (rc = p3cfg__knob_check(P3CFG__KNOB_ETP, opts->etp, 1))))
+    return rc;
   if (opts && !(opts->mem_margin_fraction >= 0.0 && opts->mem_margin_fraction < 1.0))
     return p3cfg__error_set(P3CFG_EINVALID, "mem_margin_fraction must be in [0, 1), got %g",
                             opts->mem_margin_fraction);
@@ -97,14 +106,24 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
 
   /* The plan sees the cluster without its excluded GPUs. */
   p3cfg__exclusion ex;
-  int rc = p3cfg__exclusion_view(&ex, cluster, opts ? opts->exclude_gpus : NULL,
+  rc = p3cfg__exclusion_view(&ex, cluster, opts ? opts->exclude_gpus : NULL,
                                  opts ? opts->n_exclude_gpus : 0);
   if (rc)
     return rc;
   const p3cfg_cluster *full = cluster;
   cluster = &ex.view;
-  p3cfg_plan resolved = *plan;
-  rc = p3cfg_plan_resolve(&resolved, model, cluster);
+  p3cfg_plan resolved;
+  rc = p3cfg__plan_read(&resolved, plan, "p3cfg_estimate");
+  if (rc == P3CFG_OK && opts) {
+    if (opts->cp)
+      resolved.cp = opts->cp;
+    if (opts->ep)
+      resolved.ep = opts->ep;
+    if (opts->etp)
+      resolved.etp = opts->etp;
+  }
+  if (rc == P3CFG_OK)
+    rc = p3cfg_plan_resolve(&resolved, model, cluster);
   if (rc) {
     p3cfg__exclusion_dispose(&ex);
     return rc;

@@ -21,6 +21,7 @@
 #include "mesh.h"
 #include "perf.h"
 #include "plan_rules.h"
+#include "plan_version.h"
 #include "rank_map.h"
 #include "uncertainty.h"
 
@@ -282,14 +283,25 @@ P3CFG_API int p3cfg_replan(p3cfg_result **out, const p3cfg_model *model,
   *out = NULL;
   if (!model || !cluster || !plan || !ranks || !opts)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_replan: NULL argument");
+  /* The caller's plan may be of an older, shorter version. */
+  p3cfg_plan cur;
+  int rc = p3cfg__plan_read(&cur, plan, "p3cfg_replan");
+  if (rc)
+    return rc;
+  plan = &cur;
   if (opts->version != P3CFG_REPLAN_OPTIONS_VERSION)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_replan_options: version %u, expected %u",
                             opts->version, P3CFG_REPLAN_OPTIONS_VERSION);
   if (opts->n_exclude_gpus == 0)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_replan: no GPU excluded");
-  int rc = p3cfg__plan_check(plan, model, cluster);
-  if (rc)
+  p3cfg__plan_normalise_dims(&cur);
+  if ((rc = p3cfg__plan_check(plan, model, cluster)) != 0)
     return rc;
+  if (cur.cp > 1)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "p3cfg_replan: re-planning a context-parallel plan (cp %u) is not "
+                            "supported yet",
+                            cur.cp);
   const uint64_t n = (uint64_t)plan->dp * plan->tp * plan->pp;
   if (n_ranks != n)
     return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_replan: %zu ranks placed, the plan has %llu",

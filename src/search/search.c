@@ -3,6 +3,9 @@
  * validity rules and by memory (counting why each plan was rejected), score the rest with
  * the time model and keep the top K under a total order.
  *
+ * The merge of the workers' results (ranking, placement, the explanations of an empty
+ * or infeasible space) is search_finish.c.
+ *
  * Work is cut into items, one per (tp, pp, virtual_stages, split); workers take items
  * from a shared counter and walk micro-batch x recompute x sequence parallelism x ZeRO
  * inside them on one mutable plan, so the hot loop copies nothing, formats nothing and
@@ -16,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,54 +32,13 @@
 #include "perf.h"
 #include "rank_map.h"
 #include "plan_rules.h"
+#include "search_internal.h"
 #include "search_space.h"
 #include "topk.h"
 #include "uncertainty.h"
 
-#define MAX_DIVISORS 256
-#define MAX_SPLITS 8
-
-typedef struct work_item {
-  uint32_t tp, pp, v;
-  p3cfg__split split;
-  uint32_t dp; /* 0: gpus / (tp * pp); with excluded GPUs, the largest that fits */
-} work_item;
-
-typedef struct search_ctx {
-  const p3cfg_model *model;
-  const p3cfg_cluster *cluster;
-  p3cfg_search_options opts;
-  uint64_t gpus, global_batch;
-  uint64_t margin_bytes; /* headroom every GPU keeps free (mem_margin_*) */
-  uint32_t keep; /* plans each worker keeps: top_k, or more when placing re-ranks them */
-  work_item *items;
-  size_t n_items;
-  atomic_size_t next;
-  struct search_progress *progress; /* NULL when opts.progress is NULL */
-  int excluded; /* the cluster view has excluded GPUs: plans use at most those left */
-  int exact_maps; /* score every candidate on its map that skips them (else screen on the
-                     whole cluster's map and re-score the plans kept; see finish) */
-} search_ctx;
-
-/* ---- progress report (p3cfg_search_options.progress) --------------------------------
- * Enumeration is the first half of the work when the best plans are then placed, all of
- * it otherwise. Workers count finished items; whoever finishes one calls the callback
- * when 0.1 s has passed since the last call, under a trylock, so that calls never
- * overlap and a worker never waits for another's callback. */
-#define PROGRESS_UNITS 1000u
-
-typedef struct search_progress {
-  p3cfg_progress_fn fn;
-  void *payload;
-  double enum_share;  /* fraction of the work that is enumeration */
-  atomic_size_t done; /* work items finished */
-  pthread_mutex_t lock;
-  double last_s;      /* time of the last call (under lock) */
-  double last_fraction;
-} search_progress;
-
 /* Report `fraction` if 0.1 s passed since the last report (always when `final`). */
-static void progress_report(search_progress *pr, double fraction, int final)
+void p3cfg__search_progress_report(search_progress *pr, double fraction, int final)
 {
   if (!pr)
     return;
@@ -106,28 +67,9 @@ static void progress_item_done(search_ctx *ctx)
   if (!pr)
     return;
   const size_t done = atomic_fetch_add(&pr->done, 1) + 1;
-  progress_report(pr, pr->enum_share * (double)done / (double)ctx->n_items, 0);
+  p3cfg__search_progress_report(pr, pr->enum_share * (double)done / (double)ctx->n_items, 0);
 }
 /* ---- end of progress report --------------------------------------------------------- */
-
-typedef struct worker {
-  search_ctx *ctx;
-  p3cfg__topk top;
-  uint64_t evaluated, valid, feasible, bounded;
-  uint64_t rejected[P3CFG__MAX_RULES];
-  /* Closest miss: the valid plan whose worst stage needs the least memory over capacity. */
-  int has_miss;
-  double miss_ratio;
-  p3cfg_plan miss;
-  void *ws;
-  size_t ws_bytes;
-  p3cfg_stage_memory *stages; /* P3CFG_MAX_PP entries */
-  uint32_t *map;              /* with excluded GPUs: the current item's default map */
-  size_t map_cap;
-  int rc;
-  p3cfg__error_state error; /* the last error behind rc, saved on the worker's thread */
-  pthread_t thread;
-} worker;
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts)
 {
@@ -208,8 +150,9 @@ static void run_item(worker *w, const work_item *it)
   p3cfg_plan_init(&plan);
   plan.tp = it->tp;
   plan.pp = it->pp;
+  plan.cp = it->cp;
   plan.virtual_stages = it->v;
-  plan.dp = it->dp ? it->dp : (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->pp));
+  plan.dp = it->dp ? it->dp : (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->cp * it->pp));
   plan.global_batch = ctx->global_batch;
   plan.overlap = o->overlap;
   if (o->n_stage_layers) {
@@ -232,7 +175,7 @@ static void run_item(worker *w, const work_item *it)
    * model is told so (the links a group uses depend on where its ranks are). */
   const uint32_t *map = NULL;
   if (ctx->excluded && ctx->exact_maps) {
-    const uint64_t ranks = (uint64_t)plan.dp * plan.tp * plan.pp;
+    const uint64_t ranks = (uint64_t)plan.dp * plan.tp * plan.cp * plan.pp;
     if (ranks <= p3cfg__usable_gpus(ctx->cluster, plan.tp)) {
       if (ranks > w->map_cap) {
         uint32_t *m = p3cfg__realloc(w->map, ranks * sizeof *m);
@@ -253,17 +196,24 @@ static void run_item(worker *w, const work_item *it)
   const int sp_hi = o->sequence_parallel >= 0 ? o->sequence_parallel : (it->tp > 1);
   const int z_lo = o->zero_stage >= 0 ? o->zero_stage : 0;
   const int z_hi = o->zero_stage >= 0 ? o->zero_stage : (it->pp == 1 ? 3 : 1);
-  for (size_t b = 0; b < n_mbs; b++) {
-    plan.micro_batch = mbs[b];
-    for (int r = rc_lo; r <= rc_hi; r++) {
-      plan.recompute = (p3cfg_recompute)r;
-      for (int sp = sp_lo; sp <= sp_hi; sp++) {
-        plan.sequence_parallel = sp;
-        for (int z = z_lo; z <= z_hi; z++) {
-          plan.zero_stage = (uint32_t)z;
-          consider(w, &plan, map);
-          if (w->rc)
-            return;
+  /* Expert parallelism folds the ranks of a stage again: ep x etp over those that fold. */
+  uint32_t pairs[2 * MAX_DIVISORS][2];
+  const size_t n_pairs = p3cfg__search_expert_pairs(ctx, &plan, pairs);
+  for (size_t x = 0; x < n_pairs; x++) {
+    plan.ep = pairs[x][0];
+    plan.etp = pairs[x][1];
+    for (size_t b = 0; b < n_mbs; b++) {
+      plan.micro_batch = mbs[b];
+      for (int r = rc_lo; r <= rc_hi; r++) {
+        plan.recompute = (p3cfg_recompute)r;
+        for (int sp = sp_lo; sp <= sp_hi; sp++) {
+          plan.sequence_parallel = sp;
+          for (int z = z_lo; z <= z_hi; z++) {
+            plan.zero_stage = (uint32_t)z;
+            consider(w, &plan, map);
+            if (w->rc)
+              return;
+          }
         }
       }
     }
@@ -330,58 +280,62 @@ static int build_items(search_ctx *ctx)
     size_t n = 0;
     for (size_t a = 0; a < n_tp; a++) {
       uint32_t tp = tps[a];
-      /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
-      uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
-      uint64_t rest = 0, groups = 0;
-      size_t n_pp;
-      if (upto) {
-        /* Model-parallel groups of tp that fit the usable units, and the pp tried. */
-        groups = p3cfg__usable_gpus(ctx->cluster, tp) / tp;
-        if (groups == 0)
-          continue;
-        if (max_pp > groups)
-          max_pp = groups;
-        if (o->pp) {
-          pps[0] = o->pp;
-          n_pp = o->pp <= max_pp && excluded_dp(ctx, groups, o->pp) ? 1 : 0;
-        } else {
-          n_pp = 0;
-          for (uint32_t q = 1; q <= max_pp && n_pp < MAX_DIVISORS; q++)
-            if (excluded_pp_tried(ctx, tp, groups, q, max_pp))
-              pps[n_pp++] = q;
-        }
-      } else {
-        if (ctx->gpus % tp)
-          continue;
-        rest = ctx->gpus / tp;
-        n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
-      }
-      for (size_t b = 0; b < n_pp; b++) {
-        uint32_t pp = pps[b];
-        const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
-        if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * pp != ctx->gpus)))
-          continue;
-        size_t n_v;
-        if (o->virtual_stages)
-          vs[0] = o->virtual_stages, n_v = 1;
-        else if (pp == 1)
-          vs[0] = 1, n_v = 1;
-        else
-          n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
-        for (size_t c = 0; c < n_v; c++) {
-          uint32_t v = vs[c];
-          /* Given stage layers: one item whose split is unused. */
-          p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
-          size_t n_s = 1;
-          if (!o->n_stage_layers) {
-            if (m->layers % v)
-              continue;
-            n_s = p3cfg__split_variants(pp, m->layers / v, splits, MAX_SPLITS);
+      for (size_t e = 0; e < ctx->n_cps; e++) {
+        const uint32_t cp = ctx->cps[e];
+        /* pp is bounded by the layers and by P3CFG_MAX_PP, the size of stage_layers. */
+        uint64_t max_pp = m->layers < P3CFG_MAX_PP ? m->layers : P3CFG_MAX_PP;
+        uint64_t rest = 0, groups = 0;
+        size_t n_pp;
+        if (upto) {
+          /* Model-parallel groups of tp (cp of them per pipeline stage of a replica) that
+           * fit the usable units, and the pp tried. */
+          groups = p3cfg__usable_gpus(ctx->cluster, tp) / tp / cp;
+          if (groups == 0)
+            continue;
+          if (max_pp > groups)
+            max_pp = groups;
+          if (o->pp) {
+            pps[0] = o->pp;
+            n_pp = o->pp <= max_pp && excluded_dp(ctx, groups, o->pp) ? 1 : 0;
+          } else {
+            n_pp = 0;
+            for (uint32_t q = 1; q <= max_pp && n_pp < MAX_DIVISORS; q++)
+              if (excluded_pp_tried(ctx, tp, groups, q, max_pp))
+                pps[n_pp++] = q;
           }
-          for (size_t d = 0; d < n_s; d++) {
-            if (pass == 1)
-              ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp};
-            n++;
+        } else {
+          if (ctx->gpus % ((uint64_t)tp * cp))
+            continue;
+          rest = ctx->gpus / tp / cp;
+          n_pp = o->pp ? (pps[0] = o->pp, (size_t)1) : p3cfg__divisors(rest, max_pp, pps, MAX_DIVISORS);
+        }
+        for (size_t b = 0; b < n_pp; b++) {
+          uint32_t pp = pps[b];
+          const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
+          if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * cp * pp != ctx->gpus)))
+            continue;
+          size_t n_v;
+          if (o->virtual_stages)
+            vs[0] = o->virtual_stages, n_v = 1;
+          else if (pp == 1)
+            vs[0] = 1, n_v = 1;
+          else
+            n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
+          for (size_t c = 0; c < n_v; c++) {
+            uint32_t v = vs[c];
+            /* Given stage layers: one item whose split is unused. */
+            p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
+            size_t n_s = 1;
+            if (!o->n_stage_layers) {
+              if (m->layers % v)
+                continue;
+              n_s = p3cfg__split_variants(pp, m->layers / v, splits, MAX_SPLITS);
+            }
+            for (size_t d = 0; d < n_s; d++) {
+              if (pass == 1)
+                ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp, cp};
+              n++;
+            }
           }
         }
       }
@@ -415,6 +369,9 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
       (rc = p3cfg__knob_check(P3CFG__KNOB_DP, o->dp, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_TP, o->tp, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_PP, o->pp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_CP, o->cp, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_EP, o->ep, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_ETP, o->etp, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_MBS, o->micro_batch, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_VPP, o->virtual_stages, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_GPUS, o->gpus, 1)) ||
@@ -446,11 +403,18 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
                             "%llu (%llu excluded)",
                             (unsigned long long)*gpus, (unsigned long long)(all - c->n_excluded),
                             (unsigned long long)all, (unsigned long long)c->n_excluded);
-  if (o->dp && o->tp && o->pp && (uint64_t)o->dp * o->tp * o->pp != *gpus &&
-      !(c->excluded && !o->gpus))
+  const uint64_t cp = o->cp ? o->cp : 1;
+  if (o->dp && o->tp && o->pp && (!o->cp || o->cp == 1) &&
+      (uint64_t)o->dp * o->tp * o->pp != *gpus && !(c->excluded && !o->gpus))
     return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*pp = %llu, but %llu GPUs are used "
                                             "(give --gpus to use fewer)",
                             (unsigned long long)o->dp * o->tp * o->pp, (unsigned long long)*gpus);
+  if (o->dp && o->tp && o->pp && o->cp > 1 && (uint64_t)o->dp * o->tp * cp * o->pp != *gpus &&
+      !(c->excluded && !o->gpus))
+    return p3cfg__error_set(P3CFG_EINVALID, "dp*tp*cp*pp = %llu, but %llu GPUs are used "
+                                            "(give --gpus to use fewer)",
+                            (unsigned long long)o->dp * o->tp * cp * o->pp,
+                            (unsigned long long)*gpus);
   return p3cfg__precision_check(m, &c->gpu); /* fp8 needs FP8 tensor cores, ... */
 }
 
@@ -460,222 +424,6 @@ static void worker_dispose(worker *w)
   p3cfg__free(w->ws);
   p3cfg__free(w->stages);
   p3cfg__free(w->map);
-}
-
-static int cmp_entries(const void *a, const void *b)
-{
-  const p3cfg__result_entry *x = a, *y = b;
-  return p3cfg__scored_cmp(&x->plan, &x->time, &y->plan, &y->time);
-}
-
-/* The time of `e`'s plan on the default map that skips the excluded GPUs. */
-static int rescore_on_map(p3cfg__result_entry *e, const search_ctx *ctx)
-{
-  const size_t n = e->n_ranks, ws_bytes = p3cfg__perf_workspace_bytes(&e->plan);
-  uint32_t *map = p3cfg__malloc(n * sizeof *map);
-  void *ws = p3cfg__malloc(ws_bytes ? ws_bytes : 1);
-  int rc = !map || !ws ? p3cfg__error_nomem() : P3CFG_OK;
-  for (size_t r = 0; r < n && rc == P3CFG_OK; r++)
-    map[r] = e->placement[r].node * ctx->cluster->gpus_per_node + e->placement[r].gpu;
-  if (rc == P3CFG_OK)
-    rc = p3cfg__perf_plan(&e->time, ctx->model, ctx->cluster, &e->plan, map, ws, ws_bytes);
-  if (rc == P3CFG_OK)
-    e->place_info.default_s = e->place_info.placed_s = e->time.iteration_s;
-  p3cfg__free(map);
-  p3cfg__free(ws);
-  return rc;
-}
-
-/* Why the constraints leave no candidate at all (the loops of build_items skip degrees
- * that do not multiply to the GPUs used before any rule is checked): the first
- * structural reason, as "tp 3 does not divide the 8 GPUs used". */
-static void empty_space_reason(char *buf, size_t cap, const search_ctx *ctx)
-{
-  const p3cfg_search_options *o = &ctx->opts;
-  const unsigned long long g = (unsigned long long)ctx->gpus;
-  const unsigned long long layers = (unsigned long long)ctx->model->layers;
-  const struct {
-    const char *name;
-    uint32_t v;
-  } d[3] = {{"tp", o->tp}, {"pp", o->pp}, {"dp", o->dp}};
-  for (int i = 0; i < 3; i++)
-    if (d[i].v && (d[i].v > g || g % d[i].v)) {
-      snprintf(buf, cap, "%s %u does not divide the %llu GPUs used", d[i].name, d[i].v, g);
-      return;
-    }
-  for (int i = 0; i < 3; i++)
-    for (int j = i + 1; j < 3; j++) {
-      const unsigned long long prod = (unsigned long long)d[i].v * d[j].v;
-      if (d[i].v && d[j].v && (prod > g || g % prod)) {
-        snprintf(buf, cap, "%s*%s = %llu does not divide the %llu GPUs used", d[i].name,
-                 d[j].name, prod, g);
-        return;
-      }
-    }
-  if (o->pp && o->pp > layers) {
-    snprintf(buf, cap, "pp %u is more than the model's %llu layers", o->pp, layers);
-    return;
-  }
-  if (o->virtual_stages && layers % o->virtual_stages) {
-    snprintf(buf, cap, "virtual_stages %u does not divide the model's %llu layers",
-             o->virtual_stages, layers);
-    return;
-  }
-  if (o->virtual_stages && o->pp &&
-      layers / o->virtual_stages < o->pp) {
-    snprintf(buf, cap, "pp %u * virtual_stages %u is more than the model's %llu layers", o->pp,
-             o->virtual_stages, layers);
-    return;
-  }
-  snprintf(buf, cap, "no dp*tp*pp equal to the %llu GPUs used fits the layers under them", g);
-}
-
-/* Merge the workers' results into *out. */
-static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_workers,
-                  double elapsed)
-{
-  p3cfg_result *r = p3cfg__result_new();
-  if (!r)
-    return p3cfg__error_nomem();
-  p3cfg__topk all;
-  int rc = p3cfg__topk_init(&all, ctx->keep);
-  if (rc) {
-    p3cfg_result_free(r);
-    return rc;
-  }
-  const worker *miss = NULL;
-  for (uint32_t i = 0; i < n_workers; i++) {
-    const worker *w = &ws[i];
-    r->stats.evaluated += w->evaluated;
-    r->stats.valid += w->valid;
-    r->stats.feasible += w->feasible;
-    r->stats.bounded += w->bounded;
-    for (int k = 0; k < P3CFG_RULE_COUNT; k++)
-      r->rejected[k] += w->rejected[k];
-    for (size_t k = 0; k < w->top.count; k++)
-      if (p3cfg__topk_admits(&all, &w->top.items[k].plan, &w->top.items[k].time))
-        p3cfg__topk_push(&all, &w->top.items[k].plan, &w->top.items[k].time);
-    if (w->has_miss && (!miss || w->miss_ratio < miss->miss_ratio ||
-                        (w->miss_ratio == miss->miss_ratio &&
-                         p3cfg__scored_cmp(&w->miss, &(p3cfg_time){0}, &miss->miss,
-                                           &(p3cfg_time){0}) < 0)))
-      miss = w;
-  }
-  r->cluster_gpus = p3cfg__cluster_gpus(ctx->cluster);
-  r->excluded_gpus = ctx->cluster->n_excluded;
-  r->stats.elapsed_s = elapsed;
-  r->train_tokens = ctx->opts.train_tokens;
-  r->stats.n_rules = P3CFG_RULE_COUNT;
-  r->stats.rule_names = p3cfg__plan_rule_names;
-  r->stats.rejected = r->rejected;
-  p3cfg__topk_sort(&all);
-
-  if (all.count == 0 && miss) {
-    /* Nothing fits: return the closest miss, explained. */
-    p3cfg__result_entry *e = p3cfg__result_add(r, &miss->miss);
-    if (!e || (rc = p3cfg__entry_set_placement(e, ctx->cluster, NULL)) != 0) {
-      rc = e ? rc : p3cfg__error_nomem();
-      goto fail;
-    }
-    p3cfg__memory_plan_margin(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan,
-                              ctx->margin_bytes);
-    p3cfg__entry_set_ranges(e, ctx->cluster);
-    uint32_t worst = 0;
-    for (uint32_t s = 1; s < e->plan.pp; s++)
-      if (e->stages[s].peak_bytes + e->stages[s].reserved_bytes >
-          e->stages[worst].peak_bytes + e->stages[worst].reserved_bytes)
-        worst = s;
-    const p3cfg_stage_memory *ws_ = &e->stages[worst];
-    const double gib = 1024.0 * 1024.0 * 1024.0;
-    p3cfg__topk_dispose(&all);
-    *out = r;
-    char margin[64] = "";
-    if (ctx->margin_bytes)
-      snprintf(margin, sizeof margin, " less the %.2f GiB margin",
-               (double)ctx->margin_bytes / gib);
-    return p3cfg__error_set(
-        P3CFG_EINFEASIBLE,
-        "no plan fits in memory: the closest, dp %u tp %u pp %u micro_batch %u "
-        "virtual_stages %u recompute %s%s zero %u, needs %.2f GiB on stage %u "
-        "(%.2f GiB allocated + %.2f GiB reserved) of the GPU's %.2f GiB%s",
-        e->plan.dp, e->plan.tp, e->plan.pp, e->plan.micro_batch, e->plan.virtual_stages,
-        p3cfg_recompute_name(e->plan.recompute), e->plan.sequence_parallel ? " sp" : "",
-        e->plan.zero_stage, (double)(ws_->peak_bytes + ws_->reserved_bytes) / gib, worst,
-        (double)ws_->peak_bytes / gib, (double)ws_->reserved_bytes / gib,
-        (double)e->memory.capacity_bytes / gib, margin);
-  }
-  if (all.count == 0 && r->stats.evaluated == 0) {
-    /* Not one candidate: the degrees given cannot multiply to the GPUs used. */
-    char why[200];
-    empty_space_reason(why, sizeof why, ctx);
-    rc = p3cfg__error_set(P3CFG_EPLAN, "no valid plan under these constraints (no candidate: %s)",
-                          why);
-    goto fail;
-  }
-  if (all.count == 0) {
-    /* No valid plan at all: name the rule that rejected the most. */
-    int top_rule = 1;
-    for (int k = 1; k < P3CFG_RULE_COUNT; k++)
-      if (r->rejected[k] > r->rejected[top_rule])
-        top_rule = k;
-    rc = p3cfg__error_set(P3CFG_EPLAN,
-                          "no valid plan under these constraints (%llu candidates; most "
-                          "rejected because: %s)",
-                          (unsigned long long)r->stats.evaluated,
-                          p3cfg__plan_rule_name((p3cfg__plan_rule)top_rule));
-    goto fail;
-  }
-  const int placing = ctx->opts.place && ctx->cluster->links.granularity != P3CFG_LINKS_NONE;
-  p3cfg__place_opts po = {ctx->opts.seed, ctx->opts.place_moves, ctx->opts.place_max_s, 0};
-  for (size_t k = 0; k < all.count; k++) {
-    p3cfg__result_entry *e = p3cfg__result_add(r, &all.items[k].plan);
-    if (!e) {
-      rc = p3cfg__error_nomem();
-      goto fail;
-    }
-    p3cfg__memory_plan_margin(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan,
-                              ctx->margin_bytes);
-    e->time = all.items[k].time;
-    e->has_time = 1;
-    e->place_info.default_s = e->place_info.placed_s = e->time.iteration_s;
-    rc = placing ? p3cfg__entry_place(e, ctx->model, ctx->cluster, &po)
-                 : p3cfg__entry_set_placement(e, ctx->cluster, NULL);
-    if (rc)
-      goto fail;
-    if (placing && ctx->progress)
-      progress_report(ctx->progress,
-                      ctx->progress->enum_share + (1.0 - ctx->progress->enum_share) *
-                                                      (double)(k + 1) / (double)all.count,
-                      0);
-  }
-  if (ctx->excluded && !placing && !ctx->exact_maps) {
-    /* The candidates were screened on the whole cluster's default map: the plans kept
-     * are scored again on the map that skips the excluded GPUs, then ranked again. */
-    for (size_t k = 0; k < r->count && rc == P3CFG_OK; k++)
-      rc = rescore_on_map(&r->entries[k], ctx);
-    if (rc)
-      goto fail;
-  }
-  if (placing || ctx->excluded) {
-    /* A plan that looks best on a uniform network may lose once placed on the real one:
-     * rank again by the placed time, then keep top_k. */
-    qsort(r->entries, r->count, sizeof *r->entries, cmp_entries);
-    while (r->count > ctx->opts.top_k) {
-      p3cfg__result_entry *e = &r->entries[--r->count];
-      p3cfg__free(e->stages);
-      p3cfg__free(e->placement);
-    }
-  }
-  /* Intervals of the plans reported only, with their final (placed) times. */
-  for (size_t k = 0; k < r->count; k++)
-    p3cfg__entry_set_ranges(&r->entries[k], ctx->cluster);
-  p3cfg__topk_dispose(&all);
-  *out = r;
-  return P3CFG_OK;
-fail:
-  p3cfg__topk_dispose(&all);
-  p3cfg_result_free(r);
-  return rc;
 }
 
 P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
@@ -691,11 +439,13 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  if (opts && (opts->version == 1 || opts->version == 2)) {
+  if (opts && opts->version >= 1 && opts->version <= 3) {
     /* An older struct: the fields it has, the defaults of the rest (version 1 ends
-     * before exclude_gpus, version 2 before the margin and the budget). */
-    const size_t have = opts->version == 1 ? offsetof(p3cfg_search_options, exclude_gpus)
-                                           : offsetof(p3cfg_search_options, mem_margin_bytes);
+     * before exclude_gpus, version 2 before the margin and the budget, version 3 before
+     * cp, ep and etp). */
+    const size_t have = opts->version == 1   ? offsetof(p3cfg_search_options, exclude_gpus)
+                        : opts->version == 2 ? offsetof(p3cfg_search_options, mem_margin_bytes)
+                                             : offsetof(p3cfg_search_options, cp);
     ctx.opts = defaults;
     memcpy(&ctx.opts, opts, have);
     ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;
@@ -729,6 +479,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
       ctx.keep = place_top;
   }
   const double t0 = p3cfg__monotonic_s();
+  p3cfg__search_dims_init(&ctx);
   if ((rc = build_items(&ctx)) != 0) {
     p3cfg__free(ctx.items);
     p3cfg__exclusion_dispose(&ex);
@@ -790,8 +541,8 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
         p3cfg__error_set(rc, "the time model failed: %s", p3cfg_strerror(rc));
       goto done;
     }
-  rc = finish(out, &ctx, ws, n_workers, p3cfg__monotonic_s() - t0);
-  progress_report(ctx.progress, 1.0, 1);
+  rc = p3cfg__search_finish(out, &ctx, ws, n_workers, p3cfg__monotonic_s() - t0);
+  p3cfg__search_progress_report(ctx.progress, 1.0, 1);
 done:
   if (ctx.progress)
     pthread_mutex_destroy(&ctx.progress->lock);

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "plan_dims.h"
 
 static int cmp_u32(uint32_t a, uint32_t b) { return (a > b) - (a < b); }
 
@@ -25,7 +26,10 @@ int p3cfg__scored_cmp(const p3cfg_plan *pa, const p3cfg_time *ta, const p3cfg_pl
       (c = cmp_u32((uint32_t)pa->recompute, (uint32_t)pb->recompute)) ||
       (c = cmp_u32((uint32_t)pa->sequence_parallel, (uint32_t)pb->sequence_parallel)) ||
       (c = cmp_u32(pa->zero_stage, pb->zero_stage)) ||
-      (c = cmp_u32(pa->micro_batch, pb->micro_batch)) || (c = cmp_u32(pa->overlap, pb->overlap)))
+      (c = cmp_u32(pa->micro_batch, pb->micro_batch)) || (c = cmp_u32(pa->overlap, pb->overlap)) ||
+      (c = cmp_u32(p3cfg__plan_cp(pa), p3cfg__plan_cp(pb))) ||
+      (c = cmp_u32(p3cfg__plan_ep(pa), p3cfg__plan_ep(pb))) ||
+      (c = cmp_u32(p3cfg__plan_etp(pa), p3cfg__plan_etp(pb))))
     return c;
   if (pa->global_batch != pb->global_batch)
     return pa->global_batch < pb->global_batch ? -1 : 1;

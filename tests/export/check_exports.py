@@ -43,6 +43,8 @@ PLANS = [
      "--mbs 1 --sp --stage-layers 19,21,21,19 --recompute full --zero 1"),
     ("llama8b-1f1b", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --pp 4 "
      "--mbs 1 --global-batch 16 --recompute full"),
+    ("llama8b-cp2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
+                    "--sp --mbs 1"),
     ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
     ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 2 --mbs 2"),
     ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
@@ -77,7 +79,12 @@ def megatron_parser():
             "--decoder-first-pipeline-num-layers", "--decoder-last-pipeline-num-layers",
             "--micro-batch-size", "--global-batch-size", "--recompute-num-layers",
             "--num-layers", "--hidden-size", "--num-attention-heads", "--num-query-groups",
-            "--ffn-hidden-size", "--seq-length", "--max-position-embeddings"]
+            "--ffn-hidden-size", "--seq-length", "--max-position-embeddings",
+            # ModelParallelConfig fields, flags through arguments.py's ArgumentGroupFactory
+            # (megatron/core/model_parallel_config.py at d98e8a64: context_parallel_size,
+            # expert_model_parallel_size, expert_tensor_parallel_size; not excluded)
+            "--context-parallel-size", "--expert-model-parallel-size",
+            "--expert-tensor-parallel-size"]
     for f in ints:
         ap.add_argument(f, type=int)
     flags = ["--sequence-parallel", "--use-distributed-optimizer", "--use-torch-fsdp2",
@@ -130,6 +137,10 @@ def check_megatron(text, plan, name):
     pp, v, layers = c["pp"], c["virtual_stages"], m["layers"]
     check(a.tensor_model_parallel_size == c["tp"], f"{name}: megatron tp")
     check(a.pipeline_model_parallel_size == pp, f"{name}: megatron pp")
+    check((a.context_parallel_size or 1) == c.get("cp", 1), f"{name}: megatron cp")
+    check((a.expert_model_parallel_size or 1) == c.get("ep", 1), f"{name}: megatron ep")
+    check((a.expert_tensor_parallel_size or c["tp"]) == c.get("etp", c["tp"]),
+          f"{name}: megatron etp")
     check(a.micro_batch_size == c["micro_batch"], f"{name}: megatron micro-batch")
     check(a.global_batch_size == c["global_batch"], f"{name}: megatron global batch")
     check(a.sequence_parallel == c["sequence_parallel"], f"{name}: megatron sequence parallel")

@@ -160,7 +160,7 @@ static void run_combo(const combo *c)
       size_t n = 0;
       const p3cfg_rank_place *pl = p3cfg_result_placement(r, 0, &n);
       const p3cfg_plan *rp = p3cfg_result_plan(r, 0);
-      CHECK(pl && n == (size_t)rp->dp * rp->tp * rp->pp, "%s: %zu ranks placed", what, n);
+      CHECK(pl && n == (size_t)rp->dp * rp->tp * (rp->cp ? rp->cp : 1) * rp->pp, "%s: %zu ranks placed", what, n);
       if (pl && n)
         CHECK(pl[n - 1].node < ci.nodes && pl[n - 1].gpu < ci.gpus_per_node, "%s", what);
       p3cfg_buffer b = {0};

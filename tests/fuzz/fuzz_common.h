@@ -108,7 +108,7 @@ static inline void fuzz_walk_result(const p3cfg_result *r, const p3cfg_model *m,
     if (place) {
       p3cfg_cluster_info ci;
       FUZZ_CHECK(p3cfg_cluster_get_info(&ci, c) == P3CFG_OK);
-      FUZZ_CHECK(ranks == (size_t)plan->dp * plan->tp * plan->pp);
+      FUZZ_CHECK(ranks == (size_t)plan->dp * plan->tp * (plan->cp ? plan->cp : 1) * plan->pp);
       for (size_t k = 0; k < ranks; k++) {
         FUZZ_CHECK(place[k].rank == k && place[k].gpu < ci.gpus_per_node);
         FUZZ_CHECK(p3cfg_cluster_node_name(c, place[k].node) != NULL);

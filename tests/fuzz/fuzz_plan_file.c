@@ -19,7 +19,7 @@ static void check_plan(const p3cfg_plan_file *f, size_t i)
   const p3cfg_rank_place *pl = p3cfg_plan_file_placement(f, i, &n);
   FUZZ_CHECK(p && m && c && pl);
   FUZZ_CHECK(p->dp > 0 && p->tp > 0 && p->pp > 0 && p->pp <= P3CFG_MAX_PP);
-  FUZZ_CHECK(n == (size_t)p->dp * p->tp * p->pp);
+  FUZZ_CHECK(n == (size_t)p->dp * p->tp * (p->cp ? p->cp : 1) * p->pp);
   FUZZ_CHECK(p->n_stage_layers == p->pp);
   uint64_t layers = 0;
   for (uint32_t s = 0; s < p->pp; s++)
