@@ -10,7 +10,9 @@
  * rings behave on multi-rail clusters with one NIC per GPU: a reduce-scatter inside each
  * node, g concurrent rings across the nodes (one per local rank, each on its own NIC)
  * carrying n/g bytes each, and an all-gather inside the node. An uneven group falls back
- * to one flat ring at its slowest link.
+ * to one flat ring at its slowest link. "Node" here is the unit links.h groups rings by
+ * (p3cfg__ring_unit_gpus): the NVLink domain, so that a TP group over the trays of one
+ * NVL72 rack is one ring on NVLink.
  */
 #include "perf_internal.h"
 
@@ -91,7 +93,7 @@ int p3cfg__ring_of_chain(p3cfg__ring *out, const p3cfg_cluster *c, uint32_t k,
 static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
                        uint32_t first, uint32_t stride, uint32_t k)
 {
-  const uint32_t gpn = c->gpus_per_node;
+  const uint32_t gpn = p3cfg__ring_unit_gpus(c);
   out->k = k;
   out->g = k;
   out->n = 1;
@@ -133,7 +135,8 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
   if (even && runs > 1 && run_len != g)
     even = 0;
 
-  if (c->links.granularity == P3CFG_LINKS_NONE) { /* two link kinds: no lookups needed */
+  if (c->links.granularity == P3CFG_LINKS_NONE && !p3cfg__has_spine(c) &&
+      !c->rail_optimized) { /* two link kinds: no lookups needed */
     const double intra = c->intra_Bps * P3CFG_NVLINK_EFFICIENCY;
     const double inter = c->inter_Bps * P3CFG_NETWORK_EFFICIENCY;
     if (runs == 1) {
