@@ -42,6 +42,22 @@ static inline uint32_t p3cfg__link_period(const p3cfg_cluster *c)
   return p3cfg__has_spine(c) ? c->leaf_gpus : p3cfg__domain_gpus(c);
 }
 
+/* Whether two placements of one plan can differ in time: measured links, or a fabric
+ * above the node (several NVLink domains of several nodes, an oversubscribed spine over
+ * several leaves, rails). On a plain two-tier network, or inside one NVLink domain,
+ * every placement that keeps the units is equal. */
+static inline int p3cfg__placement_matters(const p3cfg_cluster *c)
+{
+  const uint64_t gpus = (uint64_t)c->nodes * c->gpus_per_node;
+  const uint32_t d = p3cfg__domain_gpus(c);
+  if (c->links.granularity != P3CFG_LINKS_NONE)
+    return 1;
+  if (gpus <= d) /* one domain: every pair at the NVLink figure */
+    return 0;
+  return d > c->gpus_per_node || (p3cfg__has_spine(c) && gpus > c->leaf_gpus) ||
+         c->rail_optimized;
+}
+
 /* GPUs per unit the collectives group a ring by (collectives.c, perf_cache.c): the
  * NVLink domain on `network` figures; the node where links were measured (the matrix
  * itself then says which pairs are fast, and its per-node-pair entries are what the

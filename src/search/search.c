@@ -25,6 +25,7 @@
 #include "error.h"
 #include "exclusion.h"
 #include "knobs.h"
+#include "links.h"
 #include "memory.h"
 #include "perf.h"
 #include "rank_map.h"
@@ -625,7 +626,7 @@ static int finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32_t n_wo
                           p3cfg__plan_rule_name((p3cfg__plan_rule)top_rule));
     goto fail;
   }
-  const int placing = ctx->opts.place && ctx->cluster->links.granularity != P3CFG_LINKS_NONE;
+  const int placing = ctx->opts.place && p3cfg__placement_matters(ctx->cluster);
   p3cfg__place_opts po = {ctx->opts.seed, ctx->opts.place_moves, ctx->opts.place_max_s, 0};
   for (size_t k = 0; k < all.count; k++) {
     p3cfg__result_entry *e = p3cfg__result_add(r, &all.items[k].plan);
@@ -721,9 +722,9 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   ctx.global_batch = ctx.opts.global_batch ? ctx.opts.global_batch : model->global_batch;
   ctx.keep = ctx.opts.top_k;
   if (ctx.excluded && ctx.keep < 32 &&
-      !(ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE))
+      !(ctx.opts.place && p3cfg__placement_matters(cluster)))
     ctx.keep = 32; /* screened plans re-scored on the map that skips the excluded GPUs */
-  if (ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE) {
+  if (ctx.opts.place && p3cfg__placement_matters(cluster)) {
     uint32_t place_top = ctx.opts.place_top ? ctx.opts.place_top : 8;
     if (place_top > ctx.keep)
       ctx.keep = place_top;
@@ -740,7 +741,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
     progress.fn = ctx.opts.progress;
     progress.payload = ctx.opts.progress_payload;
     progress.enum_share =
-        ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE ? 0.5 : 1.0;
+        ctx.opts.place && p3cfg__placement_matters(cluster) ? 0.5 : 1.0;
     atomic_init(&progress.done, 0);
     pthread_mutex_init(&progress.lock, NULL);
     ctx.progress = &progress;

@@ -81,3 +81,36 @@ Test(search, a_dp_ring_across_the_spine_sees_its_oversubscription)
   p3cfg_cluster_free(flat);
   p3cfg_model_free(m);
 }
+
+/* TP 16 on 512 of the 576 GPUs of eight NVL72 racks: by default some TP groups straddle
+ * two racks (64-79, ...) and run on the NIC; the placement search, on the fabric alone
+ * (no measured links), packs 64 GPUs per rack so that every group is inside one domain. */
+Test(search, placement_keeps_tp_groups_inside_nvlink_domains)
+{
+  p3cfg_model *m = model("gpt3-175b.yaml");
+  p3cfg_cluster *c = cluster("gb200-nvl72-8r.yaml");
+  p3cfg_plan plan;
+  p3cfg_plan_init(&plan);
+  plan.tp = 16, plan.pp = 4, plan.dp = 8, plan.micro_batch = 1;
+  p3cfg_estimate_options o;
+  p3cfg_estimate_options_init(&o);
+  o.place = 1;
+  p3cfg_result *r = NULL;
+  cr_assert_eq(p3cfg_estimate(&r, m, c, &plan, &o), 0, "%s", p3cfg_error_last()->message);
+  const p3cfg_placement_info *info = p3cfg_result_placement_info(r, 0);
+  cr_assert_not_null(info);
+  cr_expect(info->optimized, "a fabric without measured links is placed");
+  cr_expect(info->placed_s < 0.95 * info->default_s, "placed %.3f s, default %.3f s",
+            info->placed_s, info->default_s);
+  size_t n = 0;
+  const p3cfg_rank_place *ranks = p3cfg_result_placement(r, 0, &n);
+  cr_assert_eq(n, 512);
+  for (size_t g = 0; g < n / 16; g++) {
+    const uint32_t rack = ranks[g * 16].node / 18; /* 18 trays of 4 per rack */
+    for (size_t i = 1; i < 16; i++)
+      cr_expect_eq(ranks[g * 16 + i].node / 18, rack, "TP group %zu spans racks", g);
+  }
+  p3cfg_result_free(r);
+  p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+}
