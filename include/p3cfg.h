@@ -389,7 +389,8 @@ P3CFG_API const p3cfg_rank_place *p3cfg_result_placement(const p3cfg_result *r, 
                                                          size_t *n_ranks);
 /** How the placement of plan i was found. */
 typedef struct p3cfg_placement_info {
-  int optimized;      /**< 0: the default map (no measured links, or not asked) */
+  int optimized;      /**< 0: the default map (not asked, or every placement is equal:
+                           no measured links and no NVLink domain / spine above the node) */
   int exact;          /**< 1: optimal over every permutation of the nodes */
   double default_s;   /**< iteration time with the default placement */
   double placed_s;    /**< iteration time with the returned placement */

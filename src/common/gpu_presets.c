@@ -67,8 +67,51 @@
  *
  * Network: per GPU per direction, GB/s (clusters/dgx-*.yaml): NVLink 3 and HDR
  * InfiniBand with the A100, NVLink 4 and NDR with H100 and H200, NVLink 2 and EDR with
- * V100. */
+ * V100; the 2025-26 parts below say theirs. */
 #define GIB_MAX 1e30
+
+/* The GPUs of 2025-26 (issue 14): B200, GB200, B300, GB300, H800, MI300X. Datasheet
+ * figures, every peak dense (without sparsity: NVIDIA's Blackwell tables quote FP4, FP8
+ * and BF16 with 2:4 sparsity, halved here; docs/formats.md cites each page and date):
+ *   b200   HGX B200, per GPU of the 8: BF16 4.5 / FP8 9 / FP4 18 PFLOP/s sparse, so
+ *          2.25 / 4.5 / 9 dense (nvidia.com/en-us/data-center/hgx, 2025; torchao's
+ *          roofline table uses the same dense figures); HBM 8 TB/s (DGX B200 datasheet:
+ *          64 TB/s for 8); NVLink 5 1.8 TB/s per GPU = 900 GB/s per direction; one
+ *          ConnectX-7 400 Gb/s per GPU = 50 GB/s.
+ *   gb200  GB200 NVL72 (72 GPUs): BF16 360 / FP8 720 / FP4 1,440 PFLOP/s sparse, per
+ *          GPU 2.5 / 5 / 10 dense; 576 TB/s HBM = 8 TB/s per GPU; NVLink 5 900 GB/s per
+ *          direction across the rack; ConnectX-7 400 Gb/s per GPU
+ *          (nvidia.com/en-us/data-center/gb200-nvl72, 2025).
+ *   b300   HGX B300: BF16 36 / FP8 72 PFLOP/s sparse for 8, FP4 144 sparse | 108 dense:
+ *          per GPU 2.25 / 4.5 / 13.5 dense; 8 TB/s; NVLink 5; ConnectX-8 800 Gb/s per GPU
+ *          = 100 GB/s (nvidia.com/en-us/data-center/hgx; DGX B300 datasheet, 2025).
+ *   gb300  GB300 NVL72: BF16 360 / FP8 720 PFLOP/s sparse, FP4 1,440 | 1,080: per GPU
+ *          2.5 / 5 / 15 dense; 576 TB/s = 8 TB/s per GPU; NVLink 5; ConnectX-8 800 Gb/s
+ *          (nvidia.com/en-us/data-center/gb300-nvl72, 2025).
+ *   h800   the export GH100 SXM5: H100 SXM's tensor cores (989.4 BF16, 1,978.9 FP8 dense,
+ *          no FP4), 80 GB HBM3 3.35 TB/s, NVLink cut to 400 GB/s = 200 per direction
+ *          (nvidia.cn/data-center/h800, 2023); 8 x 400 Gb/s InfiniBand (DeepSeek-V3
+ *          report, arXiv 2412.19437 s. 3.2.2: 160 GB/s NVLink and 50 GB/s IB achieved).
+ *   mi300x AMD Instinct MI300X datasheet (amd.com, 2023-12): BF16 1,307.4 / FP8 2,614.9
+ *          TFLOP/s dense (twice that with sparsity), no FP4; 192 GB HBM3 5.3 TB/s; seven
+ *          Infinity Fabric links of 128 GB/s bidirectional to the seven peers of its
+ *          8-GPU board, 7 x 64 = 448 GB/s per direction for a collective that uses all
+ *          (one pair alone gets 64); 400 Gb/s NIC per GPU on the usual platforms.
+ * memory_bytes: what the driver reports where public logs show it (nvidia-smi "Total":
+ * B200 183359 MiB, GB200 189471 MiB, B300 SXM6 AC 275040 MiB, GB300 284208 MiB; PyTorch
+ * total_memory on MI300X 196592 MiB), the H100 SXM's 81559 MiB for the H800 (the same
+ * 80 GB HBM3 board; not seen on an H800).
+ * Efficiency columns: derived, not measured (no recorded kernel table or published step
+ * fitted them; uncertainty.c keeps them out of the calibrated list, so their intervals
+ * are the widened ones). Each takes the H100 SXM's measured fractions (mm_eff 0.720,
+ * mem_eff 0.896, attention 0.51 / 0.40 of peak, clock 0.780), and its knee the H100's in
+ * FLOPs per SM as the A100's does (6.91e9 x SMs / 132): 148 SMs on the Blackwell parts
+ * (CUDA reports 148 on B200 and B300 SXM6 AC; GB200 and GB300 taken as the same), 132 on
+ * the H800 (H100's chip), 304 compute units on MI300X. On MI300X the H100's fractions are
+ * an assumption the first measured kernel table should replace (ROCm's GEMMs reach a
+ * smaller fraction of the datasheet peak than cuBLAS's on H100 in public benchmarks). */
+#define MM_HALF_148 7.75e9 /* 6.91e9 * 148 / 132 */
+#define MM_HALF_304 1.59e10 /* 6.91e9 * 304 / 132 */
 typedef struct gpu_row {
   p3cfg_gpu gpu;
   const char *family;
@@ -101,6 +144,29 @@ static const gpu_row rows[] = {
     {{"v100-32gb", 32510 * MIB, 125e12, 900e9, 700 * MIB, 0.80, 1.0e9, 0.896, 0.0, 0.0, GAP, CLOCK_A100, 0, 0},
      "V100", {NULL}, {NULL}, "32GB", 20, GIB_MAX,
      {0x1db5 /* GV100GL [Tesla V100 32GB] */}, 150, 12.5},
+    /* name        memory        peak FLOP/s  HBM B/s   context   mm_eff mm_half mem_eff
+     *   at_fwd at_bwd gap clock  fp8 FLOP/s  fp4 FLOP/s   (derived: see above) */
+    {{"b200", 183359 * MIB, 2.25e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
+      GAP, CLOCK_H100, 4.5e15, 9.0e15},
+     "B200", {NULL}, {NULL}, NULL, 0, 0, {0x2901, 0x2909 /* "NVIDIA B200" */}, 900, 50},
+    {{"gb200", 189471 * MIB, 2.5e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
+      GAP, CLOCK_H100, 5.0e15, 10.0e15},
+     "GB200", {NULL}, {NULL}, NULL, 0, 0, {0x2941 /* "NVIDIA GB200" */}, 900, 50},
+    {{"b300", 275040 * MIB, 2.25e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
+      GAP, CLOCK_H100, 4.5e15, 13.5e15},
+     "B300", {NULL}, {NULL}, NULL, 0, 0, {0x3182 /* "NVIDIA B300 SXM6 AC" */}, 900, 100},
+    /* The DGX Station's GB300 (252 GB, 7.1 TB/s) carries the same word: with the memory
+     * known it is told apart by size (the family word doubles as the size word, so a
+     * name alone still means the NVL72 part); its PCI id is not known, so GB300 has none. */
+    {{"gb300", 284208 * MIB, 2.5e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
+      GAP, CLOCK_H100, 5.0e15, 15.0e15},
+     "GB300", {NULL}, {NULL}, "GB300", 260, GIB_MAX, {0}, 900, 100},
+    {{"h800", 81559 * MIB, 989.4e12, 3350e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51, 0.40,
+      GAP, CLOCK_H100, 1978.9e12, 0},
+     "H800", {NULL}, {"PCIE", "NVL", NULL}, NULL, 0, 0, {0x2324 /* "NVIDIA H800" */}, 200, 50},
+    {{"mi300x", 196592 * MIB, 1307.4e12, 5300e9, 1024 * MIB, 0.720, MM_HALF_304, 0.896, 0.51,
+      0.40, GAP, CLOCK_H100, 2614.9e12, 0},
+     "MI300X", {NULL}, {NULL}, NULL, 0, 0, {0}, 448, 50},
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

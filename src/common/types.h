@@ -146,6 +146,19 @@ struct p3cfg_cluster {
   const uint8_t *excluded; /* per global GPU, 1 = excluded */
   uint64_t n_excluded;
   const uint64_t *usable_by_unit; /* gpus_per_node + 1 entries */
+  /* Issue 14: the fabric above the node (links.h reads it, in p3cfg__link; docs/formats.md).
+   * nvlink_domain: GPUs sharing one NVLink switch fabric across trays (GB200 NVL72: 72
+   * over 18 nodes of 4), a multiple of gpus_per_node that divides the GPU count; two GPUs
+   * of one domain talk at intra_Bps. 0 (a cluster not read from a file) = gpus_per_node.
+   * leaf_gpus: GPUs under one leaf tier of the network (a scalable unit; consecutive
+   * GPUs, a multiple of the domain dividing the GPU count), 0 = one leaf for all: traffic
+   * between leaves crosses the spine at inter_Bps / spine_oversubscription (>= 1; 0 or
+   * 1 = none). rail_optimized: GPU i of every node of a leaf group on rail (leaf switch)
+   * i, so a message between different rails is relayed over NVLink first (NCCL's PXN). */
+  uint32_t nvlink_domain;
+  uint32_t leaf_gpus;
+  double spine_oversubscription;
+  bool rail_optimized;
 };
 
 /* One evaluated plan inside a p3cfg_result. */

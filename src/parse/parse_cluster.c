@@ -15,7 +15,7 @@
 #include "gpu_presets.h"
 #include "parse_objects.h"
 
-enum { C_NAME, C_NODES, C_GPUS_PER_NODE, C_GPU, C_NETWORK, C_LINKS, C_COUNT };
+enum { C_NAME, C_NODES, C_GPUS_PER_NODE, C_GPU, C_NETWORK, C_LINKS, C_DOMAIN, C_COUNT };
 static const p3cfg__key cluster_keys[C_COUNT] = {
     [C_NAME] = {"name", true},
     [C_NODES] = {"nodes", true},
@@ -23,6 +23,7 @@ static const p3cfg__key cluster_keys[C_COUNT] = {
     [C_GPU] = {"gpu", true},
     [C_NETWORK] = {"network", true},
     [C_LINKS] = {"links", false},
+    [C_DOMAIN] = {"nvlink_domain", false},
 };
 
 enum { G_NAME, G_MEMORY, G_PEAK, G_HBM, G_CONTEXT, G_MM_EFF, G_MM_HALF, G_MEM_EFF, G_COUNT };
@@ -37,12 +38,15 @@ static const p3cfg__key gpu_keys[G_COUNT] = {
     [G_MEM_EFF] = {"memory_efficiency", false},
 };
 
-enum { N_INTRA, N_INTRA_LAT, N_INTER, N_INTER_LAT, N_COUNT };
+enum { N_INTRA, N_INTRA_LAT, N_INTER, N_INTER_LAT, N_LEAF, N_SPINE, N_RAIL, N_COUNT };
 static const p3cfg__key network_keys[N_COUNT] = {
     [N_INTRA] = {"intra_node_GBps", true},
     [N_INTRA_LAT] = {"intra_node_latency_us", false},
     [N_INTER] = {"inter_node_GBps", true},
     [N_INTER_LAT] = {"inter_node_latency_us", false},
+    [N_LEAF] = {"leaf_gpus", false},
+    [N_SPINE] = {"spine_oversubscription", false},
+    [N_RAIL] = {"rail_optimized", false},
 };
 
 /* A GPU that is not a preset: the time model's parameters of an H100-class part (see
@@ -56,6 +60,7 @@ static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-nega
 static const p3cfg__range fraction = {0, true, 1, "a number in (0, 1]", true};
 static const p3cfg__range latency = {0, false, P3CFG__MAX_LATENCY_US, "a non-negative number",
                                      false};
+static const p3cfg__range oversubscription = {1, false, 1e6, "a number of at least 1", false};
 
 #define GIB 1073741824.0
 #define MIB 1048576.0
@@ -208,7 +213,15 @@ static void read_gpu(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_gpu *g)
     unknown_gpu(c, node, name, len, "");
 }
 
-static void read_network(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster *cl)
+/* The fabric above the node (docs/formats.md, "The fabric"): the NVLink domain and the
+ * leaf / spine tiers, each checked against the GPU counts (when those read well) with
+ * the problem at the value that does not fit. */
+typedef struct fabric_nodes {
+  const yaml_node_t *domain, *leaf, *spine, *rail;
+} fabric_nodes;
+
+static void read_network(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster *cl,
+                         fabric_nodes *f)
 {
   const yaml_node_t *v[N_COUNT];
   double intra_us = P3CFG__DEFAULT_INTRA_LATENCY_US, inter_us = P3CFG__DEFAULT_INTER_LATENCY_US;
@@ -217,9 +230,61 @@ static void read_network(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster *
     read_scaled(c, v[N_INTER], "network.inter_node_GBps", &positive, 1e9, &cl->inter_Bps);
     read_scaled(c, v[N_INTRA_LAT], "network.intra_node_latency_us", &latency, 1, &intra_us);
     read_scaled(c, v[N_INTER_LAT], "network.inter_node_latency_us", &latency, 1, &inter_us);
+    f->leaf = v[N_LEAF], f->spine = v[N_SPINE], f->rail = v[N_RAIL];
   }
   cl->intra_latency_s = intra_us * 1e-6;
   cl->inter_latency_s = inter_us * 1e-6;
+}
+
+static void read_fabric(p3cfg__pctx *c, const fabric_nodes *f, p3cfg_cluster *cl, bool counts_ok)
+{
+  const uint64_t gpn = cl->gpus_per_node, gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
+  uint64_t domain = gpn, leaf = 0;
+  if (f->domain &&
+      p3cfg__read_uint(c, f->domain, "nvlink_domain", 1, P3CFG__MAX_GPUS, &domain) == 0 &&
+      counts_ok) {
+    if (domain % gpn != 0) {
+      p3cfg__problem(c, f->domain,
+                     "nvlink_domain (%llu gpus) must be a multiple of gpus_per_node (%llu): "
+                     "a domain is whole nodes (trays)",
+                     (unsigned long long)domain, (unsigned long long)gpn);
+      domain = gpn;
+    } else if (gpus % domain != 0) {
+      p3cfg__problem(c, f->domain,
+                     "nvlink_domain (%llu gpus) must divide the %llu gpus of the cluster",
+                     (unsigned long long)domain, (unsigned long long)gpus);
+      domain = gpn;
+    }
+  }
+  cl->nvlink_domain = (uint32_t)domain;
+  if (f->leaf &&
+      p3cfg__read_uint(c, f->leaf, "network.leaf_gpus", 1, P3CFG__MAX_GPUS, &leaf) == 0 &&
+      counts_ok) {
+    if (leaf % domain != 0) {
+      p3cfg__problem(c, f->leaf,
+                     "network.leaf_gpus (%llu) must be a multiple of the nvlink domain (%llu "
+                     "gpus): a leaf holds whole domains",
+                     (unsigned long long)leaf, (unsigned long long)domain);
+      leaf = 0;
+    } else if (gpus % leaf != 0) {
+      p3cfg__problem(c, f->leaf,
+                     "network.leaf_gpus (%llu) must divide the %llu gpus of the cluster",
+                     (unsigned long long)leaf, (unsigned long long)gpus);
+      leaf = 0;
+    }
+  }
+  cl->leaf_gpus = (uint32_t)leaf;
+  cl->spine_oversubscription = 1.0;
+  if (f->spine) {
+    read_scaled(c, f->spine, "network.spine_oversubscription", &oversubscription, 1,
+                &cl->spine_oversubscription);
+    if (!f->leaf)
+      p3cfg__problem(c, f->spine,
+                     "network.spine_oversubscription needs network.leaf_gpus (the GPUs under "
+                     "one leaf, between which traffic crosses the spine)");
+  }
+  if (f->rail)
+    p3cfg__read_bool(c, f->rail, "network.rail_optimized", &cl->rail_optimized);
 }
 
 int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node_t *root,
@@ -262,8 +327,10 @@ int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node
     read_gpu(c, v[C_GPU], &cl->gpu);
   cl->intra_latency_s = P3CFG__DEFAULT_INTRA_LATENCY_US * 1e-6;
   cl->inter_latency_s = P3CFG__DEFAULT_INTER_LATENCY_US * 1e-6;
+  fabric_nodes fabric = {v[C_DOMAIN], NULL, NULL, NULL};
   if (v[C_NETWORK])
-    read_network(c, v[C_NETWORK], cl);
+    read_network(c, v[C_NETWORK], cl, &fabric);
+  read_fabric(c, &fabric, cl, counts_ok);
   if (v[C_LINKS] && p3cfg__links_from_node(c, v[C_LINKS], cl, counts_ok) == P3CFG_ENOMEM)
     goto nomem;
   if (!cl->node_names && counts_ok) {

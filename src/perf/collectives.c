@@ -10,7 +10,9 @@
  * rings behave on multi-rail clusters with one NIC per GPU: a reduce-scatter inside each
  * node, g concurrent rings across the nodes (one per local rank, each on its own NIC)
  * carrying n/g bytes each, and an all-gather inside the node. An uneven group falls back
- * to one flat ring at its slowest link.
+ * to one flat ring at its slowest link. "Node" here is the unit links.h groups rings by
+ * (p3cfg__ring_unit_gpus): the NVLink domain, so that a TP group over the trays of one
+ * NVL72 rack is one ring on NVLink.
  */
 #include "perf_internal.h"
 
@@ -91,7 +93,7 @@ int p3cfg__ring_of_chain(p3cfg__ring *out, const p3cfg_cluster *c, uint32_t k,
 static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
                        uint32_t first, uint32_t stride, uint32_t k)
 {
-  const uint32_t gpn = c->gpus_per_node;
+  const uint32_t gpn = p3cfg__ring_unit_gpus(c);
   out->k = k;
   out->g = k;
   out->n = 1;
@@ -133,7 +135,8 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
   if (even && runs > 1 && run_len != g)
     even = 0;
 
-  if (c->links.granularity == P3CFG_LINKS_NONE) { /* two link kinds: no lookups needed */
+  if (c->links.granularity == P3CFG_LINKS_NONE && !p3cfg__has_spine(c) &&
+      !c->rail_optimized) { /* two link kinds: no lookups needed */
     const double intra = c->intra_Bps * P3CFG_NVLINK_EFFICIENCY;
     const double inter = c->inter_Bps * P3CFG_NETWORK_EFFICIENCY;
     if (runs == 1) {
@@ -173,21 +176,59 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
 }
 
 /* All-to-all (NCCL's grouped send/recv, as Megatron-Core's token dispatcher issues it):
- * every member sends bytes/k to each other member at once. A GPU's sends to members on
- * its own node share its NVLink ports, those to other nodes its NIC, and both run
- * together: a member takes the longer of (bytes to its node's members) / (its slowest
- * link among them) and (bytes off its node) / (its slowest link off the node), plus the
- * largest latency it sees; the collective ends with its slowest member. The bandwidths
- * are those p3cfg__link_achieved gives (measured links where the cluster has them), so
- * an EP group inside a node and one across nodes differ as they do. */
+ * every member sends bytes/k to each other member at once. A GPU's sends to members of
+ * its own NVLink domain share its NVLink ports, those to other domains its NIC, and both
+ * run together: a member takes the longer of (bytes to its domain's members) / (its
+ * slowest link among them) and (bytes off its domain) / (its slowest link off it), plus
+ * the largest latency it sees; the collective ends with its slowest member. The
+ * bandwidths are those p3cfg__link_achieved gives (measured links where the cluster has
+ * them, the spine's oversubscription between leaves), so an EP group inside a node and
+ * one across nodes differ as they do. */
+static double member_a2a(double share, uint32_t n_near, double near_bw, uint32_t n_far,
+                         double far_bw, double lat)
+{
+  const double t_near = n_near ? share * n_near / near_bw : 0.0;
+  const double t_far = n_far ? share * n_far / far_bw : 0.0;
+  return lat + (t_near > t_far ? t_near : t_far);
+}
+
 double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
                          p3cfg__mesh_group grp, double bytes)
 {
-  const uint32_t k = grp.count, gpn = c->gpus_per_node;
+  const uint32_t k = grp.count;
   if (k <= 1 || bytes <= 0.0)
     return 0.0;
   const double share = bytes / (double)k;
   double worst = 0.0;
+  if (!rank_gpu && c->links.granularity == P3CFG_LINKS_NONE) {
+    /* Default map on the `network` figures: the members' GPUs increase, so each domain's
+     * members are one run; a run's members see the same counts, and each link class is
+     * priced by one lookup (the slowest peer off the domain: the farthest one, across
+     * the spine where there is one). */
+    const uint32_t dom = p3cfg__domain_gpus(c);
+    const uint32_t first_gpu = grp.first, last_gpu = grp.first + (k - 1) * grp.stride;
+    for (uint32_t i = 0; i < k;) {
+      const uint32_t a = grp.first + i * grp.stride, d = a / dom;
+      uint32_t run = 1;
+      while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
+        run++;
+      double near_bw = 1e300, far_bw = 1e300, lat = 0.0, bw, l;
+      if (run > 1) {
+        p3cfg__link_achieved(c, a, a + grp.stride, &near_bw, &l);
+        lat = l;
+      }
+      if (run < k) { /* the peer farthest from a: the group's first or last GPU */
+        const uint32_t far = a - first_gpu > last_gpu - a ? first_gpu : last_gpu;
+        p3cfg__link_achieved(c, a, far / dom != d ? far : (d == first_gpu / dom ? last_gpu : first_gpu),
+                             &bw, &l);
+        far_bw = bw, lat = l > lat ? l : lat;
+      }
+      const double t = member_a2a(share, run - 1, near_bw, k - run, far_bw, lat);
+      worst = t > worst ? t : worst;
+      i += run;
+    }
+    return worst;
+  }
   for (uint32_t i = 0; i < k; i++) {
     const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
     double near_bw = 1e300, far_bw = 1e300, lat = 0.0;
@@ -198,7 +239,7 @@ double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
       const uint32_t b = member_gpu(rank_gpu, grp.first, grp.stride, q);
       double bw, l;
       p3cfg__link_achieved(c, a, b, &bw, &l);
-      if (a / gpn == b / gpn) {
+      if (p3cfg__same_domain(c, a, b)) {
         n_near++;
         near_bw = bw < near_bw ? bw : near_bw;
       } else {
@@ -207,9 +248,7 @@ double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
       }
       lat = l > lat ? l : lat;
     }
-    const double t_near = n_near ? share * n_near / near_bw : 0.0;
-    const double t_far = n_far ? share * n_far / far_bw : 0.0;
-    const double t = lat + (t_near > t_far ? t_near : t_far);
+    const double t = member_a2a(share, n_near, near_bw, n_far, far_bw, lat);
     worst = t > worst ? t : worst;
   }
   return worst;

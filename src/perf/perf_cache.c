@@ -572,7 +572,7 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
   p3cfg__perf_ctx_of(&shape.x, m, c, plan);
   shape.p = shape.x.mesh.size[P3CFG__MESH_PP], shape.v = plan->virtual_stages;
   shape.t = shape.x.mesh.size[P3CFG__MESH_TP], shape.dp = shape.x.mesh.size[P3CFG__MESH_DP];
-  shape.ps = shape.x.mesh.stride[P3CFG__MESH_PP], shape.gpn = c->gpus_per_node;
+  shape.ps = shape.x.mesh.stride[P3CFG__MESH_PP], shape.gpn = p3cfg__ring_unit_gpus(c);
   shape.tp_ps = p3cfg__mesh_groups(&shape.x.mesh, P3CFG__MESH_TP) / shape.p;
   shape.dp_ps = p3cfg__mesh_groups(&shape.x.mesh, P3CFG__MESH_DP) / shape.p;
   shape.ranks = shape.x.mesh.ranks;

@@ -191,8 +191,7 @@ static inline void p3cfg__link_achieved(const p3cfg_cluster *c, uint32_t src, ui
   if (!measured) {
     /* Datasheet rates: NCCL's bus bandwidth reaches ~80 % of NVLink (e.g. ~235 of 300
      * GB/s on DGX A100, nccl-tests all_reduce_perf) and ~92 % of an InfiniBand port. */
-    const int same_node = src / c->gpus_per_node == dst / c->gpus_per_node;
-    *Bps *= same_node ? P3CFG_NVLINK_EFFICIENCY : P3CFG_NETWORK_EFFICIENCY;
+    *Bps *= p3cfg__same_domain(c, src, dst) ? P3CFG_NVLINK_EFFICIENCY : P3CFG_NETWORK_EFFICIENCY;
   }
 }
 

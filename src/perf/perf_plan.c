@@ -353,7 +353,7 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
   /* With the default placement on uniform links a stage's groups repeat within a node's
    * worth of groups: evaluating gpus_per_node of them finds the worst. */
   const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;
-  const uint32_t cap = uniform ? c->gpus_per_node : UINT32_MAX;
+  const uint32_t cap = uniform ? p3cfg__link_period(c) : UINT32_MAX;
   if (x->moe) {
     const p3cfg__mesh *X = &x->xmesh;
     const uint32_t ep = X->size[P3CFG__MESH_EP], etp = X->size[P3CFG__MESH_TP];
@@ -457,7 +457,9 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   const uint32_t dp = M.size[P3CFG__MESH_DP], v = plan->virtual_stages;
   /* A stage's ranks are consecutive (pp is the outermost dimension), numbered s from the
    * stage's first; its TP groups and DP rings are consecutive groups of the mesh. */
-  const uint32_t per_stage = M.stride[P3CFG__MESH_PP], gpn = c->gpus_per_node;
+  /* gpn: the period of the cluster's links (the node; the NVLink domain, or the leaf
+   * group under an oversubscribed spine: links.h), which distinct() reasons about. */
+  const uint32_t per_stage = M.stride[P3CFG__MESH_PP], gpn = p3cfg__link_period(c);
   const uint32_t tp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_TP) / p;
   const uint32_t dp_groups = p3cfg__mesh_groups(&M, P3CFG__MESH_DP) / p;
   const int uniform = rank_gpu == NULL && c->links.granularity == P3CFG_LINKS_NONE;

@@ -169,7 +169,7 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
     const p3cfg__host_info *host = &r->hosts[h];
     if (host->gpus == 0)
       return p3cfg__error_set(P3CFG_EVALUE,
-                              "hwloc finds no NVIDIA GPU on host %s, so the "
+                              "hwloc finds no NVIDIA or AMD GPU on host %s, so the "
                               "GPU type is unknown: pass --gpu NAME or --base CLUSTER",
                               host->name);
     const p3cfg_gpu *g = p3cfg__gpu_preset_identify(host->gpu_model, 0);

@@ -2,11 +2,13 @@
  * topology.c — hwloc discovery of one host for the profiler.
  *
  * GPUs are counted as PCI devices of NVIDIA (vendor 0x10de) with a display-controller
- * class (0x03xx), because hwloc builds without CUDA or NVML backends still list them,
- * and each physical GPU appears once (a CUDA and an NVML OS device may both name it).
- * A GPU OS device's "GPUModel" (NVML), when hwloc has one, is a better name than the
- * pci.ids string. Containers often lack pci.ids (hwloc then has no name at all), so the
- * PCI device id is kept too: the preset either names is the GPU table's
+ * class (0x03xx), or of AMD (0x1002) with a display or processing-accelerator class
+ * (0x12xx: the Instinct MI300X), because hwloc builds without CUDA, NVML or RSMI backends
+ * still list them, and each physical GPU appears once (a CUDA and an NVML OS device may
+ * both name it). A GPU OS device's "GPUModel" (NVML, RSMI), when hwloc has one, is a
+ * better name than the pci.ids string. Containers often lack pci.ids (hwloc then has no
+ * name at all), so an NVIDIA GPU's PCI device id is kept too (the GPU table holds
+ * NVIDIA's ids only): the preset either names is the GPU table's
  * (p3cfg__gpu_preset_identify, _for_pci_id in src/common/gpu_presets.c). NICs are network
  * and OpenFabrics OS devices: hwloc lists only those behind a PCI device, not loopback,
  * bridges or veths. One rank per host calls this.
@@ -21,7 +23,18 @@
 #include "error.h"
 
 #define PCI_VENDOR_NVIDIA 0x10de
+#define PCI_VENDOR_AMD 0x1002
 #define PCI_CLASS_DISPLAY 0x03
+#define PCI_CLASS_ACCELERATOR 0x12
+
+static int is_gpu(const struct hwloc_pcidev_attr_s *d)
+{
+  const unsigned cls = (unsigned)d->class_id >> 8;
+  if (d->vendor_id == PCI_VENDOR_NVIDIA)
+    return cls == PCI_CLASS_DISPLAY;
+  return d->vendor_id == PCI_VENDOR_AMD &&
+         (cls == PCI_CLASS_DISPLAY || cls == PCI_CLASS_ACCELERATOR);
+}
 
 static void append_name(p3cfg__host_info *h, const char *name)
 {
@@ -65,17 +78,18 @@ int p3cfg__topology_discover(p3cfg__host_info *out)
 
   for (hwloc_obj_t pci = hwloc_get_next_pcidev(topo, NULL); pci;
        pci = hwloc_get_next_pcidev(topo, pci)) {
-    if (pci->attr->pcidev.vendor_id != PCI_VENDOR_NVIDIA ||
-        (pci->attr->pcidev.class_id >> 8) != PCI_CLASS_DISPLAY)
+    if (!is_gpu(&pci->attr->pcidev))
       continue;
     if (out->gpus++ == 0) {
       const char *name = hwloc_obj_get_info_by_name(pci, "PCIDevice");
-      out->gpu_device_id = pci->attr->pcidev.device_id;
+      const int nvidia = pci->attr->pcidev.vendor_id == PCI_VENDOR_NVIDIA;
+      out->gpu_device_id = nvidia ? pci->attr->pcidev.device_id : 0;
       if (name)
         snprintf(out->gpu_model, sizeof out->gpu_model, "%s", name);
       else
-        snprintf(out->gpu_model, sizeof out->gpu_model, "NVIDIA PCI device 10de:%04x",
-                 (unsigned)out->gpu_device_id);
+        snprintf(out->gpu_model, sizeof out->gpu_model, "%s PCI device %04x:%04x",
+                 nvidia ? "NVIDIA" : "AMD", (unsigned)pci->attr->pcidev.vendor_id,
+                 (unsigned)pci->attr->pcidev.device_id);
     }
   }
   for (hwloc_obj_t os = hwloc_get_next_osdev(topo, NULL); os; os = hwloc_get_next_osdev(topo, os)) {

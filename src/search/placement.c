@@ -8,6 +8,12 @@
  * permutation of units over the physical units of the cluster (extra physical units,
  * when the plan uses fewer GPUs, are free slots a move can bring into use).
  *
+ * NVLink domains (links.h): where a stage replica's model-parallel group (its TP group)
+ * fits in a domain but does not divide it (TP 16 on a 72-GPU NVL72 rack), the default
+ * order lets some groups straddle two domains; the search then also tries the
+ * domain-packed order, which fills each domain with whole groups and leaves the rest of
+ * it for last, and starts from whichever is faster.
+ *
  * Search: exhaustive over node permutations when the cluster has few nodes (exact, and
  * what the tests compare against), else simulated annealing from the default placement
  * with the moves that matter — swap two nodes, swap two units between nodes, reverse or
@@ -27,6 +33,7 @@
 #include "clock.h"
 #include "error.h"
 #include "exclusion.h"
+#include "links.h"
 #include "mesh.h"
 #include "perf.h"
 #include "plan_rules.h"
@@ -252,6 +259,34 @@ static void anneal(placer *p, double *best, uint32_t *best_units, const p3cfg__p
   }
 }
 
+/* Write the slots' GPUs into rank_gpu (the cache, if any, is not told). */
+static void sync_all(placer *p)
+{
+  for (uint32_t k = 0; k < p->rank_units; k++)
+    for (uint32_t i = 0; i < p->u; i++)
+      p->rank_gpu[k * p->u + i] = p->slot_unit[k] * p->u + i;
+}
+
+/* The domain-packed order: each domain's first floor(D / G) * G GPUs (G: the GPUs of one
+ * stage replica's model-parallel group), domain after domain, then the remainders. 1
+ * when it applies (G divides no domain but fits one, and the packed slots hold every
+ * rank), 0 (nothing changed) otherwise. */
+static int domain_order(placer *p)
+{
+  const uint32_t d = p3cfg__domain_gpus(p->c), g = p->group_units * p->u;
+  if (p->c->excluded || d <= p->c->gpus_per_node || g > d || d % g == 0 || d % p->u)
+    return 0;
+  const uint32_t per = d / p->u, packed = d / g * p->group_units, domains = p->n_units / per;
+  if ((uint64_t)packed * domains < p->rank_units)
+    return 0;
+  uint32_t k = 0;
+  for (int rest = 0; rest < 2; rest++)
+    for (uint32_t x = 0; x < domains; x++)
+      for (uint32_t y = rest ? packed : 0; y < (rest ? per : packed); y++)
+        p->slot_unit[k] = x * per + y, p->unit_slot[x * per + y] = k, k++;
+  return 1;
+}
+
 int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats,
                  const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *plan,
                  const p3cfg__place_opts *opts)
@@ -330,8 +365,24 @@ int p3cfg__place(uint32_t *rank_gpu, p3cfg_time *time, p3cfg__place_stats *stats
   double best = t_default.iteration_s;
   st.default_s = best;
   keep_best(&p, best_units);
-  if (c->links.granularity != P3CFG_LINKS_NONE) {
-    /* Without measured links every placement is equal: no search, no cache. */
+  if (domain_order(&p)) {
+    sync_all(&p);
+    p3cfg_time t_packed;
+    rc = p3cfg__perf_plan(&t_packed, m, c, plan, rank_gpu, ws, ws_bytes);
+    if (rc)
+      goto done;
+    if (t_packed.iteration_s < best) {
+      best = t_packed.iteration_s;
+      keep_best(&p, best_units);
+    } else { /* back to the default order */
+      for (uint32_t k = 0; k < p.n_units; k++)
+        p.slot_unit[k] = p.unit_slot[k] = k;
+      sync_all(&p);
+    }
+  }
+  if (p3cfg__placement_matters(c)) {
+    /* On a two-tier network without measured links every placement is equal: no
+     * search, no cache. */
     p3cfg_time t_cache;
     rc = p3cfg__perf_cache_new(&p.cache, &t_cache, m, c, plan, rank_gpu);
     if (rc)

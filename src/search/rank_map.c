@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "exclusion.h"
+#include "links.h"
 #include "mesh.h"
 
 int p3cfg__entry_set_placement(p3cfg__result_entry *entry, const p3cfg_cluster *c,
@@ -66,7 +67,7 @@ int p3cfg__entry_place(p3cfg__result_entry *entry, const p3cfg_model *m, const p
   if (rc == P3CFG_OK) {
     entry->time = t;
     entry->has_time = 1;
-    entry->place_info.optimized = c->links.granularity != P3CFG_LINKS_NONE;
+    entry->place_info.optimized = p3cfg__placement_matters(c);
     entry->place_info.exact = st.exact;
     entry->place_info.default_s = st.default_s;
     entry->place_info.placed_s = st.best_s;

@@ -28,6 +28,7 @@
 #include "precision.h"
 #include "exclusion.h"
 #include "knobs.h"
+#include "links.h"
 #include "memory.h"
 #include "perf.h"
 #include "rank_map.h"
@@ -471,9 +472,9 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   ctx.global_batch = ctx.opts.global_batch ? ctx.opts.global_batch : model->global_batch;
   ctx.keep = ctx.opts.top_k;
   if (ctx.excluded && ctx.keep < 32 &&
-      !(ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE))
+      !(ctx.opts.place && p3cfg__placement_matters(cluster)))
     ctx.keep = 32; /* screened plans re-scored on the map that skips the excluded GPUs */
-  if (ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE) {
+  if (ctx.opts.place && p3cfg__placement_matters(cluster)) {
     uint32_t place_top = ctx.opts.place_top ? ctx.opts.place_top : 8;
     if (place_top > ctx.keep)
       ctx.keep = place_top;
@@ -491,7 +492,7 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
     progress.fn = ctx.opts.progress;
     progress.payload = ctx.opts.progress_payload;
     progress.enum_share =
-        ctx.opts.place && cluster->links.granularity != P3CFG_LINKS_NONE ? 0.5 : 1.0;
+        ctx.opts.place && p3cfg__placement_matters(cluster) ? 0.5 : 1.0;
     atomic_init(&progress.done, 0);
     pthread_mutex_init(&progress.lock, NULL);
     ctx.progress = &progress;

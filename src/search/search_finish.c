@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "links.h"
 #include "memory.h"
 #include "perf.h"
 #include "plan_rules.h"
@@ -179,7 +180,7 @@ int p3cfg__search_finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32
                           p3cfg__plan_rule_name((p3cfg__plan_rule)top_rule));
     goto fail;
   }
-  const int placing = ctx->opts.place && ctx->cluster->links.granularity != P3CFG_LINKS_NONE;
+  const int placing = ctx->opts.place && p3cfg__placement_matters(ctx->cluster);
   p3cfg__place_opts po = {ctx->opts.seed, ctx->opts.place_moves, ctx->opts.place_max_s, 0};
   for (size_t k = 0; k < all.count; k++) {
     p3cfg__result_entry *e = p3cfg__result_add(r, &all.items[k].plan);

@@ -95,6 +95,18 @@ Test(common, calibrated_gpus_are_the_fitted_presets)
   }
   cr_expect_not(p3cfg__gpu_calibrated(p3cfg__gpu_preset("v100-32gb")));
   cr_expect_not(p3cfg__gpu_calibrated(p3cfg__gpu_preset("h100-pcie")));
+  /* The 2025-26 presets' efficiencies are derived from the H100's, not fitted: their
+   * intervals are the widened ones. */
+  const char *derived[] = {"b200", "gb200", "b300", "gb300", "h800", "mi300x"};
+  for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
+    const p3cfg_gpu *g = p3cfg__gpu_preset(derived[i]);
+    cr_assert_not_null(g, "%s", derived[i]);
+    cr_expect_not(p3cfg__gpu_calibrated(g), "%s is derived, not measured", derived[i]);
+    double lo_c, hi_c, lo_d, hi_d;
+    p3cfg__time_range(1.0, 1, &lo_c, &hi_c);
+    p3cfg__time_range(1.0, p3cfg__gpu_calibrated(g), &lo_d, &hi_d);
+    cr_expect(lo_d < lo_c && hi_d > hi_c, "%s: a wider interval than a fitted GPU's", derived[i]);
+  }
   p3cfg_gpu custom = *p3cfg__gpu_preset("h100-sxm");
   custom.matmul_efficiency = 0.6;
   cr_expect_not(p3cfg__gpu_calibrated(&custom), "overridden constants were not fitted");

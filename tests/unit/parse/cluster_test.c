@@ -47,6 +47,29 @@ Test(parse, cluster_every_preset_by_name)
   }
 }
 
+/* The fabric above the node (issue 14): an NVL72 rack's domain, a rail-optimized leaf
+ * tier under a 2:1 spine; without the keys, the domain is the node and there is no spine. */
+Test(parse, cluster_nvlink_domain_and_network_tiers)
+{
+  p3cfg_cluster *c = cluster_from("name: c\nnodes: 36\ngpus_per_node: 4\nnvlink_domain: 72\n"
+                                  "gpu: gb200\nnetwork: {intra_node_GBps: 900, "
+                                  "inter_node_GBps: 50, leaf_gpus: 144, "
+                                  "spine_oversubscription: 2.0, rail_optimized: true}\n");
+  cr_expect_eq(c->nvlink_domain, 72);
+  cr_expect_eq(c->leaf_gpus, 144);
+  cr_expect_float_eq(c->spine_oversubscription, 2.0, 1e-15);
+  cr_expect(c->rail_optimized);
+  cr_expect(p3cfg__same_domain(c, 4, 71) && !p3cfg__same_domain(c, 71, 72));
+  p3cfg_cluster_free(c);
+  c = cluster_from("name: c\nnodes: 2\ngpus_per_node: 8\ngpu: b200\n"
+                   "network: {intra_node_GBps: 900, inter_node_GBps: 50}\n");
+  cr_expect_eq(p3cfg__domain_gpus(c), 8);
+  cr_expect_eq(c->leaf_gpus, 0);
+  cr_expect_not(p3cfg__has_spine(c));
+  cr_expect_not(c->rail_optimized);
+  p3cfg_cluster_free(c);
+}
+
 Test(parse, cluster_gpu_map_overrides_preset)
 {
   p3cfg_cluster *c = NULL;
@@ -94,7 +117,7 @@ Test(parse, cluster_gpu_problems)
                  "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n",
                  P3CFG_FILE_CLUSTER, 4, 6,
                  "unknown gpu 'tpu-v5' (known: a100-40gb, a100-80gb, h100-sxm, h100-pcie, "
-                 "h200, v100-32gb)");
+                 "h200, v100-32gb, b200, gb200, b300, gb300, h800, mi300x)");
   expect_problem("name: c\nnodes: 2\ngpus_per_node: 4\ngpu: {memory_GiB: 80, hbm_GBps: 2000}\n"
                  "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n",
                  P3CFG_FILE_CLUSTER, 4, 6,

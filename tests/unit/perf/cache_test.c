@@ -28,9 +28,16 @@ typedef struct cache_case {
   int few_values; /* draw bandwidths from 3 values: many ties in every worst */
 } cache_case;
 
-/* Measured links: node or GPU matrix, a few links much slower. */
+/* Measured links: node or GPU matrix, a few links much slower. P3CFG_LINKS_NONE: no
+ * matrix, a fabric instead (NVLink domains of two nodes, leaves of four under a 2:1
+ * spine, rails), whose links the placement also searches. */
 static void measure(p3cfg_cluster *c, const cache_case *cc)
 {
+  if (cc->gran == P3CFG_LINKS_NONE) {
+    c->nvlink_domain = 2 * c->gpus_per_node, c->leaf_gpus = 4 * c->gpus_per_node;
+    c->spine_oversubscription = 2.0, c->rail_optimized = true;
+    return;
+  }
   const uint32_t n = cc->gran == P3CFG_LINKS_GPU ? c->nodes * c->gpus_per_node : c->nodes;
   c->links.granularity = cc->gran;
   c->links.n = n;
@@ -96,7 +103,9 @@ static void run_case(const cache_case *cc, int steps)
   char what[128];
   snprintf(what, sizeof what, "%u nodes x %u, tp %u pp %u dp %u v %u zero %u%s, %s links%s",
            cc->nodes, cc->gpn, cc->tp, cc->pp, cc->dp, cc->v, cc->zero,
-           cc->tied ? " tied" : "", cc->gran == P3CFG_LINKS_GPU ? "gpu" : "node",
+           cc->tied ? " tied" : "", cc->gran == P3CFG_LINKS_GPU    ? "gpu"
+           : cc->gran == P3CFG_LINKS_NODE ? "node"
+                                          : "no (fabric)",
            cc->few_values ? " (few values)" : "");
   uint32_t *rank_gpu = malloc(ranks * sizeof *rank_gpu);
   uint32_t *gpu_rank = malloc(gpus * sizeof *gpu_rank);
@@ -199,6 +208,8 @@ Test(perf, cache_scores_every_map_as_the_full_model_does)
       {4, 4, 2, 2, 4, 2, 1, 1, P3CFG_LINKS_GPU, 0},
       {4, 4, 4, 3, 1, 1, 0, 0, P3CFG_LINKS_GPU, 1},
       {3, 8, 1, 2, 12, 1, 1, 1, P3CFG_LINKS_GPU, 0},
+      {8, 4, 8, 2, 2, 1, 1, 1, P3CFG_LINKS_NONE, 0}, /* tp over the two nodes of a domain */
+      {8, 4, 2, 2, 8, 2, 1, 1, P3CFG_LINKS_NONE, 0},
   };
   rng_state = 0x9E3779B97F4A7C15ull;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

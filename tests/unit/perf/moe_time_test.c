@@ -141,3 +141,23 @@ Test(moe_time, context_parallel_splits_the_attention_core)
   cr_assert_float_eq(attn[1], attn[0] / 2.0, attn[0] * 1e-12);
   cr_assert_float_eq(attn[2], attn[0] / 8.0, attn[0] * 1e-12);
 }
+
+/* The default map's shortcut (one lookup per domain run) prices every group as the
+ * member-by-member walk does, on a plain network and under an oversubscribed spine. */
+Test(moe_time, all_to_all_shortcut_matches_the_full_walk)
+{
+  p3cfg_cluster c = fx_cluster("h100-sxm", 16, 450e9, 50e9);
+  uint32_t ident[128];
+  for (uint32_t g = 0; g < 128; g++)
+    ident[g] = g;
+  const p3cfg__mesh_group groups[] = {{0, 1, 8}, {4, 1, 16}, {3, 8, 16}, {0, 2, 64}, {1, 4, 32}};
+  for (int spine = 0; spine < 2; spine++) {
+    c.leaf_gpus = spine ? 32 : 0, c.spine_oversubscription = spine ? 2.0 : 0.0;
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+      const double fast = p3cfg__alltoall_s(&c, NULL, groups[i], 64e6);
+      const double full = p3cfg__alltoall_s(&c, ident, groups[i], 64e6);
+      cr_assert_float_eq(fast, full, full * 1e-12, "group %zu spine %d: %.9g vs %.9g", i, spine,
+                         fast, full);
+    }
+  }
+}

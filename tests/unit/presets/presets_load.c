@@ -164,7 +164,12 @@ Test(presets, every_cluster_loads_and_is_named_after_its_file)
     if (rc == 0) {
       p3cfg_cluster_info info = cluster_info(c);
       cr_expect_str_eq(info.name, list.stems[i], "%s: name", list.paths[i]);
-      cr_expect_eq(info.gpus_per_node, 8, "%s: every preset is an 8-GPU server", list.paths[i]);
+      /* GB200 / GB300 NVL72 racks are trays of 4 in one NVLink domain of 72 */
+      const int nvl72 = strncmp(list.stems[i], "gb", 2) == 0;
+      cr_expect_eq(info.gpus_per_node, nvl72 ? 4 : 8, "%s: an 8-GPU server or a 4-GPU tray",
+                   list.paths[i]);
+      cr_expect_eq(c->nvlink_domain, nvl72 ? 72 : info.gpus_per_node, "%s: nvlink_domain",
+                   list.paths[i]);
       cr_expect_gt(info.gpu_memory_bytes, 0, "%s", list.paths[i]);
       cr_expect_not_null(p3cfg_cluster_node_name(c, info.nodes - 1), "%s", list.paths[i]);
       cr_expect_null(p3cfg_cluster_node_name(c, info.nodes), "%s", list.paths[i]);
@@ -331,6 +336,35 @@ Test(presets, dgx_clusters_carry_datasheet_links)
     expect_dgx(stem, h100_nodes[i], "h100-sxm", 450, 50);
   }
   expect_dgx("dgx-h200-8n", 8, "h200", 450, 50);
+}
+
+/* The 2025-26 clusters (issue 14): GPU counts, the NVLink domain, the network tiers and
+ * the link figures their comments cite. */
+static void expect_fabric(const char *stem, uint64_t gpus, const char *gpu, double intra,
+                          double inter, uint32_t domain, uint32_t leaf, double spine, bool rail)
+{
+  p3cfg_cluster *c = load_cluster(stem);
+  cr_expect_eq((uint64_t)c->nodes * c->gpus_per_node, gpus, "%s", stem);
+  cr_expect_str_eq(c->gpu.name, gpu, "%s", stem);
+  cr_expect_float_eq(c->intra_Bps, intra * GBPS, 1, "%s", stem);
+  cr_expect_float_eq(c->inter_Bps, inter * GBPS, 1, "%s", stem);
+  cr_expect_eq(c->nvlink_domain, domain, "%s", stem);
+  cr_expect_eq(c->leaf_gpus, leaf, "%s", stem);
+  cr_expect_float_eq(c->spine_oversubscription, spine, 1e-12, "%s", stem);
+  cr_expect_eq(c->rail_optimized, rail, "%s", stem);
+  p3cfg_cluster_free(c);
+}
+
+Test(presets, clusters_of_2025_26_carry_their_fabric)
+{
+  expect_fabric("dgx-b200-8n", 64, "b200", 900, 50, 8, 0, 1.0, false);
+  expect_fabric("dgx-b200-128n", 1024, "b200", 900, 50, 8, 256, 1.0, true);
+  expect_fabric("gb200-nvl72-1r", 72, "gb200", 900, 50, 72, 0, 1.0, false);
+  expect_fabric("gb200-nvl72-8r", 576, "gb200", 900, 50, 72, 576, 1.0, true);
+  expect_fabric("gb300-nvl72-1r", 72, "gb300", 900, 100, 72, 0, 1.0, false);
+  expect_fabric("gb300-nvl72-8r", 576, "gb300", 900, 100, 72, 576, 1.0, true);
+  expect_fabric("h100-rail-256n", 2048, "h100-sxm", 450, 50, 8, 256, 2.0, true);
+  expect_fabric("mi300x-8n", 64, "mi300x", 448, 50, 8, 0, 1.0, false);
 }
 
 Test(presets, dgx_h100_2048n_has_16384_gpus)
