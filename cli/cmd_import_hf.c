@@ -26,8 +26,8 @@ static const char synopsis[] = "CONFIG.json [--name NAME] [--seq-len N] [--globa
                                "[-o FILE]";
 static const char summary[] =
     "Write a Hugging Face config.json as a p3cfg model file: every key with a comment\n"
-    "naming where it comes from or the default used; what p3cfg does not model yet\n"
-    "(mixture of experts, latent attention) kept as comments.";
+    "naming where it comes from or the default used (experts, latent attention and\n"
+    "head_dim included); routing details p3cfg does not model kept as comments.";
 
 int cmd_import_hf(int argc, char **argv)
 {
@@ -85,8 +85,8 @@ int cmd_import_hf(int argc, char **argv)
   p3cfg_buffer_dispose(&buf);
   if (exit_code == EXIT_OK && unmodeled && !quiet)
     fprintf(stderr,
-            "p3cfg import-hf: note: %u key%s of %s that p3cfg does not model yet (mixture of "
-            "experts, latent attention) %s written as comments\n",
+            "p3cfg import-hf: note: %u key%s of %s that p3cfg does not model (routing "
+            "details) %s written as comments\n",
             unmodeled, unmodeled == 1 ? "" : "s", positional[0], unmodeled == 1 ? "is" : "are");
   return exit_code;
 }

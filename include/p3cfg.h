@@ -367,6 +367,13 @@ typedef struct p3cfg_time {
    *  communication (ring attention's K/V sends beyond their overlap), on the critical
    *  stage. Parts of iteration_s like tp_comm_s (issue 16); 0 for dense, cp 1 plans. */
   double ep_comm_s, cp_comm_s;
+  /** Model FLOPs of one iteration as Megatron-LM's num_floating_point_operations counts
+   *  them (GQA, MLA, SwiGLU, MoE top_k and shared experts, MTP, logits; causal attention
+   *  core halved; docs/time-model.md, "Model FLOPs"), and that over iteration_s and the
+   *  GPUs in TFLOP/s: the figures a Megatron-LM log prints. mfu = model_tflops_per_gpu *
+   *  1e12 / the GPU's dense peak. */
+  double model_flops_per_iteration;
+  double model_tflops_per_gpu;
 } p3cfg_time;
 
 typedef struct p3cfg_rank_place {

@@ -18,7 +18,8 @@ typedef struct p3cfg__params {
   uint64_t position;        /* seq_len*h when learned, else 0 (replicated over tp) */
   uint64_t output_layer;    /* vocab_padded*h when untied, else 0 */
   uint64_t final_norm;      /* after the last block */
-  uint64_t total;           /* everything, counting a tied embedding once */
+  uint64_t total;           /* everything but the MTP modules (DeepSeek-V3's 671B), counting
+                               a tied embedding once */
   uint64_t non_embedding;   /* what MFU counts: blocks + final norm + output matmul */
   /* Mixture of experts (issue 16); for a dense model moe_layers = 0 and the rest 0.
    * `layer` / `layer_per_gpu` above are a layer with a dense FFN of ffn_hidden; an MoE
@@ -30,12 +31,16 @@ typedef struct p3cfg__params {
   uint64_t expert;
   /* Multi-token prediction (mtp_layers modules on the last stage, each a layer of the
    * model's kind plus its projection and norms; embedding and output shared). */
-  uint64_t mtp, mtp_per_gpu; /* every module, whole; routed experts counted whole */
-  uint64_t active;           /* parameters one token passes through (top_k experts) */
+  uint64_t mtp;         /* every module, whole, routed experts counted whole */
+  uint64_t mtp_per_gpu; /* every module as held by one GPU of the tp group, without the
+                           routed experts of an MoE module (held as any MoE layer's) */
+  uint64_t active;      /* parameters one token passes through (top_k routed experts, both
+                           embeddings; no MTP), as Mixtral's 12.9B counts them */
 } p3cfg__params;
 
 /* Counts for tensor-parallel size tp (tp only changes the padding and the per-GPU
- * shares). tp must divide heads, kv_heads and ffn_hidden. */
+ * shares). tp must divide heads, kv_heads and ffn_hidden. A dense model has
+ * dense_layers = layers, moe_layers = 0: its blocks are layers * layer as before. */
 void p3cfg__model_params(p3cfg__params *out, const p3cfg_model *m, uint32_t tp);
 
 /* Vocabulary padded as Megatron-LM does: up to a multiple of 128*tp. */

@@ -42,6 +42,29 @@
  * before the first backward, each unit holding
  * stage_layers/v layers; on rank 0 that is L(1 + (pp − 1)/(pp·v)) layers, Korthikanti's
  * interleaving factor.
+ *
+ * Issue 16 (docs/memory-model.md, "Mixture of experts, CP, MLA, MTP"):
+ *  - head_dim: Q, the context and the projection input are heads·head_dim/t wide.
+ *  - Context parallelism: each rank holds s/cp tokens of every sequence (Megatron splits
+ *    the sequence in 2·cp chunks, two per rank, for the causal load balance); ring
+ *    attention receives one K,V chunk per step while it computes on the previous one: a
+ *    transient of two K,V chunks of s/cp tokens (double buffer) in forward and backward.
+ *  - MLA: Q and K are heads·(nope + rope)/t wide, V and the context heads·v/t; the
+ *    down-projections (duplicated over tp) keep their outputs and normed outputs,
+ *    2·(q_lora + kv_lora) + rope per token, on every tp rank.
+ *  - An MoE layer replaces the MLP block's tensors by: the router's fp32 logits and its
+ *    routing map (4 + 1 bytes per token and expert); the R tokens one GPU's experts
+ *    receive, R = top_k · (tokens of the sequence shard gathered over etp), kept at the
+ *    expert input and output (for the probability-weighted combine) and, split etp ways,
+ *    at fc1's output and the activation's output; the shared experts as a dense MLP of
+ *    shared_experts·shared_expert_ffn_hidden. R is the mean load over EP ranks (dropless:
+ *    Megatron-Bridge's benchmarks force-balance routing); with a capacity factor c the
+ *    load is capped at c times the mean, which is then what a rank can hold: R·c.
+ *    All-to-all dispatch and combine buffers (send and receive, R tokens of h each) are
+ *    a transient of the layer's forward and backward.
+ *  - MTP on the last stage: per module one layer of the last layer's kind, its eh_proj
+ *    input (2h per token) and the inputs of its two norms, and its own output-layer
+ *    terms (final norm input, logits).
  */
 #include "activations.h"
 
@@ -49,6 +72,7 @@
 
 #include "low_precision_memory.h"
 #include "model_params.h"
+#include "plan_dims.h"
 #include "plan_rules.h"
 #include "sat_math.h"
 
@@ -58,10 +82,13 @@ typedef struct dims {
   uint64_t tok;    /* s·b: tokens of a micro-batch */
   uint64_t tok_sp; /* tokens of the sequence shard: s·b/t with sp, s·b without */
   uint64_t h;      /* hidden */
-  uint64_t h_tp;   /* h/t: width of Q, the context, the projection input */
+  uint64_t h_tp;   /* width of Q and of the context (projection input) per GPU */
   uint64_t kv_tp;  /* kv_heads·head_dim/t: width of K and of V */
+  uint64_t qkv_tp; /* Q, K and V together per GPU */
+  uint64_t qkv_x_tp; /* Q, K and V with K and V expanded to every head (unfused) */
+  uint64_t mla_down; /* MLA: kept down-projection widths per token (replicated), else 0 */
   uint64_t a_tp;   /* heads/t */
-  uint64_t s, b;
+  uint64_t s, b;   /* s: tokens of a sequence on this rank, seq_len/cp */
   uint64_t f_tp;   /* ffn_hidden/t */
   uint64_t fup_tp; /* fc1 output width per GPU: f/t, 2f/t for SwiGLU */
   int dropout, flash;
@@ -72,15 +99,28 @@ static void dims_get(dims *d, const p3cfg_model *m, const p3cfg_plan *p)
   const uint64_t t = p->tp;
   assert(t > 0 && m->heads % t == 0 && m->kv_heads % t == 0 && m->ffn_hidden % t == 0);
   d->e = m->precision == P3CFG_PREC_FP32 ? 4 : 2;
-  d->s = m->seq_len;
+  d->s = p3cfg__sat_ceil_div(m->seq_len, p3cfg__plan_cp(p));
   d->b = p->micro_batch;
   d->tok = p3cfg__sat_mul(d->s, d->b);
   /* Sequence parallelism shards the sequence t ways (Megatron requires t | s). */
   d->tok_sp = p->sequence_parallel ? p3cfg__sat_mul(p3cfg__sat_ceil_div(d->s, t), d->b) : d->tok;
   d->h = m->hidden;
-  d->h_tp = m->hidden / t; /* t | heads and heads | hidden */
-  d->kv_tp = m->kv_heads / t * (m->hidden / m->heads);
+  const uint64_t hd = p3cfg__head_dim(m);
   d->a_tp = m->heads / t;
+  d->h_tp = d->a_tp * hd;
+  d->kv_tp = m->kv_heads / t * hd;
+  d->qkv_tp = d->h_tp + 2 * d->kv_tp;
+  d->qkv_x_tp = 3 * d->h_tp;
+  d->mla_down = 0;
+  if (m->attention == P3CFG_ATTN_MLA) {
+    const p3cfg_mla *a = &m->mla;
+    const uint64_t qk = d->a_tp * (a->qk_nope_head_dim + a->qk_rope_head_dim);
+    d->h_tp = d->a_tp * a->v_head_dim;
+    d->kv_tp = qk; /* K; V is h_tp */
+    d->qkv_tp = 2 * qk + d->h_tp;
+    d->qkv_x_tp = d->qkv_tp;
+    d->mla_down = 2 * (a->q_lora_rank + a->kv_lora_rank) + a->qk_rope_head_dim;
+  }
   d->f_tp = m->ffn_hidden / t;
   d->fup_tp = m->activation == P3CFG_ACT_SWIGLU ? p3cfg__sat_mul(2, d->f_tp) : d->f_tp;
   d->dropout = m->dropout;
@@ -93,10 +133,10 @@ static uint64_t act(const dims *d, uint64_t tokens, uint64_t width)
   return p3cfg__sat_mul3(d->e, tokens, width);
 }
 
-/* Width of Q, K and V together per GPU: h/t + 2·kv_heads·head_dim/t. */
+/* Width of Q, K and V together per GPU: heads·head_dim/t + 2·kv_heads·head_dim/t. */
 static uint64_t qkv_width(const dims *d)
 {
-  return p3cfg__sat_add(d->h_tp, p3cfg__sat_mul(2, d->kv_tp));
+  return d->qkv_tp;
 }
 
 /* Elements of one head-split s×s attention matrix set: (a/t)·s²·b. */
@@ -111,19 +151,16 @@ static uint64_t flash_stats(const dims *d)
   return p3cfg__sat_mul4(4, d->a_tp, d->s, d->b);
 }
 
-uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3cfg_recompute mode)
+/* The attention block's tensors and the residual dropout mask after it. */
+static uint64_t attention_bytes(const dims *dp, p3cfg_recompute mode, uint64_t mask)
 {
-  dims d;
-  dims_get(&d, m, plan);
-  if (mode == P3CFG_RECOMPUTE_FULL) /* only the layer input is checkpointed */
-    return act(&d, d.tok_sp, d.h);
-
-  const uint64_t mask = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0; /* 1 byte each */
+  const dims d = *dp;
   uint64_t sum = 0;
   /* Attention block: norm input, QKV input (the norm output), projection input. */
   sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
   sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
   sum = p3cfg__sat_add(sum, act(&d, d.tok, d.h_tp));
+  sum = p3cfg__sat_add(sum, act(&d, d.tok, d.mla_down));
   if (d.flash) {
     /* Q, K, V as the kernel keeps them (GQA: K and V of kv_heads only). */
     sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv_width(&d)));
@@ -136,13 +173,24 @@ uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3
     sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv_width(&d)));
   } else {
     /* Unfused: Q and the expanded K for QK^T, the expanded V for the product with V. */
-    sum = p3cfg__sat_add(sum, act(&d, d.tok, p3cfg__sat_mul(3, d.h_tp)));
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, d.qkv_x_tp));
     const uint64_t sq = s2(&d);
     sum = p3cfg__sat_add(sum, p3cfg__sat_mul(d.e, sq)); /* softmax output */
     if (d.dropout) /* dropout mask (1 byte) and dropout output */
       sum = p3cfg__sat_add(sum, p3cfg__sat_mul(1 + d.e, sq));
   }
-  sum = p3cfg__sat_add(sum, mask); /* attention residual dropout */
+  return p3cfg__sat_add(sum, mask); /* attention residual dropout */
+}
+
+uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3cfg_recompute mode)
+{
+  dims d;
+  dims_get(&d, m, plan);
+  if (mode == P3CFG_RECOMPUTE_FULL) /* only the layer input is checkpointed */
+    return act(&d, d.tok_sp, d.h);
+
+  const uint64_t mask = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0; /* 1 byte each */
+  uint64_t sum = attention_bytes(&d, mode, mask);
   /* MLP block: norm input, fc1 input, fc1 output, activation output, dropout mask. */
   sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
   sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
@@ -151,6 +199,47 @@ uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3
   sum = p3cfg__sat_add(sum, mask);
   /* fp8, mxfp8, nvfp4: the linear layers' inputs are saved quantized (low_precision_memory.c) */
   return p3cfg__sat_sub(sum, p3cfg__low_precision_act_saving(m, plan, mode));
+}
+
+uint64_t p3cfg__moe_routed_tokens(const p3cfg_model *m, const p3cfg_plan *plan)
+{
+  if (!m->moe.experts)
+    return 0;
+  dims d;
+  dims_get(&d, m, plan);
+  const uint64_t gathered = p3cfg__min_u64(d.tok, p3cfg__sat_mul(d.tok_sp, p3cfg__plan_etp(plan)));
+  const uint64_t mean = p3cfg__sat_mul(m->moe.top_k, gathered);
+  if (!(m->moe.capacity_factor > 0.0))
+    return mean;
+  const double capped = (double)mean * m->moe.capacity_factor;
+  return capped >= 1.8e19 ? P3CFG_SAT : (uint64_t)capped;
+}
+
+uint64_t p3cfg__moe_layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan,
+                                    p3cfg_recompute mode)
+{
+  dims d;
+  dims_get(&d, m, plan);
+  if (mode == P3CFG_RECOMPUTE_FULL)
+    return act(&d, d.tok_sp, d.h);
+  const p3cfg_moe *e = &m->moe;
+  const uint64_t etp = p3cfg__plan_etp(plan), t = plan->tp;
+  const uint64_t up = m->activation == P3CFG_ACT_SWIGLU ? 2 : 1;
+  const uint64_t mask = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0;
+  const uint64_t r = p3cfg__moe_routed_tokens(m, plan);
+  uint64_t sum = attention_bytes(&d, mode, mask);
+  /* Norm input and output (the router's, the shared experts' and the dispatch's input). */
+  sum = p3cfg__sat_add(sum, p3cfg__sat_mul(2, act(&d, d.tok_sp, d.h)));
+  sum = p3cfg__sat_add(sum, p3cfg__sat_mul3(5, d.tok_sp, e->experts)); /* logits, map */
+  /* Routed experts: input and output of R tokens, fc1 and activation outputs split etp. */
+  const uint64_t ef = e->expert_ffn_hidden / etp;
+  sum = p3cfg__sat_add(sum, p3cfg__sat_mul(2, act(&d, r, d.h)));
+  sum = p3cfg__sat_add(sum, act(&d, r, p3cfg__sat_mul(up + 1, ef)));
+  if (e->shared_experts) {
+    const uint64_t sf = e->shared_experts * e->shared_expert_ffn_hidden / t;
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, p3cfg__sat_mul(up + 1, sf)));
+  }
+  return p3cfg__sat_add(sum, mask);
 }
 
 uint64_t p3cfg__inflight_units(const p3cfg_plan *plan, uint32_t rank, uint64_t m)
@@ -186,6 +275,7 @@ void p3cfg__act_terms_get(p3cfg__act_terms *out, const p3cfg_model *m, const p3c
   dims d;
   dims_get(&d, m, plan);
   out->layer_bytes = p3cfg__layer_act_bytes(m, plan, plan->recompute);
+  out->moe_layer_bytes = m->moe.experts ? p3cfg__moe_layer_act_bytes(m, plan, plan->recompute) : 0;
   /* Embedding dropout mask, outside any checkpoint. */
   out->embedding_bytes = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0;
   /* Final norm input and output-layer input, and the fp32 softmax that Megatron's
@@ -212,26 +302,65 @@ void p3cfg__act_terms_get(p3cfg__act_terms *out, const p3cfg_model *m, const p3c
   if (!d.flash)
     grads = p3cfg__max_u64(grads, p3cfg__sat_mul3(2, d.e, s2(&d)));
   grads = p3cfg__sat_add(grads, p3cfg__sat_mul(2, act(&d, d.tok_sp, d.h)));
+  if (m->moe.experts) {
+    /* The experts' widest gradients, and the all-to-all send and receive buffers. */
+    const uint64_t r = p3cfg__moe_routed_tokens(m, plan);
+    const uint64_t ef = m->moe.expert_ffn_hidden / p3cfg__plan_etp(plan);
+    const uint64_t up = m->activation == P3CFG_ACT_SWIGLU ? 2 : 1;
+    grads = p3cfg__max_u64(grads, act(&d, r, p3cfg__sat_mul(up + 1, ef)));
+    grads = p3cfg__sat_add(grads, p3cfg__sat_mul(2, act(&d, r, d.h)));
+    if (plan->recompute != P3CFG_RECOMPUTE_NONE) {
+      const uint64_t whole = p3cfg__moe_layer_act_bytes(m, plan, P3CFG_RECOMPUTE_NONE);
+      recompute = p3cfg__max_u64(recompute, plan->recompute == P3CFG_RECOMPUTE_FULL
+                                                ? whole
+                                                : p3cfg__sat_sub(whole, out->moe_layer_bytes));
+    }
+  }
+  if (p3cfg__plan_cp(plan) > 1) /* ring attention: two K,V chunks in flight */
+    grads = p3cfg__sat_add(grads, p3cfg__sat_mul(2, act(&d, d.tok, 2 * d.kv_tp)));
   out->backward_bytes = p3cfg__sat_add(recompute, grads);
+  /* MTP modules (last stage): a layer of the last layer's kind, eh_proj's 2h input and
+   * the two norms' inputs, and their own output-layer terms. */
+  out->mtp_bytes = 0;
+  if (m->mtp_layers) {
+    const uint64_t layer = m->moe.experts ? out->moe_layer_bytes : out->layer_bytes;
+    const uint64_t own = p3cfg__sat_mul(4, act(&d, d.tok_sp, d.h));
+    out->mtp_bytes = p3cfg__sat_mul(m->mtp_layers,
+                                    p3cfg__sat_add(layer, p3cfg__sat_add(own, out->last_bytes)));
+  }
   out->microbatches = p3cfg__plan_microbatches(plan);
 }
 
 void p3cfg__stage_acts_get(p3cfg__stage_acts *out, const p3cfg__act_terms *terms,
                            const p3cfg_plan *plan, uint32_t stage)
 {
+  p3cfg__stage_acts_mixed(out, terms, plan, stage, plan->stage_layers[stage]);
+}
+
+void p3cfg__stage_acts_mixed(p3cfg__stage_acts *out, const p3cfg__act_terms *terms,
+                             const p3cfg_plan *plan, uint32_t stage, uint64_t dense_layers)
+{
   const uint64_t v = plan->virtual_stages ? plan->virtual_stages : 1;
   const uint64_t mb = terms->microbatches ? terms->microbatches : 1;
   const uint64_t units = p3cfg__inflight_units(plan, stage, mb);
   const uint64_t layers_per_chunk = plan->stage_layers[stage] / v;
+  /* A rank of both kinds is charged the larger per layer (its dense layers sit in its
+   * first chunk, which is not always the one most in flight). */
+  uint64_t per_layer = terms->layer_bytes;
+  if (dense_layers < plan->stage_layers[stage])
+    per_layer = dense_layers ? p3cfg__max_u64(terms->layer_bytes, terms->moe_layer_bytes)
+                             : terms->moe_layer_bytes;
 
-  uint64_t stash = p3cfg__sat_mul3(units, layers_per_chunk, terms->layer_bytes);
+  uint64_t stash = p3cfg__sat_mul3(units, layers_per_chunk, per_layer);
   if (stage == 0)
     stash = p3cfg__sat_add(
         stash, p3cfg__sat_mul(p3cfg__inflight_of_chunk(plan, units, 0), terms->embedding_bytes));
   out->loss_bytes = 0;
   if (stage + 1 == plan->pp) {
     const uint64_t n_last = p3cfg__inflight_of_chunk(plan, units, (uint32_t)(v - 1));
-    stash = p3cfg__sat_add(stash, p3cfg__sat_mul(n_last ? n_last : 1, terms->last_bytes));
+    stash = p3cfg__sat_add(stash, p3cfg__sat_mul(n_last ? n_last : 1,
+                                                 p3cfg__sat_add(terms->last_bytes,
+                                                                terms->mtp_bytes)));
     out->loss_bytes = terms->loss_bytes;
   }
   out->backward_bytes = plan->stage_layers[stage] ? terms->backward_bytes : 0;

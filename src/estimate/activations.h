@@ -16,6 +16,16 @@
  * ignored, so that callers can ask for the full layer under any plan). */
 uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3cfg_recompute mode);
 
+/* The same for an MoE layer (attention, router, the routed tokens of one GPU's experts,
+ * shared experts; activations.c). */
+uint64_t p3cfg__moe_layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan,
+                                    p3cfg_recompute mode);
+
+/* Tokens one GPU's routed experts hold per micro-batch and MoE layer: top_k times the
+ * tokens of its sequence shard gathered over etp, times the capacity factor when there
+ * is one (dropless: the mean load). 0 for a dense model. */
+uint64_t p3cfg__moe_routed_tokens(const p3cfg_model *m, const p3cfg_plan *plan);
+
 /* Chunk-units (micro-batch, model chunk) whose activations pipeline rank `rank` holds at
  * its peak, m micro-batches per step: Megatron-LM's schedules (see activations.c). With
  * virtual_stages 1 a unit is a micro-batch of the whole stage. */
@@ -29,6 +39,8 @@ uint64_t p3cfg__inflight_of_chunk(const p3cfg_plan *plan, uint64_t units, uint32
  * plan so that the per-stage work stays a few multiplications. */
 typedef struct p3cfg__act_terms {
   uint64_t layer_bytes;     /* one layer, one micro-batch, under plan->recompute */
+  uint64_t moe_layer_bytes; /* one MoE layer likewise (0 for a dense model) */
+  uint64_t mtp_bytes;       /* last stage, with last_bytes: every MTP module */
   uint64_t embedding_bytes; /* first stage, per in-flight micro-batch of the first chunk */
   uint64_t last_bytes;      /* last stage, per in-flight micro-batch of the last chunk:
                                final-norm and output-layer inputs, fp32 logits */
@@ -47,7 +59,11 @@ typedef struct p3cfg__stage_acts {
   uint64_t backward_bytes; /* backward transient (stages with layers) */
 } p3cfg__stage_acts;
 
+/* Every layer of the stage dense. */
 void p3cfg__stage_acts_get(p3cfg__stage_acts *out, const p3cfg__act_terms *terms,
                            const p3cfg_plan *plan, uint32_t stage);
+/* dense_layers of the stage's layers dense, the rest MoE (p3cfg__stage_params). */
+void p3cfg__stage_acts_mixed(p3cfg__stage_acts *out, const p3cfg__act_terms *terms,
+                             const p3cfg_plan *plan, uint32_t stage, uint64_t dense_layers);
 
 #endif

@@ -21,14 +21,22 @@
 #include "activations.h"
 #include "model_params.h"
 #include "model_state.h"
+#include "plan_dims.h"
 #include "sat_math.h"
 
 uint64_t p3cfg__memory_nccl_bytes(const p3cfg_plan *plan, const p3cfg_model *m, uint32_t stage)
 {
-  const uint64_t gpus = (uint64_t)plan->dp * plan->tp * plan->pp;
+  const uint64_t cp = p3cfg__plan_cp(plan);
+  const uint64_t gpus = (uint64_t)plan->dp * plan->tp * cp * plan->pp;
   /* One communicator per group in use: the world (barriers, loss and timer reductions),
-   * tp, dp, and Megatron's embedding group (first and last stage, tied embeddings). */
+   * tp, dp, and Megatron's embedding group (first and last stage, tied embeddings); with
+   * cp, the cp group and dp with cp folded in; with experts, the ep, etp and edp groups. */
   uint64_t collectives = (uint64_t)(gpus > 1) + (plan->tp > 1) + (plan->dp > 1);
+  if (cp > 1)
+    collectives += 2;
+  if (m->moe.experts)
+    collectives += (uint64_t)(p3cfg__plan_ep(plan) > 1) + (p3cfg__plan_etp(plan) > 1) +
+                   (p3cfg__plan_edp(plan) > 1);
   if (m->tied_embeddings && plan->pp > 1 && (stage == 0 || stage + 1 == plan->pp))
     collectives++;
   uint64_t bytes = collectives * P3CFG_MEM_NCCL_COLLECTIVE_BYTES;
@@ -72,7 +80,7 @@ void p3cfg__memory_plan_margin(p3cfg_memory *out, p3cfg_stage_memory *stages,
     p3cfg__stage_acts sa;
     p3cfg__stage_params_get(&sp, &pc, m, plan, i);
     p3cfg__model_state_get(&ms, m, plan, &sp);
-    p3cfg__stage_acts_get(&sa, &terms, plan, i);
+    p3cfg__stage_acts_mixed(&sa, &terms, plan, i, sp.dense_layers);
 
     const uint64_t state =
         p3cfg__sat_add(ms.weights_bytes, p3cfg__sat_add(ms.gradients_bytes, ms.optimizer_bytes));

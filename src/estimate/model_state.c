@@ -25,17 +25,50 @@
  * fp32 training has no master copy (4 + 4 + 8). SGD keeps one fp32 momentum buffer
  * instead of Adam's two moments. A shard holds ceil(Ψ/dp) parameters (buffers are
  * padded to a multiple of dp).
+ *
+ * Mixture of experts and context parallelism (Megatron-Core's parallel_state and
+ * distributed optimizer): a GPU holds experts/ep routed experts of every MoE layer on its
+ * stage, each split etp ways, beside the tp share of the rest of the layer (attention,
+ * router, shared experts). Dense parameters are sharded over the data-parallel group with
+ * cp folded in (dp*cp: CP ranks hold the same weights and reduce gradients together);
+ * expert parameters over the expert-data-parallel group, edp = dp*tp*cp/(ep*etp). The
+ * leading dense layers sit on the ranks whose layers they are (interleaved chunks
+ * included); the MTP modules on the last stage.
  */
 #include "model_state.h"
 
 #include <assert.h>
 
 #include "low_precision_memory.h"
+#include "plan_dims.h"
 #include "sat_math.h"
 
 uint64_t p3cfg__weight_elem_bytes(const p3cfg_model *m)
 {
   return m->precision == P3CFG_PREC_FP32 ? 4 : 2;
+}
+
+/* Of the layers of pipeline rank `stage`, how many have a dense FFN: those among the
+ * model's first moe.dense_layers (every layer of a dense model). Rank r's chunk c starts
+ * at layer c*layers/v + sum_{j<r} stage_layers[j]/v (Megatron's interleaved order). */
+static uint64_t dense_on_rank(const p3cfg_model *m, const p3cfg_plan *plan, uint32_t stage)
+{
+  const uint64_t here = plan->stage_layers[stage];
+  if (!m->moe.experts)
+    return here;
+  const uint64_t dense = m->moe.dense_layers;
+  const uint64_t v = plan->virtual_stages ? plan->virtual_stages : 1, k = here / v;
+  uint64_t prefix = 0;
+  for (uint32_t j = 0; j < stage && prefix < dense; j++)
+    prefix += plan->stage_layers[j] / v;
+  uint64_t n = 0;
+  for (uint64_t c = 0; c < v; c++) {
+    const uint64_t start = c * (m->layers / v) + prefix;
+    if (start >= dense)
+      break;
+    n += p3cfg__min_u64(k, dense - start);
+  }
+  return p3cfg__min_u64(n, here);
 }
 
 void p3cfg__stage_params_get(p3cfg__stage_params *out, const p3cfg__params *pc,
@@ -48,8 +81,19 @@ void p3cfg__stage_params_get(p3cfg__stage_params *out, const p3cfg__params *pc,
   const uint64_t embedding = pc->word_embedding / tp;
   const uint64_t output =
       m->tied_embeddings ? (plan->pp > 1 ? embedding : 0) : pc->output_layer / tp;
-  uint64_t params = p3cfg__sat_mul(plan->stage_layers[stage], pc->layer_per_gpu);
-  uint64_t unit = plan->stage_layers[stage] ? pc->layer_per_gpu : 0;
+  const uint64_t dense = dense_on_rank(m, plan, stage);
+  const uint64_t moe = plan->stage_layers[stage] - dense;
+  /* One MoE layer's routed experts on one GPU: experts/ep of them, each split etp ways. */
+  const uint64_t experts_gpu =
+      m->moe.experts ? p3cfg__sat_mul(p3cfg__sat_ceil_div(m->moe.experts, p3cfg__plan_ep(plan)),
+                                      p3cfg__sat_ceil_div(pc->expert, p3cfg__plan_etp(plan)))
+                     : 0;
+  uint64_t params = p3cfg__sat_mul(dense, pc->layer_per_gpu);
+  uint64_t experts = p3cfg__sat_mul(moe, experts_gpu);
+  params = p3cfg__sat_add(params, p3cfg__sat_mul(moe, pc->moe_layer_base_per_gpu));
+  uint64_t unit = dense ? pc->layer_per_gpu : 0;
+  if (moe)
+    unit = p3cfg__max_u64(unit, p3cfg__sat_add(pc->moe_layer_base_per_gpu, experts_gpu));
   if (first) {
     params = p3cfg__sat_add(params, p3cfg__sat_add(embedding, pc->position));
     unit = p3cfg__max_u64(unit, embedding + pc->position);
@@ -57,9 +101,16 @@ void p3cfg__stage_params_get(p3cfg__stage_params *out, const p3cfg__params *pc,
   if (last) {
     params = p3cfg__sat_add(params, p3cfg__sat_add(output, pc->final_norm));
     unit = p3cfg__max_u64(unit, output + pc->final_norm);
+    if (m->mtp_layers) {
+      params = p3cfg__sat_add(params, pc->mtp_per_gpu);
+      if (m->moe.experts)
+        experts = p3cfg__sat_add(experts, p3cfg__sat_mul(m->mtp_layers, experts_gpu));
+    }
   }
   out->layers = plan->stage_layers[stage];
-  out->params = params;
+  out->dense_layers = dense;
+  out->expert_params = experts;
+  out->params = p3cfg__sat_add(params, experts);
   out->largest_unit = unit;
 }
 
@@ -67,7 +118,11 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
                             const p3cfg__stage_params *sp)
 {
   const uint64_t psi = sp->params;
-  const uint64_t shard = p3cfg__sat_ceil_div(psi, plan->dp);
+  /* Dense parameters over dp*cp, routed experts over edp (Megatron's two groups). */
+  const uint64_t shard =
+      p3cfg__sat_add(p3cfg__sat_ceil_div(psi - sp->expert_params,
+                                         (uint64_t)plan->dp * p3cfg__plan_cp(plan)),
+                     p3cfg__sat_ceil_div(sp->expert_params, p3cfg__plan_edp(plan)));
   const int mixed = m->precision != P3CFG_PREC_FP32;
   const uint64_t wb = p3cfg__weight_elem_bytes(m);
   /* Megatron's gradient buffer: fp32 for bf16 and fp32 training, 16-bit for fp16. */

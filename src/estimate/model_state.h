@@ -18,6 +18,10 @@ typedef struct p3cfg__stage_params {
   uint64_t params;       /* Ψ: every parameter one GPU holds, tp-sharded, before ZeRO-3 */
   uint64_t largest_unit; /* largest block ZeRO-2/3 gathers or reduces at once, per GPU:
                             one layer, the input embedding or the output layer */
+  uint64_t expert_params; /* of which routed-expert parameters (experts/ep of every MoE
+                             layer, each split etp ways), distributed over edp instead of
+                             dp*cp; 0 for a dense model */
+  uint64_t dense_layers;  /* of the layers, those with a dense FFN (all of a dense model) */
 } p3cfg__stage_params;
 
 /* `pc` must be p3cfg__model_params(m, plan->tp). */

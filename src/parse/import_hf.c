@@ -5,10 +5,14 @@
  * The JSON is read by the same checked loader as model and cluster files (JSON is YAML
  * 1.2), so every problem has its FILE:LINE:COL and the input bounds are the same. Each
  * key of the model format is written with a comment naming the config.json key it comes
- * from, or saying "default" and why when config.json does not hold it. Keys p3cfg does
- * not model yet (mixture of experts, multi-head latent attention, a head_dim other than
- * hidden/heads) are written as comments with their values, never dropped; the keys that
- * change neither memory nor time are listed in a last comment.
+ * from, or saying "default" and why when config.json does not hold it. Mixture of experts
+ * (num_local_experts / num_experts / n_routed_experts, num_experts_per_tok,
+ * moe_intermediate_size, n_shared_experts, shared_expert_intermediate_size,
+ * first_k_dense_replace), latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim,
+ * qk_rope_head_dim, v_head_dim), head_dim and num_nextn_predict_layers become the model
+ * file's moe, attention, head_dim and mtp_layers keys; routing details p3cfg does not
+ * model are written as comments with their values, never dropped; the keys that change
+ * neither memory nor time are listed in a last comment.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,15 +163,96 @@ static int zero_or_absent(const yaml_node_t *n)
   return 1;
 }
 
-/* The keys p3cfg does not model yet, written as comments with their values. */
+/* The routing keys p3cfg does not model, written as comments with their values. */
 static const char *const unmodeled_keys[] = {
-    "num_local_experts", "num_experts", "n_routed_experts", "num_experts_per_tok",
-    "moe_intermediate_size", "n_shared_experts", "shared_expert_intermediate_size",
-    "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers",
-    "norm_topk_prob", "router_aux_loss_coef", "output_router_logits", "routed_scaling_factor",
-    "topk_group", "n_group", "topk_method", "scoring_func", "ep_size", "router_jitter_noise",
-    "num_nextn_predict_layers", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
-    "qk_rope_head_dim", "v_head_dim", NULL};
+    "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers", "norm_topk_prob",
+    "router_aux_loss_coef", "output_router_logits", "routed_scaling_factor", "topk_group",
+    "n_group", "topk_method", "scoring_func", "ep_size", "router_jitter_noise", NULL};
+
+/* An integer key in [lo, hi] when present and not null: 1 read, 0 absent, -1 bad. */
+static int get_uint(hf *h, const char *name, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+  const yaml_node_t *n = get(h, name);
+  if (!n || is_null(n))
+    return 0;
+  return p3cfg__read_uint(&h->c, n, name, lo, hi, out) == 0 ? 1 : -1;
+}
+
+/* `  key: N  # comment` inside a mapping block. */
+static void out_sub(out_text *t, const char *key, uint64_t value, const char *comment)
+{
+  char k[64], v[32];
+  snprintf(k, sizeof k, "  %s", key);
+  snprintf(v, sizeof v, "%llu", (unsigned long long)value);
+  out_key(t, k, v, comment);
+}
+
+/* The moe, attention and mtp_layers keys (after the dense ones). */
+static void write_moe_mla(out_text *t, hf *h, const yaml_node_t *experts, uint64_t ffn,
+                          int has_ffn)
+{
+  char w[P3CFG__DESCRIBE_CAP];
+  uint64_t n = 0, k = 0, ef = 0, shared = 0, sffn = 0, dense = 0;
+  if (experts && p3cfg__read_uint(&h->c, experts, "experts", 1, P3CFG__MAX_EXPERTS, &n) == 0) {
+    static const char *const k_top[] = {"num_experts_per_tok", "experts_per_token", NULL};
+    const char *wk = NULL;
+    if (get_count(h, k_top, P3CFG__MAX_EXPERTS, &k, &wk) == 0)
+      p3cfg__problem(&h->c, h->root, "config.json has experts but no num_experts_per_tok");
+    const int has_ef = get_uint(h, "moe_intermediate_size", 1, P3CFG__MAX_FFN_HIDDEN, &ef);
+    const int has_shared = get_uint(h, "n_shared_experts", 0, P3CFG__MAX_EXPERTS, &shared);
+    const int has_sffn =
+        get_uint(h, "shared_expert_intermediate_size", 0, P3CFG__MAX_FFN_HIDDEN, &sffn);
+    const int has_dense = get_uint(h, "first_k_dense_replace", 0, P3CFG__MAX_LAYERS, &dense);
+    out_printf(t, "moe:\n");
+    snprintf(w, sizeof w, "%s (routed experts per MoE layer)",
+             get(h, "num_local_experts") == experts ? "num_local_experts"
+             : get(h, "num_experts") == experts   ? "num_experts"
+                                                  : "n_routed_experts");
+    out_sub(t, "experts", n, w);
+    out_sub(t, "top_k", k, wk ? wk : "?");
+    if (has_ef > 0)
+      out_sub(t, "expert_ffn_hidden", ef, "moe_intermediate_size");
+    else
+      out_sub(t, "expert_ffn_hidden", has_ffn > 0 ? ffn : 0, "intermediate_size (every expert)");
+    if (has_shared > 0 && shared > 0) {
+      out_sub(t, "shared_experts", shared, "n_shared_experts");
+      if (has_sffn > 0 && sffn > 0)
+        out_sub(t, "shared_expert_ffn_hidden", sffn / shared,
+                "shared_expert_intermediate_size / n_shared_experts");
+    } else if (has_sffn > 0 && sffn > 0) {
+      out_sub(t, "shared_experts", 1, "one shared expert (shared_expert_intermediate_size)");
+      out_sub(t, "shared_expert_ffn_hidden", sffn, "shared_expert_intermediate_size");
+    }
+    if (has_dense > 0 && dense > 0)
+      out_sub(t, "dense_layers", dense, "first_k_dense_replace (dense FFN of ffn_hidden)");
+    out_key(t, "  capacity_factor", "null", "default: dropless (config.json has no capacity)");
+  }
+  uint64_t kvl = 0;
+  if (get_uint(h, "kv_lora_rank", 1, P3CFG__MAX_HIDDEN, &kvl) > 0) {
+    uint64_t ql = 0, nope = 0, rope = 0, vd = 0;
+    const int has_q = get_uint(h, "q_lora_rank", 0, P3CFG__MAX_HIDDEN, &ql);
+    const int has_nope = get_uint(h, "qk_nope_head_dim", 1, P3CFG__MAX_HIDDEN, &nope);
+    const int has_rope = get_uint(h, "qk_rope_head_dim", 0, P3CFG__MAX_HIDDEN, &rope);
+    const int has_v = get_uint(h, "v_head_dim", 1, P3CFG__MAX_HIDDEN, &vd);
+    if (has_nope == 0 || has_rope == 0 || has_v == 0)
+      p3cfg__problem(&h->c, h->root,
+                     "config.json has kv_lora_rank but not qk_nope_head_dim, qk_rope_head_dim "
+                     "and v_head_dim");
+    out_printf(t, "attention:\n");
+    out_key(t, "  kind", "mla", "kv_lora_rank: multi-head latent attention");
+    out_sub(t, "q_lora_rank", ql, has_q > 0 ? "q_lora_rank" : "q_lora_rank null: none");
+    out_sub(t, "kv_lora_rank", kvl, "kv_lora_rank");
+    out_sub(t, "qk_nope_head_dim", nope, "qk_nope_head_dim");
+    out_sub(t, "qk_rope_head_dim", rope, "qk_rope_head_dim");
+    out_sub(t, "v_head_dim", vd, "v_head_dim");
+  }
+  uint64_t mtp = 0;
+  if (get_uint(h, "num_nextn_predict_layers", 0, P3CFG__MAX_MTP_LAYERS, &mtp) > 0 && mtp > 0) {
+    char v[32];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)mtp);
+    out_key(t, "mtp_layers", v, "num_nextn_predict_layers");
+  }
+}
 
 /* A name for the model: the last part of `_name_or_path`, the folder holding the file,
  * or model_type; made of [A-Za-z0-9._+-] (others become '-'). */
@@ -322,12 +407,6 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   }
   out_printf(t, ").\n# Each comment names the config.json key a value comes from; \"default\" "
                 "marks what\n# config.json does not hold: check those.\n");
-  if (experts)
-    out_printf(t,
-               "# WARNING: a mixture-of-experts model (%s experts). p3cfg does not model experts\n"
-               "# yet: this file is the dense model with one MLP of ffn_hidden per layer, so the\n"
-               "# weights, gradients and optimizer state of the other experts are not counted.\n",
-               shown(w, sizeof w, experts));
   out_printf(t, "name: %-20s # %s\n", name,
              o->name ? "given (--name)" : "from the file's folder, _name_or_path or model_type");
   snprintf(v, sizeof v, "%llu", (unsigned long long)layers);
@@ -338,10 +417,17 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   out_key(t, "heads", v, wa ? wa : "?");
   snprintf(v, sizeof v, "%llu", (unsigned long long)(has_kv > 0 ? kv : heads));
   out_key(t, "kv_heads", v, has_kv > 0 ? wk : "default: heads (no num_key_value_heads)");
+  const yaml_node_t *kv_lora = get(h, "kv_lora_rank");
+  const int mla = kv_lora && !is_null(kv_lora);
+  if (has_hd > 0 && has_hidden > 0 && has_heads > 0 && hd * heads != hidden && !mla) {
+    snprintf(v, sizeof v, "%llu", (unsigned long long)hd);
+    snprintf(cmt, sizeof cmt, "%s (not hidden/heads = %llu)", wd,
+             (unsigned long long)(hidden / heads));
+    out_key(t, "head_dim", v, cmt);
+  }
   snprintf(v, sizeof v, "%llu", (unsigned long long)(has_ffn > 0 ? ffn : 4 * hidden));
   out_key(t, "ffn_hidden", v,
-          has_ffn > 0 ? (experts ? "intermediate_size (of one expert, or of the dense layers)"
-                                 : wf)
+          has_ffn > 0 ? (experts ? "intermediate_size (the dense FFN; experts under moe)" : wf)
                       : "default: 4*hidden (no intermediate_size)");
   out_key(t, "activation", activation, act_note);
   snprintf(v, sizeof v, "%llu", (unsigned long long)vocab);
@@ -434,23 +520,23 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
           all_absent ? "default: no dropout key"
                      : any_drop ? "a dropout probability above 0" : "dropout probabilities 0");
 
-  /* What p3cfg does not model yet: every such key with its value. */
+  write_moe_mla(t, h, experts, ffn, has_ffn);
+
+  /* What p3cfg does not model: every such key with its value. */
   unsigned unmodeled = 0;
   for (const char *const *k = unmodeled_keys; *k; k++) {
     const yaml_node_t *n = get(h, *k);
     if (!n || is_null(n))
       continue;
     if (unmodeled++ == 0)
-      out_printf(t, "# Not modelled by p3cfg yet (mixture of experts, latent attention):\n");
+      out_printf(t, "# Not modelled by p3cfg (routing details):\n");
     out_printf(t, "#   %s: %s\n", *k, shown(w, sizeof w, n));
   }
-  if (has_hd > 0 && has_hidden > 0 && has_heads > 0 && hd * heads != hidden) {
+  if (has_hd > 0 && mla) {
     if (unmodeled++ == 0)
-      out_printf(t, "# Not modelled by p3cfg yet:\n");
-    out_printf(t,
-               "#   %s: %llu, not hidden/heads = %llu: p3cfg sizes attention by hidden/heads,\n"
-               "#   so the q, k, v and output projections are counted smaller than they are\n",
-               wd, (unsigned long long)hd, (unsigned long long)(hidden / heads));
+      out_printf(t, "# Not modelled by p3cfg:\n");
+    out_printf(t, "#   %s: %llu (latent attention: its head widths are the qk and v dims)\n", wd,
+               (unsigned long long)hd);
   }
 
   /* Everything else: named, so that nothing is dropped silently. */

@@ -128,6 +128,11 @@ static int looks_bool(const yaml_node_t *n)
   return scalar_in(n, true_words) || scalar_in(n, false_words);
 }
 
+bool p3cfg__is_null(const yaml_node_t *node)
+{
+  return node->type == YAML_SCALAR_NODE && is_plain(node) && looks_null(node);
+}
+
 const char *p3cfg__describe(char *buf, const yaml_node_t *node)
 {
   if (!node)

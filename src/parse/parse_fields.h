@@ -72,6 +72,9 @@ int p3cfg__read_number(p3cfg__pctx *c, const yaml_node_t *node, const char *labe
  * large matrices, which calls p3cfg__read_number for the message only when it fails. */
 bool p3cfg__number_in(const yaml_node_t *node, const p3cfg__range *r, double *out);
 
+/* Whether `node` is a plain null (`null`, `~`, or nothing written). */
+bool p3cfg__is_null(const yaml_node_t *node);
+
 /* true/false (also True, TRUE, False, FALSE), unquoted. */
 int p3cfg__read_bool(p3cfg__pctx *c, const yaml_node_t *node, const char *label, bool *out);
 

@@ -32,6 +32,10 @@ enum {
   K_DROPOUT,
   K_FP8_RECIPE,
   K_FP8_PARAM_GATHER,
+  K_HEAD_DIM,
+  K_MOE,
+  K_ATTENTION,
+  K_MTP_LAYERS,
   K_COUNT
 };
 
@@ -56,6 +60,10 @@ static const p3cfg__key model_keys[K_COUNT] = {
     [K_DROPOUT] = {"dropout", false},
     [K_FP8_RECIPE] = {"fp8_recipe", false},
     [K_FP8_PARAM_GATHER] = {"fp8_param_gather", false},
+    [K_HEAD_DIM] = {"head_dim", false},
+    [K_MOE] = {"moe", false},
+    [K_ATTENTION] = {"attention", false},
+    [K_MTP_LAYERS] = {"mtp_layers", false},
 };
 
 /* Names in the order of the p3cfg_* enums of types.h. */
@@ -69,17 +77,39 @@ static const char *const optimizers[] = {"adam", "sgd"};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parameters, in double so that nothing wraps: model_params.c's count with the
- * vocabulary padded to 128 (tp = 1). */
+ * vocabulary padded to 128 (tp = 1), biases and norms of the attention taken at their
+ * largest, MoE layers with every routed and shared expert and the router. */
 static double params_estimate(const p3cfg_model *m)
 {
   const double h = (double)m->hidden, f = (double)m->ffn_hidden;
-  const double kv = (double)m->kv_heads * (h / (double)m->heads);
-  const double up = m->activation == P3CFG_ACT_SWIGLU ? 2 * f : f;
-  const double layer = h * (h + 2 * kv) + h * h + h * up + f * h + 8 * h + 2 * up + 2 * kv;
+  const double hd = (double)(m->head_dim ? m->head_dim : m->hidden / m->heads);
+  const double q = (double)m->heads * hd, kv = (double)m->kv_heads * hd;
+  double attn = h * (q + 2 * kv) + q * h + 4 * h + q + 2 * kv;
+  if (m->attention == P3CFG_ATTN_MLA) {
+    const p3cfg_mla *a = &m->mla;
+    const double heads = (double)m->heads, qk = (double)(a->qk_nope_head_dim + a->qk_rope_head_dim);
+    const double ql = (double)a->q_lora_rank, kvl = (double)a->kv_lora_rank;
+    attn = (ql ? h * ql + ql + ql * heads * qk : h * heads * qk) +
+           h * (kvl + (double)a->qk_rope_head_dim) + kvl +
+           kvl * heads * (double)(a->qk_nope_head_dim + a->v_head_dim) +
+           heads * (double)a->v_head_dim * h + 4 * h;
+  }
+  const double up = m->activation == P3CFG_ACT_SWIGLU ? 2.0 : 1.0;
+  const double dense = attn + (up + 1) * h * f + up * f + h;
+  double layers = (double)m->layers * dense;
+  if (m->moe.experts) {
+    const double ef = (double)m->moe.expert_ffn_hidden, sf = (double)m->moe.shared_expert_ffn_hidden;
+    const double moe = attn + (double)m->moe.experts * ((up + 1) * h * ef + up * ef + h) +
+                       (double)m->moe.shared_experts * ((up + 1) * h * sf + up * sf + h) +
+                       (double)m->moe.experts * h;
+    layers = (double)m->moe.dense_layers * dense +
+             (double)(m->layers - m->moe.dense_layers) * moe;
+  }
+  layers *= 1.0 + (double)m->mtp_layers / (double)m->layers;
   const double vocab = ceil((double)m->vocab / 128.0) * 128.0;
   const double emb = vocab * h * (m->tied_embeddings ? 1 : 2);
   const double pos = m->position_embedding == P3CFG_POS_LEARNED ? (double)m->seq_len * h : 0;
-  return (double)m->layers * layer + emb + pos + 2 * h;
+  return layers + emb + pos + 2 * h;
 }
 
 /* Read one integer key (if present) with bounds [1, hi]; *ok tells whether it is usable. */
@@ -197,6 +227,11 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
     p3cfg__problem(c, v[K_FP8_PARAM_GATHER],
                    "fp8_param_gather needs precision fp8, mxfp8 or nvfp4, but precision is %s",
                    precisions[m->precision]);
+  bool head_dim_ok = false, mtp_ok = true;
+  read_count(c, v, K_HEAD_DIM, P3CFG__MAX_HIDDEN, &m->head_dim, &head_dim_ok);
+  if (v[K_MTP_LAYERS])
+    mtp_ok = p3cfg__read_uint(c, v[K_MTP_LAYERS], "mtp_layers", 0, P3CFG__MAX_MTP_LAYERS,
+                              &m->mtp_layers) == 0;
 
   /* Defaults that depend on other keys. */
   if (!v[K_KV_HEADS]) {
@@ -208,13 +243,21 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
     ffn_ok = hidden_ok;
   }
 
-  if (hidden_ok && heads_ok && m->hidden % m->heads != 0)
+  const p3cfg__model_ok ok = {layers_ok, heads_ok, kv_ok};
+  p3cfg__moe_from_node(c, v[K_MOE], m, &ok);
+  p3cfg__attention_from_node(c, v[K_ATTENTION], m, v[K_KV_HEADS], v[K_HEAD_DIM], &ok);
+  /* hidden/heads is the head width unless head_dim (or MLA) says otherwise. */
+  const bool own_width = v[K_HEAD_DIM] || m->attention == P3CFG_ATTN_MLA;
+  if (!own_width && hidden_ok && heads_ok && m->hidden % m->heads != 0)
     p3cfg__problem(c, v[K_HEADS], "hidden %llu is not divisible by heads %llu",
                    (unsigned long long)m->hidden, (unsigned long long)m->heads);
   if (v[K_KV_HEADS] && kv_ok && heads_ok && m->heads % m->kv_heads != 0)
     p3cfg__problem(c, v[K_KV_HEADS], "heads %llu is not divisible by kv_heads %llu",
                    (unsigned long long)m->heads, (unsigned long long)m->kv_heads);
-  if (layers_ok && hidden_ok && heads_ok && kv_ok && ffn_ok && vocab_ok && seq_ok && gb_ok)
+  if (!v[K_HEAD_DIM] && hidden_ok && heads_ok)
+    m->head_dim = m->hidden / m->heads;
+  if (layers_ok && hidden_ok && heads_ok && kv_ok && ffn_ok && vocab_ok && seq_ok && gb_ok &&
+      (head_dim_ok || !v[K_HEAD_DIM]) && mtp_ok)
     check_derived(c, root, v, m);
   *out = m;
   return P3CFG_OK;

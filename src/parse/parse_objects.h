@@ -24,6 +24,10 @@
 #define P3CFG__MAX_VOCAB (1ull << 26)
 #define P3CFG__MAX_SEQ_LEN (1ull << 24)
 #define P3CFG__MAX_GLOBAL_BATCH (1ull << 24)
+/* Routed or shared experts of one MoE layer (DeepSeek-V3 has 256; 2^16 is far beyond). */
+#define P3CFG__MAX_EXPERTS (1ull << 16)
+/* Multi-token-prediction modules. */
+#define P3CFG__MAX_MTP_LAYERS 64ull
 /* Derived: parameters, tokens per step (seq_len * global_batch), activation elements of
  * one sequence in one layer (seq_len * hidden) and, without flash attention, attention
  * score elements of one sequence in one layer (heads * seq_len^2). */
@@ -48,6 +52,22 @@
 
 int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *root,
                           const char *source);
+/* Which model keys read well (the rules across keys check only usable values). */
+typedef struct p3cfg__model_ok {
+  bool layers, heads, kv;
+} p3cfg__model_ok;
+
+/* The `moe:` mapping (NULL: a dense model) into m->moe, defaults filled in (expert_ffn_hidden
+ * = m->ffn_hidden, which must be final; shared_expert_ffn_hidden = expert_ffn_hidden). */
+void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,
+                          const p3cfg__model_ok *ok);
+/* The `attention:` mapping (NULL: standard attention) into m->attention and m->mla;
+ * kv_node and head_dim_node are the top-level kv_heads and head_dim values (or NULL), for
+ * the rules that tie them to the kind. MLA sets kv_heads = heads. */
+void p3cfg__attention_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,
+                                const yaml_node_t *kv_node, const yaml_node_t *head_dim_node,
+                                const p3cfg__model_ok *ok);
+
 int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node_t *root,
                             const char *source);
 

@@ -22,6 +22,7 @@
 #include "perf_internal.h"
 
 #include "low_precision_time.h"
+#include "model_flops.h"
 #include "model_params.h"
 #include "plan_dims.h"
 
@@ -351,10 +352,10 @@ void p3cfg__flops_of(p3cfg__flops *out, const p3cfg_model *m, const p3cfg_plan *
   else if (plan->recompute == P3CFG_RECOMPUTE_SELECTIVE)
     layer += attn_fwd;
   out->hardware = tokens * (l * layer + 3.0 * 2.0 * h * V);
-  /* MFU (spec §6): 6 N + attention with N = non-embedding parameters including the
-   * output layer's matmul (what Megatron-LM's num_floating_point_operations counts and
-   * Korthikanti's model FLOPs 72 B l s h^2 (1 + s/6h + V/12hl) expand to for GPT). */
-  out->model = tokens * (6.0 * (double)params.non_embedding + 12.0 * l * s * h);
+  /* MFU (spec §6): Megatron-LM's num_floating_point_operations (model_flops.c): 6 FLOPs
+   * per weight of the blocks (top_k routed experts) and the output layer, plus the causal
+   * attention core, so that MFU compares with a Megatron-LM log. */
+  out->model = p3cfg__model_flops(m, gb, plan->tp);
 }
 
 double p3cfg__overlap_exposed_s(double comm_s, double gemm_s, double chunks)

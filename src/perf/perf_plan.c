@@ -26,6 +26,7 @@
 #include "perf.h"
 
 #include "error.h"
+#include "model_flops.h"
 #include "model_params.h"
 #include "perf_internal.h"
 #include "pipeline_trace.h"
@@ -765,12 +766,12 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
                                 out->cp_comm_s + out->pp_comm_s + out->bubble_s +
                                 out->dp_comm_s + out->optimizer_s);
   const double tokens = (double)plan->global_batch * (double)m->seq_len;
-  const double model_flops =
-      tokens * (6.0 * (double)x->par.non_embedding +
-                12.0 * (double)m->layers * (double)m->seq_len * (double)m->hidden);
+  const double model_flops = p3cfg__model_flops(m, plan->global_batch, plan->tp);
   out->tokens_per_s = tokens / iteration;
   out->mfu = model_flops / ((double)p * t * dp * x->c->gpu.peak_flops * iteration);
   (void)edp;
+  out->model_flops_per_iteration = model_flops;
+  out->model_tflops_per_gpu = model_flops / ((double)p * t * dp * iteration) / 1e12;
   out->gemm_ceiling_mfu = x->gemm_ceiling;
   return P3CFG_OK;
 }

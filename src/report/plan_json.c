@@ -190,7 +190,9 @@ static int time_json(cJSON *root, const p3cfg_time *t)
       !p3cfg__json_add_real(o, "pp_comm_s", t->pp_comm_s) ||
       !p3cfg__json_add_real(o, "dp_comm_s", t->dp_comm_s) ||
       !p3cfg__json_add_real(o, "bubble_s", t->bubble_s) ||
-      !p3cfg__json_add_real(o, "optimizer_s", t->optimizer_s))
+      !p3cfg__json_add_real(o, "optimizer_s", t->optimizer_s) ||
+      !p3cfg__json_add_real(o, "model_flops_per_iteration", t->model_flops_per_iteration) ||
+      !p3cfg__json_add_real(o, "model_tflops_per_gpu", t->model_tflops_per_gpu))
     return -1;
   return 0;
 }

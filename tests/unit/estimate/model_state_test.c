@@ -98,7 +98,7 @@ static p3cfg__model_state state(const p3cfg_model *m, uint32_t zero, uint32_t dp
 {
   p3cfg_plan p = est_plan(dp, 1, 1, 1);
   p.zero_stage = zero;
-  p3cfg__stage_params sp = {1, psi, unit};
+  p3cfg__stage_params sp = {.layers = 1, .params = psi, .largest_unit = unit};
   p3cfg__model_state ms;
   p3cfg__model_state_get(&ms, m, &p, &sp);
   return ms;

@@ -1,6 +1,7 @@
 /*
- * import_hf_test.c — p3cfg_model_import_hf: three published config.json files (dense
- * GQA, Mixtral's experts, Qwen3-MoE's experts and head_dim) map to model files that
+ * import_hf_test.c — p3cfg_model_import_hf: four published config.json files (dense
+ * GQA, Mixtral's experts, Qwen3-MoE's experts and head_dim, DeepSeek-V3's MLA, shared
+ * experts, dense layers and MTP) map to model files that
  * load, with the values config.json gives, the documented defaults, and the keys p3cfg
  * does not model kept as comments; bad input is a positioned error.
  */
@@ -64,19 +65,21 @@ Test(parse, import_hf_options)
   cr_expect_null(t.data);
 }
 
-Test(parse, import_hf_mixtral_experts_are_comments)
+Test(parse, import_hf_mixtral_experts)
 {
   p3cfg_buffer t = {0};
   unsigned un = 0;
   p3cfg_model *m = import(HF("mixtral-8x7b"), NULL, &un, &t);
   cr_expect_eq(m->ffn_hidden, 14336, "one expert's MLP");
+  cr_expect_eq(m->moe.experts, 8, "num_local_experts");
+  cr_expect_eq(m->moe.top_k, 2, "num_experts_per_tok");
+  cr_expect_eq(m->moe.expert_ffn_hidden, 14336, "intermediate_size: every expert");
+  cr_expect(m->moe.capacity_factor == 0.0, "dropless");
   cr_expect_eq(m->vocab, 32000);
   cr_expect_eq(m->seq_len, 32768);
-  cr_expect_eq(un, 4, "num_local_experts, num_experts_per_tok, output_router_logits, "
-                      "router_aux_loss_coef");
-  cr_expect(strstr(t.data, "#   num_local_experts: 8\n") != NULL);
-  cr_expect(strstr(t.data, "#   num_experts_per_tok: 2\n") != NULL);
-  cr_expect(strstr(t.data, "WARNING: a mixture-of-experts model (8 experts)") != NULL);
+  cr_expect_eq(un, 2, "output_router_logits, router_aux_loss_coef");
+  cr_expect(strstr(t.data, "#   router_aux_loss_coef: 0.02\n") != NULL);
+  cr_expect(strstr(t.data, "WARNING") == NULL, "experts are modelled now");
   p3cfg_model_free(m);
   p3cfg_buffer_dispose(&t);
 }
@@ -89,10 +92,39 @@ Test(parse, import_hf_qwen3_moe_head_dim)
   cr_expect_eq(m->layers, 48);
   cr_expect_eq(m->hidden, 2048);
   cr_expect_eq(m->kv_heads, 4);
+  cr_expect_eq(m->head_dim, 128, "head_dim, not hidden/heads = 64");
   cr_expect_eq(m->vocab, 151936);
-  cr_expect_eq(un, 9);
-  cr_expect(strstr(t.data, "#   moe_intermediate_size: 768\n") != NULL);
-  cr_expect(strstr(t.data, "#   head_dim: 128, not hidden/heads = 64") != NULL);
+  cr_expect_eq(m->moe.experts, 128, "num_experts");
+  cr_expect_eq(m->moe.top_k, 8);
+  cr_expect_eq(m->moe.expert_ffn_hidden, 768, "moe_intermediate_size");
+  cr_expect_eq(m->moe.dense_layers, 0);
+  cr_expect_eq(un, 5, "decoder_sparse_step, mlp_only_layers, norm_topk_prob, "
+                      "router_aux_loss_coef, output_router_logits");
+  cr_expect(strstr(t.data, "#   mlp_only_layers: []\n") != NULL);
+  p3cfg_model_free(m);
+  p3cfg_buffer_dispose(&t);
+}
+
+/* DeepSeek-V3's config.json gives the same model as models/deepseek-v3.yaml. */
+Test(parse, import_hf_deepseek_v3_mla_moe_mtp)
+{
+  p3cfg_buffer t = {0};
+  unsigned un = 0;
+  p3cfg_model *m = import(HF("deepseek-v3"), NULL, &un, &t);
+  cr_expect_eq(m->attention, P3CFG_ATTN_MLA);
+  cr_expect_eq(m->mla.q_lora_rank, 1536);
+  cr_expect_eq(m->mla.kv_lora_rank, 512);
+  cr_expect_eq(m->mla.qk_nope_head_dim, 128);
+  cr_expect_eq(m->mla.qk_rope_head_dim, 64);
+  cr_expect_eq(m->mla.v_head_dim, 128);
+  cr_expect_eq(m->moe.experts, 256, "n_routed_experts");
+  cr_expect_eq(m->moe.shared_experts, 1, "n_shared_experts");
+  cr_expect_eq(m->moe.shared_expert_ffn_hidden, 2048, "as wide as a routed expert");
+  cr_expect_eq(m->moe.dense_layers, 3, "first_k_dense_replace");
+  cr_expect_eq(m->ffn_hidden, 18432, "the dense layers' FFN");
+  cr_expect_eq(m->mtp_layers, 1, "num_nextn_predict_layers");
+  cr_expect_eq(un, 8, "moe_layer_freq, norm_topk_prob, routed_scaling_factor, topk_group, "
+                      "n_group, topk_method, scoring_func, ep_size");
   p3cfg_model_free(m);
   p3cfg_buffer_dispose(&t);
 }

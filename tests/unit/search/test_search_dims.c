@@ -145,7 +145,9 @@ Test(search_dims, ep_and_etp_are_searched_for_a_moe_model)
     cr_expect(p->etp == 1 || p->etp == 2);
     pairs |= 1u << (__builtin_ctz(p->ep) * 2 + (p->etp == 2));
   }
-  cr_expect_eq(pairs, 0xffu, "every (ep, etp) pair kept (0x%x)", pairs);
+  /* ep 1 etp 1 holds all 8 experts of 8 layers whole on each GPU (11.3B parameters):
+   * it does not fit in 80 GB, every other pair does. */
+  cr_expect_eq(pairs, 0xfeu, "every (ep, etp) pair that fits kept (0x%x)", pairs);
   cr_expect_gt(rule_count(r, "mixture of experts with tp > 1 needs sequence parallelism"), 0);
   p3cfg_result_free(r);
   /* ep fixed at a non-divisor of the experts: counted and named. */
