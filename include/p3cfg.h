@@ -367,6 +367,11 @@ typedef struct p3cfg_time {
    *  communication (ring attention's K/V sends beyond their overlap), on the critical
    *  stage. Parts of iteration_s like tp_comm_s (issue 16); 0 for dense, cp 1 plans. */
   double ep_comm_s, cp_comm_s;
+  /** GPU time waiting for the host (CPU) to issue work, on the critical stage: where the
+   *  framework's per-kernel launch time exceeds the GPU's work (small micro-batches, fast
+   *  GPUs) and after each MoE layer's host synchronisation (issue 14 "CPU-side
+   *  overhead"; docs/time-model.md, "Host"). A part of iteration_s. */
+  double host_s;
   /** Model FLOPs of one iteration as Megatron-LM's num_floating_point_operations counts
    *  them (GQA, MLA, SwiGLU, MoE top_k and shared experts, MTP, logits; causal attention
    *  core halved; docs/time-model.md, "Model FLOPs"), and that over iteration_s and the

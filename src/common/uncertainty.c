@@ -55,6 +55,16 @@ void p3cfg__time_range(double point_s, int calibrated, double *lo_s, double *hi_
   *hi_s = point_s * hi;
 }
 
+void p3cfg__time_range_moe(double point_s, int calibrated, double *lo_s, double *hi_s)
+{
+  p3cfg__time_range(point_s, calibrated, lo_s, hi_s);
+  if (!isfinite(point_s))
+    return;
+  const double lo = point_s * P3CFG__TIME_MOE_RATIO_P10, hi = point_s * P3CFG__TIME_MOE_RATIO_P90;
+  *lo_s = lo < *lo_s ? lo : *lo_s;
+  *hi_s = hi > *hi_s ? hi : *hi_s;
+}
+
 /* ceil(bytes * f) for 0 < f, saturating at UINT64_MAX. */
 static uint64_t scaled_up(uint64_t bytes, double f)
 {
@@ -79,11 +89,13 @@ void p3cfg__memory_range(uint64_t point_bytes, uint64_t *lo_bytes, uint64_t *hi_
   *hi_bytes = up > UINT64_MAX - point_bytes ? UINT64_MAX : point_bytes + up;
 }
 
-void p3cfg__entry_set_ranges(p3cfg__result_entry *e, const p3cfg_cluster *c)
+void p3cfg__entry_set_ranges(p3cfg__result_entry *e, const p3cfg_model *m,
+                             const p3cfg_cluster *c)
 {
   if (e->has_time)
-    p3cfg__time_range(e->time.iteration_s, p3cfg__gpu_calibrated(&c->gpu),
-                      &e->time.iteration_s_low, &e->time.iteration_s_high);
+    (m && m->moe.experts ? p3cfg__time_range_moe : p3cfg__time_range)(
+        e->time.iteration_s, p3cfg__gpu_calibrated(&c->gpu), &e->time.iteration_s_low,
+        &e->time.iteration_s_high);
   for (uint32_t i = 0; i < e->memory.n_stages; i++)
     p3cfg__memory_range(e->stages[i].peak_bytes, &e->stages[i].peak_bytes_low,
                         &e->stages[i].peak_bytes_high);

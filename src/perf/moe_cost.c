@@ -65,13 +65,20 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   const double bda_f = (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
   const double bda_b = (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
 
-  /* Kernels: norm, router GEMM, 4 routing kernels (scores, top-k, aux loss, the
-   * routing map), permute (index, sort, gather), 2 grouped GEMMs, activation, unpermute
-   * (2), bias-dropout-add; shared experts: 2 GEMMs and an activation. The backward runs
-   * each GEMM twice. */
+  /* Kernels: the MLP half's norm and bias-dropout-add; the router (GEMM, scores, top-k,
+   * the auxiliary loss and its scaler: about 15 ops); the dispatcher (token counts, their
+   * copy to the host, permutation and the sort by local expert: about 10); the experts:
+   * Transformer Engine's GroupedLinear issues one GEMM per local expert and matrix
+   * (general_grouped_gemm), plus the activation and casts; the combine (sort back,
+   * unpermute, the shared experts' sum: about 6). The backward runs each GEMM twice and
+   * most of the rest once more. */
   const double shared_k = d->shared_ffn > 0.0 ? 3.0 : 0.0;
-  out->kernels_fwd = 15.0 + shared_k;
-  out->kernels_bwd = 19.0 + shared_k + (d->shared_ffn > 0.0 ? 2.0 : 0.0);
+  out->kernels_fwd = 33.0 + 2.0 * local + shared_k;
+  out->kernels_bwd = 48.0 + 4.0 * local + 2.0 * shared_k;
+  /* Megatron-Core's all-to-all dispatcher copies the token counts to the host before the
+   * permutation or the all-to-all (MoEAlltoAllTokenDispatcher, cuda_sync_point): one host
+   * synchronisation per MoE layer forward. */
+  out->host_syncs = 1.0;
 
   const double gemm_f = router + fc1 + fc2 + shared;
   const double mem_f = scores + 2.0 * perm + act_f + shared_act_f + norm_f + bda_f;

@@ -132,7 +132,16 @@ typedef struct p3cfg__moe_cost {
   double etp_bytes;  /* the received tokens' all-gather over the ETP group (full size) */
   double a2a_fwd, a2a_bwd; /* all-to-alls per layer: dispatch + combine each way */
   int shared_tp;     /* 1: shared experts keep the MLP's TP collective */
+  double host_syncs; /* host synchronisations per layer forward (the token counts) */
 } p3cfg__moe_cost;
+
+/* The CPU time a framework spends issuing one GPU operation in eager PyTorch: Python,
+ * autograd and ATen dispatch and the driver's launch, about 5-25 us per op (the dispatch
+ * chain: CPython ~1 us, pybind ~1, autograd ~1-3, ATen ~1-2, backend ~1-5, launch ~1-3;
+ * docs/time-model.md, "Host"); the typical 10 us. The GPU can run no faster than the host
+ * issues its work; while the host runs ahead (no synchronisation) only the larger of the
+ * two counts, and after a host synchronisation the GPU waits for the host. */
+#define P3CFG__HOST_S_PER_KERNEL 10.0e-6
 
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
 

@@ -39,7 +39,7 @@
 
 typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
-  size_t send_f, send_b, busy_c, busy_t, busy_d, busy_e, busy_x, end, end_c, last_b, opt,
+  size_t send_f, send_b, busy_c, busy_t, busy_d, busy_e, busy_x, busy_h, end, end_c, last_b, opt,
       n_rings; /* p each */
   size_t links;                                             /* p stage_links */
   size_t rings;                                             /* every DP ring of the mesh */
@@ -61,7 +61,7 @@ static void layout_of(layout *l, const p3cfg__mesh *M, uint32_t v)
   l->bwd = at, at += (size_t)p * v;
   l->first_fwd = at, at += (size_t)p * v;
   size_t *per_stage[] = {&l->send_f, &l->send_b, &l->busy_c, &l->busy_t,
-                         &l->busy_d, &l->busy_e, &l->busy_x, &l->end, &l->end_c,
+                         &l->busy_d, &l->busy_e, &l->busy_x, &l->busy_h, &l->end, &l->end_c,
                          &l->last_b, &l->opt,    &l->n_rings};
   for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
     *per_stage[i] = at, at += p;
@@ -583,6 +583,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   double *send_f = ws + lay.send_f, *send_b = ws + lay.send_b;
   double *busy_c = ws + lay.busy_c, *busy_t = ws + lay.busy_t, *busy_d = ws + lay.busy_d;
   double *busy_e = ws + lay.busy_e, *busy_x = ws + lay.busy_x; /* ep / cp comm */
+  double *busy_h = ws + lay.busy_h; /* GPU time waiting for the host to issue work */
   double *end = ws + lay.end, *end_c = ws + lay.end_c, *last_b = ws + lay.last_b;
   double *opt = ws + lay.opt;
 
@@ -609,6 +610,12 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   const double moe_bwd =
       L->bwd_s - L->mlp_bwd_s + X->bwd_s + (full_rc ? X->fwd_s - L->mlp_fwd_s : 0.0);
   const double moe_tp_share = X->shared_tp ? 1.0 : 0.5;
+  /* Host issue time per layer (P3CFG__HOST_S_PER_KERNEL per kernel), dense and MoE. */
+  const double H = P3CFG__HOST_S_PER_KERNEL;
+  const double hd_f = L->kernels_fwd * H, hd_b = L->kernels_bwd * H;
+  const double hm_f = (L->kernels_fwd - L->mlp_kernels_fwd + X->kernels_fwd) * H;
+  const double hm_b =
+      (L->kernels_bwd - L->mlp_kernels_bwd + X->kernels_bwd + (full_rc ? X->kernels_fwd : 0.0)) * H;
 
   /* Per (rank, chunk) micro-batch costs, and each rank's busy time by kind. */
   const int tp_overlap = (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0;
@@ -634,7 +641,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     }
     const uint32_t nl_i = v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v;
     const double nl = (double)nl_i;
-    busy_c[j] = busy_t[j] = busy_d[j] = busy_e[j] = busy_x[j] = 0.0;
+    busy_c[j] = busy_t[j] = busy_d[j] = busy_e[j] = busy_x[j] = busy_h[j] = 0.0;
     for (uint32_t k = 0; k < v; k++) {
       const uint64_t first = (uint64_t)k * (all_layers / v) + before / v;
       double nm = moe_layers_in(m, first, nl_i), nd = nl - nm;
@@ -678,8 +685,20 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
         bd += orr ? overlap_cost(zmb_rs, p3cfg__overlap_exposed_s(zmb_rs, bc + bt, units))
                   : zmb_rs;
       }
-      F[j * v + k] = fc + ft + fe + fd;
-      B[j * v + k] = bc + bt + be + bd;
+      /* The host: it runs ahead of the GPU through dense layers and the backward, so
+       * there the GPU waits only for what the host issues beyond the GPU's own time; each
+       * MoE layer's forward synchronises it (the token counts), so there the two meet
+       * layer by layer, and after each synchronisation the GPU waits one launch. */
+      double fh = 0.0, bh = 0.0;
+      if (nm > 0.0 || nd * hd_f > 0.0) {
+        const double gd = nd * (L->fwd_s + tpf + cpf);
+        const double gm = moe_fwd + moe_tp_share * tpf + a2a_f + cpf;
+        fh = max2(0.0, nd * hd_f - gd) + nm * (max2(gm, hm_f) - gm + X->host_syncs * H);
+        bh = max2(0.0, nd * hd_b + nm * hm_b - (bc + bt + be));
+      }
+      F[j * v + k] = fc + ft + fe + fd + fh;
+      B[j * v + k] = bc + bt + be + bd + bh;
+      busy_h[j] += mbd * (fh + bh);
       busy_c[j] += mbd * (fc + bc);
       busy_t[j] += mbd * (ft + bt);
       busy_e[j] += mbd * (fe + be - nl * (cpf + cpb));
@@ -695,7 +714,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   if (cutoff_s < HUGE_VAL) {
     double lb = 0.0, lb_opt = 0.0;
     for (uint32_t j = 0; j < p; j++) {
-      lb = max2(lb, busy_c[j] + busy_t[j] + busy_e[j] + busy_x[j] + busy_d[j]);
+      lb = max2(lb, busy_c[j] + busy_t[j] + busy_e[j] + busy_x[j] + busy_h[j] + busy_d[j]);
       lb_opt = max2(lb_opt, opt[j]);
     }
     if (lb + lb_opt > cutoff_s) {
@@ -749,7 +768,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     synced += tie_s;
 
   const double iteration = synced + opt_s + gather_s;
-  const double busy = busy_c[crit] + busy_t[crit] + busy_e[crit] + busy_x[crit] + busy_d[crit];
+  const double busy =
+      busy_c[crit] + busy_t[crit] + busy_e[crit] + busy_x[crit] + busy_h[crit] + busy_d[crit];
   const double idle = max2(0.0, end[crit] - busy);
   const double pp_comm = end_c[crit] < idle ? end_c[crit] : idle;
   out->iteration_s = iteration;
@@ -757,13 +777,14 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   out->tp_comm_s = busy_t[crit];
   out->ep_comm_s = busy_e[crit];
   out->cp_comm_s = busy_x[crit];
+  out->host_s = busy_h[crit];
   out->pp_comm_s = pp_comm;
   out->bubble_s = idle - pp_comm;
   out->dp_comm_s = busy_d[crit] + (synced - end[crit]) + gather_s;
   out->optimizer_s = opt_s;
   /* Rounding: make the parts add up to the whole exactly. */
   out->bubble_s += iteration - (out->compute_s + out->tp_comm_s + out->ep_comm_s +
-                                out->cp_comm_s + out->pp_comm_s + out->bubble_s +
+                                out->cp_comm_s + out->host_s + out->pp_comm_s + out->bubble_s +
                                 out->dp_comm_s + out->optimizer_s);
   const double tokens = (double)plan->global_batch * (double)m->seq_len;
   const double model_flops = p3cfg__model_flops(m, plan->global_batch, plan->tp);

@@ -187,6 +187,7 @@ static int time_json(cJSON *root, const p3cfg_time *t)
       !p3cfg__json_add_real(o, "tp_comm_s", t->tp_comm_s) ||
       !p3cfg__json_add_real(o, "ep_comm_s", t->ep_comm_s) ||
       !p3cfg__json_add_real(o, "cp_comm_s", t->cp_comm_s) ||
+      !p3cfg__json_add_real(o, "host_s", t->host_s) ||
       !p3cfg__json_add_real(o, "pp_comm_s", t->pp_comm_s) ||
       !p3cfg__json_add_real(o, "dp_comm_s", t->dp_comm_s) ||
       !p3cfg__json_add_real(o, "bubble_s", t->bubble_s) ||

@@ -123,6 +123,7 @@ static void time_part(p3cfg__text *t, const p3cfg_time *tm)
                {"tensor-parallel comm", tm->tp_comm_s, 1},
                {"expert-parallel comm", tm->ep_comm_s, 0},
                {"context-parallel comm", tm->cp_comm_s, 0},
+               {"waiting for the host", tm->host_s, 0},
                {"pipeline comm", tm->pp_comm_s, 1},
                {"data-parallel comm", tm->dp_comm_s, 1},
                {"pipeline bubble", tm->bubble_s, 1},

@@ -118,15 +118,17 @@ static void explain_pair(p3cfg__text *t, const p3cfg__result_entry *a,
   struct part {
     const char *name;
     double a, b;
+    int optional; /* left out when 0 in both plans (dense, cp 1, GPU-bound) */
   } parts[] = {
-      {"compute", x->compute_s, y->compute_s},
-      {"tensor-parallel comm", x->tp_comm_s, y->tp_comm_s},
-      {"expert-parallel comm", x->ep_comm_s, y->ep_comm_s},
-      {"context-parallel comm", x->cp_comm_s, y->cp_comm_s},
-      {"pipeline comm", x->pp_comm_s, y->pp_comm_s},
-      {"data-parallel comm", x->dp_comm_s, y->dp_comm_s},
-      {"pipeline bubble", x->bubble_s, y->bubble_s},
-      {"optimizer step", x->optimizer_s, y->optimizer_s},
+      {"compute", x->compute_s, y->compute_s, 0},
+      {"tensor-parallel comm", x->tp_comm_s, y->tp_comm_s, 0},
+      {"expert-parallel comm", x->ep_comm_s, y->ep_comm_s, 1},
+      {"context-parallel comm", x->cp_comm_s, y->cp_comm_s, 1},
+      {"waiting for the host", x->host_s, y->host_s, 1},
+      {"pipeline comm", x->pp_comm_s, y->pp_comm_s, 0},
+      {"data-parallel comm", x->dp_comm_s, y->dp_comm_s, 0},
+      {"pipeline bubble", x->bubble_s, y->bubble_s, 0},
+      {"optimizer step", x->optimizer_s, y->optimizer_s, 0},
   };
   const size_t n = sizeof parts / sizeof parts[0];
   for (size_t i = 1; i < n; i++)
@@ -144,8 +146,9 @@ static void explain_pair(p3cfg__text *t, const p3cfg__result_entry *a,
                      y->iteration_s > 0 ? 100.0 * gap / y->iteration_s : 0.0);
   p3cfg__text_printf(t, "  %-22s %10s %10s %10s\n", "component", "#1 (s)", "#2 (s)", "#2 - #1");
   for (size_t i = 0; i < n; i++)
-    p3cfg__text_printf(t, "  %-22s %10.4f %10.4f %+10.4f\n", parts[i].name, parts[i].a,
-                       parts[i].b, parts[i].b - parts[i].a);
+    if (!parts[i].optional || parts[i].a != 0.0 || parts[i].b != 0.0)
+      p3cfg__text_printf(t, "  %-22s %10.4f %10.4f %+10.4f\n", parts[i].name, parts[i].a,
+                         parts[i].b, parts[i].b - parts[i].a);
 }
 
 P3CFG_API size_t p3cfg_result_indistinguishable(const p3cfg_result *r)

@@ -154,7 +154,7 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
   }
   if (rc)
     goto fail;
-  p3cfg__entry_set_ranges(e, cluster);
+  p3cfg__entry_set_ranges(e, model, cluster);
   r->cluster_gpus = p3cfg__cluster_gpus(full);
   r->excluded_gpus = ex.view.n_excluded;
   p3cfg__exclusion_dispose(&ex);

@@ -256,7 +256,7 @@ static int keep_degrees(p3cfg_result *r, p3cfg_replan_info *info, const p3cfg_mo
       goto done;
     e->has_time = 1;
     e->place_info.default_s = e->place_info.placed_s = e->time.iteration_s;
-    p3cfg__entry_set_ranges(e, c);
+    p3cfg__entry_set_ranges(e, m, c);
     info->kept_degrees = 1;
     info->ranks = d * mp;
     info->ranks_moved = moved;

@@ -134,7 +134,7 @@ int p3cfg__search_finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32
     }
     p3cfg__memory_plan_margin(&e->memory, e->stages, ctx->model, ctx->cluster, &e->plan,
                               ctx->margin_bytes);
-    p3cfg__entry_set_ranges(e, ctx->cluster);
+    p3cfg__entry_set_ranges(e, ctx->model, ctx->cluster);
     uint32_t worst = 0;
     for (uint32_t s = 1; s < e->plan.pp; s++)
       if (e->stages[s].peak_bytes + e->stages[s].reserved_bytes >
@@ -223,7 +223,7 @@ int p3cfg__search_finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32
   }
   /* Intervals of the plans reported only, with their final (placed) times. */
   for (size_t k = 0; k < r->count; k++)
-    p3cfg__entry_set_ranges(&r->entries[k], ctx->cluster);
+    p3cfg__entry_set_ranges(&r->entries[k], ctx->model, ctx->cluster);
   p3cfg__topk_dispose(&all);
   *out = r;
   return P3CFG_OK;
