@@ -17,6 +17,7 @@
 #include "error.h"
 #include "knobs.h"
 #include "placement_report.h"
+#include "plan_dims.h"
 #include "plan_json.h"
 #include "plan_text.h"
 #include "text_buffer.h"
@@ -77,7 +78,7 @@ static const double gib_ = 1024.0 * 1024.0 * 1024.0;
 #define SPLIT_MAX 8192
 
 static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e, int split_w,
-                      int mem_w, uint64_t tokens)
+                      int mem_w, uint64_t tokens, int dims)
 {
   const p3cfg_plan *p = &e->plan;
   char split[SPLIT_MAX]; /* on the stack: the tables are made from many threads at once */
@@ -92,9 +93,12 @@ static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e,
     snprintf(tps, sizeof tps, "%.0f", e->time.tokens_per_s);
     snprintf(mfu, sizeof mfu, "%.1f%%", 100.0 * e->time.mfu);
   }
+  p3cfg__text_printf(t, "%4zu  %5u %4u %4u", rank, p->dp, p->tp, p->pp);
+  if (dims) /* context, expert, expert-tensor parallel (MoE models, long sequences) */
+    p3cfg__text_printf(t, " %4u %4u %4u", p3cfg__plan_cp(p), p3cfg__plan_ep(p), p3cfg__plan_etp(p));
   p3cfg__text_printf(t,
-                     "%4zu  %5u %4u %4u %4u %4u  %-9s %-3s %4u  %-*s %9s %11s %12s %7s  %*.2f",
-                     rank, p->dp, p->tp, p->pp, p->micro_batch, p->virtual_stages,
+                     " %4u %4u  %-9s %-3s %4u  %-*s %9s %11s %12s %7s  %*.2f",
+                     p->micro_batch, p->virtual_stages,
                      p3cfg_recompute_name(p->recompute), yesno(p->sequence_parallel),
                      p->zero_stage, split_w, split, iter, pct, tps, mfu, mem_w,
                      (double)(e->memory.peak_bytes + e->memory.reserved_bytes) / gib_);
@@ -345,13 +349,19 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
   }
   char mem_head[48];
   snprintf(mem_head, sizeof mem_head, "mem GiB of %.2f", (double)capacity / gib_);
+  /* The cp, ep, etp columns where they can differ from 1: an MoE model, or a plan with
+   * cp > 1 (dense tables keep their columns). */
+  int dims = model->moe.experts > 0;
+  for (size_t i = 0; i < r->count && !dims; i++)
+    dims = p3cfg__plan_cp(&r->entries[i].plan) > 1;
   p3cfg__text_printf(&t,
-                     "\nrank     dp   tp   pp  mbs  vpp  recompute sp  zero  %-*s  iter (s)  80 %% "
-                     "range     tokens/s     MFU  %s%s\n",
-                     split_w, "layers/stage", mem_head,
+                     "\nrank     dp   tp   pp%s  mbs  vpp  recompute sp  zero  %-*s  iter (s)  "
+                     "80 %% range     tokens/s     MFU  %s%s\n",
+                     dims ? "   cp   ep  etp" : "", split_w, "layers/stage", mem_head,
                      r->train_tokens ? "     days    GPU-hours" : "");
   for (size_t i = 0; i < r->count; i++)
-    plan_line(&t, i + 1, &r->entries[i], split_w, (int)strlen(mem_head), r->train_tokens);
+    plan_line(&t, i + 1, &r->entries[i], split_w, (int)strlen(mem_head), r->train_tokens,
+              dims);
   if (r->count == 1 && !r->entries[0].memory.fits)
     p3cfg__text_printf(&t, "(the closest miss: it does not fit)\n");
   const size_t tied = p3cfg_result_indistinguishable(r);
@@ -359,10 +369,11 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
     overlap_line(&t, tied, r->count);
   if (r->count > 0)
     p3cfg__text_printf(
-        &t, "columns: dp tp pp parallel degrees; mbs micro-batch; vpp chunks per pipeline "
+        &t, "columns: dp tp pp%s parallel degrees; mbs micro-batch; vpp chunks per pipeline "
             "rank; sp sequence parallel; zero ZeRO stage; NxL N stages of L layers\n"
             "  iter one optimizer step; 80 %% range where 8 in 10 measured steps fall; mem "
-            "peak + reserved on the fullest GPU; - not timed: the plan does not fit\n");
+            "peak + reserved on the fullest GPU; - not timed: the plan does not fit\n",
+        dims ? " cp ep etp (context, expert, expert-tensor)" : "");
   if (r->count > 0) {
     p3cfg__text_printf(&t, "\n#1 ");
     p3cfg__placement_summary(&t, &r->entries[0], cluster);
