@@ -254,7 +254,11 @@ typedef enum p3cfg_recompute {
 enum {
   P3CFG_OVERLAP_GRAD_REDUCE = 1u << 0,
   P3CFG_OVERLAP_PARAM_GATHER = 1u << 1,
-  P3CFG_OVERLAP_TP_COMM = 1u << 2
+  P3CFG_OVERLAP_TP_COMM = 1u << 2,
+  /** MoE token all-to-alls under the other micro-batch's compute (Megatron-Core's
+   *  --overlap-moe-expert-parallel-comm: ep > 1, no full recompute, interleaving when
+   *  pp > 1, at most one MTP layer). */
+  P3CFG_OVERLAP_EP_COMM = 1u << 3
 };
 
 /** Upper bound on pipeline stages a plan can describe. */

@@ -233,11 +233,11 @@ def _recompute(value: Any) -> int:
 
 
 _OVERLAP_FLAGS = {"grad": _native.OVERLAP_GRAD_REDUCE, "param": _native.OVERLAP_PARAM_GATHER,
-                  "tp": _native.OVERLAP_TP_COMM}
+                  "tp": _native.OVERLAP_TP_COMM, "ep": _native.OVERLAP_EP_COMM}
 
 
 def _overlap(value: Any) -> int:
-    """None, "none", "grad,param" or an iterable of "grad", "param", "tp" -> flags."""
+    """None, "none", "grad,param" or an iterable of "grad", "param", "tp", "ep" -> flags."""
     if value is None or value == "none":
         return 0
     items = value.split(",") if isinstance(value, str) else list(value)

@@ -17,9 +17,9 @@
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const recompute_modes[] = {"none", "selective", "full"};
-const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS] = {"grad", "param", "tp"};
+const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS] = {"grad", "param", "tp", "ep"};
 _Static_assert(P3CFG_OVERLAP_GRAD_REDUCE == 1u << 0 && P3CFG_OVERLAP_PARAM_GATHER == 1u << 1 &&
-                   P3CFG_OVERLAP_TP_COMM == 1u << 2,
+                   P3CFG_OVERLAP_TP_COMM == 1u << 2 && P3CFG_OVERLAP_EP_COMM == 1u << 3,
                "p3cfg__overlap_words[i] is the flag 1 << i");
 
 /* Degrees and sizes take at most 2^24 (a degree) or 2^40 (GPUs, sequences): far above
@@ -82,10 +82,10 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                                   "transformer layers per pipeline rank (pp entries)"},
     [P3CFG__KNOB_OVERLAP] = {"overlap", "overlap", NULL, "overlap", "none|LIST", P3CFG_KNOB_LIST,
                              0, 0, 0, p3cfg__overlap_words, P3CFG__OVERLAP_WORDS, "none",
-                             "overlap communication: none, or a comma list of grad, param, tp",
+                             "overlap communication: none, or a comma list of grad, param, tp, ep",
                              NULL,
                              "overlap communication: `none`, or a comma list of `grad`, "
-                             "`param`, `tp` (none, as Megatron-LM)"},
+                             "`param`, `tp`, `ep` (none, as Megatron-LM)"},
     [P3CFG__KNOB_GPUS] = {"gpus", "gpus", NULL, NULL, "N", P3CFG_KNOB_INT, 1, COUNT_MAX, 0, NULL,
                           0, "all of the cluster", "GPUs to use (default: all of the cluster)",
                           NULL, "GPUs to use"},

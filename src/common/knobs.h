@@ -44,7 +44,7 @@ const p3cfg_knob *p3cfg__knob(p3cfg__knob_id id);
 
 /* The overlap words, the one list (the `overlap` knob's choices): word i is the flag
  * 1u << i of P3CFG_OVERLAP_* ("grad", "param", "tp"). */
-#define P3CFG__OVERLAP_WORDS 3
+#define P3CFG__OVERLAP_WORDS 4
 extern const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS];
 
 /* `overlap` as "grad,param", or "none"; always NUL-terminated (cut at n - 1). */

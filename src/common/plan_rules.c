@@ -185,13 +185,29 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
          "parameters would be resharded every micro-batch",
          p->zero_stage, p->pp);
   if (p->overlap & ~(unsigned)(P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
-                               P3CFG_OVERLAP_TP_COMM))
+                               P3CFG_OVERLAP_TP_COMM | P3CFG_OVERLAP_EP_COMM))
     FAIL(P3CFG_RULE_ENUM, "unknown overlap flags 0x%x", p->overlap);
   if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 0)
     FAIL(P3CFG_RULE_OVERLAP, "overlapping the parameter gather needs zero stage 1 or more "
                              "(plain data parallelism gathers nothing)");
   if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp < 2)
     FAIL(P3CFG_RULE_OVERLAP, "overlapping tensor-parallel communication needs tp > 1");
+  /* Megatron-Core's TransformerConfig.__post_init__ for overlap_moe_expert_parallel_comm. */
+  if (p->overlap & P3CFG_OVERLAP_EP_COMM) {
+    if (p->ep < 2)
+      FAIL(P3CFG_RULE_OVERLAP, "overlapping the expert-parallel all-to-alls needs ep > 1");
+    if (p->recompute == P3CFG_RECOMPUTE_FULL)
+      FAIL(P3CFG_RULE_OVERLAP,
+           "overlapping the expert-parallel all-to-alls cannot be combined with full recompute");
+    if (p->pp > 1 && p->virtual_stages < 2)
+      FAIL(P3CFG_RULE_OVERLAP, "overlapping the expert-parallel all-to-alls with pp %u needs "
+                               "interleaving (vpp > 1)",
+           p->pp);
+    if (m->mtp_layers > 1)
+      FAIL(P3CFG_RULE_OVERLAP, "overlapping the expert-parallel all-to-alls allows at most one "
+                               "MTP layer, the model has %llu",
+           (unsigned long long)m->mtp_layers);
+  }
   uint64_t per_step = (uint64_t)p->micro_batch * p->dp;
   if (p->global_batch == 0 || p->global_batch % per_step)
     FAIL(P3CFG_RULE_BATCH, "micro_batch*dp = %llu does not divide global_batch %llu",

@@ -629,8 +629,18 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     tp_exposed(&tpf, &tpb, L, tp_ar, d->tp, tp_overlap);
     /* Per MoE layer: dispatch and combine each way (and the ETP gather/scatter), in the
      * open; per layer with cp > 1: the ring steps' sends beyond their attention step. */
-    const double a2a_f = X->a2a_fwd * links[j].ep_a2a + links[j].etp_ar;
-    const double a2a_b = X->a2a_bwd * links[j].ep_a2a + links[j].etp_ar + (full_rc ? a2a_f : 0.0);
+    double a2a_f = X->a2a_fwd * links[j].ep_a2a + links[j].etp_ar;
+    double a2a_b = X->a2a_bwd * links[j].ep_a2a + links[j].etp_ar + (full_rc ? a2a_f : 0.0);
+    if ((plan->overlap & P3CFG_OVERLAP_EP_COMM) && a2a_f + a2a_b > 0.0) {
+      /* Megatron-Core's EP all-to-all overlap runs one micro-batch's forward beside
+       * another's backward, layer by layer: each MoE layer's all-to-alls, both ways, hide
+       * under the other pass's compute of that layer; what exceeds it shows, and the
+       * compute under the hidden part slows by NCCL's share of the SMs. */
+      const double A = a2a_f + a2a_b, C = moe_fwd + moe_bwd;
+      const double cost = overlap_cost(A, max2(0.0, A - C));
+      a2a_f *= cost / A;
+      a2a_b *= cost / A;
+    }
     double cpf = 0.0, cpb = 0.0;
     if (d->cp > 1.0) {
       const double c1 = links[j].cp_p2p, c2 = 2.0 * links[j].cp_p2p;

@@ -161,3 +161,26 @@ Test(moe_time, all_to_all_shortcut_matches_the_full_walk)
     }
   }
 }
+
+/* --overlap ep (Megatron-Core's EP all-to-all overlap): the all-to-alls hide under the
+ * other micro-batch's compute of the layer, so exposed EP time falls, but never below
+ * what exceeds that compute; Megatron's rules for it are enforced. */
+Test(moe_time, ep_overlap_hides_the_all_to_alls_up_to_the_compute)
+{
+  const p3cfg_model m = qwen3_30b();
+  p3cfg_cluster c = fx_cluster("h100-sxm", 2, 450e9, 50e9);
+  p3cfg_plan pl = moe_plan(1, 16, 1, 16, 1);
+  const p3cfg_time off = fx_run(&m, &c, &pl, NULL);
+  pl.overlap = P3CFG_OVERLAP_EP_COMM;
+  cr_assert_eq(p3cfg__plan_check(&pl, &m, &c), 0, "%s", p3cfg_error_last()->message);
+  const p3cfg_time on = fx_run(&m, &c, &pl, NULL);
+  cr_assert_lt(on.ep_comm_s, 0.7 * off.ep_comm_s, "%.4f vs %.4f", on.ep_comm_s, off.ep_comm_s);
+  cr_assert_gt(on.ep_comm_s, 0.0);
+  cr_assert_lt(on.iteration_s, off.iteration_s);
+  pl.recompute = P3CFG_RECOMPUTE_FULL;
+  cr_assert_neq(p3cfg__plan_check(&pl, &m, &c), 0);
+  cr_assert(strstr(p3cfg_error_last()->message, "full recompute"));
+  pl.recompute = P3CFG_RECOMPUTE_NONE;
+  pl.ep = 1;
+  cr_assert_neq(p3cfg__plan_check(&pl, &m, &c), 0);
+}
