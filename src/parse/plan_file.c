@@ -277,12 +277,8 @@ static bool read_rank_runs(p3cfg__pf_reader *rd, placing *pg, const yaml_node_t 
     }
     for (uint64_t q = 0; q < count; q++) {
       const uint64_t g = g0 + q;
-      p3cfg_rank_place r = {(uint32_t)(first + q),
-                            (uint32_t)(g / cl->gpus_per_node),
-                            (uint32_t)(g % cl->gpus_per_node),
-                            0,
-                            0,
-                            0};
+      p3cfg_rank_place r = {(uint32_t)(first + q), (uint32_t)(g / cl->gpus_per_node),
+                            (uint32_t)(g % cl->gpus_per_node), 0, 0, 0};
       uint32_t co[P3CFG__MESH_DIMS];
       p3cfg__mesh_coords(&pg->mesh, r.rank, co);
       r.tp = co[P3CFG__MESH_TP];

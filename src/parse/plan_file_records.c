@@ -16,6 +16,99 @@
 
 /* ---- model -------------------------------------------------------------------------- */
 
+/* An optional count: `def` when the key is absent. */
+static bool opt_uint(p3cfg__pf_reader *rd, const yaml_node_t *map, const char *prefix,
+                     const char *key, uint64_t lo, uint64_t hi, uint64_t def, uint64_t *out)
+{
+  *out = def;
+  return !p3cfg__pf_lookup(rd, map, key) || p3cfg__pf_uint(rd, map, prefix, key, lo, hi, out);
+}
+
+/* "moe" (absent or null: dense), with the model file's keys and defaults. */
+static bool read_moe(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *model,
+                     const char *prefix)
+{
+  const yaml_node_t *o = p3cfg__pf_lookup(rd, model, "moe");
+  if (!o || p3cfg__is_null(o))
+    return true;
+  char label[P3CFG__PF_LABEL_CAP];
+  p3cfg__pf_label(label, prefix, "moe");
+  if (!p3cfg__pf_is_kind(rd, o, label, YAML_MAPPING_NODE))
+    return false;
+  const uint64_t max_dense = m->layers ? m->layers - 1 : P3CFG__MAX_LAYERS;
+  bool ok = p3cfg__pf_uint(rd, o, label, "experts", 1, P3CFG__MAX_EXPERTS, &m->moe_experts);
+  ok &= p3cfg__pf_uint(rd, o, label, "top_k", 1, P3CFG__MAX_EXPERTS, &m->moe_top_k);
+  ok &= opt_uint(rd, o, label, "expert_ffn_hidden", 1, P3CFG__MAX_FFN_HIDDEN, m->ffn_hidden,
+                 &m->moe_expert_ffn_hidden);
+  ok &= opt_uint(rd, o, label, "shared_experts", 0, P3CFG__MAX_EXPERTS, 0, &m->moe_shared_experts);
+  ok &= opt_uint(rd, o, label, "shared_expert_ffn_hidden", 1, P3CFG__MAX_FFN_HIDDEN,
+                 m->moe_expert_ffn_hidden, &m->moe_shared_expert_ffn_hidden);
+  ok &= opt_uint(rd, o, label, "dense_layers", 0, max_dense, 0, &m->moe_dense_layers);
+  if (ok && m->moe_top_k > m->moe_experts) {
+    p3cfg__problem(&rd->c, p3cfg__pf_lookup(rd, o, "top_k"),
+                   "%s.top_k %llu is more than %s.experts %llu", label,
+                   (unsigned long long)m->moe_top_k, label, (unsigned long long)m->moe_experts);
+    ok = false;
+  }
+  const yaml_node_t *cf = p3cfg__pf_lookup(rd, o, "capacity_factor");
+  if (cf && !p3cfg__is_null(cf)) {
+    static const p3cfg__range capacity = {0.0, true, 1000.0, "a positive number or null", false};
+    char item[P3CFG__PF_LABEL_CAP];
+    ok &= p3cfg__read_number(&rd->c, cf, p3cfg__pf_label(item, label, "capacity_factor"), &capacity,
+                             &m->moe_capacity_factor) == 0;
+  }
+  return ok;
+}
+
+/* "attention" (absent: "mha" or "gqa" from heads and kv_heads): its kind and, for "mla",
+ * the five widths (q_lora_rank and qk_rope_head_dim may be 0, as in the model file). */
+static bool read_attention(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *model,
+                           const char *prefix)
+{
+  static const char *const kinds[] = {"mha", "gqa", "mla"};
+  m->attention = m->kv_heads == m->heads ? kinds[0] : kinds[1];
+  const yaml_node_t *o = p3cfg__pf_lookup(rd, model, "attention");
+  if (!o)
+    return true;
+  char label[P3CFG__PF_LABEL_CAP];
+  p3cfg__pf_label(label, prefix, "attention");
+  int k = 0;
+  if (!p3cfg__pf_is_kind(rd, o, label, YAML_MAPPING_NODE) ||
+      !p3cfg__pf_enum(rd, o, label, "kind", kinds, N_OF(kinds), &k))
+    return false;
+  m->attention = kinds[k];
+  if (k == 0 && m->kv_heads != m->heads) {
+    p3cfg__problem(&rd->c, p3cfg__pf_lookup(rd, o, "kind"),
+                   "%s.kind mha has as many key/value heads as heads (%llu), but kv_heads is "
+                   "%llu",
+                   label, (unsigned long long)m->heads, (unsigned long long)m->kv_heads);
+    return false;
+  }
+  if (k != 2)
+    return true;
+  bool ok = opt_uint(rd, o, label, "q_lora_rank", 0, P3CFG__MAX_HIDDEN, 0, &m->mla_q_lora_rank);
+  ok &= p3cfg__pf_uint(rd, o, label, "kv_lora_rank", 1, P3CFG__MAX_HIDDEN, &m->mla_kv_lora_rank);
+  ok &= p3cfg__pf_uint(rd, o, label, "qk_nope_head_dim", 1, P3CFG__MAX_HIDDEN,
+                       &m->mla_qk_nope_head_dim);
+  ok &= p3cfg__pf_uint(rd, o, label, "qk_rope_head_dim", 0, P3CFG__MAX_HIDDEN,
+                       &m->mla_qk_rope_head_dim);
+  ok &= p3cfg__pf_uint(rd, o, label, "v_head_dim", 1, P3CFG__MAX_HIDDEN, &m->mla_v_head_dim);
+  return ok;
+}
+
+/* The keys of issue 16, all optional (plan files written before them are dense models
+ * with standard attention): head_dim, moe, attention, mtp_layers. */
+static bool read_shape(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                       const char *prefix)
+{
+  bool ok = opt_uint(rd, map, prefix, "head_dim", 1, P3CFG__MAX_HIDDEN,
+                     m->heads ? m->hidden / m->heads : 0, &m->head_dim);
+  ok &= read_moe(rd, m, map, prefix);
+  ok &= read_attention(rd, m, map, prefix);
+  ok &= opt_uint(rd, map, prefix, "mtp_layers", 0, P3CFG__MAX_MTP_LAYERS, 0, &m->mtp_layers);
+  return ok;
+}
+
 bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
                           const char *prefix)
 {
@@ -70,7 +163,7 @@ bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_
   }
   for (size_t i = 0; i < N_OF(flags); i++)
     ok &= p3cfg__pf_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
-  return ok;
+  return read_shape(rd, m, map, prefix) && ok;
 }
 
 /* ---- cluster ------------------------------------------------------------------------ */

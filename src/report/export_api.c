@@ -112,6 +112,7 @@ static const char *keep(p3cfg_plan_file *f, const char *s)
 /* The model part of a record; returns 0 or -1 when out of memory. */
 static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_model *m)
 {
+  const int mla = m->attention == P3CFG_ATTN_MLA;
   *o = (p3cfg_plan_model){keep(f, m->name),
                           m->layers,
                           m->hidden,
@@ -128,7 +129,22 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           m->tied_embeddings,
                           m->bias,
                           m->dropout,
-                          m->flash_attention};
+                          m->flash_attention,
+                          p3cfg__head_dim(m),
+                          m->moe.experts,
+                          m->moe.top_k,
+                          m->moe.expert_ffn_hidden,
+                          m->moe.shared_experts,
+                          m->moe.shared_expert_ffn_hidden,
+                          m->moe.dense_layers,
+                          m->moe.capacity_factor,
+                          mla ? "mla" : m->kv_heads == m->heads ? "mha" : "gqa",
+                          mla ? m->mla.q_lora_rank : 0,
+                          mla ? m->mla.kv_lora_rank : 0,
+                          mla ? m->mla.qk_nope_head_dim : 0,
+                          mla ? m->mla.qk_rope_head_dim : 0,
+                          mla ? m->mla.v_head_dim : 0,
+                          m->mtp_layers};
   return o->name ? 0 : -1;
 }
 
