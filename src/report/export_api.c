@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "export.h"
+#include "plan_dims.h"
 
 /* The export formats, one row each (indexed by p3cfg_export_format): the name
  * `p3cfg export --format` takes and the writer of the target. A new format is its enum
@@ -57,9 +58,15 @@ P3CFG_API int p3cfg_export_format_parse(p3cfg_export_format *out, const char *na
 void p3cfg__export_title(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
 {
   const p3cfg_plan *p = &rec->plan;
-  p3cfg__text_printf(t, "plan %zu: %s on %s, %llu GPUs (dp %u, tp %u, pp %u)", number,
-                     rec->model.name, rec->cluster.name,
-                     (unsigned long long)p->dp * p->tp * p->pp, p->dp, p->tp, p->pp);
+  const uint32_t cp = p3cfg__plan_cp(p), ep = p3cfg__plan_ep(p);
+  p3cfg__text_printf(t, "plan %zu: %s on %s, %llu GPUs (dp %u, tp %u, ", number, rec->model.name,
+                     rec->cluster.name, (unsigned long long)p->dp * p->tp * cp * p->pp, p->dp,
+                     p->tp);
+  if (cp > 1) /* dense and cp-free plans keep the title they had */
+    p3cfg__text_printf(t, "cp %u, ", cp);
+  if (ep > 1)
+    p3cfg__text_printf(t, "ep %u, etp %u, ", ep, p3cfg__plan_etp(p));
+  p3cfg__text_printf(t, "pp %u)", p->pp);
 }
 
 uint64_t p3cfg__export_microbatches(const p3cfg_plan *p)
