@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 4
+#define P3CFG_API_VERSION 5
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -757,6 +757,24 @@ typedef struct p3cfg_plan_model {
   const char *precision;          /**< "bf16", "fp16", "fp32", "fp8", "mxfp8" or "nvfp4" */
   const char *optimizer;          /**< "adam" or "sgd" */
   int tied_embeddings, bias, dropout, flash_attention; /**< 0 or 1 */
+  /* API 5 (issue 16): the model's head width, experts, attention kind and multi-token
+   * prediction. A plan file written before these keys reads as a dense model with
+   * standard attention: head_dim hidden/heads, moe_experts 0, attention "gqa" ("mha" when
+   * kv_heads == heads), mtp_layers 0. */
+  uint64_t head_dim;                     /**< width of one attention head */
+  uint64_t moe_experts;                  /**< routed experts per MoE layer; 0 = dense */
+  uint64_t moe_top_k;                    /**< routed experts per token */
+  uint64_t moe_expert_ffn_hidden;        /**< inner width of one routed expert */
+  uint64_t moe_shared_experts;           /**< always-on experts per MoE layer */
+  uint64_t moe_shared_expert_ffn_hidden; /**< inner width of each shared expert */
+  uint64_t moe_dense_layers;             /**< leading layers with a dense FFN of ffn_hidden */
+  double moe_capacity_factor;            /**< 0 = dropless */
+  const char *attention;                 /**< "mha", "gqa" or "mla" */
+  /** (mla; 0 otherwise) DeepSeek's multi-head latent attention: query and key/value
+   *  compression ranks (q_lora_rank 0: queries not compressed), per-head widths. */
+  uint64_t mla_q_lora_rank, mla_kv_lora_rank, mla_qk_nope_head_dim, mla_qk_rope_head_dim,
+      mla_v_head_dim;
+  uint64_t mtp_layers; /**< multi-token-prediction modules after the last layer */
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

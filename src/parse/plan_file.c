@@ -1,8 +1,9 @@
 /*
  * plan_file.c — reading plans back from the JSON of spec §6 (what `search --format
  * json` and `estimate --format json` write) for `p3cfg export`: libyaml loads the JSON
- * with positions (yaml_doc.c), the typed readers of parse_fields.h read each value, and
- * every problem is reported at its FILE:LINE:COL, as for model and cluster files.
+ * with positions (yaml_doc.c), the typed readers of plan_file_fields.c read each value
+ * (the "model" and "cluster" records are plan_file_records.c's), and every problem is
+ * reported at its FILE:LINE:COL, as for model and cluster files.
  *
  * Unlike input files, a plan file may carry keys this version does not know (the JSON
  * grows new optional keys, spec §6): they are skipped. What the exporters rely on must be
@@ -22,324 +23,58 @@
 #include "knobs.h"
 #include "mesh.h"
 #include "parse_objects.h"
+#include "plan_file_read.h"
 #include "plan_record.h"
 #include "yaml_doc.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-#define LABEL_CAP 192
-
-typedef struct reader {
-  p3cfg__pctx c;
-  p3cfg_plan_file *f;
-  int nomem;
-} reader;
-
-/* "PREFIX.KEY" (or "KEY" at the top) in buf[LABEL_CAP], cut when longer. */
-static const char *label_of(char *buf, const char *prefix, const char *key)
-{
-  size_t n = 0;
-  for (const char *s = prefix; *s && n + 1 < LABEL_CAP; s++)
-    buf[n++] = *s;
-  if (prefix[0] && n + 1 < LABEL_CAP)
-    buf[n++] = '.';
-  for (const char *s = key; *s && n + 1 < LABEL_CAP; s++)
-    buf[n++] = *s;
-  buf[n] = '\0';
-  return buf;
-}
-
-static int key_is(const yaml_node_t *k, const char *name)
-{
-  return k->type == YAML_SCALAR_NODE && strlen(name) == k->data.scalar.length &&
-         memcmp(name, k->data.scalar.value, k->data.scalar.length) == 0;
-}
-
-/* The value of `key` in mapping `map`, or NULL. Unknown keys are not problems here. */
-static const yaml_node_t *lookup(const reader *rd, const yaml_node_t *map, const char *key)
-{
-  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-       p++)
-    if (key_is(p3cfg__node(&rd->c, p->key), key))
-      return p3cfg__node(&rd->c, p->value);
-  return NULL;
-}
-
-/* The value of a required key; reports it missing (at the mapping) when absent. */
-static const yaml_node_t *need(reader *rd, const yaml_node_t *map, const char *prefix,
-                               const char *key)
-{
-  const yaml_node_t *v = lookup(rd, map, key);
-  if (!v)
-    p3cfg__problem(&rd->c, map, "missing required key '%s'%s%s", key, prefix[0] ? " in " : "",
-                   prefix);
-  return v;
-}
-
-/* Whether `node` is a mapping (or a sequence); reports it when not. */
-static bool is_kind(reader *rd, const yaml_node_t *node, const char *label, yaml_node_type_t kind)
-{
-  if (node->type == kind)
-    return true;
-  char buf[P3CFG__DESCRIBE_CAP];
-  p3cfg__problem(&rd->c, node, "%s must be %s, got %s", label,
-                 kind == YAML_MAPPING_NODE ? "a mapping" : "a list",
-                 p3cfg__describe(buf, node));
-  return false;
-}
-
-/* A required mapping `key` of `map`, or NULL (reported). */
-static const yaml_node_t *need_map(reader *rd, const yaml_node_t *map, const char *prefix,
-                                   const char *key, char *label)
-{
-  const yaml_node_t *v = need(rd, map, prefix, key);
-  label_of(label, prefix, key);
-  return v && is_kind(rd, v, label, YAML_MAPPING_NODE) ? v : NULL;
-}
-
-static bool get_uint(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
-                     uint64_t lo, uint64_t hi, uint64_t *out)
-{
-  char label[LABEL_CAP];
-  const yaml_node_t *v = need(rd, map, prefix, key);
-  return v && p3cfg__read_uint(&rd->c, v, label_of(label, prefix, key), lo, hi, out) == 0;
-}
-
-static bool get_u32(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
-                    uint64_t lo, uint64_t hi, uint32_t *out)
-{
-  uint64_t v = 0;
-  if (!get_uint(rd, map, prefix, key, lo, hi, &v))
-    return false;
-  *out = (uint32_t)v;
-  return true;
-}
-
-static bool get_bool(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
-                     int *out)
-{
-  char label[LABEL_CAP];
-  bool b = false;
-  const yaml_node_t *v = need(rd, map, prefix, key);
-  if (!v || p3cfg__read_bool(&rd->c, v, label_of(label, prefix, key), &b) != 0)
-    return false;
-  *out = b ? 1 : 0;
-  return true;
-}
-
-static bool get_enum(reader *rd, const yaml_node_t *map, const char *prefix, const char *key,
-                     const char *const *names, size_t n, int *out)
-{
-  char label[LABEL_CAP];
-  const yaml_node_t *v = need(rd, map, prefix, key);
-  return v && p3cfg__read_enum(&rd->c, v, label_of(label, prefix, key), names, n, out) == 0;
-}
-
-/* A string copied into the plan file (NULL when missing, bad or out of memory). */
-static const char *copy_string(reader *rd, const yaml_node_t *v, const char *label)
-{
-  const char *s = NULL;
-  size_t len = 0;
-  if (p3cfg__read_string(&rd->c, v, label, P3CFG__MAX_NAME_BYTES, &s, &len) != 0)
-    return NULL;
-  const char *d = p3cfg__plan_file_strdup(rd->f, s, len);
-  if (!d)
-    rd->nomem = 1;
-  return d;
-}
-
-static const char *get_string(reader *rd, const yaml_node_t *map, const char *prefix,
-                              const char *key)
-{
-  char label[LABEL_CAP];
-  const yaml_node_t *v = need(rd, map, prefix, key);
-  return v ? copy_string(rd, v, label_of(label, prefix, key)) : NULL;
-}
-
-/* ---- model -------------------------------------------------------------------------- */
-
-static bool read_model(reader *rd, p3cfg_plan_model *m, const yaml_node_t *map, const char *prefix)
-{
-  static const struct {
-    const char *key;
-    uint64_t hi;
-    size_t offset;
-  } counts[] = {
-      {"layers", P3CFG__MAX_LAYERS, offsetof(p3cfg_plan_model, layers)},
-      {"hidden", P3CFG__MAX_HIDDEN, offsetof(p3cfg_plan_model, hidden)},
-      {"heads", P3CFG__MAX_HEADS, offsetof(p3cfg_plan_model, heads)},
-      {"kv_heads", P3CFG__MAX_HEADS, offsetof(p3cfg_plan_model, kv_heads)},
-      {"ffn_hidden", P3CFG__MAX_FFN_HIDDEN, offsetof(p3cfg_plan_model, ffn_hidden)},
-      {"vocab", P3CFG__MAX_VOCAB, offsetof(p3cfg_plan_model, vocab)},
-      {"seq_len", P3CFG__MAX_SEQ_LEN, offsetof(p3cfg_plan_model, seq_len)},
-  };
-  static const struct {
-    const char *key;
-    const char *const *names;
-    size_t n;
-    size_t offset;
-  } choices[] = {
-      {"activation", p3cfg__activation_names, N_OF(p3cfg__activation_names),
-       offsetof(p3cfg_plan_model, activation)},
-      {"norm", p3cfg__norm_names, N_OF(p3cfg__norm_names), offsetof(p3cfg_plan_model, norm)},
-      {"position_embedding", p3cfg__posemb_names, N_OF(p3cfg__posemb_names),
-       offsetof(p3cfg_plan_model, position_embedding)},
-      {"precision", p3cfg__precision_names, N_OF(p3cfg__precision_names),
-       offsetof(p3cfg_plan_model, precision)},
-      {"optimizer", p3cfg__optimizer_names, N_OF(p3cfg__optimizer_names),
-       offsetof(p3cfg_plan_model, optimizer)},
-  };
-  static const struct {
-    const char *key;
-    size_t offset;
-  } flags[] = {
-      {"tied_embeddings", offsetof(p3cfg_plan_model, tied_embeddings)},
-      {"bias", offsetof(p3cfg_plan_model, bias)},
-      {"dropout", offsetof(p3cfg_plan_model, dropout)},
-      {"flash_attention", offsetof(p3cfg_plan_model, flash_attention)},
-  };
-  bool ok = (m->name = get_string(rd, map, prefix, "name")) != NULL;
-  for (size_t i = 0; i < N_OF(counts); i++)
-    ok &= get_uint(rd, map, prefix, counts[i].key, 1, counts[i].hi,
-                   (uint64_t *)((char *)m + counts[i].offset));
-  for (size_t i = 0; i < N_OF(choices); i++) {
-    int k = 0;
-    const bool got = get_enum(rd, map, prefix, choices[i].key, choices[i].names, choices[i].n, &k);
-    *(const char **)((char *)m + choices[i].offset) = got ? choices[i].names[k] : NULL;
-    ok &= got;
-  }
-  for (size_t i = 0; i < N_OF(flags); i++)
-    ok &= get_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
-  return ok;
-}
-
-/* ---- cluster ------------------------------------------------------------------------ */
-
-/* Node names sorted, for lookups by name. */
-typedef struct named {
-  const char *name;
-  uint32_t index;
-} named;
-
-typedef struct name_index {
-  named *sorted;
-  uint32_t n;
-} name_index;
-
-static int cmp_named(const void *a, const void *b)
-{
-  const named *x = a, *y = b;
-  const int c = strcmp(x->name, y->name);
-  return c ? c : (x->index > y->index) - (x->index < y->index);
-}
-
-/* The node index of name[0..len), or UINT32_MAX. */
-static uint32_t find_node(const name_index *ix, const char *name, size_t len)
-{
-  size_t lo = 0, hi = ix->n;
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    const char *s = ix->sorted[mid].name;
-    int c = strncmp(s, name, len);
-    if (c == 0 && s[len] != '\0')
-      c = 1;
-    if (c == 0)
-      return ix->sorted[mid].index;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return UINT32_MAX;
-}
-
-static bool read_cluster(reader *rd, p3cfg_plan_cluster *cl, name_index *ix,
-                         const yaml_node_t *map, const char *prefix)
-{
-  bool ok = (cl->name = get_string(rd, map, prefix, "name")) != NULL;
-  ok &= (cl->gpu = get_string(rd, map, prefix, "gpu")) != NULL;
-  ok &= get_u32(rd, map, prefix, "nodes", 1, P3CFG__MAX_CLUSTER_NODES, &cl->nodes);
-  ok &= get_u32(rd, map, prefix, "gpus_per_node", 1, P3CFG__MAX_GPUS_PER_NODE, &cl->gpus_per_node);
-  char label[LABEL_CAP];
-  const yaml_node_t *seq = need(rd, map, prefix, "node_names");
-  label_of(label, prefix, "node_names");
-  if (!ok || !seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
-    return false;
-  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-  if (n != cl->nodes) {
-    p3cfg__problem(&rd->c, seq, "%s has %zu names, expected nodes = %u", label, n, cl->nodes);
-    return false;
-  }
-  const char **names = p3cfg__plan_file_alloc(rd->f, n * sizeof *names);
-  ix->sorted = p3cfg__malloc(n * sizeof *ix->sorted);
-  if (!names || !ix->sorted) {
-    rd->nomem = 1;
-    return false;
-  }
-  for (size_t i = 0; i < n; i++) {
-    char item[LABEL_CAP + 24];
-    snprintf(item, sizeof item, "%s[%zu]", label, i);
-    names[i] = copy_string(rd, p3cfg__node(&rd->c, seq->data.sequence.items.start[i]), item);
-    ok &= names[i] != NULL;
-    ix->sorted[i] = (named){names[i], (uint32_t)i};
-  }
-  if (!ok)
-    return false;
-  cl->node_names = names;
-  ix->n = (uint32_t)n;
-  qsort(ix->sorted, n, sizeof *ix->sorted, cmp_named);
-  for (size_t i = 1; i < n; i++)
-    if (strcmp(ix->sorted[i - 1].name, ix->sorted[i].name) == 0) {
-      const uint32_t later = ix->sorted[i].index;
-      p3cfg__problem(&rd->c, p3cfg__node(&rd->c, seq->data.sequence.items.start[later]),
-                     "%s[%u] repeats the node name '%s'", label, later, names[later]);
-      ok = false;
-    }
-  return ok;
-}
 
 /* ---- config ------------------------------------------------------------------------- */
 
 /* cp, ep and etp (issue 16): optional (1, 1 and tp when absent, as files written before
  * them); etp at most tp*cp*dp, the ranks of a stage. */
-static bool read_dims(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const char *prefix)
+static bool read_dims(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
+                      const char *prefix)
 {
   bool ok = true;
   p->cp = p->ep = 1;
   p->etp = p->tp;
-  if (lookup(rd, map, "cp"))
-    ok &= get_u32(rd, map, prefix, "cp", 1, P3CFG__MAX_GPUS, &p->cp);
-  if (lookup(rd, map, "ep"))
-    ok &= get_u32(rd, map, prefix, "ep", 1, P3CFG__MAX_GPUS, &p->ep);
-  if (lookup(rd, map, "etp"))
-    ok &= get_u32(rd, map, prefix, "etp", 1, P3CFG__MAX_GPUS, &p->etp);
+  if (p3cfg__pf_lookup(rd, map, "cp"))
+    ok &= p3cfg__pf_u32(rd, map, prefix, "cp", 1, P3CFG__MAX_GPUS, &p->cp);
+  if (p3cfg__pf_lookup(rd, map, "ep"))
+    ok &= p3cfg__pf_u32(rd, map, prefix, "ep", 1, P3CFG__MAX_GPUS, &p->ep);
+  if (p3cfg__pf_lookup(rd, map, "etp"))
+    ok &= p3cfg__pf_u32(rd, map, prefix, "etp", 1, P3CFG__MAX_GPUS, &p->etp);
   return ok;
 }
 
-static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const char *prefix,
-                        const yaml_node_t **layers_node)
+static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
+                        const char *prefix, const yaml_node_t **layers_node)
 {
   static const char *const recompute[] = {"none", "selective", "full"};
   p3cfg_plan_init(p);
-  bool ok = get_u32(rd, map, prefix, "dp", 1, P3CFG__MAX_GPUS, &p->dp);
-  ok &= get_u32(rd, map, prefix, "tp", 1, P3CFG__MAX_GPUS, &p->tp);
-  ok &= get_u32(rd, map, prefix, "pp", 1, P3CFG_MAX_PP, &p->pp);
-  ok &= get_u32(rd, map, prefix, "micro_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->micro_batch);
-  ok &= get_uint(rd, map, prefix, "global_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->global_batch);
-  ok &= get_u32(rd, map, prefix, "virtual_stages", 1, P3CFG__MAX_LAYERS, &p->virtual_stages);
-  ok &= get_u32(rd, map, prefix, "zero_stage", 0, 3, &p->zero_stage);
+  bool ok = p3cfg__pf_u32(rd, map, prefix, "dp", 1, P3CFG__MAX_GPUS, &p->dp);
+  ok &= p3cfg__pf_u32(rd, map, prefix, "tp", 1, P3CFG__MAX_GPUS, &p->tp);
+  ok &= p3cfg__pf_u32(rd, map, prefix, "pp", 1, P3CFG_MAX_PP, &p->pp);
+  ok &= p3cfg__pf_u32(rd, map, prefix, "micro_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->micro_batch);
+  ok &=
+      p3cfg__pf_uint(rd, map, prefix, "global_batch", 1, P3CFG__MAX_GLOBAL_BATCH, &p->global_batch);
+  ok &= p3cfg__pf_u32(rd, map, prefix, "virtual_stages", 1, P3CFG__MAX_LAYERS, &p->virtual_stages);
+  ok &= p3cfg__pf_u32(rd, map, prefix, "zero_stage", 0, 3, &p->zero_stage);
   ok &= read_dims(rd, p, map, prefix);
   int r = 0;
-  ok &= get_enum(rd, map, prefix, "recompute", recompute, N_OF(recompute), &r);
+  ok &= p3cfg__pf_enum(rd, map, prefix, "recompute", recompute, N_OF(recompute), &r);
   p->recompute = (p3cfg_recompute)r;
-  ok &= get_bool(rd, map, prefix, "sequence_parallel", &p->sequence_parallel);
-  char label[LABEL_CAP];
-  const yaml_node_t *ov = lookup(rd, map, "overlap");
-  if (ov && is_kind(rd, ov, label_of(label, prefix, "overlap"), YAML_SEQUENCE_NODE)) {
+  ok &= p3cfg__pf_bool(rd, map, prefix, "sequence_parallel", &p->sequence_parallel);
+  char label[P3CFG__PF_LABEL_CAP];
+  const yaml_node_t *ov = p3cfg__pf_lookup(rd, map, "overlap");
+  if (ov &&
+      p3cfg__pf_is_kind(rd, ov, p3cfg__pf_label(label, prefix, "overlap"), YAML_SEQUENCE_NODE)) {
     for (yaml_node_item_t *it = ov->data.sequence.items.start; it < ov->data.sequence.items.top;
          it++) {
       int k = 0;
       if (p3cfg__read_enum(&rd->c, p3cfg__node(&rd->c, *it), label, p3cfg__overlap_words,
-                            P3CFG__OVERLAP_WORDS, &k) == 0)
+                           P3CFG__OVERLAP_WORDS, &k) == 0)
         p->overlap |= 1u << k;
       else
         ok = false;
@@ -347,9 +82,9 @@ static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const
   } else if (ov) {
     ok = false;
   }
-  const yaml_node_t *seq = need(rd, map, prefix, "stage_layers");
-  label_of(label, prefix, "stage_layers");
-  if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+  const yaml_node_t *seq = p3cfg__pf_need(rd, map, prefix, "stage_layers");
+  p3cfg__pf_label(label, prefix, "stage_layers");
+  if (!seq || !p3cfg__pf_is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
     return false;
   *layers_node = seq;
   const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
@@ -358,7 +93,7 @@ static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const
     return false;
   }
   for (size_t i = 0; i < n && i < P3CFG_MAX_PP; i++) {
-    char item[LABEL_CAP + 24];
+    char item[P3CFG__PF_LABEL_CAP + 24];
     uint64_t v = 0;
     snprintf(item, sizeof item, "%s[%zu]", label, i);
     const yaml_node_t *node = p3cfg__node(&rd->c, seq->data.sequence.items.start[i]);
@@ -375,10 +110,9 @@ static bool read_config(reader *rd, p3cfg_plan *p, const yaml_node_t *map, const
   }
   p->n_stage_layers = (uint32_t)n;
   if (ok && p->global_batch % ((uint64_t)p->micro_batch * p->dp)) {
-    p3cfg__problem(&rd->c, lookup(rd, map, "global_batch"),
+    p3cfg__problem(&rd->c, p3cfg__pf_lookup(rd, map, "global_batch"),
                    "%s.global_batch %llu is not a multiple of micro_batch * dp = %llu", prefix,
-                   (unsigned long long)p->global_batch,
-                   (unsigned long long)p->micro_batch * p->dp);
+                   (unsigned long long)p->global_batch, (unsigned long long)p->micro_batch * p->dp);
     ok = false;
   }
   return ok;
@@ -398,7 +132,7 @@ typedef struct placing {
 
 /* Put rank r.rank (coordinates checked or filled by the caller) on its GPU, found in
  * entry `entry` at node `at`; false (reported) when the GPU is taken. */
-static bool place_rank(reader *rd, placing *pg, const p3cfg_rank_place *r, uint32_t entry,
+static bool place_rank(p3cfg__pf_reader *rd, placing *pg, const p3cfg_rank_place *r, uint32_t entry,
                        const yaml_node_t *at)
 {
   const p3cfg_plan_cluster *cl = &pg->rec->cluster;
@@ -416,14 +150,14 @@ static bool place_rank(reader *rd, placing *pg, const p3cfg_rank_place *r, uint3
 
 /* The node named by `node` (a string among the cluster's node_names), or UINT32_MAX
  * (reported). */
-static uint32_t read_node(reader *rd, const yaml_node_t *node, const char *label,
-                          const name_index *ix)
+static uint32_t read_node(p3cfg__pf_reader *rd, const yaml_node_t *node, const char *label,
+                          const p3cfg__pf_name_index *ix)
 {
   const char *name = NULL;
   size_t len = 0;
   if (p3cfg__read_string(&rd->c, node, label, P3CFG__MAX_NAME_BYTES, &name, &len) != 0)
     return UINT32_MAX;
-  const uint32_t k = find_node(ix, name, len);
+  const uint32_t k = p3cfg__pf_find_node(ix, name, len);
   if (k == UINT32_MAX) {
     char echo[4 * P3CFG__ECHO_CHARS + 8];
     p3cfg__echo(echo, sizeof echo, name, len);
@@ -434,8 +168,8 @@ static uint32_t read_node(reader *rd, const yaml_node_t *node, const char *label
 }
 
 /* "ranks": [{"rank", "node", "gpu", "dp", "pp", "tp"}, ...] (spec §6), any order. */
-static bool read_rank_list(reader *rd, placing *pg, const yaml_node_t *seq, const char *label,
-                           const name_index *ix)
+static bool read_rank_list(p3cfg__pf_reader *rd, placing *pg, const yaml_node_t *seq,
+                           const char *label, const p3cfg__pf_name_index *ix)
 {
   const p3cfg_plan *p = &pg->rec->plan;
   const p3cfg_plan_cluster *cl = &pg->rec->cluster;
@@ -443,21 +177,21 @@ static bool read_rank_list(reader *rd, placing *pg, const yaml_node_t *seq, cons
   bool ok = true;
   for (size_t i = 0; i < n; i++) {
     const yaml_node_t *e = p3cfg__node(&rd->c, seq->data.sequence.items.start[i]);
-    char at[LABEL_CAP + 24];
+    char at[P3CFG__PF_LABEL_CAP + 24];
     snprintf(at, sizeof at, "%s[%zu]", label, i);
-    if (!is_kind(rd, e, at, YAML_MAPPING_NODE)) {
+    if (!p3cfg__pf_is_kind(rd, e, at, YAML_MAPPING_NODE)) {
       ok = false;
       continue;
     }
     p3cfg_rank_place r = {0, 0, 0, 0, 0, 0};
-    bool got = get_u32(rd, e, at, "rank", 0, n - 1, &r.rank);
-    got &= get_u32(rd, e, at, "gpu", 0, cl->gpus_per_node - 1, &r.gpu);
-    got &= get_u32(rd, e, at, "dp", 0, p->dp - 1, &r.dp);
-    got &= get_u32(rd, e, at, "pp", 0, p->pp - 1, &r.pp);
-    got &= get_u32(rd, e, at, "tp", 0, p->tp - 1, &r.tp);
-    const yaml_node_t *node = need(rd, e, at, "node");
-    char nl[LABEL_CAP + 32];
-    if (!node || (r.node = read_node(rd, node, label_of(nl, at, "node"), ix)) == UINT32_MAX)
+    bool got = p3cfg__pf_u32(rd, e, at, "rank", 0, n - 1, &r.rank);
+    got &= p3cfg__pf_u32(rd, e, at, "gpu", 0, cl->gpus_per_node - 1, &r.gpu);
+    got &= p3cfg__pf_u32(rd, e, at, "dp", 0, p->dp - 1, &r.dp);
+    got &= p3cfg__pf_u32(rd, e, at, "pp", 0, p->pp - 1, &r.pp);
+    got &= p3cfg__pf_u32(rd, e, at, "tp", 0, p->tp - 1, &r.tp);
+    const yaml_node_t *node = p3cfg__pf_need(rd, e, at, "node");
+    char nl[P3CFG__PF_LABEL_CAP + 32];
+    if (!node || (r.node = read_node(rd, node, p3cfg__pf_label(nl, at, "node"), ix)) == UINT32_MAX)
       got = false;
     if (!got) {
       ok = false;
@@ -475,8 +209,8 @@ static bool read_rank_list(reader *rd, placing *pg, const yaml_node_t *seq, cons
       continue;
     }
     if (pg->rank_at[r.rank] != UINT32_MAX) {
-      p3cfg__problem(&rd->c, lookup(rd, e, "rank"), "rank %u appears twice (first in %s[%u])",
-                     r.rank, label, pg->rank_at[r.rank]);
+      p3cfg__problem(&rd->c, p3cfg__pf_lookup(rd, e, "rank"),
+                     "rank %u appears twice (first in %s[%u])", r.rank, label, pg->rank_at[r.rank]);
       ok = false;
       continue;
     }
@@ -491,8 +225,8 @@ static bool read_rank_list(reader *rd, placing *pg, const yaml_node_t *seq, cons
  * may go on into the next node. Coordinates follow from the rank (Megatron-LM's order).
  * The walk stops at the first run that is out of order, since every later one would
  * be reported for the same cause. */
-static bool read_rank_runs(reader *rd, placing *pg, const yaml_node_t *seq, const char *label,
-                           const name_index *ix)
+static bool read_rank_runs(p3cfg__pf_reader *rd, placing *pg, const yaml_node_t *seq,
+                           const char *label, const p3cfg__pf_name_index *ix)
 {
   const p3cfg_plan_cluster *cl = &pg->rec->cluster;
   const uint64_t gpus = (uint64_t)cl->nodes * cl->gpus_per_node;
@@ -501,18 +235,18 @@ static bool read_rank_runs(reader *rd, placing *pg, const yaml_node_t *seq, cons
   uint64_t next = 0; /* the rank the next run starts at */
   for (size_t j = 0; j < n_runs; j++) {
     const yaml_node_t *e = p3cfg__node(&rd->c, seq->data.sequence.items.start[j]);
-    char at[LABEL_CAP + 24];
+    char at[P3CFG__PF_LABEL_CAP + 24];
     snprintf(at, sizeof at, "%s[%zu]", label, j);
-    if (!is_kind(rd, e, at, YAML_SEQUENCE_NODE))
+    if (!p3cfg__pf_is_kind(rd, e, at, YAML_SEQUENCE_NODE))
       return false;
     const yaml_node_item_t *v = e->data.sequence.items.start;
     const size_t k = (size_t)(e->data.sequence.items.top - v);
     if (k != 4) {
-      p3cfg__problem(&rd->c, e, "%s must be [first_rank, count, node, gpu], got %zu entries",
-                     at, k);
+      p3cfg__problem(&rd->c, e, "%s must be [first_rank, count, node, gpu], got %zu entries", at,
+                     k);
       return false;
     }
-    char item[LABEL_CAP + 48];
+    char item[P3CFG__PF_LABEL_CAP + 48];
     uint64_t first = 0, count = 0, gpu = 0;
     snprintf(item, sizeof item, "%s first_rank", at);
     bool got = p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, v[0]), item, 0, n - 1, &first) == 0;
@@ -536,10 +270,9 @@ static bool read_rank_runs(reader *rd, placing *pg, const yaml_node_t *seq, cons
     if (first + count > n || g0 + count > gpus) {
       p3cfg__problem(&rd->c, p3cfg__node(&rd->c, v[1]),
                      "%s: %llu ranks from rank %llu on GPU %llu of node '%s' go past %s", at,
-                     (unsigned long long)count, (unsigned long long)first,
-                     (unsigned long long)gpu, cl->node_names[node],
-                     first + count > n ? "the last rank (dp*tp*pp - 1)"
-                                       : "the cluster's last GPU");
+                     (unsigned long long)count, (unsigned long long)first, (unsigned long long)gpu,
+                     cl->node_names[node],
+                     first + count > n ? "the last rank (dp*tp*pp - 1)" : "the cluster's last GPU");
       return false;
     }
     for (uint64_t q = 0; q < count; q++) {
@@ -564,22 +297,22 @@ static bool read_rank_runs(reader *rd, placing *pg, const yaml_node_t *seq, cons
   return true;
 }
 
-static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_t *map,
-                           const char *prefix, const name_index *ix)
+static bool read_placement(p3cfg__pf_reader *rd, p3cfg__plan_record *rec, const yaml_node_t *map,
+                           const char *prefix, const p3cfg__pf_name_index *ix)
 {
   static const char *const encodings[] = {"ranks", "runs"};
   const p3cfg_plan *p = &rec->plan;
   const p3cfg_plan_cluster *cl = &rec->cluster;
-  char label[LABEL_CAP];
+  char label[P3CFG__PF_LABEL_CAP];
   int encoding = 0;
-  const yaml_node_t *enc = lookup(rd, map, "encoding");
-  if (enc && p3cfg__read_enum(&rd->c, enc, label_of(label, prefix, "encoding"), encodings,
+  const yaml_node_t *enc = p3cfg__pf_lookup(rd, map, "encoding");
+  if (enc && p3cfg__read_enum(&rd->c, enc, p3cfg__pf_label(label, prefix, "encoding"), encodings,
                               N_OF(encodings), &encoding) != 0)
     return false;
   const char *key = encodings[encoding];
-  const yaml_node_t *seq = need(rd, map, prefix, key);
-  label_of(label, prefix, key);
-  if (!seq || !is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+  const yaml_node_t *seq = p3cfg__pf_need(rd, map, prefix, key);
+  p3cfg__pf_label(label, prefix, key);
+  if (!seq || !p3cfg__pf_is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
     return false;
   const uint64_t want = (uint64_t)p->dp * p->tp * p->cp * p->pp;
   const char *want_name = p->cp > 1 ? "dp*tp*cp*pp" : "dp*tp*pp";
@@ -618,50 +351,53 @@ static bool read_placement(reader *rd, p3cfg__plan_record *rec, const yaml_node_
 
 /* ---- one plan object ---------------------------------------------------------------- */
 
-static void read_plan(reader *rd, const yaml_node_t *obj, const char *prefix)
+static void read_plan(p3cfg__pf_reader *rd, const yaml_node_t *obj, const char *prefix)
 {
-  if (!is_kind(rd, obj, prefix[0] ? prefix : "the top level", YAML_MAPPING_NODE))
+  if (!p3cfg__pf_is_kind(rd, obj, prefix[0] ? prefix : "the top level", YAML_MAPPING_NODE))
     return;
   p3cfg__plan_record *rec = p3cfg__plan_file_add(rd->f);
   if (!rec) {
     rd->nomem = 1;
     return;
   }
-  char label[LABEL_CAP];
-  name_index ix = {NULL, 0};
-  const yaml_node_t *config = need_map(rd, obj, prefix, "config", label);
+  char label[P3CFG__PF_LABEL_CAP];
+  p3cfg__pf_name_index ix = {NULL, 0};
+  const yaml_node_t *config = p3cfg__pf_need_map(rd, obj, prefix, "config", label);
   const yaml_node_t *layers = NULL;
   const bool config_ok = config && read_config(rd, &rec->plan, config, label, &layers);
-  const yaml_node_t *model = need_map(rd, obj, prefix, "model", label);
-  const bool model_ok = model && read_model(rd, &rec->model, model, label);
-  const yaml_node_t *cluster = need_map(rd, obj, prefix, "cluster", label);
-  const bool cluster_ok = cluster && read_cluster(rd, &rec->cluster, &ix, cluster, label);
-  const yaml_node_t *placement = need_map(rd, obj, prefix, "placement", label);
+  const yaml_node_t *model = p3cfg__pf_need_map(rd, obj, prefix, "model", label);
+  const bool model_ok = model && p3cfg__pf_read_model(rd, &rec->model, model, label);
+  const yaml_node_t *cluster = p3cfg__pf_need_map(rd, obj, prefix, "cluster", label);
+  const bool cluster_ok = cluster && p3cfg__pf_read_cluster(rd, &rec->cluster, &ix, cluster, label);
+  const yaml_node_t *placement = p3cfg__pf_need_map(rd, obj, prefix, "placement", label);
   if (config_ok && model_ok) {
     uint64_t sum = 0;
     for (uint32_t j = 0; j < rec->plan.pp; j++)
       sum += rec->plan.stage_layers[j];
     if (sum != rec->model.layers)
-      p3cfg__problem(&rd->c, layers, "%s%sconfig.stage_layers add up to %llu layers, but "
-                     "model.layers is %llu", prefix, prefix[0] ? "." : "",
-                     (unsigned long long)sum, (unsigned long long)rec->model.layers);
+      p3cfg__problem(&rd->c, layers,
+                     "%s%sconfig.stage_layers add up to %llu layers, but "
+                     "model.layers is %llu",
+                     prefix, prefix[0] ? "." : "", (unsigned long long)sum,
+                     (unsigned long long)rec->model.layers);
   }
   if (placement && config_ok && cluster_ok)
     read_placement(rd, rec, placement, label, &ix);
   p3cfg__free(ix.sorted);
 }
 
-/* The document's "schema_version", when it has one: a version this reader knows. */
-static bool read_schema_version(reader *rd, const yaml_node_t *root)
+/* The document's "schema_version", when it has one: a version this p3cfg__pf_reader knows. */
+static bool read_schema_version(p3cfg__pf_reader *rd, const yaml_node_t *root)
 {
-  const yaml_node_t *v = lookup(rd, root, "schema_version");
+  const yaml_node_t *v = p3cfg__pf_lookup(rd, root, "schema_version");
   uint64_t version = 0;
   if (!v)
     return true;
   if (p3cfg__read_uint(&rd->c, v, "schema_version", 1, UINT32_MAX, &version) != 0)
     return false;
   if (version > P3CFG_JSON_SCHEMA_VERSION) {
-    p3cfg__problem(&rd->c, v, "schema_version %llu is newer than this p3cfg reads (%d): "
+    p3cfg__problem(&rd->c, v,
+                   "schema_version %llu is newer than this p3cfg reads (%d): "
                    "export it with the p3cfg that wrote it, or a newer one",
                    (unsigned long long)version, P3CFG_JSON_SCHEMA_VERSION);
     return false;
@@ -669,15 +405,15 @@ static bool read_schema_version(reader *rd, const yaml_node_t *root)
   return true;
 }
 
-static void read_document(reader *rd, const yaml_node_t *root)
+static void read_document(p3cfg__pf_reader *rd, const yaml_node_t *root)
 {
-  if (!is_kind(rd, root, "the top level", YAML_MAPPING_NODE))
+  if (!p3cfg__pf_is_kind(rd, root, "the top level", YAML_MAPPING_NODE))
     return;
   if (!read_schema_version(rd, root))
     return;
-  const yaml_node_t *plans = lookup(rd, root, "plans");
+  const yaml_node_t *plans = p3cfg__pf_lookup(rd, root, "plans");
   if (!plans) {
-    if (lookup(rd, root, "config"))
+    if (p3cfg__pf_lookup(rd, root, "config"))
       read_plan(rd, root, "");
     else
       p3cfg__problem(&rd->c, root,
@@ -685,7 +421,7 @@ static void read_document(reader *rd, const yaml_node_t *root)
                      "result (with \"plans\"), as `p3cfg estimate|search --format json` writes");
     return;
   }
-  if (!is_kind(rd, plans, "plans", YAML_SEQUENCE_NODE))
+  if (!p3cfg__pf_is_kind(rd, plans, "plans", YAML_SEQUENCE_NODE))
     return;
   const size_t n = (size_t)(plans->data.sequence.items.top - plans->data.sequence.items.start);
   if (n == 0)
@@ -702,7 +438,7 @@ static int load_plans(p3cfg_plan_file **out, const char *path, const char *text,
                       const char *name, p3cfg_diagnostics **diags_out)
 {
   p3cfg_diagnostics *d = p3cfg__diags_new(name);
-  reader rd = {{NULL, d}, p3cfg__plan_file_new(), 0};
+  p3cfg__pf_reader rd = {{NULL, d}, p3cfg__plan_file_new(), 0};
   char *buf = NULL;
   p3cfg__ydoc y;
   memset(&y, 0, sizeof y);

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "export.h"
+#include "plan_dims.h"
 
 /* The export formats, one row each (indexed by p3cfg_export_format): the name
  * `p3cfg export --format` takes and the writer of the target. A new format is its enum
@@ -57,9 +58,15 @@ P3CFG_API int p3cfg_export_format_parse(p3cfg_export_format *out, const char *na
 void p3cfg__export_title(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
 {
   const p3cfg_plan *p = &rec->plan;
-  p3cfg__text_printf(t, "plan %zu: %s on %s, %llu GPUs (dp %u, tp %u, pp %u)", number,
-                     rec->model.name, rec->cluster.name,
-                     (unsigned long long)p->dp * p->tp * p->pp, p->dp, p->tp, p->pp);
+  const uint32_t cp = p3cfg__plan_cp(p), ep = p3cfg__plan_ep(p);
+  p3cfg__text_printf(t, "plan %zu: %s on %s, %llu GPUs (dp %u, tp %u, ", number, rec->model.name,
+                     rec->cluster.name, (unsigned long long)p->dp * p->tp * cp * p->pp, p->dp,
+                     p->tp);
+  if (cp > 1) /* dense and cp-free plans keep the title they had */
+    p3cfg__text_printf(t, "cp %u, ", cp);
+  if (ep > 1)
+    p3cfg__text_printf(t, "ep %u, etp %u, ", ep, p3cfg__plan_etp(p));
+  p3cfg__text_printf(t, "pp %u)", p->pp);
 }
 
 uint64_t p3cfg__export_microbatches(const p3cfg_plan *p)
@@ -112,6 +119,7 @@ static const char *keep(p3cfg_plan_file *f, const char *s)
 /* The model part of a record; returns 0 or -1 when out of memory. */
 static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_model *m)
 {
+  const int mla = m->attention == P3CFG_ATTN_MLA;
   *o = (p3cfg_plan_model){keep(f, m->name),
                           m->layers,
                           m->hidden,
@@ -128,7 +136,22 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           m->tied_embeddings,
                           m->bias,
                           m->dropout,
-                          m->flash_attention};
+                          m->flash_attention,
+                          p3cfg__head_dim(m),
+                          m->moe.experts,
+                          m->moe.top_k,
+                          m->moe.expert_ffn_hidden,
+                          m->moe.shared_experts,
+                          m->moe.shared_expert_ffn_hidden,
+                          m->moe.dense_layers,
+                          m->moe.capacity_factor,
+                          mla ? "mla" : m->kv_heads == m->heads ? "mha" : "gqa",
+                          mla ? m->mla.q_lora_rank : 0,
+                          mla ? m->mla.kv_lora_rank : 0,
+                          mla ? m->mla.qk_nope_head_dim : 0,
+                          mla ? m->mla.qk_rope_head_dim : 0,
+                          mla ? m->mla.v_head_dim : 0,
+                          m->mtp_layers};
   return o->name ? 0 : -1;
 }
 

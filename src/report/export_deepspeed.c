@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "export.h"
+#include "plan_dims.h"
 #include "plan_json.h"
 
 static int build(cJSON *root, const p3cfg__plan_record *rec)
@@ -41,6 +42,22 @@ static int build(cJSON *root, const p3cfg__plan_record *rec)
 int p3cfg__export_deepspeed(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
 {
   (void)number; /* JSON has no comments: the title is not written */
+  const p3cfg_plan *p = &rec->plan;
+  /* ds_config has no context-parallel key (DeepSpeed's Ulysses sequence parallelism is
+   * another scheme, set up in the model code), and DeepSpeed-MoE's ep_size is an argument
+   * of the model's MoE layer, not of the config. */
+  if (p3cfg__plan_cp(p) > 1)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "deepspeed: a ds_config has no key for context parallelism (cp %u; "
+                            "DeepSpeed's Ulysses sequence parallelism is another scheme, set up "
+                            "in the model code); export --to megatron or torchtitan",
+                            p3cfg__plan_cp(p));
+  if (p3cfg__plan_ep(p) > 1)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "deepspeed: a ds_config has no key for expert parallelism (ep %u; "
+                            "DeepSpeed-MoE takes ep_size as an argument of the model's MoE "
+                            "layer); export --to megatron or torchtitan",
+                            p3cfg__plan_ep(p));
   cJSON *root = cJSON_CreateObject();
   if (!root || build(root, rec)) {
     cJSON_Delete(root);

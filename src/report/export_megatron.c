@@ -33,7 +33,7 @@ static void flag_s(p3cfg__text *t, const char *name, const char *v)
 
 /* The layout string of --pipeline-model-parallel-layout: virtual stage k*pp + j holds
  * stage_layers[j] / v layers of pipeline rank j. */
-static void layout(p3cfg__text *t, const p3cfg_plan *p)
+static void layout(p3cfg__text *t, const p3cfg_plan *p, uint64_t mtp_layers)
 {
   const uint32_t v = p->virtual_stages;
   p3cfg__text_printf(t, "  --pipeline-model-parallel-layout \"");
@@ -46,13 +46,17 @@ static void layout(p3cfg__text *t, const p3cfg_plan *p)
         p3cfg__text_printf(t, "t");
       else if (n > 1)
         p3cfg__text_printf(t, "t*%u", n);
+      if (last && mtp_layers == 1) /* the MTP modules go on the last stage, before the loss */
+        p3cfg__text_printf(t, "m");
+      else if (last && mtp_layers > 1)
+        p3cfg__text_printf(t, "m*%llu", (unsigned long long)mtp_layers);
       p3cfg__text_printf(t, "%s", last ? "L" : "");
     }
   p3cfg__text_printf(t, "\"\n");
 }
 
 /* The pipeline split flags (nothing when pp == 1). */
-static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers)
+static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers, uint64_t mtp_layers)
 {
   if (p->pp == 1)
     return;
@@ -66,7 +70,7 @@ static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers)
   for (uint32_t j = 2; j + 1 < pp; j++)
     middles_equal &= p->stage_layers[j] == p->stage_layers[1];
   if (v > 1 || !middles_equal) {
-    layout(t, p);
+    layout(t, p, mtp_layers);
     return;
   }
   /* Megatron gives the first and last stages these counts and splits the rest evenly
@@ -76,6 +80,53 @@ static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers)
     flag_u(t, "--decoder-first-pipeline-num-layers", p->stage_layers[0]);
   if (pp == 2 || p->stage_layers[pp - 1] != mid)
     flag_u(t, "--decoder-last-pipeline-num-layers", p->stage_layers[pp - 1]);
+}
+
+/* Experts (TransformerConfig's num_moe_experts is --num-experts, moe_layer_freq
+ * --moe-layer-freq, both in arguments.py's _add_moe_args; the other moe_* fields are flags
+ * of their own name). The time model prices the routed experts as grouped GEMMs and the
+ * dispatch as an all-to-all, so those are asked for; a capacity factor is charged in
+ * memory at the full capacity, i.e. padded. */
+static void moe_flags(p3cfg__text *t, const p3cfg_plan_model *m)
+{
+  if (!m->moe_experts)
+    return;
+  flag_u(t, "--num-experts", m->moe_experts);
+  flag_u(t, "--moe-router-topk", m->moe_top_k);
+  flag_u(t, "--moe-ffn-hidden-size", m->moe_expert_ffn_hidden);
+  if (m->moe_shared_experts) /* the total width of the shared experts */
+    flag_u(t, "--moe-shared-expert-intermediate-size",
+           m->moe_shared_experts * m->moe_shared_expert_ffn_hidden);
+  if (m->moe_dense_layers)
+    p3cfg__text_printf(t, "  --moe-layer-freq \"([0]*%llu+[1]*%llu)\"\n",
+                       (unsigned long long)m->moe_dense_layers,
+                       (unsigned long long)(m->layers - m->moe_dense_layers));
+  flag(t, "--moe-grouped-gemm");
+  flag_s(t, "--moe-token-dispatcher-type", "alltoall");
+  flag_s(t, "--moe-router-load-balancing-type", "aux_loss");
+  if (m->moe_capacity_factor > 0) {
+    p3cfg__text_printf(t, "  --moe-expert-capacity-factor %.9g\n", m->moe_capacity_factor);
+    flag_s(t, "--moe-token-drop-policy", "probs");
+    flag(t, "--moe-pad-expert-input-to-capacity");
+  }
+}
+
+/* Attention widths: MLA's (_add_mla_args; --qk-head-dim is the part without the rotary
+ * embedding, Megatron's q head being qk_head_dim + qk_pos_emb_head_dim; q_lora_rank 0 is
+ * Megatron's None), and --kv-channels where the head width is not hidden/heads. */
+static void attention_flags(p3cfg__text *t, const p3cfg_plan_model *m)
+{
+  if (strcmp(m->attention, "mla") == 0) {
+    flag(t, "--multi-latent-attention");
+    if (m->mla_q_lora_rank)
+      flag_u(t, "--q-lora-rank", m->mla_q_lora_rank);
+    flag_u(t, "--kv-lora-rank", m->mla_kv_lora_rank);
+    flag_u(t, "--qk-head-dim", m->mla_qk_nope_head_dim);
+    flag_u(t, "--qk-pos-emb-head-dim", m->mla_qk_rope_head_dim);
+    flag_u(t, "--v-head-dim", m->mla_v_head_dim);
+  }
+  if (m->head_dim && m->head_dim * m->heads != m->hidden)
+    flag_u(t, "--kv-channels", m->head_dim);
 }
 
 int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
@@ -109,6 +160,10 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
   p3cfg__text_printf(t, "# The vocabulary (%llu) comes from the tokenizer; Megatron-LM pads "
                         "it to a multiple of 128 * tp.\n",
                      (unsigned long long)m->vocab);
+  if (m->moe_experts)
+    p3cfg__text_printf(t, "# Routing (score function, expert bias, aux-loss coefficient) is "
+                          "not in the plan: add\n# --moe-router-score-function, "
+                          "--moe-aux-loss-coeff and the like as the model wants.\n");
   if (p->zero_stage == 3)
     p3cfg__text_printf(t, "# ZeRO-3: Megatron-LM shards parameters with torch FSDP2 "
                           "(--use-torch-fsdp2).\n");
@@ -125,7 +180,7 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_u(t, "--expert-model-parallel-size", p->ep);
   if (p->etp && p->etp != p->tp)
     flag_u(t, "--expert-tensor-parallel-size", p->etp);
-  split(t, p, m->layers);
+  split(t, p, m->layers, m->mtp_layers);
   if (p->sequence_parallel)
     flag(t, "--sequence-parallel");
   flag_u(t, "--micro-batch-size", p->micro_batch);
@@ -157,6 +212,10 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_u(t, "--num-query-groups", m->kv_heads);
   }
   flag_u(t, "--ffn-hidden-size", m->ffn_hidden);
+  attention_flags(t, m);
+  moe_flags(t, m);
+  if (m->mtp_layers)
+    flag_u(t, "--mtp-num-layers", m->mtp_layers);
   flag_u(t, "--seq-length", m->seq_len);
   flag_u(t, "--max-position-embeddings", m->seq_len);
   flag_s(t, "--position-embedding-type",

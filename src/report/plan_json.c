@@ -315,6 +315,44 @@ static int placement_json(cJSON *root, const p3cfg__result_entry *e, const p3cfg
                                                   : placement_runs_json(o, e, cluster);
 }
 
+/* "attention": {"kind": "mha" | "gqa"} (standard attention of heads and kv_heads), or
+ * {"kind": "mla", and the five widths of the model file} (docs/exports.md). */
+static int attention_json(cJSON *model, const p3cfg_model *m)
+{
+  cJSON *o = cJSON_AddObjectToObject(model, "attention");
+  if (!o)
+    return -1;
+  if (m->attention != P3CFG_ATTN_MLA)
+    return cJSON_AddStringToObject(o, "kind", m->kv_heads == m->heads ? "mha" : "gqa") ? 0 : -1;
+  const p3cfg_mla *a = &m->mla;
+  const int ok = cJSON_AddStringToObject(o, "kind", "mla") &&
+                 p3cfg__json_add_u64(o, "q_lora_rank", a->q_lora_rank) &&
+                 p3cfg__json_add_u64(o, "kv_lora_rank", a->kv_lora_rank) &&
+                 p3cfg__json_add_u64(o, "qk_nope_head_dim", a->qk_nope_head_dim) &&
+                 p3cfg__json_add_u64(o, "qk_rope_head_dim", a->qk_rope_head_dim) &&
+                 p3cfg__json_add_u64(o, "v_head_dim", a->v_head_dim);
+  return ok ? 0 : -1;
+}
+
+/* "moe" with the model file's keys, every one written (capacity_factor null when
+ * dropless); absent for a dense model, as in the model file. */
+static int moe_json(cJSON *model, const p3cfg_moe *e)
+{
+  if (e->experts == 0)
+    return 0;
+  cJSON *o = cJSON_AddObjectToObject(model, "moe");
+  const int ok =
+      o && p3cfg__json_add_u64(o, "experts", e->experts) &&
+      p3cfg__json_add_u64(o, "top_k", e->top_k) &&
+      p3cfg__json_add_u64(o, "expert_ffn_hidden", e->expert_ffn_hidden) &&
+      p3cfg__json_add_u64(o, "shared_experts", e->shared_experts) &&
+      p3cfg__json_add_u64(o, "shared_expert_ffn_hidden", e->shared_expert_ffn_hidden) &&
+      p3cfg__json_add_u64(o, "dense_layers", e->dense_layers) &&
+      (e->capacity_factor > 0 ? p3cfg__json_add_real(o, "capacity_factor", e->capacity_factor)
+                              : cJSON_AddNullToObject(o, "capacity_factor"));
+  return ok ? 0 : -1;
+}
+
 /* The model facts a launcher needs to be told (for `p3cfg export`). */
 static int model_json(cJSON *root, const p3cfg_model *m)
 {
@@ -335,7 +373,9 @@ static int model_json(cJSON *root, const p3cfg_model *m)
       !cJSON_AddBoolToObject(o, "dropout", m->dropout) ||
       !cJSON_AddBoolToObject(o, "flash_attention", m->flash_attention) ||
       !cJSON_AddStringToObject(o, "precision", p3cfg__precision_names[m->precision]) ||
-      !cJSON_AddStringToObject(o, "optimizer", p3cfg__optimizer_names[m->optimizer]))
+      !cJSON_AddStringToObject(o, "optimizer", p3cfg__optimizer_names[m->optimizer]) ||
+      !p3cfg__json_add_u64(o, "head_dim", p3cfg__head_dim(m)) || attention_json(o, m) ||
+      moe_json(o, &m->moe) || !p3cfg__json_add_u64(o, "mtp_layers", m->mtp_layers))
     return -1;
   return 0;
 }

@@ -138,13 +138,20 @@ void p3cfg__svg_tick_label(char *buf, size_t n, double value, double step, const
 
 void p3cfg__svg_plan_line(char *buf, size_t n, const p3cfg_plan *p)
 {
-  char vpp[32] = "", zero[32] = "";
+  char vpp[32] = "", zero[32] = "", dims[64] = "";
+  if (p->cp > 1 && p->ep > 1) /* cp, ep and etp only where the plan has them */
+    snprintf(dims, sizeof dims, " \xc2\xb7 cp %u \xc2\xb7 ep %u \xc2\xb7 etp %u", p->cp, p->ep,
+             p->etp ? p->etp : p->tp);
+  else if (p->cp > 1)
+    snprintf(dims, sizeof dims, " \xc2\xb7 cp %u", p->cp);
+  else if (p->ep > 1)
+    snprintf(dims, sizeof dims, " \xc2\xb7 ep %u \xc2\xb7 etp %u", p->ep, p->etp ? p->etp : p->tp);
   if (p->virtual_stages > 1)
     snprintf(vpp, sizeof vpp, " \xc2\xb7 vpp %u", p->virtual_stages);
   if (p->zero_stage)
     snprintf(zero, sizeof zero, " \xc2\xb7 ZeRO-%u", p->zero_stage);
-  snprintf(buf, n, "dp %u \xc2\xb7 tp %u \xc2\xb7 pp %u%s \xc2\xb7 micro-batch %u%s%s%s", p->dp,
-           p->tp, p->pp, vpp, p->micro_batch,
+  snprintf(buf, n, "dp %u \xc2\xb7 tp %u%s \xc2\xb7 pp %u%s \xc2\xb7 micro-batch %u%s%s%s", p->dp,
+           p->tp, dims, p->pp, vpp, p->micro_batch,
            p->recompute == P3CFG_RECOMPUTE_NONE
                ? ""
                : p->recompute == P3CFG_RECOMPUTE_SELECTIVE ? " \xc2\xb7 selective recompute"

@@ -2,8 +2,10 @@
  * svg_links.c — p3cfg_result_svg_links: the cluster's link bandwidth matrix as a heat
  * map (row = sender, column = receiver), with the links one plan actually uses marked
  * over it: its pipeline sends between adjacent stages (both directions: activations and
- * gradients), its data-parallel rings and its tensor-parallel rings, as placed. A plan
- * whose marks sit on dark (slow) cells is one a better placement could speed up.
+ * gradients), its data-parallel rings and its tensor-parallel rings, as placed, and, for
+ * an expert-parallel plan, its EP groups: the all-to-all between every pair of a group's
+ * GPUs (triangles) and, where a group's GPUs are consecutive cells, its block outlined. A
+ * plan whose marks sit on dark (slow) cells is one a better placement could speed up.
  *
  * The matrix is per GPU when the cluster has at most 128 GPUs and either measured GPU
  * pairs or has fewer than SMALL_NODES nodes (a per-node matrix of one to three cells
@@ -28,7 +30,8 @@
 #define X0 170.0
 #define Y0 96.0
 
-enum { F_PP = 1, F_DP = 2, F_TP = 4 };
+enum { F_PP = 1, F_DP = 2, F_TP = 4, F_EP = 8 };
+#define KINDS 4 /* pipeline, data-parallel, tensor-parallel, expert-parallel */
 
 typedef struct grid {
   uint32_t n;          /* cells per side */
@@ -37,8 +40,11 @@ typedef struct grid {
   double *Bps;         /* n*n; < 0: no value (a GPU to itself) */
   unsigned char *intra;
   unsigned char *flags;
-  double used_min[3];  /* slowest link used by PP, DP, TP hops (bytes/s) */
-  uint32_t used_at[3][2];
+  double used_min[KINDS]; /* slowest link used by PP, DP, TP hops, EP pairs (bytes/s) */
+  uint32_t used_at[KINDS][2];
+  uint32_t ep;            /* the plan's ep (1: no EP marks, legend as for a dense plan) */
+  uint32_t *outline;      /* EP group blocks [first cell, last cell], n_outlines of them */
+  uint32_t n_outlines;
 } grid;
 
 static uint32_t cell_of(const grid *g, const p3cfg_cluster *c, uint32_t gpu)
@@ -110,7 +116,8 @@ static void mark(grid *g, const p3cfg_cluster *c, const p3cfg__result_entry *e, 
   const uint32_t ga = pa->node * c->gpus_per_node + pa->gpu;
   const uint32_t gb = pb->node * c->gpus_per_node + pb->gpu;
   const size_t k = (size_t)cell_of(g, c, ga) * g->n + cell_of(g, c, gb);
-  g->flags[k] |= (unsigned char)(kind == 0 ? F_PP : kind == 1 ? F_DP : F_TP);
+  static const unsigned char flag[KINDS] = {F_PP, F_DP, F_TP, F_EP};
+  g->flags[k] |= flag[kind];
   double bw, lat;
   p3cfg__link(c, ga, gb, &bw, &lat);
   if (g->used_min[kind] <= 0 || bw < g->used_min[kind]) {
@@ -118,6 +125,56 @@ static void mark(grid *g, const p3cfg_cluster *c, const p3cfg__result_entry *e, 
     g->used_at[kind][0] = ga;
     g->used_at[kind][1] = gb;
   }
+}
+
+/* The EP groups of an expert-parallel plan (the expert mesh, etp-ep-edp-pp): every ordered
+ * pair of a group's ranks (the dispatch and combine all-to-all), and the block of cells of
+ * each group whose GPUs are consecutive cells (once per distinct block). */
+static int mark_experts(grid *g, const p3cfg_cluster *c, const p3cfg__result_entry *e)
+{
+  p3cfg__mesh X;
+  p3cfg__mesh_expert_of(&X, &e->plan);
+  g->ep = X.size[P3CFG__MESH_EP];
+  if (g->ep < 2)
+    return P3CFG_OK;
+  const uint32_t groups = p3cfg__mesh_groups(&X, P3CFG__MESH_EP);
+  /* seen: the cells of one group (n), then which blocks are outlined already (n * n) */
+  unsigned char *seen = p3cfg__calloc((size_t)g->n * (g->n + 1), 1);
+  const uint32_t max_outlines = groups < g->n * g->n ? groups : g->n * g->n;
+  g->outline = p3cfg__malloc((size_t)max_outlines * 2 * sizeof *g->outline);
+  if (!seen || !g->outline) {
+    p3cfg__free(seen);
+    return p3cfg__error_nomem();
+  }
+  for (uint32_t k = 0; k < groups; k++) {
+    const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(&X, P3CFG__MESH_EP, k);
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (uint32_t a = 0; a < grp.count; a++) {
+      const uint32_t ra = p3cfg__mesh_member(&grp, a);
+      const p3cfg_rank_place *pa = &e->placement[ra];
+      const uint32_t cell = cell_of(g, c, pa->node * c->gpus_per_node + pa->gpu);
+      seen[cell] = 1;
+      lo = cell < lo ? cell : lo;
+      hi = cell > hi ? cell : hi;
+      for (uint32_t b = 0; b < grp.count; b++)
+        if (a != b)
+          mark(g, c, e, ra, p3cfg__mesh_member(&grp, b), 3);
+    }
+    int whole = 1; /* the group covers every cell of [lo, hi] */
+    for (uint32_t x = lo; x <= hi; x++) {
+      whole &= seen[x];
+      seen[x] = 0;
+    }
+    unsigned char *drawn = seen + g->n + (size_t)lo * g->n + hi; /* that block once */
+    if (whole && !*drawn) {
+      *drawn = 1;
+      g->outline[2 * g->n_outlines] = lo;
+      g->outline[2 * g->n_outlines + 1] = hi;
+      g->n_outlines++;
+    }
+  }
+  p3cfg__free(seen);
+  return P3CFG_OK;
 }
 
 /* The hops of the plan: pipeline sends both ways (and the interleaved wrap-around), the
@@ -179,10 +236,25 @@ static void marker(p3cfg__text *t, int kind, double cx, double cy, double r)
                           "\" stroke=\"#111111\" stroke-width=\"%.2f\"/>\n",
                        cx, cy - r * 1.2, cx + r * 1.2, cy, cx, cy + r * 1.2, cx - r * 1.2, cy,
                        r > 4 ? 1.4 : 0.8);
-  else
+  else if (kind == F_TP)
     p3cfg__text_printf(t, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
                           "fill=\"#111111\"/>\n",
                        cx - r * 0.8, cy - r * 0.8, r * 1.6, r * 1.6);
+  else
+    p3cfg__text_printf(t, "<path d=\"M%.2f %.2fL%.2f %.2fL%.2f %.2fZ\" fill=\"" SVG_ORANGE
+                          "\" stroke=\"#111111\" stroke-width=\"%.2f\"/>\n",
+                       cx, cy - r * 1.1, cx + r * 1.1, cy + r * 0.9, cx - r * 1.1, cy + r * 0.9,
+                       r > 4 ? 1.0 : 0.6);
+}
+
+/* A dashed outline of the cells [lo, hi] x [lo, hi] (an EP group's block). */
+static void outline_block(p3cfg__text *t, double x0, double y0, double cs, uint32_t lo,
+                          uint32_t hi)
+{
+  p3cfg__text_printf(t, "<rect class=\"ep-group\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+                        "height=\"%.2f\" fill=\"none\" stroke=\"" SVG_ORANGE "\" "
+                        "stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n",
+                     x0 + lo * cs, y0 + lo * cs, (hi - lo + 1) * cs, (hi - lo + 1) * cs);
 }
 
 static void render(p3cfg__text *t, const grid *g, const p3cfg__result_entry *e,
@@ -242,11 +314,16 @@ static void render(p3cfg__text *t, const grid *g, const p3cfg__result_entry *e,
           marker(t, F_DP, x + cs * 0.5, y + cs * 0.38, r);
         if (f & F_TP)
           marker(t, F_TP, x + cs * 0.75, y + cs * 0.38, r);
+        if (f & F_EP) /* lower left, clear of the intra-node value */
+          marker(t, F_EP, x + cs * 0.16, y + cs * 0.76, r * 0.85);
       } else {
         const double r = cs * 0.26 > 1.2 ? cs * 0.26 : 1.2;
-        marker(t, f & F_PP ? F_PP : f & F_DP ? F_DP : F_TP, x + cs / 2, y + cs / 2, r);
+        marker(t, f & F_PP ? F_PP : f & F_DP ? F_DP : f & F_TP ? F_TP : F_EP, x + cs / 2,
+               y + cs / 2, r);
       }
     }
+  for (uint32_t q = 0; q < g->n_outlines; q++)
+    outline_block(t, X0, Y0, cs, g->outline[2 * q], g->outline[2 * q + 1]);
   /* Axis labels. */
   const uint32_t every = cs >= 9 ? 1 : (uint32_t)(9 / cs) + 1;
   for (uint32_t i = 0; i < n; i += every) {
@@ -302,17 +379,31 @@ static void render(p3cfg__text *t, const grid *g, const p3cfg__result_entry *e,
   p3cfg__text_printf(t, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"18\" fill=\"#d9d9d9\"/>\n",
                      bx, ly - 13);
   p3cfg__svg_text(t, bx + 26, ly, "label", "start", "intra-node link (GB/s written)");
-  static const char *const what[3] = {"pipeline send (activations and gradients)",
-                                      "data-parallel ring hop", "tensor-parallel ring hop"};
-  for (int k = 0; k < 3; k++) {
+  static const char *const what[KINDS] = {
+      "pipeline send (activations and gradients)", "data-parallel ring hop",
+      "tensor-parallel ring hop", "expert-parallel all-to-all (GPU pairs of an EP group)"};
+  static const int flag[KINDS] = {F_PP, F_DP, F_TP, F_EP};
+  for (int k = 0; k < (g->ep > 1 ? KINDS : 3); k++) {
     ly += 26;
-    marker(t, k == 0 ? F_PP : k == 1 ? F_DP : F_TP, bx + 9, ly - 4, 5);
+    marker(t, flag[k], bx + 9, ly - 4, 5);
     p3cfg__svg_text(t, bx + 26, ly, "label", "start", what[k]);
+  }
+  if (g->ep > 1) {
+    char line[96];
+    ly += 26;
+    p3cfg__text_printf(t, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"18\" "
+                          "fill=\"none\" stroke=\"" SVG_ORANGE "\" stroke-width=\"2\" "
+                          "stroke-dasharray=\"5 3\"/>\n",
+                       bx, ly - 13);
+    snprintf(line, sizeof line, "EP group of %u GPUs (outlined where its cells are adjacent)",
+             g->ep);
+    p3cfg__svg_text(t, bx + 26, ly, "label", "start", line);
   }
   ly += 34;
   p3cfg__svg_text(t, bx, ly, "label", "start", "slowest link each kind uses:");
-  static const char *const kind[3] = {"pipeline", "data-parallel", "tensor-parallel"};
-  for (int k = 0; k < 3; k++) {
+  static const char *const kind[KINDS] = {"pipeline", "data-parallel", "tensor-parallel",
+                                          "expert-parallel"};
+  for (int k = 0; k < KINDS; k++) {
     if (g->used_min[k] <= 0)
       continue;
     char a[96], b[96], line[320];
@@ -347,6 +438,8 @@ P3CFG_API int p3cfg_result_svg_links(p3cfg_buffer *out, const p3cfg_result *r, s
   int rc = grid_fill(&g, cluster);
   p3cfg__text t;
   p3cfg__text_init(&t);
+  if (rc == P3CFG_OK)
+    rc = mark_experts(&g, cluster, e);
   if (rc == P3CFG_OK) {
     mark_plan(&g, cluster, e);
     render(&t, &g, e, model, cluster);
@@ -354,5 +447,6 @@ P3CFG_API int p3cfg_result_svg_links(p3cfg_buffer *out, const p3cfg_result *r, s
   }
   p3cfg__free(g.Bps);
   p3cfg__free(g.intra);
+  p3cfg__free(g.outline);
   return rc;
 }

@@ -45,6 +45,21 @@ PLANS = [
      "--mbs 1 --global-batch 16 --recompute full"),
     ("llama8b-cp2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
                     "--sp --mbs 1"),
+    ("llama8b-cp2-zero1", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
+                          "--sp --mbs 1 --zero 1"),
+    # Issue 16: Megatron-Bridge's Qwen3-30B-A3B layout (ep 8, distributed optimizer) and
+    # DeepSeek-V3's (pp 16, ep 64; arXiv 2412.19437 sec. 3.2.1) with MLA, a shared expert,
+    # 3 dense layers and MTP; a capacity factor; an expert-tensor-parallel plan.
+    ("qwen3-30b-a3b-ep8", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml --ep 8 "
+                          "--mbs 1 --zero 1"),
+    ("qwen3-30b-a3b-ep8-ddp", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml "
+                              "--ep 8 --mbs 1"),
+    ("deepseek-v3-pp16-ep64", "estimate models/deepseek-v3.yaml clusters/dgx-h100-128n.yaml "
+                              "--pp 16 --ep 64 --mbs 1 --zero 1 --recompute full"),
+    ("mixtral-capacity-ep4", "estimate tests/fixtures/export/mixtral-8x7b-capacity.yaml "
+                             "clusters/dgx-h100-1n.yaml --tp 2 --sp --ep 4 --etp 1 --mbs 1 --zero 1"),
+    ("mixtral-etp2", "estimate models/mixtral-8x7b.yaml clusters/dgx-h100-8n.yaml --tp 2 --sp "
+                     "--ep 4 --pp 4 --mbs 1 --zero 1"),
     ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
     ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 2 --mbs 2"),
     ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
@@ -70,6 +85,15 @@ def run(p3cfg, root, args, ok=(0,)):
 
 # ---- Megatron-LM ------------------------------------------------------------------------
 
+def moe_freq_type(x):
+    """arguments.py's moe_freq_type: an int, or a list pattern such as "([0]*3+[1]*58)"."""
+    if "[" in x:
+        if not re.fullmatch(r"[\[\]0-9*+() ,]+", x):
+            raise argparse.ArgumentTypeError(f"bad pattern {x!r}")
+        return eval(x, {"__builtins__": {}})  # digits, brackets, * and + only
+    return int(x)
+
+
 def megatron_parser():
     """argparse with the flags p3cfg may write, as megatron/training/arguments.py defines
     them (type, choices, store_true)."""
@@ -84,15 +108,42 @@ def megatron_parser():
             # (megatron/core/model_parallel_config.py at d98e8a64: context_parallel_size,
             # expert_model_parallel_size, expert_tensor_parallel_size; not excluded)
             "--context-parallel-size", "--expert-model-parallel-size",
-            "--expert-tensor-parallel-size"]
+            "--expert-tensor-parallel-size",
+            # Issue 16, checked at d98e8a64 (2026-08-22): arguments.py _add_moe_args defines
+            # --num-experts (type=int); _add_mla_args --q-lora-rank, --kv-lora-rank,
+            # --qk-head-dim, --qk-pos-emb-head-dim, --v-head-dim (type=int); the rest are
+            # TransformerConfig fields (megatron/core/transformer/transformer_config.py), not
+            # in _add_network_size_args' exclude list, so ArgumentGroupFactory makes each
+            # a flag of its name: moe_router_topk: int, moe_ffn_hidden_size: Optional[int],
+            # moe_shared_expert_intermediate_size: Optional[int], kv_channels:
+            # Optional[int], mtp_num_layers: Optional[int].
+            "--num-experts", "--q-lora-rank", "--kv-lora-rank", "--qk-head-dim",
+            "--qk-pos-emb-head-dim", "--v-head-dim", "--moe-router-topk",
+            "--moe-ffn-hidden-size", "--moe-shared-expert-intermediate-size", "--kv-channels",
+            "--mtp-num-layers"]
     for f in ints:
         ap.add_argument(f, type=int)
     flags = ["--sequence-parallel", "--use-distributed-optimizer", "--use-torch-fsdp2",
              "--overlap-grad-reduce", "--overlap-param-gather", "--tp-comm-overlap",
              "--group-query-attention", "--swiglu", "--untie-embeddings-and-output-weights",
-             "--disable-bias-linear", "--bf16", "--fp16"]
+             "--disable-bias-linear", "--bf16", "--fp16",
+             # TransformerConfig bool fields defaulting to False: store_true (d98e8a64)
+             "--moe-grouped-gemm", "--moe-pad-expert-input-to-capacity",
+             "--multi-latent-attention"]
     for f in flags:
         ap.add_argument(f, action="store_true")
+    # d98e8a64: moe_token_dispatcher_type: Literal['allgather', 'alltoall', 'flex'];
+    # moe_token_drop_policy: Literal['probs', 'position']; moe_expert_capacity_factor:
+    # Optional[float]; _add_moe_args: --moe-layer-freq type=moe_freq_type (an int, or a
+    # Python list expression evaluated to one 0/1 entry per layer),
+    # --moe-router-load-balancing-type nargs='+' with these choices.
+    ap.add_argument("--moe-token-dispatcher-type", choices=["allgather", "alltoall", "flex"])
+    ap.add_argument("--moe-token-drop-policy", choices=["probs", "position"])
+    ap.add_argument("--moe-expert-capacity-factor", type=float)
+    ap.add_argument("--moe-layer-freq", type=moe_freq_type)
+    ap.add_argument("--moe-router-load-balancing-type", nargs="+",
+                    choices=["aux_loss", "seq_aux_loss", "global_aux_loss", "sinkhorn",
+                             "quantile_balancing", "none"])
     ap.add_argument("--pipeline-model-parallel-layout", type=str)
     ap.add_argument("--recompute-granularity", choices=["full", "selective"])
     ap.add_argument("--recompute-method", choices=["uniform", "block"])
@@ -195,14 +246,72 @@ def check_megatron(text, plan, name):
     check(a.attention_backend == ("flash" if m["flash_attention"] else "unfused"),
           f"{name}: attention backend")
     check((a.hidden_dropout == 0.0) == (not m["dropout"]), f"{name}: dropout")
+    check_megatron_issue16(a, m, name)
+
+
+def check_megatron_issue16(a, m, name):
+    """Experts, MLA, head width and MTP (issue 16) against the plan's model."""
+    head_dim = m.get("head_dim", m["hidden"] // m["heads"])
+    check((a.kv_channels or m["hidden"] // m["heads"]) == head_dim, f"{name}: kv channels")
+    check((a.mtp_num_layers or 0) == m.get("mtp_layers", 0), f"{name}: mtp layers")
+    att = m.get("attention", {"kind": "gqa"})
+    check(a.multi_latent_attention == (att["kind"] == "mla"), f"{name}: mla")
+    if att["kind"] == "mla":
+        check((a.q_lora_rank or 0) == att["q_lora_rank"] and
+              a.kv_lora_rank == att["kv_lora_rank"] and
+              a.qk_head_dim == att["qk_nope_head_dim"] and
+              a.qk_pos_emb_head_dim == att["qk_rope_head_dim"] and
+              a.v_head_dim == att["v_head_dim"], f"{name}: mla widths")
+        check(not a.group_query_attention, f"{name}: mla excludes gqa (arguments.py)")
+    moe = m.get("moe")
+    if not moe:
+        check(a.num_experts is None, f"{name}: dense model, no experts")
+        return
+    L, k = m["layers"], moe["dense_layers"]
+    check(a.num_experts == moe["experts"] and a.moe_router_topk == moe["top_k"] and
+          a.moe_ffn_hidden_size == moe["expert_ffn_hidden"], f"{name}: experts")
+    shared = moe["shared_experts"] * moe["shared_expert_ffn_hidden"]
+    check((a.moe_shared_expert_intermediate_size or 0) == shared, f"{name}: shared experts")
+    freq = a.moe_layer_freq if a.moe_layer_freq is not None else 1
+    layers = freq if isinstance(freq, list) else [1 if i % freq == 0 else 0 for i in range(L)]
+    check(layers == [0] * k + [1] * (L - k), f"{name}: moe layer pattern")
+    check(a.moe_grouped_gemm and a.moe_token_dispatcher_type == "alltoall",
+          f"{name}: grouped gemm, all-to-all")
+    check(a.moe_router_load_balancing_type == ["aux_loss"], f"{name}: load balancing")
+    cf = moe["capacity_factor"]
+    if cf is None:
+        check(a.moe_expert_capacity_factor is None and not a.moe_pad_expert_input_to_capacity,
+              f"{name}: dropless")
+    else:
+        # transformer_config.py: padding needs the capacity factor; the drop policy probs
+        check(a.moe_expert_capacity_factor == cf and a.moe_pad_expert_input_to_capacity and
+              a.moe_token_drop_policy == "probs", f"{name}: capacity factor")
+    # arguments.py: "Number of experts should be a multiple of expert model parallel_size."
+    check(moe["experts"] % (a.expert_model_parallel_size or 1) == 0, f"{name}: experts % ep")
 
 
 # ---- torchtitan, DeepSpeed ----------------------------------------------------------------
+
+# torchtitan's ParallelismConfig fields for context and expert parallelism, checked in
+# torchtitan/config/configs.py at b5bcd76c (2026-08-21): context_parallel_degree: int = 1,
+# expert_parallel_degree: int = 1, with tensor_parallel_degree, pipeline_parallel_degree,
+# data_parallel_replicate_degree, data_parallel_shard_degree beside them. There is no
+# expert_tensor_parallel_degree (the expert mesh is [pp, dp_replicate, efsdp, ep],
+# torchtitan/distributed/parallel_dims.py).
+TORCHTITAN_PARALLELISM_KEYS = {"context_parallel_degree", "expert_parallel_degree",
+                               "tensor_parallel_degree", "pipeline_parallel_degree",
+                               "data_parallel_replicate_degree", "data_parallel_shard_degree"}
+
 
 def check_torchtitan(text, plan, name):
     c, m = plan["config"], plan["model"]
     t = tomllib.loads(text)
     par, tr, ac = t["parallelism"], t["training"], t["activation_checkpoint"]
+    for key in par:
+        check(not key.endswith("_degree") or key in TORCHTITAN_PARALLELISM_KEYS,
+              f"{name}: torchtitan has no parallelism.{key}")
+    check(par.get("context_parallel_degree", 1) == c.get("cp", 1), f"{name}: torchtitan cp")
+    check(par.get("expert_parallel_degree", 1) == c.get("ep", 1), f"{name}: torchtitan ep")
     dp, pp, v = c["dp"], c["pp"], c["virtual_stages"]
     check(par["data_parallel_replicate_degree"] * par["data_parallel_shard_degree"] == dp,
           f"{name}: torchtitan dp")
@@ -289,6 +398,19 @@ CHECKS = {"megatron": check_megatron, "torchtitan": check_torchtitan,
 
 def unsupported(plan, fmt):
     """Why `fmt` cannot express `plan`, or None."""
+    c, m = plan["config"], plan["model"]
+    cp, ep, etp = c.get("cp", 1), c.get("ep", 1), c.get("etp", c["tp"])
+    if fmt == "deepspeed" and cp > 1:
+        return "no key for context parallelism"
+    if fmt == "deepspeed" and ep > 1:
+        return "no key for expert parallelism"
+    if fmt == "torchtitan" and m.get("moe"):
+        if ep > 1 and etp != 1:
+            return "the experts are not tensor-parallel"
+        if ep == 1 and etp != c["tp"]:
+            return "without expert parallelism the experts are split as the dense layers"
+        if ep > 1 and c["zero_stage"] == 0 and (cp * c["tp"]) % ep:
+            return "with ZeRO 0 (data_parallel_shard_degree 1)"
     if fmt != "megatron":
         return None
     if plan["config"]["zero_stage"] == 2:

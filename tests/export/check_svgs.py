@@ -10,7 +10,9 @@ refused. The timeline of a step too long to number (the README's GPT-3 plan on 1
 and a 32-stage 1F1B plan) must have a zoom panel over the first pipeline cycles: a window
 from 0 holding stage 0's warm-up and its first backwards, one box per operation with a
 tooltip, micro-batch numbers, and with many stages the first and last four and a row
-naming the stages left out. A one-node links picture is drawn per GPU. Registered in tests/CMakeLists.txt as the CTest `svg_pictures`:
+naming the stages left out. A one-node links picture is drawn per GPU. The links picture of
+an expert-parallel plan outlines its EP groups (one dashed block per group of consecutive
+cells, each covering ep GPUs) and marks their all-to-all pairs; a dense one has neither. Registered in tests/CMakeLists.txt as the CTest `svg_pictures`:
   check_svgs.py --p3cfg build/p3cfg --root .
 """
 
@@ -35,6 +37,10 @@ PLANS = [
     ("gpu-links", "estimate tests/fixtures/parse/model-minimal.yaml "
      "tests/fixtures/parse/cluster-links-gpu.yaml --tp 2"),
     ("gpt3-readme", "search models/gpt3-175b.yaml clusters/dgx-a100-128n.yaml --top 1"),
+    ("qwen3-ep4-1n", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-1n.yaml --ep 4 "
+     "--mbs 1 --zero 1"),
+    ("qwen3-ep16-8n", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml --ep 16 "
+     "--mbs 1 --zero 1"),
     ("gpt3-pp32", "estimate models/gpt3-175b.yaml clusters/dgx-a100-128n.yaml --tp 4 --pp 32 "
      "--mbs 1 --sp --recompute selective"),
 ]
@@ -44,7 +50,9 @@ ZOOMS = {
     "gpt3-pp32": ([0, 1, 2, 3, 28, 29, 30, 31], "stages 4\u201327 (24 stages) not drawn"),
 }
 # name: GPUs a per-GPU links picture has per side
-PER_GPU_LINKS = {"llama8b-1f1b": 8}
+PER_GPU_LINKS = {"llama8b-1f1b": 8, "qwen3-ep4-1n": 8}
+# name: (EP group outlines, their side in cells) of the links picture; other plans: none
+EP_LINKS = {"qwen3-ep4-1n": (2, 4), "qwen3-ep16-8n": (4, 2)}
 OP = re.compile(r"stage (\d+) \u00b7 (forward|backward) \u00b7 micro-batch (\d+)"
                 r"(?: \u00b7 chunk (\d+))? \u00b7 ([0-9.]+)\u2013([0-9.]+) s")
 KINDS = ("timeline", "links", "memory")
@@ -122,6 +130,23 @@ def check_links_per_gpu(path, label, gpus):
     check(len(names) == gpus, f"{label}: senders {sorted(names)}")
 
 
+def check_ep_groups(path, label, want):
+    """The dashed EP-group blocks of the links picture: how many and how many cells wide."""
+    root = ET.parse(path).getroot()
+    blocks = [r for r in root.iter(NS + "rect") if r.get("class") == "ep-group"]
+    cells = [r for r in root.iter(NS + "rect") if r.find(NS + "title") is not None]
+    if want is None:
+        check(not blocks, f"{label}: a dense plan with EP outlines")
+        return
+    n, side = want
+    check(len(blocks) == n, f"{label}: {len(blocks)} EP outlines, want {n}")
+    cs = float(cells[0].get("width"))
+    check(all(abs(float(b.get("width")) - side * cs) < 0.01 for b in blocks),
+          f"{label}: EP outlines not {side} cells wide")
+    text = " ".join(t.text or "" for t in root.iter(NS + "text"))
+    check("expert-parallel all-to-all" in text, f"{label}: no EP legend")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--p3cfg", required=True)
@@ -145,6 +170,7 @@ def main(argv=None):
                 pictures += 1
             if name in ZOOMS:
                 check_zoom(outs["timeline"], f"{name} timeline", *ZOOMS[name])
+            check_ep_groups(outs["links"], f"{name} links", EP_LINKS.get(name))
             if name in PER_GPU_LINKS:
                 check_links_per_gpu(outs["links"], f"{name} links", PER_GPU_LINKS[name])
             proc = p3cfg(exe, root, base + flags)

@@ -5,7 +5,8 @@
  * and a cluster (YAML and JSON), validating a file with many problems, an estimate placed
  * on measured links (Pipette's 16-node A100 cluster, Megatron 18.4B), a search with
  * placement, a search that finds no fitting plan (closest miss), every report, and when
- * the library has them the SVG pictures, plan files and launcher exports. For N = 1, 2,
+ * the library has them the SVG pictures, plan files and launcher exports (also of an
+ * expert-parallel MoE plan: its plan file's model record and its EP groups). For N = 1, 2,
  * ... the N-th allocation of the step is made to fail (p3cfg_test_fail_alloc_after): the
  * step must return P3CFG_ENOMEM with the last error saying so, until N passes the number
  * of allocations it makes; then it must return what an unfailed run returns, with the
@@ -43,6 +44,9 @@ static int failures;
 static p3cfg_model *model18, *model1t;
 static p3cfg_cluster *pipette, *dgx1;
 static p3cfg_result *estimated, *searched;
+static p3cfg_model *qwen3;           /* Qwen3-30B-A3B: experts and head_dim */
+static p3cfg_cluster *h100;          /* one DGX H100 */
+static p3cfg_result *moe_estimated;  /* ep 4 on it */
 static char *model_json_text;
 
 /* What one step hands back for comparison with the unfailed run. */
@@ -339,6 +343,51 @@ static void step_export(outcome *o)
 }
 #endif
 
+#if P3CFG_TORTURE_EXPORT && P3CFG_TORTURE_SVG
+/* An expert-parallel plan through its JSON, the plan-file reader (moe, attention,
+ * head_dim), every export and the links picture (EP groups). */
+static void step_moe_plan(outcome *o)
+{
+  p3cfg_buffer json = {0}, b = {0};
+  p3cfg_plan_file *f = NULL;
+  char *all = NULL;
+  size_t all_len = 0;
+  int rc = p3cfg_result_plan_json(&json, moe_estimated, 0, qwen3, h100);
+  if (rc == P3CFG_OK)
+    rc = p3cfg_plan_file_load_string(&f, json.data, json.len, "moe.json", NULL);
+  for (int fmt = P3CFG_EXPORT_MEGATRON; rc == P3CFG_OK && fmt <= P3CFG_EXPORT_HOSTFILE; fmt++) {
+    const int erc = p3cfg_export(&b, f, 0, (p3cfg_export_format)fmt);
+    if (erc == P3CFG_OK) {
+      char *n = realloc(all, all_len + b.len + 1);
+      if (!n)
+        exit(2);
+      all = n;
+      memcpy(all + all_len, b.data, b.len + 1);
+      all_len += b.len;
+    } else if (erc != P3CFG_EUNSUPPORTED) {
+      rc = erc;
+    }
+    p3cfg_buffer_dispose(&b);
+  }
+  if (rc == P3CFG_OK) {
+    rc = p3cfg_result_svg_links(&b, moe_estimated, 0, qwen3, h100);
+    char *n = rc == P3CFG_OK ? realloc(all, all_len + b.len + 1) : all;
+    if (!n)
+      exit(2);
+    all = n;
+    if (rc == P3CFG_OK)
+      memcpy(all + all_len, b.data, b.len + 1);
+    p3cfg_buffer_dispose(&b);
+  }
+  p3cfg_plan_file_free(f);
+  p3cfg_buffer_dispose(&json);
+  o->rc = rc;
+  o->text = rc == P3CFG_OK ? all : NULL;
+  if (rc != P3CFG_OK)
+    free(all);
+}
+#endif
+
 typedef struct step {
   const char *name;
   step_fn fn;
@@ -365,6 +414,9 @@ static const step steps[] = {
     {"plan_file_from_result", step_plan_file_from_result},
     {"plan_file_load", step_plan_file_load},
     {"export", step_export},
+#endif
+#if P3CFG_TORTURE_EXPORT && P3CFG_TORTURE_SVG
+    {"moe_plan", step_moe_plan},
 #endif
 };
 
@@ -458,6 +510,16 @@ static void setup(void)
     fprintf(stderr, "torture: cannot make the results: %s\n", p3cfg_error_last()->message);
     exit(2);
   }
+  p3cfg_plan moe;
+  p3cfg_plan_init(&moe);
+  moe.ep = 4;
+  moe.zero_stage = 1;
+  if (p3cfg_model_load(&qwen3, SRC("models/qwen3-30b-a3b.yaml"), NULL) ||
+      p3cfg_cluster_load(&h100, SRC("clusters/dgx-h100-1n.yaml"), NULL) ||
+      p3cfg_estimate(&moe_estimated, qwen3, h100, &moe, NULL)) {
+    fprintf(stderr, "torture: cannot make the MoE result: %s\n", p3cfg_error_last()->message);
+    exit(2);
+  }
 #if P3CFG_TORTURE_EXPORT
   p3cfg_buffer b = {0};
   if (p3cfg_result_search_json(&b, searched, model18, pipette)) {
@@ -473,6 +535,9 @@ static void teardown(void)
 {
   p3cfg_result_free(estimated);
   p3cfg_result_free(searched);
+  p3cfg_result_free(moe_estimated);
+  p3cfg_model_free(qwen3);
+  p3cfg_cluster_free(h100);
   p3cfg_model_free(model18);
   p3cfg_model_free(model1t);
   p3cfg_cluster_free(pipette);

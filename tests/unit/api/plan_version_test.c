@@ -79,7 +79,7 @@ Test(plan_abi, the_v1_prefix_is_the_v2_layout)
   p3cfg_plan_init(&p);
   cr_expect_eq(p.version, 2);
   cr_expect_eq(P3CFG_PLAN_VERSION, 2);
-  cr_expect_eq(P3CFG_API_VERSION, 4);
+  cr_expect_eq(P3CFG_API_VERSION, 5);
   cr_expect_eq(p.cp, 1);
   cr_expect_eq(p.ep, 1);
   cr_expect_eq(p.etp, 0, "etp 0 means tp");

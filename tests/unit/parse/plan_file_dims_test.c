@@ -76,6 +76,7 @@ Test(plan_file_dims, an_expert_parallel_plan_round_trips)
   model->moe.experts = 8;
   model->moe.top_k = 2;
   model->moe.expert_ffn_hidden = 14336;
+  model->moe.shared_expert_ffn_hidden = 14336; /* the parser's default */
   p3cfg_plan p = P3CFG_PLAN_INIT;
   p.tp = 2;
   p.sequence_parallel = 1;

@@ -1,0 +1,243 @@
+/*
+ * plan_file_records.c — the "model" and "cluster" records of a plan object (written by
+ * report/plan_json.c): the model facts the exporters need, with spec §2's names, and the
+ * cluster the plan was placed on with its node names (each once).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "parse_objects.h"
+#include "plan_file_read.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- model -------------------------------------------------------------------------- */
+
+/* An optional count: `def` when the key is absent. */
+static bool opt_uint(p3cfg__pf_reader *rd, const yaml_node_t *map, const char *prefix,
+                     const char *key, uint64_t lo, uint64_t hi, uint64_t def, uint64_t *out)
+{
+  *out = def;
+  return !p3cfg__pf_lookup(rd, map, key) || p3cfg__pf_uint(rd, map, prefix, key, lo, hi, out);
+}
+
+/* "moe" (absent or null: dense), with the model file's keys and defaults. */
+static bool read_moe(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *model,
+                     const char *prefix)
+{
+  const yaml_node_t *o = p3cfg__pf_lookup(rd, model, "moe");
+  if (!o || p3cfg__is_null(o))
+    return true;
+  char label[P3CFG__PF_LABEL_CAP];
+  p3cfg__pf_label(label, prefix, "moe");
+  if (!p3cfg__pf_is_kind(rd, o, label, YAML_MAPPING_NODE))
+    return false;
+  const uint64_t max_dense = m->layers ? m->layers - 1 : P3CFG__MAX_LAYERS;
+  bool ok = p3cfg__pf_uint(rd, o, label, "experts", 1, P3CFG__MAX_EXPERTS, &m->moe_experts);
+  ok &= p3cfg__pf_uint(rd, o, label, "top_k", 1, P3CFG__MAX_EXPERTS, &m->moe_top_k);
+  ok &= opt_uint(rd, o, label, "expert_ffn_hidden", 1, P3CFG__MAX_FFN_HIDDEN, m->ffn_hidden,
+                 &m->moe_expert_ffn_hidden);
+  ok &= opt_uint(rd, o, label, "shared_experts", 0, P3CFG__MAX_EXPERTS, 0, &m->moe_shared_experts);
+  ok &= opt_uint(rd, o, label, "shared_expert_ffn_hidden", 1, P3CFG__MAX_FFN_HIDDEN,
+                 m->moe_expert_ffn_hidden, &m->moe_shared_expert_ffn_hidden);
+  ok &= opt_uint(rd, o, label, "dense_layers", 0, max_dense, 0, &m->moe_dense_layers);
+  if (ok && m->moe_top_k > m->moe_experts) {
+    p3cfg__problem(&rd->c, p3cfg__pf_lookup(rd, o, "top_k"),
+                   "%s.top_k %llu is more than %s.experts %llu", label,
+                   (unsigned long long)m->moe_top_k, label, (unsigned long long)m->moe_experts);
+    ok = false;
+  }
+  const yaml_node_t *cf = p3cfg__pf_lookup(rd, o, "capacity_factor");
+  if (cf && !p3cfg__is_null(cf)) {
+    static const p3cfg__range capacity = {0.0, true, 1000.0, "a positive number or null", false};
+    char item[P3CFG__PF_LABEL_CAP];
+    ok &= p3cfg__read_number(&rd->c, cf, p3cfg__pf_label(item, label, "capacity_factor"), &capacity,
+                             &m->moe_capacity_factor) == 0;
+  }
+  return ok;
+}
+
+/* "attention" (absent: "mha" or "gqa" from heads and kv_heads): its kind and, for "mla",
+ * the five widths (q_lora_rank and qk_rope_head_dim may be 0, as in the model file). */
+static bool read_attention(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *model,
+                           const char *prefix)
+{
+  static const char *const kinds[] = {"mha", "gqa", "mla"};
+  m->attention = m->kv_heads == m->heads ? kinds[0] : kinds[1];
+  const yaml_node_t *o = p3cfg__pf_lookup(rd, model, "attention");
+  if (!o)
+    return true;
+  char label[P3CFG__PF_LABEL_CAP];
+  p3cfg__pf_label(label, prefix, "attention");
+  int k = 0;
+  if (!p3cfg__pf_is_kind(rd, o, label, YAML_MAPPING_NODE) ||
+      !p3cfg__pf_enum(rd, o, label, "kind", kinds, N_OF(kinds), &k))
+    return false;
+  m->attention = kinds[k];
+  if (k == 0 && m->kv_heads != m->heads) {
+    p3cfg__problem(&rd->c, p3cfg__pf_lookup(rd, o, "kind"),
+                   "%s.kind mha has as many key/value heads as heads (%llu), but kv_heads is "
+                   "%llu",
+                   label, (unsigned long long)m->heads, (unsigned long long)m->kv_heads);
+    return false;
+  }
+  if (k != 2)
+    return true;
+  bool ok = opt_uint(rd, o, label, "q_lora_rank", 0, P3CFG__MAX_HIDDEN, 0, &m->mla_q_lora_rank);
+  ok &= p3cfg__pf_uint(rd, o, label, "kv_lora_rank", 1, P3CFG__MAX_HIDDEN, &m->mla_kv_lora_rank);
+  ok &= p3cfg__pf_uint(rd, o, label, "qk_nope_head_dim", 1, P3CFG__MAX_HIDDEN,
+                       &m->mla_qk_nope_head_dim);
+  ok &= p3cfg__pf_uint(rd, o, label, "qk_rope_head_dim", 0, P3CFG__MAX_HIDDEN,
+                       &m->mla_qk_rope_head_dim);
+  ok &= p3cfg__pf_uint(rd, o, label, "v_head_dim", 1, P3CFG__MAX_HIDDEN, &m->mla_v_head_dim);
+  return ok;
+}
+
+/* The keys of issue 16, all optional (plan files written before them are dense models
+ * with standard attention): head_dim, moe, attention, mtp_layers. */
+static bool read_shape(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                       const char *prefix)
+{
+  bool ok = opt_uint(rd, map, prefix, "head_dim", 1, P3CFG__MAX_HIDDEN,
+                     m->heads ? m->hidden / m->heads : 0, &m->head_dim);
+  ok &= read_moe(rd, m, map, prefix);
+  ok &= read_attention(rd, m, map, prefix);
+  ok &= opt_uint(rd, map, prefix, "mtp_layers", 0, P3CFG__MAX_MTP_LAYERS, 0, &m->mtp_layers);
+  return ok;
+}
+
+bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                          const char *prefix)
+{
+  static const struct {
+    const char *key;
+    uint64_t hi;
+    size_t offset;
+  } counts[] = {
+      {"layers", P3CFG__MAX_LAYERS, offsetof(p3cfg_plan_model, layers)},
+      {"hidden", P3CFG__MAX_HIDDEN, offsetof(p3cfg_plan_model, hidden)},
+      {"heads", P3CFG__MAX_HEADS, offsetof(p3cfg_plan_model, heads)},
+      {"kv_heads", P3CFG__MAX_HEADS, offsetof(p3cfg_plan_model, kv_heads)},
+      {"ffn_hidden", P3CFG__MAX_FFN_HIDDEN, offsetof(p3cfg_plan_model, ffn_hidden)},
+      {"vocab", P3CFG__MAX_VOCAB, offsetof(p3cfg_plan_model, vocab)},
+      {"seq_len", P3CFG__MAX_SEQ_LEN, offsetof(p3cfg_plan_model, seq_len)},
+  };
+  static const struct {
+    const char *key;
+    const char *const *names;
+    size_t n;
+    size_t offset;
+  } choices[] = {
+      {"activation", p3cfg__activation_names, N_OF(p3cfg__activation_names),
+       offsetof(p3cfg_plan_model, activation)},
+      {"norm", p3cfg__norm_names, N_OF(p3cfg__norm_names), offsetof(p3cfg_plan_model, norm)},
+      {"position_embedding", p3cfg__posemb_names, N_OF(p3cfg__posemb_names),
+       offsetof(p3cfg_plan_model, position_embedding)},
+      {"precision", p3cfg__precision_names, N_OF(p3cfg__precision_names),
+       offsetof(p3cfg_plan_model, precision)},
+      {"optimizer", p3cfg__optimizer_names, N_OF(p3cfg__optimizer_names),
+       offsetof(p3cfg_plan_model, optimizer)},
+  };
+  static const struct {
+    const char *key;
+    size_t offset;
+  } flags[] = {
+      {"tied_embeddings", offsetof(p3cfg_plan_model, tied_embeddings)},
+      {"bias", offsetof(p3cfg_plan_model, bias)},
+      {"dropout", offsetof(p3cfg_plan_model, dropout)},
+      {"flash_attention", offsetof(p3cfg_plan_model, flash_attention)},
+  };
+  bool ok = (m->name = p3cfg__pf_string(rd, map, prefix, "name")) != NULL;
+  for (size_t i = 0; i < N_OF(counts); i++)
+    ok &= p3cfg__pf_uint(rd, map, prefix, counts[i].key, 1, counts[i].hi,
+                         (uint64_t *)((char *)m + counts[i].offset));
+  for (size_t i = 0; i < N_OF(choices); i++) {
+    int k = 0;
+    const bool got =
+        p3cfg__pf_enum(rd, map, prefix, choices[i].key, choices[i].names, choices[i].n, &k);
+    *(const char **)((char *)m + choices[i].offset) = got ? choices[i].names[k] : NULL;
+    ok &= got;
+  }
+  for (size_t i = 0; i < N_OF(flags); i++)
+    ok &= p3cfg__pf_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
+  return read_shape(rd, m, map, prefix) && ok;
+}
+
+/* ---- cluster ------------------------------------------------------------------------ */
+
+static int cmp_named(const void *a, const void *b)
+{
+  const p3cfg__pf_named *x = a, *y = b;
+  const int c = strcmp(x->name, y->name);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The node index of name[0..len), or UINT32_MAX. */
+uint32_t p3cfg__pf_find_node(const p3cfg__pf_name_index *ix, const char *name, size_t len)
+{
+  size_t lo = 0, hi = ix->n;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const char *s = ix->sorted[mid].name;
+    int c = strncmp(s, name, len);
+    if (c == 0 && s[len] != '\0')
+      c = 1;
+    if (c == 0)
+      return ix->sorted[mid].index;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return UINT32_MAX;
+}
+
+bool p3cfg__pf_read_cluster(p3cfg__pf_reader *rd, p3cfg_plan_cluster *cl, p3cfg__pf_name_index *ix,
+                            const yaml_node_t *map, const char *prefix)
+{
+  bool ok = (cl->name = p3cfg__pf_string(rd, map, prefix, "name")) != NULL;
+  ok &= (cl->gpu = p3cfg__pf_string(rd, map, prefix, "gpu")) != NULL;
+  ok &= p3cfg__pf_u32(rd, map, prefix, "nodes", 1, P3CFG__MAX_CLUSTER_NODES, &cl->nodes);
+  ok &= p3cfg__pf_u32(rd, map, prefix, "gpus_per_node", 1, P3CFG__MAX_GPUS_PER_NODE,
+                      &cl->gpus_per_node);
+  char label[P3CFG__PF_LABEL_CAP];
+  const yaml_node_t *seq = p3cfg__pf_need(rd, map, prefix, "node_names");
+  p3cfg__pf_label(label, prefix, "node_names");
+  if (!ok || !seq || !p3cfg__pf_is_kind(rd, seq, label, YAML_SEQUENCE_NODE))
+    return false;
+  const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+  if (n != cl->nodes) {
+    p3cfg__problem(&rd->c, seq, "%s has %zu names, expected nodes = %u", label, n, cl->nodes);
+    return false;
+  }
+  const char **names = p3cfg__plan_file_alloc(rd->f, n * sizeof *names);
+  ix->sorted = p3cfg__malloc(n * sizeof *ix->sorted);
+  if (!names || !ix->sorted) {
+    rd->nomem = 1;
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char item[P3CFG__PF_LABEL_CAP + 24];
+    snprintf(item, sizeof item, "%s[%zu]", label, i);
+    names[i] =
+        p3cfg__pf_copy_string(rd, p3cfg__node(&rd->c, seq->data.sequence.items.start[i]), item);
+    ok &= names[i] != NULL;
+    ix->sorted[i] = (p3cfg__pf_named){names[i], (uint32_t)i};
+  }
+  if (!ok)
+    return false;
+  cl->node_names = names;
+  ix->n = (uint32_t)n;
+  qsort(ix->sorted, n, sizeof *ix->sorted, cmp_named);
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(ix->sorted[i - 1].name, ix->sorted[i].name) == 0) {
+      const uint32_t later = ix->sorted[i].index;
+      p3cfg__problem(&rd->c, p3cfg__node(&rd->c, seq->data.sequence.items.start[later]),
+                     "%s[%u] repeats the node name '%s'", label, later, names[later]);
+      ok = false;
+    }
+  return ok;
+}
