@@ -202,6 +202,8 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag(t, "--overlap-param-gather");
   if (p->overlap & P3CFG_OVERLAP_TP_COMM)
     flag(t, "--tp-comm-overlap");
+  if (p->overlap & P3CFG_OVERLAP_EP_COMM) /* ModelParallelConfig.overlap_moe_expert_parallel_comm */
+    flag(t, "--overlap-moe-expert-parallel-comm");
 
   /* Model shape. */
   flag_u(t, "--num-layers", m->layers);

@@ -124,6 +124,11 @@ int p3cfg__export_torchtitan(p3cfg__text *t, const p3cfg__plan_record *rec, size
     p3cfg__text_printf(t, "context_parallel_degree = %u\n", p3cfg__plan_cp(p));
   if (p3cfg__plan_ep(p) > 1)
     p3cfg__text_printf(t, "expert_parallel_degree = %u\n", p3cfg__plan_ep(p));
+  if (p->overlap & P3CFG_OVERLAP_EP_COMM) /* ParallelismConfig at b5bcd76c has no such key */
+    p3cfg__text_printf(t, "# the plan overlaps the expert-parallel all-to-alls (Megatron-Core's "
+                          "--overlap-moe-expert-parallel-comm): torchtitan has no setting for "
+                          "it, so they run exposed and the step is slower than p3cfg's "
+                          "time\n");
   if (p->overlap & P3CFG_OVERLAP_TP_COMM)
     p3cfg__text_printf(t, "enable_async_tensor_parallel = true # needs training.compile\n");
   p3cfg__text_printf(t, "pipeline_parallel_degree = %u\n", p->pp);

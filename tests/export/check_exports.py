@@ -129,7 +129,10 @@ def megatron_parser():
              "--disable-bias-linear", "--bf16", "--fp16",
              # TransformerConfig bool fields defaulting to False: store_true (d98e8a64)
              "--moe-grouped-gemm", "--moe-pad-expert-input-to-capacity",
-             "--multi-latent-attention"]
+             "--multi-latent-attention",
+             # ModelParallelConfig.overlap_moe_expert_parallel_comm: bool = False, a
+             # TransformerConfig field through inheritance, not excluded (d98e8a64)
+             "--overlap-moe-expert-parallel-comm"]
     for f in flags:
         ap.add_argument(f, action="store_true")
     # d98e8a64: moe_token_dispatcher_type: Literal['allgather', 'alltoall', 'flex'];
