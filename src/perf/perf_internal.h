@@ -362,6 +362,12 @@ void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring);
  * and the placement cache call it. */
 void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
                              const uint32_t *rank_gpu, uint32_t j);
+/* The same for stage j when its groups are stage q's translated by a multiple of the
+ * link period (default map, uniform links): q's link terms (lq) copied, the expert
+ * gradients' rings costed again only where j holds other expert parameters than q. */
+void p3cfg__perf_stage_extra_as(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                                const uint32_t *rank_gpu, uint32_t j,
+                                const p3cfg__stage_links *lq, uint32_t q);
 /* Expert parameters one GPU of stage j holds (0 for a dense model). */
 double p3cfg__perf_stage_expert_params(const p3cfg__perf_ctx *x, uint32_t j);
 /* The mesh the time model walks: the plan's with cp folded into dp. */

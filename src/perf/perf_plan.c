@@ -345,6 +345,39 @@ static uint32_t stage_groups(const p3cfg__mesh *M, p3cfg__mesh_dim d)
   return p3cfg__mesh_groups(M, d) / M->size[P3CFG__MESH_PP];
 }
 
+/* The expert gradients reduce over the expert-data-parallel groups, after (and as well
+ * as) the dense ones: p3cfg__perf_finish adds their costs (lj->xdp, zeroed by the caller). */
+static void stage_xdp(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                      const uint32_t *rank_gpu, uint32_t j, uint32_t cap)
+{
+  const p3cfg__mesh *X = &x->xmesh;
+  const double pe = p3cfg__perf_stage_expert_params(x, j);
+  if (X->size[P3CFG__MESH_DP] > 1 && pe > 0.0) {
+    const uint32_t n = stage_groups(X, P3CFG__MESH_DP);
+    for (uint32_t g = 0; g < n && g < cap; g++) {
+      p3cfg__ring ring;
+      p3cfg__dp_cost cost;
+      p3cfg__ring_of_group(&ring, x->c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_DP, j * n + g));
+      p3cfg__perf_dp_ring(&cost, x, pe, &ring);
+      p3cfg__dp_cost_max(&lj->xdp, &cost);
+    }
+  }
+}
+
+void p3cfg__perf_stage_extra_as(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                                const uint32_t *rank_gpu, uint32_t j,
+                                const p3cfg__stage_links *lq, uint32_t q)
+{
+  lj->ep_a2a = lq->ep_a2a, lj->etp_ar = lq->etp_ar, lj->cp_p2p = lq->cp_p2p;
+  if (!x->moe || p3cfg__perf_stage_expert_params(x, j) == p3cfg__perf_stage_expert_params(x, q)) {
+    lj->xdp = lq->xdp;
+    return;
+  }
+  memset(&lj->xdp, 0, sizeof lj->xdp);
+  const int uniform = rank_gpu == NULL && x->c->links.granularity == P3CFG_LINKS_NONE;
+  stage_xdp(lj, x, rank_gpu, j, uniform ? p3cfg__link_period(x->c) : UINT32_MAX);
+}
+
 void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
                              const uint32_t *rank_gpu, uint32_t j)
 {
@@ -358,7 +391,6 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
   if (x->moe) {
     const p3cfg__mesh *X = &x->xmesh;
     const uint32_t ep = X->size[P3CFG__MESH_EP], etp = X->size[P3CFG__MESH_TP];
-    const uint32_t edp = X->size[P3CFG__MESH_DP];
     if (ep > 1) {
       const uint32_t n = stage_groups(X, P3CFG__MESH_EP);
       for (uint32_t g = 0; g < n && g < cap; g++)
@@ -374,19 +406,7 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
         lj->etp_ar = max2(lj->etp_ar, p3cfg__allreduce_s(&ring, x->X.etp_bytes));
       }
     }
-    /* The expert gradients reduce over the expert-data-parallel groups, after (and as
-     * well as) the dense ones: p3cfg__perf_finish adds their costs. */
-    const double pe = p3cfg__perf_stage_expert_params(x, j);
-    if (edp > 1 && pe > 0.0) {
-      const uint32_t n = stage_groups(X, P3CFG__MESH_DP);
-      for (uint32_t g = 0; g < n && g < cap; g++) {
-        p3cfg__ring ring;
-        p3cfg__dp_cost cost;
-        p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_DP, j * n + g));
-        p3cfg__perf_dp_ring(&cost, x, pe, &ring);
-        p3cfg__dp_cost_max(&lj->xdp, &cost);
-      }
-    }
+    stage_xdp(lj, x, rank_gpu, j, cap);
   }
   const p3cfg__mesh *G = &x->gmesh;
   const uint32_t cp = G->size[P3CFG__MESH_CP];
@@ -536,7 +556,10 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
       p3cfg__perf_dp_ring(&cost, &x, pj, &rings[rj + s]);
       p3cfg__dp_cost_max(&lj->dp, &cost);
     }
-    p3cfg__perf_stage_extra(lj, &x, rank_gpu, j);
+    if (j >= stage_period) /* stage q's groups, translated by a multiple of the period */
+      p3cfg__perf_stage_extra_as(lj, &x, rank_gpu, j, &links[q], q);
+    else
+      p3cfg__perf_stage_extra(lj, &x, rank_gpu, j);
   }
 
   /* The tied embedding: rank s of the first stage with rank s of the last. */
