@@ -94,6 +94,7 @@ struct p3cfg__perf_cache {
    * groups and DP rings to redo; stages whose DP worst is stale. Each list has a flag
    * array so that an entry is listed once (a chain move would redo a send twice). */
   uint8_t *rank_flag, *send_flag, *tie_flag, *group_flag, *ring_flag, *stage_flag;
+  uint8_t *extra_flag; /* [p]: a rank of the stage moved, its EP/ETP/CP/EDP groups with it */
   uint32_t *moved, *sends, *send_stage, *ties, *groups, *group_stage, *rings, *ring_stage;
   pos *where; /* [ranks] of each moved rank, worked out once per score */
   uint32_t n_moved, n_sends, n_ties, n_groups, n_rings;
@@ -429,6 +430,7 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
   }
   k->n_groups = 0;
   for (uint32_t x = 0; x < k->n_moved; x++) {
+    k->extra_flag[k->where[x].c[P3CFG__MESH_PP]] = 1;
     redo_rank(k, &k->where[x]);
     k->rank_flag[k->where[x].rank] = 0;
   }
@@ -468,10 +470,13 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
     }
   }
   /* EP, ETP, CP groups and the expert gradients' rings: evaluated as they stand (MoE
-   * and cp > 1 plans only). */
-  if (k->x.moe || k->x.gmesh.size[P3CFG__MESH_CP] > 1)
-    for (uint32_t st = 0; st < p; st++)
+   * and cp > 1 plans only), on the stages that hold a moved rank (each of those groups
+   * lies inside one stage, so the others' are unchanged). */
+  for (uint32_t st = 0; st < p; st++) {
+    if ((full || k->extra_flag[st]) && (k->x.moe || k->x.gmesh.size[P3CFG__MESH_CP] > 1))
       p3cfg__perf_stage_extra(&k->links[st], &k->x, k->rank_gpu, st);
+    k->extra_flag[st] = 0;
+  }
   double tie = 0.0;
   if (k->tied) {
     refresh_max(&k->w_tie, k->tie, ps, k->tie_pack ? t : 1);
@@ -549,6 +554,7 @@ static void carve_all(p3cfg__perf_cache *k, char *base, size_t *at)
   k->group_flag = carve(base, at, groups);
   k->ring_flag = carve(base, at, rings);
   k->stage_flag = carve(base, at, p);
+  k->extra_flag = carve(base, at, p);
 }
 
 void p3cfg__perf_cache_free(p3cfg__perf_cache *cache)

@@ -371,6 +371,13 @@ void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring);
  * and the placement cache call it. */
 void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
                              const uint32_t *rank_gpu, uint32_t j);
+/* The same for stage j when its groups are those of the stage lq was costed for,
+ * translated by a multiple of the link period (default map, uniform links): lq's EP, ETP
+ * and CP terms copied, and its expert gradients' rings (xdp) when same_experts (the two
+ * stages hold the same expert parameters), else j's rings costed again. */
+void p3cfg__perf_stage_extra_as(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                                const uint32_t *rank_gpu, uint32_t j,
+                                const p3cfg__stage_links *lq, int same_experts);
 /* Expert parameters one GPU of stage j holds (0 for a dense model). */
 double p3cfg__perf_stage_expert_params(const p3cfg__perf_ctx *x, uint32_t j);
 /* The mesh the time model walks: the plan's with cp folded into dp. */

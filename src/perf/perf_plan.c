@@ -345,6 +345,57 @@ static uint32_t stage_groups(const p3cfg__mesh *M, p3cfg__mesh_dim d)
   return p3cfg__mesh_groups(M, d) / M->size[P3CFG__MESH_PP];
 }
 
+/* Whether group g of a stage (dimension d, numbered as mesh.h numbers them) is, on a
+ * uniform network with the default map (period: the link period), a translate by a
+ * multiple of the period of an earlier group of the stage, so that it costs the same: with
+ * i = g mod stride[d] its coordinates below d and k = g / stride[d] those above, group
+ * (i - period, k) is one when i >= period, and (i, k - K) when k >= K, K*span being the
+ * first multiple of the period among the multiples of span = stride[d]*size[d]. */
+static int earlier_translate(const p3cfg__mesh *M, p3cfg__mesh_dim d, uint32_t g,
+                             uint32_t period)
+{
+  const uint32_t below = M->stride[d], span = below * M->size[d];
+  if (period == UINT32_MAX) /* not uniform: every group */
+    return 0;
+  return g % below >= period || g / below >= period / gcd_u32(span % period, period);
+}
+
+/* The expert gradients reduce over the expert-data-parallel groups, after (and as well
+ * as) the dense ones: p3cfg__perf_finish adds their costs (lj->xdp, zeroed by the caller).
+ * cap: the link period on a uniform network with the default map, else UINT32_MAX. */
+static void stage_xdp(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                      const uint32_t *rank_gpu, uint32_t j, uint32_t cap)
+{
+  const p3cfg__mesh *X = &x->xmesh;
+  const double pe = p3cfg__perf_stage_expert_params(x, j);
+  if (X->size[P3CFG__MESH_DP] > 1 && pe > 0.0) {
+    const uint32_t n = stage_groups(X, P3CFG__MESH_DP);
+    for (uint32_t g = 0; g < n && g < cap; g++) {
+      if (earlier_translate(X, P3CFG__MESH_DP, g, cap))
+        continue;
+      p3cfg__ring ring;
+      p3cfg__dp_cost cost;
+      p3cfg__ring_of_group(&ring, x->c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_DP, j * n + g));
+      p3cfg__perf_dp_ring(&cost, x, pe, &ring);
+      p3cfg__dp_cost_max(&lj->xdp, &cost);
+    }
+  }
+}
+
+void p3cfg__perf_stage_extra_as(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
+                                const uint32_t *rank_gpu, uint32_t j,
+                                const p3cfg__stage_links *lq, int same_experts)
+{
+  lj->ep_a2a = lq->ep_a2a, lj->etp_ar = lq->etp_ar, lj->cp_p2p = lq->cp_p2p;
+  if (same_experts) {
+    lj->xdp = lq->xdp;
+    return;
+  }
+  memset(&lj->xdp, 0, sizeof lj->xdp);
+  const int uniform = rank_gpu == NULL && x->c->links.granularity == P3CFG_LINKS_NONE;
+  stage_xdp(lj, x, rank_gpu, j, uniform ? p3cfg__link_period(x->c) : UINT32_MAX);
+}
+
 void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
                              const uint32_t *rank_gpu, uint32_t j)
 {
@@ -358,41 +409,33 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
   if (x->moe) {
     const p3cfg__mesh *X = &x->xmesh;
     const uint32_t ep = X->size[P3CFG__MESH_EP], etp = X->size[P3CFG__MESH_TP];
-    const uint32_t edp = X->size[P3CFG__MESH_DP];
     if (ep > 1) {
       const uint32_t n = stage_groups(X, P3CFG__MESH_EP);
       for (uint32_t g = 0; g < n && g < cap; g++)
-        lj->ep_a2a = max2(lj->ep_a2a,
+        if (!earlier_translate(X, P3CFG__MESH_EP, g, cap))
+          lj->ep_a2a = max2(lj->ep_a2a,
                           p3cfg__alltoall_s(c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_EP, j * n + g),
                                             x->X.a2a_bytes));
     }
     if (etp > 1) {
       const uint32_t n = stage_groups(X, P3CFG__MESH_TP);
       for (uint32_t g = 0; g < n && g < cap; g++) {
+        if (earlier_translate(X, P3CFG__MESH_TP, g, cap))
+          continue;
         p3cfg__ring ring;
         p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_TP, j * n + g));
         lj->etp_ar = max2(lj->etp_ar, p3cfg__allreduce_s(&ring, x->X.etp_bytes));
       }
     }
-    /* The expert gradients reduce over the expert-data-parallel groups, after (and as
-     * well as) the dense ones: p3cfg__perf_finish adds their costs. */
-    const double pe = p3cfg__perf_stage_expert_params(x, j);
-    if (edp > 1 && pe > 0.0) {
-      const uint32_t n = stage_groups(X, P3CFG__MESH_DP);
-      for (uint32_t g = 0; g < n && g < cap; g++) {
-        p3cfg__ring ring;
-        p3cfg__dp_cost cost;
-        p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_DP, j * n + g));
-        p3cfg__perf_dp_ring(&cost, x, pe, &ring);
-        p3cfg__dp_cost_max(&lj->xdp, &cost);
-      }
-    }
+    stage_xdp(lj, x, rank_gpu, j, cap);
   }
   const p3cfg__mesh *G = &x->gmesh;
   const uint32_t cp = G->size[P3CFG__MESH_CP];
   if (cp > 1) { /* ring attention: each CP rank sends to the next of its ring */
     const uint32_t n = stage_groups(G, P3CFG__MESH_CP);
     for (uint32_t g = 0; g < n && g < cap; g++) {
+      if (earlier_translate(G, P3CFG__MESH_CP, g, cap))
+        continue;
       const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(G, P3CFG__MESH_CP, j * n + g);
       for (uint32_t i = 0; i < cp; i++) {
         const uint32_t a = grp.first + i * grp.stride, b = grp.first + ((i + 1) % cp) * grp.stride;
@@ -469,6 +512,7 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
   p3cfg__stage_links *links = (p3cfg__stage_links *)(ws + lay.links);
   p3cfg__ring *rings = (p3cfg__ring *)(ws + lay.rings); /* of stage j at j*dp_groups */
 
+  double pe_of[P3CFG_MAX_PP]; /* expert parameters per GPU of each stage */
   /* Per stage: worst TP group, worst DP group, sends to the next stage. */
   const uint32_t stage_period = uniform ? distinct(1, p, per_stage, 1, 2, gpn) : p;
   for (uint32_t j = 0, q = 0; j < p; j++, q = q + 1 == stage_period ? 0 : q + 1) {
@@ -536,7 +580,18 @@ static int perf_plan(p3cfg_time *out, const p3cfg_model *m, const p3cfg_cluster 
       p3cfg__perf_dp_ring(&cost, &x, pj, &rings[rj + s]);
       p3cfg__dp_cost_max(&lj->dp, &cost);
     }
-    p3cfg__perf_stage_extra(lj, &x, rank_gpu, j);
+    /* Stages of one class have the same groups, translated by a multiple of the period:
+     * the EP/ETP/CP terms of the first, the expert rings of the nearest stage of the class
+     * that holds as many expert parameters (else costed again). */
+    pe_of[j] = x.moe ? p3cfg__perf_stage_expert_params(&x, j) : 0.0;
+    if (j >= stage_period) {
+      uint32_t src = j - stage_period;
+      while (pe_of[src] != pe_of[j] && src >= stage_period)
+        src -= stage_period;
+      p3cfg__perf_stage_extra_as(lj, &x, rank_gpu, j, &links[src], pe_of[src] == pe_of[j]);
+    } else {
+      p3cfg__perf_stage_extra(lj, &x, rank_gpu, j);
+    }
   }
 
   /* The tied embedding: rank s of the first stage with rank s of the last. */

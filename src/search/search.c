@@ -13,6 +13,7 @@
  * its own top K and statistics; merging under the total order makes the result
  * independent of the thread count.
  */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 #include "perf.h"
 #include "rank_map.h"
 #include "plan_rules.h"
+#include "sat_math.h"
 #include "search_internal.h"
 #include "search_space.h"
 #include "topk.h"
@@ -80,6 +82,22 @@ P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts)
   }
 }
 
+/* Whether some stage's model state alone (weights + gradients + optimizer state, which
+ * every moment of the step holds: memory.c's peak is state plus what is live) leaves no
+ * room under the capacity less the margin. */
+static int state_over(const p3cfg_stage_memory *stages, uint32_t pp, uint64_t margin,
+                      uint64_t capacity)
+{
+  for (uint32_t i = 0; i < pp; i++) {
+    const p3cfg_stage_memory *s = &stages[i];
+    const uint64_t state = p3cfg__sat_add(
+        s->weights_bytes, p3cfg__sat_add(s->gradients_bytes, s->optimizer_bytes));
+    if (p3cfg__sat_add(state, margin) > capacity)
+      return 1;
+  }
+  return 0;
+}
+
 /* Score one complete candidate (the innermost step). */
 static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
 {
@@ -97,9 +115,24 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
     return;
   }
   w->valid++;
+  /* Memory lower bound: the model state alone did not fit for this (ep, etp, zero), so
+   * the plan does not fit either. Once the worker has a plan that fits, the closest miss
+   * is never reported, so the estimate is skipped (a debug build checks the verdict). */
+  if ((w->state_over >> plan->zero_stage & 1u) && w->feasible > 0) {
+#ifndef NDEBUG
+    p3cfg_memory check;
+    p3cfg__memory_plan_margin(&check, w->stages, ctx->model, ctx->cluster, plan,
+                              ctx->margin_bytes);
+    assert(!check.fits);
+#endif
+    w->rejected[P3CFG_RULE_MEMORY]++;
+    return;
+  }
   p3cfg_memory mem;
   p3cfg__memory_plan_margin(&mem, w->stages, ctx->model, ctx->cluster, plan, ctx->margin_bytes);
   if (!mem.fits) {
+    if (state_over(w->stages, plan->pp, ctx->margin_bytes, mem.capacity_bytes))
+      w->state_over |= 1u << plan->zero_stage;
     w->rejected[P3CFG_RULE_MEMORY]++;
     double ratio = mem.capacity_bytes ? ((double)mem.total_bytes + (double)mem.margin_bytes) /
                                             (double)mem.capacity_bytes
@@ -203,6 +236,7 @@ static void run_item(worker *w, const work_item *it)
   for (size_t x = 0; x < n_pairs; x++) {
     plan.ep = pairs[x][0];
     plan.etp = pairs[x][1];
+    w->state_over = 0;
     for (size_t b = 0; b < n_mbs; b++) {
       plan.micro_batch = mbs[b];
       for (int r = rc_lo; r <= rc_hi; r++) {

@@ -70,6 +70,11 @@ typedef struct worker {
   p3cfg__topk top;
   uint64_t evaluated, valid, feasible, bounded;
   uint64_t rejected[P3CFG__MAX_RULES];
+  /* Bit z: under the current item's (ep, etp), a plan with ZeRO stage z held more model
+   * state (weights, gradients, optimizer) on one stage than the GPU has room for; that
+   * state does not depend on the micro-batch, recompute or sp, so neither does the
+   * verdict (search.c, consider). */
+  uint32_t state_over;
   /* Closest miss: the valid plan whose worst stage needs the least memory over capacity. */
   int has_miss;
   double miss_ratio;

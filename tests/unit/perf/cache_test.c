@@ -5,7 +5,9 @@
  * score must be p3cfg__perf_plan's for the same map, every field to the bit, on plans
  * with every kind of group (tp, pp, dp, interleaving, ZeRO 0-3, tied and untied
  * embeddings) and on measured links with distinct values, many equal values, node and GPU
- * granularity. Scoring never allocates.
+ * granularity; and on mixture-of-experts and context-parallel plans, whose EP all-to-alls,
+ * ETP rings, CP rings and expert-data-parallel rings the cache re-evaluates on the stages
+ * a move touches. Scoring never allocates.
  */
 #include <stdio.h>
 
@@ -27,6 +29,15 @@ typedef struct cache_case {
   p3cfg_links_gran gran;
   int few_values; /* draw bandwidths from 3 values: many ties in every worst */
 } cache_case;
+
+/* A case with the dimensions of issue 16. */
+typedef struct dims_case {
+  cache_case base;
+  uint32_t ep, etp, cp; /* 0: 1, tp, 1 */
+  int moe;              /* the MLP replaced by routed experts (the first layer dense) */
+} dims_case;
+
+static const dims_case no_dims = {{0}, 0, 0, 0, 0};
 
 /* Measured links: node or GPU matrix, a few links much slower. P3CFG_LINKS_NONE: no
  * matrix, a fabric instead (NVLink domains of two nodes, leaves of four under a 2:1
@@ -87,22 +98,31 @@ static void report(p3cfg__perf_cache *cache, const uint32_t *gpu_rank, uint32_t 
     p3cfg__perf_cache_moved(cache, gpu_rank[g], 1);
 }
 
-static void run_case(const cache_case *cc, int steps)
+static void run_case(const cache_case *cc, int steps, const dims_case *xc)
 {
   p3cfg_model m = fx_gpt(24, 1024, 16, 51200, 1024, 96);
   m.tied_embeddings = cc->tied;
+  if (xc->moe) /* Mixtral 8x7B's routing (arXiv 2401.04088: 8 experts, top 2, no biases) */
+    m.moe.experts = 8, m.moe.top_k = 2, m.moe.expert_ffn_hidden = 4 * m.hidden,
+    m.moe.dense_layers = 1, m.bias = false;
+  m.flash_attention = xc->cp > 1; /* ring attention runs on flash attention */
   p3cfg_cluster c = fx_cluster("a100-80gb", cc->nodes, 300e9, 25e9);
   c.gpus_per_node = cc->gpn;
   measure(&c, cc);
   const uint32_t overlap = (cc->zero ? P3CFG_OVERLAP_PARAM_GATHER : 0) |
                            (cc->tp > 1 ? P3CFG_OVERLAP_TP_COMM : 0) |
                            (rnd_below(2) ? P3CFG_OVERLAP_GRAD_REDUCE : 0);
-  const p3cfg_plan pl = fx_plan(&m, &c, cc->tp, cc->pp, cc->dp, 1, cc->v,
-                                P3CFG_RECOMPUTE_SELECTIVE, cc->tp > 1, cc->zero, overlap);
-  const uint32_t gpus = c.nodes * c.gpus_per_node, ranks = cc->tp * cc->pp * cc->dp;
-  char what[128];
-  snprintf(what, sizeof what, "%u nodes x %u, tp %u pp %u dp %u v %u zero %u%s, %s links%s",
-           cc->nodes, cc->gpn, cc->tp, cc->pp, cc->dp, cc->v, cc->zero,
+  p3cfg_plan pl = fx_plan(&m, &c, cc->tp, cc->pp, cc->dp, 1, cc->v,
+                          P3CFG_RECOMPUTE_SELECTIVE, cc->tp > 1, cc->zero, overlap);
+  pl.ep = xc->ep, pl.etp = xc->etp, pl.cp = xc->cp;
+  cr_assert_eq(p3cfg__plan_check(&pl, &m, &c), 0, "%s", p3cfg_error_last()->message);
+  const uint32_t gpus = c.nodes * c.gpus_per_node,
+                 ranks = cc->tp * cc->pp * cc->dp * (xc->cp ? xc->cp : 1);
+  char what[160];
+  snprintf(what, sizeof what,
+           "%u nodes x %u, tp %u pp %u dp %u cp %u ep %u etp %u%s v %u zero %u%s, %s links%s",
+           cc->nodes, cc->gpn, cc->tp, cc->pp, cc->dp, xc->cp, xc->ep, xc->etp,
+           xc->moe ? " moe" : "", cc->v, cc->zero,
            cc->tied ? " tied" : "", cc->gran == P3CFG_LINKS_GPU    ? "gpu"
            : cc->gran == P3CFG_LINKS_NODE ? "node"
                                           : "no (fabric)",
@@ -213,7 +233,26 @@ Test(perf, cache_scores_every_map_as_the_full_model_does)
   };
   rng_state = 0x9E3779B97F4A7C15ull;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    run_case(&cases[i], 200);
+    run_case(&cases[i], 200, &no_dims);
+}
+
+Test(perf, cache_scores_moe_and_cp_plans_as_the_full_model_does)
+{
+  static const dims_case cases[] = {
+      /* {nodes gpn tp pp dp v zero tied gran few} ep etp cp moe */
+      {{4, 8, 2, 2, 8, 1, 1, 1, P3CFG_LINKS_NODE, 0}, 4, 1, 1, 1},
+      {{4, 8, 2, 2, 8, 1, 1, 1, P3CFG_LINKS_NODE, 1}, 8, 1, 1, 1},
+      {{4, 8, 4, 2, 2, 1, 0, 1, P3CFG_LINKS_NODE, 0}, 2, 4, 1, 1},
+      {{4, 8, 2, 1, 4, 1, 1, 0, P3CFG_LINKS_GPU, 0}, 8, 1, 2, 1},
+      {{4, 4, 2, 2, 2, 2, 1, 1, P3CFG_LINKS_GPU, 1}, 2, 2, 2, 1},
+      {{8, 4, 2, 2, 4, 2, 1, 1, P3CFG_LINKS_NONE, 0}, 4, 2, 2, 1},
+      {{8, 4, 1, 1, 32, 1, 3, 0, P3CFG_LINKS_NONE, 0}, 8, 1, 1, 1},
+      {{4, 4, 2, 2, 2, 1, 1, 1, P3CFG_LINKS_GPU, 0}, 0, 0, 2, 0}, /* dense, cp 2 */
+      {{8, 4, 2, 2, 2, 1, 1, 1, P3CFG_LINKS_NONE, 0}, 0, 0, 4, 0}, /* dense, cp 4 */
+  };
+  rng_state = 0xD1B54A32D192ED03ull;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    run_case(&cases[i].base, 200, &cases[i]);
 }
 
 Test(perf, cache_scoring_never_allocates)
