@@ -15,6 +15,17 @@
 #include "model_params.h"
 #include "types.h"
 
+/* Greatest common divisor (the period arguments of the group walks). */
+static inline uint32_t p3cfg__gcd_u32(uint32_t a, uint32_t b)
+{
+  while (b) {
+    const uint32_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
 /* ---- compute_cost.c ------------------------------------------------------------------ */
 
 /* The GPU in the form the cost functions use. */
@@ -378,6 +389,9 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
 void p3cfg__perf_stage_extra_as(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
                                 const uint32_t *rank_gpu, uint32_t j,
                                 const p3cfg__stage_links *lq, int same_experts);
+/* How many of the model's layers [first, first + n) have an MoE FFN (the first
+ * moe.dense_layers are dense). */
+double p3cfg__moe_layers_in(const p3cfg_model *m, uint64_t first, uint64_t n);
 /* Expert parameters one GPU of stage j holds (0 for a dense model). */
 double p3cfg__perf_stage_expert_params(const p3cfg__perf_ctx *x, uint32_t j);
 /* The mesh the time model walks: the plan's with cp folded into dp. */
