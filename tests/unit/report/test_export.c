@@ -13,23 +13,7 @@
 #include "p3cfg.h"
 #include "pipeline_trace.h"
 
-static p3cfg_model *model(const char *name)
-{
-  char path[1024];
-  snprintf(path, sizeof path, "%s/models/%s", P3CFG_SOURCE_DIR, name);
-  p3cfg_model *m = NULL;
-  cr_assert_eq(p3cfg_model_load(&m, path, NULL), 0, "%s", p3cfg_error_last()->message);
-  return m;
-}
-
-static p3cfg_cluster *cluster(const char *name)
-{
-  char path[1024];
-  snprintf(path, sizeof path, "%s/clusters/%s", P3CFG_SOURCE_DIR, name);
-  p3cfg_cluster *c = NULL;
-  cr_assert_eq(p3cfg_cluster_load(&c, path, NULL), 0, "%s", p3cfg_error_last()->message);
-  return c;
-}
+#include "../preset_files.h"
 
 static void same_records(const p3cfg_plan_file *a, const p3cfg_plan_file *b)
 {
