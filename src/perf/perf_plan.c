@@ -622,7 +622,6 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   const double model_flops = p3cfg__model_flops(m, plan->global_batch, plan->tp);
   out->tokens_per_s = tokens / iteration;
   out->mfu = model_flops / ((double)p * t * dp * x->c->gpu.peak_flops * iteration);
-  (void)edp;
   out->model_flops_per_iteration = model_flops;
   out->model_tflops_per_gpu = model_flops / ((double)p * t * dp * iteration) / 1e12;
   out->gemm_ceiling_mfu = x->gemm_ceiling;
