@@ -191,14 +191,8 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
     p3cfg__moe_cost_of(&out->X, &out->d, &out->r);
   else
     memset(&out->X, 0, sizeof out->X);
-  {
-    const uint32_t cp = p3cfg__plan_cp(plan), ep = p3cfg__plan_ep(plan);
-    const uint32_t etp = p3cfg__plan_etp(plan), edp = p3cfg__plan_edp(plan);
-    uint32_t xs[P3CFG__MESH_DIMS] = {etp, 1, ep, edp ? edp : 1, plan->pp};
-    p3cfg__mesh_of_sizes(&out->xmesh, xs);
-    uint32_t gs[P3CFG__MESH_DIMS] = {plan->tp, cp, 1, plan->dp, plan->pp};
-    p3cfg__mesh_of_sizes(&out->gmesh, gs);
-  }
+  p3cfg__mesh_expert_of(&out->xmesh, plan);
+  p3cfg__mesh_of(&out->gmesh, plan); /* with cp: the CP rings */
   const p3cfg__dims *d = &out->d;
   out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp ? d->tp : 1.0);
   out->grad_elem = plan->zero_stage <= 1 ? 4.0 : out->r.elem_bytes; /* fp32 main grads */
