@@ -31,41 +31,7 @@ import sys
 import tempfile
 import tomllib
 
-# Plans: (name, command after `p3cfg`, checks), run from the repository root.
-PLANS = [
-    ("gpt3-3d-interleaved", "estimate models/gpt3-175b.yaml clusters/dgx-a100-64n.yaml --tp 8 --pp 8 "
-     "--vpp 3 --mbs 1 --sp --recompute selective --zero 1 --overlap grad,param"),
-    ("gpt3-pipette-placed", "estimate models/gpt3-175b.yaml clusters/pipette-a100-16n.yaml --tp 8 "
-     "--pp 4 --vpp 3 --mbs 1 --sp --recompute selective --zero 1 --place"),
-    ("llama70b-pipette-search", "search models/llama3-70b.yaml clusters/pipette-a100-16n.yaml "
-     "--top 3"),
-    ("llama70b-uneven", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --tp 8 --pp 4 "
-     "--mbs 1 --sp --stage-layers 19,21,21,19 --recompute full --zero 1"),
-    ("llama8b-1f1b", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --pp 4 "
-     "--mbs 1 --global-batch 16 --recompute full"),
-    ("llama8b-cp2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
-                    "--sp --mbs 1"),
-    ("llama8b-cp2-zero1", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
-                          "--sp --mbs 1 --zero 1"),
-    # Issue 16: Megatron-Bridge's Qwen3-30B-A3B layout (ep 8, distributed optimizer) and
-    # DeepSeek-V3's (pp 16, ep 64; arXiv 2412.19437 sec. 3.2.1) with MLA, a shared expert,
-    # 3 dense layers and MTP; a capacity factor; an expert-tensor-parallel plan.
-    ("qwen3-30b-a3b-ep8", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml --ep 8 "
-                          "--mbs 1 --zero 1"),
-    ("qwen3-30b-a3b-ep8-ddp", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml "
-                              "--ep 8 --mbs 1"),
-    ("deepseek-v3-pp16-ep64", "estimate models/deepseek-v3.yaml clusters/dgx-h100-128n.yaml "
-                              "--pp 16 --ep 64 --mbs 1 --zero 1 --recompute full"),
-    ("mixtral-capacity-ep4", "estimate tests/fixtures/export/mixtral-8x7b-capacity.yaml "
-                             "clusters/dgx-h100-1n.yaml --tp 2 --sp --ep 4 --etp 1 --mbs 1 --zero 1"),
-    ("mixtral-etp2", "estimate models/mixtral-8x7b.yaml clusters/dgx-h100-8n.yaml --tp 2 --sp "
-                     "--ep 4 --pp 4 --mbs 1 --zero 1"),
-    ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
-    ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 2 --mbs 2"),
-    ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
-     "--gpus 384 --mbs 1 --sp --recompute selective --zero 1 --stage-layers "
-     "5,6,6,6,6,6,6,6,6,6,6,5"),
-]
+from plan_suite import PLANS  # noqa: E402  (tests/export/plan_suite.py)
 
 FAILURES = []
 

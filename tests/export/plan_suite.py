@@ -1,0 +1,66 @@
+"""plan_suite.py - the plans every export test runs (issue 15: "a suite of at least 20
+varied plans"). Each entry is (name, command after `p3cfg`), run from the repository root;
+the command writes one plan (estimate) or several (search) as JSON. Every export checker
+(check_exports.py for the round trips, and the upstream validators beside it) imports
+PLANS from here, so a plan added here is checked by all of them.
+"""
+
+PLANS = [
+    ("gpt3-3d-interleaved", "estimate models/gpt3-175b.yaml clusters/dgx-a100-64n.yaml --tp 8 --pp 8 "
+     "--vpp 3 --mbs 1 --sp --recompute selective --zero 1 --overlap grad,param"),
+    ("gpt3-pipette-placed", "estimate models/gpt3-175b.yaml clusters/pipette-a100-16n.yaml --tp 8 "
+     "--pp 4 --vpp 3 --mbs 1 --sp --recompute selective --zero 1 --place"),
+    ("llama70b-pipette-search", "search models/llama3-70b.yaml clusters/pipette-a100-16n.yaml "
+     "--top 3"),
+    ("llama70b-uneven", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --tp 8 --pp 4 "
+     "--mbs 1 --sp --stage-layers 19,21,21,19 --recompute full --zero 1"),
+    ("llama8b-1f1b", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --pp 4 "
+     "--mbs 1 --global-batch 16 --recompute full"),
+    ("llama8b-cp2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
+                    "--sp --mbs 1"),
+    ("llama8b-cp2-zero1", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --cp 2 "
+                          "--sp --mbs 1 --zero 1"),
+    # Issue 16: Megatron-Bridge's Qwen3-30B-A3B layout (ep 8, distributed optimizer) and
+    # DeepSeek-V3's (pp 16, ep 64; arXiv 2412.19437 sec. 3.2.1) with MLA, a shared expert,
+    # 3 dense layers and MTP; a capacity factor; an expert-tensor-parallel plan.
+    ("qwen3-30b-a3b-ep8", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml --ep 8 "
+                          "--mbs 1 --zero 1"),
+    ("qwen3-30b-a3b-ep8-ddp", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml "
+                              "--ep 8 --mbs 1"),
+    ("deepseek-v3-pp16-ep64", "estimate models/deepseek-v3.yaml clusters/dgx-h100-128n.yaml "
+                              "--pp 16 --ep 64 --mbs 1 --zero 1 --recompute full"),
+    ("mixtral-capacity-ep4", "estimate tests/fixtures/export/mixtral-8x7b-capacity.yaml "
+                             "clusters/dgx-h100-1n.yaml --tp 2 --sp --ep 4 --etp 1 --mbs 1 --zero 1"),
+    ("mixtral-etp2", "estimate models/mixtral-8x7b.yaml clusters/dgx-h100-8n.yaml --tp 2 --sp "
+                     "--ep 4 --pp 4 --mbs 1 --zero 1"),
+    ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
+    ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 2 --mbs 2"),
+    ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
+     "--gpus 384 --mbs 1 --sp --recompute selective --zero 1 --stage-layers "
+     "5,6,6,6,6,6,6,6,6,6,6,5"),
+]
+
+# More shapes (issue 15's suite): data-parallel only, deep pipelines, GQA with interleaving,
+# MoE with pipelines, long context, the 2048-GPU Llama 3 405B layout of arXiv 2407.21783
+# (tp 8, pp 16, sequence parallel), and A100 / B200 / NVL72 clusters.
+PLANS += [
+    ("llama8b-dp8", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --mbs 1 --zero 1"),
+    ("llama8b-dp8-ddp-mbs4", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --mbs 4 "
+                             "--recompute full"),
+    ("llama70b-tp4-pp2-vpp", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --tp 4 "
+                             "--pp 2 --vpp 5 --mbs 1 --sp --zero 1 --overlap grad,param"),
+    ("llama405b-tp8-pp16", "estimate models/llama3-405b.yaml clusters/dgx-h100-256n.yaml --tp 8 "
+                           "--pp 16 --mbs 1 --sp --zero 1 --recompute full"),
+    ("llama8b-128k-cp4", "estimate models/llama3-8b-128k.yaml clusters/dgx-h100-8n.yaml --tp 4 "
+                         "--cp 4 --sp --mbs 1 --zero 1 --recompute full"),
+    ("mixtral8x22b-pp4-ep8", "estimate models/mixtral-8x22b.yaml clusters/dgx-h100-32n.yaml "
+                             "--tp 2 --sp --pp 4 --ep 8 --etp 1 --mbs 1 --zero 1 --recompute full"),
+    ("qwen3-235b-ep8-pp8", "estimate models/qwen3-235b-a22b.yaml clusters/dgx-h100-32n.yaml "
+                           "--tp 2 --sp --pp 8 --ep 8 --etp 1 --mbs 1 --zero 1 --recompute full"),
+    ("gpt3-a100-tp8-pp8", "estimate models/gpt3-175b.yaml clusters/dgx-a100-128n.yaml --tp 8 "
+                          "--pp 8 --mbs 1 --sp --recompute full --zero 1"),
+    ("llama70b-b200-tp8", "estimate models/llama3-70b.yaml clusters/dgx-b200-8n.yaml --tp 8 "
+                          "--mbs 1 --sp --zero 1 --recompute selective"),
+    ("llama70b-nvl72-search", "search models/llama3-70b.yaml clusters/gb200-nvl72-1r.yaml "
+                              "--top 2"),
+]
