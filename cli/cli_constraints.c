@@ -16,6 +16,8 @@ void cli_constraints_init(cli_constraints *c)
   c->recompute = -1;
   c->sp = -1;
   c->zero = -1;
+  c->framework = P3CFG_FRAMEWORK_MEGATRON;
+  c->compile = -1;
 }
 
 static int parse_stage_layers(cli_constraints *c, const char *command, const char *text)
@@ -142,6 +144,35 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     if (cli_parse_knob_u64(command, cli_knob("zero"), value, &v))
       return -1;
     c->zero = (int)v;
+    return 1;
+  case OPT_FRAMEWORK: {
+    /* search also takes "all": the knob's words and that one. */
+    p3cfg_knob k = *cli_knob("framework");
+    const char *words[8];
+    const int search = strcmp(command, "search") == 0;
+    for (size_t i = 0; i < k.n_choices && i < 7; i++)
+      words[i] = k.choices[i];
+    if (search && k.n_choices < 8) {
+      words[k.n_choices] = "all";
+      k.choices = words;
+      k.n_choices++;
+    }
+    if (parse_choice(&c->framework, command, &k, value))
+      return -1;
+    if (search && (size_t)c->framework + 1 == k.n_choices)
+      c->framework = CLI_FRAMEWORK_ALL;
+    return 1;
+  }
+  case OPT_DP_SHARD:
+    if (cli_parse_knob_u64(command, cli_knob("dp-shard"), value, &v))
+      return -1;
+    c->dp_shard = (unsigned)v;
+    return 1;
+  case OPT_COMPILE:
+    c->compile = 1;
+    return 1;
+  case OPT_NO_COMPILE:
+    c->compile = 0;
     return 1;
   case OPT_STAGE_LAYERS:
     return parse_stage_layers(c, command, value) ? -1 : 1;

@@ -1,7 +1,7 @@
 /*
  * cli_constraints.h — the constraint flags that `search` and `estimate` share (spec §5):
  * --dp --tp --pp --cp --ep --etp --mbs --vpp --recompute --sp/--no-sp --zero --stage-layers --overlap
- * --gpus --global-batch. One table entry list, one parser, used by both commands.
+ * --gpus --global-batch --framework --dp-shard --compile/--no-compile. One table entry list, one parser, used by both commands.
  */
 #ifndef P3CFG_CLI_CONSTRAINTS_H
 #define P3CFG_CLI_CONSTRAINTS_H
@@ -28,6 +28,10 @@ enum {
   OPT_CP,
   OPT_EP,
   OPT_ETP,
+  OPT_FRAMEWORK,
+  OPT_DP_SHARD,
+  OPT_COMPILE,
+  OPT_NO_COMPILE,
   OPT_CONSTRAINT_LAST
 };
 
@@ -41,7 +45,12 @@ enum {
       CLI_KNOB("no-sp", OPT_NO_SP), CLI_KNOB("zero", OPT_ZERO),                          \
       CLI_KNOB("stage-layers", OPT_STAGE_LAYERS), CLI_KNOB("overlap", OPT_OVERLAP),      \
       CLI_KNOB("gpus", OPT_GPUS), CLI_KNOB("global-batch", OPT_GLOBAL_BATCH),            \
-      CLI_KNOB("exclude", OPT_EXCLUDE)
+      CLI_KNOB("exclude", OPT_EXCLUDE), CLI_KNOB("framework", OPT_FRAMEWORK),            \
+      CLI_KNOB("dp-shard", OPT_DP_SHARD), CLI_KNOB("compile", OPT_COMPILE),              \
+      CLI_KNOB("no-compile", OPT_NO_COMPILE)
+
+/* `--framework all` (search only): every framework, side by side. */
+#define CLI_FRAMEWORK_ALL (-2)
 
 typedef struct cli_constraints {
   unsigned dp, tp, pp, mbs, vpp; /* 0 = not given */
@@ -49,6 +58,9 @@ typedef struct cli_constraints {
   int recompute;                 /* -1 = not given */
   int sp;                        /* -1 = not given */
   int zero;                      /* -1 = not given */
+  int framework;                 /* a p3cfg_framework; CLI_FRAMEWORK_ALL for search's "all" */
+  unsigned dp_shard;             /* 0 = not given */
+  int compile;                   /* -1 = not given */
   unsigned overlap;
   uint64_t gpus, global_batch;   /* 0 = not given */
   const char *exclude;           /* --exclude LIST, NULL = not given */

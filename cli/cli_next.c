@@ -66,12 +66,19 @@ static const char *export_target(const p3cfg_result *r, const p3cfg_model *model
   const char *name = p3cfg_export_format_name(P3CFG_EXPORT_MEGATRON);
   if (p3cfg_plan_file_from_result(&pf, r, model, cluster) != 0)
     return name;
-  for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+  /* The plan's own framework first: its export has the same name. */
+  p3cfg_export_format own;
+  const p3cfg_plan *p = p3cfg_result_plan(r, 0);
+  const int has_own =
+      p3cfg_export_format_parse(&own, p3cfg_framework_name((p3cfg_framework)p->framework)) == 0;
+  for (size_t k = 0; k <= sizeof order / sizeof order[0]; k++) {
+    if (k == 0 && !has_own)
+      continue;
     p3cfg_buffer out = {0};
-    const int rc = p3cfg_export(&out, pf, 0, order[k]);
+    const int rc = p3cfg_export(&out, pf, 0, k == 0 ? own : order[k - 1]);
     p3cfg_buffer_dispose(&out);
     if (rc == 0) {
-      name = p3cfg_export_format_name(order[k]);
+      name = p3cfg_export_format_name(k == 0 ? own : order[k - 1]);
       break;
     }
   }
@@ -94,6 +101,16 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
   fputc(' ', f);
   shell_word(f, positional[1]);
   fprintf(f, " --tp %u --pp %u --mbs %u", p->tp, p->pp, p->micro_batch);
+  if (p->framework != P3CFG_FRAMEWORK_MEGATRON)
+    fprintf(f, " --framework %s", p3cfg_framework_name((p3cfg_framework)p->framework));
+  if (p->dp_shard && p->dp_shard != p->dp)
+    fprintf(f, " --dp-shard %u", p->dp_shard);
+  {
+    p3cfg_plan defaults;
+    p3cfg_plan_init_framework(&defaults, (p3cfg_framework)p->framework);
+    if (p->compile != defaults.compile)
+      fputs(p->compile ? " --compile" : " --no-compile", f);
+  }
   if (p->cp > 1)
     fprintf(f, " --cp %u", p->cp);
   if (p->ep > 1)

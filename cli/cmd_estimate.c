@@ -33,12 +33,21 @@ static const char summary[] =
     "take Megatron-LM's defaults: tp, pp, cp, ep, mbs and vpp 1, etp = tp, recompute\n"
     "none, no sp, zero 0, dp = GPUs / (tp*cp*pp) with GPUs = --gpus or the whole\n"
     "cluster. Exit 3 when the plan does not fit in GPU memory (the plan is printed all\n"
-    "the same).";
+    "the same). --framework (default megatron) picks the plan space, memory rules and\n"
+    "efficiency of Megatron-LM, torchtitan or DeepSpeed.";
 
 /* Fill `plan` from the flags; prints a usage error and returns -1 when they conflict. */
 static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
 {
-  p3cfg_plan_init(plan);
+  if (c->framework == CLI_FRAMEWORK_ALL) {
+    cli_usage_error("estimate", "--framework all compares frameworks in `search`; estimate "
+                                "takes one: megatron, torchtitan or deepspeed");
+    return -1;
+  }
+  p3cfg_plan_init_framework(plan, (p3cfg_framework)c->framework);
+  if (c->compile >= 0)
+    plan->compile = (uint32_t)c->compile;
+  plan->dp_shard = c->dp_shard; /* 0: all of dp */
   if (c->tp)
     plan->tp = c->tp;
   if (c->pp)

@@ -12,6 +12,7 @@
 #include "cli_next.h"
 #include "cli_plan_args.h"
 #include "cli_progress.h"
+#include "cli_search_all.h"
 
 enum {
   OPT_TOP = 1,
@@ -141,6 +142,8 @@ int cmd_search(int argc, char **argv)
   so.sequence_parallel = a.cons.sp;
   so.zero_stage = a.cons.zero;
   so.overlap = a.cons.overlap;
+  so.dp_shard = a.cons.dp_shard;
+  so.compile = a.cons.compile;
   so.n_stage_layers = a.cons.n_stage_layers;
   so.stage_layers = a.cons.n_stage_layers ? a.cons.stage_layers : NULL;
   so.place = a.place.place != 0;
@@ -153,6 +156,11 @@ int cmd_search(int argc, char **argv)
   so.mem_margin_bytes = bud.margin_bytes;
   so.mem_margin_fraction = bud.margin_fraction;
   so.train_tokens = bud.tokens;
+  if (a.cons.framework == CLI_FRAMEWORK_ALL) {
+    exit_code = cli_search_all(&so, model, cluster, &a, json_flags);
+    goto done;
+  }
+  so.framework = (uint32_t)a.cons.framework;
   cli_progress progress;
   so.progress = cli_progress_start(&progress, "searching", NULL, a.out.quiet);
   so.progress_payload = &progress;

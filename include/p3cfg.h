@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 5
+#define P3CFG_API_VERSION 6
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -250,6 +250,21 @@ typedef enum p3cfg_recompute {
   P3CFG_RECOMPUTE_FULL = 2
 } p3cfg_recompute;
 
+/** The training framework a plan is for (issue 15): its plan space (which ZeRO stages,
+ *  with or without pipelining, interleaving, HSDP, torch.compile), its memory rules and
+ *  its efficiency (docs/frameworks.md). Megatron-LM is the default. */
+typedef enum p3cfg_framework {
+  P3CFG_FRAMEWORK_MEGATRON = 0,   /**< Megatron-LM / Megatron-Core ("megatron") */
+  P3CFG_FRAMEWORK_TORCHTITAN = 1, /**< torchtitan: FSDP2/HSDP, DTensor TP, PP, CP */
+  P3CFG_FRAMEWORK_DEEPSPEED = 2,  /**< DeepSpeed ZeRO 1-3 and its pipeline engine */
+  P3CFG_FRAMEWORK_COUNT
+} p3cfg_framework;
+
+/** "megatron", "torchtitan" or "deepspeed" ("?" out of range). */
+P3CFG_API const char *p3cfg_framework_name(p3cfg_framework f);
+/** The framework named `name`; P3CFG_EINVALID with the names expected otherwise. */
+P3CFG_API int p3cfg_framework_parse(p3cfg_framework *out, const char *name);
+
 /** Communication overlap flags (spec §4; all off by default, as in Megatron-LM). */
 enum {
   P3CFG_OVERLAP_GRAD_REDUCE = 1u << 0,
@@ -265,7 +280,7 @@ enum {
 #define P3CFG_MAX_PP 1024
 
 /** Version 2 added cp, ep and etp; a version 1 plan has cp = ep = 1, etp = tp. */
-#define P3CFG_PLAN_VERSION 2
+#define P3CFG_PLAN_VERSION 3
 
 typedef struct p3cfg_plan {
   unsigned version; /**< P3CFG_PLAN_VERSION */
@@ -286,16 +301,27 @@ typedef struct p3cfg_plan {
    *  expert's matrices split etp ways). GPUs = dp*tp*cp*pp; the expert layers fold the
    *  same ranks as etp*ep*edp (Megatron-Core). 0 means 1 for cp and ep, tp for etp. */
   uint32_t cp, ep, etp;
+  /** Version 3. The framework (a p3cfg_framework); dp_shard, the FSDP shard group of a
+   *  ZeRO-3 plan (torchtitan's data_parallel_shard_degree; HSDP replicates over
+   *  dp / dp_shard groups; 0 means dp: plain FSDP); compile, torch.compile on (1) or
+   *  eager (0), torchtitan only. */
+  uint32_t framework, dp_shard, compile;
 } p3cfg_plan;
 
 #define P3CFG_PLAN_INIT                                                                \
   {                                                                                    \
-    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0 \
+    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0, \
+        P3CFG_FRAMEWORK_MEGATRON, 0, 0                                                 \
   }
 
 /** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning
  *  "every GPU left", no recompute, no sp, zero 0, no overlap). */
 P3CFG_API void p3cfg_plan_init(p3cfg_plan *plan);
+
+/** Set *plan to the defaults of framework f: p3cfg_plan_init's, with plan->framework = f
+ *  and what f does unless told otherwise (torchtitan: torch.compile on). An unknown f
+ *  leaves the plan at Megatron-LM's defaults with framework f (the rules reject it). */
+P3CFG_API void p3cfg_plan_init_framework(p3cfg_plan *plan, p3cfg_framework f);
 
 /** Names for printing and parsing: "none"/"selective"/"full". */
 P3CFG_API const char *p3cfg_recompute_name(p3cfg_recompute r);
@@ -482,8 +508,9 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
 
 /** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
  *  mem_margin_fraction and train_tokens (as in p3cfg_estimate_options), version 4 cp, ep
- *  and etp; version 1 to 3 structs are still accepted (cp, ep and etp searched). */
-#define P3CFG_SEARCH_OPTIONS_VERSION 4
+ *  and etp, version 5 framework, dp_shard and compile; version 1 to 4 structs are still
+ *  accepted (cp, ep and etp searched; Megatron-LM plans). */
+#define P3CFG_SEARCH_OPTIONS_VERSION 5
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -532,12 +559,21 @@ typedef struct p3cfg_search_options {
    *  divisors of a mixture-of-experts model's experts (1 for a dense model), etp over 1
    *  and tp (docs/search.md, "Context and expert parallelism"). */
   uint32_t cp, ep, etp;
+  /** Version 5. The framework whose plan space is searched (a p3cfg_framework; 0 =
+   *  Megatron-LM); dp_shard, the FSDP shard group of torchtitan ZeRO-3 plans (0 =
+   *  searched: FSDP over all of dp, and HSDP sharding within one node where that
+   *  differs); compile, torch.compile for torchtitan (-1 = on, torchtitan's benchmarked
+   *  setting; 0 eager; 1 on). Versions 1 to 4 search Megatron-LM plans. */
+  uint32_t framework;
+  uint32_t dp_shard;
+  int compile;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
-        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0, 0, 0, 0                       \
+        1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0, 0, 0, 0, P3CFG_FRAMEWORK_MEGATRON, \
+        0, -1                                                                          \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);

@@ -161,7 +161,7 @@ _ALIASES = {
     "with_time": "time",
 }
 _PLAN_KNOBS = ("gpus", "global_batch", "dp", "tp", "pp", "mbs", "vpp", "recompute", "sp",
-               "zero", "stage_layers", "overlap")
+               "zero", "stage_layers", "overlap", "framework", "dp_shard", "compile")
 _PLACE_KNOBS = ("place", "seed", "place_moves", "place_max_s")
 _SEARCH_KNOBS = frozenset(_PLAN_KNOBS + _PLACE_KNOBS + ("threads", "max_mbs", "place_top"))
 _ESTIMATE_KNOBS = frozenset(_PLAN_KNOBS + _PLACE_KNOBS + ("time",))
@@ -278,6 +278,14 @@ def _plan_knobs(k: Dict[str, Any]) -> Dict[str, Any]:
     if "stage_layers" in k:
         v["stage_layers"] = _stage_layers(k["stage_layers"])
     v["overlap"] = _overlap(k.get("overlap"))
+    # Issue 15: the framework ("megatron" by default), torchtitan's FSDP shard group and
+    # torch.compile (on by default for torchtitan).
+    v["framework"] = _native.FRAMEWORKS.index(
+        _choice("framework", k.get("framework", "megatron"), _native.FRAMEWORKS))
+    if "dp_shard" in k:
+        v["dp_shard"] = _int("dp_shard", k["dp_shard"], 1, _U24)
+    if "compile" in k:
+        v["compile"] = int(_bool("compile", k["compile"]))
     return v
 
 
@@ -317,7 +325,9 @@ def search(model: Source, cluster: Source, top: int = 10, **constraints: Any
             "selective", "full"), ``sp`` (``sequence_parallel``, bool), ``zero``
             (``zero_stage``, 0-3), ``stage_layers`` (a list, one count per pipeline
             rank), ``overlap`` ("none", "grad,param" or a list of "grad", "param",
-            "tp"); and ``threads`` (worker threads, default 1: the result does not
+            "tp"), ``framework`` ("megatron" (default), "torchtitan", "deepspeed"),
+            ``dp_shard`` (torchtitan's FSDP shard group; unset: searched), ``compile``
+            (bool; torchtitan, default True); and ``threads`` (worker threads, default 1: the result does not
             depend on it), ``max_mbs`` (``max_micro_batch``, default 16), ``place``
             (place the best plans on the measured links, default True), ``place_top``,
             ``seed``, ``place_moves`` (placement move budget, 0 = default) and
@@ -361,6 +371,9 @@ def search(model: Source, cluster: Source, top: int = 10, **constraints: Any
     so.sequence_parallel = v.get("sp", -1)
     so.zero_stage = v.get("zero", -1)
     so.overlap = v["overlap"]
+    so.framework = v["framework"]
+    so.dp_shard = v.get("dp_shard", 0)
+    so.compile = v.get("compile", -1)
     layers = v.get("stage_layers")
     layers_array = (_native.c_u32 * len(layers))(*layers) if layers else None
     if layers_array is not None:
@@ -394,7 +407,8 @@ def estimate(model: Source, cluster: Source, **knobs: Any) -> Dict[str, Any]:
         **knobs: the plan, the CLI's flags with ``_`` for ``-``: ``tp``, ``pp``, ``dp``,
             ``mbs`` (``micro_batch``), ``vpp`` (``virtual_stages``), ``recompute``,
             ``sp`` (``sequence_parallel``), ``zero`` (``zero_stage``),
-            ``stage_layers``, ``overlap``, ``gpus``, ``global_batch``; unset ones take
+            ``stage_layers``, ``overlap``, ``gpus``, ``global_batch``, ``framework``,
+            ``dp_shard``, ``compile``; unset ones take
             Megatron-LM's defaults (tp, pp, mbs, vpp 1, no recompute, no sp, zero 0,
             dp = GPUs / (tp*pp)). Also ``time`` (``with_time``: run the time model,
             default True), ``place`` (optimise the placement on the measured links,
@@ -415,8 +429,10 @@ def estimate(model: Source, cluster: Source, **knobs: Any) -> Dict[str, Any]:
     k = _keywords("estimate", knobs, _ESTIMATE_KNOBS)
     v = _plan_knobs(k)
     plan = _native.Plan()
-    _lib.p3cfg_plan_init(ctypes.byref(plan))
+    _lib.p3cfg_plan_init_framework(ctypes.byref(plan), v["framework"])
     assert plan.version == _native.PLAN_VERSION
+    plan.dp_shard = v.get("dp_shard", 0)
+    plan.compile = v.get("compile", plan.compile)
     plan.tp = v.get("tp", plan.tp)
     plan.pp = v.get("pp", plan.pp)
     plan.micro_batch = v.get("mbs", plan.micro_batch)

@@ -1,6 +1,6 @@
 """ctypes mirror of the part of include/p3cfg.h the package uses.
 
-The structs below copy the C layout of p3cfg_plan (version 2), p3cfg_search_options
+The structs below copy the C layout of p3cfg_plan (version 3), p3cfg_search_options
 and p3cfg_estimate_options field for field (tests/test_layout.py compiles a C program
 against the header and compares every offset). The library is loaded with
 ctypes.CDLL, never PyDLL: CPython releases the GIL around every call of a CDLL
@@ -15,8 +15,8 @@ import os
 from typing import Optional
 
 MAX_PP = 1024
-PLAN_VERSION = 2
-SEARCH_OPTIONS_VERSION = 4
+PLAN_VERSION = 3
+SEARCH_OPTIONS_VERSION = 5
 ESTIMATE_OPTIONS_VERSION = 4
 #: The library versions whose struct layouts this module mirrors (major, minor).
 ABI_VERSION = (0, 1)
@@ -26,6 +26,12 @@ OVERLAP_GRAD_REDUCE = 1 << 0
 OVERLAP_PARAM_GATHER = 1 << 1
 OVERLAP_TP_COMM = 1 << 2
 OVERLAP_EP_COMM = 1 << 3
+
+# enum p3cfg_framework
+FRAMEWORK_MEGATRON = 0
+FRAMEWORK_TORCHTITAN = 1
+FRAMEWORK_DEEPSPEED = 2
+FRAMEWORKS = ("megatron", "torchtitan", "deepspeed")
 
 # enum p3cfg_error_code
 OK = 0
@@ -64,7 +70,7 @@ class Buffer(ctypes.Structure):
 
 
 class Plan(ctypes.Structure):
-    """p3cfg_plan, version 2."""
+    """p3cfg_plan, version 3."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -80,14 +86,17 @@ class Plan(ctypes.Structure):
         ("global_batch", c_u64),
         ("n_stage_layers", c_u32),
         ("stage_layers", c_u32 * MAX_PP),
-        ("cp", c_u32),  # version 4
+        ("cp", c_u32),  # version 2 (API 4)
         ("ep", c_u32),
         ("etp", c_u32),
+        ("framework", c_u32),  # version 3 (API 6): enum p3cfg_framework
+        ("dp_shard", c_u32),
+        ("compile", c_u32),
     ]
 
 
 class SearchOptions(ctypes.Structure):
-    """p3cfg_search_options, version 3."""
+    """p3cfg_search_options, version 5."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -122,6 +131,9 @@ class SearchOptions(ctypes.Structure):
         ("cp", c_u32),  # version 4
         ("ep", c_u32),
         ("etp", c_u32),
+        ("framework", c_u32),  # version 5
+        ("dp_shard", c_u32),
+        ("compile", ctypes.c_int),
     ]
 
 
@@ -164,6 +176,7 @@ _SIGNATURES = {
         ctypes.c_int, [_PP, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, _P]),
     "p3cfg_cluster_free": (None, [_P]),
     "p3cfg_plan_init": (None, [ctypes.POINTER(Plan)]),
+    "p3cfg_plan_init_framework": (None, [ctypes.POINTER(Plan), ctypes.c_int]),
     "p3cfg_recompute_parse": (ctypes.c_int, [ctypes.POINTER(ctypes.c_int), ctypes.c_char_p]),
     "p3cfg_search_options_init": (None, [ctypes.POINTER(SearchOptions)]),
     "p3cfg_estimate_options_init": (None, [ctypes.POINTER(EstimateOptions)]),

@@ -17,6 +17,8 @@
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const recompute_modes[] = {"none", "selective", "full"};
+static const char *const framework_names[] = {"megatron", "torchtitan", "deepspeed"};
+_Static_assert(COUNT_OF(framework_names) == P3CFG_FRAMEWORK_COUNT, "one word per framework");
 const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS] = {"grad", "param", "tp", "ep"};
 _Static_assert(P3CFG_OVERLAP_GRAD_REDUCE == 1u << 0 && P3CFG_OVERLAP_PARAM_GATHER == 1u << 1 &&
                    P3CFG_OVERLAP_TP_COMM == 1u << 2 && P3CFG_OVERLAP_EP_COMM == 1u << 3,
@@ -72,9 +74,10 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
     [P3CFG__KNOB_ZERO] = {"zero_stage", "zero", NULL, "zero_stage", "0-3", P3CFG_KNOB_INT, 0, 3,
                           0, NULL, 0, "searched (estimate: 0)",
                           "optimizer sharding: 0 plain DP, 1 distributed optimizer, 2 + "
-                          "gradients, 3 + parameters",
+                          "gradients (DeepSpeed), 3 + parameters (FSDP)",
                           NULL,
-                          "0 plain DP, 1 distributed optimizer, 2 + gradients, 3 + parameters"},
+                          "0 plain DP, 1 distributed optimizer, 2 + gradients (DeepSpeed only), "
+                          "3 + parameters (FSDP); the stages the framework has"},
     [P3CFG__KNOB_STAGE_LAYERS] = {"stage_layers", "stage-layers", NULL, "stage_layers",
                                   "N,N,...", P3CFG_KNOB_LIST, 1, 1000000, P3CFG_MAX_PP, NULL, 0,
                                   "searched (estimate: balanced)",
@@ -151,6 +154,27 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                                   "placement budget: N moves (deterministic), or a wall time "
                                   "such as `500ms` or `2s`; fields `place_moves`, "
                                   "`place_max_s`"},
+    [P3CFG__KNOB_FRAMEWORK] = {"framework", "framework", NULL, "framework", "NAME",
+                               P3CFG_KNOB_CHOICE, 0, P3CFG_FRAMEWORK_COUNT - 1, 0,
+                               framework_names, COUNT_OF(framework_names), "megatron",
+                               "training framework: megatron, torchtitan or deepspeed (search: "
+                               "also all)",
+                               NULL,
+                               "the training framework whose plan space, memory rules and "
+                               "efficiency are used: `megatron`, `torchtitan` or `deepspeed` "
+                               "(`search --framework all`: the best plans of each, side by "
+                               "side; docs/frameworks.md)"},
+    [P3CFG__KNOB_DP_SHARD] = {"dp_shard", "dp-shard", NULL, "dp_shard", "N", P3CFG_KNOB_INT, 1,
+                              DEGREE_MAX, 0, NULL, 0,
+                              "searched for torchtitan ZeRO 3 (estimate: dp)",
+                              "FSDP shard group (torchtitan HSDP: dp / N replicas)", NULL,
+                              "the FSDP shard group of a ZeRO-3 plan (torchtitan's "
+                              "`data_parallel_shard_degree`; HSDP replicates over dp / N "
+                              "groups; it divides dp)"},
+    [P3CFG__KNOB_COMPILE] = {"compile", "compile", "no-compile", "compile", NULL,
+                             P3CFG_KNOB_SWITCH, 0, 1, 0, NULL, 0, "on for torchtitan",
+                             "torch.compile the model (torchtitan)", "run eager (torchtitan)",
+                             "`torch.compile` of the model on / off (torchtitan only)"},
 };
 
 P3CFG_API size_t p3cfg_knob_count(void)

@@ -14,8 +14,10 @@
 
 #include "error.h"
 #include "exclusion.h"
+#include "framework.h"
 #include "plan_dims.h"
 #include "plan_version.h"
+#include "precision.h"
 
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c)
 {
@@ -126,6 +128,83 @@ static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *
 #undef FAIL
 }
 
+/* What the plan's framework can run (framework.h): its ZeRO stages, which of them
+ * pipeline, interleaving, HSDP, torch.compile, CP, EP, its overlap flags and precisions.
+ * Each message names the framework and, where one exists, the framework that can. */
+static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *m, int explain)
+{
+#define FAIL(rule, ...)                                                                  \
+  do {                                                                                   \
+    if (explain)                                                                         \
+      p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
+    return rule;                                                                         \
+  } while (0)
+  const p3cfg__framework *fw = p3cfg__framework_get(p->framework);
+  if (!fw)
+    FAIL(P3CFG_RULE_ENUM, "unknown framework %u (0 megatron, 1 torchtitan, 2 deepspeed)",
+         p->framework);
+  const uint32_t z = p->zero_stage, bit = P3CFG__ZERO_BIT(z);
+  if (!(fw->zero_stages & bit))
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s has no ZeRO stage %u (its stages: %s)%s", fw->name, z,
+         fw->zero_names, z == 2 ? "; DeepSpeed has it (--framework deepspeed)" : "");
+  if (p->pp > 1 && !(fw->zero_with_pp & bit))
+    FAIL(P3CFG_RULE_ZERO_PP,
+         "zero stage %u cannot be combined with pipeline parallelism (pp %u) in %s: gradients "
+         "and parameters would be resharded every micro-batch%s",
+         z, p->pp, fw->name,
+         z == 3 ? " (torchtitan keeps them unsharded between micro-batches: --framework "
+                  "torchtitan)"
+                : "");
+  if (p->virtual_stages > 1 && !fw->interleaved)
+    FAIL(P3CFG_RULE_FRAMEWORK,
+         "%s's pipeline has no interleaved schedule (virtual_stages %u): use 1", fw->name,
+         p->virtual_stages);
+  if (p->dp_shard && p->dp_shard != p->dp) {
+    if (!fw->hsdp)
+      FAIL(P3CFG_RULE_FRAMEWORK, "%s has no hybrid sharding (dp_shard %u of dp %u; torchtitan "
+                                 "has: --framework torchtitan)",
+           fw->name, p->dp_shard, p->dp);
+    if (z != 3)
+      FAIL(P3CFG_RULE_FRAMEWORK, "dp_shard %u needs zero stage 3 (FSDP), got %u", p->dp_shard,
+           z);
+    if (p->dp % p->dp_shard)
+      FAIL(P3CFG_RULE_FRAMEWORK, "dp_shard %u does not divide dp %u", p->dp_shard, p->dp);
+  }
+  if (p->compile > 1)
+    FAIL(P3CFG_RULE_ENUM, "compile must be 0 or 1, got %u", p->compile);
+  if (p->compile && !fw->compile)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s does not compile the model with torch.compile (torchtitan "
+                               "does: --framework torchtitan)",
+         fw->name);
+  if (fw->sp_always && p->tp > 1 && !p->sequence_parallel)
+    FAIL(P3CFG_RULE_FRAMEWORK,
+         "%s's tensor parallelism always shards the sequence: tp %u needs sequence parallelism",
+         fw->name, p->tp);
+  if (p3cfg__plan_cp(p) > 1 && !fw->context_parallel)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s has no ring context parallelism (cp %u)", fw->name,
+         p3cfg__plan_cp(p));
+  if (p3cfg__plan_ep(p) > 1 && !fw->expert_parallel)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s's expert parallelism is not modelled (ep %u)", fw->name,
+         p3cfg__plan_ep(p));
+  if (p3cfg__plan_ep(p) > 1 && p3cfg__plan_etp(p) > 1 && !fw->expert_tp_with_ep)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s does not split experts over tensor parallelism when ep > 1 "
+                               "(etp %u): use etp 1",
+         fw->name, p3cfg__plan_etp(p));
+  const uint32_t allowed = fw->overlap | fw->overlap_implied[z & 3u];
+  if (p->overlap & ~allowed) {
+    const uint32_t bad = p->overlap & ~allowed;
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s has no %s overlap", fw->name,
+         bad & P3CFG_OVERLAP_GRAD_REDUCE    ? "gradient-reduce"
+         : bad & P3CFG_OVERLAP_PARAM_GATHER ? "parameter-gather"
+         : bad & P3CFG_OVERLAP_TP_COMM      ? "tensor-parallel communication"
+                                            : "expert all-to-all");
+  }
+  if (p3cfg__precision_is_low(m->precision) && !fw->low_precision)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s has no low-precision (fp8, mxfp8, nvfp4) GEMMs", fw->name);
+  return P3CFG_RULE_OK;
+#undef FAIL
+}
+
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
  * when `explain` is set, formats its message into the last error. The search calls this
  * with explain = 0 on every candidate, so the fast path never formats a string. */
@@ -179,14 +258,14 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
     FAIL(P3CFG_RULE_ENUM, "unknown recompute mode %d", (int)p->recompute);
   if (p->zero_stage > 3)
     FAIL(P3CFG_RULE_ENUM, "zero stage must be 0, 1, 2 or 3, got %u", p->zero_stage);
-  if (p->zero_stage >= 2 && p->pp > 1)
-    FAIL(P3CFG_RULE_ZERO_PP,
-         "zero stage %u cannot be combined with pipeline parallelism (pp %u): gradients and "
-         "parameters would be resharded every micro-batch",
-         p->zero_stage, p->pp);
   if (p->overlap & ~(unsigned)(P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
                                P3CFG_OVERLAP_TP_COMM | P3CFG_OVERLAP_EP_COMM))
     FAIL(P3CFG_RULE_ENUM, "unknown overlap flags 0x%x", p->overlap);
+  {
+    const p3cfg__plan_rule rule = framework_rules(p, m, explain);
+    if (rule != P3CFG_RULE_OK)
+      return rule;
+  }
   if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 0)
     FAIL(P3CFG_RULE_OVERLAP, "overlapping the parameter gather needs zero stage 1 or more "
                              "(plain data parallelism gathers nothing)");
@@ -263,7 +342,7 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_TP_FFN] = "tp does not divide ffn_hidden",
       [P3CFG_RULE_SP_TP] = "sequence parallelism needs tp > 1 dividing seq_len",
       [P3CFG_RULE_ENUM] = "unknown option value",
-      [P3CFG_RULE_ZERO_PP] = "zero stage 2/3 with pipeline parallelism",
+      [P3CFG_RULE_ZERO_PP] = "zero stage the framework cannot pipeline",
       [P3CFG_RULE_OVERLAP] = "overlap not applicable",
       [P3CFG_RULE_BATCH] = "micro_batch*dp does not divide global_batch",
       [P3CFG_RULE_VPP_PP] = "interleaving needs pp > 1",
@@ -279,6 +358,7 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_MOE_SP] = "mixture of experts with tp > 1 needs sequence parallelism",
       [P3CFG_RULE_CP_SEQ] = "context parallelism needs seq_len a multiple of 2*cp",
       [P3CFG_RULE_CP_FLASH] = "context parallelism needs flash attention",
+      [P3CFG_RULE_FRAMEWORK] = "not in the framework's plan space",
 };
 
 const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)
@@ -356,6 +436,7 @@ static int resolve(p3cfg_plan *plan, const p3cfg_model *model, const p3cfg_clust
   if (plan->tp == 0 || plan->pp == 0)
     return p3cfg__error_set(P3CFG_EPLAN, "tp and pp must be positive");
   p3cfg__plan_normalise_dims(plan);
+  p3cfg__framework_apply(plan);
   if (plan->global_batch == 0)
     plan->global_batch = model->global_batch;
   /* Model parallelism within a replica: tp*cp*pp GPUs (ep and etp fold into them). */

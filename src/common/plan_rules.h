@@ -44,6 +44,8 @@ typedef enum p3cfg__plan_rule {
   P3CFG_RULE_MOE_SP,      /* MoE with tp > 1 needs sequence parallelism */
   P3CFG_RULE_CP_SEQ,      /* seq_len not a multiple of 2*cp */
   P3CFG_RULE_CP_FLASH,    /* cp > 1 without flash attention */
+  /* The framework (issue 15, framework.h): */
+  P3CFG_RULE_FRAMEWORK,   /* a knob the plan's framework does not have */
   P3CFG_RULE_COUNT
 } p3cfg__plan_rule;
 

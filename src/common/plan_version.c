@@ -1,5 +1,5 @@
 /*
- * plan_version.c — a caller's p3cfg_plan of version 1 or 2 read into, and written back
+ * plan_version.c — a caller's p3cfg_plan of version 1, 2 or 3 read into, and written back
  * from, a current plan (plan_version.h).
  */
 #include "plan_version.h"
@@ -15,6 +15,8 @@ size_t p3cfg__plan_size(unsigned version)
   case 1:
     return offsetof(p3cfg_plan, cp);
   case 2:
+    return offsetof(p3cfg_plan, framework);
+  case 3:
     return sizeof(p3cfg_plan);
   default:
     return 0;
@@ -34,8 +36,11 @@ int p3cfg__plan_read(p3cfg_plan *out, const p3cfg_plan *in, const char *who)
   memset(out, 0, sizeof *out);
   memcpy(out, in, have);
   out->version = P3CFG_PLAN_VERSION;
-  out->cp = out->ep = 1;
-  out->etp = out->tp;
+  if (in->version < 2) {
+    out->cp = out->ep = 1;
+    out->etp = out->tp;
+  }
+  /* Before version 3: Megatron-LM (framework 0), dp_shard 0 and compile 0, as zeroed. */
   return P3CFG_OK;
 }
 

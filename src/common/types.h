@@ -187,6 +187,8 @@ struct p3cfg_result {
   uint64_t rejected[P3CFG__MAX_RULES];
   /* Tokens of the training run the reports give a budget for (0 = none). */
   uint64_t train_tokens;
+  /* The framework searched or estimated for (a p3cfg_framework). */
+  uint32_t framework;
 };
 
 /* result.c */

@@ -118,11 +118,17 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
                             const p3cfg__stage_params *sp)
 {
   const uint64_t psi = sp->params;
-  /* Dense parameters over dp*cp, routed experts over edp (Megatron's two groups). */
+  /* Dense parameters over dp*cp, routed experts over edp (Megatron's two groups); HSDP
+   * (a ZeRO-3 shard group of dp_shard < dp) shards over one group of each, replicated
+   * dp_replicate times. */
+  const uint64_t replicate = p3cfg__plan_dp_replicate(plan);
+  const uint64_t edp = p3cfg__plan_edp(plan);
   const uint64_t shard =
       p3cfg__sat_add(p3cfg__sat_ceil_div(psi - sp->expert_params,
-                                         (uint64_t)plan->dp * p3cfg__plan_cp(plan)),
-                     p3cfg__sat_ceil_div(sp->expert_params, p3cfg__plan_edp(plan)));
+                                         (uint64_t)p3cfg__plan_dp_shard(plan) *
+                                             p3cfg__plan_cp(plan)),
+                     p3cfg__sat_ceil_div(sp->expert_params,
+                                         edp % replicate == 0 ? edp / replicate : edp));
   const int mixed = m->precision != P3CFG_PREC_FP32;
   const uint64_t wb = p3cfg__weight_elem_bytes(m);
   /* Megatron's gradient buffer: fp32 for bf16 and fp32 training, 16-bit for fp16. */

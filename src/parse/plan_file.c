@@ -48,6 +48,51 @@ static bool read_dims(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *ma
   return ok;
 }
 
+/* framework, dp_shard, dp_replicate and compile (issue 15): optional (Megatron-LM, all of
+ * dp, 1 and eager when absent, as files written before them); dp_shard divides dp and
+ * dp_replicate, when given, is dp / dp_shard. */
+static bool read_framework(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
+                           const char *prefix)
+{
+  static const char *const names[] = {"megatron", "torchtitan", "deepspeed"};
+  _Static_assert(N_OF(names) == P3CFG_FRAMEWORK_COUNT, "one name per framework");
+  bool ok = true;
+  if (p3cfg__pf_lookup(rd, map, "framework")) {
+    int f = 0;
+    ok &= p3cfg__pf_enum(rd, map, prefix, "framework", names, N_OF(names), &f);
+    p->framework = (uint32_t)f;
+  }
+  if (p3cfg__pf_lookup(rd, map, "compile")) {
+    int on = 0;
+    ok &= p3cfg__pf_bool(rd, map, prefix, "compile", &on);
+    p->compile = on != 0;
+  }
+  const yaml_node_t *shard = p3cfg__pf_lookup(rd, map, "dp_shard");
+  if (!shard || !ok)
+    return ok;
+  uint32_t replicate = 0;
+  if (!p3cfg__pf_u32(rd, map, prefix, "dp_shard", 1, P3CFG__MAX_GPUS, &p->dp_shard))
+    return false;
+  if (p->dp && p->dp % p->dp_shard) {
+    p3cfg__problem(&rd->c, shard, "%s.dp_shard %u does not divide dp %u", prefix, p->dp_shard,
+                   p->dp);
+    return false;
+  }
+  const yaml_node_t *rep = p3cfg__pf_lookup(rd, map, "dp_replicate");
+  if (rep) {
+    if (!p3cfg__pf_u32(rd, map, prefix, "dp_replicate", 1, P3CFG__MAX_GPUS, &replicate))
+      return false;
+    if (p->dp && (uint64_t)replicate * p->dp_shard != p->dp) {
+      p3cfg__problem(&rd->c, rep, "%s.dp_replicate %u times dp_shard %u is not dp %u", prefix,
+                     replicate, p->dp_shard, p->dp);
+      return false;
+    }
+  }
+  if (p->dp_shard == p->dp)
+    p->dp_shard = 0; /* all of dp: plain FSDP, as a plan written without HSDP */
+  return true;
+}
+
 static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
                         const char *prefix, const yaml_node_t **layers_node)
 {
@@ -62,6 +107,8 @@ static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *
   ok &= p3cfg__pf_u32(rd, map, prefix, "virtual_stages", 1, P3CFG__MAX_LAYERS, &p->virtual_stages);
   ok &= p3cfg__pf_u32(rd, map, prefix, "zero_stage", 0, 3, &p->zero_stage);
   ok &= read_dims(rd, p, map, prefix);
+  if (ok)
+    ok &= read_framework(rd, p, map, prefix);
   int r = 0;
   ok &= p3cfg__pf_enum(rd, map, prefix, "recompute", recompute, N_OF(recompute), &r);
   p->recompute = (p3cfg_recompute)r;

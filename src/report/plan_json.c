@@ -113,7 +113,11 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
       !p3cfg__json_add_u64(c, "virtual_stages", p->virtual_stages) ||
       !cJSON_AddStringToObject(c, "recompute", p3cfg_recompute_name(p->recompute)) ||
       !cJSON_AddBoolToObject(c, "sequence_parallel", p->sequence_parallel != 0) ||
-      !p3cfg__json_add_u64(c, "zero_stage", p->zero_stage))
+      !p3cfg__json_add_u64(c, "zero_stage", p->zero_stage) ||
+      !cJSON_AddStringToObject(c, "framework", p3cfg_framework_name((p3cfg_framework)p->framework)) ||
+      !p3cfg__json_add_u64(c, "dp_shard", p3cfg__plan_dp_shard(p)) ||
+      !p3cfg__json_add_u64(c, "dp_replicate", p3cfg__plan_dp_replicate(p)) ||
+      !cJSON_AddBoolToObject(c, "compile", p->compile != 0))
     return -1;
   cJSON *layers = cJSON_AddArrayToObject(c, "stage_layers");
   if (!layers)

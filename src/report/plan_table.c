@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "framework.h"
 #include "knobs.h"
 #include "placement_report.h"
 #include "plan_dims.h"
@@ -51,7 +52,14 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
                      "overlap %s\n",
                      p->virtual_stages, p3cfg_recompute_name(p->recompute),
                      p->sequence_parallel ? "yes" : "no", p->zero_stage, overlap);
-  p3cfg__text_printf(t, "  layers per stage:");
+  /* The framework always; its data-parallel sharding and compile where it has them. */
+  p3cfg__text_printf(t, "  framework %s", p3cfg_framework_name((p3cfg_framework)p->framework));
+  if (p3cfg__framework_of(p)->hsdp && p->zero_stage == 3)
+    p3cfg__text_printf(t, "  dp_shard %u  dp_replicate %u", p3cfg__plan_dp_shard(p),
+                       p3cfg__plan_dp_replicate(p));
+  if (p3cfg__framework_of(p)->compile)
+    p3cfg__text_printf(t, "  %s", p->compile ? "torch.compile" : "eager");
+  p3cfg__text_printf(t, "\n  layers per stage:");
   for (uint32_t i = 0; i < p->n_stage_layers && i < P3CFG_MAX_PP; i++)
     p3cfg__text_printf(t, "%s%u", i ? "," : " ", p->stage_layers[i]);
   p3cfg__text_printf(t, "\n");

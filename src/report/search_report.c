@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "framework.h"
 #include "knobs.h"
 #include "placement_report.h"
 #include "plan_dims.h"
@@ -78,7 +79,7 @@ static const double gib_ = 1024.0 * 1024.0 * 1024.0;
 #define SPLIT_MAX 8192
 
 static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e, int split_w,
-                      int mem_w, uint64_t tokens, int dims)
+                      int mem_w, uint64_t tokens, int dims, int shard_col)
 {
   const p3cfg_plan *p = &e->plan;
   char split[SPLIT_MAX]; /* on the stack: the tables are made from many threads at once */
@@ -102,6 +103,8 @@ static void plan_line(p3cfg__text *t, size_t rank, const p3cfg__result_entry *e,
                      p3cfg_recompute_name(p->recompute), yesno(p->sequence_parallel),
                      p->zero_stage, split_w, split, iter, pct, tps, mfu, mem_w,
                      (double)(e->memory.peak_bytes + e->memory.reserved_bytes) / gib_);
+  if (shard_col) /* the FSDP shard group (HSDP) and compile, where the framework has them */
+    p3cfg__text_printf(t, " %6u  %-5s", p3cfg__plan_dp_shard(p), p->compile ? "yes" : "no");
   if (tokens) {
     p3cfg__budget b;
     char days[32] = "-", gpuh[32] = "-";
@@ -309,10 +312,11 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
   const uint64_t gpus = (uint64_t)cluster->nodes * cluster->gpus_per_node;
   /* Every count printed is a property of the inputs, never of --threads. */
   p3cfg__text_printf(&t,
-                     "%s on %s (%llu x %s, %.2f GiB each): %llu plans enumerated, %llu valid, "
-                     "%llu fit in memory with a margin of %.2f GiB (%.1f %%)\n",
+                     "%s on %s (%llu x %s, %.2f GiB each), %s plans: %llu enumerated, %llu "
+                     "valid, %llu fit in memory with a margin of %.2f GiB (%.1f %%)\n",
                      model->name, cluster->name, (unsigned long long)gpus, cluster->gpu.name,
-                     (double)capacity / gib_, (unsigned long long)r->stats.evaluated,
+                     (double)capacity / gib_, p3cfg_framework_name((p3cfg_framework)r->framework),
+                     (unsigned long long)r->stats.evaluated,
                      (unsigned long long)r->stats.valid, (unsigned long long)r->stats.feasible,
                      (double)margin / gib_,
                      capacity ? 100.0 * (double)margin / (double)capacity : 0.0);
@@ -354,14 +358,17 @@ P3CFG_API int p3cfg_result_search_table(p3cfg_buffer *out, const p3cfg_result *r
   int dims = model->moe.experts > 0;
   for (size_t i = 0; i < r->count && !dims; i++)
     dims = p3cfg__plan_cp(&r->entries[i].plan) > 1;
+  const p3cfg__framework *fw = p3cfg__framework_get(r->framework);
+  const int shard_col = fw && (fw->hsdp || fw->compile);
   p3cfg__text_printf(&t,
                      "\nrank     dp   tp   pp%s  mbs  vpp  recompute sp  zero  %-*s  iter (s)  "
-                     "80 %% range     tokens/s     MFU  %s%s\n",
+                     "80 %% range     tokens/s     MFU  %s%s%s\n",
                      dims ? "   cp   ep  etp" : "", split_w, "layers/stage", mem_head,
+                     shard_col ? "  shard  compile" : "",
                      r->train_tokens ? "     days    GPU-hours" : "");
   for (size_t i = 0; i < r->count; i++)
     plan_line(&t, i + 1, &r->entries[i], split_w, (int)strlen(mem_head), r->train_tokens,
-              dims);
+              dims, shard_col);
   if (r->count == 1 && !r->entries[0].memory.fits)
     p3cfg__text_printf(&t, "(the closest miss: it does not fit)\n");
   const size_t tied = p3cfg_result_indistinguishable(r);

@@ -143,6 +143,7 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
       opts ? p3cfg__memory_margin(cluster, opts->mem_margin_bytes, opts->mem_margin_fraction) : 0;
   p3cfg__memory_plan_margin(&e->memory, e->stages, model, cluster, &e->plan, margin);
   r->train_tokens = opts ? opts->train_tokens : 0;
+  r->framework = resolved.framework;
   if (with_time && (rc = estimate_time(e, model, cluster)) != P3CFG_OK)
     goto fail;
   if (place && e->has_time) {

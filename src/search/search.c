@@ -36,6 +36,8 @@
 #include "plan_rules.h"
 #include "sat_math.h"
 #include "search_internal.h"
+
+#include "framework.h"
 #include "search_space.h"
 #include "topk.h"
 #include "uncertainty.h"
@@ -98,6 +100,13 @@ static int state_over(const p3cfg_stage_memory *stages, uint32_t pp, uint64_t ma
   return 0;
 }
 
+/* The bit of worker.state_over for a plan's model state: one per ZeRO stage, and one more
+ * for stage 3 sharded over fewer GPUs than dp (HSDP holds more state than FSDP). */
+static unsigned state_bit(const p3cfg_plan *plan)
+{
+  return plan->zero_stage + (plan->zero_stage == 3 && plan->dp_shard ? 4u : 0u);
+}
+
 /* Score one complete candidate (the innermost step). */
 static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
 {
@@ -118,7 +127,7 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
   /* Memory lower bound: the model state alone did not fit for this (ep, etp, zero), so
    * the plan does not fit either. Once the worker has a plan that fits, the closest miss
    * is never reported, so the estimate is skipped (a debug build checks the verdict). */
-  if ((w->state_over >> plan->zero_stage & 1u) && w->feasible > 0) {
+  if ((w->state_over >> state_bit(plan) & 1u) && w->feasible > 0) {
 #ifndef NDEBUG
     p3cfg_memory check;
     p3cfg__memory_plan_margin(&check, w->stages, ctx->model, ctx->cluster, plan,
@@ -132,7 +141,7 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
   p3cfg__memory_plan_margin(&mem, w->stages, ctx->model, ctx->cluster, plan, ctx->margin_bytes);
   if (!mem.fits) {
     if (state_over(w->stages, plan->pp, ctx->margin_bytes, mem.capacity_bytes))
-      w->state_over |= 1u << plan->zero_stage;
+      w->state_over |= 1u << state_bit(plan);
     w->rejected[P3CFG_RULE_MEMORY]++;
     double ratio = mem.capacity_bytes ? ((double)mem.total_bytes + (double)mem.margin_bytes) /
                                             (double)mem.capacity_bytes
@@ -189,6 +198,8 @@ static void run_item(worker *w, const work_item *it)
   plan.dp = it->dp ? it->dp : (uint32_t)(ctx->gpus / ((uint64_t)it->tp * it->cp * it->pp));
   plan.global_batch = ctx->global_batch;
   plan.overlap = o->overlap;
+  plan.framework = o->framework;
+  plan.compile = p3cfg__search_compile(o);
   if (o->n_stage_layers) {
     memcpy(plan.stage_layers, o->stage_layers, o->n_stage_layers * sizeof(uint32_t));
     plan.n_stage_layers = o->n_stage_layers;
@@ -226,10 +237,19 @@ static void run_item(worker *w, const work_item *it)
   }
   const int rc_lo = o->recompute >= 0 ? o->recompute : 0;
   const int rc_hi = o->recompute >= 0 ? o->recompute : P3CFG_RECOMPUTE_FULL;
-  const int sp_lo = o->sequence_parallel >= 0 ? o->sequence_parallel : 0;
+  /* A framework whose TP always shards the sequence has only sp = 1 with tp > 1. */
+  const int sp_lo = o->sequence_parallel >= 0                                ? o->sequence_parallel
+                    : p3cfg__framework_of(&plan)->sp_always && it->tp > 1 ? 1
+                                                                           : 0;
   const int sp_hi = o->sequence_parallel >= 0 ? o->sequence_parallel : (it->tp > 1);
-  const int z_lo = o->zero_stage >= 0 ? o->zero_stage : 0;
-  const int z_hi = o->zero_stage >= 0 ? o->zero_stage : (it->pp == 1 ? 3 : 1);
+  /* The framework's ZeRO stages (those it pipelines when pp > 1); the rules count the
+   * rest. A ZeRO-3 plan of a framework with HSDP also tries sharding within a node. */
+  const p3cfg__framework *fw = p3cfg__framework_of(&plan);
+  const uint32_t stages = o->zero_stage >= 0 ? P3CFG__ZERO_BIT(o->zero_stage)
+                          : it->pp == 1      ? fw->zero_stages
+                                             : fw->zero_stages & fw->zero_with_pp;
+  uint32_t shards[2] = {0, 0};
+  const size_t n_shards = p3cfg__search_dp_shards(ctx, &plan, shards);
   /* Expert parallelism folds the ranks of a stage again: ep x etp over those that fold. */
   uint32_t pairs[2 * MAX_DIVISORS][2];
   const size_t n_pairs = p3cfg__search_expert_pairs(ctx, &plan, pairs);
@@ -243,11 +263,19 @@ static void run_item(worker *w, const work_item *it)
         plan.recompute = (p3cfg_recompute)r;
         for (int sp = sp_lo; sp <= sp_hi; sp++) {
           plan.sequence_parallel = sp;
-          for (int z = z_lo; z <= z_hi; z++) {
-            plan.zero_stage = (uint32_t)z;
-            consider(w, &plan, map);
-            if (w->rc)
-              return;
+          for (uint32_t z = 0; z <= 3; z++) {
+            if (!(stages & P3CFG__ZERO_BIT(z)))
+              continue;
+            plan.zero_stage = z;
+            for (size_t h = 0; h < (z == 3 ? n_shards : 1); h++) {
+              plan.dp_shard = z == 3 ? shards[h] : 0;
+              plan.sequence_parallel = sp;
+              plan.overlap = o->overlap;
+              p3cfg__framework_apply(&plan);
+              consider(w, &plan, map);
+              if (w->rc)
+                return;
+            }
           }
         }
       }
@@ -352,7 +380,7 @@ static int build_items(search_ctx *ctx)
           size_t n_v;
           if (o->virtual_stages)
             vs[0] = o->virtual_stages, n_v = 1;
-          else if (pp == 1)
+          else if (pp == 1 || !p3cfg__framework_get(o->framework)->interleaved)
             vs[0] = 1, n_v = 1;
           else
             n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
@@ -418,6 +446,12 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
       (rc = p3cfg__knob_check(P3CFG__KNOB_MAX_MBS, o->max_micro_batch, 0)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_TOKENS, o->train_tokens, 1)))
     return rc;
+  if (!p3cfg__framework_get(o->framework))
+    return p3cfg__error_set(P3CFG_EINVALID, "framework must be 0 (megatron), 1 (torchtitan) or "
+                                            "2 (deepspeed), got %u",
+                            o->framework);
+  if (o->compile < -1 || o->compile > 1)
+    return p3cfg__error_set(P3CFG_EINVALID, "compile must be -1, 0 or 1, got %d", o->compile);
   if (!(o->place_max_s >= 0.0))
     return p3cfg__error_set(P3CFG_EINVALID, "place_max_s must be >= 0");
   if (o->pp > P3CFG_MAX_PP)
@@ -474,13 +508,14 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  if (opts && opts->version >= 1 && opts->version <= 3) {
+  if (opts && opts->version >= 1 && opts->version <= 4) {
     /* An older struct: the fields it has, the defaults of the rest (version 1 ends
      * before exclude_gpus, version 2 before the margin and the budget, version 3 before
-     * cp, ep and etp). */
+     * cp, ep and etp, version 4 before the framework). */
     const size_t have = opts->version == 1   ? offsetof(p3cfg_search_options, exclude_gpus)
                         : opts->version == 2 ? offsetof(p3cfg_search_options, mem_margin_bytes)
-                                             : offsetof(p3cfg_search_options, cp);
+                        : opts->version == 3 ? offsetof(p3cfg_search_options, cp)
+                                             : offsetof(p3cfg_search_options, framework);
     ctx.opts = defaults;
     memcpy(&ctx.opts, opts, have);
     ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;

@@ -120,6 +120,7 @@ int p3cfg__search_finish(p3cfg_result **out, search_ctx *ctx, worker *ws, uint32
   r->excluded_gpus = ctx->cluster->n_excluded;
   r->stats.elapsed_s = elapsed;
   r->train_tokens = ctx->opts.train_tokens;
+  r->framework = ctx->opts.framework;
   r->stats.n_rules = P3CFG_RULE_COUNT;
   r->stats.rule_names = p3cfg__plan_rule_names;
   r->stats.rejected = r->rejected;

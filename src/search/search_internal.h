@@ -98,6 +98,13 @@ void p3cfg__search_dims_init(search_ctx *ctx);
  * fixed values; searched pairs whose ep*etp does not fold into tp*cp*dp are skipped. */
 size_t p3cfg__search_expert_pairs(const search_ctx *ctx, const p3cfg_plan *plan,
                                   uint32_t pairs[][2]);
+/* The dp_shard values a ZeRO-3 plan of `plan`'s framework tries (search_dims.c): the
+ * options' (0 = all of dp), and with HSDP one node's data-parallel ranks. Returns 1-2. */
+size_t p3cfg__search_dp_shards(const search_ctx *ctx, const p3cfg_plan *plan,
+                               uint32_t shards[2]);
+/* The compile flag of the searched plans: the options', or on where the framework
+ * compiles (0 where it does not). */
+uint32_t p3cfg__search_compile(const p3cfg_search_options *o);
 
 /* Report `fraction` of the work done if 0.1 s passed since the last report (always when
  * `final`); nothing when pr is NULL. */

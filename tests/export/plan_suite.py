@@ -34,7 +34,8 @@ PLANS = [
     ("mixtral-etp2", "estimate models/mixtral-8x7b.yaml clusters/dgx-h100-8n.yaml --tp 2 --sp "
                      "--ep 4 --pp 4 --mbs 1 --zero 1"),
     ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
-    ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 2 --mbs 2"),
+    ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --framework deepspeed "
+                     "--zero 2 --mbs 2"),
     ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
      "--gpus 384 --mbs 1 --sp --recompute selective --zero 1 --stage-layers "
      "5,6,6,6,6,6,6,6,6,6,6,5"),

@@ -1,5 +1,7 @@
 /*
- * plan_version_test.c — the plan's ABI across versions (API version 4). A caller built
+ * plan_version_test.c — the plan's ABI across versions (API version 4; version 3 of the
+ * plan, API 6, appended framework, dp_shard and compile: a version-2 caller is read and
+ * written by its prefix too). A caller built
  * against version 1 of p3cfg_plan (before cp, ep and etp) passes a shorter struct: every
  * public entry must read only its fields (cp = ep = 1, etp = tp) and p3cfg_plan_resolve
  * must write back only those, never past the caller's struct. A version-2 plan gets cp,
@@ -77,9 +79,12 @@ Test(plan_abi, the_v1_prefix_is_the_v2_layout)
   cr_expect_geq(offsetof(p3cfg_plan, cp), offsetof(plan_v1, stage_layers) + sizeof(uint32_t) * P3CFG_MAX_PP);
   p3cfg_plan p;
   p3cfg_plan_init(&p);
-  cr_expect_eq(p.version, 2);
-  cr_expect_eq(P3CFG_PLAN_VERSION, 2);
-  cr_expect_eq(P3CFG_API_VERSION, 5);
+  cr_expect_eq(p.version, 3);
+  cr_expect_eq(P3CFG_PLAN_VERSION, 3);
+  cr_expect_eq(P3CFG_API_VERSION, 6);
+  cr_expect_eq(p.framework, P3CFG_FRAMEWORK_MEGATRON, "Megatron-LM by default");
+  cr_expect_eq(p.dp_shard, 0, "dp_shard 0 means dp");
+  cr_expect_eq(p.compile, 0);
   cr_expect_eq(p.cp, 1);
   cr_expect_eq(p.ep, 1);
   cr_expect_eq(p.etp, 0, "etp 0 means tp");
@@ -157,4 +162,60 @@ Test(plan_abi, resolve_counts_cp_in_the_gpus)
   cr_expect_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_EPLAN);
   cr_expect(strstr(p3cfg_error_last()->message, "flash attention"));
   cr_expect_eq(p.dp, 2, "8 GPUs / (tp 2 * cp 2), written back before the check");
+}
+
+/* p3cfg_plan as a program built against P3CFG_PLAN_VERSION 2 declared it (before the
+ * framework, dp_shard and compile of version 3): the bytes of its prefix, with bytes after
+ * it that no call may touch. */
+typedef struct guarded_v2 {
+  _Alignas(p3cfg_plan) unsigned char plan[offsetof(p3cfg_plan, framework)];
+  unsigned char guard[64];
+} guarded_v2;
+
+static void make_v2(guarded_v2 *g, uint32_t tp, uint32_t pp, uint32_t zero)
+{
+  p3cfg_plan p;
+  memset(&p, 0, sizeof p);
+  p.version = 2;
+  p.tp = tp;
+  p.pp = pp;
+  p.micro_batch = 1;
+  p.virtual_stages = 1;
+  p.zero_stage = zero;
+  memset(g, 0xA5, sizeof *g);
+  memcpy(g->plan, &p, sizeof g->plan);
+}
+
+/* The caller's fields back as a full plan (the version-3 fields left 0). */
+static p3cfg_plan read_v2(const guarded_v2 *g)
+{
+  p3cfg_plan p;
+  memset(&p, 0, sizeof p);
+  memcpy(&p, g->plan, sizeof g->plan);
+  return p;
+}
+
+Test(plan_abi, resolve_fills_a_v2_plan_without_writing_past_it)
+{
+  guarded_v2 g;
+  make_v2(&g, 2, 2, 1);
+  cr_assert_eq(p3cfg_plan_resolve((p3cfg_plan *)(void *)g.plan, model, cluster), P3CFG_OK, "%s",
+               p3cfg_error_last()->message);
+  for (size_t i = 0; i < sizeof g.guard; i++)
+    cr_assert_eq(g.guard[i], 0xA5, "p3cfg_plan_resolve wrote past a version-2 plan");
+  const p3cfg_plan p = read_v2(&g);
+  cr_expect_eq(p.version, 2);
+  cr_expect_eq(p.dp, 2);
+  cr_expect_eq(p.cp, 1);
+  cr_expect_eq(p.etp, 2, "etp 0 becomes tp");
+}
+
+Test(plan_abi, a_v2_plan_is_a_megatron_plan)
+{
+  /* Version 2 had no framework: its ZeRO 2 is Megatron-LM's, which has none. */
+  guarded_v2 g;
+  make_v2(&g, 1, 1, 2);
+  cr_assert_eq(p3cfg_plan_resolve((p3cfg_plan *)(void *)g.plan, model, cluster), P3CFG_EPLAN);
+  cr_expect(strstr(p3cfg_error_last()->message, "megatron has no ZeRO stage 2") != NULL, "%s",
+            p3cfg_error_last()->message);
 }

@@ -90,6 +90,9 @@ static inline p3cfg_plan est_plan(uint32_t dp, uint32_t tp, uint32_t pp, uint32_
 /* Complete (balanced split unless given, the model's global batch) and check `p`. */
 static inline void est_resolve(p3cfg_plan *p, const p3cfg_model *m, const p3cfg_cluster *c)
 {
+  /* ZeRO stage 2 is DeepSpeed's (Megatron-LM has none): such a plan is DeepSpeed's. */
+  if (p->zero_stage == 2)
+    p->framework = P3CFG_FRAMEWORK_DEEPSPEED;
   if (p->global_batch == 0)
     p->global_batch = m->global_batch;
   if (p->n_stage_layers == 0)

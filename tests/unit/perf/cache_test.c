@@ -109,8 +109,9 @@ static void run_case(const cache_case *cc, int steps, const dims_case *xc)
   p3cfg_cluster c = fx_cluster("a100-80gb", cc->nodes, 300e9, 25e9);
   c.gpus_per_node = cc->gpn;
   measure(&c, cc);
-  const uint32_t overlap = (cc->zero ? P3CFG_OVERLAP_PARAM_GATHER : 0) |
-                           (cc->tp > 1 ? P3CFG_OVERLAP_TP_COMM : 0) |
+  /* ZeRO 2 is DeepSpeed's (fx_plan), which overlaps neither parameter gathers nor TP. */
+  const uint32_t overlap = (cc->zero && cc->zero != 2 ? P3CFG_OVERLAP_PARAM_GATHER : 0) |
+                           (cc->tp > 1 && cc->zero != 2 ? P3CFG_OVERLAP_TP_COMM : 0) |
                            (rnd_below(2) ? P3CFG_OVERLAP_GRAD_REDUCE : 0);
   p3cfg_plan pl = fx_plan(&m, &c, cc->tp, cc->pp, cc->dp, 1, cc->v,
                           P3CFG_RECOMPUTE_SELECTIVE, cc->tp > 1, cc->zero, overlap);

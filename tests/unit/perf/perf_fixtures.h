@@ -93,6 +93,9 @@ static inline p3cfg_plan fx_plan(const p3cfg_model *m, const p3cfg_cluster *c, u
   p3cfg_plan_init(&pl);
   pl.tp = tp, pl.pp = pp, pl.dp = dp, pl.micro_batch = mbs, pl.virtual_stages = v;
   pl.recompute = rc, pl.sequence_parallel = sp, pl.zero_stage = zero, pl.overlap = overlap;
+  /* ZeRO stage 2 is DeepSpeed's (Megatron-LM has none): such a plan is DeepSpeed's. */
+  if (pl.zero_stage == 2)
+    pl.framework = P3CFG_FRAMEWORK_DEEPSPEED;
   pl.global_batch = m->global_batch;
   cr_assert_eq(p3cfg__plan_balanced_split(&pl, m), 0);
   cr_assert_eq(p3cfg__plan_check(&pl, m, c), 0, "%s", p3cfg_error_last()->message);
