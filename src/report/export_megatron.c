@@ -19,6 +19,9 @@
 #include "error.h"
 #include "export.h"
 
+/* The Megatron-LM commit the export is validated against (tests/upstream/megatron-lm/). */
+#define P3CFG__MEGATRON_COMMIT "d98e8a64"
+
 static void flag(p3cfg__text *t, const char *name) { p3cfg__text_printf(t, "  %s\n", name); }
 
 static void flag_u(p3cfg__text *t, const char *name, unsigned long long v)
@@ -129,25 +132,81 @@ static void attention_flags(p3cfg__text *t, const p3cfg_plan_model *m)
     flag_u(t, "--kv-channels", m->head_dim);
 }
 
-int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
+/* What Megatron-LM's validate_args() (d98e8a64) refuses: the last error set and
+ * P3CFG_EUNSUPPORTED, else 0. */
+static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
 {
-  const p3cfg_plan *p = &rec->plan;
-  const p3cfg_plan_model *m = &rec->model;
+  const char *why = NULL;
   if (p->zero_stage == 2)
-    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
-                            "megatron: Megatron-LM has no ZeRO-2 (gradients sharded, "
-                            "parameters not); export this plan --to deepspeed or torchtitan");
-  if (strcmp(m->position_embedding, "alibi") == 0)
+    why = "Megatron-LM has no ZeRO-2 (gradients sharded, parameters not); export this plan "
+          "--to deepspeed or torchtitan";
+  else if (strcmp(m->position_embedding, "alibi") == 0)
     return p3cfg__error_set(P3CFG_EUNSUPPORTED,
                             "megatron: Megatron-LM has no alibi position embedding (model "
                             "%s); export --to deepspeed for Megatron-DeepSpeed",
                             m->name);
+  else if (p->zero_stage == 3 && m->tied_embeddings)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "megatron: ZeRO-3 is Megatron-LM's --use-torch-fsdp2, which needs "
+                            "untied embeddings (--untie-embeddings-and-output-weights) and model "
+                            "%s ties them; plan it with --zero 1, or export --to torchtitan or "
+                            "deepspeed",
+                            m->name);
+  else if (p->zero_stage == 3 && strcmp(m->precision, "fp16") == 0)
+    why = "ZeRO-3 is Megatron-LM's --use-torch-fsdp2, which does not support fp16; plan it in "
+          "bf16 or with --zero 1";
+  else if (p->zero_stage == 3 && (p->pp > 1 || p->ep > 1))
+    why = "ZeRO-3 is Megatron-LM's --use-torch-fsdp2, which supports neither pipeline nor "
+          "expert parallelism; export --to torchtitan";
+  else if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && !(p->overlap & P3CFG_OVERLAP_GRAD_REDUCE))
+    why = "Megatron-LM overlaps the parameter all-gather (--overlap-param-gather) only together "
+          "with the gradient reduce-scatter (--overlap-grad-reduce); plan it with "
+          "--overlap grad,param";
+  else if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 0)
+    why = "Megatron-LM overlaps the parameter all-gather (--overlap-param-gather) only with the "
+          "distributed optimizer (--zero 1), and without it there is no parameter all-gather";
+  else if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp > 1 && !p->sequence_parallel)
+    why = "Megatron-LM overlaps tensor-parallel communication with GEMMs (--tp-comm-overlap) "
+          "only with sequence parallelism; plan it with --sp";
+  return why ? p3cfg__error_set(P3CFG_EUNSUPPORTED, "megatron: %s", why) : P3CFG_OK;
+}
+
+/* The environment the launch needs. Megatron-LM (before Blackwell) requires
+ * CUDA_DEVICE_MAX_CONNECTIONS=1 with tp > 1 or cp > 1, so that the tensor-parallel
+ * collectives are queued ahead of the GEMMs they overlap; FSDP2 refuses 1. */
+static void environment(p3cfg__text *t, const p3cfg_plan *p)
+{
+  if (p->zero_stage == 3) {
+    p3cfg__text_printf(t, "# FSDP2 refuses CUDA_DEVICE_MAX_CONNECTIONS=1 (Megatron-LM asserts "
+                          "it); leave CUDA its default.\nunset CUDA_DEVICE_MAX_CONNECTIONS\n");
+  } else if (p->tp > 1 || p->cp > 1) {
+    p3cfg__text_printf(t, "# Tensor / context parallelism: Megatron-LM requires one hardware "
+                          "queue (before Blackwell;\n# harmless after).\n"
+                          "export CUDA_DEVICE_MAX_CONNECTIONS=1\n");
+  }
+}
+
+int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
+{
+  const p3cfg_plan *p = &rec->plan;
+  const p3cfg_plan_model *m = &rec->model;
+  const int rc = refuse(p, m);
+  if (rc)
+    return rc;
 
   p3cfg__text_printf(t, "# Megatron-LM arguments for ");
   p3cfg__export_title(t, rec, number);
-  p3cfg__text_printf(t, ",\n# written by p3cfg %s. Use them as\n", p3cfg_version_string());
-  p3cfg__text_printf(t, "#   torchrun ... pretrain_gpt.py \"${MEGATRON_ARGS[@]}\" "
-                        "<data, tokenizer, optimizer and schedule arguments>\n");
+  p3cfg__text_printf(t, ",\n# written by p3cfg %s for Megatron-LM %s (p3cfg's tests run "
+                        "its parse_args(),\n# validate_args() and TransformerConfig on "
+                        "such exports). Use them as\n",
+                     p3cfg_version_string(), P3CFG__MEGATRON_COMMIT);
+  p3cfg__text_printf(t, "#   source megatron_args.sh   # the environment below, and MEGATRON_ARGS\n"
+                        "#   torchrun ... pretrain_gpt.py \"${MEGATRON_ARGS[@]}\" "
+                        "<data, tokenizer, optimizer and schedule arguments>\n"
+                        "# e.g. --data-path ... --tokenizer-type HuggingFaceTokenizer "
+                        "--tokenizer-model ... (or --mock-data\n# --tokenizer-type "
+                        "NullTokenizer --vocab-size %llu), --lr ..., --train-iters ...\n",
+                     (unsigned long long)m->vocab);
   p3cfg__text_printf(t, "# Rank order: Megatron-LM's default tp-cp-ep-dp-pp (tp fastest, "
                         "%s),\n# the order the plan's placement "
                         "uses: start rank r on the GPU the plan gives it\n# (p3cfg export "
@@ -164,9 +223,22 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     p3cfg__text_printf(t, "# Routing (score function, expert bias, aux-loss coefficient) is "
                           "not in the plan: add\n# --moe-router-score-function, "
                           "--moe-aux-loss-coeff and the like as the model wants.\n");
+  if (strcmp(m->position_embedding, "rope") == 0)
+    p3cfg__text_printf(t, "# Not in the plan, from the model's own config: --rotary-base "
+                          "(Megatron-LM's default 10000),\n# RoPE scaling, --norm-epsilon "
+                          "(default 1e-5).\n");
+  else
+    p3cfg__text_printf(t, "# Not in the plan, from the model's own config: --norm-epsilon "
+                          "(Megatron-LM's default 1e-5).\n");
   if (p->zero_stage == 3)
     p3cfg__text_printf(t, "# ZeRO-3: Megatron-LM shards parameters with torch FSDP2 "
-                          "(--use-torch-fsdp2).\n");
+                          "(--use-torch-fsdp2), without the fused\n# gradient "
+                          "accumulation it does not support%s.\n",
+                       p->overlap & P3CFG_OVERLAP_PARAM_GATHER
+                           ? "; FSDP2 prefetches the parameters itself (no "
+                             "--overlap-param-gather)"
+                           : "");
+  environment(t, p);
   p3cfg__text_printf(t, "MEGATRON_ARGS=(\n");
 
   /* Parallelism and batch. */
@@ -194,13 +266,15 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
   }
   if (p->zero_stage == 1)
     flag(t, "--use-distributed-optimizer");
-  else if (p->zero_stage == 3)
+  else if (p->zero_stage == 3) {
     flag(t, "--use-torch-fsdp2");
+    flag(t, "--no-gradient-accumulation-fusion");
+  }
   if (p->overlap & P3CFG_OVERLAP_GRAD_REDUCE)
     flag(t, "--overlap-grad-reduce");
-  if (p->overlap & P3CFG_OVERLAP_PARAM_GATHER)
+  if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 1)
     flag(t, "--overlap-param-gather");
-  if (p->overlap & P3CFG_OVERLAP_TP_COMM)
+  if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp > 1) /* tp 1: no TP communication */
     flag(t, "--tp-comm-overlap");
   if (p->overlap & P3CFG_OVERLAP_EP_COMM) /* ModelParallelConfig.overlap_moe_expert_parallel_comm */
     flag(t, "--overlap-moe-expert-parallel-comm");

@@ -4,9 +4,9 @@
 For each plan below, `p3cfg estimate|search --format json` writes PLAN.json, then every
 target of `p3cfg export` is parsed by its real parser and compared with the plan:
 
-  megatron    bash sources the file and prints MEGATRON_ARGS; argparse with the flags of
-              Megatron-LM's megatron/training/arguments.py (names, types, choices) parses
-              them; degrees, batch sizes, interleaving, the split of layers, sequence
+  megatron    bash sources the file and prints MEGATRON_ARGS; Megatron-LM's own parser
+              (add_megatron_arguments() of the vendored tests/upstream/megatron-lm/) parses
+              them (check_megatron_upstream.py runs validate_args on them too); degrees, batch sizes, interleaving, the split of layers, sequence
               parallelism, recomputation, the distributed optimizer and the model shape
               must be the plan's;
   torchtitan  tomllib; data/tensor/pipeline degrees, schedule, batch sizes, the split
@@ -33,6 +33,9 @@ import tomllib
 
 from plan_suite import PLANS  # noqa: E402  (tests/export/plan_suite.py)
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "upstream",
+                                "stubs", "megatron"))
+
 FAILURES = []
 
 
@@ -51,79 +54,20 @@ def run(p3cfg, root, args, ok=(0,)):
 
 # ---- Megatron-LM ------------------------------------------------------------------------
 
-def moe_freq_type(x):
-    """arguments.py's moe_freq_type: an int, or a list pattern such as "([0]*3+[1]*58)"."""
-    if "[" in x:
-        if not re.fullmatch(r"[\[\]0-9*+() ,]+", x):
-            raise argparse.ArgumentTypeError(f"bad pattern {x!r}")
-        return eval(x, {"__builtins__": {}})  # digits, brackets, * and + only
-    return int(x)
+_MEGATRON_PARSER = []
 
 
 def megatron_parser():
-    """argparse with the flags p3cfg may write, as megatron/training/arguments.py defines
-    them (type, choices, store_true)."""
-    ap = argparse.ArgumentParser(allow_abbrev=False, add_help=False)
-    ints = ["--tensor-model-parallel-size", "--pipeline-model-parallel-size",
-            "--num-layers-per-virtual-pipeline-stage", "--num-virtual-stages-per-pipeline-rank",
-            "--decoder-first-pipeline-num-layers", "--decoder-last-pipeline-num-layers",
-            "--micro-batch-size", "--global-batch-size", "--recompute-num-layers",
-            "--num-layers", "--hidden-size", "--num-attention-heads", "--num-query-groups",
-            "--ffn-hidden-size", "--seq-length", "--max-position-embeddings",
-            # ModelParallelConfig fields, flags through arguments.py's ArgumentGroupFactory
-            # (megatron/core/model_parallel_config.py at d98e8a64: context_parallel_size,
-            # expert_model_parallel_size, expert_tensor_parallel_size; not excluded)
-            "--context-parallel-size", "--expert-model-parallel-size",
-            "--expert-tensor-parallel-size",
-            # Issue 16, checked at d98e8a64 (2026-08-22): arguments.py _add_moe_args defines
-            # --num-experts (type=int); _add_mla_args --q-lora-rank, --kv-lora-rank,
-            # --qk-head-dim, --qk-pos-emb-head-dim, --v-head-dim (type=int); the rest are
-            # TransformerConfig fields (megatron/core/transformer/transformer_config.py), not
-            # in _add_network_size_args' exclude list, so ArgumentGroupFactory makes each
-            # a flag of its name: moe_router_topk: int, moe_ffn_hidden_size: Optional[int],
-            # moe_shared_expert_intermediate_size: Optional[int], kv_channels:
-            # Optional[int], mtp_num_layers: Optional[int].
-            "--num-experts", "--q-lora-rank", "--kv-lora-rank", "--qk-head-dim",
-            "--qk-pos-emb-head-dim", "--v-head-dim", "--moe-router-topk",
-            "--moe-ffn-hidden-size", "--moe-shared-expert-intermediate-size", "--kv-channels",
-            "--mtp-num-layers"]
-    for f in ints:
-        ap.add_argument(f, type=int)
-    flags = ["--sequence-parallel", "--use-distributed-optimizer", "--use-torch-fsdp2",
-             "--overlap-grad-reduce", "--overlap-param-gather", "--tp-comm-overlap",
-             "--group-query-attention", "--swiglu", "--untie-embeddings-and-output-weights",
-             "--disable-bias-linear", "--bf16", "--fp16",
-             # TransformerConfig bool fields defaulting to False: store_true (d98e8a64)
-             "--moe-grouped-gemm", "--moe-pad-expert-input-to-capacity",
-             "--multi-latent-attention",
-             # ModelParallelConfig.overlap_moe_expert_parallel_comm: bool = False, a
-             # TransformerConfig field through inheritance, not excluded (d98e8a64)
-             "--overlap-moe-expert-parallel-comm"]
-    for f in flags:
-        ap.add_argument(f, action="store_true")
-    # d98e8a64: moe_token_dispatcher_type: Literal['allgather', 'alltoall', 'flex'];
-    # moe_token_drop_policy: Literal['probs', 'position']; moe_expert_capacity_factor:
-    # Optional[float]; _add_moe_args: --moe-layer-freq type=moe_freq_type (an int, or a
-    # Python list expression evaluated to one 0/1 entry per layer),
-    # --moe-router-load-balancing-type nargs='+' with these choices.
-    ap.add_argument("--moe-token-dispatcher-type", choices=["allgather", "alltoall", "flex"])
-    ap.add_argument("--moe-token-drop-policy", choices=["probs", "position"])
-    ap.add_argument("--moe-expert-capacity-factor", type=float)
-    ap.add_argument("--moe-layer-freq", type=moe_freq_type)
-    ap.add_argument("--moe-router-load-balancing-type", nargs="+",
-                    choices=["aux_loss", "seq_aux_loss", "global_aux_loss", "sinkhorn",
-                             "quantile_balancing", "none"])
-    ap.add_argument("--pipeline-model-parallel-layout", type=str)
-    ap.add_argument("--recompute-granularity", choices=["full", "selective"])
-    ap.add_argument("--recompute-method", choices=["uniform", "block"])
-    ap.add_argument("--position-embedding-type",
-                    choices=["learned_absolute", "rope", "mrope", "relative", "none"])
-    ap.add_argument("--normalization", choices=["LayerNorm", "RMSNorm"])
-    ap.add_argument("--hidden-dropout", type=float)
-    ap.add_argument("--attention-dropout", type=float)
-    ap.add_argument("--attention-backend", choices=["flash", "fused", "unfused", "local", "auto"])
-    ap.add_argument("--optimizer", choices=["adam", "sgd", "muon"])
-    return ap
+    """The parser Megatron-LM's own add_megatron_arguments() builds (arguments.py at the
+    commit vendored in tests/upstream/megatron-lm/, with the stand-ins of
+    tests/upstream/stubs/megatron/): every flag name, type and choice is upstream's. The
+    validation itself (validate_args, TransformerConfig) is check_megatron_upstream.py's."""
+    if not _MEGATRON_PARSER:
+        import megatron_upstream
+        arguments = megatron_upstream.load()
+        _MEGATRON_PARSER.append(arguments.add_megatron_arguments(
+            argparse.ArgumentParser(allow_abbrev=False, add_help=False)))
+    return _MEGATRON_PARSER[0]
 
 
 def layout_layers(layout, pp):
@@ -172,7 +116,9 @@ def check_megatron(text, plan, name):
         check(a.recompute_method == "uniform" and a.recompute_num_layers == 1,
               f"{name}: full recompute method")
     check(a.overlap_grad_reduce == ("grad" in c["overlap"]), f"{name}: grad overlap")
-    check(a.overlap_param_gather == ("param" in c["overlap"]), f"{name}: param overlap")
+    # FSDP2 (ZeRO 3) prefetches parameters itself: no --overlap-param-gather there.
+    check(a.overlap_param_gather == ("param" in c["overlap"] and c["zero_stage"] == 1),
+          f"{name}: param overlap")
     # The split of layers over pipeline ranks and chunks.
     split = c["stage_layers"]
     if a.pipeline_model_parallel_layout:
@@ -209,10 +155,10 @@ def check_megatron(text, plan, name):
     check(a.position_embedding_type ==
           ("rope" if m["position_embedding"] == "rope" else "learned_absolute"), f"{name}: positions")
     check(a.untie_embeddings_and_output_weights == (not m["tied_embeddings"]), f"{name}: tied")
-    check(a.disable_bias_linear == (not m["bias"]), f"{name}: bias")
+    check(a.add_bias_linear == m["bias"], f"{name}: bias")
     check(a.bf16 == (m["precision"] == "bf16") and a.fp16 == (m["precision"] == "fp16"),
           f"{name}: precision")
-    check(a.attention_backend == ("flash" if m["flash_attention"] else "unfused"),
+    check(a.attention_backend.name == ("flash" if m["flash_attention"] else "unfused"),
           f"{name}: attention backend")
     check((a.hidden_dropout == 0.0) == (not m["dropout"]), f"{name}: dropout")
     check_megatron_issue16(a, m, name)

@@ -65,3 +65,13 @@ PLANS += [
     ("llama70b-nvl72-search", "search models/llama3-70b.yaml clusters/gb200-nvl72-1r.yaml "
                               "--top 2"),
 ]
+
+# Megatron-LM's validate_args rules (issue 15): FSDP2 with tensor parallelism (no
+# CUDA_DEVICE_MAX_CONNECTIONS=1, no fused gradient accumulation) and tensor-parallel
+# communication overlap with sequence parallelism and the distributed optimizer.
+PLANS += [
+    ("llama8b-zero3-tp2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --sp "
+                          "--zero 3 --mbs 1 --overlap grad,param"),
+    ("llama70b-tp8-overlap-all", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --tp 8 "
+                                 "--sp --zero 1 --mbs 1 --recompute full --overlap grad,param,tp"),
+]
