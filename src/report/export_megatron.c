@@ -152,6 +152,13 @@ static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
                             "%s ties them; plan it with --zero 1, or export --to torchtitan or "
                             "deepspeed",
                             m->name);
+  else if (p->zero_stage == 3 && p->dp_shard && p->dp_shard != p->dp)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "megatron: the plan shards over dp_shard %u of dp %u (%s's "
+                            "HSDP), which Megatron-LM's --use-torch-fsdp2 does not; export "
+                            "--to torchtitan, or plan it --framework megatron",
+                            p->dp_shard, p->dp,
+                            p3cfg_framework_name((p3cfg_framework)p->framework));
   else if (p->zero_stage == 3 && strcmp(m->precision, "fp16") == 0)
     why = "ZeRO-3 is Megatron-LM's --use-torch-fsdp2, which does not support fp16; plan it in "
           "bf16 or with --zero 1";
@@ -207,6 +214,14 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
                         "--tokenizer-model ... (or --mock-data\n# --tokenizer-type "
                         "NullTokenizer --vocab-size %llu), --lr ..., --train-iters ...\n",
                      (unsigned long long)m->vocab);
+  if (p->framework != P3CFG_FRAMEWORK_MEGATRON)
+    p3cfg__text_printf(t, "# NOTE: this plan was searched for %s, not Megatron-LM: its memory "
+                          "and time are %s's\n# (its sharding buffers, recompute policy%s and "
+                          "efficiency), and Megatron-LM runs it\n# differently. For a "
+                          "Megatron-LM plan, search again with --framework megatron.\n",
+                       p3cfg_framework_name((p3cfg_framework)p->framework),
+                       p3cfg_framework_name((p3cfg_framework)p->framework),
+                       p->compile ? ", torch.compile" : "");
   p3cfg__text_printf(t, "# Rank order: Megatron-LM's default tp-cp-ep-dp-pp (tp fastest, "
                         "%s),\n# the order the plan's placement "
                         "uses: start rank r on the GPU the plan gives it\n# (p3cfg export "

@@ -9,8 +9,7 @@ target of `p3cfg export` is parsed by its real parser and compared with the plan
               them (check_megatron_upstream.py runs validate_args on them too); degrees, batch sizes, interleaving, the split of layers, sequence
               parallelism, recomputation, the distributed optimizer and the model shape
               must be the plan's;
-  torchtitan  tomllib; data/tensor/pipeline degrees, schedule, batch sizes, the split
-              points (which must rebuild the plan's layers per stage) and recomputation;
+  torchtitan  checked by check_torchtitan_upstream.py with torchtitan's own config code;
   deepspeed   json; train_batch_size = micro-batch x accumulation x dp, ZeRO stage,
               precision;
   rankfile    every rank once, on the host and GPU the plan's placement gives it;
@@ -29,7 +28,6 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import tomllib
 
 from plan_suite import PLANS  # noqa: E402  (tests/export/plan_suite.py)
 
@@ -207,52 +205,9 @@ def check_megatron_issue16(a, m, name):
 
 # ---- torchtitan, DeepSpeed ----------------------------------------------------------------
 
-# torchtitan's ParallelismConfig fields for context and expert parallelism, checked in
-# torchtitan/config/configs.py at b5bcd76c (2026-08-21): context_parallel_degree: int = 1,
-# expert_parallel_degree: int = 1, with tensor_parallel_degree, pipeline_parallel_degree,
-# data_parallel_replicate_degree, data_parallel_shard_degree beside them. There is no
-# expert_tensor_parallel_degree (the expert mesh is [pp, dp_replicate, efsdp, ep],
-# torchtitan/distributed/parallel_dims.py).
-TORCHTITAN_PARALLELISM_KEYS = {"context_parallel_degree", "expert_parallel_degree",
-                               "tensor_parallel_degree", "pipeline_parallel_degree",
-                               "data_parallel_replicate_degree", "data_parallel_shard_degree"}
-
-
-def check_torchtitan(text, plan, name):
-    c, m = plan["config"], plan["model"]
-    t = tomllib.loads(text)
-    par, tr, ac = t["parallelism"], t["training"], t["activation_checkpoint"]
-    for key in par:
-        check(not key.endswith("_degree") or key in TORCHTITAN_PARALLELISM_KEYS,
-              f"{name}: torchtitan has no parallelism.{key}")
-    check(par.get("context_parallel_degree", 1) == c.get("cp", 1), f"{name}: torchtitan cp")
-    check(par.get("expert_parallel_degree", 1) == c.get("ep", 1), f"{name}: torchtitan ep")
-    dp, pp, v = c["dp"], c["pp"], c["virtual_stages"]
-    check(par["data_parallel_replicate_degree"] * par["data_parallel_shard_degree"] == dp,
-          f"{name}: torchtitan dp")
-    check((par["data_parallel_shard_degree"] > 1 or dp == 1) == (c["zero_stage"] > 0 or dp == 1),
-          f"{name}: torchtitan sharding follows ZeRO")
-    check(par["tensor_parallel_degree"] == c["tp"], f"{name}: torchtitan tp")
-    check(par["pipeline_parallel_degree"] == pp, f"{name}: torchtitan pp")
-    check(par["pipeline_parallel_schedule"] == ("Interleaved1F1B" if v > 1 else "1F1B"),
-          f"{name}: torchtitan schedule")
-    check(tr["global_batch_size"] == c["global_batch"], f"{name}: torchtitan global batch")
-    check(tr["seq_len"] == m["seq_len"], f"{name}: torchtitan seq_len")
-    if pp > 1:
-        check(tr["local_batch_size"] * dp == c["global_batch"], f"{name}: torchtitan local batch")
-        check(par["pipeline_parallel_microbatch_size"] == c["micro_batch"],
-              f"{name}: torchtitan micro-batch")
-        points = [int(p.split(".")[1]) for p in par["pipeline_parallel_split_points"]]
-        bounds = [0] + points + [m["layers"]]
-        sizes = [b - a for a, b in zip(bounds, bounds[1:])]
-        check(len(sizes) == pp * v, f"{name}: torchtitan {len(sizes)} stages, want {pp * v}")
-        ranks = [0] * pp
-        for i, n in enumerate(sizes):
-            ranks[i % pp] += n
-        check(ranks == c["stage_layers"], f"{name}: torchtitan split {ranks}")
-    else:
-        check(tr["local_batch_size"] == c["micro_batch"], f"{name}: torchtitan local batch")
-    check(ac["mode"] == c["recompute"], f"{name}: torchtitan activation checkpoint")
+# torchtitan: the export is a Python config module for torchtitan b5bcd76c, loaded and
+# checked by torchtitan's own config code in check_torchtitan_upstream.py (the CTest
+# export_torchtitan_upstream), which also checks its refusals.
 
 
 def check_deepspeed(text, plan, name):
@@ -307,7 +262,7 @@ def check_hostfile(text, plan, name):
     check(got == want, f"{name}: hostfile placement differs")
 
 
-CHECKS = {"megatron": check_megatron, "torchtitan": check_torchtitan,
+CHECKS = {"megatron": check_megatron,
           "deepspeed": check_deepspeed, "rankfile": check_rankfile, "hostfile": check_hostfile}
 
 
@@ -319,19 +274,17 @@ def unsupported(plan, fmt):
         return "no key for context parallelism"
     if fmt == "deepspeed" and ep > 1:
         return "no key for expert parallelism"
-    if fmt == "torchtitan" and m.get("moe"):
-        if ep > 1 and etp != 1:
-            return "the experts are not tensor-parallel"
-        if ep == 1 and etp != c["tp"]:
-            return "without expert parallelism the experts are split as the dense layers"
-        if ep > 1 and c["zero_stage"] == 0 and (cp * c["tp"]) % ep:
-            return "with ZeRO 0 (data_parallel_shard_degree 1)"
     if fmt != "megatron":
         return None
     if plan["config"]["zero_stage"] == 2:
         return "ZeRO-2"
     if plan["model"]["position_embedding"] == "alibi":
         return "alibi"
+    # torchtitan's FSDP with pipelining, and its HSDP, have no Megatron-LM counterpart.
+    if c["zero_stage"] == 3 and (c["pp"] > 1 or ep > 1):
+        return "supports neither pipeline nor expert parallelism"
+    if c["zero_stage"] == 3 and c.get("dp_shard", c["dp"]) != c["dp"]:
+        return "does not; export --to torchtitan"
     return None
 
 

@@ -277,6 +277,9 @@ NEGATIVE = [
     ("gpt3-3d-interleaved", _param_only, "--overlap-grad-reduce"),
     ("gpt3-3d-interleaved", _param_ddp, "distributed optimizer"),
     ("llama8b-cp2", _tp_overlap_no_sp, "sequence parallelism"),
+    # Issue 15: torchtitan's FSDP + PP 3D layout and its HSDP, as searched for torchtitan.
+    ("tt-llama405b-3d", None, "neither pipeline nor expert parallelism"),
+    ("tt-llama70b-hsdp", None, "dp_shard 8 of dp 64"),
 ]
 
 
@@ -302,6 +305,12 @@ def main(argv=None):
                                          str(i + 1)], ok=(0, 1))
                 if any(n == name and edit is None for n, edit, _ in NEGATIVE):
                     continue  # checked below
+                c = plan["config"]
+                if c["zero_stage"] == 3 and c.get("dp_shard", c["dp"]) != c["dp"]:
+                    # a searched torchtitan HSDP plan: no Megatron-LM counterpart
+                    check(proc.returncode == 1 and "HSDP" in proc.stderr,
+                          f"{label}: HSDP should be refused: {proc.stderr.strip()}")
+                    continue
                 if not check(proc.returncode == 0, f"{label}: {proc.stderr.strip()}"):
                     continue
                 check("d98e8a64" in proc.stdout.split("MEGATRON_ARGS")[0],

@@ -75,3 +75,28 @@ PLANS += [
     ("llama70b-tp8-overlap-all", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --tp 8 "
                                  "--sp --zero 1 --mbs 1 --recompute full --overlap grad,param,tp"),
 ]
+
+# Issue 15: plans searched or estimated for torchtitan and DeepSpeed themselves. torchtitan's
+# benchmarks (benchmarks/llama3_h100_202412_torchtitan.md @ b5bcd76c): Llama 3.1 8B FSDP on
+# 8 GPUs, local batch 2, selective AC; Llama 3 70B FSDP 32 x TP 8 with full AC; the 405B 3D
+# layout (FSDP + TP 8 + PP, parameters unsharded between micro-batches); HSDP; eager.
+PLANS += [
+    ("tt-llama8b-fsdp", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --framework "
+                        "torchtitan --zero 3 --mbs 2 --global-batch 16 --recompute selective"),
+    ("tt-llama70b-fsdp-tp8", "estimate models/llama3-70b.yaml clusters/dgx-h100-32n.yaml "
+                             "--framework torchtitan --tp 8 --zero 3 --mbs 16 --global-batch 512 "
+                             "--recompute full"),
+    ("tt-llama70b-hsdp", "estimate models/llama3-70b.yaml clusters/dgx-h100-64n.yaml --framework "
+                         "torchtitan --tp 8 --zero 3 --dp-shard 8 --recompute full --mbs 1"),
+    ("tt-llama405b-3d", "estimate models/llama3-405b.yaml clusters/dgx-h100-64n.yaml --framework "
+                        "torchtitan --tp 8 --pp 8 --zero 3 --mbs 1 --recompute full"),
+    ("tt-llama8b-eager-ddp", "estimate models/llama3-8b.yaml clusters/dgx-h100-8n.yaml "
+                             "--framework torchtitan --tp 2 --no-compile --mbs 1 "
+                             "--recompute full"),
+    ("tt-search-llama8b", "search models/llama3-8b.yaml clusters/dgx-h100-8n.yaml --framework "
+                          "torchtitan --top 3"),
+    ("ds-llama70b-pipe", "estimate models/llama3-70b.yaml clusters/dgx-h100-8n.yaml --framework "
+                         "deepspeed --tp 8 --pp 4 --mbs 1 --zero 1 --recompute full"),
+    ("ds-llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --framework "
+                         "deepspeed --zero 3 --mbs 2 --overlap grad"),
+]
