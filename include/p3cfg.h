@@ -286,11 +286,15 @@ typedef struct p3cfg_plan {
    *  expert's matrices split etp ways). GPUs = dp*tp*cp*pp; the expert layers fold the
    *  same ranks as etp*ep*edp (Megatron-Core). 0 means 1 for cp and ep, tp for etp. */
   uint32_t cp, ep, etp;
+  /** Version 3 (the lead's framework dimension; stand-in on the physics branch until it
+   *  lands): enum p3cfg_framework (0 megatron, 1 torchtitan, 2 deepspeed), the FSDP/HSDP
+   *  shard group (0 = dp), torch.compile (0/1). */
+  uint32_t framework, dp_shard, compile;
 } p3cfg_plan;
 
 #define P3CFG_PLAN_INIT                                                                \
   {                                                                                    \
-    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0 \
+    P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0, 0, 0, 0 \
   }
 
 /** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning
