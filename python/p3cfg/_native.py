@@ -83,6 +83,9 @@ class Plan(ctypes.Structure):
         ("cp", c_u32),  # version 4
         ("ep", c_u32),
         ("etp", c_u32),
+        ("framework", c_u32),  # plan version 3 (issue 15; stand-in until the lead's lands)
+        ("dp_shard", c_u32),
+        ("compile", c_u32),
     ]
 
 
