@@ -68,6 +68,8 @@
  */
 #include "activations.h"
 
+#include "framework_memory.h"
+
 #include <assert.h>
 
 #include "low_precision_memory.h"
@@ -188,6 +190,11 @@ uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3
   dims_get(&d, m, plan);
   if (mode == P3CFG_RECOMPUTE_FULL) /* only the layer input is checkpointed */
     return act(&d, d.tok_sp, d.h);
+  if (mode == P3CFG_RECOMPUTE_SELECTIVE) { /* torchtitan: per-op SAC (framework_memory.c) */
+    const uint64_t sac = p3cfg__sac_layer_bytes(m, plan);
+    if (sac)
+      return p3cfg__sat_sub(sac, p3cfg__low_precision_act_saving(m, plan, mode));
+  }
 
   const uint64_t mask = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0; /* 1 byte each */
   uint64_t sum = attention_bytes(&d, mode, mask);
@@ -286,7 +293,8 @@ void p3cfg__act_terms_get(p3cfg__act_terms *out, const p3cfg_model *m, const p3c
                                    p3cfg__sat_mul3(4, d.tok, vocab_tp));
   /* The 16-bit logits live beside their fp32 copy until the copy is made, and the 16-bit
    * gradient beside the fp32 one in backward: 2·s·b·V/t more. fp32 training has no copy. */
-  out->loss_bytes = d.e == 2 ? p3cfg__sat_mul3(2, d.tok, vocab_tp) : 0;
+  out->loss_bytes = plan->framework == 0 ? (d.e == 2 ? p3cfg__sat_mul3(2, d.tok, vocab_tp) : 0)
+                                          : p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
 
   /* While one layer back-propagates: under full recompute its whole forward is
    * re-materialised, under selective its core attention; in any mode the gradient

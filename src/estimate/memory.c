@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "activations.h"
+#include "framework_memory.h"
 #include "model_params.h"
 #include "model_state.h"
 #include "plan_dims.h"
@@ -92,7 +93,7 @@ void p3cfg__memory_plan_margin(p3cfg_memory *out, p3cfg_stage_memory *stages,
     const uint64_t peak = p3cfg__sat_add(state, live);
     const uint64_t reserved =
         p3cfg__sat_add(p3cfg__sat_add(c->gpu.context_bytes, p3cfg__memory_nccl_bytes(plan, m, i)),
-                       p3cfg__sat_div(peak, P3CFG_MEM_SLACK_DIVISOR));
+                       p3cfg__fw_slack_bytes(plan, peak));
     const uint64_t total = p3cfg__sat_add(peak, reserved);
 
     p3cfg_stage_memory *s = &stages[i];

@@ -39,6 +39,7 @@
 
 #include <assert.h>
 
+#include "framework_memory.h"
 #include "low_precision_memory.h"
 #include "plan_dims.h"
 #include "sat_math.h"
@@ -94,6 +95,8 @@ void p3cfg__stage_params_get(p3cfg__stage_params *out, const p3cfg__params *pc,
   uint64_t unit = dense ? pc->layer_per_gpu : 0;
   if (moe)
     unit = p3cfg__max_u64(unit, p3cfg__sat_add(pc->moe_layer_base_per_gpu, experts_gpu));
+  out->layer_unit = unit;
+  out->output_unit = last ? output + pc->final_norm : 0;
   if (first) {
     params = p3cfg__sat_add(params, p3cfg__sat_add(embedding, pc->position));
     unit = p3cfg__max_u64(unit, embedding + pc->position);
@@ -163,6 +166,9 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
       out->gather_bytes = p3cfg__sat_mul3(2, wb, sp->largest_unit);
     break;
   }
+  /* torchtitan's FSDP2, DeepSpeed's buffers (framework_memory.c; Megatron: as is) */
+  if (plan->framework != 0)
+    p3cfg__fw_model_state(out, m, plan, sp, shard);
   /* fp8, mxfp8, nvfp4: the quantized weight copies (low_precision_memory.c) */
   out->weights_bytes = p3cfg__low_precision_weights(m, plan, sp, out->weights_bytes);
 }

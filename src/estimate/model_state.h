@@ -22,6 +22,8 @@ typedef struct p3cfg__stage_params {
                              layer, each split etp ways), distributed over edp instead of
                              dp*cp; 0 for a dense model */
   uint64_t dense_layers;  /* of the layers, those with a dense FFN (all of a dense model) */
+  uint64_t layer_unit;    /* the largest transformer layer of the rank, per GPU (0: none) */
+  uint64_t output_unit;   /* last stage: output layer and final norm per GPU (else 0) */
 } p3cfg__stage_params;
 
 /* `pc` must be p3cfg__model_params(m, plan->tp). */

@@ -21,6 +21,8 @@
  */
 #include "perf_internal.h"
 
+#include "framework_physics.h"
+
 #include "low_precision_time.h"
 #include "model_flops.h"
 #include "model_params.h"
@@ -47,6 +49,9 @@ void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *g
   out->attn_fwd_s_per_flop = 1.0 / (peak * af);
   out->attn_bwd_s_per_flop = 1.0 / (peak * ab);
   out->kernel_gap_s = gpu->kernel_gap_s;
+  out->norm_bytes_f = out->norm_bytes_b = out->norm_kernels = 1.0;
+  out->rope_bytes = out->rope_kernels = 1.0;
+  out->act_bytes_f = out->act_bytes_b = out->act_kernels = 1.0;
   p3cfg__low_precision_rates(out, m, gpu); /* fp8, mxfp8, nvfp4: the linear layers' GEMMs */
 }
 
@@ -101,6 +106,7 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->rope = m->position_embedding == P3CFG_POS_ROPE;
   out->learned = m->position_embedding == P3CFG_POS_LEARNED;
   out->recompute = plan->recompute;
+  out->sac_per_op = p3cfg__plan_physics(plan)->sac_per_op && !out->mla && !out->moe;
 }
 
 /* Attention core of one layer: forward and backward seconds, what selective
@@ -203,20 +209,21 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
    * the bias-dropout-adds on the whole b*s*h activation; with it each does 1/t. */
   const double th = T * h / (d->sp ? t : 1.0);
   const double tf = T * f / t;
-  const double norm_f = 2.0 * e * th, norm_b = 3.0 * e * th; /* read x (and dy), write */
+  /* read x (and dy), write; eager PyTorch runs more (framework_time.c) */
+  const double norm_f = 2.0 * e * th * r->norm_bytes_f, norm_b = 3.0 * e * th * r->norm_bytes_b;
   const double bda_f = (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
   const double bda_b = (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
   /* Activation: bias-GELU reads and writes the f/t-wide tensor; SwiGLU reads two. */
-  const double act_f = (d->swiglu ? 3.0 : 2.0) * e * tf;
-  const double act_b = (d->swiglu ? 5.0 : 3.0) * e * tf;
+  const double act_f = (d->swiglu ? 3.0 : 2.0) * e * tf * r->act_bytes_f;
+  const double act_b = (d->swiglu ? 5.0 : 3.0) * e * tf * r->act_bytes_b;
   /* Attention half: a norm, a bias-dropout-add, the rotary embedding of q and k (and
    * MLA's two latent norms); MLP half: a norm, a bias-dropout-add, the activation. */
   double att_mem_f = norm_f + bda_f, att_mem_b = norm_b + bda_b;
   if (d->rope) {
     const double rot = d->mla ? T * (d->heads / t + 1.0) * d->qk_rope
                               : T * (d->heads * d->qk_dim + kvd) / t;
-    att_mem_f += 2.0 * e * rot;
-    att_mem_b += 2.0 * e * rot;
+    att_mem_f += 2.0 * e * rot * r->rope_bytes;
+    att_mem_b += 2.0 * e * rot * r->rope_bytes;
   }
   if (d->mla) {
     const double lat = T * (d->q_lora + d->kv_lora);
@@ -228,8 +235,9 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   /* Kernels launched: the weight GEMMs (twice each backward: data and weight gradient),
    * the attention core's, per half a norm and a bias-dropout-add, the activation, the
    * rotary embedding of q and k (MLA: two latent norms), each forward and backward. */
-  const double att_elem = 2.0 + (d->rope ? 2.0 : 0.0) + (d->mla ? 2.0 : 0.0);
-  const double mlp_elem = 3.0;
+  const double att_elem =
+      r->norm_kernels + 1.0 + (d->rope ? 2.0 * r->rope_kernels : 0.0) + (d->mla ? 2.0 : 0.0);
+  const double mlp_elem = r->norm_kernels + 1.0 + r->act_kernels;
   const double att_kf = attn_gemm_kernels + attn_kf + att_elem;
   const double att_kb = 2.0 * attn_gemm_kernels + attn_kb + att_elem;
   const double mlp_kf = 2.0 + mlp_elem, mlp_kb = 4.0 + mlp_elem;
@@ -260,6 +268,15 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   if (d->recompute == P3CFG_RECOMPUTE_FULL) {
     out->bwd_s += out->fwd_s;
     kb += kf;
+  } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE && d->sac_per_op) {
+    /* torchtitan's per-op SAC keeps the odd matmuls' outputs (wq, wv, w1, w2; GELU: wq,
+     * wv, w1) and SDPA's: the backward re-runs wk, wo and w3 (GELU: w2) and every
+     * element-wise op of the block, with their kernels. */
+    const double width = d->heads * d->qk_dim + 2.0 * kvd;
+    const double re_gemm = qkv * kvd / width + proj + (d->swiglu ? 0.5 * fc1 : fc2);
+    const double re_kernels = att_elem + mlp_elem + 3.0;
+    out->bwd_s += re_gemm + (att_mem_f + mlp_mem_f) * r->s_per_byte + re_kernels * gap;
+    kb += re_kernels;
   } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
     out->bwd_s += attn_recompute + attn_kf * gap;
     kb += attn_kf;

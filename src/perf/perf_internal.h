@@ -46,8 +46,14 @@ typedef struct p3cfg__rates {
   double lp_amax_passes, lp_cast_kernels;
   int lp_fused_norm;        /* 1: the norm before QKV / MLP-up writes the quantized copy */
   int lp_param_gather;      /* 1: weights kept low-precision (fp8_param_gather) */
-  double gather_elem_bytes; /* per parameter of the parameter all-gathers: elem_bytes, less
+  double gather_elem_bytes; /* per parameter of the parameter all-gather: elem_bytes, less
                                with fp8_param_gather (the linear weights in lp_elem_bytes) */
+  /* The framework's element-wise work over the fused kernels the cost model counts
+   * (framework_time.c; 1 for Megatron, DeepSpeed and compiled torchtitan): HBM bytes and
+   * kernels of the norms, the rotary embedding and the activation. */
+  double norm_bytes_f, norm_bytes_b, norm_kernels;
+  double rope_bytes, rope_kernels;
+  double act_bytes_f, act_bytes_b, act_kernels;
 } p3cfg__rates;
 
 /* The fraction of a GPU's SMs that NCCL's kernels hold while a collective runs beside
@@ -66,6 +72,17 @@ typedef struct p3cfg__rates {
 
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu);
 
+/* ---- framework_time.c ---------------------------------------------------------------- */
+
+/* The rates of `gpu` as the plan's framework runs it: the framework's compute efficiency
+ * on the training clock, eager PyTorch's unfused element-wise work (torchtitan without
+ * torch.compile). A Megatron plan gets p3cfg__rates_of's rates exactly. */
+void p3cfg__rates_of_plan(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu,
+                          const p3cfg_plan *plan);
+/* The plan's overlap flags with those its framework always applies (FSDP2's prefetch
+ * and overlapped reduce-scatter). */
+uint32_t p3cfg__fw_overlap(const p3cfg_plan *plan);
+
 /* Time of a (batched) GEMM C[m x n] = A[m x k] B[k x n], `batch` times in one kernel:
  * the larger of the knee-limited compute time and the bytes moved over HBM. */
 double p3cfg__gemm_s(const p3cfg__rates *r, double m, double n, double k, double batch);
@@ -76,6 +93,7 @@ typedef struct p3cfg__dims {
   double tokens;                                             /* b*s/cp: this rank's */
   int sp, flash, swiglu, bias, dropout, rope, learned;
   p3cfg_recompute recompute;
+  int sac_per_op; /* selective = torchtitan's per-op SAC (framework_physics.h) */
   /* Attention widths per head: q and k (qk_dim), v (v_dim); head_dim for MHA/GQA, MLA's
    * nope + rope and v_head_dim. mla: the latent projections q_lora (0 = none), kv_lora,
    * and the shared rope key width. cp: context-parallel ranks sharing the sequence. */

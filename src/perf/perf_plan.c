@@ -182,7 +182,7 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   out->m = m, out->c = c, out->plan = plan;
   p3cfg__perf_mesh_of(&out->mesh, plan);
   p3cfg__model_params(&out->par, m, plan->tp);
-  p3cfg__rates_of(&out->r, m, &c->gpu);
+  p3cfg__rates_of_plan(&out->r, m, &c->gpu, plan);
   p3cfg__dims_of(&out->d, m, plan);
   p3cfg__layer_cost_of(&out->L, &out->d, &out->r);
   p3cfg__edge_cost_of(&out->E, &out->d, &out->r);
@@ -501,8 +501,9 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
          * backward, reduce-scatter gradients after it, every micro-batch; overlapped
          * layer by layer (prefetch), the first gather and last reduction stay exposed.
          * ZeRO-2: the reduce-scatter only. */
-        const int og = (plan->overlap & P3CFG_OVERLAP_PARAM_GATHER) != 0;
-        const int orr = (plan->overlap & P3CFG_OVERLAP_GRAD_REDUCE) != 0;
+        const uint32_t ov = p3cfg__fw_overlap(plan); /* FSDP2 always prefetches */
+        const int og = (ov & P3CFG_OVERLAP_PARAM_GATHER) != 0;
+        const int orr = (ov & P3CFG_OVERLAP_GRAD_REDUCE) != 0;
         const double units = nl > 1.0 ? nl : 1.0;
         fd = og ? overlap_cost(zmb_ag, p3cfg__overlap_exposed_s(zmb_ag, fc + ft, units))
                 : zmb_ag;
@@ -629,7 +630,7 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
   p3cfg__rates r;
   p3cfg__dims d;
   p3cfg__layer_cost L;
-  p3cfg__rates_of(&r, m, &c->gpu);
+  p3cfg__rates_of_plan(&r, m, &c->gpu, plan);
   p3cfg__dims_of(&d, m, plan);
   p3cfg__layer_cost_of(&L, &d, &r);
   p3cfg__ring ring;

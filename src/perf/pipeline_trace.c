@@ -85,7 +85,7 @@ static void recompute_times(double *out, const p3cfg_model *m, const p3cfg_clust
   p3cfg__rates r;
   p3cfg__dims d;
   p3cfg__layer_cost with, without;
-  p3cfg__rates_of(&r, m, &c->gpu);
+  p3cfg__rates_of_plan(&r, m, &c->gpu, plan);
   p3cfg__dims_of(&d, m, plan);
   p3cfg__layer_cost_of(&with, &d, &r);
   d.recompute = P3CFG_RECOMPUTE_NONE;

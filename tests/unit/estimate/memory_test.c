@@ -116,8 +116,11 @@ Test(estimate, zero3_peak_holds_two_gathered_blocks)
   p3cfg_model m = est_gpt(32, 4096, 32, 51200, 2048, 64);
   m.flash_attention = true;
   p3cfg_cluster c = est_cluster("h100-sxm", 1);
+  /* Megatron-LM's distributed optimizer (ZeRO 1) against its FSDP (ZeRO 3): ZeRO 3 adds
+   * two gathered blocks (the one computing and the one prefetched, 16-bit) and one
+   * block's unsharded 16-bit gradient waiting for its reduce-scatter. */
   p3cfg_plan p2 = est_plan(8, 1, 1, 1), p3 = est_plan(8, 1, 1, 1);
-  p2.zero_stage = 2;
+  p2.zero_stage = 1;
   p3.zero_stage = 3;
   p3cfg_stage_memory s2[1], s3[1];
   est_memory(s2, &m, &c, &p2);
@@ -126,7 +129,11 @@ Test(estimate, zero3_peak_holds_two_gathered_blocks)
   p3cfg__model_params(&pc, &m, 1);
   const uint64_t unit = pc.word_embedding + pc.position; /* larger than one layer here */
   cr_assert_gt(unit, pc.layer);
-  cr_assert_eq(s3[0].other_bytes - s2[0].other_bytes, 2 * 2 * unit);
+  /* The gathered blocks always add; the gradient bucket adds beside the backward's
+   * transients, so up to its size (the loss peak can cover part of it). */
+  const uint64_t more = s3[0].other_bytes - s2[0].other_bytes;
+  cr_assert_geq(more, 2 * 2 * unit, "%llu", (unsigned long long)more);
+  cr_assert_leq(more, 2 * 2 * unit + 2 * unit, "%llu", (unsigned long long)more);
   cr_assert_eq(s2[0].weights_bytes - s3[0].weights_bytes,
                2 * s2[0].params - 2 * (s2[0].params / 8));
 }
