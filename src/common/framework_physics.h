@@ -59,6 +59,25 @@ typedef struct p3cfg__framework_physics {
   /* ---- time ---- */
   /* Multiplies the training clock ratio (GEMM and attention rates). 1: the GPU's own. */
   double compute_efficiency;
+  /* The attention's q, k, v and SwiGLU's w1, w3 are separate nn.Linear modules
+   * (torchtitan/models/common/attention.py QKVLinear, feed_forward.py @ b5bcd76c): three
+   * and two GEMMs over the same input instead of one wide one each (k and v at tp 8 are
+   * 128-wide: HBM-bound), and the backward sums their data gradients (one element-wise
+   * kernel per block: read the n gradients, write their sum). 0: Megatron's fused QKV
+   * and fc1. */
+  int unfused_projections;
+  /* Async TP is PyTorch's micro-pipelined TP (torch._inductor micro_pipeline_tp.py):
+   * only an all-gather whose result feeds a matmul along its rows, and a reduce-scatter
+   * of one matmul's output, are fused and pipelined in tp chunks; the backward's
+   * reduce-scatter of the summed input gradients and the re-gather for the weight
+   * gradients (gathered along K) stay exposed. 0: Transformer Engine's overlap, every
+   * collective of the layer pipelined. */
+  int async_tp_fused_only;
+  /* Full activation checkpointing re-runs the forward's sequence-parallel all-gathers
+   * inside the backward and autograd keeps their outputs for the weight gradients
+   * (torch.utils.checkpoint): no second re-gather (Megatron re-gathers in
+   * LinearWithGradAccumulationAndAsyncCommunication.backward whatever the recompute). */
+  int gather_kept_by_recompute;
   /* Eager PyTorch's unfused element-wise work over the fused kernels the cost model
    * counts (HBM bytes and kernels), forward and backward: RMSNorm, rotary embedding,
    * SwiGLU. torch.compile (plan.compile) fuses them: all 1. */

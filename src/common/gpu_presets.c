@@ -50,6 +50,24 @@
 #define CLOCK_A100 0.885
 #define CLOCK_H100 0.780
 
+/* h100-96gb-500w: the H100 SXM5 96 GB HBM2e of Meta's Grand Teton hosts at their default
+ * 500 W power limit (pytorch/torchtitan benchmarks/llama3_h100_202412_torchtitan.md and
+ * asyncTP_llama3_h100_2025-06_torchtitan.md @ b5bcd76c: "96GB HBM2e with 2.4 TB/sec",
+ * "the default 500W power limit, although tuning it up to 700W TDP can potentially
+ * provide further speedups"). The chip is the H100 SXM's (132 SMs, the same tensor cores
+ * and kernel fractions); HBM 2.4 TB/s; memory 96 GiB (the marketed size: not seen in a
+ * driver log). Its clock is derived, not measured (no published GEMM-vs-power-limit
+ * table for BF16 on H100 was found): under a binding power limit the SM clock f is what
+ * the dynamic power allows, P_dyn = a C V^2 f with V rising in proportion to f over the
+ * DVFS range (CMOS dynamic power), so P_dyn ~ f^3 and
+ *   f_500 / f_700 = ((500 - P0) / (700 - P0))^(1/3)
+ * with P0 the power that does not scale with the SM clock, taken as an H100 SXM's
+ * draw idle at its P0 state with memory allocated, 140 W (nvidia-smi in
+ * wilicc/gpu-burn issue 114: 140-145 W of 700 W): (360 / 560)^(1/3) = 0.863. It
+ * assumes the 700 W part is itself at its limit through a training step (the H100's
+ * training clock ratio, calibrated on DGX H100 steps, carries that). */
+#define POWER_CAP_500W_OF_700W 0.863
+
 /* One row per GPU: the preset's figures (every number above: the time model's, calibrated
  * by the lead; identity never changes them), then how a GPU is recognised as that preset,
  * then the datasheet network of the platform it comes in.
@@ -167,6 +185,11 @@ static const gpu_row rows[] = {
     {{"mi300x", 196592 * MIB, 1307.4e12, 5300e9, 1024 * MIB, 0.720, MM_HALF_304, 0.896, 0.51,
       0.40, GAP, CLOCK_H100, 2614.9e12, 0},
      "MI300X", {NULL}, {NULL}, NULL, 0, 0, {0}, 448, 50},
+    /* Grand Teton H100 96 GB at 500 W (above): only by name, no device name tells the
+     * power limit (the variant word is never in one). */
+    {{"h100-96gb-500w", 98304 * MIB, 989.4e12, 2400e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51,
+      0.40, GAP, CLOCK_H100 * POWER_CAP_500W_OF_700W, 1978.9e12, 0},
+     "H100", {"500W", NULL}, {"PCIE", "NVL", NULL}, NULL, 0, 0, {0}, 450, 50},
 };
 
 #define N_ROWS (sizeof rows / sizeof rows[0])

@@ -107,6 +107,9 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->learned = m->position_embedding == P3CFG_POS_LEARNED;
   out->recompute = plan->recompute;
   out->sac_per_op = p3cfg__plan_physics(plan)->sac_per_op && !out->mla && !out->moe;
+  out->unfused = p3cfg__plan_physics(plan)->unfused_projections && !out->mla;
+  out->tp_fused_only = p3cfg__plan_physics(plan)->async_tp_fused_only;
+  out->gather_kept_by_recompute = p3cfg__plan_physics(plan)->gather_kept_by_recompute;
 }
 
 /* Attention core of one layer: forward and backward seconds, what selective
@@ -169,6 +172,13 @@ static void attention_gemms(double *qkv, double *rest, double *kernels, const p3
 {
   const double t = d->tp, T = d->tokens, h = d->h, a = d->heads;
   const double proj = p3cfg__gemm_lp_s(r, T, h, a * d->v_dim / t, 1.0);
+  if (!d->mla && d->unfused) { /* torchtitan: wq, wk, wv, each over the same input */
+    *qkv = p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, h, 1.0) +
+           2.0 * p3cfg__gemm_lp_s(r, T, d->kv_heads * d->qk_dim / t, h, 1.0);
+    *rest = proj;
+    *kernels = 4.0;
+    return;
+  }
   if (!d->mla) {
     *qkv = p3cfg__gemm_lp_s(r, T, (a * d->qk_dim + 2.0 * d->kv_heads * d->qk_dim) / t, h, 1.0);
     *rest = proj;
@@ -198,7 +208,10 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
    * FLOPs as the forward and over the same three matrices. */
   double qkv, proj, attn_gemm_kernels;
   attention_gemms(&qkv, &proj, &attn_gemm_kernels, d, r);
-  const double fc1 = p3cfg__gemm_lp_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
+  /* torchtitan's SwiGLU: w1 and w3 apart, two GEMMs of f/t (framework_physics.h). */
+  const int split_fc1 = d->unfused && d->swiglu;
+  const double fc1 = split_fc1 ? 2.0 * p3cfg__gemm_lp_s(r, T, f / t, h, 1.0)
+                               : p3cfg__gemm_lp_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
   const double fc2 = p3cfg__gemm_lp_s(r, T, h, f / t, 1.0);
   const double gemms = qkv + proj + fc1 + fc2;
 
@@ -230,7 +243,13 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
     att_mem_f += 2.0 * e * lat;
     att_mem_b += 3.0 * e * lat;
   }
-  const double mlp_mem_f = norm_f + bda_f + act_f, mlp_mem_b = norm_b + bda_b + act_b;
+  double mlp_mem_f = norm_f + bda_f + act_f, mlp_mem_b = norm_b + bda_b + act_b;
+  /* Separate projections: the backward sums their data gradients of the (gathered)
+   * T x h input, one element-wise kernel per block reading n and writing one. */
+  if (d->unfused) {
+    att_mem_b += 4.0 * e * T * h;
+    mlp_mem_b += split_fc1 ? 3.0 * e * T * h : 0.0;
+  }
 
   /* Kernels launched: the weight GEMMs (twice each backward: data and weight gradient),
    * the attention core's, per half a norm and a bias-dropout-add, the activation, the
@@ -239,8 +258,8 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
       r->norm_kernels + 1.0 + (d->rope ? 2.0 * r->rope_kernels : 0.0) + (d->mla ? 2.0 : 0.0);
   const double mlp_elem = r->norm_kernels + 1.0 + r->act_kernels;
   const double att_kf = attn_gemm_kernels + attn_kf + att_elem;
-  const double att_kb = 2.0 * attn_gemm_kernels + attn_kb + att_elem;
-  const double mlp_kf = 2.0 + mlp_elem, mlp_kb = 4.0 + mlp_elem;
+  const double att_kb = 2.0 * attn_gemm_kernels + attn_kb + att_elem + (d->unfused ? 1.0 : 0.0);
+  const double mlp_kf = 2.0 + split_fc1 + mlp_elem, mlp_kb = 4.0 + 3.0 * split_fc1 + mlp_elem;
   double kf = att_kf + mlp_kf, kb = att_kb + mlp_kb;
 
   /* Low precision (fp8, mxfp8, nvfp4): quantizing the GEMMs' inputs forward and their
@@ -273,7 +292,8 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
      * wv, w1) and SDPA's: the backward re-runs wk, wo and w3 (GELU: w2) and every
      * element-wise op of the block, with their kernels. */
     const double width = d->heads * d->qk_dim + 2.0 * kvd;
-    const double re_gemm = qkv * kvd / width + proj + (d->swiglu ? 0.5 * fc1 : fc2);
+    const double wk = d->unfused ? p3cfg__gemm_lp_s(r, T, kvd / t, h, 1.0) : qkv * kvd / width;
+    const double re_gemm = wk + proj + (d->swiglu ? 0.5 * fc1 : fc2);
     const double re_kernels = att_elem + mlp_elem + 3.0;
     out->bwd_s += re_gemm + (att_mem_f + mlp_mem_f) * r->s_per_byte + re_kernels * gap;
     kb += re_kernels;
@@ -290,7 +310,13 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   out->kernels_bwd = kb;
   out->tp_bytes = e * T * h;
   out->recompute_comm = d->recompute == P3CFG_RECOMPUTE_FULL;
-  out->sp_regather = d->sp && d->tp > 1.0;
+  /* torchtitan's full AC recomputes the forward's all-gather and keeps its output for
+   * the weight gradients (framework_physics.h): no second gather. */
+  out->sp_regather = d->sp && d->tp > 1.0 &&
+                     !(d->recompute == P3CFG_RECOMPUTE_FULL && d->gather_kept_by_recompute);
+  out->tp_fused_only = d->tp_fused_only;
+  out->rs_unfused_attn = d->unfused;
+  out->rs_unfused_mlp = split_fc1;
   /* Ring attention: each step sends this rank's K and V (cp = 1: nothing). */
   out->cp_kv_bytes = d->cp > 1.0 ? e * T * kvd / t + e * T * d->kv_heads * d->v_dim / t : 0.0;
   out->attn_step_fwd_s = attn_fwd / d->cp;

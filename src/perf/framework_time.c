@@ -49,3 +49,40 @@ uint32_t p3cfg__fw_overlap(const p3cfg_plan *plan)
 {
   return plan->overlap | p3cfg__framework_of(plan)->overlap_implied[plan->zero_stage & 3u];
 }
+
+/* Async TP as PyTorch's micro_pipeline_tp pass builds it (torch/_inductor/fx_passes/
+ * micro_pipeline_tp.py, pytorch/pytorch 00122fb1; torchtitan enables it with
+ * torch.compile and SymmetricMemory): fuse_all_gather_matmul decomposes an all-gather
+ * whose result feeds matmuls along their rows into tp chunks, each chunk's copy beside
+ * the matmul of the one before ("decomposing the matmul on the K dimension is not
+ * supported"); fuse_matmul_reduce_scatter does the same for a reduce-scatter whose input
+ * is one matmul's output and nothing else. So, per layer with sequence parallelism (each
+ * all-reduce time ar_s = an all-gather + a reduce-scatter of half of it):
+ *   forward: the all-gather before QKV (and MLP up) and the reduce-scatter after the
+ *     projection (and MLP down) are fused: section 2's chunked rule under those GEMMs;
+ *   backward: the all-gather of the output gradient before the data-gradient GEMM of
+ *     the projection (MLP down) is fused; the reduce-scatter of the input gradient is
+ *     fused only where one GEMM produced it (a sum of separate q/k/v or w1/w3 data
+ *     gradients is not a matmul: exposed); the re-gather for the weight gradients (along
+ *     K) stays exposed.
+ * What is hidden slows the GEMM under it by P3CFG__OVERLAP_SM_FRACTION (p3cfg__overlap_cost). */
+void p3cfg__tp_exposed_fused_only(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L,
+                                  double ar_s, double tp)
+{
+  const double half = 0.5 * ar_s;
+  const double proj = L->gemm_attn_s - L->gemm_qkv_s, down = L->gemm_mlp_s - L->gemm_fc1_s;
+  const double gemm_f[4] = {L->gemm_qkv_s, proj, L->gemm_fc1_s, down};
+  *fwd_s = 0.0;
+  for (int i = 0; i < 4; i++)
+    *fwd_s += p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, gemm_f[i], tp));
+  *bwd_s = p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, proj, tp)) +
+           p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, down, tp));
+  *bwd_s += L->rs_unfused_attn
+                ? half
+                : p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_qkv_s, tp));
+  *bwd_s += L->rs_unfused_mlp
+                ? half
+                : p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_fc1_s, tp));
+  if (L->sp_regather)
+    *bwd_s += P3CFG__LAYER_SP_AG_BWD * half; /* two all-gathers */
+}

@@ -94,6 +94,9 @@ typedef struct p3cfg__dims {
   int sp, flash, swiglu, bias, dropout, rope, learned;
   p3cfg_recompute recompute;
   int sac_per_op; /* selective = torchtitan's per-op SAC (framework_physics.h) */
+  int unfused;    /* separate q/k/v and w1/w3 GEMMs (torchtitan; framework_physics.h) */
+  int tp_fused_only; /* async TP of torch's micro_pipeline_tp (framework_physics.h) */
+  int gather_kept_by_recompute; /* full AC's re-gathered input serves the wgrads */
   /* Attention widths per head: q and k (qk_dim), v (v_dim); head_dim for MHA/GQA, MLA's
    * nope + rope and v_head_dim. mla: the latent projections q_lora (0 = none), kv_lora,
    * and the shared rope key width. cp: context-parallel ranks sharing the sequence. */
@@ -143,7 +146,18 @@ typedef struct p3cfg__layer_cost {
   double cp_kv_bytes, attn_step_fwd_s, attn_step_bwd_s;
   int recompute_comm; /* 1: full recompute repeats the forward's TP collectives */
   int sp_regather;    /* 1: the backward re-gathers the sp-sharded GEMM inputs */
+  int tp_fused_only;  /* 1: async TP pipelines only the matmul-fused collectives */
+  int rs_unfused_attn, rs_unfused_mlp; /* 1: the input gradient is a sum of GEMMs' */
 } p3cfg__layer_cost;
+
+/* Exposed TP communication of one layer under async TP as PyTorch's micro_pipeline_tp
+ * runs it (L->tp_fused_only; framework_time.c): each all-reduce's time ar_s is an
+ * all-gather and a reduce-scatter of half of it; those fused with one matmul are
+ * pipelined in tp chunks, the rest stay exposed. */
+void p3cfg__tp_exposed_fused_only(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L,
+                                  double ar_s, double tp);
+/* What an overlapped collective of comm_s costs when exposed_s of it shows. */
+double p3cfg__overlap_cost(double comm_s, double exposed_s);
 
 void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
 

@@ -149,6 +149,11 @@ static inline double overlap_cost(double comm_s, double exposed_s)
   return exposed_s + P3CFG__OVERLAP_SM_FRACTION * hidden;
 }
 
+double p3cfg__overlap_cost(double comm_s, double exposed_s)
+{
+  return overlap_cost(comm_s, exposed_s);
+}
+
 /* Exposed TP communication of one layer, forward and backward (P3CFG__LAYER_TP_AR_*;
  * with overlap, each all-reduce hides behind its GEMM, slowing it). Megatron-LM issues
  * the backward's input-gradient all-reduce (and, with sp, the re-gather) asynchronously
@@ -158,7 +163,9 @@ static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L,
                        double tp, int overlap)
 {
   const double half = 0.5 * ar_s; /* an all-gather: the sp backward's re-gathers */
-  if (!overlap) {
+  if (overlap && L->tp_fused_only) {
+    p3cfg__tp_exposed_fused_only(fwd_s, bwd_s, L, ar_s, tp);
+  } else if (!overlap) {
     *fwd_s = P3CFG__LAYER_TP_AR_FWD * ar_s;
     *bwd_s = P3CFG__LAYER_TP_AR_BWD * ar_s;
     if (L->sp_regather)

@@ -117,7 +117,7 @@ Test(parse, cluster_gpu_problems)
                  "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n",
                  P3CFG_FILE_CLUSTER, 4, 6,
                  "unknown gpu 'tpu-v5' (known: a100-40gb, a100-80gb, h100-sxm, h100-pcie, "
-                 "h200, v100-32gb, b200, gb200, b300, gb300, h800, mi300x)");
+                 "h200, v100-32gb, b200, gb200, b300, gb300, h800, mi300x, h100-96gb-500w)");
   expect_problem("name: c\nnodes: 2\ngpus_per_node: 4\ngpu: {memory_GiB: 80, hbm_GBps: 2000}\n"
                  "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n",
                  P3CFG_FILE_CLUSTER, 4, 6,
