@@ -25,6 +25,11 @@
  *
  * compute_efficiency and the headroom fractions are fitted (bench/framework_accuracy.c,
  * leave one source out): docs/time-model.md and docs/memory-model.md, "Frameworks".
+ * torchtitan's 0.97 is fitted on its runs on the machine they ran on (gpu preset
+ * h100-96gb-500w: the 500 W limit is the GPU's, not the framework's).
+ * torchtitan's separate projections: torchtitan/models/common/attention.py (QKVLinear:
+ * wq, wk, wv) and feed_forward.py (w1, w2, w3) @ b5bcd76c; its async TP:
+ * torch/_inductor/fx_passes/micro_pipeline_tp.py (pytorch/pytorch 00122fb1).
  */
 #include "framework_physics.h"
 

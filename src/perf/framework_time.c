@@ -13,7 +13,10 @@
  *  - FSDP2 always prefetches the next block's all-gather and overlaps the
  *    reduce-scatters with the backward (perf_plan.c's ZeRO-3 overlap rule: the first
  *    gather and the last reduce-scatter exposed);
- *  - torchtitan's per-op SAC recomputes what it did not save (compute_cost.c).
+ *  - torchtitan's per-op SAC recomputes what it did not save (compute_cost.c);
+ *  - torchtitan's separate q/k/v and w1/w3 GEMMs and the sums of their data gradients
+ *    (compute_cost.c), and its async TP: only the matmul-fused collectives pipelined
+ *    (p3cfg__tp_exposed_fused_only below).
  * Megatron plans get exactly the rates of p3cfg__rates_of.
  */
 #include "perf_internal.h"
