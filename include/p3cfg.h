@@ -811,6 +811,9 @@ typedef struct p3cfg_plan_model {
   uint64_t mla_q_lora_rank, mla_kv_lora_rank, mla_qk_nope_head_dim, mla_qk_rope_head_dim,
       mla_v_head_dim;
   uint64_t mtp_layers; /**< multi-token-prediction modules after the last layer */
+  /* API 6 (issue 15): launch-only shape facts (0 = not given): the rotary base and the
+   * norm's epsilon, as the model file's rope_theta and norm_eps. */
+  double rope_theta, norm_eps;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

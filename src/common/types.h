@@ -82,6 +82,11 @@ struct p3cfg_model {
    * optimizer all-gathers them so. */
   p3cfg_fp8_recipe fp8_recipe;
   bool fp8_param_gather;
+  /* Issue 15: shape facts the launch needs but memory and time do not depend on: the
+   * rotary base (HF rope_theta; 0 = not given, the framework's default) and the norm's
+   * epsilon (HF rms_norm_eps / layer_norm_eps; 0 = not given). */
+  double rope_theta;
+  double norm_eps;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */

@@ -106,6 +106,18 @@ static bool read_shape(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_nod
   ok &= read_moe(rd, m, map, prefix);
   ok &= read_attention(rd, m, map, prefix);
   ok &= opt_uint(rd, map, prefix, "mtp_layers", 0, P3CFG__MAX_MTP_LAYERS, 0, &m->mtp_layers);
+  /* Issue 15: optional launch-only facts (0 when absent). */
+  static const p3cfg__range theta_range = {0.0, true, 1e12, NULL, false};
+  static const p3cfg__range eps_range = {0.0, true, 1.0, "a number in (0, 1)", false};
+  char item[P3CFG__PF_LABEL_CAP];
+  const yaml_node_t *theta = p3cfg__pf_lookup(rd, map, "rope_theta");
+  if (theta)
+    ok &= p3cfg__read_number(&rd->c, theta, p3cfg__pf_label(item, prefix, "rope_theta"),
+                             &theta_range, &m->rope_theta) == 0;
+  const yaml_node_t *eps = p3cfg__pf_lookup(rd, map, "norm_eps");
+  if (eps)
+    ok &= p3cfg__read_number(&rd->c, eps, p3cfg__pf_label(item, prefix, "norm_eps"), &eps_range,
+                             &m->norm_eps) == 0;
   return ok;
 }
 

@@ -151,7 +151,9 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           mla ? m->mla.qk_nope_head_dim : 0,
                           mla ? m->mla.qk_rope_head_dim : 0,
                           mla ? m->mla.v_head_dim : 0,
-                          m->mtp_layers};
+                          m->mtp_layers,
+                          m->rope_theta,
+                          m->norm_eps};
   return o->name ? 0 : -1;
 }
 

@@ -381,6 +381,11 @@ static int model_json(cJSON *root, const p3cfg_model *m)
       !p3cfg__json_add_u64(o, "head_dim", p3cfg__head_dim(m)) || attention_json(o, m) ||
       moe_json(o, &m->moe) || !p3cfg__json_add_u64(o, "mtp_layers", m->mtp_layers))
     return -1;
+  /* Issue 15: written only when the model file gives them. */
+  if (m->rope_theta > 0 && !p3cfg__json_add_real(o, "rope_theta", m->rope_theta))
+    return -1;
+  if (m->norm_eps > 0 && !p3cfg__json_add_real(o, "norm_eps", m->norm_eps))
+    return -1;
   return 0;
 }
 
