@@ -1,6 +1,6 @@
 /*
  * cmd_export.c — `p3cfg export PLAN.json --to megatron|torchtitan|deepspeed|rankfile|
- * hostfile [--plan N] [-o FILE] [--force]`: one plan of a `search --format json` or
+ * hostfile|sbatch|launch [--plan N] [-o FILE] [--force]`: one plan of a `search --format json` or
  * `estimate --format json` file (the first by default; "-" reads standard input) as
  * launcher-ready text (docs/exports.md). Bad plan files are reported at FILE:LINE:COL
  * and exit 1; a plan the target cannot express exits 1 with the reason. Public API only.
@@ -15,7 +15,8 @@
 enum { OPT_TO = 1, OPT_PLAN, OPT_OUTPUT, OPT_FORCE, OPT_QUIET };
 
 static const cli_option options[] = {
-    {"to", 0, "FORMAT", "megatron, torchtitan, deepspeed, rankfile or hostfile", OPT_TO},
+    {"to", 0, "FORMAT", "megatron, torchtitan, deepspeed, rankfile, hostfile, sbatch or launch",
+     OPT_TO},
     {"plan", 0, "N", "which plan of the file, from 1 (default 1: the best)", OPT_PLAN},
     {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUTPUT},
     {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
@@ -23,13 +24,14 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL, 0},
 };
 
-static const char synopsis[] = "PLAN.json --to megatron|torchtitan|deepspeed|rankfile|hostfile "
-                               "[--plan N] [-o FILE]";
+static const char synopsis[] = "PLAN.json --to megatron|torchtitan|deepspeed|rankfile|hostfile|"
+                               "sbatch|launch [--plan N] [-o FILE]";
 static const char summary[] =
     "Write one plan of PLAN.json (the output of 'search --format json' or 'estimate\n"
     "--format json'; '-' reads standard input) in a launcher's terms: Megatron-LM\n"
     "arguments, a torchtitan TOML fragment, a DeepSpeed config, an Open MPI rankfile\n"
-    "placing every rank on its GPU, or a hostfile with per-host CUDA_VISIBLE_DEVICES.";
+    "placing every rank on its GPU, a hostfile with per-host CUDA_VISIBLE_DEVICES, a\n"
+    "Slurm batch script or per-node torchrun lines.";
 
 /* Read all of standard input into a malloc'd buffer; NULL after printing why. */
 static char *read_stdin(size_t *len)
@@ -84,11 +86,11 @@ int cmd_export(int argc, char **argv)
       to = p.value;
       if (p3cfg_export_format_parse(&fmt, p.value)) {
         static const char *const targets[] = {"megatron", "torchtitan", "deepspeed", "rankfile",
-                                              "hostfile"};
+                                              "hostfile",  "sbatch",     "launch"};
         char hint[96];
         return cli_usage_error("export", "--to must be megatron, torchtitan, deepspeed, "
-                                         "rankfile or hostfile, got \"%s\"%s", p.value,
-                               cli_did_you_mean(hint, sizeof hint, p.value, "", targets, 5));
+                                         "rankfile, hostfile, sbatch or launch, got \"%s\"%s",
+                               p.value, cli_did_you_mean(hint, sizeof hint, p.value, "", targets, 7));
       }
       break;
     case OPT_PLAN:
@@ -111,7 +113,7 @@ int cmd_export(int argc, char **argv)
     return cli_usage_error("export", "expected one PLAN.json, got %d arguments", p.n_positional);
   if (!to)
     return cli_usage_error("export", "--to FORMAT is required (megatron, torchtitan, "
-                                     "deepspeed, rankfile or hostfile)");
+                                     "deepspeed, rankfile, hostfile, sbatch or launch)");
 
   int exit_code = EXIT_BAD_INPUT, rc;
   p3cfg_plan_file *plans = NULL;

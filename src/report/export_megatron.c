@@ -184,21 +184,6 @@ static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
   return why ? p3cfg__error_set(P3CFG_EUNSUPPORTED, "megatron: %s", why) : P3CFG_OK;
 }
 
-/* The environment the launch needs. Megatron-LM (before Blackwell) requires
- * CUDA_DEVICE_MAX_CONNECTIONS=1 with tp > 1 or cp > 1, so that the tensor-parallel
- * collectives are queued ahead of the GEMMs they overlap; FSDP2 refuses 1. */
-static void environment(p3cfg__text *t, const p3cfg_plan *p)
-{
-  if (p->zero_stage == 3) {
-    p3cfg__text_printf(t, "# FSDP2 refuses CUDA_DEVICE_MAX_CONNECTIONS=1 (Megatron-LM asserts "
-                          "it); leave CUDA its default.\nunset CUDA_DEVICE_MAX_CONNECTIONS\n");
-  } else if (p->tp > 1 || p->cp > 1) {
-    p3cfg__text_printf(t, "# Tensor / context parallelism: Megatron-LM requires one hardware "
-                          "queue (before Blackwell;\n# harmless after).\n"
-                          "export CUDA_DEVICE_MAX_CONNECTIONS=1\n");
-  }
-}
-
 int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
 {
   const p3cfg_plan *p = &rec->plan;
@@ -263,7 +248,7 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
                            ? "; FSDP2 prefetches the parameters itself (no "
                              "--overlap-param-gather)"
                            : "");
-  environment(t, p);
+  p3cfg__export_env(t, rec, P3CFG_FRAMEWORK_MEGATRON);
   p3cfg__text_printf(t, "MEGATRON_ARGS=(\n");
 
   /* Parallelism and batch. */
