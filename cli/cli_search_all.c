@@ -22,33 +22,7 @@ typedef struct outcome {
   char error[512];
 } outcome;
 
-/* Append printf-style text to a malloc'd string; 0 or -1 (out of memory). */
-static int appendf(char **s, size_t *len, size_t *cap, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  char tmp[1024];
-  const int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return -1;
-  const size_t add = (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1;
-  if (*len + add + 1 > *cap) {
-    size_t nc = *cap ? *cap * 2 : 4096;
-    while (nc < *len + add + 1)
-      nc *= 2;
-    char *g = realloc(*s, nc);
-    if (!g)
-      return -1;
-    *s = g;
-    *cap = nc;
-  }
-  memcpy(*s + *len, tmp, add);
-  *len += add;
-  (*s)[*len] = '\0';
-  return 0;
-}
-
+/* Append `n` bytes to a malloc'd string (kept NUL-terminated); 0 or -1 (out of memory). */
 static int append_raw(char **s, size_t *len, size_t *cap, const char *data, size_t n)
 {
   if (*len + n + 1 > *cap) {
@@ -65,6 +39,19 @@ static int append_raw(char **s, size_t *len, size_t *cap, const char *data, size
   *len += n;
   (*s)[*len] = '\0';
   return 0;
+}
+
+/* Append printf-style text (one line of at most 1023 bytes); 0 or -1. */
+static int appendf(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  char tmp[1024];
+  const int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return -1;
+  return append_raw(s, len, cap, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 /* The JSON string of `text` (quotes and backslashes escaped, control bytes dropped). */

@@ -1,6 +1,6 @@
 /*
  * cmd_export.c — `p3cfg export PLAN.json --to megatron|torchtitan|deepspeed|rankfile|
- * hostfile [--plan N] [-o FILE] [--force]`: one plan of a `search --format json` or
+ * hostfile|sbatch|launch [--plan N] [-o FILE] [--force]`: one plan of a `search --format json` or
  * `estimate --format json` file (the first by default; "-" reads standard input) as
  * launcher-ready text (docs/exports.md). Bad plan files are reported at FILE:LINE:COL
  * and exit 1; a plan the target cannot express exits 1 with the reason. Public API only.
@@ -12,24 +12,31 @@
 
 #include "cli.h"
 
-enum { OPT_TO = 1, OPT_PLAN, OPT_OUTPUT, OPT_FORCE, OPT_QUIET };
+enum { OPT_TO = 1, OPT_PLAN, OPT_OUTPUT, OPT_FORCE, OPT_QUIET, OPT_FRAMEWORK };
 
 static const cli_option options[] = {
-    {"to", 0, "FORMAT", "megatron, torchtitan, deepspeed, rankfile or hostfile", OPT_TO},
+    {"to", 0, "FORMAT", "megatron, torchtitan, deepspeed, rankfile, hostfile, sbatch or launch",
+     OPT_TO},
     {"plan", 0, "N", "which plan of the file, from 1 (default 1: the best)", OPT_PLAN},
+    {"framework", 0, "NAME",
+     "the plan must have been planned for NAME (megatron, torchtitan or deepspeed); without "
+     "--to, export to NAME",
+     OPT_FRAMEWORK},
     {"output", 'o', "FILE", "write the result to FILE instead of stdout", OPT_OUTPUT},
     {"force", 0, NULL, "replace FILE if it exists", OPT_FORCE},
     {"quiet", 'q', NULL, "print nothing but the result and errors", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0},
 };
 
-static const char synopsis[] = "PLAN.json --to megatron|torchtitan|deepspeed|rankfile|hostfile "
-                               "[--plan N] [-o FILE]";
+static const char synopsis[] = "PLAN.json --to megatron|torchtitan|deepspeed|rankfile|hostfile|"
+                               "sbatch|launch [--framework NAME] [--plan N] [-o FILE]";
 static const char summary[] =
     "Write one plan of PLAN.json (the output of 'search --format json' or 'estimate\n"
     "--format json'; '-' reads standard input) in a launcher's terms: Megatron-LM\n"
-    "arguments, a torchtitan TOML fragment, a DeepSpeed config, an Open MPI rankfile\n"
-    "placing every rank on its GPU, or a hostfile with per-host CUDA_VISIBLE_DEVICES.";
+    "arguments, a torchtitan config module, a DeepSpeed config, an Open MPI rankfile\n"
+    "placing every rank on its GPU, a hostfile with per-host CUDA_VISIBLE_DEVICES, a\n"
+    "Slurm batch script or per-node torchrun lines. A plan planned for one framework\n"
+    "exported to another says what does not carry over; --framework NAME refuses that.";
 
 /* Read all of standard input into a malloc'd buffer; NULL after printing why. */
 static char *read_stdin(size_t *len)
@@ -72,6 +79,8 @@ int cmd_export(int argc, char **argv)
   unsigned plan_no = 1;
   int force = 0, id;
   p3cfg_export_format fmt = P3CFG_EXPORT_MEGATRON;
+  p3cfg_framework framework = P3CFG_FRAMEWORK_MEGATRON;
+  int has_framework = 0;
   while ((id = cli_next_option(&p)) != 0) {
     if (id == CLI_HELP) {
       cli_print_help(stdout, "export", synopsis, summary, options);
@@ -84,12 +93,22 @@ int cmd_export(int argc, char **argv)
       to = p.value;
       if (p3cfg_export_format_parse(&fmt, p.value)) {
         static const char *const targets[] = {"megatron", "torchtitan", "deepspeed", "rankfile",
-                                              "hostfile"};
+                                              "hostfile",  "sbatch",     "launch"};
         char hint[96];
         return cli_usage_error("export", "--to must be megatron, torchtitan, deepspeed, "
-                                         "rankfile or hostfile, got \"%s\"%s", p.value,
-                               cli_did_you_mean(hint, sizeof hint, p.value, "", targets, 5));
+                                         "rankfile, hostfile, sbatch or launch, got \"%s\"%s",
+                               p.value, cli_did_you_mean(hint, sizeof hint, p.value, "", targets, 7));
       }
+      break;
+    case OPT_FRAMEWORK:
+      if (p3cfg_framework_parse(&framework, p.value)) {
+        static const char *const names[] = {"megatron", "torchtitan", "deepspeed"};
+        char hint[96];
+        return cli_usage_error("export", "--framework must be megatron, torchtitan or "
+                                         "deepspeed, got \"%s\"%s",
+                               p.value, cli_did_you_mean(hint, sizeof hint, p.value, "", names, 3));
+      }
+      has_framework = 1;
       break;
     case OPT_PLAN:
       if (cli_parse_u32("export", "plan", p.value, 1, 1000000, &plan_no))
@@ -109,9 +128,12 @@ int cmd_export(int argc, char **argv)
   }
   if (p.n_positional != 1)
     return cli_usage_error("export", "expected one PLAN.json, got %d arguments", p.n_positional);
+  /* --framework alone exports to that framework (its export has the same name). */
+  if (!to && has_framework && p3cfg_export_format_parse(&fmt, p3cfg_framework_name(framework)) == 0)
+    to = p3cfg_framework_name(framework);
   if (!to)
     return cli_usage_error("export", "--to FORMAT is required (megatron, torchtitan, "
-                                     "deepspeed, rankfile or hostfile)");
+                                     "deepspeed, rankfile, hostfile, sbatch or launch)");
 
   int exit_code = EXIT_BAD_INPUT, rc;
   p3cfg_plan_file *plans = NULL;
@@ -134,6 +156,18 @@ int cmd_export(int argc, char **argv)
     const size_t n = p3cfg_plan_file_count(plans);
     fprintf(stderr, "p3cfg: %s: --plan %u, but the file has %zu plan%s\n", positional[0],
             plan_no, n, n == 1 ? "" : "s");
+    goto done;
+  }
+  const p3cfg_plan *plan = p3cfg_plan_file_plan(plans, plan_no - 1);
+  if (has_framework && plan && plan->framework != (uint32_t)framework) {
+    fprintf(stderr,
+            "p3cfg: %s: plan %u was planned for %s, not %s: its memory and time are %s's. "
+            "Plan it again with --framework %s, or export without --framework to translate "
+            "it (the export lists what does not carry over)\n",
+            positional[0], plan_no, p3cfg_framework_name((p3cfg_framework)plan->framework),
+            p3cfg_framework_name(framework),
+            p3cfg_framework_name((p3cfg_framework)plan->framework),
+            p3cfg_framework_name(framework));
     goto done;
   }
   if (p3cfg_export(&buf, plans, plan_no - 1, fmt)) {

@@ -811,6 +811,9 @@ typedef struct p3cfg_plan_model {
   uint64_t mla_q_lora_rank, mla_kv_lora_rank, mla_qk_nope_head_dim, mla_qk_rope_head_dim,
       mla_v_head_dim;
   uint64_t mtp_layers; /**< multi-token-prediction modules after the last layer */
+  /* API 6 (issue 15): launch-only shape facts (0 = not given): the rotary base and the
+   * norm's epsilon, as the model file's rope_theta and norm_eps. */
+  double rope_theta, norm_eps;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */
@@ -819,6 +822,14 @@ typedef struct p3cfg_plan_cluster {
   const char *gpu;             /**< GPU name */
   uint32_t nodes, gpus_per_node;
   const char *const *node_names; /**< `nodes` names, in node index order */
+  /* Issue 15: the host of a node (the cluster file's `host`, docs/formats.md), for the
+   * launch exports; the plan object's cluster "gpu_sockets", "nccl_socket_ifname",
+   * "nccl_ib_hca", each written only where the cluster file gives it. */
+  const uint32_t *gpu_sockets; /**< CPU socket of each local GPU (gpus_per_node entries);
+                                    NULL = the first half of the GPUs on socket 0, the
+                                    second half on socket 1 (DGX A100 / H100 / B200) */
+  const char *nccl_socket_ifname; /**< NCCL_SOCKET_IFNAME for every node, or NULL */
+  const char *nccl_ib_hca;        /**< NCCL_IB_HCA for every node, or NULL */
 } p3cfg_plan_cluster;
 
 /**
@@ -858,7 +869,9 @@ typedef enum p3cfg_export_format {
   P3CFG_EXPORT_TORCHTITAN = 1, /**< torchtitan job config TOML fragment */
   P3CFG_EXPORT_DEEPSPEED = 2,  /**< DeepSpeed config JSON */
   P3CFG_EXPORT_RANKFILE = 3,   /**< Open MPI rankfile: every rank on its GPU */
-  P3CFG_EXPORT_HOSTFILE = 4    /**< host order and per-host CUDA_VISIBLE_DEVICES */
+  P3CFG_EXPORT_HOSTFILE = 4,   /**< host order and per-host CUDA_VISIBLE_DEVICES */
+  P3CFG_EXPORT_SBATCH = 5,     /**< Slurm batch script: one torchrun step per node */
+  P3CFG_EXPORT_LAUNCH = 6      /**< bash script: the torchrun line of each node */
 } p3cfg_export_format;
 
 /** "megatron", "torchtitan", "deepspeed", "rankfile", "hostfile"; "?" when unknown. */

@@ -14,6 +14,7 @@ LLAMA3_8B = {  # models/llama3-8b.yaml as a dict
     "tied_embeddings": False, "position_embedding": "rope", "norm": "rmsnorm",
     "flash_attention": True, "global_batch": 512, "precision": "bf16",
     "optimizer": "adam", "bias": False, "dropout": False,
+    "rope_theta": 500000, "norm_eps": 1e-05,
 }
 DGX_H100_1N = {  # clusters/dgx-h100-1n.yaml as a dict
     "name": "dgx-h100-1n", "nodes": 1, "gpus_per_node": 8, "gpu": "h100-sxm",

@@ -63,18 +63,21 @@ P3CFG_API void p3cfg_plan_init(p3cfg_plan *plan)
   }
 }
 
-/* Context and expert parallelism, as Megatron-Core checks them (the mirror's
- * megatron/training/arguments.py, megatron/core/transformer/transformer_config.py,
- * moe/moe_layer.py, dot_product_attention.py, parallel_state.py). */
-static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *m,
-                                        int explain)
-{
+/* Fail with `rule`, formatting the message into the last error only when `explain` is
+ * set (the search's fast path never formats a string). */
 #define FAIL(rule, ...)                                                                  \
   do {                                                                                   \
     if (explain)                                                                         \
       p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
     return rule;                                                                         \
   } while (0)
+
+/* Context and expert parallelism, as Megatron-Core checks them (the mirror's
+ * megatron/training/arguments.py, megatron/core/transformer/transformer_config.py,
+ * moe/moe_layer.py, dot_product_attention.py, parallel_state.py). */
+static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *m,
+                                        int explain)
+{
   const uint32_t cp = p3cfg__plan_cp(p), ep = p3cfg__plan_ep(p), etp = p3cfg__plan_etp(p);
   const uint64_t experts = m->moe.experts;
   /* arguments.py: "num_experts must be non None to use expert model parallelism"; an
@@ -125,7 +128,6 @@ static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *
       FAIL(P3CFG_RULE_CP_FLASH, "context parallelism (cp %u) needs flash attention", cp);
   }
   return P3CFG_RULE_OK;
-#undef FAIL
 }
 
 /* What the plan's framework can run (framework.h): its ZeRO stages, which of them
@@ -133,12 +135,6 @@ static p3cfg__plan_rule cp_expert_rules(const p3cfg_plan *p, const p3cfg_model *
  * Each message names the framework and, where one exists, the framework that can. */
 static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *m, int explain)
 {
-#define FAIL(rule, ...)                                                                  \
-  do {                                                                                   \
-    if (explain)                                                                         \
-      p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
-    return rule;                                                                         \
-  } while (0)
   const p3cfg__framework *fw = p3cfg__framework_get(p->framework);
   if (!fw)
     FAIL(P3CFG_RULE_ENUM, "unknown framework %u (0 megatron, 1 torchtitan, 2 deepspeed)",
@@ -202,7 +198,6 @@ static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *
   if (p3cfg__precision_is_low(m->precision) && !fw->low_precision)
     FAIL(P3CFG_RULE_FRAMEWORK, "%s has no low-precision (fp8, mxfp8, nvfp4) GEMMs", fw->name);
   return P3CFG_RULE_OK;
-#undef FAIL
 }
 
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
@@ -211,12 +206,6 @@ static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *
 static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
                               const p3cfg_cluster *c, int explain)
 {
-#define FAIL(rule, ...)                                                                  \
-  do {                                                                                   \
-    if (explain)                                                                         \
-      p3cfg__error_set(P3CFG_EPLAN, __VA_ARGS__);                                        \
-    return rule;                                                                         \
-  } while (0)
   if (p->tp == 0 || p->pp == 0 || p->dp == 0 || p->micro_batch == 0 || p->virtual_stages == 0)
     FAIL(P3CFG_RULE_POSITIVE, "dp, tp, pp, micro_batch and virtual_stages must be positive");
   const uint32_t cp = p3cfg__plan_cp(p);
@@ -319,7 +308,6 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
     FAIL(P3CFG_RULE_SPLIT, "stage_layers add up to %llu, but the model has %llu layers",
          (unsigned long long)sum, (unsigned long long)m->layers);
   return P3CFG_RULE_OK;
-#undef FAIL
 }
 
 p3cfg__plan_rule p3cfg__plan_rule_check(const p3cfg_plan *p, const p3cfg_model *m,

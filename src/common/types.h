@@ -82,6 +82,11 @@ struct p3cfg_model {
    * optimizer all-gathers them so. */
   p3cfg_fp8_recipe fp8_recipe;
   bool fp8_param_gather;
+  /* Issue 15: shape facts the launch needs but memory and time do not depend on: the
+   * rotary base (HF rope_theta; 0 = not given, the framework's default) and the norm's
+   * epsilon (HF rms_norm_eps / layer_norm_eps; 0 = not given). */
+  double rope_theta;
+  double norm_eps;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */
@@ -159,6 +164,15 @@ struct p3cfg_cluster {
   uint32_t leaf_gpus;
   double spine_oversubscription;
   bool rail_optimized;
+  /* Issue 15: the host of a node (the cluster file's optional `host`, docs/formats.md,
+   * parse_host.c), for the launch exports. gpu_sockets: the CPU socket (package, logical
+   * index) each local GPU is attached to, gpus_per_node entries, or NULL (then the
+   * default of p3cfg__gpu_socket: the first half of the GPUs on socket 0, the second on
+   * socket 1, as on DGX A100 / H100 / B200 and GB200 trays). nccl_socket_ifname,
+   * nccl_ib_hca: NCCL_SOCKET_IFNAME and NCCL_IB_HCA for every node, or NULL (not set). */
+  uint32_t *gpu_sockets;
+  char *nccl_socket_ifname;
+  char *nccl_ib_hca;
 };
 
 /* One evaluated plan inside a p3cfg_result. */
@@ -197,6 +211,15 @@ p3cfg_result *p3cfg__result_new(void);
 p3cfg__result_entry *p3cfg__result_add(p3cfg_result *r, const p3cfg_plan *plan);
 
 /* Width of one attention head: the model file's head_dim, else hidden/heads. */
+/* The socket of local GPU `gpu` when the cluster file does not say (docs/formats.md, "The
+ * host"): the first half of a node's GPUs on socket 0, the second half on socket 1, as on
+ * DGX A100 / H100 / B200 (GPUs 0-3 and 4-7) and GB200 trays (two Grace CPUs of two GPUs
+ * each); a node of one GPU has socket 0. */
+static inline uint32_t p3cfg__gpu_socket_default(uint32_t gpu, uint32_t gpus_per_node)
+{
+  return gpus_per_node >= 2 ? (uint32_t)((2ull * gpu) / gpus_per_node) : 0;
+}
+
 static inline uint64_t p3cfg__head_dim(const p3cfg_model *m)
 {
   return m->head_dim ? m->head_dim : m->hidden / m->heads;

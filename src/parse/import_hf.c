@@ -179,6 +179,24 @@ static int get_uint(hf *h, const char *name, uint64_t lo, uint64_t hi, uint64_t 
 }
 
 /* `  key: N  # comment` inside a mapping block. */
+/* A launch-only number (issue 15: rope_theta, norm_eps) copied as written when it is a
+ * plain number in (0, hi), else a comment saying it was left out. */
+static void out_launch_number(out_text *t, const char *key, const yaml_node_t *n,
+                              const char *hf_key, double hi)
+{
+  const p3cfg__range r = {0.0, true, hi, NULL, false};
+  double v = 0;
+  char text[64], cmt[128];
+  if (n->type == YAML_SCALAR_NODE && p3cfg__number_in(n, &r, &v) && v < hi) {
+    snprintf(text, sizeof text, "%.*s", (int)(n->data.scalar.length < 63 ? n->data.scalar.length : 63),
+             (const char *)n->data.scalar.value);
+    snprintf(cmt, sizeof cmt, "%s (launch only: memory and time do not depend on it)", hf_key);
+    out_key(t, key, text, cmt);
+  } else {
+    out_printf(t, "# %s left out: %s is not a number in (0, %g)\n", key, hf_key, hi);
+  }
+}
+
 static void out_sub(out_text *t, const char *key, uint64_t value, const char *comment)
 {
   char k[64], v[32];
@@ -458,6 +476,8 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
     out_key(t, "position_embedding", "rope", "default: no rope_theta");
   }
   (void)scaling; /* listed with the ignored keys when present */
+  if (theta)
+    out_launch_number(t, "rope_theta", theta, "rope_theta", 1e12);
 
   const yaml_node_t *rms = get(h, "rms_norm_eps");
   const yaml_node_t *ln = get(h, "layer_norm_eps");
@@ -472,6 +492,9 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   } else {
     out_key(t, "norm", "layernorm", "default: no rms_norm_eps or layer_norm_eps");
   }
+  if (rms || ln)
+    out_launch_number(t, "norm_eps", rms ? rms : ln, rms ? "rms_norm_eps" : "layer_norm_eps",
+                      1.0);
   out_key(t, "flash_attention", "true", "default: p3cfg's");
   snprintf(v, sizeof v, "%llu", (unsigned long long)global_batch);
   out_key(t, "global_batch", v,

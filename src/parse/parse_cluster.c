@@ -2,7 +2,7 @@
  * parse_cluster.c — the cluster schema of spec §3: node and GPU counts, the GPU (a
  * preset name, or a mapping that may start from one and override its numbers), the
  * network figures in GB/s and microseconds (stored as bytes/s and seconds), the measured
- * `links` (parse_links.c), and the node names.
+ * `links` (parse_links.c), the `host` (parse_host.c), and the node names.
  *
  * Node names live in one allocation (pointer array + strings, see p3cfg__names_block),
  * so that a cluster of a million nodes costs two small allocations, not a million.
@@ -15,7 +15,7 @@
 #include "gpu_presets.h"
 #include "parse_objects.h"
 
-enum { C_NAME, C_NODES, C_GPUS_PER_NODE, C_GPU, C_NETWORK, C_LINKS, C_DOMAIN, C_COUNT };
+enum { C_NAME, C_NODES, C_GPUS_PER_NODE, C_GPU, C_NETWORK, C_LINKS, C_DOMAIN, C_HOST, C_COUNT };
 static const p3cfg__key cluster_keys[C_COUNT] = {
     [C_NAME] = {"name", true},
     [C_NODES] = {"nodes", true},
@@ -24,6 +24,7 @@ static const p3cfg__key cluster_keys[C_COUNT] = {
     [C_NETWORK] = {"network", true},
     [C_LINKS] = {"links", false},
     [C_DOMAIN] = {"nvlink_domain", false},
+    [C_HOST] = {"host", false},
 };
 
 enum { G_NAME, G_MEMORY, G_PEAK, G_HBM, G_CONTEXT, G_MM_EFF, G_MM_HALF, G_MEM_EFF, G_COUNT };
@@ -333,6 +334,8 @@ int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node
   read_fabric(c, &fabric, cl, counts_ok);
   if (v[C_LINKS] && p3cfg__links_from_node(c, v[C_LINKS], cl, counts_ok) == P3CFG_ENOMEM)
     goto nomem;
+  if (v[C_HOST] && p3cfg__host_from_node(c, v[C_HOST], cl, counts_ok) == P3CFG_ENOMEM)
+    goto nomem;
   if (!cl->node_names && counts_ok) {
     cl->node_names = default_node_names(cl->nodes);
     if (!cl->node_names)
@@ -356,5 +359,8 @@ P3CFG_API void p3cfg_cluster_free(p3cfg_cluster *cluster)
   p3cfg__free(cluster->links.bandwidth_Bps);
   p3cfg__free(cluster->links.latency_s);
   p3cfg__free(cluster->node_names);
+  p3cfg__free(cluster->gpu_sockets);
+  p3cfg__free(cluster->nccl_socket_ifname);
+  p3cfg__free(cluster->nccl_ib_hca);
   p3cfg__free(cluster);
 }

@@ -36,6 +36,8 @@ enum {
   K_MOE,
   K_ATTENTION,
   K_MTP_LAYERS,
+  K_ROPE_THETA,
+  K_NORM_EPS,
   K_COUNT
 };
 
@@ -64,6 +66,8 @@ static const p3cfg__key model_keys[K_COUNT] = {
     [K_MOE] = {"moe", false},
     [K_ATTENTION] = {"attention", false},
     [K_MTP_LAYERS] = {"mtp_layers", false},
+    [K_ROPE_THETA] = {"rope_theta", false},
+    [K_NORM_EPS] = {"norm_eps", false},
 };
 
 /* Names in the order of the p3cfg_* enums of types.h. */
@@ -232,6 +236,17 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   if (v[K_MTP_LAYERS])
     mtp_ok = p3cfg__read_uint(c, v[K_MTP_LAYERS], "mtp_layers", 0, P3CFG__MAX_MTP_LAYERS,
                               &m->mtp_layers) == 0;
+
+  /* Launch-only facts (issue 15): the rotary base of a rope model, the norm's epsilon. */
+  static const p3cfg__range theta_range = {0.0, true, 1e12, NULL, false};
+  static const p3cfg__range eps_range = {0.0, true, 1.0, "a number in (0, 1)", false};
+  if (v[K_ROPE_THETA] &&
+      p3cfg__read_number(c, v[K_ROPE_THETA], "rope_theta", &theta_range, &m->rope_theta) == 0 &&
+      m->position_embedding != P3CFG_POS_ROPE)
+    p3cfg__problem(c, v[K_ROPE_THETA], "rope_theta is for position_embedding rope, but it is %s",
+                   positions[m->position_embedding]);
+  if (v[K_NORM_EPS])
+    (void)p3cfg__read_number(c, v[K_NORM_EPS], "norm_eps", &eps_range, &m->norm_eps);
 
   /* Defaults that depend on other keys. */
   if (!v[K_KV_HEADS]) {

@@ -78,6 +78,20 @@ int p3cfg__cluster_from_doc(p3cfg_cluster **out, p3cfg__pctx *c, const yaml_node
 int p3cfg__links_from_node(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster *cl,
                            bool counts_ok);
 
+/* The cluster file's optional `host` mapping into cl (parse_host.c): gpu_sockets (checked
+ * against gpus_per_node when counts_ok), nccl_socket_ifname, nccl_ib_hca. */
+int p3cfg__host_from_node(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_cluster *cl,
+                          bool counts_ok);
+/* Sockets of a node: more than any server has (8-socket machines are the largest sold). */
+#define P3CFG__MAX_SOCKETS 64
+/* NCCL's interface lists are short (a few names); the value goes into shell scripts. */
+#define P3CFG__MAX_NCCL_BYTES 256
+/* Whether s[0..len) is an NCCL interface list as NCCL reads it (names, ports after ':',
+ * '^' to exclude, '=' for exact names, commas between) and nothing a shell would read
+ * otherwise; reports it at `node` when not. */
+bool p3cfg__nccl_list_ok(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
+                         const char *s, size_t len);
+
 /* One p3cfg__malloc block holding n pointers followed by the n NUL-terminated strings
  * they point to (strs[i] of lens[i] bytes): released by one p3cfg__free. NULL when out
  * of memory. */

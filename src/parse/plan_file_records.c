@@ -106,6 +106,18 @@ static bool read_shape(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_nod
   ok &= read_moe(rd, m, map, prefix);
   ok &= read_attention(rd, m, map, prefix);
   ok &= opt_uint(rd, map, prefix, "mtp_layers", 0, P3CFG__MAX_MTP_LAYERS, 0, &m->mtp_layers);
+  /* Issue 15: optional launch-only facts (0 when absent). */
+  static const p3cfg__range theta_range = {0.0, true, 1e12, NULL, false};
+  static const p3cfg__range eps_range = {0.0, true, 1.0, "a number in (0, 1)", false};
+  char item[P3CFG__PF_LABEL_CAP];
+  const yaml_node_t *theta = p3cfg__pf_lookup(rd, map, "rope_theta");
+  if (theta)
+    ok &= p3cfg__read_number(&rd->c, theta, p3cfg__pf_label(item, prefix, "rope_theta"),
+                             &theta_range, &m->rope_theta) == 0;
+  const yaml_node_t *eps = p3cfg__pf_lookup(rd, map, "norm_eps");
+  if (eps)
+    ok &= p3cfg__read_number(&rd->c, eps, p3cfg__pf_label(item, prefix, "norm_eps"), &eps_range,
+                             &m->norm_eps) == 0;
   return ok;
 }
 
@@ -195,6 +207,55 @@ uint32_t p3cfg__pf_find_node(const p3cfg__pf_name_index *ix, const char *name, s
   return UINT32_MAX;
 }
 
+/* The optional host keys of the cluster record (issue 15; absent in plans of clusters
+ * without a `host`, and in files written before it). */
+static bool read_host(p3cfg__pf_reader *rd, p3cfg_plan_cluster *cl, const yaml_node_t *map,
+                      const char *prefix)
+{
+  char label[P3CFG__PF_LABEL_CAP];
+  bool ok = true;
+  const yaml_node_t *seq = p3cfg__pf_lookup(rd, map, "gpu_sockets");
+  p3cfg__pf_label(label, prefix, "gpu_sockets");
+  if (seq && p3cfg__pf_is_kind(rd, seq, label, YAML_SEQUENCE_NODE)) {
+    const size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    uint32_t *sockets = p3cfg__plan_file_alloc(rd->f, (n ? n : 1) * sizeof *sockets);
+    if (!sockets) {
+      rd->nomem = 1;
+      return false;
+    }
+    if (n != cl->gpus_per_node) {
+      p3cfg__problem(&rd->c, seq, "%s has %zu entries, expected gpus_per_node = %u", label, n,
+                     cl->gpus_per_node);
+      ok = false;
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+      char item[P3CFG__PF_LABEL_CAP + 24];
+      uint64_t v;
+      snprintf(item, sizeof item, "%s[%zu]", label, i);
+      ok = p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, seq->data.sequence.items.start[i]), item,
+                            0, P3CFG__MAX_SOCKETS - 1, &v) == 0;
+      sockets[i] = (uint32_t)v;
+    }
+    cl->gpu_sockets = ok ? sockets : NULL;
+  } else if (seq) {
+    ok = false;
+  }
+  static const char *const nccl_keys[] = {"nccl_socket_ifname", "nccl_ib_hca"};
+  const char **outs[] = {&cl->nccl_socket_ifname, &cl->nccl_ib_hca};
+  for (size_t k = 0; k < 2; k++) {
+    const yaml_node_t *v = p3cfg__pf_lookup(rd, map, nccl_keys[k]);
+    if (!v)
+      continue;
+    p3cfg__pf_label(label, prefix, nccl_keys[k]);
+    const char *s = p3cfg__pf_copy_string(rd, v, label);
+    if (!s || !p3cfg__nccl_list_ok(&rd->c, v, label, s, strlen(s)))
+      ok = false;
+    else
+      *outs[k] = s;
+  }
+  return ok;
+}
+
 bool p3cfg__pf_read_cluster(p3cfg__pf_reader *rd, p3cfg_plan_cluster *cl, p3cfg__pf_name_index *ix,
                             const yaml_node_t *map, const char *prefix)
 {
@@ -227,7 +288,7 @@ bool p3cfg__pf_read_cluster(p3cfg__pf_reader *rd, p3cfg_plan_cluster *cl, p3cfg_
     ok &= names[i] != NULL;
     ix->sorted[i] = (p3cfg__pf_named){names[i], (uint32_t)i};
   }
-  if (!ok)
+  if (!ok || !read_host(rd, cl, map, prefix))
     return false;
   cl->node_names = names;
   ix->n = (uint32_t)n;

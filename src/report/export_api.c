@@ -1,7 +1,8 @@
 /*
  * export_api.c — the public side of `p3cfg export`: the table of formats (name and
  * writer), p3cfg_export (which hands one plan record to the writer of its target:
- * export_megatron.c, export_torchtitan.c, export_deepspeed.c, export_launch.c), and
+ * export_megatron.c, export_torchtitan.c, export_deepspeed.c, export_launch.c,
+ * export_sbatch.c), and
  * p3cfg_plan_file_from_result, which turns a search or estimate result into the same
  * records the JSON reader (parse/plan_file.c) builds, so that a C caller exports without
  * a round trip through JSON.
@@ -27,6 +28,8 @@ static const struct {
     [P3CFG_EXPORT_DEEPSPEED] = {"deepspeed", p3cfg__export_deepspeed},
     [P3CFG_EXPORT_RANKFILE] = {"rankfile", p3cfg__export_rankfile},
     [P3CFG_EXPORT_HOSTFILE] = {"hostfile", p3cfg__export_hostfile},
+    [P3CFG_EXPORT_SBATCH] = {"sbatch", p3cfg__export_sbatch},
+    [P3CFG_EXPORT_LAUNCH] = {"launch", p3cfg__export_launch},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 
@@ -151,7 +154,9 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           mla ? m->mla.qk_nope_head_dim : 0,
                           mla ? m->mla.qk_rope_head_dim : 0,
                           mla ? m->mla.v_head_dim : 0,
-                          m->mtp_layers};
+                          m->mtp_layers,
+                          m->rope_theta,
+                          m->norm_eps};
   return o->name ? 0 : -1;
 }
 
@@ -171,7 +176,17 @@ static int record_cluster(p3cfg_plan_file *f, p3cfg_plan_cluster *o, const p3cfg
       return -1;
   }
   *o = (p3cfg_plan_cluster){keep(f, c->name), keep(f, c->gpu.name), c->nodes, c->gpus_per_node,
-                            names};
+                            names, NULL, NULL, NULL};
+  if (c->gpu_sockets) {
+    uint32_t *sockets = p3cfg__plan_file_alloc(f, c->gpus_per_node * sizeof *sockets);
+    if (!sockets)
+      return -1;
+    memcpy(sockets, c->gpu_sockets, c->gpus_per_node * sizeof *sockets);
+    o->gpu_sockets = sockets;
+  }
+  if ((c->nccl_socket_ifname && !(o->nccl_socket_ifname = keep(f, c->nccl_socket_ifname))) ||
+      (c->nccl_ib_hca && !(o->nccl_ib_hca = keep(f, c->nccl_ib_hca))))
+    return -1;
   return o->name && o->gpu ? 0 : -1;
 }
 

@@ -2,8 +2,9 @@
  * export_deepspeed.c — a plan as a DeepSpeed config (JSON: ds_config.json): the batch
  * triple DeepSpeed checks (train_batch_size = micro-batch x gradient accumulation x
  * data-parallel size, where DeepSpeed's data-parallel size is world / (tp x pp)), the ZeRO
- * stage with overlap of its communication when the plan overlaps, and the precision.
- * Tensor and pipeline degrees belong to the model code (Megatron-DeepSpeed's
+ * stage with overlap of its communication when the plan overlaps, the precision, and
+ * tensor_parallel.autotp_size = tp where tp > 1 (DeepSpeed's AutoTP training). With
+ * Megatron-DeepSpeed the tensor and pipeline degrees belong to the model code (Megatron-DeepSpeed's
  * --tensor-model-parallel-size / --pipeline-model-parallel-size, or PipelineModule's
  * num_stages), which JSON cannot carry: docs/exports.md says so.
  */
@@ -29,6 +30,11 @@ static int build(cJSON *root, const p3cfg__plan_record *rec)
   if (!zero || !p3cfg__json_add_u64(zero, "stage", p->zero_stage) ||
       !cJSON_AddBoolToObject(zero, "overlap_comm", overlap) ||
       !cJSON_AddBoolToObject(zero, "contiguous_gradients", 1))
+    return -1;
+  /* DeepSpeed's automatic tensor parallelism for training (TPTrainingConfig.autotp_size,
+   * deepspeed/runtime/tensor_parallel/config.py at v0.19.5; 0 = off). */
+  cJSON *tensor = p->tp > 1 ? cJSON_AddObjectToObject(root, "tensor_parallel") : NULL;
+  if (p->tp > 1 && (!tensor || !p3cfg__json_add_u64(tensor, "autotp_size", p->tp)))
     return -1;
   cJSON *bf16 = cJSON_AddObjectToObject(root, "bf16");
   cJSON *fp16 = cJSON_AddObjectToObject(root, "fp16");

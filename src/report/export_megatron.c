@@ -152,6 +152,12 @@ static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
                             "%s ties them; plan it with --zero 1, or export --to torchtitan or "
                             "deepspeed",
                             m->name);
+  else if (m->rope_theta > 0 && strcmp(m->position_embedding, "rope") == 0 &&
+           (m->rope_theta != (double)(unsigned long long)m->rope_theta || m->rope_theta > 2e9))
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "megatron: Megatron-LM's --rotary-base takes an integer, but model "
+                            "%s has rope_theta %g",
+                            m->name, m->rope_theta);
   else if (p->zero_stage == 3 && p->dp_shard && p->dp_shard != p->dp)
     return p3cfg__error_set(P3CFG_EUNSUPPORTED,
                             "megatron: the plan shards over dp_shard %u of dp %u (%s's "
@@ -176,21 +182,6 @@ static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
     why = "Megatron-LM overlaps tensor-parallel communication with GEMMs (--tp-comm-overlap) "
           "only with sequence parallelism; plan it with --sp";
   return why ? p3cfg__error_set(P3CFG_EUNSUPPORTED, "megatron: %s", why) : P3CFG_OK;
-}
-
-/* The environment the launch needs. Megatron-LM (before Blackwell) requires
- * CUDA_DEVICE_MAX_CONNECTIONS=1 with tp > 1 or cp > 1, so that the tensor-parallel
- * collectives are queued ahead of the GEMMs they overlap; FSDP2 refuses 1. */
-static void environment(p3cfg__text *t, const p3cfg_plan *p)
-{
-  if (p->zero_stage == 3) {
-    p3cfg__text_printf(t, "# FSDP2 refuses CUDA_DEVICE_MAX_CONNECTIONS=1 (Megatron-LM asserts "
-                          "it); leave CUDA its default.\nunset CUDA_DEVICE_MAX_CONNECTIONS\n");
-  } else if (p->tp > 1 || p->cp > 1) {
-    p3cfg__text_printf(t, "# Tensor / context parallelism: Megatron-LM requires one hardware "
-                          "queue (before Blackwell;\n# harmless after).\n"
-                          "export CUDA_DEVICE_MAX_CONNECTIONS=1\n");
-  }
 }
 
 int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)
@@ -238,13 +229,17 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     p3cfg__text_printf(t, "# Routing (score function, expert bias, aux-loss coefficient) is "
                           "not in the plan: add\n# --moe-router-score-function, "
                           "--moe-aux-loss-coeff and the like as the model wants.\n");
-  if (strcmp(m->position_embedding, "rope") == 0)
-    p3cfg__text_printf(t, "# Not in the plan, from the model's own config: --rotary-base "
-                          "(Megatron-LM's default 10000),\n# RoPE scaling, --norm-epsilon "
-                          "(default 1e-5).\n");
-  else
-    p3cfg__text_printf(t, "# Not in the plan, from the model's own config: --norm-epsilon "
-                          "(Megatron-LM's default 1e-5).\n");
+  /* What the model file did not give (rope_theta, norm_eps), and RoPE scaling, which it
+   * has no key for: the user's to add from the model's own config. */
+  const int rope = strcmp(m->position_embedding, "rope") == 0;
+  if (rope || !(m->norm_eps > 0))
+    p3cfg__text_printf(t, "# Not in the plan, from the model's own config:\n#  %s%s%s.\n",
+                       rope && !(m->rope_theta > 0) ? " --rotary-base (Megatron-LM's default "
+                                                      "10000)," : "",
+                       rope ? " RoPE scaling" : "",
+                       !(m->norm_eps > 0) ? (rope ? ", --norm-epsilon (default 1e-5)"
+                                                  : " --norm-epsilon (Megatron-LM's default 1e-5)")
+                                          : "");
   if (p->zero_stage == 3)
     p3cfg__text_printf(t, "# ZeRO-3: Megatron-LM shards parameters with torch FSDP2 "
                           "(--use-torch-fsdp2), without the fused\n# gradient "
@@ -253,7 +248,7 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
                            ? "; FSDP2 prefetches the parameters itself (no "
                              "--overlap-param-gather)"
                            : "");
-  environment(t, p);
+  p3cfg__export_env(t, rec, P3CFG_FRAMEWORK_MEGATRON);
   p3cfg__text_printf(t, "MEGATRON_ARGS=(\n");
 
   /* Parallelism and batch. */
@@ -314,6 +309,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
   if (strcmp(m->activation, "swiglu") == 0)
     flag(t, "--swiglu");
   flag_s(t, "--normalization", strcmp(m->norm, "rmsnorm") == 0 ? "RMSNorm" : "LayerNorm");
+  /* The model file's launch-only facts (issue 15), where it gives them. */
+  if (m->rope_theta > 0 && strcmp(m->position_embedding, "rope") == 0)
+    flag_u(t, "--rotary-base", (unsigned long long)m->rope_theta);
+  if (m->norm_eps > 0)
+    p3cfg__text_printf(t, "  --norm-epsilon %.9g\n", m->norm_eps);
   if (!m->tied_embeddings)
     flag(t, "--untie-embeddings-and-output-weights");
   if (!m->bias)

@@ -381,6 +381,34 @@ static int model_json(cJSON *root, const p3cfg_model *m)
       !p3cfg__json_add_u64(o, "head_dim", p3cfg__head_dim(m)) || attention_json(o, m) ||
       moe_json(o, &m->moe) || !p3cfg__json_add_u64(o, "mtp_layers", m->mtp_layers))
     return -1;
+  /* Issue 15: written only when the model file gives them. */
+  if (m->rope_theta > 0 && !p3cfg__json_add_real(o, "rope_theta", m->rope_theta))
+    return -1;
+  if (m->norm_eps > 0 && !p3cfg__json_add_real(o, "norm_eps", m->norm_eps))
+    return -1;
+  return 0;
+}
+
+/* The cluster file's `host` (issue 15), only where it gives each key, so that plans on
+ * clusters without one keep their bytes. */
+static int host_json(cJSON *o, const p3cfg_cluster *c)
+{
+  if (c->gpu_sockets) {
+    cJSON *s = cJSON_AddArrayToObject(o, "gpu_sockets");
+    if (!s)
+      return -1;
+    for (uint32_t g = 0; g < c->gpus_per_node; g++) {
+      cJSON *n = cJSON_CreateNumber(c->gpu_sockets[g]);
+      if (!n || !cJSON_AddItemToArray(s, n)) {
+        cJSON_Delete(n);
+        return -1;
+      }
+    }
+  }
+  if ((c->nccl_socket_ifname &&
+       !cJSON_AddStringToObject(o, "nccl_socket_ifname", c->nccl_socket_ifname)) ||
+      (c->nccl_ib_hca && !cJSON_AddStringToObject(o, "nccl_ib_hca", c->nccl_ib_hca)))
+    return -1;
   return 0;
 }
 
@@ -402,7 +430,7 @@ static int cluster_json(cJSON *root, const p3cfg_cluster *c)
     if (!add_string_item(names, node_name(c, k, fallback, sizeof fallback)))
       return -1;
   }
-  return 0;
+  return host_json(o, c);
 }
 
 /* How the plan uses the cluster's GPUs: only when some are excluded (so that plans on a

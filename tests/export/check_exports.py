@@ -12,7 +12,8 @@ target of `p3cfg export` is parsed by its real parser and compared with the plan
   torchtitan  checked by check_torchtitan_upstream.py with torchtitan's own config code;
   deepspeed   json; train_batch_size = micro-batch x accumulation x dp, ZeRO stage,
               precision;
-  rankfile    every rank once, on the host and GPU the plan's placement gives it;
+  rankfile    every rank once, on the host and GPU the plan's placement gives it (the
+              CPU binding is Open MPI's to check: check_launch_upstream.py);
   hostfile    host order and per-host CUDA_VISIBLE_DEVICES rebuild the placement.
 
 Targets that cannot express a plan (Megatron-LM and ZeRO-2 or alibi) must fail with
@@ -234,12 +235,14 @@ def check_rankfile(text, plan, name):
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        mt = re.fullmatch(r"rank (\d+)=(\S+) slot=(\d+)", line)
+        # slot=S:* is the CPU socket of the GPU (Open MPI binds to CPUs; mpirun itself
+        # checks the binding in check_launch_upstream.py), gpu=G the GPU.
+        mt = re.fullmatch(r"rank (\d+)=(\S+) slot=(\d+):\* # gpu=(\d+)", line)
         if not check(mt is not None, f"{name}: rankfile line {line!r}"):
             continue
         r = int(mt.group(1))
         check(r not in got, f"{name}: rank {r} twice")
-        got[r] = (mt.group(2), int(mt.group(3)))
+        got[r] = (mt.group(2), int(mt.group(4)))
     check(got == want, f"{name}: rankfile placement differs")
 
 

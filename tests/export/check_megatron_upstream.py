@@ -204,6 +204,13 @@ def check_model(a, cfg, plan, name):
     check(a.position_embedding_type ==
           ("rope" if m["position_embedding"] == "rope" else "learned_absolute"), f"{name}: positions")
     check(a.untie_embeddings_and_output_weights == (not m["tied_embeddings"]), f"{name}: tied")
+    # Issue 15: the model file's rotary base and norm epsilon reach TransformerConfig
+    # (Megatron-LM's defaults 10000 and 1e-5 when the model file has none).
+    if m["position_embedding"] == "rope":
+        check(a.rotary_base == m.get("rope_theta", 10000),
+              f"{name}: rotary base {a.rotary_base} vs {m.get('rope_theta')}")
+    check(abs(cfg.layernorm_epsilon - m.get("norm_eps", 1e-5)) <= 1e-12,
+          f"{name}: norm epsilon {cfg.layernorm_epsilon} vs {m.get('norm_eps')}")
     check(cfg.add_bias_linear == m["bias"], f"{name}: bias")
     check((cfg.hidden_dropout == 0.0 and cfg.attention_dropout == 0.0) == (not m["dropout"]),
           f"{name}: dropout")

@@ -72,8 +72,9 @@ def rankfile_map(text):
     for line in text.splitlines():
         if line.startswith("rank "):
             left, right = line[5:].split("=", 1)
-            host, slot = right.split(" slot=")
-            out[int(left)] = (host, int(slot))
+            # "HOST slot=S:* # gpu=G": the slot is the CPU socket, the GPU is gpu=G
+            host = right.split(" slot=")[0]
+            out[int(left)] = (host, int(right.split("# gpu=")[1]))
     return out
 
 

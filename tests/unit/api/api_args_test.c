@@ -349,7 +349,7 @@ Test(api, plan_files_check_arguments)
   cr_expect_eq(n, 0);
   cr_expect_not_null(p3cfg_plan_file_placement(f, 0, NULL));
 
-  cr_expect_str_eq(p3cfg_export_format_name((p3cfg_export_format)5), "?");
+  cr_expect_str_eq(p3cfg_export_format_name((p3cfg_export_format)7), "?");
   cr_expect_str_eq(p3cfg_export_format_name((p3cfg_export_format)-1), "?");
   p3cfg_export_format fmt = P3CFG_EXPORT_HOSTFILE;
   expect_einvalid(p3cfg_export_format_parse(NULL, "megatron"));
@@ -360,7 +360,7 @@ Test(api, plan_files_check_arguments)
   expect_einvalid(p3cfg_export(NULL, f, 0, P3CFG_EXPORT_MEGATRON));
   expect_einvalid(p3cfg_export(&b, NULL, 0, P3CFG_EXPORT_MEGATRON));
   expect_einvalid(p3cfg_export(&b, f, count, P3CFG_EXPORT_MEGATRON));
-  expect_einvalid(p3cfg_export(&b, f, 0, (p3cfg_export_format)5));
+  expect_einvalid(p3cfg_export(&b, f, 0, (p3cfg_export_format)7));
   expect_einvalid(p3cfg_export(&b, f, 0, (p3cfg_export_format)-1));
   cr_expect(b.data == NULL && b.len == 0);
   p3cfg_plan_file_free(f);

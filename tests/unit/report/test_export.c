@@ -114,8 +114,8 @@ Test(export, arguments_and_formats)
   cr_assert_str_eq(p3cfg_export_format_name((p3cfg_export_format)42), "?");
   cr_assert_eq(p3cfg_export_format_parse(&f, "slurm"), P3CFG_EINVALID);
   cr_assert_str_eq(p3cfg_error_last()->message, "unknown export format \"slurm\": expected "
-                                                "megatron, torchtitan, deepspeed, rankfile or "
-                                                "hostfile");
+                                                "megatron, torchtitan, deepspeed, rankfile, "
+                                                "hostfile, sbatch or launch");
   p3cfg_buffer b = {0};
   cr_assert_eq(p3cfg_export(&b, NULL, 0, P3CFG_EXPORT_MEGATRON), P3CFG_EINVALID);
   cr_assert_eq(p3cfg_export(NULL, NULL, 0, P3CFG_EXPORT_MEGATRON), P3CFG_EINVALID);
