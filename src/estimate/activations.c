@@ -293,8 +293,7 @@ void p3cfg__act_terms_get(p3cfg__act_terms *out, const p3cfg_model *m, const p3c
                                    p3cfg__sat_mul3(4, d.tok, vocab_tp));
   /* The 16-bit logits live beside their fp32 copy until the copy is made, and the 16-bit
    * gradient beside the fp32 one in backward: 2·s·b·V/t more. fp32 training has no copy. */
-  out->loss_bytes = plan->framework == 0 ? (d.e == 2 ? p3cfg__sat_mul3(2, d.tok, vocab_tp) : 0)
-                                          : p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
+  out->loss_bytes = p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
 
   /* While one layer back-propagates: under full recompute its whole forward is
    * re-materialised, under selective its core attention; in any mode the gradient
