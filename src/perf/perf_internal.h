@@ -93,6 +93,7 @@ typedef struct p3cfg__dims {
   double tokens;                                             /* b*s/cp: this rank's */
   int sp, flash, swiglu, bias, dropout, rope, learned;
   p3cfg_recompute recompute;
+  uint32_t recompute_modules; /* Megatron's selective modules recomputed (0 unless selective) */
   int sac_per_op; /* selective = torchtitan's per-op SAC (framework_physics.h) */
   /* Attention widths per head: q and k (qk_dim), v (v_dim); head_dim for MHA/GQA, MLA's
    * nope + rope and v_head_dim. mla: the latent projections q_lora (0 = none), kv_lora,
@@ -162,6 +163,10 @@ typedef struct p3cfg__moe_cost {
   double a2a_fwd, a2a_bwd; /* all-to-alls per layer: dispatch + combine each way */
   int shared_tp;     /* 1: shared experts keep the MLP's TP collective */
   double host_syncs; /* host synchronisations per layer forward (the token counts) */
+  /* What Megatron's selective-recompute modules of the MoE half (layernorm, moe_act, moe,
+   * shared_experts) re-run in the backward, and its kernels; the moe module also repeats
+   * the dispatch and combine (counted in a2a_bwd). */
+  double recompute_s, recompute_kernels;
 } p3cfg__moe_cost;
 
 /* The CPU time a framework spends issuing one GPU operation in eager PyTorch: Python,
