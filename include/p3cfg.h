@@ -836,6 +836,10 @@ typedef struct p3cfg_plan_model {
   /* API 6 (issue 15): launch-only shape facts (0 = not given): the rotary base and the
    * norm's epsilon, as the model file's rope_theta and norm_eps. */
   double rope_theta, norm_eps;
+  /* The dtype of Megatron-LM's gradient buffer and data-parallel reduction, as the model
+   * file's grad_reduce: "fp32" (Megatron-LM's default; also what a plan file without the
+   * key reads as) or "bf16" (--grad-reduce-in-bf16; bf16-family precisions only). */
+  const char *grad_reduce;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

@@ -44,5 +44,6 @@ extern const char *const p3cfg__posemb_names[3];
 extern const char *const p3cfg__norm_names[2];
 extern const char *const p3cfg__precision_names[6];
 extern const char *const p3cfg__optimizer_names[2];
+extern const char *const p3cfg__grad_reduce_names[2];
 
 #endif

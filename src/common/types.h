@@ -33,6 +33,10 @@ typedef enum { P3CFG_ATTN_STANDARD = 0, P3CFG_ATTN_MLA = 1 } p3cfg_attention_kin
  * delayed (from an amax history: the amax comes out of the cast kernel itself, Megatron's
  * default) or current (tensorwise: an amax pass over the tensor before its cast). */
 typedef enum { P3CFG_FP8_DELAYED = 0, P3CFG_FP8_CURRENT = 1 } p3cfg_fp8_recipe;
+/* The dtype of Megatron-LM's gradient buffer and its data-parallel reduction
+ * (`grad_reduce`): fp32 (its rule for bf16: accumulate_allreduce_grads_in_fp32) or bf16
+ * (--grad-reduce-in-bf16; Megatron-Bridge's perf recipes, ddp.grad_reduce_in_fp32 False). */
+typedef enum { P3CFG_GRAD_REDUCE_FP32 = 0, P3CFG_GRAD_REDUCE_BF16 = 1 } p3cfg_grad_reduce;
 
 /* Mixture of experts (`moe:`; experts == 0: a dense model). Every MoE layer has `experts`
  * routed experts of expert_ffn_hidden (each shaped as the model's activation: SwiGLU has
@@ -87,6 +91,9 @@ struct p3cfg_model {
    * epsilon (HF rms_norm_eps / layer_norm_eps; 0 = not given). */
   double rope_theta;
   double norm_eps;
+  /* Megatron-LM's gradient buffer and reduction dtype (grad_reduce.h): fp32 by default,
+   * bf16 only with a bf16-family precision (bf16, fp8, mxfp8, nvfp4). */
+  p3cfg_grad_reduce grad_reduce;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */

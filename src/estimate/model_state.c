@@ -17,6 +17,10 @@
  *    fp32 master weights + Adam m and v = 12 bytes. bf16: 2 + 4 + 12 = 18 Ψ.
  *  - stage 1, Megatron-LM distributed optimizer: the same buffers, with the 12 bytes of
  *    optimizer state sharded over dp (2Ψ + 4Ψ + 12Ψ/dp for bf16; references.md).
+ *  - stages 0 and 1 with `grad_reduce: bf16` (--grad-reduce-in-bf16, Megatron-Bridge's
+ *    perf recipes; grad_reduce.h): a bf16 main-grad buffer (2Ψ), and at the step, as for
+ *    fp16, fp32 copies of the gradients the optimizer owns (distrib_optimizer.py
+ *    _copy_model_grads_to_main_grads: `shard_model_grad.float()`).
  *  - stage 2, DeepSpeed ZeRO-2 / FSDP SHARD_GRAD_OP: 16-bit gradients sharded too,
  *    2Ψ + 14Ψ/dp (Rajbhandari et al. 2020, Fig. 1), plus one block's unsharded gradient
  *    while it waits for its reduce-scatter.
@@ -40,6 +44,7 @@
 #include <assert.h>
 
 #include "framework_memory.h"
+#include "grad_reduce.h"
 #include "low_precision_memory.h"
 #include "plan_dims.h"
 #include "sat_math.h"
@@ -134,8 +139,10 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
                                          edp % replicate == 0 ? edp / replicate : edp));
   const int mixed = m->precision != P3CFG_PREC_FP32;
   const uint64_t wb = p3cfg__weight_elem_bytes(m);
-  /* Megatron's gradient buffer: fp32 for bf16 and fp32 training, 16-bit for fp16. */
-  const uint64_t grad_buffer_b = m->precision == P3CFG_PREC_FP16 ? 2 : 4;
+  /* Megatron's gradient buffer: fp32 for bf16 and fp32 training, 16-bit for fp16 and
+   * with grad_reduce bf16 (grad_reduce.h); a 16-bit buffer is copied to fp32 at the step. */
+  const uint64_t grad_buffer_b = p3cfg__grad_buffer_elem_bytes(m, plan);
+  const int grad_copy = mixed && grad_buffer_b == 2;
   const uint64_t moments = m->optimizer == P3CFG_OPT_SGD ? 1 : 2;
   const uint64_t opt_b = (mixed ? 4 : 0) + 4 * moments; /* master copy + moments */
 
@@ -145,14 +152,14 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
     out->weights_bytes = p3cfg__sat_mul(wb, psi);
     out->gradients_bytes = p3cfg__sat_mul(grad_buffer_b, psi);
     out->optimizer_bytes = p3cfg__sat_mul(opt_b, psi);
-    if (m->precision == P3CFG_PREC_FP16)
+    if (grad_copy)
       out->step_bytes = p3cfg__sat_mul(4, psi); /* main_grad.float() for every parameter */
     break;
   case 1:
     out->weights_bytes = p3cfg__sat_mul(wb, psi);
     out->gradients_bytes = p3cfg__sat_mul(grad_buffer_b, psi);
     out->optimizer_bytes = p3cfg__sat_mul(opt_b, shard);
-    if (m->precision == P3CFG_PREC_FP16)
+    if (grad_copy)
       out->step_bytes = p3cfg__sat_mul(4, shard); /* the shard's gradients as fp32 */
     break;
   default: /* 2 and 3: DeepSpeed / FSDP layout, 16-bit (or fp32) gradients sharded */

@@ -1,6 +1,6 @@
 /*
- * parse_model.c — the model schema of spec §2 (plus the `bias`, `dropout` and low-precision
- * `fp8_recipe` / `fp8_param_gather` extensions):
+ * parse_model.c — the model schema of spec §2 (plus the `bias`, `dropout`, low-precision
+ * `fp8_recipe` / `fp8_param_gather` and `grad_reduce` extensions):
  * every key read with its type and bounds, the defaults filled in, then the rules that
  * tie values together (hidden divisible by heads, heads by kv_heads) and the bounds on
  * derived sizes, so that the estimator's uint64_t products cannot overflow.
@@ -38,6 +38,7 @@ enum {
   K_MTP_LAYERS,
   K_ROPE_THETA,
   K_NORM_EPS,
+  K_GRAD_REDUCE,
   K_COUNT
 };
 
@@ -68,6 +69,7 @@ static const p3cfg__key model_keys[K_COUNT] = {
     [K_MTP_LAYERS] = {"mtp_layers", false},
     [K_ROPE_THETA] = {"rope_theta", false},
     [K_NORM_EPS] = {"norm_eps", false},
+    [K_GRAD_REDUCE] = {"grad_reduce", false},
 };
 
 /* Names in the order of the p3cfg_* enums of types.h. */
@@ -77,6 +79,7 @@ static const char *const norms[] = {"layernorm", "rmsnorm"};
 static const char *const precisions[] = {"bf16", "fp16", "fp32", "fp8", "mxfp8", "nvfp4"};
 static const char *const fp8_recipes[] = {"delayed", "current"};
 static const char *const optimizers[] = {"adam", "sgd"};
+static const char *const grad_reduces[] = {"fp32", "bf16"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -204,19 +207,21 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   read_count(c, v, K_SEQ_LEN, P3CFG__MAX_SEQ_LEN, &m->seq_len, &seq_ok);
   read_count(c, v, K_GLOBAL_BATCH, P3CFG__MAX_GLOBAL_BATCH, &m->global_batch, &gb_ok);
   int act = m->activation, pos = m->position_embedding, norm = m->norm;
-  int prec = m->precision, opt = m->optimizer, recipe = m->fp8_recipe;
+  int prec = m->precision, opt = m->optimizer, recipe = m->fp8_recipe, grad = m->grad_reduce;
   read_choice(c, v, K_ACTIVATION, activations, N_OF(activations), &act);
   read_choice(c, v, K_POSITION, positions, N_OF(positions), &pos);
   read_choice(c, v, K_NORM, norms, N_OF(norms), &norm);
   read_choice(c, v, K_PRECISION, precisions, N_OF(precisions), &prec);
   read_choice(c, v, K_OPTIMIZER, optimizers, N_OF(optimizers), &opt);
   read_choice(c, v, K_FP8_RECIPE, fp8_recipes, N_OF(fp8_recipes), &recipe);
+  read_choice(c, v, K_GRAD_REDUCE, grad_reduces, N_OF(grad_reduces), &grad);
   m->activation = (p3cfg_activation)act;
   m->position_embedding = (p3cfg_posemb)pos;
   m->norm = (p3cfg_norm)norm;
   m->precision = (p3cfg_precision)prec;
   m->optimizer = (p3cfg_optimizer)opt;
   m->fp8_recipe = (p3cfg_fp8_recipe)recipe;
+  m->grad_reduce = (p3cfg_grad_reduce)grad;
   read_flag(c, v, K_TIED, &m->tied_embeddings);
   read_flag(c, v, K_FLASH, &m->flash_attention);
   read_flag(c, v, K_BIAS, &m->bias);
@@ -231,6 +236,20 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
     p3cfg__problem(c, v[K_FP8_PARAM_GATHER],
                    "fp8_param_gather needs precision fp8, mxfp8 or nvfp4, but precision is %s",
                    precisions[m->precision]);
+  /* Megatron-LM's gradient dtype (grad_reduce.h): --grad-reduce-in-bf16 acts under --bf16
+   * only (arguments.py); fp16 keeps fp16 gradients and fp32 fp32 ones, which p3cfg does
+   * not let the key change. */
+  if (v[K_GRAD_REDUCE] && m->grad_reduce == P3CFG_GRAD_REDUCE_BF16 &&
+      (m->precision == P3CFG_PREC_FP16 || m->precision == P3CFG_PREC_FP32))
+    p3cfg__problem(c, v[K_GRAD_REDUCE],
+                   "grad_reduce bf16 needs precision bf16, fp8, mxfp8 or nvfp4, but precision "
+                   "is %s",
+                   precisions[m->precision]);
+  else if (v[K_GRAD_REDUCE] && m->precision == P3CFG_PREC_FP16)
+    p3cfg__problem(c, v[K_GRAD_REDUCE],
+                   "grad_reduce %s is for precision bf16, fp8, mxfp8 or nvfp4: precision fp16 "
+                   "keeps and reduces fp16 gradients (remove the key)",
+                   grad_reduces[m->grad_reduce]);
   bool head_dim_ok = false, mtp_ok = true;
   read_count(c, v, K_HEAD_DIM, P3CFG__MAX_HIDDEN, &m->head_dim, &head_dim_ok);
   if (v[K_MTP_LAYERS])

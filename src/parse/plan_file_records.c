@@ -121,6 +121,32 @@ static bool read_shape(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_nod
   return ok;
 }
 
+/* The gradient buffer's dtype (grad_reduce.h): "fp32" when absent (plan files written
+ * before the key); "bf16" only with a bf16-family precision, as in the model file. Runs
+ * after the precision is read (NULL when that was bad). */
+static bool read_grad_reduce(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                             const char *prefix)
+{
+  m->grad_reduce = p3cfg__grad_reduce_names[P3CFG_GRAD_REDUCE_FP32];
+  const yaml_node_t *v = p3cfg__pf_lookup(rd, map, "grad_reduce");
+  int k = 0;
+  if (!v)
+    return true;
+  if (!p3cfg__pf_enum(rd, map, prefix, "grad_reduce", p3cfg__grad_reduce_names,
+                      N_OF(p3cfg__grad_reduce_names), &k))
+    return false;
+  m->grad_reduce = p3cfg__grad_reduce_names[k];
+  if (k == P3CFG_GRAD_REDUCE_BF16 && m->precision &&
+      (!strcmp(m->precision, "fp16") || !strcmp(m->precision, "fp32"))) {
+    char item[P3CFG__PF_LABEL_CAP];
+    p3cfg__problem(&rd->c, v,
+                   "%s bf16 needs precision bf16, fp8, mxfp8 or nvfp4, but precision is %s",
+                   p3cfg__pf_label(item, prefix, "grad_reduce"), m->precision);
+    return false;
+  }
+  return true;
+}
+
 bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
                           const char *prefix)
 {
@@ -175,6 +201,7 @@ bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_
   }
   for (size_t i = 0; i < N_OF(flags); i++)
     ok &= p3cfg__pf_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
+  ok &= read_grad_reduce(rd, m, map, prefix);
   return read_shape(rd, m, map, prefix) && ok;
 }
 

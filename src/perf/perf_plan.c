@@ -27,6 +27,7 @@
 #include "perf.h"
 
 #include "error.h"
+#include "grad_reduce.h"
 #include "model_flops.h"
 #include "model_params.h"
 #include "perf_internal.h"
@@ -202,9 +203,13 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   p3cfg__mesh_of(&out->gmesh, plan); /* with cp: the CP rings */
   const p3cfg__dims *d = &out->d;
   out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp ? d->tp : 1.0);
-  out->grad_elem = plan->zero_stage <= 1 ? 4.0 : out->r.elem_bytes; /* fp32 main grads */
+  /* ZeRO 0-1 reduce Megatron's main grads: fp32, or 16-bit for fp16 and grad_reduce bf16
+   * (grad_reduce.h); ZeRO 2-3 reduce 16-bit gradients. The tied embedding's all-reduce is
+   * of the same main grads. */
+  const double main_grad = (double)p3cfg__grad_buffer_elem_bytes(m, plan);
+  out->grad_elem = plan->zero_stage <= 1 ? main_grad : out->r.elem_bytes;
   out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * out->mesh.size[P3CFG__MESH_DP]);
-  out->tie_bytes = 4.0 * (double)out->par.word_embedding / d->tp;
+  out->tie_bytes = main_grad * (double)out->par.word_embedding / d->tp;
   /* The GEMM ceiling: the weight GEMMs' FLOPs over their time at the GPU's peak. No plan
    * can reach an MFU above it (every model FLOP would have to run as fast as these). */
   const double kvd = d->kv_heads * d->head_dim;

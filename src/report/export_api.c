@@ -156,7 +156,8 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           mla ? m->mla.v_head_dim : 0,
                           m->mtp_layers,
                           m->rope_theta,
-                          m->norm_eps};
+                          m->norm_eps,
+                          p3cfg__grad_reduce_names[m->grad_reduce]};
   return o->name ? 0 : -1;
 }
 

@@ -36,6 +36,9 @@ static int build(cJSON *root, const p3cfg__plan_record *rec)
   cJSON *tensor = p->tp > 1 ? cJSON_AddObjectToObject(root, "tensor_parallel") : NULL;
   if (p->tp > 1 && (!tensor || !p3cfg__json_add_u64(tensor, "autotp_size", p->tp)))
     return -1;
+  /* The model's grad_reduce (Megatron-LM's --grad-reduce-in-bf16) needs no key: with bf16
+   * DeepSpeed accumulates and reduces 16-bit gradients by default (engine.py at edaa722:
+   * grad_accum_dtype = the model dtype, communication_data_type bf16). */
   cJSON *bf16 = cJSON_AddObjectToObject(root, "bf16");
   cJSON *fp16 = cJSON_AddObjectToObject(root, "fp16");
   if (!bf16 || !fp16 || !cJSON_AddBoolToObject(bf16, "enabled", /* bf16, and the low-precision recipes inside it */

@@ -335,6 +335,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag(t, "--bf16"); /* the low-precision recipes run inside bf16 mixed precision */
   else if (strcmp(m->precision, "fp16") == 0)
     flag(t, "--fp16");
+  /* grad_reduce bf16: main_grad and its data-parallel reduction in bf16 (arguments.py:
+   * --grad-reduce-in-bf16 clears accumulate_allreduce_grads_in_fp32 under --bf16; the
+   * plan file reader admits it only with a bf16-family precision). */
+  if (m->grad_reduce && strcmp(m->grad_reduce, "bf16") == 0)
+    flag(t, "--grad-reduce-in-bf16");
   if (fp8) /* e4m3 forward, e5m2 gradients; Megatron-LM's default recipe (delayed) */
     flag_s(t, "--fp8-format", "hybrid");
   /* TransformerConfig: "Delayed scaling does not support moe_act and layernorm recompute

@@ -228,6 +228,15 @@ static void header(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number,
                           "captures none with %s.\n",
                        p->pp > 1 ? "pipelining" : "the all-to-all expert dispatcher");
   not_carried(t, p, &rec->model, l);
+  /* Megatron-LM's --grad-reduce-in-bf16 has no torchtitan counterpart (grad_reduce.h). */
+  if (rec->model.grad_reduce && strcmp(rec->model.grad_reduce, "bf16") == 0)
+    p3cfg__text_printf(t, "#\n# The model's grad_reduce bf16 is Megatron-LM's: torchtitan "
+                          "reduces gradients in float32 only\n# "
+                          "(training.mixed_precision_reduce is Literal[\"float32\"] at %s)%s.\n",
+                       P3CFG_TORCHTITAN_COMMIT,
+                       tt_native(p) ? ", as this plan was estimated"
+                                    : ": twice the gradient bytes\n# the plan was estimated "
+                                      "with");
 }
 
 int p3cfg__export_torchtitan(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)

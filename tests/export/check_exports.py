@@ -157,6 +157,7 @@ def check_megatron(text, plan, name):
     check(a.add_bias_linear == m["bias"], f"{name}: bias")
     check(a.bf16 == (m["precision"] == "bf16") and a.fp16 == (m["precision"] == "fp16"),
           f"{name}: precision")
+    check(a.grad_reduce_in_bf16 == (m.get("grad_reduce") == "bf16"), f"{name}: grad_reduce")
     check(a.attention_backend.name == ("flash" if m["flash_attention"] else "unfused"),
           f"{name}: attention backend")
     check((a.hidden_dropout == 0.0) == (not m["dropout"]), f"{name}: dropout")

@@ -227,6 +227,12 @@ def check_model(a, cfg, plan, name):
     prec = m["precision"]
     check(cfg.bf16 == (prec in ("bf16", "fp8", "mxfp8", "nvfp4")) and cfg.fp16 == (prec == "fp16"),
           f"{name}: precision")
+    # The gradient buffer's dtype: --bf16 forces fp32 accumulation and reduction unless
+    # --grad-reduce-in-bf16 (the model's grad_reduce bf16; absent in older plan files).
+    if cfg.bf16:
+        check(a.accumulate_allreduce_grads_in_fp32 == (m.get("grad_reduce", "fp32") == "fp32"),
+              f"{name}: gradient dtype (accumulate_allreduce_grads_in_fp32 "
+              f"{a.accumulate_allreduce_grads_in_fp32}, grad_reduce {m.get('grad_reduce')})")
     check((cfg.fp8 is not None) == (prec in ("fp8", "mxfp8")) and
           (cfg.fp4 is not None) == (prec == "nvfp4"), f"{name}: fp8/fp4")
     # The padded vocabulary Megatron builds is the one the plan was estimated with.

@@ -115,3 +115,16 @@ PLANS += [
     ("llama8b-sel-mlp", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --sp "
                         "--mbs 1 --zero 1 --recompute selective --recompute-modules core_attn,mlp"),
 ]
+
+# Megatron-Bridge's bf16 gradient buffers (ddp.grad_reduce_in_fp32 = False in every perf
+# recipe: perf_recipes/_common.py @ 067f987): a model file with grad_reduce bf16, exported
+# as Megatron-LM's --grad-reduce-in-bf16 (check_megatron_upstream.py: validate_args leaves
+# accumulate_allreduce_grads_in_fp32 False), with the distributed optimizer and with DDP.
+PLANS += [
+    ("qwen3-30b-a3b-ep8-bf16-grads", "estimate tests/fixtures/export/qwen3-30b-a3b-bf16-grads.yaml "
+                                     "clusters/dgx-h100-8n.yaml --ep 8 --mbs 1 --zero 1 "
+                                     "--overlap grad,param"),
+    ("qwen3-30b-a3b-ep8-bf16-grads-ddp", "estimate tests/fixtures/export/"
+                                         "qwen3-30b-a3b-bf16-grads.yaml clusters/dgx-h100-8n.yaml "
+                                         "--ep 8 --mbs 1 --recompute full"),
+]
