@@ -86,6 +86,10 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   if (p3cfg_cluster_load(&c, path, NULL))
     goto done;
   m->precision = prec;
+  /* Megatron-Bridge's rows (source "B ..."): its perf recipes reduce gradients in bf16
+   * (ddp.grad_reduce_in_fp32 = False, perf_recipes/_common.py at 067f987). */
+  if (strncmp(get(h, r, "source"), "B ", 2) == 0)
+    m->grad_reduce = P3CFG_GRAD_REDUCE_BF16;
   m->fp8_recipe = strcmp(get(h, r, "recipe"), "delayed") == 0 ? P3CFG_FP8_DELAYED
                                                                : P3CFG_FP8_CURRENT;
   if (num(h, r, "hbm_GBps") > 0)

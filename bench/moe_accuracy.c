@@ -21,7 +21,10 @@
  * plan the recipes no longer have (older releases) takes the fastest of none / selective /
  * selective {moe_act, layernorm} / full that the memory model says fits ("searched").
  *
- * Usage: bench_moe_accuracy [--all] [--verbose]   (--all: dense rows too)
+ * Every row runs with bf16 gradient buffers (grad_reduce bf16), as the recipes do.
+ *
+ * Usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads]   (--all: dense rows too;
+ * --fp32-grads: Megatron-LM's default fp32 gradient buffers instead, for comparison)
  */
 #include <math.h>
 #include <stdio.h>
@@ -254,7 +257,13 @@ static double median(double *v, int n)
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* The model file's text with the run's sequence length, batch and precision. */
+/* The model file's text with the run's sequence length, batch and precision, and bf16
+ * gradient buffers: every Megatron-Bridge perf recipe sets ddp.grad_reduce_in_fp32 = False
+ * (src/megatron/bridge/perf_recipes/_common.py at 067f987, _benchmark_common and
+ * _perf_precision; the releases' scripts/performance/configs/{llama3,qwen3,gpt_oss}/ since
+ * v0.2.0 likewise), Megatron-LM's --grad-reduce-in-bf16. */
+static const char *grad_reduce = "bf16"; /* --fp32-grads: Megatron-LM's default instead */
+
 static int load_model(p3cfg_model **out, const char *file, const run *r, const char *prec)
 {
   char path[1024];
@@ -267,13 +276,14 @@ static int load_model(p3cfg_model **out, const char *file, const run *r, const c
   char line[1024];
   while (fgets(line, sizeof line, f) && len + 2 * sizeof line < sizeof text) {
     if (!strncmp(line, "seq_len:", 8) || !strncmp(line, "global_batch:", 13) ||
-        !strncmp(line, "precision:", 10))
+        !strncmp(line, "precision:", 10) || !strncmp(line, "grad_reduce:", 12))
       continue;
     len += (size_t)snprintf(text + len, sizeof text - len, "%s", line);
   }
   fclose(f);
   len += (size_t)snprintf(text + len, sizeof text - len,
-                          "seq_len: %u\nglobal_batch: %u\nprecision: %s\n", r->seq, r->gbs, prec);
+                          "seq_len: %u\nglobal_batch: %u\nprecision: %s\ngrad_reduce: %s\n", r->seq,
+                          r->gbs, prec, grad_reduce);
   return p3cfg_model_load_string(out, text, len, path, NULL);
 }
 
@@ -285,8 +295,10 @@ int main(int argc, char **argv)
       all = 1;
     else if (!strcmp(argv[i], "--verbose"))
       verbose = 1;
+    else if (!strcmp(argv[i], "--fp32-grads"))
+      grad_reduce = "fp32";
     else {
-      fprintf(stderr, "usage: bench_moe_accuracy [--all] [--verbose]\n");
+      fprintf(stderr, "usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads]\n");
       return 2;
     }
   }
