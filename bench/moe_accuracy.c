@@ -14,9 +14,12 @@
  * several releases counts once: the newest release's runs, at their median (the software
  * gets faster from release to release: Qwen3-30B-A3B on GB300 went from 30k to 45k). The plan: tp, pp, cp, vp,
  * ep as published, etp 1 (Megatron-Bridge's MoE recipes), sp where tp > 1, the distributed
- * optimizer with every overlap on (Megatron-Bridge defaults), and, as recomputation is not
- * published per row, the fastest of none / selective / full that the memory model says
- * fits. A row no setting fits is reported as judged not to fit.
+ * optimizer with every overlap on (Megatron-Bridge defaults), and the recomputation of the
+ * row's perf recipe (table `published` below: Megatron-Bridge src/megatron/bridge/
+ * perf_recipes/{qwen,gpt_oss}/SYSTEM/FILE.py at 067f987, the commit of the CSV) where the
+ * recipe at that commit has the row's plan; such a row must be judged to fit. A row whose
+ * plan the recipes no longer have (older releases) takes the fastest of none / selective /
+ * selective {moe_act, layernorm} / full that the memory model says fits ("searched").
  *
  * Usage: bench_moe_accuracy [--all] [--verbose]   (--all: dense rows too)
  */
@@ -43,6 +46,54 @@ typedef struct run {
 
 static run runs[MAX_ROWS];
 static int n_runs;
+
+/* The recomputation of the perf recipe that has the row's plan, at Megatron-Bridge 067f987
+ * (recompute_granularity; recompute_modules; "none" where the recipe sets the granularity
+ * to None or keeps its base recipe's None; GB200 GPT-OSS MXFP8 sets selective with
+ * modules [], which recomputes nothing). */
+typedef struct published_rc {
+  const char *system, *model, *precision, *release;
+  unsigned gpus, ep, mbs, pp;
+  p3cfg_recompute recompute;
+  uint32_t modules;
+  const char *recipe; /* perf_recipes/<file>: <function> */
+} published_rc;
+
+#define LN_ACT (P3CFG_RECOMPUTE_MODULE_LAYERNORM | P3CFG_RECOMPUTE_MODULE_MOE_ACT)
+static const published_rc published[] = {
+    {"DGX-GB300", "GPT OSS 120B", "MXFP8", "26.08", 64, 16, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "gpt_oss/gb300/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb300_fp8mx_config"},
+    {"DGX-GB200", "GPT OSS 120B", "MXFP8", "26.08", 64, 64, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "gpt_oss/gb200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb200_fp8mx_config (modules [])"},
+    {"DGX-GB300", "Qwen3_30B_a3B", "MXFP8", "26.08", 8, 8, 8, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "qwen/gb300/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_gb300_fp8mx_config"},
+    {"DGX-GB200", "Qwen3_30B_a3B", "MXFP8", "26.08", 8, 8, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "qwen/gb200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_gb200_fp8mx_config"},
+    {"DGX-H100", "Qwen3_30B_a3B", "FP8", "26.06", 16, 16, 1, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "qwen/h100/qwen3_moe.py: qwen3_30b_a3b_pretrain_16gpu_h100_fp8cs_config"},
+    {"DGX-GB300", "GPT OSS 120B", "BF16", "26.04.01", 64, 64, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "gpt_oss/gb300/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb300_bf16_config"},
+    {"DGX-GB200", "GPT OSS 120B", "BF16", "26.04.01", 64, 64, 4, 1, P3CFG_RECOMPUTE_SELECTIVE,
+     LN_ACT, "gpt_oss/gb200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb200_bf16_config"},
+    {"DGX-B200", "GPT OSS 120B", "BF16", "26.04.01", 64, 8, 4, 1, P3CFG_RECOMPUTE_SELECTIVE,
+     LN_ACT, "gpt_oss/b200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_b200_bf16_config"},
+    {"DGX-H100", "GPT OSS 120B", "BF16", "26.04.01", 64, 8, 1, 4, P3CFG_RECOMPUTE_SELECTIVE,
+     LN_ACT, "gpt_oss/h100/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_h100_bf16_config"},
+    {"DGX-B200", "Qwen3_30B_a3B", "MXFP8", "26.04.01", 8, 8, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
+     "qwen/b200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_b200_fp8mx_config"},
+};
+
+static const published_rc *published_of(const run *r)
+{
+  for (size_t i = 0; i < sizeof published / sizeof published[0]; i++) {
+    const published_rc *p = &published[i];
+    if (!strcmp(p->system, r->system) && !strcmp(p->model, r->model) &&
+        !strcmp(p->precision, r->precision) && !strcmp(p->release, r->release) &&
+        p->gpus == r->gpus && p->ep == r->ep && p->mbs == r->mbs && p->pp == r->pp)
+      return p;
+  }
+  return NULL;
+}
 
 /* Split a CSV line in place (no quoted fields in this file). */
 static int split(char *line, char **cells, int max)
@@ -247,7 +298,7 @@ int main(int argc, char **argv)
   double recent_sum = 0.0;
   int recent_n = 0;
   double sum_err[16] = {0};
-  int n_err[16] = {0}, n_nofit = 0, n_skip = 0;
+  int n_err[16] = {0}, n_nofit = 0, n_skip = 0, n_pub = 0, n_pub_nofit = 0;
   char groups[16][48];
   int n_groups = 0;
   for (int i = 0; i < n_runs; i++) {
@@ -278,13 +329,28 @@ int main(int argc, char **argv)
     const char *best_rc = "-";
     int fits_any = 0;
     char err_msg[160] = "";
-    for (int rc = 0; !why && rc < 3; rc++) {
+    /* The recipe's recomputation, or (searched) none, selective, selective {moe_act,
+     * layernorm} (MoE), full. */
+    const published_rc *pub_rc = published_of(r);
+    static const char *const rc_names[] = {"none", "selective", "sel(moe_act,ln)", "full"};
+    for (int k = 0; !why && k < 4; k++) {
+      int rc = k == 3 ? 2 : k == 2 ? 1 : k;
+      uint32_t modules = k == 2 ? LN_ACT : 0;
+      if (k == 2 && !r->moe)
+        continue;
+      if (pub_rc) {
+        if (k > 0)
+          break;
+        rc = (int)pub_rc->recompute;
+        modules = pub_rc->modules;
+      }
       p3cfg_plan pl;
       p3cfg_plan_init(&pl);
       pl.tp = r->tp, pl.pp = r->pp, pl.cp = r->cp, pl.ep = r->ep, pl.etp = r->moe ? 1 : 0;
       pl.dp = r->gpus / (r->tp * r->pp * r->cp);
       pl.micro_batch = r->mbs, pl.virtual_stages = r->vp ? r->vp : 1;
       pl.recompute = (p3cfg_recompute)rc, pl.sequence_parallel = r->tp > 1;
+      pl.recompute_modules = modules;
       pl.zero_stage = 1;
       pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
                    (r->tp > 1 ? P3CFG_OVERLAP_TP_COMM : 0);
@@ -298,14 +364,22 @@ int main(int argc, char **argv)
       const p3cfg_memory *mem = p3cfg_result_memory(res, 0);
       const double tok = t->tokens_per_s / (double)r->gpus;
       if (verbose)
-        printf("    %s rc %d: fits %d peak %.1f GiB, %.0f tok/s/GPU (compute %.3f tp %.3f "
+        printf("    %s rc %d/%x: fits %d peak %.1f GiB, %.0f tok/s/GPU (compute %.3f tp %.3f "
                "ep %.3f cp %.3f pp %.3f dp %.3f bubble %.3f opt %.3f)\n",
-               r->model, rc, mem->fits, (double)mem->peak_bytes / 1073741824.0, tok,
+               r->model, rc, modules, mem->fits, (double)mem->peak_bytes / 1073741824.0, tok,
                t->compute_s, t->tp_comm_s, t->ep_comm_s, t->cp_comm_s, t->pp_comm_s,
                t->dp_comm_s, t->bubble_s, t->optimizer_s);
-      if (mem->fits && tok > best) {
+      if ((mem->fits || pub_rc) && (tok > best || pub_rc)) {
         best = tok;
-        best_rc = rc == 0 ? "none" : rc == 1 ? "selective" : "full";
+        best_rc = pub_rc ? (rc == 0 ? "recipe: none" : modules ? "recipe: sel(moe_act,ln)"
+                                                               : "recipe: selective")
+                         : rc_names[k];
+      }
+      if (pub_rc && !mem->fits) {
+        n_pub_nofit++;
+        printf("  ! %s %s %s: the published plan (%s) is judged not to fit: %.1f GiB peak\n",
+               r->system, r->model, r->precision, pub_rc->recipe,
+               (double)mem->peak_bytes / 1073741824.0);
       }
       fits_any |= mem->fits;
       p3cfg_result_free(res);
@@ -320,8 +394,11 @@ int main(int argc, char **argv)
     } else {
       const double err = (best - pub) / pub;
       printf("%-10s %-14.14s %-6.6s %5u %-28s %9.0f %9.0f %+6.1f%% (%s, %s)\n", r->system,
-             r->model, r->precision, r->gpus, plan_s, pub, best, 100.0 * err, best_rc,
-             r->release);
+             r->model, r->precision, r->gpus, plan_s, pub, best, 100.0 * err,
+             pub_rc ? best_rc : "searched", r->release);
+      if (!pub_rc)
+        printf("%58s searched: fastest fitting is %s\n", "", best_rc);
+      n_pub += pub_rc != NULL;
       if (r->moe)
         ratios[n_ratios++] = best / pub;
       if (r->moe && strcmp(r->release, RECENT) >= 0)
@@ -360,5 +437,7 @@ int main(int argc, char **argv)
            "src/common/uncertainty.h)\n", p10, p90, n_ratios);
   }
   printf("  skipped %d (of which judged not to fit: %d)\n", n_skip, n_nofit);
+  printf("  rows run with their recipe's recomputation: %d, judged not to fit: %d\n", n_pub,
+         n_pub_nofit);
   return 0;
 }

@@ -85,6 +85,40 @@ static int parse_overlap(cli_constraints *c, const char *command, const char *te
   return 0;
 }
 
+/* A comma list of Megatron-LM's selective-recompute modules (the knob's words; word i is
+ * the flag 1 << i, P3CFG_RECOMPUTE_MODULE_*): at least one, none twice. */
+static int parse_recompute_modules(cli_constraints *c, const char *command, const char *text)
+{
+  const p3cfg_knob *k = cli_knob("recompute-modules");
+  char words[160] = "";
+  for (size_t j = 0; j < k->n_choices; j++) {
+    const size_t at = strlen(words);
+    snprintf(words + at, sizeof words - at, "%s%s", j ? ", " : "", k->choices[j]);
+  }
+  c->recompute_modules = 0;
+  const char *p = text;
+  do {
+    const size_t n = strcspn(p, ",");
+    size_t i = 0;
+    while (i < k->n_choices && !(strlen(k->choices[i]) == n && strncmp(p, k->choices[i], n) == 0))
+      i++;
+    char word[64], hint[96];
+    snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
+    if (i == k->n_choices) {
+      cli_usage_error(command, "--%s takes a comma list of %s; got \"%s\"%s", k->flag, words,
+                      text, cli_did_you_mean(hint, sizeof hint, word, "", k->choices, k->n_choices));
+      return -1;
+    }
+    if (c->recompute_modules & (1u << i)) {
+      cli_usage_error(command, "--%s names %s twice in \"%s\"", k->flag, word, text);
+      return -1;
+    }
+    c->recompute_modules |= 1u << i;
+    p += n;
+  } while (*p++ == ',');
+  return 0;
+}
+
 /* The word of a CHOICE knob (its index), with a did-you-mean when it is none of them. */
 static int parse_choice(int *out, const char *command, const p3cfg_knob *k, const char *text)
 {
@@ -174,6 +208,8 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
   case OPT_NO_COMPILE:
     c->compile = 0;
     return 1;
+  case OPT_RECOMPUTE_MODULES:
+    return parse_recompute_modules(c, command, value) ? -1 : 1;
   case OPT_STAGE_LAYERS:
     return parse_stage_layers(c, command, value) ? -1 : 1;
   case OPT_OVERLAP:

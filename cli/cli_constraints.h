@@ -32,6 +32,7 @@ enum {
   OPT_DP_SHARD,
   OPT_COMPILE,
   OPT_NO_COMPILE,
+  OPT_RECOMPUTE_MODULES,
   OPT_CONSTRAINT_LAST
 };
 
@@ -47,7 +48,8 @@ enum {
       CLI_KNOB("gpus", OPT_GPUS), CLI_KNOB("global-batch", OPT_GLOBAL_BATCH),            \
       CLI_KNOB("exclude", OPT_EXCLUDE), CLI_KNOB("framework", OPT_FRAMEWORK),            \
       CLI_KNOB("dp-shard", OPT_DP_SHARD), CLI_KNOB("compile", OPT_COMPILE),              \
-      CLI_KNOB("no-compile", OPT_NO_COMPILE)
+      CLI_KNOB("no-compile", OPT_NO_COMPILE),                                           \
+      CLI_KNOB("recompute-modules", OPT_RECOMPUTE_MODULES)
 
 /* `--framework all` (search only): every framework, side by side. */
 #define CLI_FRAMEWORK_ALL (-2)
@@ -61,6 +63,7 @@ typedef struct cli_constraints {
   int framework;                 /* a p3cfg_framework; CLI_FRAMEWORK_ALL for search's "all" */
   unsigned dp_shard;             /* 0 = not given */
   int compile;                   /* -1 = not given */
+  unsigned recompute_modules;    /* P3CFG_RECOMPUTE_MODULE_* flags; 0 = not given */
   unsigned overlap;
   uint64_t gpus, global_batch;   /* 0 = not given */
   const char *exclude;           /* --exclude LIST, NULL = not given */

@@ -121,6 +121,13 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
     fprintf(f, " --vpp %u", p->virtual_stages);
   if (p->recompute != P3CFG_RECOMPUTE_NONE)
     fprintf(f, " --recompute %s", p3cfg_recompute_name(p->recompute));
+  if (p->recompute_modules && p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN) {
+    const p3cfg_knob *k = p3cfg_knob_find("recompute-modules");
+    fputs(" --recompute-modules ", f);
+    for (size_t i = 0, n = 0; k && i < k->n_choices; i++)
+      if (p->recompute_modules & (1u << i))
+        fprintf(f, "%s%s", n++ ? "," : "", k->choices[i]);
+  }
   if (p->sequence_parallel)
     fputs(" --sp", f);
   if (p->zero_stage)

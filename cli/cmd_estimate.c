@@ -63,6 +63,7 @@ static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
     plan->virtual_stages = c->vpp;
   if (c->recompute >= 0)
     plan->recompute = (p3cfg_recompute)c->recompute;
+  plan->recompute_modules = c->recompute_modules; /* 0: Megatron's default */
   if (c->sp >= 0)
     plan->sequence_parallel = c->sp;
   if (c->zero >= 0)

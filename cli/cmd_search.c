@@ -144,6 +144,7 @@ int cmd_search(int argc, char **argv)
   so.overlap = a.cons.overlap;
   so.dp_shard = a.cons.dp_shard;
   so.compile = a.cons.compile;
+  so.recompute_modules = a.cons.recompute_modules;
   so.n_stage_layers = a.cons.n_stage_layers;
   so.stage_layers = a.cons.n_stage_layers ? a.cons.stage_layers : NULL;
   so.place = a.place.place != 0;

@@ -276,6 +276,21 @@ enum {
   P3CFG_OVERLAP_EP_COMM = 1u << 3
 };
 
+/** Megatron-Core's selective-recompute modules (TransformerConfig.recompute_modules,
+ *  `--recompute-modules`), a bit set in p3cfg_plan.recompute_modules; only with
+ *  P3CFG_RECOMPUTE_SELECTIVE. 0 means Megatron's default, {core_attn}. Names: "core_attn",
+ *  "moe_act", "layernorm", "mla_up_proj", "mlp", "moe", "shared_experts". */
+enum {
+  P3CFG_RECOMPUTE_MODULE_CORE_ATTN = 1u << 0,     /**< core attention (the default) */
+  P3CFG_RECOMPUTE_MODULE_MOE_ACT = 1u << 1,       /**< the routed experts' activation */
+  P3CFG_RECOMPUTE_MODULE_LAYERNORM = 1u << 2,     /**< input and pre-MLP norms (unfused) */
+  P3CFG_RECOMPUTE_MODULE_MLA_UP_PROJ = 1u << 3,   /**< MLA's up-projections and RoPE */
+  P3CFG_RECOMPUTE_MODULE_MLP = 1u << 4,           /**< a dense layer's whole MLP */
+  P3CFG_RECOMPUTE_MODULE_MOE = 1u << 5,           /**< an MoE layer's whole MoE block */
+  P3CFG_RECOMPUTE_MODULE_SHARED_EXPERTS = 1u << 6, /**< the shared experts */
+  P3CFG_RECOMPUTE_MODULE_ALL = (1u << 7) - 1u
+};
+
 /** Upper bound on pipeline stages a plan can describe. */
 #define P3CFG_MAX_PP 1024
 
@@ -306,12 +321,15 @@ typedef struct p3cfg_plan {
    *  dp / dp_shard groups; 0 means dp: plain FSDP); compile, torch.compile on (1) or
    *  eager (0), torchtitan only. */
   uint32_t framework, dp_shard, compile;
+  /** Version 3. Megatron-LM's selective-recompute modules (P3CFG_RECOMPUTE_MODULE_*
+   *  flags; 0 = the default {core_attn}); only with recompute selective, else 0. */
+  uint32_t recompute_modules;
 } p3cfg_plan;
 
 #define P3CFG_PLAN_INIT                                                                \
   {                                                                                    \
     P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0, \
-        P3CFG_FRAMEWORK_MEGATRON, 0, 0                                                 \
+        P3CFG_FRAMEWORK_MEGATRON, 0, 0, 0                                              \
   }
 
 /** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning
@@ -567,13 +585,17 @@ typedef struct p3cfg_search_options {
   uint32_t framework;
   uint32_t dp_shard;
   int compile;
+  /** Version 5. Megatron-LM's selective-recompute modules (P3CFG_RECOMPUTE_MODULE_*) of
+   *  every selective plan; 0 = searched: the default {core_attn}, and for an MoE model
+   *  also Megatron-Bridge's {moe_act, layernorm} (docs/search.md). */
+  uint32_t recompute_modules;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
         1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0, 0, 0, 0, P3CFG_FRAMEWORK_MEGATRON, \
-        0, -1                                                                          \
+        0, -1, 0                                                                       \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);

@@ -92,6 +92,7 @@ class Plan(ctypes.Structure):
         ("framework", c_u32),  # version 3 (API 6): enum p3cfg_framework
         ("dp_shard", c_u32),
         ("compile", c_u32),
+        ("recompute_modules", c_u32),  # P3CFG_RECOMPUTE_MODULE_* flags (issue 16)
     ]
 
 
@@ -134,6 +135,7 @@ class SearchOptions(ctypes.Structure):
         ("framework", c_u32),  # version 5
         ("dp_shard", c_u32),
         ("compile", ctypes.c_int),
+        ("recompute_modules", c_u32),
     ]
 
 

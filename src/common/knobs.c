@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "recompute_modules.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -175,6 +176,20 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                              P3CFG_KNOB_SWITCH, 0, 1, 0, NULL, 0, "on for torchtitan",
                              "torch.compile the model (torchtitan)", "run eager (torchtitan)",
                              "`torch.compile` of the model on / off (torchtitan only)"},
+    [P3CFG__KNOB_RECOMPUTE_MODULES] = {"recompute_modules", "recompute-modules", NULL,
+                                       "recompute_modules", "LIST", P3CFG_KNOB_LIST, 0, 0, 0,
+                                       p3cfg__recompute_module_words,
+                                       P3CFG__RECOMPUTE_MODULE_WORDS,
+                                       "core_attn (search, MoE: also moe_act,layernorm)",
+                                       "selective-recompute modules (Megatron-LM): a comma list "
+                                       "of core_attn, moe_act, layernorm, mla_up_proj, mlp, moe, "
+                                       "shared_experts",
+                                       NULL,
+                                       "Megatron-LM's selective-recompute modules "
+                                       "(`--recompute-modules`; with `--recompute selective`): "
+                                       "a comma list of `core_attn` (the default), `moe_act`, "
+                                       "`layernorm`, `mla_up_proj` (MLA), `mlp`, `moe`, "
+                                       "`shared_experts` (MoE models); docs/memory-model.md"},
 };
 
 P3CFG_API size_t p3cfg_knob_count(void)

@@ -18,6 +18,7 @@
 #include "plan_dims.h"
 #include "plan_version.h"
 #include "precision.h"
+#include "recompute_modules.h"
 
 uint64_t p3cfg__cluster_gpus(const p3cfg_cluster *c)
 {
@@ -200,6 +201,43 @@ static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *
   return P3CFG_RULE_OK;
 }
 
+/* Megatron-Core's recompute_modules (transformer_config.py __post_init__): only with
+ * selective granularity; mla_up_proj needs multi-latent attention; moe_act (which also
+ * needs moe_grouped_gemm, which the Megatron-LM export always sets), moe and
+ * shared_experts need an MoE model (shared_experts one with shared experts). Only
+ * Megatron-LM has the list: torchtitan's and DeepSpeed's selective recompute is their own. */
+static p3cfg__plan_rule recompute_module_rules(const p3cfg_plan *p, const p3cfg_model *m,
+                                               int explain)
+{
+  const uint32_t r = p->recompute_modules;
+  if (!r)
+    return P3CFG_RULE_OK;
+  if (r & ~(uint32_t)P3CFG_RECOMPUTE_MODULE_ALL)
+    FAIL(P3CFG_RULE_ENUM, "unknown recompute_modules flags 0x%x", r);
+  if (p->recompute != P3CFG_RECOMPUTE_SELECTIVE)
+    FAIL(P3CFG_RULE_RECOMPUTE_MODULES, "recompute_modules needs recompute selective, got %s",
+         p3cfg_recompute_name(p->recompute));
+  if (p->framework != P3CFG_FRAMEWORK_MEGATRON)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s has no recompute_modules (Megatron-LM's "
+                               "--recompute-modules): leave them at the default",
+         p3cfg_framework_name((p3cfg_framework)p->framework));
+  if ((r & P3CFG_RECOMPUTE_MODULE_MLA_UP_PROJ) && m->attention != P3CFG_ATTN_MLA)
+    FAIL(P3CFG_RULE_RECOMPUTE_MODULES,
+         "recompute module mla_up_proj needs multi-latent attention (attention.kind mla)");
+  const uint32_t moe = P3CFG_RECOMPUTE_MODULE_MOE_ACT | P3CFG_RECOMPUTE_MODULE_MOE |
+                       P3CFG_RECOMPUTE_MODULE_SHARED_EXPERTS;
+  if ((r & moe) && !m->moe.experts)
+    FAIL(P3CFG_RULE_RECOMPUTE_MODULES,
+         "recompute module %s needs a mixture-of-experts model",
+         r & P3CFG_RECOMPUTE_MODULE_MOE_ACT ? "moe_act"
+         : r & P3CFG_RECOMPUTE_MODULE_MOE   ? "moe"
+                                            : "shared_experts");
+  if ((r & P3CFG_RECOMPUTE_MODULE_SHARED_EXPERTS) && !m->moe.shared_experts)
+    FAIL(P3CFG_RULE_RECOMPUTE_MODULES, "recompute module shared_experts needs shared experts "
+                                       "(moe.shared_experts > 0)");
+  return P3CFG_RULE_OK;
+}
+
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
  * when `explain` is set, formats its message into the last error. The search calls this
  * with explain = 0 on every candidate, so the fast path never formats a string. */
@@ -252,6 +290,11 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
     FAIL(P3CFG_RULE_ENUM, "unknown overlap flags 0x%x", p->overlap);
   {
     const p3cfg__plan_rule rule = framework_rules(p, m, explain);
+    if (rule != P3CFG_RULE_OK)
+      return rule;
+  }
+  {
+    const p3cfg__plan_rule rule = recompute_module_rules(p, m, explain);
     if (rule != P3CFG_RULE_OK)
       return rule;
   }
@@ -347,6 +390,7 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_CP_SEQ] = "context parallelism needs seq_len a multiple of 2*cp",
       [P3CFG_RULE_CP_FLASH] = "context parallelism needs flash attention",
       [P3CFG_RULE_FRAMEWORK] = "not in the framework's plan space",
+      [P3CFG_RULE_RECOMPUTE_MODULES] = "recompute module not applicable",
 };
 
 const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)

@@ -46,6 +46,7 @@ typedef enum p3cfg__plan_rule {
   P3CFG_RULE_CP_FLASH,    /* cp > 1 without flash attention */
   /* The framework (issue 15, framework.h): */
   P3CFG_RULE_FRAMEWORK,   /* a knob the plan's framework does not have */
+  P3CFG_RULE_RECOMPUTE_MODULES, /* a selective-recompute module the plan cannot have */
   P3CFG_RULE_COUNT
 } p3cfg__plan_rule;
 

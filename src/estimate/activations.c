@@ -65,6 +65,31 @@
  *  - MTP on the last stage: per module one layer of the last layer's kind, its eh_proj
  *    input (2h per token) and the inputs of its two norms, and its own output-layer
  *    terms (final norm input, logits).
+ *  - The routed experts (megatron/core/transformer/moe/experts.py, TEGroupedMLP at
+ *    d98e8a6) apply the router's probabilities inside the activation (weighted SwiGLU,
+ *    bias_act_func), and the alltoall dispatcher's (fused) unpermute gets no probabilities:
+ *    the experts' output is not saved. Kept per routed token: fc1's input (TE's
+ *    GroupedLinear, quantized under fp8/mxfp8/nvfp4), fc1's output (the activation's
+ *    input, 16-bit), fc2's input (quantized), the permuted fp32 probability.
+ *
+ * Megatron-Core's selective-recompute modules (TransformerConfig.recompute_modules; 0 =
+ * {core_attn}), hand-derived from transformer_layer.py, experts.py and
+ * multi_latent_attention.py at d98e8a6:
+ *  - core_attn: checkpoints core attention; Q, K, V stay, the rest is recomputed.
+ *  - layernorm: output-discarding checkpoints of the input_layernorm and pre_mlp_layernorm
+ *    where they are real modules. With Transformer Engine the input norm of standard
+ *    attention and a dense layer's pre-MLP norm are fused into the following linear
+ *    (IdentityOp in gpt_layer_specs.py): nothing to discard. What is discarded: the pre-MLP
+ *    norm's output of an MoE layer, and MLA's input norm output. Under fp8 the linears
+ *    that read them are set to save the original input (set_save_original_input), which
+ *    is discarded with it.
+ *  - moe_act: the routed experts' activation output (fc2's input) is discarded after fc2
+ *    and recomputed from fc1's output (under fp8 fc2 saves the original, discarded too).
+ *  - mla_up_proj: MLA's up-projections and RoPE: Q, K, V are discarded.
+ *  - mlp: a dense layer's MLP is checkpointed: only its input stays.
+ *  - moe: an MoE layer's MoE block is checkpointed: only its input (the norm output).
+ *  - shared_experts: the shared experts are checkpointed: only their input, the norm
+ *    output that stays anyway.
  */
 #include "activations.h"
 
@@ -76,6 +101,7 @@
 #include "model_params.h"
 #include "plan_dims.h"
 #include "plan_rules.h"
+#include "precision.h"
 #include "sat_math.h"
 
 /* Sizes of one micro-batch on one GPU, shared by the terms below. */
@@ -94,6 +120,8 @@ typedef struct dims {
   uint64_t f_tp;   /* ffn_hidden/t */
   uint64_t fup_tp; /* fc1 output width per GPU: f/t, 2f/t for SwiGLU */
   int dropout, flash;
+  int mla;         /* multi-latent attention (a real input norm) */
+  uint32_t modules; /* selective-recompute modules recomputed (0 unless selective) */
 } dims;
 
 static void dims_get(dims *d, const p3cfg_model *m, const p3cfg_plan *p)
@@ -127,6 +155,21 @@ static void dims_get(dims *d, const p3cfg_model *m, const p3cfg_plan *p)
   d->fup_tp = m->activation == P3CFG_ACT_SWIGLU ? p3cfg__sat_mul(2, d->f_tp) : d->f_tp;
   d->dropout = m->dropout;
   d->flash = m->flash_attention;
+  d->mla = m->attention == P3CFG_ATTN_MLA;
+  d->modules = 0;
+}
+
+/* The modules recomputed under `mode` (the plan's, or core_attn, only when selective). */
+static void dims_mode(dims *d, const p3cfg_plan *p, p3cfg_recompute mode)
+{
+  d->modules = mode != P3CFG_RECOMPUTE_SELECTIVE ? 0
+               : p->recompute_modules            ? p->recompute_modules
+                                                 : P3CFG_RECOMPUTE_MODULE_CORE_ATTN;
+}
+
+static int has(const dims *d, uint32_t module)
+{
+  return (d->modules & module) != 0;
 }
 
 /* e·tok·w: one activation tensor of width w per token. */
@@ -154,28 +197,33 @@ static uint64_t flash_stats(const dims *d)
 }
 
 /* The attention block's tensors and the residual dropout mask after it. */
-static uint64_t attention_bytes(const dims *dp, p3cfg_recompute mode, uint64_t mask)
+static uint64_t attention_bytes(const dims *dp, uint64_t mask)
 {
   const dims d = *dp;
+  const int core = has(&d, P3CFG_RECOMPUTE_MODULE_CORE_ATTN);
+  /* mla_up_proj discards the up-projections' outputs: Q, K, V. */
+  const uint64_t qkv = d.mla && has(&d, P3CFG_RECOMPUTE_MODULE_MLA_UP_PROJ) ? 0 : qkv_width(&d);
   uint64_t sum = 0;
-  /* Attention block: norm input, QKV input (the norm output), projection input. */
+  /* Attention block: norm input, QKV input (the norm output; MLA's real input norm
+   * discards it under layernorm recompute), projection input. */
   sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
-  sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
+  if (!(d.mla && has(&d, P3CFG_RECOMPUTE_MODULE_LAYERNORM)))
+    sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
   sum = p3cfg__sat_add(sum, act(&d, d.tok, d.h_tp));
   sum = p3cfg__sat_add(sum, act(&d, d.tok, d.mla_down));
   if (d.flash) {
     /* Q, K, V as the kernel keeps them (GQA: K and V of kv_heads only). */
-    sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv_width(&d)));
-    if (mode == P3CFG_RECOMPUTE_NONE) {
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv));
+    if (!core) {
       sum = p3cfg__sat_add(sum, flash_stats(&d));
       sum = p3cfg__sat_add(sum, act(&d, d.tok, d.h_tp)); /* output in the kernel's layout */
     }
-  } else if (mode == P3CFG_RECOMPUTE_SELECTIVE) {
+  } else if (core) {
     /* Megatron checkpoints core attention: its inputs Q, K, V (unexpanded) stay. */
-    sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv_width(&d)));
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv));
   } else {
     /* Unfused: Q and the expanded K for QK^T, the expanded V for the product with V. */
-    sum = p3cfg__sat_add(sum, act(&d, d.tok, d.qkv_x_tp));
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, qkv ? d.qkv_x_tp : 0));
     const uint64_t sq = s2(&d);
     sum = p3cfg__sat_add(sum, p3cfg__sat_mul(d.e, sq)); /* softmax output */
     if (d.dropout) /* dropout mask (1 byte) and dropout output */
@@ -196,13 +244,17 @@ uint64_t p3cfg__layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan, p3
       return p3cfg__sat_sub(sac, p3cfg__low_precision_act_saving(m, plan, mode));
   }
 
+  dims_mode(&d, plan, mode);
   const uint64_t mask = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0; /* 1 byte each */
-  uint64_t sum = attention_bytes(&d, mode, mask);
-  /* MLP block: norm input, fc1 input, fc1 output, activation output, dropout mask. */
+  uint64_t sum = attention_bytes(&d, mask);
+  /* MLP block: norm input, fc1 input, fc1 output, activation output, dropout mask; the
+   * "mlp" module keeps only the checkpoint's input, the (fused) norm's input. */
   sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
-  sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
-  sum = p3cfg__sat_add(sum, act(&d, d.tok, d.fup_tp));
-  sum = p3cfg__sat_add(sum, act(&d, d.tok, d.f_tp));
+  if (!has(&d, P3CFG_RECOMPUTE_MODULE_MLP)) {
+    sum = p3cfg__sat_add(sum, act(&d, d.tok_sp, d.h));
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, d.fup_tp));
+    sum = p3cfg__sat_add(sum, act(&d, d.tok, d.f_tp));
+  }
   sum = p3cfg__sat_add(sum, mask);
   /* fp8, mxfp8, nvfp4: the linear layers' inputs are saved quantized (low_precision_memory.c) */
   return p3cfg__sat_sub(sum, p3cfg__low_precision_act_saving(m, plan, mode));
@@ -232,17 +284,36 @@ uint64_t p3cfg__moe_layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan
   const p3cfg_moe *e = &m->moe;
   const uint64_t etp = p3cfg__plan_etp(plan), t = plan->tp;
   const uint64_t up = m->activation == P3CFG_ACT_SWIGLU ? 2 : 1;
+  dims_mode(&d, plan, mode);
   const uint64_t mask = d.dropout ? p3cfg__sat_mul(d.tok_sp, d.h) : 0;
   const uint64_t r = p3cfg__moe_routed_tokens(m, plan);
-  uint64_t sum = attention_bytes(&d, mode, mask);
-  /* Norm input and output (the router's, the shared experts' and the dispatch's input). */
-  sum = p3cfg__sat_add(sum, p3cfg__sat_mul(2, act(&d, d.tok_sp, d.h)));
+  uint64_t sum = attention_bytes(&d, mask);
+  /* fp8, mxfp8, nvfp4: the attention's QKV input (the fused norm's output) and the
+   * projection's input are saved quantized, as in a dense layer. */
+  if (p3cfg__precision_is_low(m->precision)) {
+    uint64_t n = d.mla && has(&d, P3CFG_RECOMPUTE_MODULE_LAYERNORM) ? 0
+                                                                     : p3cfg__sat_mul(d.tok_sp, d.h);
+    n = p3cfg__sat_add(n, p3cfg__sat_mul(d.tok, d.h_tp));
+    sum = p3cfg__sat_sub(sum, p3cfg__sat_sub(p3cfg__sat_mul(2, n),
+                                             p3cfg__low_precision_saved_bytes(m, n)));
+  }
+  /* The pre-MLP norm's input and output (the router's, the shared experts' and the
+   * dispatch's input); layernorm recompute discards the output. */
+  sum = p3cfg__sat_add(sum, p3cfg__sat_mul(has(&d, P3CFG_RECOMPUTE_MODULE_LAYERNORM) ? 1 : 2,
+                                           act(&d, d.tok_sp, d.h)));
+  if (has(&d, P3CFG_RECOMPUTE_MODULE_MOE)) /* the MoE block keeps only its input */
+    return p3cfg__sat_add(sum, mask);
   sum = p3cfg__sat_add(sum, p3cfg__sat_mul3(5, d.tok_sp, e->experts)); /* logits, map */
-  /* Routed experts: input and output of R tokens, fc1 and activation outputs split etp. */
+  /* Routed experts, R tokens: fc1's input (quantized in low precision), its output (the
+   * activation's input, SwiGLU's two halves), fc2's input (the activation's output;
+   * discarded by moe_act) and the fp32 probability each; split etp ways but fc1's input. */
   const uint64_t ef = e->expert_ffn_hidden / etp;
-  sum = p3cfg__sat_add(sum, p3cfg__sat_mul(2, act(&d, r, d.h)));
-  sum = p3cfg__sat_add(sum, act(&d, r, p3cfg__sat_mul(up + 1, ef)));
-  if (e->shared_experts) {
+  sum = p3cfg__sat_add(sum, p3cfg__low_precision_saved_bytes(m, p3cfg__sat_mul(r, d.h)));
+  sum = p3cfg__sat_add(sum, act(&d, r, p3cfg__sat_mul(up, ef)));
+  if (!has(&d, P3CFG_RECOMPUTE_MODULE_MOE_ACT))
+    sum = p3cfg__sat_add(sum, p3cfg__low_precision_saved_bytes(m, p3cfg__sat_mul(r, ef)));
+  sum = p3cfg__sat_add(sum, p3cfg__sat_mul(4, r));
+  if (e->shared_experts && !has(&d, P3CFG_RECOMPUTE_MODULE_SHARED_EXPERTS)) {
     const uint64_t sf = e->shared_experts * e->shared_expert_ffn_hidden / t;
     sum = p3cfg__sat_add(sum, act(&d, d.tok, p3cfg__sat_mul(up + 1, sf)));
   }
@@ -293,8 +364,7 @@ void p3cfg__act_terms_get(p3cfg__act_terms *out, const p3cfg_model *m, const p3c
                                    p3cfg__sat_mul3(4, d.tok, vocab_tp));
   /* The 16-bit logits live beside their fp32 copy until the copy is made, and the 16-bit
    * gradient beside the fp32 one in backward: 2·s·b·V/t more. fp32 training has no copy. */
-  out->loss_bytes = plan->framework == 0 ? (d.e == 2 ? p3cfg__sat_mul3(2, d.tok, vocab_tp) : 0)
-                                          : p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
+  out->loss_bytes = p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
 
   /* While one layer back-propagates: under full recompute its whole forward is
    * re-materialised, under selective its core attention; in any mode the gradient

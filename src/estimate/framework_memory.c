@@ -37,11 +37,7 @@ void p3cfg__fw_model_state(p3cfg__model_state *out, const p3cfg_model *m, const 
   const p3cfg__framework_physics *fw = p3cfg__plan_physics(plan);
   const int mixed = m->precision != P3CFG_PREC_FP32;
   const uint64_t wb = mixed ? 2 : 4;
-  /* HSDP (torchtitan): parameters sharded over the dp_shard group, replicated over
-   * dp / dp_shard of them; 0 = plain FSDP over all of dp. */
-  if (fw->fsdp2_fp32_shards && plan->dp_shard && plan->dp_shard < plan->dp &&
-      plan->zero_stage >= 1)
-    shard = p3cfg__sat_ceil_div(sp->params, (uint64_t)plan->dp_shard * p3cfg__plan_cp(plan));
+  /* `shard` is already over the FSDP shard group (model_state.c: dp_shard for HSDP). */
   if (plan->zero_stage == 3 && fw->fsdp2_fp32_shards) {
     const uint64_t moments = m->optimizer == P3CFG_OPT_SGD ? 1 : 2;
     out->weights_bytes = p3cfg__sat_mul(4, shard);

@@ -50,19 +50,31 @@ uint64_t p3cfg__low_precision_weights(const p3cfg_model *m, const p3cfg_plan *pl
   return p3cfg__sat_add(weights_bytes, copies);
 }
 
+uint64_t p3cfg__low_precision_saved_bytes(const p3cfg_model *m, uint64_t n)
+{
+  if (p3cfg__precision_is_low(m->precision))
+    return lp_bytes(m->precision, n);
+  return p3cfg__sat_mul(m->precision == P3CFG_PREC_FP32 ? 4 : 2, n);
+}
+
 uint64_t p3cfg__low_precision_act_saving(const p3cfg_model *m, const p3cfg_plan *plan,
                                          p3cfg_recompute mode)
 {
   if (!p3cfg__precision_is_low(m->precision) || mode == P3CFG_RECOMPUTE_FULL)
     return 0;
+  /* Megatron's "mlp" recompute module checkpoints the whole MLP: its linears' inputs are
+   * not kept at all (activations.c), so only the attention's are saved quantized. */
+  const int mlp = mode == P3CFG_RECOMPUTE_SELECTIVE &&
+                  (plan->recompute_modules & P3CFG_RECOMPUTE_MODULE_MLP);
   const uint64_t t = plan->tp, s = m->seq_len, b = plan->micro_batch;
   const uint64_t tok = p3cfg__sat_mul(s, b);
   const uint64_t tok_sp =
       plan->sequence_parallel ? p3cfg__sat_mul(p3cfg__sat_ceil_div(s, t), b) : tok;
   /* QKV and MLP-up inputs (the norms' outputs, sequence-sharded with sp), the projection
    * input (heads x head_dim / t wide) and the MLP-down input (ffn_hidden / t). */
-  uint64_t n = p3cfg__sat_mul3(2, tok_sp, m->hidden);
+  uint64_t n = p3cfg__sat_mul3(mlp ? 1 : 2, tok_sp, m->hidden);
   n = p3cfg__sat_add(n, p3cfg__sat_mul(tok, m->hidden / t));
-  n = p3cfg__sat_add(n, p3cfg__sat_mul(tok, m->ffn_hidden / t));
+  if (!mlp)
+    n = p3cfg__sat_add(n, p3cfg__sat_mul(tok, m->ffn_hidden / t));
   return p3cfg__sat_sub(p3cfg__sat_mul(2, n), lp_bytes(m->precision, n));
 }

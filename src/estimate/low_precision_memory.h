@@ -24,4 +24,9 @@ uint64_t p3cfg__low_precision_weights(const p3cfg_model *m, const p3cfg_plan *pl
 uint64_t p3cfg__low_precision_act_saving(const p3cfg_model *m, const p3cfg_plan *plan,
                                          p3cfg_recompute mode);
 
+/* Bytes of n activation elements a Transformer Engine linear saves for its weight
+ * gradient: quantized (scales included) under fp8, mxfp8 and nvfp4; 2n in 16 bits, 4n in
+ * fp32. */
+uint64_t p3cfg__low_precision_saved_bytes(const p3cfg_model *m, uint64_t n);
+
 #endif

@@ -166,9 +166,9 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
       out->gather_bytes = p3cfg__sat_mul3(2, wb, sp->largest_unit);
     break;
   }
-  /* torchtitan's FSDP2, DeepSpeed's buffers (framework_memory.c; Megatron: as is) */
-  if (plan->framework != 0)
-    p3cfg__fw_model_state(out, m, plan, sp, shard);
+  /* torchtitan's FSDP2, DeepSpeed's buffers (framework_memory.c; the identity for
+   * Megatron-LM, whose physics row has none of them) */
+  p3cfg__fw_model_state(out, m, plan, sp, shard);
   /* fp8, mxfp8, nvfp4: the quantized weight copies (low_precision_memory.c) */
   out->weights_bytes = p3cfg__low_precision_weights(m, plan, sp, out->weights_bytes);
 }

@@ -24,6 +24,7 @@
 #include "mesh.h"
 #include "parse_objects.h"
 #include "plan_file_read.h"
+#include "recompute_modules.h"
 #include "plan_record.h"
 #include "yaml_doc.h"
 
@@ -93,6 +94,47 @@ static bool read_framework(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_
   return true;
 }
 
+/* recompute_modules (issue 16): optional (the default {core_attn} when absent); a list of
+ * Megatron-Core's module words, none twice, non-empty only with recompute selective. */
+static bool read_recompute_modules(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
+                                   const char *prefix)
+{
+  char label[P3CFG__PF_LABEL_CAP];
+  const yaml_node_t *rm = p3cfg__pf_lookup(rd, map, "recompute_modules");
+  if (!rm)
+    return true;
+  p3cfg__pf_label(label, prefix, "recompute_modules");
+  if (!p3cfg__pf_is_kind(rd, rm, label, YAML_SEQUENCE_NODE))
+    return false;
+  uint32_t bits = 0;
+  for (yaml_node_item_t *it = rm->data.sequence.items.start; it < rm->data.sequence.items.top;
+       it++) {
+    int k = 0;
+    const yaml_node_t *w = p3cfg__node(&rd->c, *it);
+    if (p3cfg__read_enum(&rd->c, w, label, p3cfg__recompute_module_words,
+                         P3CFG__RECOMPUTE_MODULE_WORDS, &k) != 0)
+      return false;
+    if (bits & (1u << k)) {
+      p3cfg__problem(&rd->c, w, "%s names %s twice", label, p3cfg__recompute_module_words[k]);
+      return false;
+    }
+    bits |= 1u << k;
+  }
+  if (p->recompute == P3CFG_RECOMPUTE_SELECTIVE && !bits) {
+    p3cfg__problem(&rd->c, rm, "%s is empty under recompute selective (recompute nothing: "
+                               "recompute none)", label);
+    return false;
+  }
+  if (p->recompute != P3CFG_RECOMPUTE_SELECTIVE && bits) {
+    p3cfg__problem(&rd->c, rm, "%s needs recompute selective, got %s", label,
+                   p3cfg_recompute_name(p->recompute));
+    return false;
+  }
+  /* {core_attn} is the default: stored as 0, as a plan written without the key. */
+  p->recompute_modules = bits == P3CFG_RECOMPUTE_MODULE_CORE_ATTN ? 0 : bits;
+  return true;
+}
+
 static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
                         const char *prefix, const yaml_node_t **layers_node)
 {
@@ -112,6 +154,8 @@ static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *
   int r = 0;
   ok &= p3cfg__pf_enum(rd, map, prefix, "recompute", recompute, N_OF(recompute), &r);
   p->recompute = (p3cfg_recompute)r;
+  if (ok)
+    ok &= read_recompute_modules(rd, p, map, prefix);
   ok &= p3cfg__pf_bool(rd, map, prefix, "sequence_parallel", &p->sequence_parallel);
   char label[P3CFG__PF_LABEL_CAP];
   const yaml_node_t *ov = p3cfg__pf_lookup(rd, map, "overlap");

@@ -27,6 +27,7 @@
 #include "model_flops.h"
 #include "model_params.h"
 #include "plan_dims.h"
+#include "recompute_modules.h"
 
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu)
 {
@@ -106,6 +107,7 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->rope = m->position_embedding == P3CFG_POS_ROPE;
   out->learned = m->position_embedding == P3CFG_POS_LEARNED;
   out->recompute = plan->recompute;
+  out->recompute_modules = p3cfg__plan_recompute_modules(plan);
   out->sac_per_op = p3cfg__plan_physics(plan)->sac_per_op && !out->mla && !out->moe;
   out->unfused = p3cfg__plan_physics(plan)->unfused_projections && !out->mla;
   out->tp_fused_only = p3cfg__plan_physics(plan)->async_tp_fused_only;
@@ -298,8 +300,37 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
     out->bwd_s += re_gemm + (att_mem_f + mlp_mem_f) * r->s_per_byte + re_kernels * gap;
     kb += re_kernels;
   } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
-    out->bwd_s += attn_recompute + attn_kf * gap;
-    kb += attn_kf;
+    /* Megatron-Core's modules (docs/memory-model.md, "Selective-recompute modules"): each
+     * re-runs its forward inside the backward. core_attn: the attention core. layernorm:
+     * the norms that are real modules in a dense half (MLA's input norm; the others are
+     * fused into Transformer Engine's linears); the MoE half's pre-MLP norm is moe_cost.c's.
+     * mla_up_proj: the q and kv up-projections and the rotary embedding. mlp: a dense MLP
+     * (in the MLP half, which an MoE layer replaces by its experts). */
+    const uint32_t mo = d->recompute_modules;
+    if (mo & P3CFG_RECOMPUTE_MODULE_CORE_ATTN) {
+      out->bwd_s += attn_recompute + attn_kf * gap;
+      kb += attn_kf;
+    }
+    if (d->mla && (mo & P3CFG_RECOMPUTE_MODULE_LAYERNORM)) {
+      out->bwd_s += norm_f * r->s_per_byte + r->norm_kernels * gap;
+      kb += r->norm_kernels;
+    }
+    if (d->mla && (mo & P3CFG_RECOMPUTE_MODULE_MLA_UP_PROJ)) {
+      const double nope = d->qk_dim - d->qk_rope, a = d->heads;
+      double up = p3cfg__gemm_lp_s(r, T, a * (nope + d->v_dim) / t, d->kv_lora, 1.0);
+      if (d->q_lora > 0.0)
+        up += p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, d->q_lora, 1.0);
+      const double rot = d->rope ? 2.0 * e * T * (a / t + 1.0) * d->qk_rope * r->rope_bytes : 0.0;
+      const double k_up = (d->q_lora > 0.0 ? 2.0 : 1.0) + (d->rope ? 2.0 * r->rope_kernels : 0.0);
+      out->bwd_s += up + rot * r->s_per_byte + k_up * gap;
+      kb += k_up;
+    }
+    if (mo & P3CFG_RECOMPUTE_MODULE_MLP) {
+      out->mlp_bwd_s += out->mlp_fwd_s;
+      out->bwd_s += out->mlp_fwd_s;
+      out->mlp_kernels_bwd += mlp_kf;
+      kb += mlp_kf;
+    }
   }
   out->gemm_attn_s = qkv + proj;
   out->gemm_mlp_s = fc1 + fc2;
@@ -390,10 +421,13 @@ void p3cfg__flops_of(p3cfg__flops *out, const p3cfg_model *m, const p3cfg_plan *
   const double attn_fwd = m->flash_attention ? attn / 2.0 : attn;
   const double attn_fb = m->flash_attention ? 3.5 * attn_fwd : 3.0 * attn_fwd;
   double layer = 3.0 * gemm + attn_fb;
+  const uint32_t modules = p3cfg__plan_recompute_modules(plan);
   if (plan->recompute == P3CFG_RECOMPUTE_FULL)
     layer += gemm + attn_fwd;
-  else if (plan->recompute == P3CFG_RECOMPUTE_SELECTIVE)
+  else if (modules & P3CFG_RECOMPUTE_MODULE_CORE_ATTN)
     layer += attn_fwd;
+  if (modules & P3CFG_RECOMPUTE_MODULE_MLP) /* the dense MLP's GEMMs once more */
+    layer += 2.0 * (m->activation == P3CFG_ACT_SWIGLU ? 3.0 : 2.0) * h * f;
   out->hardware = tokens * (l * layer + 3.0 * 2.0 * h * V);
   /* MFU (spec §6): Megatron-LM's num_floating_point_operations (model_flops.c): 6 FLOPs
    * per weight of the blocks (top_k routed experts) and the output layer, plus the causal

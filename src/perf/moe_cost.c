@@ -90,9 +90,27 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   /* Communication: each dispatch or combine sends this rank's routed copies, (ep-1)/ep
    * of them to other ranks (the collective's time accounts for that); with etp > 1 the
    * received rows are all-gathered and their outputs reduce-scattered over the ETP group. */
+  /* Megatron's selective-recompute modules of the MoE half re-run in the backward:
+   * layernorm the pre-MLP norm, moe_act the experts' activation (read fc1's output, write
+   * fc2's input), shared_experts the shared MLP, moe the whole block with its dispatch
+   * and combine (transformer_layer.py, experts.py, moe_layer.py at d98e8a6). */
+  const uint32_t mo = d->recompute == P3CFG_RECOMPUTE_SELECTIVE ? d->recompute_modules : 0;
+  out->recompute_s = out->recompute_kernels = 0.0;
+  if (mo & P3CFG_RECOMPUTE_MODULE_MOE) {
+    out->recompute_s = out->fwd_s;
+    out->recompute_kernels = out->kernels_fwd;
+  } else {
+    if (mo & P3CFG_RECOMPUTE_MODULE_LAYERNORM)
+      out->recompute_s += norm_f * r->s_per_byte + gap, out->recompute_kernels += 1.0;
+    if (mo & P3CFG_RECOMPUTE_MODULE_MOE_ACT)
+      out->recompute_s += act_f * r->s_per_byte + gap, out->recompute_kernels += 1.0;
+    if ((mo & P3CFG_RECOMPUTE_MODULE_SHARED_EXPERTS) && d->shared_ffn > 0.0)
+      out->recompute_s += shared + shared_act_f * r->s_per_byte + shared_k * gap,
+          out->recompute_kernels += shared_k;
+  }
   out->a2a_bytes = ep > 1.0 ? e * routed * h : 0.0;
   out->etp_bytes = etp > 1.0 ? e * rows * h : 0.0;
   out->a2a_fwd = ep > 1.0 ? 2.0 : 0.0;
-  out->a2a_bwd = ep > 1.0 ? 2.0 : 0.0;
+  out->a2a_bwd = ep > 1.0 ? ((mo & P3CFG_RECOMPUTE_MODULE_MOE) ? 4.0 : 2.0) : 0.0;
   out->shared_tp = d->shared_ffn > 0.0;
 }

@@ -93,6 +93,7 @@ typedef struct p3cfg__dims {
   double tokens;                                             /* b*s/cp: this rank's */
   int sp, flash, swiglu, bias, dropout, rope, learned;
   p3cfg_recompute recompute;
+  uint32_t recompute_modules; /* Megatron's selective modules recomputed (0 unless selective) */
   int sac_per_op; /* selective = torchtitan's per-op SAC (framework_physics.h) */
   int unfused;    /* separate q/k/v and w1/w3 GEMMs (torchtitan; framework_physics.h) */
   int tp_fused_only; /* async TP of torch's micro_pipeline_tp (framework_physics.h) */
@@ -176,6 +177,10 @@ typedef struct p3cfg__moe_cost {
   double a2a_fwd, a2a_bwd; /* all-to-alls per layer: dispatch + combine each way */
   int shared_tp;     /* 1: shared experts keep the MLP's TP collective */
   double host_syncs; /* host synchronisations per layer forward (the token counts) */
+  /* What Megatron's selective-recompute modules of the MoE half (layernorm, moe_act, moe,
+   * shared_experts) re-run in the backward, and its kernels; the moe module also repeats
+   * the dispatch and combine (counted in a2a_bwd). */
+  double recompute_s, recompute_kernels;
 } p3cfg__moe_cost;
 
 /* The CPU time a framework spends issuing one GPU operation in eager PyTorch: Python,

@@ -440,15 +440,16 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
    * experts' where it has them. */
   const int full_rc = plan->recompute == P3CFG_RECOMPUTE_FULL;
   const double moe_fwd = L->fwd_s - L->mlp_fwd_s + X->fwd_s;
-  const double moe_bwd =
-      L->bwd_s - L->mlp_bwd_s + X->bwd_s + (full_rc ? X->fwd_s - L->mlp_fwd_s : 0.0);
+  const double moe_bwd = L->bwd_s - L->mlp_bwd_s + X->bwd_s + X->recompute_s +
+                         (full_rc ? X->fwd_s - L->mlp_fwd_s : 0.0);
   const double moe_tp_share = X->shared_tp ? 1.0 : 0.5;
   /* Host issue time per layer (P3CFG__HOST_S_PER_KERNEL per kernel), dense and MoE. */
   const double H = P3CFG__HOST_S_PER_KERNEL;
   const double hd_f = L->kernels_fwd * H, hd_b = L->kernels_bwd * H;
   const double hm_f = (L->kernels_fwd - L->mlp_kernels_fwd + X->kernels_fwd) * H;
   const double hm_b =
-      (L->kernels_bwd - L->mlp_kernels_bwd + X->kernels_bwd + (full_rc ? X->kernels_fwd : 0.0)) * H;
+      (L->kernels_bwd - L->mlp_kernels_bwd + X->kernels_bwd + X->recompute_kernels +
+       (full_rc ? X->kernels_fwd : 0.0)) * H;
 
   /* Per (rank, chunk) micro-batch costs, and each rank's busy time by kind. */
   const int tp_overlap = (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0;

@@ -64,6 +64,11 @@ int p3cfg__export_deepspeed(p3cfg__text *t, const p3cfg__plan_record *rec, size_
                             "DeepSpeed-MoE takes ep_size as an argument of the model's MoE "
                             "layer); export --to megatron or torchtitan",
                             p3cfg__plan_ep(p));
+  if (p->recompute_modules && p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "deepspeed: a ds_config has no key for Megatron-LM's "
+                            "recompute_modules (its activation checkpointing is the model's); "
+                            "export --to megatron");
   cJSON *root = cJSON_CreateObject();
   if (!root || build(root, rec)) {
     cJSON_Delete(root);

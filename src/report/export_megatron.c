@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "export.h"
+#include "recompute_modules.h"
 
 /* The Megatron-LM commit the export is validated against (tests/upstream/megatron-lm/). */
 #define P3CFG__MEGATRON_COMMIT "d98e8a64"
@@ -269,6 +270,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
   flag_u(t, "--global-batch-size", p->global_batch);
   if (p->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
     flag_s(t, "--recompute-granularity", "selective");
+    if (p->recompute_modules && p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN) {
+      char words[128];
+      p3cfg__recompute_modules_text(words, sizeof words, p->recompute_modules, " ");
+      flag_s(t, "--recompute-modules", words); /* TransformerConfig.recompute_modules */
+    }
   } else if (p->recompute == P3CFG_RECOMPUTE_FULL) {
     flag_s(t, "--recompute-granularity", "full");
     flag_s(t, "--recompute-method", "uniform");
@@ -331,6 +337,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag(t, "--fp16");
   if (fp8) /* e4m3 forward, e5m2 gradients; Megatron-LM's default recipe (delayed) */
     flag_s(t, "--fp8-format", "hybrid");
+  /* TransformerConfig: "Delayed scaling does not support moe_act and layernorm recompute
+   * for fp8": those modules take current (tensorwise) scaling, Megatron-Bridge's fp8_cs. */
+  if (fp8 && (p3cfg__plan_recompute_modules(p) &
+              (P3CFG_RECOMPUTE_MODULE_MOE_ACT | P3CFG_RECOMPUTE_MODULE_LAYERNORM)))
+    flag_s(t, "--fp8-recipe", "tensorwise");
   if (mxfp8) {
     flag_s(t, "--fp8-format", "e4m3");
     flag_s(t, "--fp8-recipe", "mxfp8");

@@ -87,6 +87,12 @@ static int expressible(const p3cfg_plan *p, const p3cfg_plan_model *m, const tt_
                             "(MTPDecoder.Config.update_from_config); estimate the plan with "
                             "--pp 1 --cp 1, or export --to megatron",
                             p->pp > 1 ? "pipeline" : "context");
+  if (p->recompute_modules && p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN)
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "torchtitan: its selective activation checkpointing is per op "
+                            "(SelectiveAC), with no Megatron-LM recompute_modules, and the plan "
+                            "recomputes non-default modules; estimate the plan without "
+                            "--recompute-modules, or export --to megatron");
   if (strcmp(m->precision, "nvfp4") == 0)
     return p3cfg__error_set(P3CFG_EUNSUPPORTED,
                             "torchtitan: this export writes no NVFP4LinearConverter (its layer "

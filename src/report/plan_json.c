@@ -20,6 +20,7 @@
 #include "knobs.h"
 #include "mesh.h"
 #include "plan_dims.h"
+#include "recompute_modules.h"
 #include "plan_json.h"
 #include "plan_text.h"
 
@@ -130,6 +131,15 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
     return -1;
   for (uint32_t k = 0; k < P3CFG__OVERLAP_WORDS; k++)
     if ((p->overlap & (1u << k)) && !add_string_item(overlap, p3cfg__overlap_words[k]))
+      return -1;
+  /* Megatron-LM's selective-recompute modules, always: those recomputed (the default
+   * ["core_attn"] under selective; [] under none and full). */
+  cJSON *modules = cJSON_AddArrayToObject(c, "recompute_modules");
+  if (!modules)
+    return -1;
+  const uint32_t rm = p3cfg__plan_recompute_modules(p);
+  for (uint32_t k = 0; k < P3CFG__RECOMPUTE_MODULE_WORDS; k++)
+    if ((rm & (1u << k)) && !add_string_item(modules, p3cfg__recompute_module_words[k]))
       return -1;
   return 0;
 }

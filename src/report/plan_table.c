@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "recompute_modules.h"
 #include "error.h"
 #include "framework.h"
 #include "knobs.h"
@@ -47,10 +48,17 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
   if (p3cfg__plan_cp(p) > 1 || p3cfg__plan_ep(p) > 1 || p3cfg__plan_etp(p) != p->tp)
     p3cfg__text_printf(t, "  cp %u  ep %u  etp %u  edp %u\n", p3cfg__plan_cp(p),
                        p3cfg__plan_ep(p), p3cfg__plan_etp(p), p3cfg__plan_edp(p));
+  /* Selective recompute names its modules when they are not Megatron's default. */
+  char modules[128] = "", words[112];
+  if (p->recompute == P3CFG_RECOMPUTE_SELECTIVE && p->recompute_modules &&
+      p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN) {
+    p3cfg__recompute_modules_text(words, sizeof words, p->recompute_modules, ",");
+    snprintf(modules, sizeof modules, " (%s)", words);
+  }
   p3cfg__text_printf(t,
-                     "  virtual stages %u  recompute %s  sequence parallel %s  zero %u  "
+                     "  virtual stages %u  recompute %s%s  sequence parallel %s  zero %u  "
                      "overlap %s\n",
-                     p->virtual_stages, p3cfg_recompute_name(p->recompute),
+                     p->virtual_stages, p3cfg_recompute_name(p->recompute), modules,
                      p->sequence_parallel ? "yes" : "no", p->zero_stage, overlap);
   /* The framework always; its data-parallel sharding and compile where it has them. */
   p3cfg__text_printf(t, "  framework %s", p3cfg_framework_name((p3cfg_framework)p->framework));

@@ -261,6 +261,14 @@ static void run_item(worker *w, const work_item *it)
       plan.micro_batch = mbs[b];
       for (int r = rc_lo; r <= rc_hi; r++) {
         plan.recompute = (p3cfg_recompute)r;
+        /* Selective: the modules asked for, else Megatron's default and, for an MoE model
+         * in Megatron-LM, Megatron-Bridge's {moe_act, layernorm} (its MoE perf recipes). */
+        uint32_t modules[2] = {o->recompute_modules, 0};
+        size_t n_modules = 1;
+        if (r == P3CFG_RECOMPUTE_SELECTIVE && !o->recompute_modules && ctx->model->moe.experts &&
+            plan.framework == P3CFG_FRAMEWORK_MEGATRON)
+          modules[n_modules++] = P3CFG_RECOMPUTE_MODULE_MOE_ACT | P3CFG_RECOMPUTE_MODULE_LAYERNORM;
+        for (size_t mo = 0; mo < n_modules; mo++)
         for (int sp = sp_lo; sp <= sp_hi; sp++) {
           plan.sequence_parallel = sp;
           for (uint32_t z = 0; z <= 3; z++) {
@@ -271,6 +279,7 @@ static void run_item(worker *w, const work_item *it)
               plan.dp_shard = z == 3 ? shards[h] : 0;
               plan.sequence_parallel = sp;
               plan.overlap = o->overlap;
+              plan.recompute_modules = r == P3CFG_RECOMPUTE_SELECTIVE ? modules[mo] : 0;
               p3cfg__framework_apply(&plan);
               consider(w, &plan, map);
               if (w->rc)
@@ -450,6 +459,9 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
     return p3cfg__error_set(P3CFG_EINVALID, "framework must be 0 (megatron), 1 (torchtitan) or "
                                             "2 (deepspeed), got %u",
                             o->framework);
+  if (o->recompute_modules & ~(uint32_t)P3CFG_RECOMPUTE_MODULE_ALL)
+    return p3cfg__error_set(P3CFG_EINVALID, "recompute_modules: unknown flags 0x%x",
+                            o->recompute_modules);
   if (o->compile < -1 || o->compile > 1)
     return p3cfg__error_set(P3CFG_EINVALID, "compile must be -1, 0 or 1, got %d", o->compile);
   if (!(o->place_max_s >= 0.0))

@@ -32,7 +32,8 @@ int p3cfg__scored_cmp(const p3cfg_plan *pa, const p3cfg_time *ta, const p3cfg_pl
       (c = cmp_u32(p3cfg__plan_etp(pa), p3cfg__plan_etp(pb))) ||
       (c = cmp_u32(pa->framework, pb->framework)) ||
       (c = cmp_u32(p3cfg__plan_dp_shard(pa), p3cfg__plan_dp_shard(pb))) ||
-      (c = cmp_u32(pa->compile, pb->compile)))
+      (c = cmp_u32(pa->compile, pb->compile)) ||
+      (c = cmp_u32(pa->recompute_modules, pb->recompute_modules)))
     return c;
   if (pa->global_batch != pb->global_batch)
     return pa->global_batch < pb->global_batch ? -1 : 1;

@@ -277,6 +277,8 @@ def unsupported(plan, fmt):
         return "no key for context parallelism"
     if fmt == "deepspeed" and ep > 1:
         return "no key for expert parallelism"
+    if fmt == "deepspeed" and c.get("recompute_modules", []) not in ([], ["core_attn"]):
+        return "no key for Megatron-LM's recompute_modules"
     if fmt != "megatron":
         return None
     if plan["config"]["zero_stage"] == 2:

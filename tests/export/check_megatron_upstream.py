@@ -176,6 +176,14 @@ def check_plan(text, plan, name):
           f"{name}: Megatron lays out {ranks} x{chunks}, plan {c['stage_layers']} x{v}")
     check(a.sequence_parallel == (c["sequence_parallel"] and tp > 1), f"{name}: sequence parallel")
     check(a.recompute_granularity == (None if rec == "none" else rec), f"{name}: recompute")
+    # Megatron-Core's recompute_modules as TransformerConfig resolves them (None -> its
+    # default ["core_attn"]), against the plan's list (issue 16).
+    if rec == "selective":
+        mods = a.recompute_modules if a.recompute_modules is not None else ["core_attn"]
+        check(sorted(mods) == sorted(c["recompute_modules"]),
+              f"{name}: recompute_modules {mods} != {c['recompute_modules']}")
+    else:
+        check(c["recompute_modules"] == [], f"{name}: recompute_modules without selective")
     if rec == "full":
         check(a.recompute_method == "uniform" and a.recompute_num_layers == 1,
               f"{name}: full recompute method")

@@ -171,6 +171,8 @@ def refusal(plan, flavors):
             return "does not divide dp_shard * cp * tp"
     if m.get("mtp_layers", 0) and (c["pp"] > 1 or cp > 1):
         return "MTP does not support"
+    if c.get("recompute_modules", []) not in ([], ["core_attn"]):
+        return "no Megatron-LM recompute_modules"
     if m["precision"] == "nvfp4":
         return "NVFP4LinearConverter"
     return None

@@ -100,3 +100,18 @@ PLANS += [
     ("ds-llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --framework "
                          "deepspeed --zero 3 --mbs 2 --overlap grad"),
 ]
+
+# Issue 16: Megatron-LM's selective-recompute modules, as Megatron-Bridge's MoE perf recipes
+# set them (perf_recipes/gpt_oss/h100/gpt_oss.py @ 067f987: recompute_modules ["layernorm",
+# "moe_act"]), with fp8 (tensorwise scaling: delayed scaling has no moe_act/layernorm
+# recompute), and a dense plan recomputing its MLP with core attention.
+PLANS += [
+    ("qwen3-30b-a3b-ep8-sel-modules", "estimate models/qwen3-30b-a3b.yaml clusters/dgx-h100-8n.yaml "
+                                      "--ep 8 --mbs 2 --zero 1 --recompute selective "
+                                      "--recompute-modules moe_act,layernorm"),
+    ("gpt-oss-pp4-ep8-sel-modules", "estimate models/gpt-oss-120b.yaml clusters/dgx-h100-8n.yaml "
+                                    "--pp 4 --ep 8 --mbs 1 --zero 1 --recompute selective "
+                                    "--recompute-modules layernorm,moe_act"),
+    ("llama8b-sel-mlp", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --tp 2 --sp "
+                        "--mbs 1 --zero 1 --recompute selective --recompute-modules core_attn,mlp"),
+]

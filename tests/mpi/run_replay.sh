@@ -72,7 +72,7 @@ grep -q "4 ranks on 1 host (matched to the plan's nodes by name)" "$WORK/tp2pp2.
   fail "the table does not say how ranks were matched"
 replay dp2zero1 --tp 1 --pp 2 --dp 2 --zero 1 --mbs 1
 check dp2zero1 pp dp
-replay tp2dp2zero2 --tp 2 --pp 1 --dp 2 --zero 2 --mbs 1 # pp 1: no hop, no tie
+replay tp2dp2zero2 --tp 2 --pp 1 --dp 2 --zero 2 --mbs 1 --framework deepspeed # pp 1: no hop, no tie; ZeRO 2 is DeepSpeed's
 check tp2dp2zero2 tp dp
 replay interleaved --tp 1 --pp 4 --vpp 2 --mbs 1 --global-batch 8
 check interleaved pp dp
