@@ -21,7 +21,10 @@
  *       against 10 backward, 2 kernels.
  *  DeepSpeed @ edaa722 (deepspeedai/DeepSpeed): deepspeed/runtime/zero/config.py
  *     (reduce_bucket_size, allgather_bucket_size 5e8; stage3_prefetch_bucket_size 5e7;
- *     stage3_max_live_parameters 1e9; contiguous_gradients true).
+ *     stage3_max_live_parameters 1e9; contiguous_gradients true); deepspeed/runtime/pipe/
+ *     schedule.py TrainSchedule, pipe/p2p.py (blocking send / recv), pipe/engine.py
+ *     (PartitionedTensor sends, ReduceGrads after the last step), runtime/config.py
+ *     get_pipeline_config (pipe_partitioned, grad_partitioned true).
  *
  * compute_efficiency and the headroom fractions are fitted (bench/framework_accuracy.c,
  * leave one source out): docs/time-model.md and docs/memory-model.md, "Frameworks".
@@ -80,7 +83,10 @@ static const p3cfg__framework_physics rows[P3CFG_FRAMEWORK_COUNT] = {
             .allgather_bucket_elems = 500000000u,
             .prefetch_bucket_elems = 50000000u,
             .max_live_elems = 1000000000u,
-            .compute_efficiency = 0.80,
+            .compute_efficiency = 0.84,
+            .pipe_lockstep = 1,
+            .pipe_partitioned = 1,
+            .grad_accum_bytes = 8.0,
             .eager_norm_bytes_f = 1.0, .eager_norm_bytes_b = 1.0, .eager_norm_kernels = 1.0,
             .eager_rope_bytes = 1.0, .eager_rope_kernels = 1.0,
             .eager_act_bytes_f = 1.0, .eager_act_bytes_b = 1.0, .eager_act_kernels = 1.0,

@@ -84,6 +84,21 @@ typedef struct p3cfg__framework_physics {
   double eager_norm_bytes_f, eager_norm_bytes_b, eager_norm_kernels;
   double eager_rope_bytes, eager_rope_kernels;
   double eager_act_bytes_f, eager_act_bytes_b, eager_act_kernels;
+  /* DeepSpeed's pipeline engine (deepspeed/runtime/pipe @ v0.19.5): TrainSchedule's
+   * lock-step 1F1B with blocking p2p.send / recv (src/perf/pipeline_ds.c), and the
+   * gradient reduction after the last micro-batch only (ReduceGrads: no overlap). */
+  int pipe_lockstep;
+  /* pipeline.pipe_partitioned / grad_partitioned (default true with tp > 1,
+   * runtime/config.py get_pipeline_config): each TP rank sends 1/tp of the activation
+   * (and of its gradient), and the receiver all-gathers it over the TP group
+   * (PartitionedTensor.full()): one all-gather before a forward, two in a backward (the
+   * output rebuilt, the received gradient). */
+  int pipe_partitioned;
+  /* Bytes per held parameter that each micro-batch's backward moves over HBM to
+   * accumulate the gradients outside the weight-gradient GEMM (ZeRO 0-1): DeepSpeed
+   * writes each new bf16 gradient and autograd adds it into param.grad (2 + 2 + 2 + 2).
+   * 0: accumulated inside the GEMM (Megatron's gradient_accumulation_fusion). */
+  double grad_accum_bytes;
 } p3cfg__framework_physics;
 
 /* The row of a framework id (p3cfg_plan.framework); an unknown id is a programming

@@ -64,6 +64,32 @@ void p3cfg__ring_of(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *ra
   ring_time(out);
 }
 
+void p3cfg__ring_split(p3cfg__ring *shard, p3cfg__ring *rep, const p3cfg__ring *full,
+                       uint32_t shard_k)
+{
+  const uint32_t k = full->k, g = full->g, n = full->n, r = shard_k ? k / shard_k : 1;
+  *shard = *rep = *full;
+  shard->k = shard_k, rep->k = r;
+  if (n <= 1 || g % shard_k == 0) {
+    /* Flat ring, or shards inside a node: the shard ring is flat inside; the replicas
+     * keep the full ring's nodes with g / shard_k members on each (flat: g = k). */
+    shard->g = shard_k, shard->n = 1;
+    rep->g = n <= 1 ? r : g / shard_k, rep->n = n <= 1 ? 1 : n;
+  } else if (shard_k % g == 0) { /* shards of whole nodes: replicas one per node */
+    shard->g = g, shard->n = shard_k / g;
+    rep->g = 1, rep->n = r;
+  } else { /* shards across a part of a node: taken as flat at the slower link */
+    shard->g = shard_k, shard->n = 1;
+    shard->intra_Bps = full->inter_Bps < full->intra_Bps ? full->inter_Bps : full->intra_Bps;
+    shard->intra_latency_s = full->inter_latency_s > full->intra_latency_s
+                                 ? full->inter_latency_s
+                                 : full->intra_latency_s;
+    rep->g = 1, rep->n = r;
+  }
+  ring_time(shard);
+  ring_time(rep);
+}
+
 /* What ring_links decides from a ring's node sequence, in the cases its consecutive links
  * alone settle: all members on one node, or one on a lower node than the member before
  * it, make the ring flat at its slowest link; members each on their own node in

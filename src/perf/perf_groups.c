@@ -12,6 +12,7 @@
 #include "perf_internal.h"
 
 #include "links.h"
+#include "plan_dims.h"
 
 static inline uint32_t gpu_of(const uint32_t *rank_gpu, uint32_t rank)
 {
@@ -115,9 +116,20 @@ void p3cfg__perf_dp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, double s
     out->grad_sync = p3cfg__reduce_scatter_s(ring, ge * pj);
     out->grad_bucket = p3cfg__reduce_scatter_s(ring, ge * bp);
   } else { /* every micro-batch (p3cfg__perf_finish) */
-    out->mb_rs = p3cfg__reduce_scatter_s(ring, ge * pj);
+    /* HSDP (torchtitan, dp_shard < dp): gather and reduce-scatter over the shard group
+     * (dp_shard x cp consecutive ranks of the ring), then all-reduce each shard of the
+     * gradients across the dp / dp_shard replicas (FSDP2's HSDP post-backward). */
+    const uint32_t shard = p3cfg__plan_dp_shard(x->plan), dp = x->plan->dp;
+    const uint32_t shard_k = shard * (ring->k / (dp ? dp : 1));
+    p3cfg__ring sr = *ring, rr = *ring;
+    const int hsdp = zero == 3 && shard < dp && shard_k > 0 && ring->k % shard_k == 0;
+    if (hsdp)
+      p3cfg__ring_split(&sr, &rr, ring, shard_k);
+    out->mb_rs = p3cfg__reduce_scatter_s(&sr, ge * pj);
+    if (hsdp)
+      out->mb_rs += p3cfg__allreduce_s(&rr, ge * pj / shard_k);
     if (zero == 3)
-      out->mb_ag = p3cfg__all_gather_s(ring, eb * pj);
+      out->mb_ag = p3cfg__all_gather_s(&sr, eb * pj);
   }
   if (zero == 1 || zero == 2) { /* all-gather of the updated 16-bit parameters */
     out->param_gather = p3cfg__all_gather_s(ring, eb * pj);

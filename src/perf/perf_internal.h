@@ -281,6 +281,14 @@ static inline double p3cfg__all_gather_s(const p3cfg__ring *r, double bytes)
   return 0.5 * p3cfg__allreduce_s(r, bytes);
 }
 
+/* The rings of HSDP inside the data-parallel ring `full` (members in mesh order, on a
+ * uniform network): the shard groups of shard_k consecutive members, and the replica
+ * groups of every shard_k-th member (full->k / shard_k of them). Exact for rings whose
+ * nodes hold g consecutive members (g a multiple of shard_k, or shard_k of g); a shard
+ * that splits a node otherwise is taken as flat at the slower of the two links. */
+void p3cfg__ring_split(p3cfg__ring *shard, p3cfg__ring *rep, const p3cfg__ring *full,
+                       uint32_t shard_k);
+
 /* The same ring from what its consecutive links (member i -> i+1 mod k) say: `descents`
  * members on a lower node than the member before them, `changes` on another node, and the
  * slowest of those links (min_Bps, max_latency_s, as p3cfg__link_achieved gives them).
@@ -342,6 +350,12 @@ typedef struct p3cfg__pipe_op {
   uint64_t mb, step;
 } p3cfg__pipe_op;
 p3cfg__pipe_op p3cfg__pipe_program(const p3cfg__pipe *pipe, uint32_t j, uint64_t q);
+
+/* DeepSpeed's pipeline engine's TrainSchedule (v = 1): every transfer a rendezvous of
+ * the two stages at the start of a step (pipeline_ds.c). Fills the same results; needs
+ * 4p doubles of workspace (never more than p3cfg__pipe_ws_bytes). Returns 0, or -1. */
+int p3cfg__pipe_simulate_deepspeed(p3cfg__pipe_result *out, const p3cfg__pipe *pipe, void *ws,
+                                   size_t ws_bytes);
 
 /* The same, one event at a time over every micro-batch (the reference for tests). */
 int p3cfg__pipe_simulate_reference(p3cfg__pipe_result *out, const p3cfg__pipe *pipe, void *ws,

@@ -27,6 +27,7 @@
 #include "perf.h"
 
 #include "error.h"
+#include "framework_physics.h"
 #include "grad_reduce.h"
 #include "model_flops.h"
 #include "model_params.h"
@@ -202,7 +203,10 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   p3cfg__mesh_expert_of(&out->xmesh, plan);
   p3cfg__mesh_of(&out->gmesh, plan); /* with cp: the CP rings */
   const p3cfg__dims *d = &out->d;
-  out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp ? d->tp : 1.0);
+  /* DeepSpeed's pipeline engine sends 1/tp of the activation from each TP rank
+   * (pipe_partitioned; framework_physics.h), as sequence parallelism does. */
+  const int partitioned = p3cfg__plan_physics(plan)->pipe_partitioned && plan->pp > 1;
+  out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp || partitioned ? d->tp : 1.0);
   /* ZeRO 0-1 reduce Megatron's main grads: fp32, or 16-bit for fp16 and grad_reduce bf16
    * (grad_reduce.h); ZeRO 2-3 reduce 16-bit gradients. The tied embedding's all-reduce is
    * of the same main grads. */
@@ -405,6 +409,12 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   const p3cfg__layer_cost *L = &x->L;
   const p3cfg__edge_cost *E = &x->E;
   const p3cfg__moe_cost *X = &x->X;
+  const p3cfg__framework_physics *fw = p3cfg__plan_physics(plan);
+  const int lockstep = fw->pipe_lockstep && p > 1 && v == 1; /* DeepSpeed's engine */
+  /* FSDP2 with pp > 1 (torchtitan): parameters gathered once per step and held through
+   * every micro-batch (reshard_after_forward off), gradients reduce-scattered once, after
+   * the stage's last backward: not per micro-batch (below, after the schedule). */
+  const int step_gather = zero == 3 && p > 1 && fw->fsdp_pp_unsharded;
 
   double *ws = workspace;
   double *F = ws + lay.fwd, *B = ws + lay.bwd, *first_fwd = ws + lay.first_fwd;
@@ -509,7 +519,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
           be += moe_last ? n_mtp * a2a_b : 0.0;
         }
       }
-      if (zero >= 2) {
+      if (zero >= 2 && !step_gather) {
         /* FSDP / ZeRO-3: gather the parameters before the forward and again before the
          * backward, reduce-scatter gradients after it, every micro-batch; overlapped
          * layer by layer (prefetch), the first gather and last reduction stay exposed.
@@ -525,6 +535,14 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
         bd += orr ? overlap_cost(zmb_rs, p3cfg__overlap_exposed_s(zmb_rs, bc + bt, units))
                   : zmb_rs;
       }
+      if (fw->pipe_partitioned && p > 1 && t > 1) {
+        /* The received partition all-gathered over the TP group (an all-reduce's half):
+         * the input before a forward, the output and the gradient before a backward. */
+        ft += j > 0 ? 0.5 * tp_ar : 0.0;
+        bt += j + 1 < p ? tp_ar : 0.0;
+      }
+      if (fw->grad_accum_bytes > 0.0 && zero <= 1) /* gradients accumulated in HBM */
+        bc += fw->grad_accum_bytes * (p3cfg__perf_stage_params(x, j) / v) * r->s_per_byte;
       /* The host: it runs ahead of the GPU through dense layers and the backward, so
        * there the GPU waits only for what the host issues beyond the GPU's own time; each
        * MoE layer's forward synchronises it (the token counts), so there the two meet
@@ -568,7 +586,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   const p3cfg__pipe pipe = {p, v, mb, F, B, send_f, send_b};
   p3cfg__pipe_result res = {end, end_c, first_fwd, last_b, 0};
   const size_t sim_bytes = workspace_bytes - lay.total_doubles * sizeof(double);
-  if (p3cfg__pipe_simulate(&res, &pipe, ws + lay.sim, sim_bytes))
+  if (lockstep ? p3cfg__pipe_simulate_deepspeed(&res, &pipe, ws + lay.sim, sim_bytes)
+               : p3cfg__pipe_simulate(&res, &pipe, ws + lay.sim, sim_bytes))
     return p3cfg__error_set(P3CFG_EINTERNAL, "time model: pipeline simulation failed");
 
   /* End of the step: each stage reduces its gradients after its last backward (with
@@ -576,7 +595,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
    * bucket stays exposed), all meet for the tied-embedding all-reduce and the
    * optimizer, then the distributed optimizer all-gathers the parameters (overlapped:
    * with the next step's first forward, except what arrives too late for it). */
-  const int grad_overlap = (plan->overlap & P3CFG_OVERLAP_GRAD_REDUCE) != 0;
+  /* DeepSpeed's pipeline engine reduces after its last step (ReduceGrads). */
+  const int grad_overlap = (plan->overlap & P3CFG_OVERLAP_GRAD_REDUCE) != 0 && !lockstep;
   const int param_overlap = (plan->overlap & P3CFG_OVERLAP_PARAM_GATHER) != 0;
   uint32_t crit = 0;
   double synced = 0.0, opt_s = 0.0, gather_s = 0.0;
@@ -593,10 +613,17 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     if (grad_overlap && zero <= 1)
       g = overlap_cost(dc->grad_sync,
                        max2(dc->grad_bucket, dc->grad_sync - (end[j] - last_b[j])));
+    double a = dc->param_gather;
+    if (step_gather) {
+      /* Layer by layer behind the last backward (reduce-scatter) and the first forward
+       * (the gather, prefetched a block ahead): the last and the first block exposed. */
+      const double units = plan->stage_layers[j] > 1 ? (double)plan->stage_layers[j] : 1.0;
+      g = overlap_cost(dc->mb_rs, p3cfg__overlap_exposed_s(dc->mb_rs, B[j * v + v - 1], units));
+      a = overlap_cost(dc->mb_ag, p3cfg__overlap_exposed_s(dc->mb_ag, F[j * v], units));
+    }
     synced = max2(synced, end[j] + g);
     opt_s = max2(opt_s, opt[j]);
-    double a = dc->param_gather;
-    if (param_overlap && a > 0.0) {
+    if (param_overlap && a > 0.0 && !step_gather) {
       const double window = first_fwd[j * v + v - 1] + F[j * v + v - 1];
       a = overlap_cost(dc->param_gather,
                        max2(0.0, max2(dc->param_bucket - first_fwd[j * v],

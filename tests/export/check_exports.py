@@ -287,10 +287,11 @@ def unsupported(plan, fmt):
     if plan["model"]["position_embedding"] == "alibi":
         return "alibi"
     # torchtitan's FSDP with pipelining, and its HSDP, have no Megatron-LM counterpart.
-    if c["zero_stage"] == 3 and (c["pp"] > 1 or ep > 1):
-        return "supports neither pipeline nor expert parallelism"
+    # (HSDP first: the export names it before the pipeline when a plan has both.)
     if c["zero_stage"] == 3 and c.get("dp_shard", c["dp"]) != c["dp"]:
         return "does not; export --to torchtitan"
+    if c["zero_stage"] == 3 and (c["pp"] > 1 or ep > 1):
+        return "supports neither pipeline nor expert parallelism"
     return None
 
 
