@@ -72,6 +72,33 @@ static void write_pair(p3cfg__text *t, const char *cls, double Bps, double lat_s
   p3cfg__text_printf(t, "\n");
 }
 
+/* `host.gpu_sockets` (docs/formats.md, "The host"): the CPU package of each local GPU,
+ * from hwloc, when every host has a GPU per rank and they all agree; the launch exports
+ * bind each rank to its GPU's socket with it. Nothing when the hosts have one package
+ * (the default then holds), no GPUs, or differ (a comment says so). */
+static void write_host(p3cfg__text *t, const p3cfg_profile_result *r)
+{
+  const uint32_t k = r->per_host;
+  if (k == 0 || k > P3CFG__HOST_GPU_CAP || r->n_hosts == 0)
+    return;
+  const p3cfg__host_info *h0 = &r->hosts[0];
+  for (uint32_t h = 0; h < r->n_hosts; h++) {
+    const p3cfg__host_info *h1 = &r->hosts[h];
+    if (h1->gpus < k || h1->packages < 2)
+      return;
+    if (memcmp(h1->gpu_package, h0->gpu_package, k) != 0) {
+      p3cfg__text_printf(t, "# host.gpu_sockets not written: hosts %s and %s place their GPUs "
+                            "on different sockets\n",
+                         h0->name, h1->name);
+      return;
+    }
+  }
+  p3cfg__text_printf(t, "host:\n  gpu_sockets: [");
+  for (uint32_t g = 0; g < k; g++)
+    p3cfg__text_printf(t, "%s%u", g ? ", " : "", (unsigned)h0->gpu_package[g]);
+  p3cfg__text_printf(t, "]  # hwloc: each GPU's CPU package, in PCI bus order\n");
+}
+
 static void write_network(p3cfg__text *t, const p3cfg_profile_result *r)
 {
   double self_Bps, self_lat;
@@ -248,6 +275,7 @@ static int build(p3cfg__text *t, const p3cfg_profile_result *r, int node_level, 
   p3cfg__ptext_quoted(t, r->name ? r->name : "profiled");
   p3cfg__text_printf(t, "\nnodes: %u\ngpus_per_node: %u\n", r->n_hosts, r->per_host);
   write_gpu(t, r);
+  write_host(t, r);
   write_network(t, r);
   if (node_level) {
     double *bw = NULL, *lat = NULL;

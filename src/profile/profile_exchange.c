@@ -24,7 +24,7 @@
 #include "host_split.h"
 #include "topology.h"
 
-#define PROTOCOL 1
+#define PROTOCOL 2 /* 2: host_info carries each GPU's CPU package */
 #define MAGIC "p3cfg-profile"
 
 typedef struct hello {

@@ -24,6 +24,9 @@
 /* Directions differing by more than this fraction are reported as asymmetric. */
 #define P3CFG__ASYMMETRY 0.10
 
+/* GPUs per host whose CPU package the profile records (a GB200 tray has 4, a DGX 8). */
+#define P3CFG__HOST_GPU_CAP 64
+
 /* One host as hwloc sees it. Plain bytes: it travels in MPI messages as MPI_BYTE. */
 typedef struct p3cfg__host_info {
   char name[P3CFG__HOST_NAME_CAP];
@@ -33,6 +36,11 @@ typedef struct p3cfg__host_info {
   uint32_t nics;                          /* network and OpenFabrics OS devices */
   char nic_names[P3CFG__NIC_NAMES_CAP];   /* comma-separated, may end in "..." */
   uint32_t numa_nodes, cores, pus;
+  /* The CPU package (socket, logical index) of each GPU in PCI bus order, the order CUDA
+   * numbers them with CUDA_DEVICE_ORDER=PCI_BUS_ID (and, on one GPU model, by default):
+   * the first min(gpus, P3CFG__HOST_GPU_CAP) GPUs; `packages` CPU packages in all. */
+  uint8_t gpu_package[P3CFG__HOST_GPU_CAP];
+  uint32_t packages;
   int32_t status;                         /* 0, or the P3CFG_E* of a failed discovery */
   char message[P3CFG__MESSAGE_CAP];       /* why it failed */
 } p3cfg__host_info;

@@ -17,6 +17,7 @@
 
 #include <hwloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,28 @@ static int fail(p3cfg__host_info *out, const char *what)
   return out->status;
 }
 
+/* A GPU's PCI address as one sortable key, and the CPU package above it. */
+typedef struct gpu_at {
+  uint64_t bus;
+  uint8_t package;
+} gpu_at;
+
+static int cmp_bus(const void *a, const void *b)
+{
+  const uint64_t x = ((const gpu_at *)a)->bus, y = ((const gpu_at *)b)->bus;
+  return (x > y) - (x < y);
+}
+
+/* The logical index of the package holding the CPU side of PCI device `pci` (its first
+ * non-I/O ancestor's package), 0 when hwloc places it under none. */
+static uint8_t package_of(hwloc_topology_t topo, hwloc_obj_t pci)
+{
+  hwloc_obj_t obj = hwloc_get_non_io_ancestor_obj(topo, pci);
+  while (obj && obj->type != HWLOC_OBJ_PACKAGE)
+    obj = obj->parent;
+  return obj && obj->logical_index < 256 ? (uint8_t)obj->logical_index : 0;
+}
+
 int p3cfg__topology_discover(p3cfg__host_info *out)
 {
   memset(out, 0, sizeof *out);
@@ -76,10 +99,21 @@ int p3cfg__topology_discover(p3cfg__host_info *out)
   out->cores = cores > 0 ? (uint32_t)cores : 1;
   out->pus = pus > 0 ? (uint32_t)pus : out->cores;
 
+  const int packages = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
+  out->packages = packages > 0 ? (uint32_t)packages : 1;
+  gpu_at at[P3CFG__HOST_GPU_CAP];
+  uint32_t n_at = 0;
   for (hwloc_obj_t pci = hwloc_get_next_pcidev(topo, NULL); pci;
        pci = hwloc_get_next_pcidev(topo, pci)) {
     if (!is_gpu(&pci->attr->pcidev))
       continue;
+    if (n_at < P3CFG__HOST_GPU_CAP) {
+      const struct hwloc_pcidev_attr_s *d = &pci->attr->pcidev;
+      at[n_at].bus = (uint64_t)d->domain << 24 | (uint64_t)d->bus << 16 |
+                     (uint64_t)d->dev << 8 | d->func;
+      at[n_at].package = package_of(topo, pci);
+      n_at++;
+    }
     if (out->gpus++ == 0) {
       const char *name = hwloc_obj_get_info_by_name(pci, "PCIDevice");
       const int nvidia = pci->attr->pcidev.vendor_id == PCI_VENDOR_NVIDIA;
@@ -110,6 +144,9 @@ int p3cfg__topology_discover(p3cfg__host_info *out)
       break;
     }
   }
+  qsort(at, n_at, sizeof at[0], cmp_bus);
+  for (uint32_t i = 0; i < n_at; i++)
+    out->gpu_package[i] = at[i].package;
   hwloc_topology_destroy(topo);
   return 0;
 }

@@ -516,3 +516,40 @@ Test(analysis, asymmetry_and_slowest)
   cr_assert_eq(s[0].dst, 1);
   p3cfg_profile_result_free(r);
 }
+
+/* The hosts' GPU sockets (hwloc's package of each GPU) become host.gpu_sockets, which
+ * the cluster loader reads back; hosts that disagree, or have one package, write none. */
+Test(writer, gpu_sockets_from_the_hosts_packages)
+{
+  p3cfg_profile_result *r = fake(2, 4);
+  static const uint8_t dgx[4] = {0, 0, 1, 1};
+  for (uint32_t h = 0; h < 2; h++) {
+    r->hosts[h].gpus = 4;
+    r->hosts[h].packages = 2;
+    memcpy(r->hosts[h].gpu_package, dgx, sizeof dgx);
+  }
+  p3cfg_buffer b = {0};
+  cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0, "%s", p3cfg_error_last()->message);
+  cr_assert(strstr(b.data, "host:\n  gpu_sockets: [0, 0, 1, 1]"), "%s", b.data);
+  p3cfg_cluster *c = NULL;
+  cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "written", NULL), 0, "%s",
+               p3cfg_error_last()->message);
+  cr_assert_not_null(c->gpu_sockets);
+  for (uint32_t g = 0; g < 4; g++)
+    cr_expect_eq(c->gpu_sockets[g], dgx[g], "gpu %u", g);
+  p3cfg_cluster_free(c);
+  p3cfg_buffer_dispose(&b);
+  /* The second host wires its GPUs the other way round: no key, a comment. */
+  r->hosts[1].gpu_package[0] = 1;
+  cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0);
+  cr_expect_null(strstr(b.data, "gpu_sockets: ["));
+  cr_expect(strstr(b.data, "# host.gpu_sockets not written: hosts h0 and h1"), "%s", b.data);
+  p3cfg_buffer_dispose(&b);
+  /* One package per host: the default (GPUs on socket 0 and 1 by halves) is not asserted. */
+  r->hosts[1].gpu_package[0] = 0;
+  r->hosts[0].packages = 1;
+  cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0);
+  cr_expect_null(strstr(b.data, "\nhost:\n"));
+  p3cfg_buffer_dispose(&b);
+  p3cfg_profile_result_free(r);
+}
