@@ -50,6 +50,28 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   const double fc2 = p3cfg__gemm_lp_s(r, rows / local, h, fe / etp, local);
   const double act_f = (d->swiglu ? 3.0 : 2.0) * e * rows * fe / etp;
   const double act_b = (d->swiglu ? 5.0 : 3.0) * e * rows * fe / etp;
+  /* Expert biases (bias: Megatron-Core's add_bias_linear covers the experts; GPT-OSS).
+   * fc1's is added in its GEMM (skip_bias_add False); fc2's after it (skip_bias_add True),
+   * weighted by the router's probability: TEGroupedMLP._apply_bias (experts.py at d98e8a6),
+   * on the all-to-all dispatcher's host token counts, splits fc2's R x h output by local
+   * expert, computes t + b p for each (write b p: e; read both, write the sum: 3e) and
+   * concatenates them (2e): 6e per element, 2 kernels per local expert and the cat. The
+   * backward: the gradients of b and of p, each a broadcast product written and reduced
+   * (3e each), 4 kernels per local expert. */
+  const double bias_f = d->bias ? 6.0 * e * rows * h : 0.0;
+  const double bias_b = bias_f;
+  const double bias_kf = d->bias ? 2.0 * local + 1.0 : 0.0;
+  const double bias_kb = d->bias ? 4.0 * local : 0.0;
+  /* A clamped GLU (GPT-OSS: limit 7): weighted_bias_quick_geglu_impl and
+   * weighted_bias_swiglu_impl (fused_bias_geglu.py, fused_bias_swiglu.py at d98e8a6) clamp
+   * the two halves of fc1's output and concatenate them before the fused kernel: two clamps
+   * and a cat, each reading and writing f_e/etp-wide halves (8e R f_e/etp bytes, 3 kernels).
+   * The backward: each clamp's gradient reads the gradient and the input and writes (6e),
+   * the two halves' gradients joined into one (4e): 10e R f_e/etp, 3 kernels. moe_act
+   * recomputation repeats the forward's. */
+  const double clamp_f = d->act_clamp > 0.0 ? 8.0 * e * rows * fe / etp : 0.0;
+  const double clamp_b = d->act_clamp > 0.0 ? 10.0 * e * rows * fe / etp : 0.0;
+  const double clamp_k = d->act_clamp > 0.0 ? 3.0 : 0.0;
   /* Shared experts: a dense MLP on the gathered T tokens, split over tp. */
   double shared = 0.0, shared_act_f = 0.0, shared_act_b = 0.0;
   if (d->shared_ffn > 0.0) {
@@ -73,16 +95,18 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
    * unpermute, the shared experts' sum: about 6). The backward runs each GEMM twice and
    * most of the rest once more. */
   const double shared_k = d->shared_ffn > 0.0 ? 3.0 : 0.0;
-  out->kernels_fwd = 33.0 + 2.0 * local + shared_k;
-  out->kernels_bwd = 48.0 + 4.0 * local + 2.0 * shared_k;
+  out->kernels_fwd = 33.0 + 2.0 * local + shared_k + bias_kf + clamp_k;
+  out->kernels_bwd = 48.0 + 4.0 * local + 2.0 * shared_k + bias_kb + clamp_k;
   /* Megatron-Core's all-to-all dispatcher copies the token counts to the host before the
    * permutation or the all-to-all (MoEAlltoAllTokenDispatcher, cuda_sync_point): one host
    * synchronisation per MoE layer forward. */
   out->host_syncs = 1.0;
 
   const double gemm_f = router + fc1 + fc2 + shared;
-  const double mem_f = scores + 2.0 * perm + act_f + shared_act_f + norm_f + bda_f;
-  const double mem_b = scores + 2.0 * perm + act_b + shared_act_b + norm_b + bda_b;
+  const double mem_f =
+      scores + 2.0 * perm + act_f + shared_act_f + norm_f + bda_f + bias_f + clamp_f;
+  const double mem_b =
+      scores + 2.0 * perm + act_b + shared_act_b + norm_b + bda_b + bias_b + clamp_b;
   out->gemm_fwd_s = fc1 + fc2 + shared;
   out->fwd_s = gemm_f + mem_f * r->s_per_byte + out->kernels_fwd * gap;
   out->bwd_s = 2.0 * gemm_f + mem_b * r->s_per_byte + out->kernels_bwd * gap;
@@ -103,7 +127,8 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
     if (mo & P3CFG_RECOMPUTE_MODULE_LAYERNORM)
       out->recompute_s += norm_f * r->s_per_byte + gap, out->recompute_kernels += 1.0;
     if (mo & P3CFG_RECOMPUTE_MODULE_MOE_ACT)
-      out->recompute_s += act_f * r->s_per_byte + gap, out->recompute_kernels += 1.0;
+      out->recompute_s += (act_f + clamp_f) * r->s_per_byte + (1.0 + clamp_k) * gap,
+          out->recompute_kernels += 1.0 + clamp_k;
     if ((mo & P3CFG_RECOMPUTE_MODULE_SHARED_EXPERTS) && d->shared_ffn > 0.0)
       out->recompute_s += shared + shared_act_f * r->s_per_byte + shared_k * gap,
           out->recompute_kernels += shared_k;

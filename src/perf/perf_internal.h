@@ -109,6 +109,10 @@ typedef struct p3cfg__dims {
    * sizes of the plan. */
   int moe;
   double experts, top_k, expert_ffn, shared_ffn, ep, etp;
+  /* The experts' GLU clamp limit (0: none; GPT-OSS: 7, Megatron-Core's
+   * activation_func_clamp_value): moe_cost.c's clamp-and-concatenate passes. No model key
+   * sets it yet (p3cfg__dims_of leaves it 0). */
+  double act_clamp;
 } p3cfg__dims;
 
 void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *plan);
