@@ -840,6 +840,8 @@ typedef struct p3cfg_plan_model {
    * file's grad_reduce: "fp32" (Megatron-LM's default; also what a plan file without the
    * key reads as) or "bf16" (--grad-reduce-in-bf16; bf16-family precisions only). */
   const char *grad_reduce;
+  /* The experts' activation clamp (the model file's moe.activation_clamp; 0 = none). */
+  double moe_activation_clamp;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

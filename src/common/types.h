@@ -48,6 +48,10 @@ typedef struct p3cfg_moe {
   uint64_t shared_experts, shared_expert_ffn_hidden;
   uint64_t dense_layers;
   double capacity_factor;
+  /* The experts' clamped activation (GPT-OSS: swiglu_limit 7): fc1's output clamped to
+   * [-limit, limit] before the activation (Megatron-Core activation_func_clamp_value);
+   * 0 = none. */
+  double activation_clamp;
 } p3cfg_moe;
 
 /* DeepSeek's multi-head latent attention (`attention: {kind: mla, ...}`). q_lora_rank 0 =

@@ -179,10 +179,11 @@ static int get_uint(hf *h, const char *name, uint64_t lo, uint64_t hi, uint64_t 
 }
 
 /* `  key: N  # comment` inside a mapping block. */
-/* A launch-only number (issue 15: rope_theta, norm_eps) copied as written when it is a
- * plain number in (0, hi), else a comment saying it was left out. */
+/* A number copied from config.json as written (rope_theta, norm_eps, swiglu_limit) when it
+ * is a plain number in (0, hi), with `why` as its comment; else a comment saying it was
+ * left out. */
 static void out_launch_number(out_text *t, const char *key, const yaml_node_t *n,
-                              const char *hf_key, double hi)
+                              const char *hf_key, double hi, const char *why)
 {
   const p3cfg__range r = {0.0, true, hi, NULL, false};
   double v = 0;
@@ -190,7 +191,7 @@ static void out_launch_number(out_text *t, const char *key, const yaml_node_t *n
   if (n->type == YAML_SCALAR_NODE && p3cfg__number_in(n, &r, &v) && v < hi) {
     snprintf(text, sizeof text, "%.*s", (int)(n->data.scalar.length < 63 ? n->data.scalar.length : 63),
              (const char *)n->data.scalar.value);
-    snprintf(cmt, sizeof cmt, "%s (launch only: memory and time do not depend on it)", hf_key);
+    snprintf(cmt, sizeof cmt, "%s (%s)", hf_key, why);
     out_key(t, key, text, cmt);
   } else {
     out_printf(t, "# %s left out: %s is not a number in (0, %g)\n", key, hf_key, hi);
@@ -244,6 +245,10 @@ static void write_moe_mla(out_text *t, hf *h, const yaml_node_t *experts, uint64
     if (has_dense > 0 && dense > 0)
       out_sub(t, "dense_layers", dense, "first_k_dense_replace (dense FFN of ffn_hidden)");
     out_key(t, "  capacity_factor", "null", "default: dropless (config.json has no capacity)");
+    const yaml_node_t *limit = get(h, "swiglu_limit");
+    if (limit)
+      out_launch_number(t, "  activation_clamp", limit, "swiglu_limit", 1e6,
+                        "the experts' fc1 clamp, timed as its own passes");
   }
   uint64_t kvl = 0;
   if (get_uint(h, "kv_lora_rank", 1, P3CFG__MAX_HIDDEN, &kvl) > 0) {
@@ -477,7 +482,8 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   }
   (void)scaling; /* listed with the ignored keys when present */
   if (theta)
-    out_launch_number(t, "rope_theta", theta, "rope_theta", 1e12);
+    out_launch_number(t, "rope_theta", theta, "rope_theta", 1e12,
+                      "launch only: memory and time do not depend on it");
 
   const yaml_node_t *rms = get(h, "rms_norm_eps");
   const yaml_node_t *ln = get(h, "layer_norm_eps");
@@ -494,7 +500,7 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   }
   if (rms || ln)
     out_launch_number(t, "norm_eps", rms ? rms : ln, rms ? "rms_norm_eps" : "layer_norm_eps",
-                      1.0);
+                      1.0, "launch only: memory and time do not depend on it");
   out_key(t, "flash_attention", "true", "default: p3cfg's");
   snprintf(v, sizeof v, "%llu", (unsigned long long)global_batch);
   out_key(t, "global_batch", v,

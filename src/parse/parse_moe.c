@@ -7,7 +7,7 @@
  */
 #include "parse_objects.h"
 
-enum { E_EXPERTS, E_TOP_K, E_FFN, E_SHARED, E_SHARED_FFN, E_DENSE, E_CAPACITY, E_COUNT };
+enum { E_EXPERTS, E_TOP_K, E_FFN, E_SHARED, E_SHARED_FFN, E_DENSE, E_CAPACITY, E_CLAMP, E_COUNT };
 
 static const p3cfg__key moe_keys[E_COUNT] = {
     [E_EXPERTS] = {"experts", true},
@@ -17,6 +17,7 @@ static const p3cfg__key moe_keys[E_COUNT] = {
     [E_SHARED_FFN] = {"shared_expert_ffn_hidden", false},
     [E_DENSE] = {"dense_layers", false},
     [E_CAPACITY] = {"capacity_factor", false},
+    [E_CLAMP] = {"activation_clamp", false},
 };
 
 enum { A_KIND, A_Q_LORA, A_KV_LORA, A_QK_NOPE, A_QK_ROPE, A_V_HEAD, A_COUNT };
@@ -65,6 +66,15 @@ void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *
     if (p3cfg__read_number(c, v[E_CAPACITY], "moe.capacity_factor", &capacity,
                            &e.capacity_factor) != 0)
       e.capacity_factor = 0;
+  }
+  if (v[E_CLAMP] && !p3cfg__is_null(v[E_CLAMP])) {
+    static const p3cfg__range clamp = {0.0, true, 1e6, "a positive number or null", false};
+    if (p3cfg__read_number(c, v[E_CLAMP], "moe.activation_clamp", &clamp,
+                           &e.activation_clamp) != 0)
+      e.activation_clamp = 0;
+    else if (m->activation != P3CFG_ACT_SWIGLU)
+      p3cfg__problem(c, v[E_CLAMP], "moe.activation_clamp is for activation swiglu (the "
+                                    "experts' gated unit)");
   }
 
   if (!v[E_FFN])

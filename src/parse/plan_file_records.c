@@ -57,6 +57,13 @@ static bool read_moe(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_
     ok &= p3cfg__read_number(&rd->c, cf, p3cfg__pf_label(item, label, "capacity_factor"), &capacity,
                              &m->moe_capacity_factor) == 0;
   }
+  const yaml_node_t *clamp = p3cfg__pf_lookup(rd, o, "activation_clamp");
+  if (clamp && !p3cfg__is_null(clamp)) {
+    static const p3cfg__range limit = {0.0, true, 1e6, "a positive number or null", false};
+    char item[P3CFG__PF_LABEL_CAP];
+    ok &= p3cfg__read_number(&rd->c, clamp, p3cfg__pf_label(item, label, "activation_clamp"),
+                             &limit, &m->moe_activation_clamp) == 0;
+  }
   return ok;
 }
 

@@ -157,7 +157,8 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           m->mtp_layers,
                           m->rope_theta,
                           m->norm_eps,
-                          p3cfg__grad_reduce_names[m->grad_reduce]};
+                          p3cfg__grad_reduce_names[m->grad_reduce],
+                          m->moe.activation_clamp};
   return o->name ? 0 : -1;
 }
 

@@ -108,6 +108,8 @@ static void moe_flags(p3cfg__text *t, const p3cfg_plan_model *m)
   flag(t, "--moe-grouped-gemm");
   flag_s(t, "--moe-token-dispatcher-type", "alltoall");
   flag_s(t, "--moe-router-load-balancing-type", "aux_loss");
+  if (m->moe_activation_clamp > 0) /* TransformerConfig.activation_func_clamp_value */
+    p3cfg__text_printf(t, "  --activation-func-clamp-value %.9g\n", m->moe_activation_clamp);
   if (m->moe_capacity_factor > 0) {
     p3cfg__text_printf(t, "  --moe-expert-capacity-factor %.9g\n", m->moe_capacity_factor);
     flag_s(t, "--moe-token-drop-policy", "probs");

@@ -364,6 +364,8 @@ static int moe_json(cJSON *model, const p3cfg_moe *e)
       p3cfg__json_add_u64(o, "dense_layers", e->dense_layers) &&
       (e->capacity_factor > 0 ? p3cfg__json_add_real(o, "capacity_factor", e->capacity_factor)
                               : cJSON_AddNullToObject(o, "capacity_factor"));
+  if (ok && e->activation_clamp > 0 && !p3cfg__json_add_real(o, "activation_clamp", e->activation_clamp))
+    return -1;
   return ok ? 0 : -1;
 }
 

@@ -217,6 +217,10 @@ def check_model(a, cfg, plan, name):
     if m["position_embedding"] == "rope":
         check(a.rotary_base == m.get("rope_theta", 10000),
               f"{name}: rotary base {a.rotary_base} vs {m.get('rope_theta')}")
+    # The experts' activation clamp (GPT-OSS's swiglu_limit) reaches TransformerConfig.
+    clamp = (m.get("moe") or {}).get("activation_clamp")
+    check(cfg.activation_func_clamp_value == clamp,
+          f"{name}: activation clamp {cfg.activation_func_clamp_value} vs {clamp}")
     check(abs(cfg.layernorm_epsilon - m.get("norm_eps", 1e-5)) <= 1e-12,
           f"{name}: norm epsilon {cfg.layernorm_epsilon} vs {m.get('norm_eps')}")
     check(cfg.add_bias_linear == m["bias"], f"{name}: bias")
