@@ -341,6 +341,7 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   out->kernels_fwd = kf;
   out->kernels_bwd = kb;
   out->tp_bytes = e * T * h;
+  out->tp_ag_cut = p3cfg__lp_tp_gather_cut(d, r); /* quantized sp all-gathers */
   out->recompute_comm = d->recompute == P3CFG_RECOMPUTE_FULL;
   /* torchtitan's full AC recomputes the forward's all-gather and keeps its output for
    * the weight gradients (framework_physics.h): no second gather. */

@@ -72,14 +72,17 @@ uint32_t p3cfg__fw_overlap(const p3cfg_plan *plan)
 void p3cfg__tp_exposed_fused_only(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L,
                                   double ar_s, double tp)
 {
-  const double half = 0.5 * ar_s;
+  /* half: a 16-bit reduce-scatter; ag: an all-gather, of quantized tensors in low
+   * precision (L->tp_ag_cut: torchao's Float8ColwiseParallel gathers float8) */
+  const double half = 0.5 * ar_s, ag = half * (1.0 - L->tp_ag_cut);
   const double proj = L->gemm_attn_s - L->gemm_qkv_s, down = L->gemm_mlp_s - L->gemm_fc1_s;
   const double gemm_f[4] = {L->gemm_qkv_s, proj, L->gemm_fc1_s, down};
   *fwd_s = 0.0;
-  for (int i = 0; i < 4; i++)
-    *fwd_s += p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, gemm_f[i], tp));
-  *bwd_s = p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, proj, tp)) +
-           p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, down, tp));
+  for (int i = 0; i < 4; i++) /* all-gathers before QKV and MLP up, reduce-scatters after */
+    *fwd_s += p3cfg__overlap_cost(i % 2 ? half : ag,
+                                  p3cfg__overlap_exposed_s(i % 2 ? half : ag, gemm_f[i], tp));
+  *bwd_s = p3cfg__overlap_cost(ag, p3cfg__overlap_exposed_s(ag, proj, tp)) +
+           p3cfg__overlap_cost(ag, p3cfg__overlap_exposed_s(ag, down, tp));
   *bwd_s += L->rs_unfused_attn
                 ? half
                 : p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_qkv_s, tp));
@@ -87,5 +90,5 @@ void p3cfg__tp_exposed_fused_only(double *fwd_s, double *bwd_s, const p3cfg__lay
                 ? half
                 : p3cfg__overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_fc1_s, tp));
   if (L->sp_regather)
-    *bwd_s += P3CFG__LAYER_SP_AG_BWD * half; /* two all-gathers */
+    *bwd_s += P3CFG__LAYER_SP_AG_BWD * ag; /* two all-gathers */
 }

@@ -23,10 +23,24 @@
  * Current scaling (and nvfp4, whose second-level scale is per tensor) first reads the
  * tensor for its amax, then computes the scale, then casts: three kernels where delayed
  * scaling's cast computes the amax for the next step in the same kernel.
+ * With sequence parallelism the tensor-parallel all-gathers carry the quantized tensors
+ * (p3cfg__lp_tp_gather_cut): TE quantizes a column-parallel GEMM's input before gathering
+ * it (Linear: cast_to_fp8, then gather_along_first_dim; LayerNormLinear: the norm writes
+ * the FP8 ln_out that is gathered; the backward re-gathers that saved FP8 copy for the
+ * weight gradient; transformer_engine/pytorch/module/linear.py and layernorm_linear.py
+ * @ 3ec87875), and a row-parallel GEMM's output gradient before gathering it
+ * (grad_output_preprocess); under current scaling the quantizers of exactly those two
+ * tensors take the TP group as their amax-reduction group so that every rank casts with
+ * one scale (linear.py _customize_quantizers_float8_current_scaling: with_amax_reduction,
+ * amax_reduction_group = tp_group, for sequence_parallel column inputs and row grad
+ * outputs); MXFP8 and NVFP4 gather their data with the block scales. torchao's float8
+ * tensorwise TP does the same (Float8ColwiseParallel / PrepareFloat8ModuleInput, which
+ * torchtitan's llama3 parallelize.py @ v0.2.0 applies with float8 and TP). The
+ * reduce-scatters carry the GEMMs' 16-bit outputs (and input gradients): unchanged.
  * Not modelled: the amax all-reduce of delayed scaling over the amax group (once per
- * micro-batch, a few KiB), nvfp4's random Hadamard transform of the weight-gradient
- * inputs and stochastic rounding (memory-bound, fused in TE's cast), TE's FP8
- * all-gather of sequence-parallel inputs (the TP collectives stay 16-bit here).
+ * micro-batch, a few KiB) and current scaling's 4-byte TP amax all-reduces (four per
+ * layer, latency only), nvfp4's random Hadamard transform of the weight-gradient
+ * inputs and stochastic rounding (memory-bound, fused in TE's cast).
  */
 #include "low_precision_time.h"
 
@@ -88,6 +102,13 @@ double p3cfg__gemm_lp_s(const p3cfg__rates *r, double m, double n, double k, dou
   const double bytes = batch * (r->lp_elem_bytes * (m * k + k * n) + r->elem_bytes * m * n);
   const double memory_s = bytes * r->s_per_byte;
   return compute_s > memory_s ? compute_s : memory_s;
+}
+
+double p3cfg__lp_tp_gather_cut(const p3cfg__dims *d, const p3cfg__rates *r)
+{
+  if (!r->lp || !d->sp || d->tp <= 1.0)
+    return 0.0;
+  return 1.0 - r->lp_elem_bytes / r->elem_bytes;
 }
 
 /* Bytes to quantize a tensor of n 16-bit elements into its two copies. */

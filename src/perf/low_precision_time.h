@@ -37,6 +37,12 @@ typedef struct p3cfg__lp_overhead {
 void p3cfg__low_precision_overhead(p3cfg__lp_overhead *out, const p3cfg__dims *d,
                                    const p3cfg__rates *r);
 
+/* The share of each tensor-parallel all-gather's bytes that low precision saves, 1 -
+ * lp_elem_bytes / elem_bytes, with sequence parallelism (0 otherwise, and in 16 or 32
+ * bits): the gathered GEMM inputs and output gradients travel quantized; the
+ * reduce-scatters (16-bit GEMM outputs) do not. */
+double p3cfg__lp_tp_gather_cut(const p3cfg__dims *d, const p3cfg__rates *r);
+
 /* HBM bytes of the once-per-step weight quantization of a GPU owning `owned` and holding
  * `held` parameters (zero in 16 or 32 bits), added to its optimizer step. */
 double p3cfg__low_precision_step_bytes(const p3cfg__rates *r, double owned, double held);

@@ -142,6 +142,8 @@ typedef struct p3cfg__layer_cost {
   double gemm_qkv_s, gemm_fc1_s; /* the column-parallel GEMMs, one pass each */
   double kernels_fwd, kernels_bwd; /* compute kernels launched, forward and backward */
   double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */
+  double tp_ag_cut;   /* share of each layer all-gather's bytes low precision saves
+                         (p3cfg__lp_tp_gather_cut; 0: 16-bit gathers) */
   /* The MLP block's share of the above (its GEMMs, activation, residual and norm of the
    * second half), which an MoE layer replaces with its experts (moe_cost.c). */
   double mlp_fwd_s, mlp_bwd_s, mlp_kernels_fwd, mlp_kernels_bwd;

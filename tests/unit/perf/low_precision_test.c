@@ -112,3 +112,52 @@ Test(perf, a_gpu_without_fp8_tensor_cores_is_refused)
   p3cfg_cluster_free(c);
   p3cfg_model_free(m);
 }
+
+/* With sequence parallelism the TP all-gathers carry the quantized tensors (TE: the FP8
+ * GEMM input and output gradient are gathered; torchao float8 tensorwise TP likewise), the
+ * reduce-scatters stay 16-bit. By hand, fp8 (1 byte) against bf16 (2): each all-gather
+ * half of an all-reduce unit costs half, so with no overlap the forward's two units cost
+ * 2 x (1/2 + 1/4) = 1.5 all-reduces instead of 2, and the backward's two units plus two
+ * re-gathers 2 x 3/4 + 2 x 1/4 = 2 instead of 2 + 2 x 1/2 = 3. */
+Test(perf, fp8_tp_all_gathers_carry_one_byte)
+{
+  p3cfg_model *m;
+  p3cfg_cluster *c;
+  load(&m, &c, "llama3-70b", "dgx-h100-1n");
+  p3cfg_plan pl = P3CFG_PLAN_INIT;
+  pl.dp = 2, pl.tp = 4, pl.sequence_parallel = 1, pl.micro_batch = 1;
+  p3cfg__dims d;
+  p3cfg__rates r;
+  p3cfg__layer_cost L;
+  p3cfg__dims_of(&d, m, &pl);
+  p3cfg__rates_of(&r, m, &c->gpu);
+  cr_expect_eq(p3cfg__lp_tp_gather_cut(&d, &r), 0.0, "bf16 gathers 16 bits");
+  double bf_f, bf_b;
+  p3cfg__layer_cost_of(&L, &d, &r);
+  p3cfg__perf_layer_s(&bf_f, &bf_b, m, c, &pl, NULL);
+  const double bf_tf = bf_f - L.fwd_s, bf_tb = bf_b - L.bwd_s;
+  m->precision = P3CFG_PREC_FP8;
+  m->fp8_recipe = P3CFG_FP8_CURRENT;
+  p3cfg__rates_of(&r, m, &c->gpu);
+  cr_expect_float_eq(p3cfg__lp_tp_gather_cut(&d, &r), 0.5, 1e-12);
+  double lp_f, lp_b;
+  p3cfg__layer_cost_of(&L, &d, &r);
+  p3cfg__perf_layer_s(&lp_f, &lp_b, m, c, &pl, NULL);
+  const double lp_tf = lp_f - L.fwd_s, lp_tb = lp_b - L.bwd_s;
+  cr_assert_gt(bf_tf, 0.0);
+  cr_expect_float_eq(lp_tf / bf_tf, 0.75, 1e-9, "forward TP %.4f of bf16's", lp_tf / bf_tf);
+  cr_expect_float_eq(lp_tb / bf_tb, 2.0 / 3.0, 1e-9, "backward TP %.4f of bf16's",
+                     lp_tb / bf_tb);
+  /* mxfp8 gathers its E8M0 block scales too: 1 + 1/32 bytes per element */
+  m->precision = P3CFG_PREC_MXFP8;
+  p3cfg__rates_of(&r, m, &c->gpu);
+  cr_expect_float_eq(p3cfg__lp_tp_gather_cut(&d, &r), 1.0 - (1.0 + 1.0 / 32.0) / 2.0, 1e-12);
+  /* without sp the TP collectives are all-reduces of 16-bit outputs: nothing saved */
+  m->precision = P3CFG_PREC_FP8;
+  p3cfg__rates_of(&r, m, &c->gpu);
+  pl.sequence_parallel = 0;
+  p3cfg__dims_of(&d, m, &pl);
+  cr_expect_eq(p3cfg__lp_tp_gather_cut(&d, &r), 0.0, "no sp: all-reduces");
+  p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+}
