@@ -842,6 +842,11 @@ typedef struct p3cfg_plan_model {
   const char *grad_reduce;
   /* The experts' activation clamp (the model file's moe.activation_clamp; 0 = none). */
   double moe_activation_clamp;
+  /* The loss kernel, as the model file's cross_entropy: "unfused" (Megatron-LM's
+   * vocab-parallel cross entropy, its default; also what a plan file without the key
+   * reads as), "fused" (Transformer Engine's Triton kernel, Megatron-Bridge's recipes) or
+   * "native" (Megatron-Core's JIT-fused cross entropy). */
+  const char *cross_entropy;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

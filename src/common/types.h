@@ -37,6 +37,15 @@ typedef enum { P3CFG_FP8_DELAYED = 0, P3CFG_FP8_CURRENT = 1 } p3cfg_fp8_recipe;
  * (`grad_reduce`): fp32 (its rule for bf16: accumulate_allreduce_grads_in_fp32) or bf16
  * (--grad-reduce-in-bf16; Megatron-Bridge's perf recipes, ddp.grad_reduce_in_fp32 False). */
 typedef enum { P3CFG_GRAD_REDUCE_FP32 = 0, P3CFG_GRAD_REDUCE_BF16 = 1 } p3cfg_grad_reduce;
+/* The language-model loss (`cross_entropy`, cross_entropy_cost.h): Megatron-LM's unfused
+ * vocab-parallel cross entropy (its default), Transformer Engine's fused Triton kernel
+ * (--cross-entropy-loss-fusion --cross-entropy-fusion-impl te; Megatron-Bridge's perf
+ * recipes) or Megatron-Core's JIT-fused one (--cross-entropy-fusion-impl native). */
+typedef enum {
+  P3CFG_CE_UNFUSED = 0,
+  P3CFG_CE_FUSED = 1,
+  P3CFG_CE_NATIVE = 2
+} p3cfg_cross_entropy;
 
 /* Mixture of experts (`moe:`; experts == 0: a dense model). Every MoE layer has `experts`
  * routed experts of expert_ffn_hidden (each shaped as the model's activation: SwiGLU has
@@ -98,6 +107,8 @@ struct p3cfg_model {
   /* Megatron-LM's gradient buffer and reduction dtype (grad_reduce.h): fp32 by default,
    * bf16 only with a bf16-family precision (bf16, fp8, mxfp8, nvfp4). */
   p3cfg_grad_reduce grad_reduce;
+  /* The loss kernel (cross_entropy_cost.h): unfused by default. */
+  p3cfg_cross_entropy cross_entropy;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */

@@ -93,6 +93,8 @@
  */
 #include "activations.h"
 
+#include "cross_entropy_cost.h"
+
 #include "framework_memory.h"
 
 #include <assert.h>
@@ -360,11 +362,16 @@ void p3cfg__act_terms_get(p3cfg__act_terms *out, const p3cfg_model *m, const p3c
    * vocab-parallel cross entropy saves for backward: logits.float(), exp in place
    * (tensor_parallel/cross_entropy.py), 4·s·b·V/t. */
   const uint64_t vocab_tp = p3cfg__vocab_padded(m, plan->tp) / plan->tp;
+  /* Transformer Engine's fused loss (cross_entropy: fused, Megatron only;
+   * cross_entropy_cost.h) keeps the 16-bit logits instead, its gradient written into them
+   * in place: e·s·b·V/t and nothing transient. */
+  const int te_ce = plan->framework == P3CFG_FRAMEWORK_MEGATRON && m->cross_entropy == P3CFG_CE_FUSED;
+  const uint64_t logit_e = m->precision == P3CFG_PREC_FP32 ? 4 : 2;
   out->last_bytes = p3cfg__sat_add(p3cfg__sat_mul(2, act(&d, d.tok_sp, d.h)),
-                                   p3cfg__sat_mul3(4, d.tok, vocab_tp));
+                                   p3cfg__sat_mul3(te_ce ? logit_e : 4, d.tok, vocab_tp));
   /* The 16-bit logits live beside their fp32 copy until the copy is made, and the 16-bit
    * gradient beside the fp32 one in backward: 2·s·b·V/t more. fp32 training has no copy. */
-  out->loss_bytes = p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
+  out->loss_bytes = te_ce ? 0 : p3cfg__fw_loss_bytes(m, plan, p3cfg__sat_mul(d.tok, vocab_tp));
 
   /* While one layer back-propagates: under full recompute its whole forward is
    * re-materialised, under selective its core attention; in any mode the gradient

@@ -39,6 +39,7 @@ enum {
   K_ROPE_THETA,
   K_NORM_EPS,
   K_GRAD_REDUCE,
+  K_CROSS_ENTROPY,
   K_COUNT
 };
 
@@ -70,6 +71,7 @@ static const p3cfg__key model_keys[K_COUNT] = {
     [K_ROPE_THETA] = {"rope_theta", false},
     [K_NORM_EPS] = {"norm_eps", false},
     [K_GRAD_REDUCE] = {"grad_reduce", false},
+    [K_CROSS_ENTROPY] = {"cross_entropy", false},
 };
 
 /* Names in the order of the p3cfg_* enums of types.h. */
@@ -80,6 +82,7 @@ static const char *const precisions[] = {"bf16", "fp16", "fp32", "fp8", "mxfp8",
 static const char *const fp8_recipes[] = {"delayed", "current"};
 static const char *const optimizers[] = {"adam", "sgd"};
 static const char *const grad_reduces[] = {"fp32", "bf16"};
+static const char *const cross_entropies[] = {"unfused", "fused", "native"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -215,6 +218,9 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   read_choice(c, v, K_OPTIMIZER, optimizers, N_OF(optimizers), &opt);
   read_choice(c, v, K_FP8_RECIPE, fp8_recipes, N_OF(fp8_recipes), &recipe);
   read_choice(c, v, K_GRAD_REDUCE, grad_reduces, N_OF(grad_reduces), &grad);
+  int ce = m->cross_entropy;
+  read_choice(c, v, K_CROSS_ENTROPY, cross_entropies, N_OF(cross_entropies), &ce);
+  m->cross_entropy = (p3cfg_cross_entropy)ce;
   m->activation = (p3cfg_activation)act;
   m->position_embedding = (p3cfg_posemb)pos;
   m->norm = (p3cfg_norm)norm;
@@ -250,6 +256,14 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
                    "grad_reduce %s is for precision bf16, fp8, mxfp8 or nvfp4: precision fp16 "
                    "keeps and reduces fp16 gradients (remove the key)",
                    grad_reduces[m->grad_reduce]);
+  /* Megatron-Core's native fused cross entropy casts the logits' gradient to bf16
+   * (fusions/fused_cross_entropy.py, calculate_gradients): bf16-family precisions only. */
+  if (v[K_CROSS_ENTROPY] && m->cross_entropy == P3CFG_CE_NATIVE &&
+      (m->precision == P3CFG_PREC_FP16 || m->precision == P3CFG_PREC_FP32))
+    p3cfg__problem(c, v[K_CROSS_ENTROPY],
+                   "cross_entropy native needs precision bf16, fp8, mxfp8 or nvfp4 (Megatron-Core "
+                   "casts its gradient to bf16), but precision is %s",
+                   precisions[m->precision]);
   bool head_dim_ok = false, mtp_ok = true;
   read_count(c, v, K_HEAD_DIM, P3CFG__MAX_HIDDEN, &m->head_dim, &head_dim_ok);
   if (v[K_MTP_LAYERS])

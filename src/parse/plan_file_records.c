@@ -154,6 +154,31 @@ static bool read_grad_reduce(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const ya
   return true;
 }
 
+/* The loss kernel (cross_entropy_cost.h): "unfused" when absent (plan files written before
+ * the key); "native" only with a bf16-family precision, as in the model file. */
+static bool read_cross_entropy(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                               const char *prefix)
+{
+  m->cross_entropy = p3cfg__cross_entropy_names[P3CFG_CE_UNFUSED];
+  const yaml_node_t *v = p3cfg__pf_lookup(rd, map, "cross_entropy");
+  int k = 0;
+  if (!v)
+    return true;
+  if (!p3cfg__pf_enum(rd, map, prefix, "cross_entropy", p3cfg__cross_entropy_names,
+                      N_OF(p3cfg__cross_entropy_names), &k))
+    return false;
+  m->cross_entropy = p3cfg__cross_entropy_names[k];
+  if (k == P3CFG_CE_NATIVE && m->precision &&
+      (!strcmp(m->precision, "fp16") || !strcmp(m->precision, "fp32"))) {
+    char item[P3CFG__PF_LABEL_CAP];
+    p3cfg__problem(&rd->c, v,
+                   "%s native needs precision bf16, fp8, mxfp8 or nvfp4, but precision is %s",
+                   p3cfg__pf_label(item, prefix, "cross_entropy"), m->precision);
+    return false;
+  }
+  return true;
+}
+
 bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
                           const char *prefix)
 {
@@ -209,6 +234,7 @@ bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_
   for (size_t i = 0; i < N_OF(flags); i++)
     ok &= p3cfg__pf_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
   ok &= read_grad_reduce(rd, m, map, prefix);
+  ok &= read_cross_entropy(rd, m, map, prefix);
   return read_shape(rd, m, map, prefix) && ok;
 }
 

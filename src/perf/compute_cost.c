@@ -23,6 +23,7 @@
 
 #include "framework_physics.h"
 
+#include "cross_entropy_cost.h"
 #include "low_precision_time.h"
 #include "model_flops.h"
 #include "model_params.h"
@@ -113,6 +114,7 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->unfused = p3cfg__plan_physics(plan)->unfused_projections && !out->mla;
   out->tp_fused_only = p3cfg__plan_physics(plan)->async_tp_fused_only;
   out->gather_kept_by_recompute = p3cfg__plan_physics(plan)->gather_kept_by_recompute;
+  out->ce = plan->framework == P3CFG_FRAMEWORK_MEGATRON ? m->cross_entropy : P3CFG_CE_UNFUSED;
 }
 
 /* Attention core of one layer: forward and backward seconds, what selective
@@ -374,14 +376,17 @@ void p3cfg__edge_cost_of(p3cfg__edge_cost *out, const p3cfg__dims *d, const p3cf
   out->emb_tp_fwd = d->sp ? 0.5 : 1.0;
   out->emb_tp_bwd = d->sp ? 0.5 : 0.0;
 
-  /* Final norm, logits GEMM [T x h][h x V/t], and Megatron-LM's vocab-parallel cross
-   * entropy on fp32 logits (output.float()): cast (e + 4 bytes per logit), max (4),
-   * subtract (8), exp (8), sum (4), divide (8), all in place; the backward subtracts the
-   * one-hot (8), scales by the loss gradient (8) and casts back (4 + e). */
+  /* Final norm, logits GEMM [T x h][h x V/t], and the loss (cross_entropy_cost.h):
+   * Megatron-LM's vocab-parallel cross entropy on fp32 logits by default (e + 36 bytes per
+   * logit forward, e + 12 backward), Transformer Engine's fused kernel on the 16-bit
+   * logits (3e, 2e) or Megatron-Core's JIT-fused one (e + 20, e + 4). */
   const double logits = p3cfg__gemm_s(r, T, V / t, h, 1.0);
   const double tv = T * V / t;
-  out->out_fwd_s = logits + (2.0 * e * th + (e + 36.0) * tv) * r->s_per_byte + 8.0 * gap;
-  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + (20.0 + e) * tv) * r->s_per_byte + 6.0 * gap;
+  const p3cfg__ce_cost ce = p3cfg__ce_cost_of(d->ce, e);
+  out->out_fwd_s = logits + (2.0 * e * th + ce.fwd_bytes * tv) * r->s_per_byte +
+                   ce.kernels_fwd * gap;
+  out->out_bwd_s = 2.0 * logits + (3.0 * e * th + ce.bwd_bytes * tv) * r->s_per_byte +
+                   ce.kernels_bwd * gap;
   /* With sp the input is all-gathered before the logits and reduce-scattered back;
    * without it the replicated input's gradient is all-reduced. */
   out->out_tp_fwd = d->sp ? 0.5 : 0.0;

@@ -113,6 +113,9 @@ typedef struct p3cfg__dims {
    * activation_func_clamp_value): moe_cost.c's clamp-and-concatenate passes. No model key
    * sets it yet (p3cfg__dims_of leaves it 0). */
   double act_clamp;
+  /* The loss kernel (cross_entropy_cost.h): the model's cross_entropy under Megatron,
+   * unfused under the frameworks that run their own loss. */
+  p3cfg_cross_entropy ce;
 } p3cfg__dims;
 
 void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *plan);

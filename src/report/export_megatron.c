@@ -181,6 +181,12 @@ static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
   else if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 0)
     why = "Megatron-LM overlaps the parameter all-gather (--overlap-param-gather) only with the "
           "distributed optimizer (--zero 1), and without it there is no parameter all-gather";
+  else if (m->cross_entropy && strcmp(m->cross_entropy, "fused") == 0)
+    why = "the model's cross_entropy fused is Transformer Engine's kernel "
+          "(--cross-entropy-loss-fusion --cross-entropy-fusion-impl te, Megatron-Bridge's "
+          "recipes), which Megatron-LM's validate_args() refuses (\"disabled due to stability "
+          "issues\"); set cross_entropy native in the model file, or launch it through "
+          "Megatron-Bridge";
   else if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp > 1 && !p->sequence_parallel)
     why = "Megatron-LM overlaps tensor-parallel communication with GEMMs (--tp-comm-overlap) "
           "only with sequence parallelism; plan it with --sp";
@@ -342,6 +348,13 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
    * plan file reader admits it only with a bf16-family precision). */
   if (m->grad_reduce && strcmp(m->grad_reduce, "bf16") == 0)
     flag(t, "--grad-reduce-in-bf16");
+  /* cross_entropy native: Megatron-Core's JIT-fused vocab-parallel cross entropy
+   * (ModelParallelConfig.cross_entropy_loss_fusion, cross_entropy_fusion_impl "native";
+   * fused, Transformer Engine's, is refused above). */
+  if (m->cross_entropy && strcmp(m->cross_entropy, "native") == 0) {
+    flag(t, "--cross-entropy-loss-fusion");
+    flag_s(t, "--cross-entropy-fusion-impl", "native");
+  }
   if (fp8) /* e4m3 forward, e5m2 gradients; Megatron-LM's default recipe (delayed) */
     flag_s(t, "--fp8-format", "hybrid");
   /* TransformerConfig: "Delayed scaling does not support moe_act and layernorm recompute

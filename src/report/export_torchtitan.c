@@ -228,6 +228,13 @@ static void header(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number,
                           "captures none with %s.\n",
                        p->pp > 1 ? "pipelining" : "the all-to-all expert dispatcher");
   not_carried(t, p, &rec->model, l);
+  /* The loss kernels of Megatron (cross_entropy_cost.h) are not torchtitan's: its loss is
+   * torch.nn.functional.cross_entropy on the fp32 logits, as estimated. */
+  if (rec->model.cross_entropy && strcmp(rec->model.cross_entropy, "unfused") != 0)
+    p3cfg__text_printf(t, "#\n# The model's cross_entropy %s is a Megatron kernel: torchtitan's "
+                          "loss is torch's cross_entropy\n# on fp32 logits, which the plan was "
+                          "estimated with.\n",
+                       rec->model.cross_entropy);
   /* Megatron-LM's --grad-reduce-in-bf16 has no torchtitan counterpart (grad_reduce.h). */
   if (rec->model.grad_reduce && strcmp(rec->model.grad_reduce, "bf16") == 0)
     p3cfg__text_printf(t, "#\n# The model's grad_reduce bf16 is Megatron-LM's: torchtitan "

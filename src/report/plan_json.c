@@ -390,6 +390,8 @@ static int model_json(cJSON *root, const p3cfg_model *m)
       !cJSON_AddBoolToObject(o, "flash_attention", m->flash_attention) ||
       !cJSON_AddStringToObject(o, "precision", p3cfg__precision_names[m->precision]) ||
       !cJSON_AddStringToObject(o, "grad_reduce", p3cfg__grad_reduce_names[m->grad_reduce]) ||
+      !cJSON_AddStringToObject(o, "cross_entropy",
+                               p3cfg__cross_entropy_names[m->cross_entropy]) ||
       !cJSON_AddStringToObject(o, "optimizer", p3cfg__optimizer_names[m->optimizer]) ||
       !p3cfg__json_add_u64(o, "head_dim", p3cfg__head_dim(m)) || attention_json(o, m) ||
       moe_json(o, &m->moe) || !p3cfg__json_add_u64(o, "mtp_layers", m->mtp_layers))
