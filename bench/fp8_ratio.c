@@ -88,8 +88,14 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   m->precision = prec;
   /* Megatron-Bridge's rows (source "B ..."): its perf recipes reduce gradients in bf16
    * (ddp.grad_reduce_in_fp32 = False, perf_recipes/_common.py at 067f987). */
-  if (strncmp(get(h, r, "source"), "B ", 2) == 0)
+  if (strncmp(get(h, r, "source"), "B ", 2) == 0) {
     m->grad_reduce = P3CFG_GRAD_REDUCE_BF16;
+    /* and Transformer Engine's fused cross entropy (cross_entropy_fusion_impl "te" there;
+     * cross_entropy_loss_fusion True in models/gpt_provider.py); P3CFG_UNFUSED_LOSS=1 for
+     * Megatron-LM's unfused one. */
+    if (!getenv("P3CFG_UNFUSED_LOSS"))
+      m->cross_entropy = P3CFG_CE_FUSED;
+  }
   m->fp8_recipe = strcmp(get(h, r, "recipe"), "delayed") == 0 ? P3CFG_FP8_DELAYED
                                                                : P3CFG_FP8_CURRENT;
   if (num(h, r, "hbm_GBps") > 0)

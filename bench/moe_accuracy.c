@@ -21,7 +21,8 @@
  * plan the recipes no longer have (older releases) takes the fastest of none / selective /
  * selective {moe_act, layernorm} / full that the memory model says fits ("searched").
  *
- * Every row runs with bf16 gradient buffers (grad_reduce bf16), as the recipes do.
+ * Every row runs with bf16 gradient buffers (grad_reduce bf16) and Transformer Engine's fused
+ * cross entropy (cross_entropy fused), as the recipes do.
  *
  * Usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads]   (--all: dense rows too;
  * --fp32-grads: Megatron-LM's default fp32 gradient buffers instead, for comparison)
@@ -263,6 +264,10 @@ static double median(double *v, int n)
  * _perf_precision; the releases' scripts/performance/configs/{llama3,qwen3,gpt_oss}/ since
  * v0.2.0 likewise), Megatron-LM's --grad-reduce-in-bf16. */
 static const char *grad_reduce = "bf16"; /* --fp32-grads: Megatron-LM's default instead */
+/* And Transformer Engine's fused cross entropy: _benchmark_common sets
+ * cross_entropy_fusion_impl "te" (perf_recipes/_common.py at 067f987) with the provider's
+ * cross_entropy_loss_fusion True (models/gpt_provider.py). --unfused-loss: Megatron-LM's. */
+static const char *cross_entropy = "fused";
 
 static int load_model(p3cfg_model **out, const char *file, const run *r, const char *prec)
 {
@@ -276,14 +281,16 @@ static int load_model(p3cfg_model **out, const char *file, const run *r, const c
   char line[1024];
   while (fgets(line, sizeof line, f) && len + 2 * sizeof line < sizeof text) {
     if (!strncmp(line, "seq_len:", 8) || !strncmp(line, "global_batch:", 13) ||
-        !strncmp(line, "precision:", 10) || !strncmp(line, "grad_reduce:", 12))
+        !strncmp(line, "precision:", 10) || !strncmp(line, "grad_reduce:", 12) ||
+        !strncmp(line, "cross_entropy:", 14))
       continue;
     len += (size_t)snprintf(text + len, sizeof text - len, "%s", line);
   }
   fclose(f);
   len += (size_t)snprintf(text + len, sizeof text - len,
-                          "seq_len: %u\nglobal_batch: %u\nprecision: %s\ngrad_reduce: %s\n", r->seq,
-                          r->gbs, prec, grad_reduce);
+                          "seq_len: %u\nglobal_batch: %u\nprecision: %s\ngrad_reduce: %s\n"
+                          "cross_entropy: %s\n",
+                          r->seq, r->gbs, prec, grad_reduce, cross_entropy);
   return p3cfg_model_load_string(out, text, len, path, NULL);
 }
 
@@ -297,8 +304,11 @@ int main(int argc, char **argv)
       verbose = 1;
     else if (!strcmp(argv[i], "--fp32-grads"))
       grad_reduce = "fp32";
+    else if (!strcmp(argv[i], "--unfused-loss"))
+      cross_entropy = "unfused";
     else {
-      fprintf(stderr, "usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads]\n");
+      fprintf(stderr,
+              "usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads] [--unfused-loss]\n");
       return 2;
     }
   }

@@ -128,3 +128,11 @@ PLANS += [
                                          "qwen3-30b-a3b-bf16-grads.yaml clusters/dgx-h100-8n.yaml "
                                          "--ep 8 --mbs 1 --recompute full"),
 ]
+
+# The loss kernel (cross_entropy_cost.h): Megatron-Core's JIT-fused cross entropy, exported
+# as --cross-entropy-loss-fusion --cross-entropy-fusion-impl native (cross_entropy fused,
+# Transformer Engine's, is refused: validate_args at d98e8a6 rejects impl te).
+PLANS += [
+    ("llama8b-ce-native", "estimate tests/fixtures/export/llama3-8b-ce-native.yaml "
+                          "clusters/dgx-h100-1n.yaml --tp 2 --sp --mbs 1 --zero 1"),
+]
