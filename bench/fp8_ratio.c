@@ -85,6 +85,20 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   snprintf(path, sizeof path, "%s/clusters/%s.yaml", P3CFG_SOURCE_DIR, get(h, r, "cluster"));
   if (p3cfg_cluster_load(&c, path, NULL))
     goto done;
+  const double gpus = num(h, r, "gpus");
+  if (gpus > (double)c->nodes * c->gpus_per_node) {
+    /* A run larger than the cluster file: the same nodes, as many as the run used. */
+    char yaml[512];
+    const int n = snprintf(yaml, sizeof yaml,
+                           "name: %s-%.0fg\nnodes: %.0f\ngpus_per_node: %u\ngpu: %s\nnetwork:\n"
+                           "  intra_node_GBps: %g\n  inter_node_GBps: %g\n",
+                           c->name, gpus, ceil(gpus / c->gpus_per_node), c->gpus_per_node,
+                           c->gpu.name, c->intra_Bps / 1e9, c->inter_Bps / 1e9);
+    p3cfg_cluster_free(c);
+    c = NULL;
+    if (p3cfg_cluster_load_string(&c, yaml, (size_t)n, "fp8-bf16-pairs.csv", NULL))
+      goto done;
+  }
   m->precision = prec;
   /* Megatron-Bridge's rows (source "B ..."): its perf recipes reduce gradients in bf16
    * (ddp.grad_reduce_in_fp32 = False, perf_recipes/_common.py at 067f987). */
@@ -102,7 +116,14 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
     c->gpu.hbm_Bps = num(h, r, "hbm_GBps") * 1e9;
   if (num(h, r, "memory_GiB") > 0)
     c->gpu.memory_bytes = (uint64_t)(num(h, r, "memory_GiB") * 1073741824.0);
+  p3cfg_framework fw = P3CFG_FRAMEWORK_MEGATRON;
+  if (p3cfg_framework_parse(&fw, get(h, r, "framework"))) {
+    fprintf(stderr, "fp8_ratio: %s: %s\n", get(h, r, "source"), p3cfg_error_last()->message);
+    goto done;
+  }
   p3cfg_plan pl = P3CFG_PLAN_INIT;
+  pl.framework = (uint32_t)fw;
+  pl.compile = (uint32_t)num(h, r, "compile");
   pl.tp = (uint32_t)num(h, r, "tp");
   pl.pp = (uint32_t)num(h, r, "pp");
   pl.dp = (uint32_t)(num(h, r, "gpus") / (pl.tp * pl.pp));

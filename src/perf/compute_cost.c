@@ -295,11 +295,18 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE && d->sac_per_op) {
     /* torchtitan's per-op SAC keeps the odd matmuls' outputs (wq, wv, w1, w2; GELU: wq,
      * wv, w1) and SDPA's: the backward re-runs wk, wo and w3 (GELU: w2) and every
-     * element-wise op of the block, with their kernels. */
+     * element-wise op of the block, with their kernels. Its save list counts aten.mm
+     * (and aten.linear), not aten._scaled_mm: in low precision (torchao's Float8Linear,
+     * whose GEMM is torch._scaled_mm) no linear's output is saved and the backward
+     * re-runs all of them, casts included (torchtitan parallelize_llama.py _save_list at
+     * 9dec370 and 820504e, distributed/activation_checkpoint.py _get_default_save_ops at
+     * b5bcd76c). */
     const double width = d->heads * d->qk_dim + 2.0 * kvd;
     const double wk = d->unfused ? p3cfg__gemm_lp_s(r, T, kvd / t, h, 1.0) : qkv * kvd / width;
-    const double re_gemm = wk + proj + (d->swiglu ? 0.5 * fc1 : fc2);
-    const double re_kernels = att_elem + mlp_elem + 3.0;
+    const double re_gemm = r->lp ? gemms : wk + proj + (d->swiglu ? 0.5 * fc1 : fc2);
+    const double re_kernels =
+        att_elem + mlp_elem +
+        (r->lp ? attn_gemm_kernels + 2.0 + split_fc1 + lp.kernels_fwd : 3.0);
     out->bwd_s += re_gemm + (att_mem_f + mlp_mem_f) * r->s_per_byte + re_kernels * gap;
     kb += re_kernels;
   } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE) {

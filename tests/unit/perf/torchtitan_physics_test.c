@@ -168,3 +168,41 @@ Test(perf, torchtitan_async_tp_gain_is_the_published_one)
   const double gain = vanilla.iteration_s / async.iteration_s;
   cr_assert(gain > 1.099 / 1.05 && gain < 1.099 * 1.05, "async TP gain %.3f", gain);
 }
+
+/* torchtitan's per-op SAC counts aten.mm, not aten._scaled_mm (its save list at
+ * 9dec370, 820504e and b5bcd76c): in bf16 the backward re-runs wk, wo and w3, in fp8
+ * (torchao's Float8Linear) every linear of the block. Llama 3 8B, FSDP 8, tp 1, local
+ * batch 2 (T1 table 1). What selective adds to the backward over no recompute: the
+ * re-run GEMMs, the block's element-wise forward (casts included) and its kernels. */
+Test(perf, torchtitan_sac_reruns_every_float8_linear)
+{
+  p3cfg_model m = llama8b();
+  p3cfg_cluster c = fx_cluster("h100-96gb-500w", 1, 450e9, 50e9);
+  for (int fp8 = 0; fp8 <= 1; fp8++) {
+    m.precision = fp8 ? P3CFG_PREC_FP8 : P3CFG_PREC_BF16;
+    p3cfg_plan none = fx_plan(&m, &c, 1, 1, 8, 2, 1, P3CFG_RECOMPUTE_NONE, 0, 3, 0);
+    none.framework = P3CFG_FRAMEWORK_TORCHTITAN;
+    none.compile = 1;
+    p3cfg_plan sac = none;
+    sac.recompute = P3CFG_RECOMPUTE_SELECTIVE;
+    const p3cfg__layer_cost a = layer_of(&m, &c, &none), b = layer_of(&m, &c, &sac);
+    const double added = b.bwd_s - a.bwd_s;
+    /* what the forward spends outside its GEMMs and the attention core */
+    p3cfg__rates r;
+    p3cfg__dims d;
+    p3cfg__rates_of_plan(&r, &m, &c.gpu, &none);
+    p3cfg__dims_of(&d, &m, &none);
+    const double T = 2.0 * 8192.0, h = 4096.0;
+    const double wk = (2.0 * T * h * 1024.0 + r.half_flops) * (fp8 ? r.lp_s_per_flop : r.s_per_flop);
+    if (fp8) {
+      cr_assert(added > a.gemm_fwd_s, "fp8: all seven GEMMs re-run (%g <= %g)", added, a.gemm_fwd_s);
+      cr_assert(added < a.fwd_s, "fp8: not the attention core (%g >= %g)", added, a.fwd_s);
+    } else {
+      /* wk + wo + w3 of 7: less than half the GEMM time, more than wk alone */
+      cr_assert(added < a.gemm_fwd_s && added > wk, "bf16: %g vs %g", added, a.gemm_fwd_s);
+      const double wo = (2.0 * T * h * h + r.half_flops) * r.s_per_flop;
+      const double w3 = (2.0 * T * h * 14336.0 + r.half_flops) * r.s_per_flop;
+      cr_assert(added > wk + wo + w3, "bf16: the three even matmuls and the element-wise ops");
+    }
+  }
+}
