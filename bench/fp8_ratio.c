@@ -109,6 +109,11 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
      * Megatron-LM's unfused one. */
     if (!getenv("P3CFG_UNFUSED_LOSS"))
       m->cross_entropy = P3CFG_CE_FUSED;
+    /* and the quantized weights: bf16_with_fp8_current_scaling_mixed sets
+     * fp8_param_gather = True (training/mixed_precision.py, v0.2.0 to 067f987);
+     * P3CFG_NO_PARAM_GATHER=1 for 16-bit model weights. */
+    if (prec != P3CFG_PREC_BF16 && !getenv("P3CFG_NO_PARAM_GATHER"))
+      m->fp8_param_gather = true;
   }
   m->fp8_recipe = strcmp(get(h, r, "recipe"), "delayed") == 0 ? P3CFG_FP8_DELAYED
                                                                : P3CFG_FP8_CURRENT;

@@ -24,7 +24,8 @@
  * Every row runs with bf16 gradient buffers (grad_reduce bf16) and Transformer Engine's fused
  * cross entropy (cross_entropy fused), as the recipes do.
  *
- * Usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads]   (--all: dense rows too;
+ * Usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads] [--unfused-loss]
+ *        [--no-param-gather]   (--all: dense rows too;
  * --fp32-grads: Megatron-LM's default fp32 gradient buffers instead, for comparison)
  */
 #include <math.h>
@@ -41,7 +42,7 @@
 #define RECENT "26.04"
 
 typedef struct run {
-  char system[32], model[48], precision[48], release[16];
+  char system[32], model[48], precision[48], release[16], task[16];
   unsigned gpus, gbs, mbs, seq, tp, pp, cp, vp, ep;
   int moe;
   double published[16];
@@ -197,7 +198,7 @@ static void load(int all)
   const int c_pp = column(h, nh, "pp"), c_cp = column(h, nh, "cp"), c_vp = column(h, nh, "vp");
   const int c_ep = column(h, nh, "ep"), c_tok = column(h, nh, "tokens_per_s_per_gpu");
   const int c_notes = column(h, nh, "notes"), c_fsdp = column(h, nh, "fsdp");
-  const int c_rel = column(h, nh, "release");
+  const int c_rel = column(h, nh, "release"), c_task = column(h, nh, "task");
   while (fgets(line, sizeof line, f)) {
     const int n = split(line, c, 40);
     if (n < nh)
@@ -217,6 +218,7 @@ static void load(int all)
     key.cp = num(c[c_cp], 1), key.vp = num(c[c_vp], 1), key.ep = num(c[c_ep], 1);
     key.moe = moe;
     snprintf(key.release, sizeof key.release, "%s", c[c_rel]);
+    snprintf(key.task, sizeof key.task, "%s", c[c_task]);
     if (strchr(c[c_tp], '(') || strchr(c[c_pp], '('))
       continue; /* two configurations in one cell */
     const double tok = strtod(c[c_tok], NULL);
@@ -226,7 +228,7 @@ static void load(int all)
       if (!strcmp(r->system, key.system) && !strcmp(r->model, key.model) &&
           !strcmp(r->precision, key.precision) && r->gpus == key.gpus && r->gbs == key.gbs &&
           r->mbs == key.mbs && r->seq == key.seq && r->tp == key.tp && r->pp == key.pp &&
-          r->cp == key.cp && r->vp == key.vp && r->ep == key.ep)
+          r->cp == key.cp && r->vp == key.vp && r->ep == key.ep && !strcmp(r->task, key.task))
         break;
     }
     if (i == n_runs) {
@@ -269,6 +271,21 @@ static const char *grad_reduce = "bf16"; /* --fp32-grads: Megatron-LM's default 
  * cross_entropy_loss_fusion True (models/gpt_provider.py). --unfused-loss: Megatron-LM's. */
 static const char *cross_entropy = "fused";
 
+/* And the low-precision weights the recipes keep: every Megatron-Bridge FP8 and MXFP8
+ * precision config sets fp8_param_gather = True (training/mixed_precision.py,
+ * bf16_with_fp8_current_scaling_mixed and bf16_with_mxfp8_mixed, from v0.2.0 to 067f987;
+ * _perf_precision keeps it), NVFP4's fp4_param_gather = True from 26.04 on (False at
+ * v0.3.1, True at 26.04-alpha.rc2). Megatron-LM's --fp8-param-gather / --fp4-param-gather:
+ * the quantized weight replaces the 16-bit one. --no-param-gather: without. */
+static int param_gather = 1;
+
+static int recipe_param_gather(const run *r, const char *prec)
+{
+  if (!param_gather || !strcmp(prec, "bf16"))
+    return 0;
+  return strcmp(prec, "nvfp4") != 0 || strcmp(r->release, "26.04") >= 0;
+}
+
 static int load_model(p3cfg_model **out, const char *file, const run *r, const char *prec)
 {
   char path[1024];
@@ -282,15 +299,16 @@ static int load_model(p3cfg_model **out, const char *file, const run *r, const c
   while (fgets(line, sizeof line, f) && len + 2 * sizeof line < sizeof text) {
     if (!strncmp(line, "seq_len:", 8) || !strncmp(line, "global_batch:", 13) ||
         !strncmp(line, "precision:", 10) || !strncmp(line, "grad_reduce:", 12) ||
-        !strncmp(line, "cross_entropy:", 14))
+        !strncmp(line, "cross_entropy:", 14) || !strncmp(line, "fp8_param_gather:", 17))
       continue;
     len += (size_t)snprintf(text + len, sizeof text - len, "%s", line);
   }
   fclose(f);
   len += (size_t)snprintf(text + len, sizeof text - len,
                           "seq_len: %u\nglobal_batch: %u\nprecision: %s\ngrad_reduce: %s\n"
-                          "cross_entropy: %s\n",
-                          r->seq, r->gbs, prec, grad_reduce, cross_entropy);
+                          "cross_entropy: %s\n%s",
+                          r->seq, r->gbs, prec, grad_reduce, cross_entropy,
+                          recipe_param_gather(r, prec) ? "fp8_param_gather: true\n" : "");
   return p3cfg_model_load_string(out, text, len, path, NULL);
 }
 
@@ -306,9 +324,12 @@ int main(int argc, char **argv)
       grad_reduce = "fp32";
     else if (!strcmp(argv[i], "--unfused-loss"))
       cross_entropy = "unfused";
+    else if (!strcmp(argv[i], "--no-param-gather"))
+      param_gather = 0;
     else {
       fprintf(stderr,
-              "usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads] [--unfused-loss]\n");
+              "usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads] [--unfused-loss] "
+              "[--no-param-gather]\n");
       return 2;
     }
   }
@@ -331,7 +352,14 @@ int main(int argc, char **argv)
     char plan_s[64];
     snprintf(plan_s, sizeof plan_s, "tp%u pp%u cp%u vp%u ep%u mbs%u", r->tp, r->pp, r->cp,
              r->vp, r->ep, r->mbs);
-    const char *why = !mf ? "no model preset" : !cf ? "no cluster preset" : !prec ? "precision unstated" : NULL;
+    /* LoRA trains adapters on frozen base weights: no gradients or optimizer state for
+     * them, and no weight-gradient GEMMs. p3cfg plans full training, so these rows are
+     * not its plans (as full training they do not fit, correctly). */
+    const char *why = !strcmp(r->task, "LoRA") ? "LoRA (frozen base weights) is not modelled"
+                      : !mf                    ? "no model preset"
+                      : !cf                    ? "no cluster preset"
+                      : !prec                  ? "precision unstated"
+                                               : NULL;
     p3cfg_model *m = NULL;
     p3cfg_cluster *c = NULL;
     char cpath[1024], why_buf[160];
