@@ -402,8 +402,12 @@ int main(int argc, char **argv)
       pl.recompute = (p3cfg_recompute)rc, pl.sequence_parallel = r->tp > 1;
       pl.recompute_modules = modules;
       pl.zero_stage = 1;
+      /* TP overlap except with NVFP4's fp4_param_gather, which "is incompatible with TP
+       * comm overlap" (perf_recipes/qwen/b200/qwen3_moe.py; every tp > 1 NVFP4 recipe,
+       * llama/{b200,gb200}/llama3.py, sets tp_comm_overlap False). */
+      const int tp_overlap = r->tp > 1 && !(recipe_param_gather(r, prec) && !strcmp(prec, "nvfp4"));
       pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
-                   (r->tp > 1 ? P3CFG_OVERLAP_TP_COMM : 0);
+                   (tp_overlap ? P3CFG_OVERLAP_TP_COMM : 0);
       pl.global_batch = r->gbs;
       p3cfg_result *res = NULL;
       if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
