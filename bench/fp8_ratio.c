@@ -131,7 +131,7 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   pl.compile = (uint32_t)num(h, r, "compile");
   pl.tp = (uint32_t)num(h, r, "tp");
   pl.pp = (uint32_t)num(h, r, "pp");
-  pl.dp = (uint32_t)(num(h, r, "gpus") / (pl.tp * pl.pp));
+  pl.dp = (uint32_t)(gpus / (pl.tp * pl.pp));
   pl.micro_batch = (uint32_t)num(h, r, "mbs");
   pl.virtual_stages = (uint32_t)num(h, r, "vp");
   pl.zero_stage = (uint32_t)num(h, r, "zero");
@@ -149,7 +149,7 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   }
   const p3cfg_time *t = p3cfg_result_time(res, 0);
   *fits = p3cfg_result_memory(res, 0)->fits;
-  tps = t->tokens_per_s / num(h, r, "gpus");
+  tps = t->tokens_per_s / gpus;
 done:
   p3cfg_result_free(res);
   p3cfg_cluster_free(c);
