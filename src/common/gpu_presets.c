@@ -45,10 +45,9 @@
  * (bench/time_accuracy.c, leave-one-source-out), the same on every GPU. */
 #define GAP P3CFG__KERNEL_GAP_S
 /* clock: training_clock_ratio, calibrated per GPU on published training steps
- * (bench/time_accuracy.c --fit: A100 on Korthikanti et al. 2022 and Megatron-LM CI, H100
- * on Megatron-Core's weak scaling and Megatron-LM CI); the others take their chip's. */
-#define CLOCK_A100 0.885
-#define CLOCK_H100 0.780
+ * (gpu_presets.h); the others take their chip's. */
+#define CLOCK_A100 P3CFG__CLOCK_A100
+#define CLOCK_H100 P3CFG__CLOCK_H100
 
 /* h100-96gb-500w: the H100 SXM5 96 GB HBM2e of Meta's Grand Teton hosts at their default
  * 500 W power limit (pytorch/torchtitan benchmarks/llama3_h100_202412_torchtitan.md and
@@ -122,7 +121,7 @@
  * Efficiency columns: derived, not measured (no recorded kernel table or published step
  * fitted them; uncertainty.c keeps them out of the calibrated list, so their intervals
  * are the widened ones). Each takes the H100 SXM's measured fractions (mm_eff 0.720,
- * mem_eff 0.896, attention 0.51 / 0.40 of peak, clock 0.780), and its knee the H100's in
+ * mem_eff 0.896, attention 0.51 / 0.40 of peak, its clock), and its knee the H100's in
  * FLOPs per SM as the A100's does (6.91e9 x SMs / 132): 148 SMs on the Blackwell parts
  * (CUDA reports 148 on B200 and B300 SXM6 AC; GB200 and GB300 taken as the same), 132 on
  * the H800 (H100's chip), 304 compute units on MI300X. On MI300X the H100's fractions are

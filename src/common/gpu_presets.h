@@ -14,6 +14,13 @@
  * leave-one-source-out error (docs/time-model.md). */
 #define P3CFG__KERNEL_GAP_S 3.0e-6
 
+/* training_clock_ratio, calibrated per GPU on published training steps (bench/
+ * time_accuracy.c --fit, every row weighing the same: A100 on Korthikanti et al. 2022 and
+ * Megatron-LM CI, H100 on Megatron-Core's weak scaling and Megatron-LM CI); the other
+ * presets take their chip's (gpu_presets.c), a GPU a cluster file defines the H100's. */
+#define P3CFG__CLOCK_A100 0.930
+#define P3CFG__CLOCK_H100 0.790
+
 /* The preset called `name` (exact, lowercase), or NULL. */
 const p3cfg_gpu *p3cfg__gpu_preset(const char *name);
 /* Preset i in table order, or NULL past the end (for "did you mean" and docs). */
