@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_cluster.h"
 #include "p3cfg.h"
 #include "types.h"
 
@@ -88,15 +89,16 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   const double gpus = num(h, r, "gpus");
   if (gpus > (double)c->nodes * c->gpus_per_node) {
     /* A run larger than the cluster file: the same nodes, as many as the run used. */
-    char yaml[512];
-    const int n = snprintf(yaml, sizeof yaml,
-                           "name: %s-%.0fg\nnodes: %.0f\ngpus_per_node: %u\ngpu: %s\nnetwork:\n"
-                           "  intra_node_GBps: %g\n  inter_node_GBps: %g\n",
-                           c->name, gpus, ceil(gpus / c->gpus_per_node), c->gpus_per_node,
-                           c->gpu.name, c->intra_Bps / 1e9, c->inter_Bps / 1e9);
+    char name[128];
+    snprintf(name, sizeof name, "%s-%.0fg", c->name, gpus);
+    const double nodes = ceil(gpus / c->gpus_per_node), intra = c->intra_Bps / 1e9,
+                 inter = c->inter_Bps / 1e9;
+    const unsigned gpn = c->gpus_per_node;
+    char gpu[64];
+    snprintf(gpu, sizeof gpu, "%s", c->gpu.name);
     p3cfg_cluster_free(c);
     c = NULL;
-    if (p3cfg_cluster_load_string(&c, yaml, (size_t)n, "fp8-bf16-pairs.csv", NULL))
+    if (bench_cluster_load(&c, name, nodes, gpn, gpu, intra, inter, "fp8-bf16-pairs.csv"))
       goto done;
   }
   m->precision = prec;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_cluster.h"
 #include "framework_physics.h"
 #include "p3cfg.h"
 #include "types.h"
@@ -98,18 +99,16 @@ typedef struct pred {
 static pred predict(const row *r, double eff)
 {
   pred out = {0, 0, 0, 0};
-  char path[512], yaml[512];
+  char path[512];
   p3cfg_model *m = NULL;
   p3cfg_cluster *c = NULL;
   p3cfg_result *res = NULL;
   snprintf(path, sizeof path, "%s/models/%s.yaml", P3CFG_SOURCE_DIR, r->model);
   if (p3cfg_model_load(&m, path, NULL))
     goto done;
-  const int n = snprintf(yaml, sizeof yaml,
-                         "name: %s-%.0fn\nnodes: %.0f\ngpus_per_node: 8\ngpu: %s\nnetwork:\n"
-                         "  intra_node_GBps: %g\n  inter_node_GBps: %g\n",
-                         r->source, r->nodes, r->nodes, r->gpu, r->intra, r->inter);
-  if (p3cfg_cluster_load_string(&c, yaml, (size_t)n, "framework-runs.csv", NULL))
+  char name[128];
+  snprintf(name, sizeof name, "%s-%.0fn", r->source, r->nodes);
+  if (bench_cluster_load(&c, name, r->nodes, 8, r->gpu, r->intra, r->inter, "framework-runs.csv"))
     goto done;
   if (r->hbm > 0)
     c->gpu.hbm_Bps = r->hbm * 1e9;
