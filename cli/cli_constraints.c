@@ -210,6 +210,11 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     return 1;
   case OPT_RECOMPUTE_MODULES:
     return parse_recompute_modules(c, command, value) ? -1 : 1;
+  case OPT_CPU_OFFLOAD:
+    if (cli_parse_knob_u64(command, cli_knob("cpu-offload-layers"), value, &v))
+      return -1;
+    c->cpu_offload_layers = (unsigned)v;
+    return 1;
   case OPT_STAGE_LAYERS:
     return parse_stage_layers(c, command, value) ? -1 : 1;
   case OPT_OVERLAP:

@@ -1,7 +1,8 @@
 /*
  * cli_constraints.h — the constraint flags that `search` and `estimate` share (spec §5):
  * --dp --tp --pp --cp --ep --etp --mbs --vpp --recompute --sp/--no-sp --zero --stage-layers --overlap
- * --gpus --global-batch --framework --dp-shard --compile/--no-compile. One table entry list, one parser, used by both commands.
+ * --gpus --global-batch --framework --dp-shard --compile/--no-compile --recompute-modules
+ * --cpu-offload-layers. One table entry list, one parser, used by both commands.
  */
 #ifndef P3CFG_CLI_CONSTRAINTS_H
 #define P3CFG_CLI_CONSTRAINTS_H
@@ -33,6 +34,7 @@ enum {
   OPT_COMPILE,
   OPT_NO_COMPILE,
   OPT_RECOMPUTE_MODULES,
+  OPT_CPU_OFFLOAD,
   OPT_CONSTRAINT_LAST
 };
 
@@ -49,7 +51,8 @@ enum {
       CLI_KNOB("exclude", OPT_EXCLUDE), CLI_KNOB("framework", OPT_FRAMEWORK),            \
       CLI_KNOB("dp-shard", OPT_DP_SHARD), CLI_KNOB("compile", OPT_COMPILE),              \
       CLI_KNOB("no-compile", OPT_NO_COMPILE),                                           \
-      CLI_KNOB("recompute-modules", OPT_RECOMPUTE_MODULES)
+      CLI_KNOB("recompute-modules", OPT_RECOMPUTE_MODULES),                             \
+      CLI_KNOB("cpu-offload-layers", OPT_CPU_OFFLOAD)
 
 /* `--framework all` (search only): every framework, side by side. */
 #define CLI_FRAMEWORK_ALL (-2)
@@ -64,6 +67,7 @@ typedef struct cli_constraints {
   unsigned dp_shard;             /* 0 = not given */
   int compile;                   /* -1 = not given */
   unsigned recompute_modules;    /* P3CFG_RECOMPUTE_MODULE_* flags; 0 = not given */
+  unsigned cpu_offload_layers;   /* 0 = none */
   unsigned overlap;
   uint64_t gpus, global_batch;   /* 0 = not given */
   const char *exclude;           /* --exclude LIST, NULL = not given */

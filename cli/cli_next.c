@@ -128,6 +128,8 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
       if (p->recompute_modules & (1u << i))
         fprintf(f, "%s%s", n++ ? "," : "", k->choices[i]);
   }
+  if (p->cpu_offload_layers)
+    fprintf(f, " --cpu-offload-layers %u", p->cpu_offload_layers);
   if (p->sequence_parallel)
     fputs(" --sp", f);
   if (p->zero_stage)

@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 6
+#define P3CFG_API_VERSION 7
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -294,8 +294,10 @@ enum {
 /** Upper bound on pipeline stages a plan can describe. */
 #define P3CFG_MAX_PP 1024
 
-/** Version 2 added cp, ep and etp; a version 1 plan has cp = ep = 1, etp = tp. */
-#define P3CFG_PLAN_VERSION 3
+/** Version 2 added cp, ep and etp; a version 1 plan has cp = ep = 1, etp = tp. Version 3
+ *  added framework, dp_shard, compile and recompute_modules, version 4
+ *  cpu_offload_layers (0 in an older plan). */
+#define P3CFG_PLAN_VERSION 4
 
 typedef struct p3cfg_plan {
   unsigned version; /**< P3CFG_PLAN_VERSION */
@@ -324,12 +326,19 @@ typedef struct p3cfg_plan {
   /** Version 3. Megatron-LM's selective-recompute modules (P3CFG_RECOMPUTE_MODULE_*
    *  flags; 0 = the default {core_attn}); only with recompute selective, else 0. */
   uint32_t recompute_modules;
+  /** Version 4. Megatron-Core's activation offloading to host memory
+   *  (TransformerConfig.cpu_offloading_num_layers, Transformer Engine's CPU offload
+   *  context): the activations of the first n transformer layers are copied to the host
+   *  in the forward and back in the backward, overlapped with compute, so that at most
+   *  layers - n layers' activations are on the GPU at once. 0 = off. Megatron-LM only,
+   *  with pp 1, no recomputation and n < layers (docs/memory-model.md). */
+  uint32_t cpu_offload_layers;
 } p3cfg_plan;
 
 #define P3CFG_PLAN_INIT                                                                \
   {                                                                                    \
     P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0, \
-        P3CFG_FRAMEWORK_MEGATRON, 0, 0, 0                                              \
+        P3CFG_FRAMEWORK_MEGATRON, 0, 0, 0, 0                                           \
   }
 
 /** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning
@@ -427,6 +436,11 @@ typedef struct p3cfg_time {
    *  1e12 / the GPU's dense peak. */
   double model_flops_per_iteration;
   double model_tflops_per_gpu;
+  /** With activation offloading (p3cfg_plan.cpu_offload_layers): the time the critical
+   *  stage's compute waits for the host copies of the offloaded activations (forward
+   *  and backward), on the GPU's host link (docs/time-model.md, "Activation
+   *  offloading"). A part of iteration_s; 0 without offloading. */
+  double offload_s;
 } p3cfg_time;
 
 typedef struct p3cfg_rank_place {
@@ -526,9 +540,10 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
 
 /** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
  *  mem_margin_fraction and train_tokens (as in p3cfg_estimate_options), version 4 cp, ep
- *  and etp, version 5 framework, dp_shard and compile; version 1 to 4 structs are still
- *  accepted (cp, ep and etp searched; Megatron-LM plans). */
-#define P3CFG_SEARCH_OPTIONS_VERSION 5
+ *  and etp, version 5 framework, dp_shard, compile and recompute_modules, version 6
+ *  cpu_offload_layers; version 1 to 5 structs are still accepted (cp, ep and etp
+ *  searched; Megatron-LM plans; no offloading). */
+#define P3CFG_SEARCH_OPTIONS_VERSION 6
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -589,13 +604,17 @@ typedef struct p3cfg_search_options {
    *  every selective plan; 0 = searched: the default {core_attn}, and for an MoE model
    *  also Megatron-Bridge's {moe_act, layernorm} (docs/search.md). */
   uint32_t recompute_modules;
+  /** Version 6. Activation offloading of every plan (p3cfg_plan.cpu_offload_layers; not
+   *  searched): 0 = none; n > 0 leaves only the plans it is valid for (Megatron-LM, pp 1,
+   *  no recomputation). */
+  uint32_t cpu_offload_layers;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
         1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0, 0, 0, 0, P3CFG_FRAMEWORK_MEGATRON, \
-        0, -1, 0                                                                       \
+        0, -1, 0, 0                                                                    \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);

@@ -284,3 +284,21 @@ int p3cfg__gpu_preset_network(const char *name, double *intra_GBps, double *inte
   *intra_GBps = r->intra_GBps, *inter_GBps = r->inter_GBps;
   return 1;
 }
+
+/* Host links, per direction: NVLink-C2C, 900 GB/s bidirectional between each Blackwell
+ * GPU and its Grace CPU (GB200 / GB300 NVL72 pages, nvidia.com 2025; TransformerEngine
+ * docs/features/other_optimizations/cpu_offloading at d0067d0); PCIe 4.0 x16 on the A100
+ * (32 GB/s), 3.0 x16 on the V100 (16 GB/s), 5.0 x16 on the H100, H200, H800, B200, B300
+ * and MI300X (64 GB/s; 128 bidirectional, the same TE page). */
+double p3cfg__gpu_host_link_Bps(const char *name)
+{
+  static const struct {
+    const char *name;
+    double GBps;
+  } links[] = {{"gb200", 450}, {"gb300", 450}, {"a100-40gb", 32}, {"a100-80gb", 32},
+               {"v100-32gb", 16}};
+  for (size_t i = 0; name && i < sizeof links / sizeof links[0]; i++)
+    if (strcmp(links[i].name, name) == 0)
+      return links[i].GBps * 1e9;
+  return 64e9;
+}

@@ -37,5 +37,9 @@ const p3cfg_gpu *p3cfg__gpu_preset_for_pci_id(uint32_t device_id);
 /* The datasheet network of the platform preset `name` comes in, GB/s per GPU per
  * direction: 1, or 0 (and nothing set) when `name` is no preset. */
 int p3cfg__gpu_preset_network(const char *name, double *intra_GBps, double *inter_GBps);
+/* The datasheet rate of the link between a GPU and its host's memory, bytes/s per
+ * direction, for the GPU called `name`: NVLink-C2C on the Grace superchips, else the
+ * PCIe generation of the part (a name no preset has: PCIe 5.0 x16). */
+double p3cfg__gpu_host_link_Bps(const char *name);
 
 #endif

@@ -190,6 +190,16 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                                        "a comma list of `core_attn` (the default), `moe_act`, "
                                        "`layernorm`, `mla_up_proj` (MLA), `mlp`, `moe`, "
                                        "`shared_experts` (MoE models); docs/memory-model.md"},
+    [P3CFG__KNOB_CPU_OFFLOAD] = {"cpu_offload_layers", "cpu-offload-layers", NULL,
+                                 "cpu_offload_layers", "N", P3CFG_KNOB_INT, 0, DEGREE_MAX, 0,
+                                 NULL, 0, "0 (none; not searched)",
+                                 "offload the activations of the first N layers to host "
+                                 "memory (Megatron-LM; pp 1, no recompute)",
+                                 NULL,
+                                 "activations of the first N transformer layers offloaded to "
+                                 "host memory and back, overlapped with compute (Megatron-LM's "
+                                 "`--cpu-offloading-num-layers`; pp 1, recompute none, N below "
+                                 "the layers; docs/memory-model.md)"},
 };
 
 P3CFG_API size_t p3cfg_knob_count(void)

@@ -41,6 +41,7 @@ typedef enum p3cfg__knob_id {
   P3CFG__KNOB_DP_SHARD,
   P3CFG__KNOB_COMPILE,
   P3CFG__KNOB_RECOMPUTE_MODULES,
+  P3CFG__KNOB_CPU_OFFLOAD,
   P3CFG__KNOB_COUNT
 } p3cfg__knob_id;
 

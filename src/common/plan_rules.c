@@ -238,6 +238,34 @@ static p3cfg__plan_rule recompute_module_rules(const p3cfg_plan *p, const p3cfg_
   return P3CFG_RULE_OK;
 }
 
+/* Megatron-Core's activation offloading (transformer_config.py __post_init__ at d98e8a6):
+ * fewer layers than the model has ("CPU offloading can be done only for layers less than
+ * num_layers"), no pipeline parallelism, no activation recomputation. Only Megatron-LM
+ * has it. */
+static p3cfg__plan_rule cpu_offload_rules(const p3cfg_plan *p, const p3cfg_model *m, int explain)
+{
+  const uint32_t n = p->cpu_offload_layers;
+  if (!n)
+    return P3CFG_RULE_OK;
+  if (p->framework != P3CFG_FRAMEWORK_MEGATRON)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s has no activation offloading (Megatron-LM's "
+                               "--cpu-offloading-num-layers)",
+         p3cfg_framework_name((p3cfg_framework)p->framework));
+  if (n >= m->layers)
+    FAIL(P3CFG_RULE_CPU_OFFLOAD, "cpu_offload_layers %u must be less than the model's %llu "
+                                 "layers",
+         n, (unsigned long long)m->layers);
+  if (p->pp > 1)
+    FAIL(P3CFG_RULE_CPU_OFFLOAD, "activation offloading (cpu_offload_layers %u) needs pp 1, "
+                                 "got %u (Megatron-Core has no offloading with pipelining)",
+         n, p->pp);
+  if (p->recompute != P3CFG_RECOMPUTE_NONE)
+    FAIL(P3CFG_RULE_CPU_OFFLOAD, "activation offloading (cpu_offload_layers %u) needs recompute "
+                                 "none, got %s",
+         n, p3cfg_recompute_name(p->recompute));
+  return P3CFG_RULE_OK;
+}
+
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
  * when `explain` is set, formats its message into the last error. The search calls this
  * with explain = 0 on every candidate, so the fast path never formats a string. */
@@ -295,6 +323,11 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
   }
   {
     const p3cfg__plan_rule rule = recompute_module_rules(p, m, explain);
+    if (rule != P3CFG_RULE_OK)
+      return rule;
+  }
+  {
+    const p3cfg__plan_rule rule = cpu_offload_rules(p, m, explain);
     if (rule != P3CFG_RULE_OK)
       return rule;
   }
@@ -391,6 +424,7 @@ const char *const p3cfg__plan_rule_names[P3CFG_RULE_COUNT] = {
       [P3CFG_RULE_CP_FLASH] = "context parallelism needs flash attention",
       [P3CFG_RULE_FRAMEWORK] = "not in the framework's plan space",
       [P3CFG_RULE_RECOMPUTE_MODULES] = "recompute module not applicable",
+      [P3CFG_RULE_CPU_OFFLOAD] = "activation offloading not applicable",
 };
 
 const char *p3cfg__plan_rule_name(p3cfg__plan_rule rule)

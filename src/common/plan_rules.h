@@ -47,6 +47,7 @@ typedef enum p3cfg__plan_rule {
   /* The framework (issue 15, framework.h): */
   P3CFG_RULE_FRAMEWORK,   /* a knob the plan's framework does not have */
   P3CFG_RULE_RECOMPUTE_MODULES, /* a selective-recompute module the plan cannot have */
+  P3CFG_RULE_CPU_OFFLOAD, /* activation offloading with pp > 1, recompute or every layer */
   P3CFG_RULE_COUNT
 } p3cfg__plan_rule;
 

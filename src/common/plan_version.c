@@ -1,5 +1,5 @@
 /*
- * plan_version.c — a caller's p3cfg_plan of version 1, 2 or 3 read into, and written back
+ * plan_version.c — a caller's p3cfg_plan of version 1 to 4 read into, and written back
  * from, a current plan (plan_version.h).
  */
 #include "plan_version.h"
@@ -17,6 +17,8 @@ size_t p3cfg__plan_size(unsigned version)
   case 2:
     return offsetof(p3cfg_plan, framework);
   case 3:
+    return offsetof(p3cfg_plan, cpu_offload_layers);
+  case 4:
     return sizeof(p3cfg_plan);
   default:
     return 0;
@@ -40,7 +42,8 @@ int p3cfg__plan_read(p3cfg_plan *out, const p3cfg_plan *in, const char *who)
     out->cp = out->ep = 1;
     out->etp = out->tp;
   }
-  /* Before version 3: Megatron-LM (framework 0), dp_shard 0 and compile 0, as zeroed. */
+  /* Before version 3: Megatron-LM (framework 0), dp_shard 0 and compile 0, as zeroed;
+   * before version 4: no activation offloading. */
   return P3CFG_OK;
 }
 

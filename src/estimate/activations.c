@@ -436,7 +436,14 @@ void p3cfg__stage_acts_mixed(p3cfg__stage_acts *out, const p3cfg__act_terms *ter
     per_layer = dense_layers ? p3cfg__max_u64(terms->layer_bytes, terms->moe_layer_bytes)
                              : terms->moe_layer_bytes;
 
-  uint64_t stash = p3cfg__sat_mul3(units, layers_per_chunk, per_layer);
+  /* Activation offloading (plan_rules.c: pp 1, so one chunk, one micro-batch in flight):
+   * Transformer Engine's CPU offload context keeps at most layers - n layers' activation
+   * sets on the GPU at any time, stalling compute and reloads to hold it
+   * (docs/features/other_optimizations/cpu_offloading, TransformerEngine d0067d0). */
+  uint64_t resident = layers_per_chunk;
+  if (plan->cpu_offload_layers)
+    resident -= p3cfg__min_u64(plan->cpu_offload_layers, layers_per_chunk);
+  uint64_t stash = p3cfg__sat_mul3(units, resident, per_layer);
   if (stage == 0)
     stash = p3cfg__sat_add(
         stash, p3cfg__sat_mul(p3cfg__inflight_of_chunk(plan, units, 0), terms->embedding_bytes));

@@ -156,6 +156,11 @@ static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *
   p->recompute = (p3cfg_recompute)r;
   if (ok)
     ok &= read_recompute_modules(rd, p, map, prefix);
+  /* cpu_offload_layers: optional (0, no offloading, as files written before it); its
+   * rules (pp 1, no recompute, fewer than the layers) are the plan's (plan_rules.c). */
+  if (p3cfg__pf_lookup(rd, map, "cpu_offload_layers"))
+    ok &= p3cfg__pf_u32(rd, map, prefix, "cpu_offload_layers", 0, P3CFG__MAX_LAYERS,
+                        &p->cpu_offload_layers);
   ok &= p3cfg__pf_bool(rd, map, prefix, "sequence_parallel", &p->sequence_parallel);
   char label[P3CFG__PF_LABEL_CAP];
   const yaml_node_t *ov = p3cfg__pf_lookup(rd, map, "overlap");

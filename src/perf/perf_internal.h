@@ -395,7 +395,18 @@ typedef struct p3cfg__perf_ctx {
   double bucket;       /* DDP bucket (parameters) */
   double tie_bytes;    /* tied-embedding gradient all-reduce */
   double gemm_ceiling; /* fraction of peak the layer's weight GEMMs run at in training */
+  /* Activation offloading (plan->cpu_offload_layers > 0): one layer's activations of one
+   * micro-batch (the memory model's, bytes) and the host link's achieved bytes/s. */
+  double offload_layer_bytes, host_Bps;
 } p3cfg__perf_ctx;
+
+/* Activation offloading's cost on one micro-batch of a pp-1 stage of `layers` layers whose
+ * first n are offloaded, each layer taking fwd_s / bwd_s and its activations xfer_s over
+ * the host link each way: how much later the forward and the backward end than their
+ * compute alone (Transformer Engine's schedule; docs/time-model.md, "Activation
+ * offloading"). */
+void p3cfg__offload_exposed(double *fwd_s, double *bwd_s, uint32_t layers, uint32_t n,
+                            double layer_fwd_s, double layer_bwd_s, double xfer_s);
 
 void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_cluster *c,
                         const p3cfg_plan *plan);

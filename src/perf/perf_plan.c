@@ -26,8 +26,10 @@
 
 #include "perf.h"
 
+#include "activations.h"
 #include "error.h"
 #include "framework_physics.h"
+#include "gpu_presets.h"
 #include "grad_reduce.h"
 #include "model_flops.h"
 #include "model_params.h"
@@ -42,8 +44,8 @@
 
 typedef struct layout {
   size_t fwd, bwd, first_fwd;                               /* p*v each */
-  size_t send_f, send_b, busy_c, busy_t, busy_d, busy_e, busy_x, busy_h, end, end_c, last_b, opt,
-      n_rings; /* p each */
+  size_t send_f, send_b, busy_c, busy_t, busy_d, busy_e, busy_x, busy_h, busy_o, end, end_c,
+      last_b, opt, n_rings; /* p each */
   size_t links;                                             /* p stage_links */
   size_t rings;                                             /* every DP ring of the mesh */
   size_t sim, total_doubles;
@@ -64,8 +66,8 @@ static void layout_of(layout *l, const p3cfg__mesh *M, uint32_t v)
   l->bwd = at, at += (size_t)p * v;
   l->first_fwd = at, at += (size_t)p * v;
   size_t *per_stage[] = {&l->send_f, &l->send_b, &l->busy_c, &l->busy_t,
-                         &l->busy_d, &l->busy_e, &l->busy_x, &l->busy_h, &l->end, &l->end_c,
-                         &l->last_b, &l->opt,    &l->n_rings};
+                         &l->busy_d, &l->busy_e, &l->busy_x, &l->busy_h, &l->busy_o,
+                         &l->end,    &l->end_c,  &l->last_b, &l->opt,    &l->n_rings};
   for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++)
     *per_stage[i] = at, at += p;
   l->links = at;
@@ -222,6 +224,18 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   const double flops = 2.0 * d->tokens * d->h * width;
   const double peak = c->gpu.peak_flops * (m->precision == P3CFG_PREC_FP32 ? 0.5 : 1.0);
   out->gemm_ceiling = out->L.gemm_fwd_s > 0.0 ? flops / (out->L.gemm_fwd_s * peak) : 0.0;
+  /* Activation offloading: the memory model's layer of one micro-batch (the larger of a
+   * dense and an MoE layer) over the host link at NCCL's NVLink fraction (not measured
+   * for host copies). */
+  out->offload_layer_bytes = out->host_Bps = 0.0;
+  if (plan->cpu_offload_layers) {
+    p3cfg__act_terms terms;
+    p3cfg__act_terms_get(&terms, m, plan);
+    out->offload_layer_bytes = (double)(terms.layer_bytes > terms.moe_layer_bytes
+                                            ? terms.layer_bytes
+                                            : terms.moe_layer_bytes);
+    out->host_Bps = p3cfg__gpu_host_link_Bps(c->gpu.name) * P3CFG_NVLINK_EFFICIENCY;
+  }
 }
 
 static int workspace_short(size_t workspace_bytes, size_t need)
@@ -423,6 +437,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   double *busy_c = ws + lay.busy_c, *busy_t = ws + lay.busy_t, *busy_d = ws + lay.busy_d;
   double *busy_e = ws + lay.busy_e, *busy_x = ws + lay.busy_x; /* ep / cp comm */
   double *busy_h = ws + lay.busy_h; /* GPU time waiting for the host to issue work */
+  double *busy_o = ws + lay.busy_o; /* compute waiting for activation offloading's copies */
   double *end = ws + lay.end, *end_c = ws + lay.end_c, *last_b = ws + lay.last_b;
   double *opt = ws + lay.opt;
 
@@ -491,7 +506,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     }
     const uint32_t nl_i = v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v;
     const double nl = (double)nl_i;
-    busy_c[j] = busy_t[j] = busy_d[j] = busy_e[j] = busy_x[j] = busy_h[j] = 0.0;
+    busy_c[j] = busy_t[j] = busy_d[j] = busy_e[j] = busy_x[j] = busy_h[j] = busy_o[j] = 0.0;
     for (uint32_t k = 0; k < v; k++) {
       const uint64_t first = (uint64_t)k * (all_layers / v) + before / v;
       double nm = p3cfg__moe_layers_in(m, first, nl_i), nd = nl - nm;
@@ -499,6 +514,13 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
       double ft = (nd + nm * moe_tp_share) * tpf, bt = (nd + nm * moe_tp_share) * tpb;
       double fe = nm * a2a_f + nl * cpf, be = nm * a2a_b + nl * cpb;
       double fd = 0.0, bd = 0.0;
+      /* Activation offloading (pp 1): the copies of the first n layers against the
+       * layers' own forward and backward (offload.c). */
+      double fo = 0.0, bo = 0.0;
+      if (plan->cpu_offload_layers && nl > 0.0)
+        p3cfg__offload_exposed(&fo, &bo, plan->stage_layers[j] / v, plan->cpu_offload_layers,
+                               (fc + ft + fe) / nl, (bc + bt + be) / nl,
+                               x->offload_layer_bytes / x->host_Bps);
       if (j == 0 && k == 0) {
         fc += E->emb_fwd_s, ft += E->emb_tp_fwd * tp_ar;
         bc += E->emb_bwd_s, bt += E->emb_tp_bwd * tp_ar;
@@ -555,9 +577,10 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
         fh = max2(0.0, nd * hd_f - gd) + nm * (max2(gm, hm_f) - gm + X->host_syncs * H);
         bh = max2(0.0, nd * hd_b + nm * hm_b - (bc + bt + be));
       }
-      F[j * v + k] = fc + ft + fe + fd + fh;
-      B[j * v + k] = bc + bt + be + bd + bh;
+      F[j * v + k] = fc + ft + fe + fd + fh + fo;
+      B[j * v + k] = bc + bt + be + bd + bh + bo;
       busy_h[j] += mbd * (fh + bh);
+      busy_o[j] += mbd * (fo + bo);
       busy_c[j] += mbd * (fc + bc);
       busy_t[j] += mbd * (ft + bt);
       busy_e[j] += mbd * (fe + be - nl * (cpf + cpb));
@@ -573,7 +596,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   if (cutoff_s < HUGE_VAL) {
     double lb = 0.0, lb_opt = 0.0;
     for (uint32_t j = 0; j < p; j++) {
-      lb = max2(lb, busy_c[j] + busy_t[j] + busy_e[j] + busy_x[j] + busy_h[j] + busy_d[j]);
+      lb = max2(lb, busy_c[j] + busy_t[j] + busy_e[j] + busy_x[j] + busy_h[j] + busy_d[j] +
+                        busy_o[j]);
       lb_opt = max2(lb_opt, opt[j]);
     }
     if (lb + lb_opt > cutoff_s) {
@@ -636,8 +660,8 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     synced += tie_s;
 
   const double iteration = synced + opt_s + gather_s;
-  const double busy =
-      busy_c[crit] + busy_t[crit] + busy_e[crit] + busy_x[crit] + busy_h[crit] + busy_d[crit];
+  const double busy = busy_c[crit] + busy_t[crit] + busy_e[crit] + busy_x[crit] + busy_h[crit] +
+                      busy_d[crit] + busy_o[crit];
   const double idle = max2(0.0, end[crit] - busy);
   const double pp_comm = end_c[crit] < idle ? end_c[crit] : idle;
   out->iteration_s = iteration;
@@ -646,14 +670,15 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   out->ep_comm_s = busy_e[crit];
   out->cp_comm_s = busy_x[crit];
   out->host_s = busy_h[crit];
+  out->offload_s = busy_o[crit];
   out->pp_comm_s = pp_comm;
   out->bubble_s = idle - pp_comm;
   out->dp_comm_s = busy_d[crit] + (synced - end[crit]) + gather_s;
   out->optimizer_s = opt_s;
   /* Rounding: make the parts add up to the whole exactly. */
   out->bubble_s += iteration - (out->compute_s + out->tp_comm_s + out->ep_comm_s +
-                                out->cp_comm_s + out->host_s + out->pp_comm_s + out->bubble_s +
-                                out->dp_comm_s + out->optimizer_s);
+                                out->cp_comm_s + out->host_s + out->offload_s + out->pp_comm_s +
+                                out->bubble_s + out->dp_comm_s + out->optimizer_s);
   const double tokens = (double)plan->global_batch * (double)m->seq_len;
   const double model_flops = p3cfg__model_flops(m, plan->global_batch, plan->tp);
   out->tokens_per_s = tokens / iteration;

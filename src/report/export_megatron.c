@@ -288,6 +288,10 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_s(t, "--recompute-method", "uniform");
     flag_u(t, "--recompute-num-layers", 1);
   }
+  /* Activation offloading: TransformerConfig.cpu_offloading_num_layers, which turns
+   * cpu_offloading on (arguments.py validate_args); activations only, as its defaults. */
+  if (p->cpu_offload_layers)
+    flag_u(t, "--cpu-offloading-num-layers", p->cpu_offload_layers);
   if (p->zero_stage == 1)
     flag(t, "--use-distributed-optimizer");
   else if (p->zero_stage == 3) {

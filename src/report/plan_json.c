@@ -141,6 +141,9 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
   for (uint32_t k = 0; k < P3CFG__RECOMPUTE_MODULE_WORDS; k++)
     if ((rm & (1u << k)) && !add_string_item(modules, p3cfg__recompute_module_words[k]))
       return -1;
+  /* Activation offloading, always (0: off). */
+  if (!p3cfg__json_add_u64(c, "cpu_offload_layers", p->cpu_offload_layers))
+    return -1;
   return 0;
 }
 
@@ -202,6 +205,7 @@ static int time_json(cJSON *root, const p3cfg_time *t)
       !p3cfg__json_add_real(o, "ep_comm_s", t->ep_comm_s) ||
       !p3cfg__json_add_real(o, "cp_comm_s", t->cp_comm_s) ||
       !p3cfg__json_add_real(o, "host_s", t->host_s) ||
+      !p3cfg__json_add_real(o, "offload_s", t->offload_s) ||
       !p3cfg__json_add_real(o, "pp_comm_s", t->pp_comm_s) ||
       !p3cfg__json_add_real(o, "dp_comm_s", t->dp_comm_s) ||
       !p3cfg__json_add_real(o, "bubble_s", t->bubble_s) ||

@@ -60,6 +60,9 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
                      "overlap %s\n",
                      p->virtual_stages, p3cfg_recompute_name(p->recompute), modules,
                      p->sequence_parallel ? "yes" : "no", p->zero_stage, overlap);
+  if (p->cpu_offload_layers)
+    p3cfg__text_printf(t, "  activations of the first %u layers offloaded to host memory\n",
+                       p->cpu_offload_layers);
   /* The framework always; its data-parallel sharding and compile where it has them. */
   p3cfg__text_printf(t, "  framework %s", p3cfg_framework_name((p3cfg_framework)p->framework));
   if (p3cfg__framework_of(p)->hsdp && p->zero_stage == 3)
@@ -140,6 +143,7 @@ static void time_part(p3cfg__text *t, const p3cfg_time *tm)
                {"expert-parallel comm", tm->ep_comm_s, 0},
                {"context-parallel comm", tm->cp_comm_s, 0},
                {"waiting for the host", tm->host_s, 0},
+               {"activation offloading", tm->offload_s, 0},
                {"pipeline comm", tm->pp_comm_s, 1},
                {"data-parallel comm", tm->dp_comm_s, 1},
                {"pipeline bubble", tm->bubble_s, 1},

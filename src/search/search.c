@@ -280,6 +280,7 @@ static void run_item(worker *w, const work_item *it)
               plan.sequence_parallel = sp;
               plan.overlap = o->overlap;
               plan.recompute_modules = r == P3CFG_RECOMPUTE_SELECTIVE ? modules[mo] : 0;
+              plan.cpu_offload_layers = o->cpu_offload_layers;
               p3cfg__framework_apply(&plan);
               consider(w, &plan, map);
               if (w->rc)
@@ -453,7 +454,8 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
       (rc = p3cfg__knob_check_int(P3CFG__KNOB_ZERO, o->zero_stage)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_PLACE_TOP, o->place_top, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_MAX_MBS, o->max_micro_batch, 0)) ||
-      (rc = p3cfg__knob_check(P3CFG__KNOB_TOKENS, o->train_tokens, 1)))
+      (rc = p3cfg__knob_check(P3CFG__KNOB_TOKENS, o->train_tokens, 1)) ||
+      (rc = p3cfg__knob_check(P3CFG__KNOB_CPU_OFFLOAD, o->cpu_offload_layers, 1)))
     return rc;
   if (!p3cfg__framework_get(o->framework))
     return p3cfg__error_set(P3CFG_EINVALID, "framework must be 0 (megatron), 1 (torchtitan) or "
@@ -520,14 +522,15 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  if (opts && opts->version >= 1 && opts->version <= 4) {
+  if (opts && opts->version >= 1 && opts->version <= 5) {
     /* An older struct: the fields it has, the defaults of the rest (version 1 ends
      * before exclude_gpus, version 2 before the margin and the budget, version 3 before
-     * cp, ep and etp, version 4 before the framework). */
+     * cp, ep and etp, version 4 before the framework, version 5 before offloading). */
     const size_t have = opts->version == 1   ? offsetof(p3cfg_search_options, exclude_gpus)
                         : opts->version == 2 ? offsetof(p3cfg_search_options, mem_margin_bytes)
                         : opts->version == 3 ? offsetof(p3cfg_search_options, cp)
-                                             : offsetof(p3cfg_search_options, framework);
+                        : opts->version == 4 ? offsetof(p3cfg_search_options, framework)
+                                             : offsetof(p3cfg_search_options, cpu_offload_layers);
     ctx.opts = defaults;
     memcpy(&ctx.opts, opts, have);
     ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;

@@ -192,6 +192,12 @@ def check_plan(text, plan, name):
     check(a.overlap_grad_reduce == ("grad" in ov), f"{name}: grad overlap")
     check(a.overlap_param_gather == ("param" in ov and zero == 1), f"{name}: param overlap")
     check(a.tp_comm_overlap == ("tp" in ov and tp > 1), f"{name}: tp overlap")
+    # Activation offloading: validate_args turns cpu_offloading on from the layer count,
+    # and TransformerConfig has checked pp 1 and no recompute.
+    n_off = c.get("cpu_offload_layers", 0)
+    check(a.cpu_offloading_num_layers == n_off and bool(getattr(a, "cpu_offloading", False)) == (n_off > 0) and
+          not getattr(a, "cpu_offloading_weights", False),
+          f"{name}: cpu offloading {a.cpu_offloading_num_layers} != {n_off}")
     check_model(a, cfg, plan, name)
 
 

@@ -136,3 +136,11 @@ PLANS += [
     ("llama8b-ce-native", "estimate tests/fixtures/export/llama3-8b-ce-native.yaml "
                           "clusters/dgx-h100-1n.yaml --tp 2 --sp --mbs 1 --zero 1"),
 ]
+
+# Megatron-Core's activation offloading (cpu_offloading_num_layers; Megatron-Bridge's GB200
+# and GB300 Llama 3 70B recipes offload 20-40 layers), exported as
+# --cpu-offloading-num-layers and checked by TransformerConfig (pp 1, no recompute).
+PLANS += [
+    ("llama8b-cpu-offload", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --mbs 1 "
+                            "--zero 1 --cpu-offload-layers 24"),
+]
