@@ -14,9 +14,13 @@
  * which is layer k+W's, and the stream; layer k's backward needs layer k+1's and its
  * reload. Exact for identical layers, O(L) with no allocation: each recurrence looks
  * back W steps at most into a ring of min(W, n) entries. The copies' share of HBM
- * bandwidth is not charged.
+ * bandwidth is not charged. Also the perf context's two figures: one layer's activation
+ * bytes (the memory model's) and the host link's rate.
  */
 #include "perf_internal.h"
+
+#include "activations.h"
+#include "gpu_presets.h"
 
 /* Ring entries the exact recurrences keep on the stack; a stage needing more (over
  * 2 * 2048 layers) gets the bound of the copies alone. */
@@ -73,4 +77,20 @@ void p3cfg__offload_exposed(double *fwd_s, double *bwd_s, uint32_t layers, uint3
       ring[i % ring_n] = b;
   }
   *bwd_s = b - layers * layer_bwd_s;
+}
+
+/* One layer of one micro-batch as the memory model stashes it (the larger of a dense and
+ * an MoE layer), and the host link at NCCL's NVLink fraction (not measured for host
+ * copies). */
+void p3cfg__offload_rates(double *layer_bytes, double *host_Bps, const p3cfg_model *m,
+                          const p3cfg_cluster *c, const p3cfg_plan *plan)
+{
+  *layer_bytes = *host_Bps = 0.0;
+  if (!plan->cpu_offload_layers)
+    return;
+  p3cfg__act_terms terms;
+  p3cfg__act_terms_get(&terms, m, plan);
+  *layer_bytes = (double)(terms.layer_bytes > terms.moe_layer_bytes ? terms.layer_bytes
+                                                                    : terms.moe_layer_bytes);
+  *host_Bps = p3cfg__gpu_host_link_Bps(c->gpu.name) * P3CFG_NVLINK_EFFICIENCY;
 }

@@ -407,6 +407,9 @@ typedef struct p3cfg__perf_ctx {
  * offloading"). */
 void p3cfg__offload_exposed(double *fwd_s, double *bwd_s, uint32_t layers, uint32_t n,
                             double layer_fwd_s, double layer_bwd_s, double xfer_s);
+/* The perf context's offloading figures of a plan (both 0 without offloading). */
+void p3cfg__offload_rates(double *layer_bytes, double *host_Bps, const p3cfg_model *m,
+                          const p3cfg_cluster *c, const p3cfg_plan *plan);
 
 void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_cluster *c,
                         const p3cfg_plan *plan);

@@ -26,10 +26,8 @@
 
 #include "perf.h"
 
-#include "activations.h"
 #include "error.h"
 #include "framework_physics.h"
-#include "gpu_presets.h"
 #include "grad_reduce.h"
 #include "model_flops.h"
 #include "model_params.h"
@@ -224,18 +222,7 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   const double flops = 2.0 * d->tokens * d->h * width;
   const double peak = c->gpu.peak_flops * (m->precision == P3CFG_PREC_FP32 ? 0.5 : 1.0);
   out->gemm_ceiling = out->L.gemm_fwd_s > 0.0 ? flops / (out->L.gemm_fwd_s * peak) : 0.0;
-  /* Activation offloading: the memory model's layer of one micro-batch (the larger of a
-   * dense and an MoE layer) over the host link at NCCL's NVLink fraction (not measured
-   * for host copies). */
-  out->offload_layer_bytes = out->host_Bps = 0.0;
-  if (plan->cpu_offload_layers) {
-    p3cfg__act_terms terms;
-    p3cfg__act_terms_get(&terms, m, plan);
-    out->offload_layer_bytes = (double)(terms.layer_bytes > terms.moe_layer_bytes
-                                            ? terms.layer_bytes
-                                            : terms.moe_layer_bytes);
-    out->host_Bps = p3cfg__gpu_host_link_Bps(c->gpu.name) * P3CFG_NVLINK_EFFICIENCY;
-  }
+  p3cfg__offload_rates(&out->offload_layer_bytes, &out->host_Bps, m, c, plan);
 }
 
 static int workspace_short(size_t workspace_bytes, size_t need)
