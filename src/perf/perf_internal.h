@@ -168,6 +168,10 @@ void p3cfg__tp_exposed_fused_only(double *fwd_s, double *bwd_s, const p3cfg__lay
                                   double ar_s, double tp);
 /* What an overlapped collective of comm_s costs when exposed_s of it shows. */
 double p3cfg__overlap_cost(double comm_s, double exposed_s);
+/* Exposed TP communication of one layer, forward and backward, for an all-reduce of ar_s
+ * at degree tp, with or without TP overlap (tp_exposed.c). */
+void p3cfg__tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L, double ar_s,
+                       double tp, int overlap);
 
 void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
 

@@ -156,36 +156,6 @@ double p3cfg__overlap_cost(double comm_s, double exposed_s)
   return overlap_cost(comm_s, exposed_s);
 }
 
-/* Exposed TP communication of one layer, forward and backward (P3CFG__LAYER_TP_AR_*;
- * with overlap, each all-reduce hides behind its GEMM, slowing it). Megatron-LM issues
- * the backward's input-gradient all-reduce (and, with sp, the re-gather) asynchronously
- * beside a GEMM, but crediting that overlap makes every calibration source worse
- * (docs/time-model.md, section 5): in measured steps they stay exposed. lp: tp_ag_cut. */
-static void tp_exposed(double *fwd_s, double *bwd_s, const p3cfg__layer_cost *L, double ar_s,
-                       double tp, int overlap)
-{
-  const double half = 0.5 * ar_s * (1.0 - L->tp_ag_cut); /* an all-gather: the re-gathers */
-  const double unit = half + 0.5 * ar_s; /* an all-gather + a 16-bit reduce-scatter */
-  if (overlap && L->tp_fused_only) {
-    p3cfg__tp_exposed_fused_only(fwd_s, bwd_s, L, ar_s, tp);
-  } else if (!overlap) {
-    *fwd_s = P3CFG__LAYER_TP_AR_FWD * unit;
-    *bwd_s = P3CFG__LAYER_TP_AR_BWD * unit;
-    if (L->sp_regather)
-      *bwd_s += P3CFG__LAYER_SP_AG_BWD * half;
-  } else {
-    *fwd_s = overlap_cost(unit, p3cfg__overlap_exposed_s(unit, L->gemm_attn_s, tp)) +
-             overlap_cost(unit, p3cfg__overlap_exposed_s(unit, L->gemm_mlp_s, tp));
-    *bwd_s = overlap_cost(unit, p3cfg__overlap_exposed_s(unit, 2.0 * L->gemm_attn_s, tp)) +
-             overlap_cost(unit, p3cfg__overlap_exposed_s(unit, 2.0 * L->gemm_mlp_s, tp));
-    if (L->sp_regather) /* under the data-gradient GEMMs of QKV and MLP up */
-      *bwd_s += overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_qkv_s, tp)) +
-                overlap_cost(half, p3cfg__overlap_exposed_s(half, L->gemm_fc1_s, tp));
-  }
-  if (L->recompute_comm)
-    *bwd_s += *fwd_s;
-}
-
 void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_cluster *c,
                         const p3cfg_plan *plan)
 {
@@ -468,7 +438,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   for (uint32_t j = 0; j < p; j++) {
     const double tp_ar = links[j].tp_ar, tp_loss = links[j].tp_loss;
     double tpf, tpb;
-    tp_exposed(&tpf, &tpb, L, tp_ar, d->tp, tp_overlap);
+    p3cfg__tp_exposed(&tpf, &tpb, L, tp_ar, d->tp, tp_overlap);
     /* Per MoE layer: dispatch and combine each way (and the ETP gather/scatter), in the
      * open; per layer with cp > 1: the ring steps' sends beyond their attention step. */
     double a2a_f = X->a2a_fwd * links[j].ep_a2a + links[j].etp_ar;
@@ -691,8 +661,8 @@ void p3cfg__perf_layer_s(double *fwd_s, double *bwd_s, const p3cfg_model *m,
   p3cfg__perf_mesh_of(&M, plan);
   p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_of(&M, P3CFG__MESH_TP, 0));
   double tpf, tpb;
-  tp_exposed(&tpf, &tpb, &L, p3cfg__allreduce_s(&ring, L.tp_bytes), d.tp,
-             (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0);
+  p3cfg__tp_exposed(&tpf, &tpb, &L, p3cfg__allreduce_s(&ring, L.tp_bytes), d.tp,
+                    (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0);
   *fwd_s = L.fwd_s + tpf;
   *bwd_s = L.bwd_s + tpb;
 }
