@@ -87,15 +87,18 @@ static int parse_overlap(cli_constraints *c, const char *command, const char *te
 
 /* A comma list of Megatron-LM's selective-recompute modules (the knob's words; word i is
  * the flag 1 << i, P3CFG_RECOMPUTE_MODULE_*): at least one, none twice. */
-static int parse_recompute_modules(cli_constraints *c, const char *command, const char *text)
+/* A comma list of the words of LIST knob `flag` as a bit set (word i is 1 << i), each
+ * word at most once. */
+static int parse_word_flags(unsigned *out, const char *command, const char *flag,
+                            const char *text)
 {
-  const p3cfg_knob *k = cli_knob("recompute-modules");
+  const p3cfg_knob *k = cli_knob(flag);
   char words[160] = "";
   for (size_t j = 0; j < k->n_choices; j++) {
     const size_t at = strlen(words);
     snprintf(words + at, sizeof words - at, "%s%s", j ? ", " : "", k->choices[j]);
   }
-  c->recompute_modules = 0;
+  *out = 0;
   const char *p = text;
   do {
     const size_t n = strcspn(p, ",");
@@ -109,11 +112,11 @@ static int parse_recompute_modules(cli_constraints *c, const char *command, cons
                       text, cli_did_you_mean(hint, sizeof hint, word, "", k->choices, k->n_choices));
       return -1;
     }
-    if (c->recompute_modules & (1u << i)) {
+    if (*out & (1u << i)) {
       cli_usage_error(command, "--%s names %s twice in \"%s\"", k->flag, word, text);
       return -1;
     }
-    c->recompute_modules |= 1u << i;
+    *out |= 1u << i;
     p += n;
   } while (*p++ == ',');
   return 0;
@@ -209,7 +212,10 @@ int cli_constraints_option(cli_constraints *c, const char *command, int id, cons
     c->compile = 0;
     return 1;
   case OPT_RECOMPUTE_MODULES:
-    return parse_recompute_modules(c, command, value) ? -1 : 1;
+    return parse_word_flags(&c->recompute_modules, command, "recompute-modules", value) ? -1
+                                                                                         : 1;
+  case OPT_SPLIT_ACCOUNTS:
+    return parse_word_flags(&c->split_accounts, command, "split-accounts", value) ? -1 : 1;
   case OPT_CPU_OFFLOAD:
     if (cli_parse_knob_u64(command, cli_knob("cpu-offload-layers"), value, &v))
       return -1;

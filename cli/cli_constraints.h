@@ -2,7 +2,7 @@
  * cli_constraints.h — the constraint flags that `search` and `estimate` share (spec §5):
  * --dp --tp --pp --cp --ep --etp --mbs --vpp --recompute --sp/--no-sp --zero --stage-layers --overlap
  * --gpus --global-batch --framework --dp-shard --compile/--no-compile --recompute-modules
- * --cpu-offload-layers. One table entry list, one parser, used by both commands.
+ * --cpu-offload-layers --split-accounts. One table entry list, one parser, used by both commands.
  */
 #ifndef P3CFG_CLI_CONSTRAINTS_H
 #define P3CFG_CLI_CONSTRAINTS_H
@@ -35,6 +35,7 @@ enum {
   OPT_NO_COMPILE,
   OPT_RECOMPUTE_MODULES,
   OPT_CPU_OFFLOAD,
+  OPT_SPLIT_ACCOUNTS,
   OPT_CONSTRAINT_LAST
 };
 
@@ -52,7 +53,8 @@ enum {
       CLI_KNOB("dp-shard", OPT_DP_SHARD), CLI_KNOB("compile", OPT_COMPILE),              \
       CLI_KNOB("no-compile", OPT_NO_COMPILE),                                           \
       CLI_KNOB("recompute-modules", OPT_RECOMPUTE_MODULES),                             \
-      CLI_KNOB("cpu-offload-layers", OPT_CPU_OFFLOAD)
+      CLI_KNOB("cpu-offload-layers", OPT_CPU_OFFLOAD),                                  \
+      CLI_KNOB("split-accounts", OPT_SPLIT_ACCOUNTS)
 
 /* `--framework all` (search only): every framework, side by side. */
 #define CLI_FRAMEWORK_ALL (-2)
@@ -68,6 +70,7 @@ typedef struct cli_constraints {
   int compile;                   /* -1 = not given */
   unsigned recompute_modules;    /* P3CFG_RECOMPUTE_MODULE_* flags; 0 = not given */
   unsigned cpu_offload_layers;   /* 0 = none */
+  unsigned split_accounts;       /* P3CFG_SPLIT_ACCOUNT_* flags; 0 = none */
   unsigned overlap;
   uint64_t gpus, global_batch;   /* 0 = not given */
   const char *exclude;           /* --exclude LIST, NULL = not given */

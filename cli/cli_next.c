@@ -130,6 +130,11 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
   }
   if (p->cpu_offload_layers)
     fprintf(f, " --cpu-offload-layers %u", p->cpu_offload_layers);
+  if (p->split_accounts)
+    fprintf(f, " --split-accounts %s",
+            p->split_accounts == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "embedding"
+            : p->split_accounts == P3CFG_SPLIT_ACCOUNT_LOSS    ? "loss"
+                                                               : "embedding,loss");
   if (p->sequence_parallel)
     fputs(" --sp", f);
   if (p->zero_stage)

@@ -65,6 +65,7 @@ static int plan_from_flags(p3cfg_plan *plan, const cli_constraints *c)
     plan->recompute = (p3cfg_recompute)c->recompute;
   plan->recompute_modules = c->recompute_modules; /* 0: Megatron's default */
   plan->cpu_offload_layers = c->cpu_offload_layers;
+  plan->split_accounts = c->split_accounts;
   if (c->sp >= 0)
     plan->sequence_parallel = c->sp;
   if (c->zero >= 0)

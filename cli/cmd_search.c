@@ -146,6 +146,7 @@ int cmd_search(int argc, char **argv)
   so.compile = a.cons.compile;
   so.recompute_modules = a.cons.recompute_modules;
   so.cpu_offload_layers = a.cons.cpu_offload_layers;
+  so.split_accounts = a.cons.split_accounts;
   so.n_stage_layers = a.cons.n_stage_layers;
   so.stage_layers = a.cons.n_stage_layers ? a.cons.stage_layers : NULL;
   so.place = a.place.place != 0;

@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 7
+#define P3CFG_API_VERSION 8
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -291,13 +291,24 @@ enum {
   P3CFG_RECOMPUTE_MODULE_ALL = (1u << 7) - 1u
 };
 
+/** Megatron-Core's pipeline split accounting (p3cfg_plan.split_accounts; TransformerConfig's
+ *  account_for_embedding_in_pipeline_split and account_for_loss_in_pipeline_split): the
+ *  embedding (the loss) counts as one layer of the split, so the first (last) rank's
+ *  first (last) chunk holds one transformer layer fewer than its others. Llama 3 405B's
+ *  126 layers on pp 8 x vpp 4 are 128 units of 4 per chunk (Megatron-Bridge's recipes);
+ *  Meta's 405B run took one layer off the first and the last stage the same way. */
+enum {
+  P3CFG_SPLIT_ACCOUNT_EMBEDDING = 1u << 0, /**< --account-for-embedding-in-pipeline-split */
+  P3CFG_SPLIT_ACCOUNT_LOSS = 1u << 1       /**< --account-for-loss-in-pipeline-split */
+};
+
 /** Upper bound on pipeline stages a plan can describe. */
 #define P3CFG_MAX_PP 1024
 
 /** Version 2 added cp, ep and etp; a version 1 plan has cp = ep = 1, etp = tp. Version 3
  *  added framework, dp_shard, compile and recompute_modules, version 4
- *  cpu_offload_layers (0 in an older plan). */
-#define P3CFG_PLAN_VERSION 4
+ *  cpu_offload_layers (0 in an older plan), version 5 split_accounts (0). */
+#define P3CFG_PLAN_VERSION 5
 
 typedef struct p3cfg_plan {
   unsigned version; /**< P3CFG_PLAN_VERSION */
@@ -310,7 +321,10 @@ typedef struct p3cfg_plan {
   uint32_t overlap;      /**< P3CFG_OVERLAP_* flags */
   uint64_t global_batch; /**< sequences per step; 0 = the model's global_batch */
   /** Transformer layers per pipeline rank; n_stage_layers == 0 means balanced
-   *  (the estimator fills it in). Each count is a multiple of virtual_stages. */
+   *  (the estimator fills it in). Each count is a multiple of virtual_stages, counting
+   *  the embedding on rank 0 and the loss on the last rank where split_accounts says
+   *  so (rank j's chunks then hold (stage_layers[j] + accounted) / virtual_stages layers
+   *  each, one fewer in the accounted chunk). */
   uint32_t n_stage_layers;
   uint32_t stage_layers[P3CFG_MAX_PP];
   /** Version 2. Context parallel (sequence split over cp ranks, ring attention), expert
@@ -333,12 +347,15 @@ typedef struct p3cfg_plan {
    *  layers - n layers' activations are on the GPU at once. 0 = off. Megatron-LM only,
    *  with pp 1, no recomputation and n < layers (docs/memory-model.md). */
   uint32_t cpu_offload_layers;
+  /** Version 5. P3CFG_SPLIT_ACCOUNT_* flags: the embedding and/or the loss counted as a
+   *  layer in the pipeline split (Megatron-LM only, pp > 1). 0 = neither. */
+  uint32_t split_accounts;
 } p3cfg_plan;
 
 #define P3CFG_PLAN_INIT                                                                \
   {                                                                                    \
     P3CFG_PLAN_VERSION, 0, 1, 1, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0, 0, 0, { 0 }, 1, 1, 0, \
-        P3CFG_FRAMEWORK_MEGATRON, 0, 0, 0, 0                                           \
+        P3CFG_FRAMEWORK_MEGATRON, 0, 0, 0, 0, 0                                        \
   }
 
 /** Set *plan to Megatron-LM's defaults (tp = pp = mbs = vpp = 1, dp = 0 meaning
@@ -541,9 +558,10 @@ P3CFG_API int p3cfg_estimate(p3cfg_result **out, const p3cfg_model *model,
 /** Version 2 added exclude_gpus / n_exclude_gpus, version 3 mem_margin_bytes,
  *  mem_margin_fraction and train_tokens (as in p3cfg_estimate_options), version 4 cp, ep
  *  and etp, version 5 framework, dp_shard, compile and recompute_modules, version 6
- *  cpu_offload_layers; version 1 to 5 structs are still accepted (cp, ep and etp
- *  searched; Megatron-LM plans; no offloading). */
-#define P3CFG_SEARCH_OPTIONS_VERSION 6
+ *  cpu_offload_layers, version 7 split_accounts; version 1 to 6 structs are still
+ *  accepted (cp, ep and etp searched; Megatron-LM plans; no offloading; splits of
+ *  transformer layers alone). */
+#define P3CFG_SEARCH_OPTIONS_VERSION 7
 
 /** Constraints fix a dimension; 0 (or -1 for the int fields) leaves it searched. */
 typedef struct p3cfg_search_options {
@@ -608,13 +626,17 @@ typedef struct p3cfg_search_options {
    *  searched): 0 = none; n > 0 leaves only the plans it is valid for (Megatron-LM, pp 1,
    *  no recomputation). */
   uint32_t cpu_offload_layers;
+  /** Version 7. P3CFG_SPLIT_ACCOUNT_* flags (p3cfg_plan.split_accounts) of every pipelined
+   *  plan (pp > 1; not searched): the splits tried, and the interleaving degrees, count
+   *  the embedding and/or the loss as a layer. 0 = neither. */
+  uint32_t split_accounts;
 } p3cfg_search_options;
 
 #define P3CFG_SEARCH_OPTIONS_INIT                                                      \
   {                                                                                    \
     P3CFG_SEARCH_OPTIONS_VERSION, 10, 1, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, 0, 16, 0, NULL,  \
         1, 0, 1, 0, 0.0, NULL, NULL, NULL, 0, 0, 0.0, 0, 0, 0, 0, P3CFG_FRAMEWORK_MEGATRON, \
-        0, -1, 0, 0                                                                    \
+        0, -1, 0, 0, 0                                                                 \
   }
 
 P3CFG_API void p3cfg_search_options_init(p3cfg_search_options *opts);

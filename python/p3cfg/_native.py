@@ -1,6 +1,6 @@
 """ctypes mirror of the part of include/p3cfg.h the package uses.
 
-The structs below copy the C layout of p3cfg_plan (version 4), p3cfg_search_options
+The structs below copy the C layout of p3cfg_plan (version 5), p3cfg_search_options
 and p3cfg_estimate_options field for field (tests/test_layout.py compiles a C program
 against the header and compares every offset). The library is loaded with
 ctypes.CDLL, never PyDLL: CPython releases the GIL around every call of a CDLL
@@ -15,8 +15,8 @@ import os
 from typing import Optional
 
 MAX_PP = 1024
-PLAN_VERSION = 4
-SEARCH_OPTIONS_VERSION = 6
+PLAN_VERSION = 5
+SEARCH_OPTIONS_VERSION = 7
 ESTIMATE_OPTIONS_VERSION = 4
 #: The library versions whose struct layouts this module mirrors (major, minor).
 ABI_VERSION = (0, 1)
@@ -70,7 +70,7 @@ class Buffer(ctypes.Structure):
 
 
 class Plan(ctypes.Structure):
-    """p3cfg_plan, version 4."""
+    """p3cfg_plan, version 5."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -94,11 +94,12 @@ class Plan(ctypes.Structure):
         ("compile", c_u32),
         ("recompute_modules", c_u32),  # P3CFG_RECOMPUTE_MODULE_* flags (issue 16)
         ("cpu_offload_layers", c_u32),  # version 4 (API 7)
+        ("split_accounts", c_u32),  # version 5 (API 8): P3CFG_SPLIT_ACCOUNT_* flags
     ]
 
 
 class SearchOptions(ctypes.Structure):
-    """p3cfg_search_options, version 6."""
+    """p3cfg_search_options, version 7."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -138,6 +139,7 @@ class SearchOptions(ctypes.Structure):
         ("compile", ctypes.c_int),
         ("recompute_modules", c_u32),
         ("cpu_offload_layers", c_u32),  # version 6
+        ("split_accounts", c_u32),  # version 7
     ]
 
 

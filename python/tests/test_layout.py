@@ -60,8 +60,9 @@ def test_init_functions_fill_the_mirrored_fields():
     plan = _native.Plan()
     _native.lib.p3cfg_plan_init(ctypes.byref(plan))
     assert (plan.version, plan.dp, plan.tp, plan.pp, plan.micro_batch,
-            plan.virtual_stages, plan.cp, plan.ep, plan.etp) == (4, 0, 1, 1, 1, 1, 1, 1, 0)
+            plan.virtual_stages, plan.cp, plan.ep, plan.etp) == (5, 0, 1, 1, 1, 1, 1, 1, 0)
     assert plan.cpu_offload_layers == 0 and so.cpu_offload_layers == 0
+    assert plan.split_accounts == 0 and so.split_accounts == 0
     eo = _native.EstimateOptions()
     _native.lib.p3cfg_estimate_options_init(ctypes.byref(eo))
     assert (eo.version, eo.with_time, eo.place, eo.seed) == (

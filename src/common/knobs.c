@@ -200,7 +200,23 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                                  "host memory and back, overlapped with compute (Megatron-LM's "
                                  "`--cpu-offloading-num-layers`; pp 1, recompute none, N below "
                                  "the layers; docs/memory-model.md)"},
+    [P3CFG__KNOB_SPLIT_ACCOUNTS] = {"split_accounts", "split-accounts", NULL, "split_accounts",
+                                    "LIST", P3CFG_KNOB_LIST, 0, 0, 0, p3cfg__split_account_words,
+                                    P3CFG__SPLIT_ACCOUNT_WORDS, "none (not searched)",
+                                    "count the embedding and/or the loss as a layer of the "
+                                    "pipeline split: embedding, loss (Megatron-LM; pp > 1)",
+                                    NULL,
+                                    "the embedding and/or the loss counted as a layer of the "
+                                    "pipeline split, so that the first and/or last chunk holds "
+                                    "one transformer layer fewer (Megatron-LM's "
+                                    "`--account-for-embedding-in-pipeline-split`, "
+                                    "`--account-for-loss-in-pipeline-split`): a comma list of "
+                                    "`embedding`, `loss`; pipelined plans only"},
 };
+
+const char *const p3cfg__split_account_words[P3CFG__SPLIT_ACCOUNT_WORDS] = {"embedding", "loss"};
+_Static_assert(P3CFG_SPLIT_ACCOUNT_EMBEDDING == 1u << 0 && P3CFG_SPLIT_ACCOUNT_LOSS == 1u << 1,
+               "p3cfg__split_account_words[i] is the flag 1 << i");
 
 P3CFG_API size_t p3cfg_knob_count(void)
 {

@@ -42,6 +42,7 @@ typedef enum p3cfg__knob_id {
   P3CFG__KNOB_COMPILE,
   P3CFG__KNOB_RECOMPUTE_MODULES,
   P3CFG__KNOB_CPU_OFFLOAD,
+  P3CFG__KNOB_SPLIT_ACCOUNTS,
   P3CFG__KNOB_COUNT
 } p3cfg__knob_id;
 
@@ -51,6 +52,11 @@ const p3cfg_knob *p3cfg__knob(p3cfg__knob_id id);
  * 1u << i of P3CFG_OVERLAP_* ("grad", "param", "tp"). */
 #define P3CFG__OVERLAP_WORDS 4
 extern const char *const p3cfg__overlap_words[P3CFG__OVERLAP_WORDS];
+
+/* The split-accounting words (the `split_accounts` knob's choices): word i is the flag
+ * 1u << i of P3CFG_SPLIT_ACCOUNT_* ("embedding", "loss"). */
+#define P3CFG__SPLIT_ACCOUNT_WORDS 2
+extern const char *const p3cfg__split_account_words[P3CFG__SPLIT_ACCOUNT_WORDS];
 
 /* `overlap` as "grad,param", or "none"; always NUL-terminated (cut at n - 1). */
 void p3cfg__overlap_text(char *buf, size_t n, uint32_t overlap);

@@ -266,6 +266,57 @@ static p3cfg__plan_rule cpu_offload_rules(const p3cfg_plan *p, const p3cfg_model
   return P3CFG_RULE_OK;
 }
 
+/* Megatron-Core's split accounting (transformer_config.py, transformer_block.py at
+ * d98e8a6): known flags, Megatron-LM only, and pipelining (with one stage there is no
+ * split to account in). The per-rank counts are checked with the split below. */
+static p3cfg__plan_rule split_account_rules(const p3cfg_plan *p, int explain)
+{
+  if (!p->split_accounts)
+    return P3CFG_RULE_OK;
+  if (p->split_accounts & ~(uint32_t)(P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS))
+    FAIL(P3CFG_RULE_ENUM, "unknown split_accounts flags 0x%x", p->split_accounts);
+  if (p->framework != P3CFG_FRAMEWORK_MEGATRON)
+    FAIL(P3CFG_RULE_FRAMEWORK, "%s cannot account for the embedding or the loss in its "
+                               "pipeline split (Megatron-LM's "
+                               "--account-for-embedding-in-pipeline-split)",
+         p3cfg_framework_name((p3cfg_framework)p->framework));
+  if (p->pp < 2)
+    FAIL(P3CFG_RULE_SPLIT, "accounting for the %s in the pipeline split needs pp > 1",
+         p->split_accounts == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "embedding"
+         : p->split_accounts == P3CFG_SPLIT_ACCOUNT_LOSS    ? "loss"
+                                                            : "embedding and the loss");
+  return P3CFG_RULE_OK;
+}
+
+uint32_t p3cfg__chunk_layers(const p3cfg_plan *p, uint32_t j, uint32_t k)
+{
+  const uint32_t v = p->virtual_stages ? p->virtual_stages : 1;
+  uint32_t n = (p->stage_layers[j] + p3cfg__split_extra(p, j)) / v;
+  if (j == 0 && k == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING))
+    n--;
+  if (j + 1 == p->pp && k + 1 == v && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS))
+    n--;
+  return n;
+}
+
+uint64_t p3cfg__chunk_first_layer(const p3cfg_plan *p, uint32_t j, uint32_t k)
+{
+  /* Every virtual stage before (j, k) holds its rank's units per chunk; only rank 0's
+   * first chunk holds one layer fewer (the last rank's last chunk comes after all). */
+  const uint32_t v = p->virtual_stages ? p->virtual_stages : 1;
+  uint64_t all = 0, before = 0;
+  for (uint32_t i = 0; i < p->pp; i++) {
+    const uint64_t units = (p->stage_layers[i] + p3cfg__split_extra(p, i)) / v;
+    all += units;
+    if (i < j)
+      before += units;
+  }
+  uint64_t first = (uint64_t)k * all + before;
+  if ((j || k) && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING))
+    first--;
+  return first;
+}
+
 /* The rules, in the order they are checked. Each returns its rule id on failure and,
  * when `explain` is set, formats its message into the last error. The search calls this
  * with explain = 0 on every candidate, so the fast path never formats a string. */
@@ -371,13 +422,26 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
   if (p->n_stage_layers != p->pp)
     FAIL(P3CFG_RULE_SPLIT, "stage_layers has %u entries, but pp is %u", p->n_stage_layers,
          p->pp);
+  {
+    const p3cfg__plan_rule rule = split_account_rules(p, explain);
+    if (rule != P3CFG_RULE_OK)
+      return rule;
+  }
   uint64_t sum = 0;
   for (uint32_t i = 0; i < p->pp; i++) {
     if (p->stage_layers[i] == 0)
       FAIL(P3CFG_RULE_SPLIT, "stage %u has no layers", i);
-    if (p->stage_layers[i] % p->virtual_stages)
+    const uint32_t extra = p3cfg__split_extra(p, i);
+    if (!extra && p->stage_layers[i] % p->virtual_stages)
       FAIL(P3CFG_RULE_SPLIT, "stage %u has %u layers, not a multiple of virtual_stages %u", i,
            p->stage_layers[i], p->virtual_stages);
+    if (extra && (p->stage_layers[i] + extra) % p->virtual_stages)
+      FAIL(P3CFG_RULE_SPLIT,
+           "stage %u has %u layers and accounts for the %s: %u units, not a multiple of "
+           "virtual_stages %u",
+           i, p->stage_layers[i],
+           extra == 2 ? "embedding and the loss" : (i == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING)) ? "embedding" : "loss",
+           p->stage_layers[i] + extra, p->virtual_stages);
     sum += p->stage_layers[i];
   }
   if (sum != m->layers)
@@ -481,10 +545,20 @@ int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m)
   if (p->pp == 0 || p->pp > P3CFG_MAX_PP)
     return p3cfg__error_set(P3CFG_EPLAN, "pp must be in [1, %u], got %u", P3CFG_MAX_PP,
                             p->pp);
-  if (m->layers % v)
+  /* The embedding and the loss, where the split accounts for them, are layers of it. */
+  const uint32_t acc = p->pp > 1 ? p3cfg__split_extra(p, 0) + p3cfg__split_extra(p, p->pp - 1)
+                                 : 0;
+  const uint64_t total = m->layers + acc;
+  if (total % v) {
+    if (acc)
+      return p3cfg__error_set(P3CFG_EPLAN,
+                              "layers %llu plus the %u the split accounts for (%llu) are not "
+                              "divisible by virtual_stages %u",
+                              (unsigned long long)m->layers, acc, (unsigned long long)total, v);
     return p3cfg__error_set(P3CFG_EPLAN, "layers %llu are not divisible by virtual_stages %u",
                             (unsigned long long)m->layers, v);
-  const uint64_t units = m->layers / v; /* layer groups of v, one layer per chunk */
+  }
+  const uint64_t units = total / v; /* layer groups of v, one layer per chunk */
   if (units < p->pp)
     return p3cfg__error_set(P3CFG_EPLAN, "pp %u exceeds the %llu layer%s the model can "
                                          "split into with virtual_stages %u",
@@ -493,6 +567,15 @@ int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m)
   p3cfg__split_balanced_ends(p->pp, units, &first, &last);
   p3cfg__split_fill(p->stage_layers, p->pp, v, units, first, last);
   p->n_stage_layers = p->pp;
+  if (p->pp > 1 && acc) {
+    const uint32_t e = p3cfg__split_extra(p, 0), l = p3cfg__split_extra(p, p->pp - 1);
+    if (p->stage_layers[0] <= e || p->stage_layers[p->pp - 1] <= l)
+      return p3cfg__error_set(P3CFG_EPLAN, "pp %u leaves the first or last stage no layer "
+                                           "beside the embedding or the loss it accounts for",
+                              p->pp);
+    p->stage_layers[0] -= e;
+    p->stage_layers[p->pp - 1] -= l;
+  }
   return P3CFG_OK;
 }
 

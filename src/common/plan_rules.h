@@ -72,10 +72,29 @@ void p3cfg__split_balanced_ends(uint32_t pp, uint64_t units, uint64_t *first, ui
 void p3cfg__split_fill(uint32_t *stage_layers, uint32_t pp, uint32_t v, uint64_t units,
                        uint64_t first, uint64_t last);
 
+/* Split accounting (p3cfg_plan.split_accounts, Megatron-Core's
+ * account_for_{embedding,loss}_in_pipeline_split): the units rank j's split counts beyond
+ * its transformer layers, 0, 1 or (pp 1) 2. */
+static inline uint32_t p3cfg__split_extra(const p3cfg_plan *p, uint32_t j)
+{
+  return (j == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? 1u : 0u) +
+         (j + 1 == p->pp && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS) ? 1u : 0u);
+}
+/* Transformer layers of rank j's chunk k (virtual stage k*pp + j): stage_layers[j] plus
+ * what the rank accounts for, over virtual_stages, less the accounted unit in rank 0's
+ * first chunk and the last rank's last chunk (transformer_block.py
+ * get_num_layers_to_build). */
+uint32_t p3cfg__chunk_layers(const p3cfg_plan *p, uint32_t j, uint32_t k);
+/* Index in the model of the first layer of rank j's chunk k: every layer of the virtual
+ * stages before it (Megatron-LM's interleaved assignment). */
+uint64_t p3cfg__chunk_first_layer(const p3cfg_plan *p, uint32_t j, uint32_t k);
+
 /* Fill stage_layers with the balanced split of m->layers over p->pp ranks (multiples
  * of virtual_stages; extra layers go to the middle stages, so the first and last
  * stages, which also hold the embedding and the output layer, stay lightest; when an
- * end must take one, the first does, the last running the output layer and loss).
+ * end must take one, the first does, the last running the output layer and loss). With
+ * split_accounts, the embedding and/or loss are units of that split and the ends hold
+ * their transformer layers less those.
  * Returns 0, or P3CFG_EPLAN when no such split exists. */
 int p3cfg__plan_balanced_split(p3cfg_plan *p, const p3cfg_model *m);
 

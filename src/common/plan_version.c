@@ -1,5 +1,5 @@
 /*
- * plan_version.c — a caller's p3cfg_plan of version 1 to 4 read into, and written back
+ * plan_version.c — a caller's p3cfg_plan of version 1 to 5 read into, and written back
  * from, a current plan (plan_version.h).
  */
 #include "plan_version.h"
@@ -19,6 +19,8 @@ size_t p3cfg__plan_size(unsigned version)
   case 3:
     return offsetof(p3cfg_plan, cpu_offload_layers);
   case 4:
+    return offsetof(p3cfg_plan, split_accounts);
+  case 5:
     return sizeof(p3cfg_plan);
   default:
     return 0;
@@ -43,7 +45,8 @@ int p3cfg__plan_read(p3cfg_plan *out, const p3cfg_plan *in, const char *who)
     out->etp = out->tp;
   }
   /* Before version 3: Megatron-LM (framework 0), dp_shard 0 and compile 0, as zeroed;
-   * before version 4: no activation offloading. */
+   * before version 4: no activation offloading; before version 5: a split of
+   * transformer layers alone. */
   return P3CFG_OK;
 }
 

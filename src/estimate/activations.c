@@ -428,7 +428,6 @@ void p3cfg__stage_acts_mixed(p3cfg__stage_acts *out, const p3cfg__act_terms *ter
   const uint64_t v = plan->virtual_stages ? plan->virtual_stages : 1;
   const uint64_t mb = terms->microbatches ? terms->microbatches : 1;
   const uint64_t units = p3cfg__inflight_units(plan, stage, mb);
-  const uint64_t layers_per_chunk = plan->stage_layers[stage] / v;
   /* A rank of both kinds is charged the larger per layer (its dense layers sit in its
    * first chunk, which is not always the one most in flight). */
   uint64_t per_layer = terms->layer_bytes;
@@ -440,10 +439,20 @@ void p3cfg__stage_acts_mixed(p3cfg__stage_acts *out, const p3cfg__act_terms *ter
    * Transformer Engine's CPU offload context keeps at most layers - n layers' activation
    * sets on the GPU at any time, stalling compute and reloads to hold it
    * (docs/features/other_optimizations/cpu_offloading, TransformerEngine d0067d0). */
-  uint64_t resident = layers_per_chunk;
-  if (plan->cpu_offload_layers)
-    resident -= p3cfg__min_u64(plan->cpu_offload_layers, layers_per_chunk);
-  uint64_t stash = p3cfg__sat_mul3(units, resident, per_layer);
+  uint64_t stash;
+  if (plan->cpu_offload_layers) {
+    const uint64_t layers = plan->stage_layers[stage];
+    stash = p3cfg__sat_mul3(units, layers - p3cfg__min_u64(plan->cpu_offload_layers, layers),
+                            per_layer);
+  } else {
+    /* Each in-flight unit holds its chunk's layers (one fewer in a chunk that accounts
+     * for the embedding or the loss: p3cfg__chunk_layers). */
+    uint64_t held = 0;
+    for (uint32_t c = 0; c < v; c++)
+      held = p3cfg__sat_add(held, p3cfg__sat_mul(p3cfg__inflight_of_chunk(plan, units, c),
+                                                 p3cfg__chunk_layers(plan, stage, c)));
+    stash = p3cfg__sat_mul(held, per_layer);
+  }
   if (stage == 0)
     stash = p3cfg__sat_add(
         stash, p3cfg__sat_mul(p3cfg__inflight_of_chunk(plan, units, 0), terms->embedding_bytes));

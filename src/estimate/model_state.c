@@ -47,6 +47,7 @@
 #include "grad_reduce.h"
 #include "low_precision_memory.h"
 #include "plan_dims.h"
+#include "plan_rules.h"
 #include "sat_math.h"
 
 uint64_t p3cfg__weight_elem_bytes(const p3cfg_model *m)
@@ -55,24 +56,21 @@ uint64_t p3cfg__weight_elem_bytes(const p3cfg_model *m)
 }
 
 /* Of the layers of pipeline rank `stage`, how many have a dense FFN: those among the
- * model's first moe.dense_layers (every layer of a dense model). Rank r's chunk c starts
- * at layer c*layers/v + sum_{j<r} stage_layers[j]/v (Megatron's interleaved order). */
+ * model's first moe.dense_layers (every layer of a dense model), chunk by chunk
+ * (p3cfg__chunk_first_layer: Megatron's interleaved order). */
 static uint64_t dense_on_rank(const p3cfg_model *m, const p3cfg_plan *plan, uint32_t stage)
 {
   const uint64_t here = plan->stage_layers[stage];
   if (!m->moe.experts)
     return here;
   const uint64_t dense = m->moe.dense_layers;
-  const uint64_t v = plan->virtual_stages ? plan->virtual_stages : 1, k = here / v;
-  uint64_t prefix = 0;
-  for (uint32_t j = 0; j < stage && prefix < dense; j++)
-    prefix += plan->stage_layers[j] / v;
+  const uint32_t v = plan->virtual_stages ? plan->virtual_stages : 1;
   uint64_t n = 0;
-  for (uint64_t c = 0; c < v; c++) {
-    const uint64_t start = c * (m->layers / v) + prefix;
+  for (uint32_t c = 0; c < v; c++) {
+    const uint64_t start = p3cfg__chunk_first_layer(plan, stage, c);
     if (start >= dense)
       break;
-    n += p3cfg__min_u64(k, dense - start);
+    n += p3cfg__min_u64(p3cfg__chunk_layers(plan, stage, c), dense - start);
   }
   return p3cfg__min_u64(n, here);
 }

@@ -24,6 +24,7 @@
 #include "mesh.h"
 #include "parse_objects.h"
 #include "plan_file_read.h"
+#include "plan_rules.h"
 #include "recompute_modules.h"
 #include "plan_record.h"
 #include "yaml_doc.h"
@@ -96,30 +97,47 @@ static bool read_framework(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_
 
 /* recompute_modules (issue 16): optional (the default {core_attn} when absent); a list of
  * Megatron-Core's module words, none twice, non-empty only with recompute selective. */
+/* An optional list of distinct words under `key` as a bit set (word i is 1 << i); *node
+ * is the list (NULL when absent: bits 0). */
+static bool read_word_set(p3cfg__pf_reader *rd, const yaml_node_t *map, const char *prefix,
+                          const char *key, const char *const *words, size_t n_words,
+                          uint32_t *bits, const yaml_node_t **node)
+{
+  char label[P3CFG__PF_LABEL_CAP];
+  *bits = 0;
+  *node = p3cfg__pf_lookup(rd, map, key);
+  if (!*node)
+    return true;
+  p3cfg__pf_label(label, prefix, key);
+  if (!p3cfg__pf_is_kind(rd, *node, label, YAML_SEQUENCE_NODE))
+    return false;
+  for (yaml_node_item_t *it = (*node)->data.sequence.items.start;
+       it < (*node)->data.sequence.items.top; it++) {
+    int k = 0;
+    const yaml_node_t *w = p3cfg__node(&rd->c, *it);
+    if (p3cfg__read_enum(&rd->c, w, label, words, n_words, &k) != 0)
+      return false;
+    if (*bits & (1u << k)) {
+      p3cfg__problem(&rd->c, w, "%s names %s twice", label, words[k]);
+      return false;
+    }
+    *bits |= 1u << k;
+  }
+  return true;
+}
+
 static bool read_recompute_modules(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *map,
                                    const char *prefix)
 {
   char label[P3CFG__PF_LABEL_CAP];
-  const yaml_node_t *rm = p3cfg__pf_lookup(rd, map, "recompute_modules");
+  const yaml_node_t *rm;
+  uint32_t bits;
+  if (!read_word_set(rd, map, prefix, "recompute_modules", p3cfg__recompute_module_words,
+                     P3CFG__RECOMPUTE_MODULE_WORDS, &bits, &rm))
+    return false;
   if (!rm)
     return true;
   p3cfg__pf_label(label, prefix, "recompute_modules");
-  if (!p3cfg__pf_is_kind(rd, rm, label, YAML_SEQUENCE_NODE))
-    return false;
-  uint32_t bits = 0;
-  for (yaml_node_item_t *it = rm->data.sequence.items.start; it < rm->data.sequence.items.top;
-       it++) {
-    int k = 0;
-    const yaml_node_t *w = p3cfg__node(&rd->c, *it);
-    if (p3cfg__read_enum(&rd->c, w, label, p3cfg__recompute_module_words,
-                         P3CFG__RECOMPUTE_MODULE_WORDS, &k) != 0)
-      return false;
-    if (bits & (1u << k)) {
-      p3cfg__problem(&rd->c, w, "%s names %s twice", label, p3cfg__recompute_module_words[k]);
-      return false;
-    }
-    bits |= 1u << k;
-  }
   if (p->recompute == P3CFG_RECOMPUTE_SELECTIVE && !bits) {
     p3cfg__problem(&rd->c, rm, "%s is empty under recompute selective (recompute nothing: "
                                "recompute none)", label);
@@ -161,6 +179,13 @@ static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *
   if (p3cfg__pf_lookup(rd, map, "cpu_offload_layers"))
     ok &= p3cfg__pf_u32(rd, map, prefix, "cpu_offload_layers", 0, P3CFG__MAX_LAYERS,
                         &p->cpu_offload_layers);
+  /* split_accounts: optional (none, as files written before it); its rules (pp > 1,
+   * Megatron-LM, the per-rank counts) are the plan's. */
+  {
+    const yaml_node_t *sa;
+    ok &= read_word_set(rd, map, prefix, "split_accounts", p3cfg__split_account_words,
+                        P3CFG__SPLIT_ACCOUNT_WORDS, &p->split_accounts, &sa);
+  }
   ok &= p3cfg__pf_bool(rd, map, prefix, "sequence_parallel", &p->sequence_parallel);
   char label[P3CFG__PF_LABEL_CAP];
   const yaml_node_t *ov = p3cfg__pf_lookup(rd, map, "overlap");
@@ -198,9 +223,19 @@ static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *
       continue;
     }
     p->stage_layers[i] = (uint32_t)v;
-    if (ok && v % p->virtual_stages) {
-      p3cfg__problem(&rd->c, node, "%s = %llu is not a multiple of virtual_stages %u", item,
-                     (unsigned long long)v, p->virtual_stages);
+    /* With split_accounts, the first and last ranks' counts and the embedding or loss
+     * they account for make the multiple (p3cfg__split_extra). */
+    const uint32_t extra = p3cfg__split_extra(p, (uint32_t)i);
+    if (ok && (v + extra) % p->virtual_stages) {
+      if (extra)
+        p3cfg__problem(&rd->c, node, "%s = %llu plus the %s the split accounts for is not a "
+                                     "multiple of virtual_stages %u",
+                       item, (unsigned long long)v, extra == 2 ? "embedding and the loss"
+                                                    : i == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? "embedding" : "loss",
+                       p->virtual_stages);
+      else
+        p3cfg__problem(&rd->c, node, "%s = %llu is not a multiple of virtual_stages %u", item,
+                       (unsigned long long)v, p->virtual_stages);
       ok = false;
     }
   }

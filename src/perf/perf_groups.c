@@ -13,6 +13,7 @@
 
 #include "links.h"
 #include "plan_dims.h"
+#include "plan_rules.h"
 
 static inline uint32_t gpu_of(const uint32_t *rank_gpu, uint32_t rank)
 {
@@ -34,20 +35,6 @@ double p3cfg__moe_layers_in(const p3cfg_model *m, uint64_t first, uint64_t n)
   return (double)(n - (dense < n ? dense : n));
 }
 
-/* The first layer of rank j's chunk k: virtual stage k*p + j, after every layer of the
- * virtual stages before it (Megatron-LM's interleaved assignment). */
-static uint64_t chunk_first_layer(const p3cfg_plan *plan, uint32_t j, uint32_t k)
-{
-  const uint32_t v = plan->virtual_stages;
-  uint64_t total = 0, before = 0;
-  for (uint32_t i = 0; i < plan->pp; i++) {
-    total += plan->stage_layers[i];
-    if (i < j)
-      before += plan->stage_layers[i];
-  }
-  return (uint64_t)k * (total / v) + before / v;
-}
-
 /* MoE layers on pipeline rank j, over its chunks. */
 static double stage_moe_layers(const p3cfg__perf_ctx *x, uint32_t j)
 {
@@ -56,7 +43,8 @@ static double stage_moe_layers(const p3cfg__perf_ctx *x, uint32_t j)
   const uint32_t v = x->plan->virtual_stages;
   double n = 0.0;
   for (uint32_t k = 0; k < v; k++)
-    n += p3cfg__moe_layers_in(x->m, chunk_first_layer(x->plan, j, k), x->plan->stage_layers[j] / v);
+    n += p3cfg__moe_layers_in(x->m, p3cfg__chunk_first_layer(x->plan, j, k),
+                               p3cfg__chunk_layers(x->plan, j, k));
   return n;
 }
 

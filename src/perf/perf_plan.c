@@ -431,10 +431,14 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
 
   /* Per (rank, chunk) micro-batch costs, and each rank's busy time by kind. */
   const int tp_overlap = (plan->overlap & P3CFG_OVERLAP_TP_COMM) != 0;
-  uint64_t all_layers = 0;
+  /* Chunk sizes (p3cfg__chunk_layers): rank j's units per chunk, one layer fewer in the
+   * chunk that accounts for the embedding or the loss; a chunk's first layer follows
+   * every virtual stage before it (p3cfg__chunk_first_layer, kept incremental here). */
+  const int acc_emb = (plan->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) != 0;
+  uint64_t all_units = 0;
   for (uint32_t j = 0; j < p; j++)
-    all_layers += plan->stage_layers[j];
-  uint64_t before = 0; /* layers of the ranks before j */
+    all_units += (plan->stage_layers[j] + p3cfg__split_extra(plan, j)) / v;
+  uint64_t before = 0; /* units per chunk of the ranks before j */
   for (uint32_t j = 0; j < p; j++) {
     const double tp_ar = links[j].tp_ar, tp_loss = links[j].tp_loss;
     double tpf, tpb;
@@ -461,11 +465,11 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
       if (full_rc)
         cpb += cpf;
     }
-    const uint32_t nl_i = v == 1 ? plan->stage_layers[j] : plan->stage_layers[j] / v;
-    const double nl = (double)nl_i;
     busy_c[j] = busy_t[j] = busy_d[j] = busy_e[j] = busy_x[j] = busy_h[j] = busy_o[j] = 0.0;
     for (uint32_t k = 0; k < v; k++) {
-      const uint64_t first = (uint64_t)k * (all_layers / v) + before / v;
+      const uint32_t nl_i = p3cfg__chunk_layers(plan, j, k);
+      const double nl = (double)nl_i;
+      const uint64_t first = (uint64_t)k * all_units + before - (acc_emb && (j || k) ? 1 : 0);
       double nm = p3cfg__moe_layers_in(m, first, nl_i), nd = nl - nm;
       double fc = nd * L->fwd_s + nm * moe_fwd, bc = nd * L->bwd_s + nm * moe_bwd;
       double ft = (nd + nm * moe_tp_share) * tpf, bt = (nd + nm * moe_tp_share) * tpb;
@@ -475,7 +479,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
        * layers' own forward and backward (offload.c). */
       double fo = 0.0, bo = 0.0;
       if (plan->cpu_offload_layers && nl > 0.0)
-        p3cfg__offload_exposed(&fo, &bo, plan->stage_layers[j] / v, plan->cpu_offload_layers,
+        p3cfg__offload_exposed(&fo, &bo, nl_i, plan->cpu_offload_layers,
                                (fc + ft + fe) / nl, (bc + bt + be) / nl,
                                x->offload_layer_bytes / x->host_Bps);
       if (j == 0 && k == 0) {
@@ -544,7 +548,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
       busy_x[j] += mbd * nl * (cpf + cpb);
       busy_d[j] += mbd * (fd + bd);
     }
-    before += plan->stage_layers[j];
+    before += (plan->stage_layers[j] + p3cfg__split_extra(plan, j)) / v;
   }
 
   /* Bound: every stage runs its own work serially, and the optimizer step follows the

@@ -93,7 +93,7 @@ static void recompute_times(double *out, const p3cfg_model *m, const p3cfg_clust
   const uint32_t v = plan->virtual_stages;
   for (uint32_t j = 0; j < plan->pp; j++)
     for (uint32_t k = 0; k < v; k++)
-      out[j * v + k] = (double)(plan->stage_layers[j] / v) * (with.bwd_s - without.bwd_s);
+      out[j * v + k] = (double)p3cfg__chunk_layers(plan, j, k) * (with.bwd_s - without.bwd_s);
 }
 
 /* P3CFG_EUNSUPPORTED when a step of (p, v, m) has too many events to record. */

@@ -41,7 +41,8 @@ void p3cfg__export_title(p3cfg__text *t, const p3cfg__plan_record *rec, size_t n
 /* Micro-batches per pipeline per step (global_batch / (micro_batch * dp)). */
 uint64_t p3cfg__export_microbatches(const p3cfg_plan *p);
 
-/* Whether every pipeline rank holds the same number of layers. */
+/* Whether every pipeline rank holds the same number of split units: its layers and the
+ * embedding or loss it accounts for (p3cfg_plan.split_accounts). */
 int p3cfg__export_even_split(const p3cfg_plan *p);
 
 #endif

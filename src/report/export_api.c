@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "export.h"
+#include "plan_rules.h"
 #include "plan_dims.h"
 
 /* The export formats, one row each (indexed by p3cfg_export_format): the name
@@ -79,8 +80,9 @@ uint64_t p3cfg__export_microbatches(const p3cfg_plan *p)
 
 int p3cfg__export_even_split(const p3cfg_plan *p)
 {
+  const uint32_t units = p->stage_layers[0] + p3cfg__split_extra(p, 0);
   for (uint32_t j = 1; j < p->pp; j++)
-    if (p->stage_layers[j] != p->stage_layers[0])
+    if (p->stage_layers[j] + p3cfg__split_extra(p, j) != units)
       return 0;
   return 1;
 }

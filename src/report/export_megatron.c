@@ -7,7 +7,9 @@
  * over stages, and the model's shape so that Megatron builds the model the plan was
  * estimated for.
  *
- * Splits: an even one is --num-layers-per-virtual-pipeline-stage (when interleaved); an
+ * Splits: an even one is --num-layers-per-virtual-pipeline-stage (when interleaved), with
+ * --account-for-embedding/loss-in-pipeline-split where the plan's split accounts for
+ * them (p3cfg_plan.split_accounts); an
  * uneven one without interleaving whose middle stages are equal is
  * --decoder-first/last-pipeline-num-layers; any other is --pipeline-model-parallel-layout
  * (E embedding, t*N layers, L loss, '|' between virtual stages, dealt round-robin over
@@ -18,6 +20,7 @@
 
 #include "error.h"
 #include "export.h"
+#include "plan_rules.h"
 #include "recompute_modules.h"
 
 /* The Megatron-LM commit the export is validated against (tests/upstream/megatron-lm/). */
@@ -43,7 +46,7 @@ static void layout(p3cfg__text *t, const p3cfg_plan *p, uint64_t mtp_layers)
   p3cfg__text_printf(t, "  --pipeline-model-parallel-layout \"");
   for (uint32_t k = 0; k < v; k++)
     for (uint32_t j = 0; j < p->pp; j++) {
-      const uint32_t n = p->stage_layers[j] / v;
+      const uint32_t n = p3cfg__chunk_layers(p, j, k);
       const int first = k == 0 && j == 0, last = k == v - 1 && j == p->pp - 1;
       p3cfg__text_printf(t, "%s%s", first ? "" : "|", first ? "E" : "");
       if (n == 1)
@@ -65,9 +68,20 @@ static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers, uint64_t
   if (p->pp == 1)
     return;
   const uint32_t v = p->virtual_stages, pp = p->pp;
+  const uint32_t acc = p3cfg__split_extra(p, 0) + p3cfg__split_extra(p, pp - 1);
   if (p3cfg__export_even_split(p)) {
+    /* Megatron's own split of layers + what it accounts for (arguments.py adds them to
+     * num_layers before dividing by pp and by the layers per virtual stage). */
+    if (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING)
+      flag(t, "--account-for-embedding-in-pipeline-split");
+    if (p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS)
+      flag(t, "--account-for-loss-in-pipeline-split");
     if (v > 1)
-      flag_u(t, "--num-layers-per-virtual-pipeline-stage", layers / ((uint64_t)pp * v));
+      flag_u(t, "--num-layers-per-virtual-pipeline-stage", (layers + acc) / ((uint64_t)pp * v));
+    return;
+  }
+  if (acc) { /* an uneven split with the accounting: only a layout says it exactly */
+    layout(t, p, mtp_layers);
     return;
   }
   int middles_equal = 1;

@@ -32,6 +32,7 @@
 #include "export.h"
 #include "export_torchtitan.h"
 #include "plan_dims.h"
+#include "plan_rules.h"
 
 /* The plan's framework fields (p3cfg_plan version 3): a torchtitan plan carries its own
  * FSDP shard group and compile flag; a Megatron-LM or DeepSpeed plan is translated. */
@@ -175,7 +176,7 @@ static void stage_modules(p3cfg__text *t, const p3cfg_plan *p)
   p3cfg__text_printf(t, "        module_fqns_per_model_part=[\n");
   for (uint32_t k = 0; k < v; k++)
     for (uint32_t j = 0; j < p->pp; j++) {
-      const uint64_t n = p->stage_layers[j] / v;
+      const uint64_t n = p3cfg__chunk_layers(p, j, k); /* the plan's chunks, as they are */
       p3cfg__text_printf(t, "            [%s", k == 0 && j == 0 ? "\"tok_embeddings\", " : "");
       p3cfg__text_printf(t, "*layers(%llu, %llu)", (unsigned long long)at,
                          (unsigned long long)(at + n));

@@ -144,6 +144,13 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
   /* Activation offloading, always (0: off). */
   if (!p3cfg__json_add_u64(c, "cpu_offload_layers", p->cpu_offload_layers))
     return -1;
+  /* What the pipeline split accounts for beside the layers, always ([]: nothing). */
+  cJSON *accounts = cJSON_AddArrayToObject(c, "split_accounts");
+  if (!accounts)
+    return -1;
+  for (uint32_t k = 0; k < P3CFG__SPLIT_ACCOUNT_WORDS; k++)
+    if ((p->split_accounts & (1u << k)) && !add_string_item(accounts, p3cfg__split_account_words[k]))
+      return -1;
   return 0;
 }
 

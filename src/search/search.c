@@ -184,6 +184,16 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
     p3cfg__topk_push(&w->top, plan, &t);
 }
 
+/* The units a pipelined plan's split counts beyond its layers (the embedding and the
+ * loss it accounts for, p3cfg_search_options.split_accounts). */
+static uint64_t split_units(const p3cfg_search_options *o, uint32_t pp)
+{
+  if (pp < 2)
+    return 0;
+  return ((o->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? 1u : 0u) +
+         ((o->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS) ? 1u : 0u);
+}
+
 /* Walk micro-batch x recompute x sp x zero for one work item. */
 static void run_item(worker *w, const work_item *it)
 {
@@ -200,11 +210,13 @@ static void run_item(worker *w, const work_item *it)
   plan.overlap = o->overlap;
   plan.framework = o->framework;
   plan.compile = p3cfg__search_compile(o);
+  plan.split_accounts = it->pp > 1 ? o->split_accounts : 0;
   if (o->n_stage_layers) {
     memcpy(plan.stage_layers, o->stage_layers, o->n_stage_layers * sizeof(uint32_t));
     plan.n_stage_layers = o->n_stage_layers;
   } else {
-    p3cfg__split_apply(&plan, &it->split, ctx->model->layers / it->v);
+    p3cfg__split_apply(&plan, &it->split,
+                       (ctx->model->layers + split_units(o, it->pp)) / it->v);
   }
   const uint64_t per_replica = ctx->global_batch / plan.dp;
   uint32_t mbs[MAX_DIVISORS];
@@ -387,22 +399,25 @@ static int build_items(search_ctx *ctx)
           const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
           if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * cp * pp != ctx->gpus)))
             continue;
+          /* What the split divides: the layers, and the embedding and loss where it
+           * accounts for them. */
+          const uint64_t split_total = m->layers + split_units(o, pp);
           size_t n_v;
           if (o->virtual_stages)
             vs[0] = o->virtual_stages, n_v = 1;
           else if (pp == 1 || !p3cfg__framework_get(o->framework)->interleaved)
             vs[0] = 1, n_v = 1;
           else
-            n_v = p3cfg__divisors(m->layers, m->layers / pp, vs, MAX_DIVISORS);
+            n_v = p3cfg__divisors(split_total, split_total / pp, vs, MAX_DIVISORS);
           for (size_t c = 0; c < n_v; c++) {
             uint32_t v = vs[c];
             /* Given stage layers: one item whose split is unused. */
             p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
             size_t n_s = 1;
             if (!o->n_stage_layers) {
-              if (m->layers % v)
+              if (split_total % v)
                 continue;
-              n_s = p3cfg__split_variants(pp, m->layers / v, splits, MAX_SPLITS);
+              n_s = p3cfg__split_variants(pp, split_total / v, splits, MAX_SPLITS);
             }
             for (size_t d = 0; d < n_s; d++) {
               if (pass == 1)
@@ -457,6 +472,9 @@ static int check_options(const p3cfg_search_options *o, const p3cfg_model *m,
       (rc = p3cfg__knob_check(P3CFG__KNOB_TOKENS, o->train_tokens, 1)) ||
       (rc = p3cfg__knob_check(P3CFG__KNOB_CPU_OFFLOAD, o->cpu_offload_layers, 1)))
     return rc;
+  if (o->split_accounts & ~(uint32_t)(P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS))
+    return p3cfg__error_set(P3CFG_EINVALID, "split_accounts: unknown flags 0x%x",
+                            o->split_accounts);
   if (!p3cfg__framework_get(o->framework))
     return p3cfg__error_set(P3CFG_EINVALID, "framework must be 0 (megatron), 1 (torchtitan) or "
                                             "2 (deepspeed), got %u",
@@ -522,15 +540,17 @@ P3CFG_API int p3cfg_search(p3cfg_result **out, const p3cfg_model *model,
   search_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.model = model;
-  if (opts && opts->version >= 1 && opts->version <= 5) {
+  if (opts && opts->version >= 1 && opts->version <= 6) {
     /* An older struct: the fields it has, the defaults of the rest (version 1 ends
      * before exclude_gpus, version 2 before the margin and the budget, version 3 before
-     * cp, ep and etp, version 4 before the framework, version 5 before offloading). */
+     * cp, ep and etp, version 4 before the framework, version 5 before offloading,
+     * version 6 before the split accounting). */
     const size_t have = opts->version == 1   ? offsetof(p3cfg_search_options, exclude_gpus)
                         : opts->version == 2 ? offsetof(p3cfg_search_options, mem_margin_bytes)
                         : opts->version == 3 ? offsetof(p3cfg_search_options, cp)
                         : opts->version == 4 ? offsetof(p3cfg_search_options, framework)
-                                             : offsetof(p3cfg_search_options, cpu_offload_layers);
+                        : opts->version == 5 ? offsetof(p3cfg_search_options, cpu_offload_layers)
+                                             : offsetof(p3cfg_search_options, split_accounts);
     ctx.opts = defaults;
     memcpy(&ctx.opts, opts, have);
     ctx.opts.version = P3CFG_SEARCH_OPTIONS_VERSION;

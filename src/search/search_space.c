@@ -78,4 +78,10 @@ void p3cfg__split_apply(p3cfg_plan *plan, const p3cfg__split *s, uint64_t units)
   p3cfg__split_fill(plan->stage_layers, plan->pp, plan->virtual_stages, units, s->first_units,
                     s->last_units);
   plan->n_stage_layers = plan->pp;
+  /* The embedding and the loss the split accounts for take their unit from the ends
+   * (a stage left with none fails the split rule). */
+  if (plan->pp > 1) {
+    plan->stage_layers[0] -= p3cfg__split_extra(plan, 0);
+    plan->stage_layers[plan->pp - 1] -= p3cfg__split_extra(plan, plan->pp - 1);
+  }
 }

@@ -26,7 +26,8 @@ typedef struct p3cfg__split {
 /* The distinct split variants for (pp, units), balanced first; at most `cap`. */
 size_t p3cfg__split_variants(uint32_t pp, uint64_t units, p3cfg__split *out, size_t cap);
 
-/* Write the split into plan->stage_layers (plan->pp and virtual_stages set). */
+/* Write the split into plan->stage_layers (plan->pp, virtual_stages and split_accounts
+ * set; `units` counts the embedding and loss the plan accounts for). */
 void p3cfg__split_apply(p3cfg_plan *plan, const p3cfg__split *s, uint64_t units);
 
 #endif

@@ -136,9 +136,18 @@ def check_megatron(text, plan, name):
             check(n_mid == 0 or rest % n_mid == 0, f"{name}: uneven middle")
             check(got == split, f"{name}: first/last split {got} vs {split}")
         else:
-            check(len(set(split)) == 1, f"{name}: even split expected, plan has {split}")
+            # With the split's accounting, the embedding and the loss are units of it: rank
+            # 0 and the last rank hold one layer fewer (Megatron's get_num_layers_to_build).
+            emb = bool(getattr(a, "account_for_embedding_in_pipeline_split", False))
+            loss = bool(getattr(a, "account_for_loss_in_pipeline_split", False))
+            check(emb == ("embedding" in c.get("split_accounts", [])) and
+                  loss == ("loss" in c.get("split_accounts", [])), f"{name}: split accounts")
+            units = [n + (emb and j == 0) + (loss and j == pp - 1) for j, n in enumerate(split)]
+            check(len(set(units)) == 1, f"{name}: even split expected, plan has {split}")
+        units_all = layers + (getattr(a, "account_for_embedding_in_pipeline_split", False) is True) + \
+            (getattr(a, "account_for_loss_in_pipeline_split", False) is True)
         if v > 1:
-            check(a.num_layers_per_virtual_pipeline_stage * pp * v == layers, f"{name}: vpp layers")
+            check(a.num_layers_per_virtual_pipeline_stage * pp * v == units_all, f"{name}: vpp layers")
         else:
             check(a.num_layers_per_virtual_pipeline_stage is None, f"{name}: no vpp flag")
     # Model shape.

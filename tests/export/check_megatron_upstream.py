@@ -129,6 +129,18 @@ def stage_layers(config, pp):
     first, last = config.num_layers_in_first_pipeline_stage, config.num_layers_in_last_pipeline_stage
     if pp == 1:
         return [config.num_layers], vpp
+    emb = bool(getattr(config, "account_for_embedding_in_pipeline_split", False))
+    loss = bool(getattr(config, "account_for_loss_in_pipeline_split", False))
+    if first is None and last is None and (emb or loss):
+        # get_num_layers_to_build (transformer_block.py at the vendored commit; not
+        # vendored itself): the embedding and the loss are units of the even split, and
+        # rank 0 / the last rank build one layer fewer. TransformerConfig has checked the
+        # divisibility by pp and vpp.
+        per = (config.num_layers + emb + loss) // pp
+        ranks = [per] * pp
+        ranks[0] -= emb
+        ranks[-1] -= loss
+        return ranks, vpp
     if first is None and last is None:
         return [config.num_layers // pp] * pp, vpp
     n_mid = pp - (first is not None) - (last is not None)
@@ -198,6 +210,13 @@ def check_plan(text, plan, name):
     check(a.cpu_offloading_num_layers == n_off and bool(getattr(a, "cpu_offloading", False)) == (n_off > 0) and
           not getattr(a, "cpu_offloading_weights", False),
           f"{name}: cpu offloading {a.cpu_offloading_num_layers} != {n_off}")
+    # The pipeline split's accounting for the embedding and the loss.
+    acc = c.get("split_accounts", [])
+    check(bool(cfg.account_for_embedding_in_pipeline_split) == ("embedding" in acc and
+                                                                cfg.pipeline_model_parallel_layout is None) and
+          bool(cfg.account_for_loss_in_pipeline_split) == ("loss" in acc and
+                                                           cfg.pipeline_model_parallel_layout is None),
+          f"{name}: split accounts {acc}")
     check_model(a, cfg, plan, name)
 
 

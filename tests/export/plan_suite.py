@@ -137,6 +137,20 @@ PLANS += [
                           "clusters/dgx-h100-1n.yaml --tp 2 --sp --mbs 1 --zero 1"),
 ]
 
+# Megatron-Core's split accounting (account_for_embedding/loss_in_pipeline_split; Megatron-
+# Bridge's Llama 3.1 405B recipes): an even split exported as the two flags, an uneven one as
+# a layout whose first and last chunks hold a layer fewer.
+PLANS += [
+    ("llama405b-split-accounts", "estimate models/llama3-405b.yaml clusters/dgx-h100-128n.yaml "
+                                 "--tp 8 --pp 8 --vpp 4 --mbs 1 --sp --zero 1 --recompute full "
+                                 "--split-accounts embedding,loss --global-batch 512"),
+    ("llama405b-split-accounts-uneven", "estimate models/llama3-405b.yaml "
+                                        "clusters/dgx-h100-128n.yaml --tp 8 --pp 8 --vpp 4 --mbs 1 "
+                                        "--sp --zero 1 --recompute full --split-accounts "
+                                        "embedding,loss --stage-layers 15,16,16,16,16,16,12,19 "
+                                        "--global-batch 512"),
+]
+
 # Megatron-Core's activation offloading (cpu_offloading_num_layers; Megatron-Bridge's GB200
 # and GB300 Llama 3 70B recipes offload 20-40 layers), exported as
 # --cpu-offloading-num-layers and checked by TransformerConfig (pp 1, no recompute).

@@ -79,10 +79,11 @@ Test(plan_abi, the_v1_prefix_is_the_v2_layout)
   cr_expect_geq(offsetof(p3cfg_plan, cp), offsetof(plan_v1, stage_layers) + sizeof(uint32_t) * P3CFG_MAX_PP);
   p3cfg_plan p;
   p3cfg_plan_init(&p);
-  cr_expect_eq(p.version, 4);
-  cr_expect_eq(P3CFG_PLAN_VERSION, 4);
-  cr_expect_eq(P3CFG_API_VERSION, 7);
+  cr_expect_eq(p.version, 5);
+  cr_expect_eq(P3CFG_PLAN_VERSION, 5);
+  cr_expect_eq(P3CFG_API_VERSION, 8);
   cr_expect_eq(p.cpu_offload_layers, 0, "no activation offloading by default");
+  cr_expect_eq(p.split_accounts, 0, "a split of transformer layers alone by default");
   cr_expect_eq(p.framework, P3CFG_FRAMEWORK_MEGATRON, "Megatron-LM by default");
   cr_expect_eq(p.dp_shard, 0, "dp_shard 0 means dp");
   cr_expect_eq(p.compile, 0);

@@ -172,6 +172,32 @@ Test(estimate, interleaved_warmup_per_rank_matches_megatron)
   cr_assert_eq(p3cfg__inflight_of_chunk(&b, 5, 2), 1);
 }
 
+/* Llama 3.1 405B's 126 layers on pp 8 x vpp 4 with the embedding and the loss counted in
+ * the split (Megatron-Bridge's recipe): rank 0 warms up (8 - 1) * 2 + 3 * 8 = 38 units of
+ * m v = 64, plus one: 39, of which 15 of chunk 0 (2pp - 1: the first group of 32 and 7 of
+ * the second), which builds 3 layers, and 8 of each other chunk, 4 layers each: 141
+ * layers held, not 39 * 4 = 156. */
+Test(estimate, an_accounted_chunk_holds_one_layer_fewer_per_unit)
+{
+  p3cfg_plan p = pipe(8, 4, 16, 128);
+  p.split_accounts = P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS;
+  p.stage_layers[0] = p.stage_layers[7] = 15;
+  p3cfg_model m = est_gpt(126, 16384, 128, 128256, 8192, 16);
+  m.flash_attention = true;
+  m.dropout = false; /* Llama: no dropout, so no embedding mask beside the layers */
+  p3cfg__act_terms terms;
+  p3cfg__act_terms_get(&terms, &m, &p);
+  cr_assert_eq(terms.embedding_bytes, 0);
+  p3cfg__stage_acts first, mid;
+  p3cfg__stage_acts_get(&first, &terms, &p, 0);
+  p3cfg__stage_acts_get(&mid, &terms, &p, 1);
+  cr_assert_eq(first.in_flight, 39);
+  cr_assert_eq(p3cfg__inflight_of_chunk(&p, 39, 0), 15);
+  cr_assert_eq(first.stash_bytes, 141 * terms.layer_bytes);
+  cr_assert_eq(mid.in_flight, 37, "(8 - 2) * 2 + 24 + 1");
+  cr_assert_eq(mid.stash_bytes, 37 * 4 * terms.layer_bytes);
+}
+
 Test(estimate, first_stage_stashes_pp_micro_batches_and_last_keeps_fp32_logits)
 {
   p3cfg_model m = est_gpt(32, 4096, 32, 51200, 2048, 64);
