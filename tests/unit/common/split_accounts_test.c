@@ -97,14 +97,27 @@ Test(split_accounts, pp16_vpp8_leaves_embedding_and_loss_chunks_empty)
   cr_expect_eq(p3cfg__chunk_layers(&p, 15, 6), 1);
 }
 
-/* Without the accounting the same interleaving is no plan: 126 layers over 32 chunks. */
-Test(split_accounts, without_them_126_layers_do_not_interleave_four_ways_on_pp8)
+/* The layers alone do not fill pp 8 x vpp 4 (126 over 32 chunks): resolving a balanced
+ * split takes Megatron-Bridge's accounting of both; given stage layers, or a torchtitan
+ * plan, get no accounting they did not ask for, and the embedding alone (127 units) is
+ * still no split. */
+Test(split_accounts, resolve_accounts_for_both_where_the_layers_alone_cannot_interleave)
 {
   p3cfg_plan p = plan(8, 8, 4, 0);
+  cr_assert_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_OK, "%s",
+               p3cfg_error_last()->message);
+  cr_expect_eq(p.split_accounts, BOTH);
+  cr_expect_eq(p.stage_layers[0], 15);
+  p = plan(8, 8, 2, 0);
+  cr_assert_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_OK);
+  cr_expect_eq(p.split_accounts, 0, "126 layers fill pp 8 x vpp 2 chunks on their own");
+  p = plan(8, 8, 4, 0);
+  p.n_stage_layers = 8;
+  const uint32_t given[8] = {16, 16, 16, 16, 16, 16, 15, 15};
+  memcpy(p.stage_layers, given, sizeof given);
   cr_assert_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_EPLAN);
-  cr_expect(strstr(p3cfg_error_last()->message, "not divisible by virtual_stages 4") != NULL,
+  cr_expect(strstr(p3cfg_error_last()->message, "not a multiple of virtual_stages 4") != NULL,
             "%s", p3cfg_error_last()->message);
-  /* The embedding alone makes 127 units: still none. */
   p = plan(8, 8, 4, P3CFG_SPLIT_ACCOUNT_EMBEDDING);
   cr_assert_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_EPLAN);
   cr_expect(strstr(p3cfg_error_last()->message, "plus the 1 the split accounts for (127)") != NULL,
