@@ -409,6 +409,11 @@ int main(int argc, char **argv)
       pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
                    (tp_overlap ? P3CFG_OVERLAP_TP_COMM : 0);
       pl.global_batch = r->gbs;
+      /* The split: the layers alone, or with the embedding and the loss where they do not
+       * fill the published chunks (p3cfg_plan_resolve's rule; Megatron-Bridge's Llama 3.1
+       * 405B recipes set both: recipes/llama/h100/llama3.py at 067f987,
+       * llama31_405b_pretrain_256gpu_h100_bf16_config, which every perf recipe of the
+       * model starts from). */
       p3cfg_result *res = NULL;
       if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
         snprintf(err_msg, sizeof err_msg, "%s", p3cfg_error_last()->message);
