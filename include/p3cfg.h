@@ -374,8 +374,9 @@ P3CFG_API int p3cfg_recompute_parse(p3cfg_recompute *out, const char *name);
 /**
  * Complete and check a plan against a model and cluster: dp = 0 becomes the GPUs
  * left, n_stage_layers = 0 becomes a balanced split (for a Megatron-LM plan whose
- * virtual_stages do not divide the layers but do divide them with the embedding and
- * the loss, or the embedding, Megatron-Core's split accounting: split_accounts set),
+ * layers make no even split over pp * virtual_stages chunks but do with the embedding
+ * and the loss, or cannot fill the chunks but can with them or the embedding,
+ * Megatron-Core's split accounting: split_accounts set),
  * global_batch = 0 becomes the model's. Returns P3CFG_EPLAN with the rule that failed in the last error
  * ("tp 3 does not divide heads 32") when the plan is not valid.
  */

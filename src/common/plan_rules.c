@@ -614,16 +614,18 @@ static int resolve(p3cfg_plan *plan, const p3cfg_model *model, const p3cfg_clust
     plan->dp = (uint32_t)(gpus / mp);
   }
   if (plan->n_stage_layers == 0) {
-    /* Interleaving whose chunks the layers alone cannot fill evenly, but the layers with
-     * the embedding and the loss can: Megatron-Core's accounting, as Megatron-Bridge's
-     * recipes set it for exactly such models (126-layer Llama 3.1 405B, 94-layer
-     * Qwen3-235B-A22B on pp 8 x vpp 4), else the one of the two that makes it even. */
-    const uint32_t v = plan->virtual_stages;
-    if (!plan->split_accounts && plan->pp > 1 && v > 1 && model->layers % v &&
-        plan->framework == P3CFG_FRAMEWORK_MEGATRON) {
-      if ((model->layers + 2) % v == 0)
+    /* Where the layers alone make no even Megatron split (layers % (pp v)) but the
+     * layers with the embedding and the loss do, Megatron-Core's accounting, as
+     * Megatron-Bridge's recipes set it for exactly such models (126-layer Llama 3.1 405B,
+     * 94-layer Qwen3-235B-A22B). Where the layers alone cannot even fill the chunks
+     * (layers % v), the accounting of both, or of the embedding, that can. */
+    const uint64_t v = plan->virtual_stages, chunks = (uint64_t)plan->pp * v;
+    const uint64_t L = model->layers;
+    if (!plan->split_accounts && plan->pp > 1 && plan->framework == P3CFG_FRAMEWORK_MEGATRON &&
+        L % chunks) {
+      if ((L + 2) % chunks == 0 || (L % v && (L + 2) % v == 0))
         plan->split_accounts = P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS;
-      else if ((model->layers + 1) % v == 0)
+      else if (L % v && (L + 1) % v == 0)
         plan->split_accounts = P3CFG_SPLIT_ACCOUNT_EMBEDDING;
     }
     int rc = p3cfg__plan_balanced_split(plan, model);

@@ -158,7 +158,9 @@ static void time_part(p3cfg__text *t, const p3cfg_time *tm)
                {"optimizer step", tm->optimizer_s, 1}};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     if (parts[i].always || parts[i].s > 0.0)
-      p3cfg__text_printf(t, "  %-22s %10.4f s\n", parts[i].name, parts[i].s);
+      /* A part the rounding left a hair below zero prints as 0 (not -0.0000). */
+      p3cfg__text_printf(t, "  %-22s %10.4f s\n", parts[i].name,
+                         parts[i].s < 0.0 && parts[i].s > -5e-5 ? 0.0 : parts[i].s);
 }
 
 P3CFG_API int p3cfg_result_plan_table(p3cfg_buffer *out, const p3cfg_result *r, size_t i,

@@ -98,9 +98,9 @@ Test(split_accounts, pp16_vpp8_leaves_embedding_and_loss_chunks_empty)
 }
 
 /* The layers alone do not fill pp 8 x vpp 4 (126 over 32 chunks): resolving a balanced
- * split takes Megatron-Bridge's accounting of both; given stage layers, or a torchtitan
- * plan, get no accounting they did not ask for, and the embedding alone (127 units) is
- * still no split. */
+ * split takes Megatron-Bridge's accounting of both, and so wherever it makes the only
+ * even split; given stage layers get no accounting they did not ask for, and the
+ * embedding alone (127 units) is still no split. */
 Test(split_accounts, resolve_accounts_for_both_where_the_layers_alone_cannot_interleave)
 {
   p3cfg_plan p = plan(8, 8, 4, 0);
@@ -108,9 +108,17 @@ Test(split_accounts, resolve_accounts_for_both_where_the_layers_alone_cannot_int
                p3cfg_error_last()->message);
   cr_expect_eq(p.split_accounts, BOTH);
   cr_expect_eq(p.stage_layers[0], 15);
+  /* pp 8 x vpp 2: the layers fill the chunks (126 = 2 x 63) but split unevenly over
+   * the ranks; with both accounted, 8 units a chunk, Megatron's even split. */
   p = plan(8, 8, 2, 0);
   cr_assert_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_OK);
-  cr_expect_eq(p.split_accounts, 0, "126 layers fill pp 8 x vpp 2 chunks on their own");
+  cr_expect_eq(p.split_accounts, BOTH);
+  cr_expect_eq(p.stage_layers[0], 15);
+  /* pp 7 x vpp 2: 126 layers split evenly on their own, nothing accounted. */
+  p = plan(8, 2, 7, 0);
+  cr_assert_eq(p3cfg_plan_resolve(&p, model, cluster), P3CFG_OK);
+  cr_expect_eq(p.split_accounts, 0, "126 layers fill pp 2 x vpp 7 evenly on their own");
+  cr_expect_eq(p.stage_layers[0], 63);
   p = plan(8, 8, 4, 0);
   p.n_stage_layers = 8;
   const uint32_t given[8] = {16, 16, 16, 16, 16, 16, 15, 15};
