@@ -444,8 +444,11 @@ void p3cfg__stage_acts_mixed(p3cfg__stage_acts *out, const p3cfg__act_terms *ter
     const uint64_t layers = plan->stage_layers[stage];
     stash = p3cfg__sat_mul3(units, layers - p3cfg__min_u64(plan->cpu_offload_layers, layers),
                             per_layer);
+  } else if (!p3cfg__split_extra(plan, stage)) {
+    /* Every chunk of the rank holds stage_layers / v layers. */
+    stash = p3cfg__sat_mul3(units, plan->stage_layers[stage] / v, per_layer);
   } else {
-    /* Each in-flight unit holds its chunk's layers (one fewer in a chunk that accounts
+    /* Each in-flight unit holds its chunk's layers (one fewer in the chunk that accounts
      * for the embedding or the loss: p3cfg__chunk_layers). */
     uint64_t held = 0;
     for (uint32_t c = 0; c < v; c++)

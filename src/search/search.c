@@ -186,12 +186,31 @@ static void consider(worker *w, p3cfg_plan *plan, const uint32_t *map)
 
 /* The units a pipelined plan's split counts beyond its layers (the embedding and the
  * loss it accounts for, p3cfg_search_options.split_accounts). */
-static uint64_t split_units(const p3cfg_search_options *o, uint32_t pp)
+static uint64_t split_units(uint32_t accounts, uint32_t pp)
 {
   if (pp < 2)
     return 0;
-  return ((o->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? 1u : 0u) +
-         ((o->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS) ? 1u : 0u);
+  return ((accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? 1u : 0u) +
+         ((accounts & P3CFG_SPLIT_ACCOUNT_LOSS) ? 1u : 0u);
+}
+
+/* The split accountings tried for an item of (pp, v): the one asked for; else, for a
+ * Megatron-LM interleaved plan, none and, where the layers with the embedding and the
+ * loss fill v chunks, both (Megatron-Bridge's choice for 126- and 94-layer models: the
+ * ends one layer lighter, which no split in units of v layers can give). */
+static size_t split_accountings(uint32_t *out, const search_ctx *ctx, uint32_t pp, uint32_t v)
+{
+  const p3cfg_search_options *o = &ctx->opts;
+  if (pp < 2 || o->split_accounts || o->n_stage_layers) {
+    out[0] = pp < 2 ? 0 : o->split_accounts;
+    return 1;
+  }
+  out[0] = 0;
+  if (v > 1 && o->framework == P3CFG_FRAMEWORK_MEGATRON && (ctx->model->layers + 2) % v == 0) {
+    out[1] = P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS;
+    return 2;
+  }
+  return 1;
 }
 
 /* Walk micro-batch x recompute x sp x zero for one work item. */
@@ -210,13 +229,13 @@ static void run_item(worker *w, const work_item *it)
   plan.overlap = o->overlap;
   plan.framework = o->framework;
   plan.compile = p3cfg__search_compile(o);
-  plan.split_accounts = it->pp > 1 ? o->split_accounts : 0;
+  plan.split_accounts = it->accounts;
   if (o->n_stage_layers) {
     memcpy(plan.stage_layers, o->stage_layers, o->n_stage_layers * sizeof(uint32_t));
     plan.n_stage_layers = o->n_stage_layers;
   } else {
     p3cfg__split_apply(&plan, &it->split,
-                       (ctx->model->layers + split_units(o, it->pp)) / it->v);
+                       (ctx->model->layers + split_units(it->accounts, it->pp)) / it->v);
   }
   const uint64_t per_replica = ctx->global_batch / plan.dp;
   uint32_t mbs[MAX_DIVISORS];
@@ -399,30 +418,39 @@ static int build_items(search_ctx *ctx)
           const uint32_t item_dp = upto ? excluded_dp(ctx, groups, pp) : 0;
           if (!upto && (rest % pp || (o->dp && (uint64_t)o->dp * tp * cp * pp != ctx->gpus)))
             continue;
-          /* What the split divides: the layers, and the embedding and loss where it
-           * accounts for them. */
-          const uint64_t split_total = m->layers + split_units(o, pp);
+          /* The interleaving degrees: those that divide the layers, or the layers with
+           * the embedding and the loss (split_accountings). */
           size_t n_v;
           if (o->virtual_stages)
             vs[0] = o->virtual_stages, n_v = 1;
           else if (pp == 1 || !p3cfg__framework_get(o->framework)->interleaved)
             vs[0] = 1, n_v = 1;
           else
-            n_v = p3cfg__divisors(split_total, split_total / pp, vs, MAX_DIVISORS);
+            n_v = p3cfg__divisors_of_either(m->layers + split_units(o->split_accounts, pp),
+                                           o->split_accounts || o->framework != P3CFG_FRAMEWORK_MEGATRON
+                                               ? 0
+                                               : m->layers + 2,
+                                           pp, vs, MAX_DIVISORS);
           for (size_t c = 0; c < n_v; c++) {
             uint32_t v = vs[c];
-            /* Given stage layers: one item whose split is unused. */
-            p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
-            size_t n_s = 1;
-            if (!o->n_stage_layers) {
-              if (split_total % v)
-                continue;
-              n_s = p3cfg__split_variants(pp, split_total / v, splits, MAX_SPLITS);
-            }
-            for (size_t d = 0; d < n_s; d++) {
-              if (pass == 1)
-                ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp, cp};
-              n++;
+            uint32_t accs[2];
+            const size_t n_acc = split_accountings(accs, ctx, pp, v);
+            for (size_t e2 = 0; e2 < n_acc; e2++) {
+              /* What the split divides: the layers, and what it accounts for. */
+              const uint64_t split_total = m->layers + split_units(accs[e2], pp);
+              /* Given stage layers: one item whose split is unused. */
+              p3cfg__split splits[MAX_SPLITS] = {{0, 0}};
+              size_t n_s = 1;
+              if (!o->n_stage_layers) {
+                if (split_total % v)
+                  continue;
+                n_s = p3cfg__split_variants(pp, split_total / v, splits, MAX_SPLITS);
+              }
+              for (size_t d = 0; d < n_s; d++) {
+                if (pass == 1)
+                  ctx->items[n] = (work_item){tp, pp, v, splits[d], item_dp, cp, accs[e2]};
+                n++;
+              }
             }
           }
         }

@@ -24,6 +24,7 @@ typedef struct work_item {
   p3cfg__split split;
   uint32_t dp; /* 0: gpus / (tp * cp * pp); with excluded GPUs, the largest that fits */
   uint32_t cp;
+  uint32_t accounts; /* P3CFG_SPLIT_ACCOUNT_* of the item's split (pp > 1) */
 } work_item;
 
 typedef struct search_ctx {

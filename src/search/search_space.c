@@ -11,6 +11,10 @@
 
 #include "plan_rules.h"
 
+/* Divisors of one count kept at once (p3cfg__divisors_of_either): a 64-bit count below
+ * 2^40 has at most 6720, a layer count far fewer. */
+#define MAX_DIVISORS_EITHER 256
+
 size_t p3cfg__divisors(uint64_t n, uint64_t max, uint32_t *out, size_t cap)
 {
   size_t k = 0;
@@ -26,6 +30,24 @@ size_t p3cfg__divisors(uint64_t n, uint64_t max, uint32_t *out, size_t cap)
     const uint64_t e = n / d;
     if (e != d && e <= max)
       out[k++] = (uint32_t)e;
+  }
+  return k;
+}
+
+size_t p3cfg__divisors_of_either(uint64_t a, uint64_t b, uint32_t pp, uint32_t *out, size_t cap)
+{
+  uint32_t da[MAX_DIVISORS_EITHER], db[MAX_DIVISORS_EITHER];
+  const size_t na = p3cfg__divisors(a, a / pp, da, MAX_DIVISORS_EITHER);
+  const size_t nb = b ? p3cfg__divisors(b, b / pp, db, MAX_DIVISORS_EITHER) : 0;
+  size_t i = 0, j = 0, k = 0;
+  while ((i < na || j < nb) && k < cap) {
+    uint32_t next;
+    if (j >= nb || (i < na && da[i] <= db[j]))
+      next = da[i++];
+    else
+      next = db[j++];
+    if (k == 0 || out[k - 1] != next)
+      out[k++] = next;
   }
   return k;
 }

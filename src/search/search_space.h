@@ -15,6 +15,9 @@
 /* Divisors of n in increasing order, at most `cap` of them, none above `max`. Returns
  * how many were written. */
 size_t p3cfg__divisors(uint64_t n, uint64_t max, uint32_t *out, size_t cap);
+/* The interleaving degrees of pp ranks: the divisors v of a with a / v >= pp and, when
+ * b > 0, those of b with b / v >= pp, ascending, each once; at most `cap`. */
+size_t p3cfg__divisors_of_either(uint64_t a, uint64_t b, uint32_t pp, uint32_t *out, size_t cap);
 
 /* A split of the model's layers over pp ranks, described by the layer-group units
  * (groups of v layers) of the first and last stage; the middle stages share the rest

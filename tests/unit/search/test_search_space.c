@@ -23,6 +23,22 @@ Test(search, divisors_are_complete_and_ordered)
     cr_assert_eq(d[i], want[i]);
 }
 
+/* Llama 3.1 405B on pp 8: the degrees of its 126 layers (chunks of at least one layer
+ * per rank: v <= 15) and of 128 with the embedding and the loss (v <= 16), merged. */
+Test(search, interleaving_degrees_of_layers_or_layers_plus_two)
+{
+  uint32_t d[64];
+  size_t n = p3cfg__divisors_of_either(126, 128, 8, d, 64);
+  const uint32_t want[] = {1, 2, 3, 4, 6, 7, 8, 9, 14, 16};
+  cr_assert_eq(n, sizeof want / sizeof want[0]);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(d[i], want[i], "degree %zu", i);
+  n = p3cfg__divisors_of_either(126, 0, 8, d, 64); /* without the accounting */
+  cr_assert_eq(n, 7); /* 1 2 3 6 7 9 14 */
+  cr_assert_eq(d[6], 14);
+  cr_assert_eq(p3cfg__divisors_of_either(126, 128, 8, d, 3), 3, "capped");
+}
+
 /* A highly composite GPU count (240 divisors): more than 64 of them lie above sqrt(n),
  * every one is listed, in order, and the output stops at the caller's capacity. */
 Test(search, divisors_of_highly_composite_counts)
