@@ -292,9 +292,10 @@ uint32_t p3cfg__chunk_layers(const p3cfg_plan *p, uint32_t j, uint32_t k)
 {
   const uint32_t v = p->virtual_stages ? p->virtual_stages : 1;
   uint32_t n = (p->stage_layers[j] + p3cfg__split_extra(p, j)) / v;
-  if (j == 0 && k == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING))
+  /* (A plan the rules passed has n >= 1 there; an unchecked one gets 0, not a wrap.) */
+  if (n && j == 0 && k == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING))
     n--;
-  if (j + 1 == p->pp && k + 1 == v && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS))
+  if (n && j + 1 == p->pp && k + 1 == v && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS))
     n--;
   return n;
 }
@@ -440,7 +441,9 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
            "stage %u has %u layers and accounts for the %s: %u units, not a multiple of "
            "virtual_stages %u",
            i, p->stage_layers[i],
-           extra == 2 ? "embedding and the loss" : (i == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING)) ? "embedding" : "loss",
+           extra == 2 ? "embedding and the loss"
+           : i == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? "embedding"
+                                                                           : "loss",
            p->stage_layers[i] + extra, p->virtual_stages);
     sum += p->stage_layers[i];
   }
