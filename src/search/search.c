@@ -196,8 +196,11 @@ static uint64_t split_units(uint32_t accounts, uint32_t pp)
 
 /* The split accountings tried for an item of (pp, v): the one asked for; else, for a
  * Megatron-LM interleaved plan, none and, where the layers with the embedding and the
- * loss fill v chunks, both (Megatron-Bridge's choice for 126- and 94-layer models: the
- * ends one layer lighter, which no split in units of v layers can give). */
+ * loss split evenly over the pp * v chunks (Megatron's own split with both flags), both:
+ * Megatron-Bridge's choice for 126- and 94-layer models, the ends one layer lighter,
+ * which no split in units of v layers gives. Uneven accounted splits are not tried: they
+ * add long simulations (a 65,536-layer model gains v up to 198 on pp 256) for plans
+ * Megatron runs only through a layout. */
 static size_t split_accountings(uint32_t *out, const search_ctx *ctx, uint32_t pp, uint32_t v)
 {
   const p3cfg_search_options *o = &ctx->opts;
@@ -206,7 +209,8 @@ static size_t split_accountings(uint32_t *out, const search_ctx *ctx, uint32_t p
     return 1;
   }
   out[0] = 0;
-  if (v > 1 && o->framework == P3CFG_FRAMEWORK_MEGATRON && (ctx->model->layers + 2) % v == 0) {
+  if (v > 1 && o->framework == P3CFG_FRAMEWORK_MEGATRON &&
+      (ctx->model->layers + 2) % ((uint64_t)pp * v) == 0) {
     out[1] = P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS;
     return 2;
   }
