@@ -56,6 +56,16 @@ static int balanced_split(const p3cfg_plan *p, const p3cfg_model *model,
   return memcmp(q.stage_layers, p->stage_layers, p->n_stage_layers * sizeof p->stage_layers[0]) == 0;
 }
 
+/* " --FLAG w1,w2": the words of LIST knob FLAG whose bits (word i is 1 << i) are set. */
+static void word_flags(FILE *f, const char *flag, uint32_t bits)
+{
+  const p3cfg_knob *k = p3cfg_knob_find(flag);
+  fprintf(f, " --%s ", flag);
+  for (size_t i = 0, n = 0; k && i < k->n_choices; i++)
+    if (bits & (1u << i))
+      fprintf(f, "%s%s", n++ ? "," : "", k->choices[i]);
+}
+
 /* The first launcher target that can express plan #1: Megatron-LM, else the others. */
 static const char *export_target(const p3cfg_result *r, const p3cfg_model *model,
                                  const p3cfg_cluster *cluster)
@@ -121,20 +131,12 @@ static void estimate_command(FILE *f, const p3cfg_result *r, const p3cfg_model *
     fprintf(f, " --vpp %u", p->virtual_stages);
   if (p->recompute != P3CFG_RECOMPUTE_NONE)
     fprintf(f, " --recompute %s", p3cfg_recompute_name(p->recompute));
-  if (p->recompute_modules && p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN) {
-    const p3cfg_knob *k = p3cfg_knob_find("recompute-modules");
-    fputs(" --recompute-modules ", f);
-    for (size_t i = 0, n = 0; k && i < k->n_choices; i++)
-      if (p->recompute_modules & (1u << i))
-        fprintf(f, "%s%s", n++ ? "," : "", k->choices[i]);
-  }
+  if (p->recompute_modules && p->recompute_modules != P3CFG_RECOMPUTE_MODULE_CORE_ATTN)
+    word_flags(f, "recompute-modules", p->recompute_modules);
   if (p->cpu_offload_layers)
     fprintf(f, " --cpu-offload-layers %u", p->cpu_offload_layers);
   if (p->split_accounts)
-    fprintf(f, " --split-accounts %s",
-            p->split_accounts == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "embedding"
-            : p->split_accounts == P3CFG_SPLIT_ACCOUNT_LOSS    ? "loss"
-                                                               : "embedding,loss");
+    word_flags(f, "split-accounts", p->split_accounts);
   if (p->sequence_parallel)
     fputs(" --sp", f);
   if (p->zero_stage)

@@ -282,10 +282,17 @@ static p3cfg__plan_rule split_account_rules(const p3cfg_plan *p, int explain)
          p3cfg_framework_name((p3cfg_framework)p->framework));
   if (p->pp < 2)
     FAIL(P3CFG_RULE_SPLIT, "accounting for the %s in the pipeline split needs pp > 1",
-         p->split_accounts == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "embedding"
-         : p->split_accounts == P3CFG_SPLIT_ACCOUNT_LOSS    ? "loss"
-                                                            : "embedding and the loss");
+         p3cfg__split_accounts_what(p->split_accounts));
   return P3CFG_RULE_OK;
+}
+
+const char *p3cfg__split_accounts_what(uint32_t flags)
+{
+  flags &= P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS;
+  return flags == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "embedding"
+         : flags == P3CFG_SPLIT_ACCOUNT_LOSS    ? "loss"
+         : flags                                ? "embedding and the loss"
+                                                : "";
 }
 
 uint32_t p3cfg__chunk_layers(const p3cfg_plan *p, uint32_t j, uint32_t k)
@@ -440,10 +447,7 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
       FAIL(P3CFG_RULE_SPLIT,
            "stage %u has %u layers and accounts for the %s: %u units, not a multiple of "
            "virtual_stages %u",
-           i, p->stage_layers[i],
-           extra == 2 ? "embedding and the loss"
-           : i == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? "embedding"
-                                                                           : "loss",
+           i, p->stage_layers[i], p3cfg__split_accounts_what(p3cfg__split_accounts_at(p, i)),
            p->stage_layers[i] + extra, p->virtual_stages);
     sum += p->stage_layers[i];
   }

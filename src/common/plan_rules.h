@@ -72,14 +72,25 @@ void p3cfg__split_balanced_ends(uint32_t pp, uint64_t units, uint64_t *first, ui
 void p3cfg__split_fill(uint32_t *stage_layers, uint32_t pp, uint32_t v, uint64_t units,
                        uint64_t first, uint64_t last);
 
+/* The P3CFG_SPLIT_ACCOUNT_* flags rank j accounts for (the embedding on rank 0, the loss
+ * on the last rank). */
+static inline uint32_t p3cfg__split_accounts_at(const p3cfg_plan *p, uint32_t j)
+{
+  return (j == 0 ? p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING : 0u) |
+         (j + 1 == p->pp ? p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS : 0u);
+}
+/* What split-accounting flags name, for messages: "embedding", "loss", "embedding and the
+ * loss" ("" for none). Static. */
+const char *p3cfg__split_accounts_what(uint32_t flags);
 /* Split accounting (p3cfg_plan.split_accounts, Megatron-Core's
  * account_for_{embedding,loss}_in_pipeline_split): the units rank j's split counts beyond
  * its transformer layers, 0, 1 or (pp 1) 2. */
 static inline uint32_t p3cfg__split_extra(const p3cfg_plan *p, uint32_t j)
 {
-  return (j == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? 1u : 0u) +
-         (j + 1 == p->pp && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_LOSS) ? 1u : 0u);
+  const uint32_t a = p3cfg__split_accounts_at(p, j);
+  return (a & 1u) + ((a >> 1) & 1u);
 }
+
 /* Transformer layers of rank j's chunk k (virtual stage k*pp + j): stage_layers[j] plus
  * what the rank accounts for, over virtual_stages, less the accounted unit in rank 0's
  * first chunk and the last rank's last chunk (transformer_block.py

@@ -230,8 +230,8 @@ static bool read_config(p3cfg__pf_reader *rd, p3cfg_plan *p, const yaml_node_t *
       if (extra)
         p3cfg__problem(&rd->c, node, "%s = %llu plus the %s the split accounts for is not a "
                                      "multiple of virtual_stages %u",
-                       item, (unsigned long long)v, extra == 2 ? "embedding and the loss"
-                                                    : i == 0 && (p->split_accounts & P3CFG_SPLIT_ACCOUNT_EMBEDDING) ? "embedding" : "loss",
+                       item, (unsigned long long)v,
+                       p3cfg__split_accounts_what(p3cfg__split_accounts_at(p, (uint32_t)i)),
                        p->virtual_stages);
       else
         p3cfg__problem(&rd->c, node, "%s = %llu is not a multiple of virtual_stages %u", item,

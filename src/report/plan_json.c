@@ -101,6 +101,19 @@ static cJSON *add_string_item(cJSON *array, const char *text)
   return item;
 }
 
+/* key: the words whose bit (word k is 1 << k) is set in bits, as a JSON array. */
+static int add_word_array(cJSON *c, const char *key, uint32_t bits, const char *const *words,
+                          uint32_t n_words)
+{
+  cJSON *a = cJSON_AddArrayToObject(c, key);
+  if (!a)
+    return 0;
+  for (uint32_t k = 0; k < n_words; k++)
+    if ((bits & (1u << k)) && !add_string_item(a, words[k]))
+      return 0;
+  return 1;
+}
+
 static int config_json(cJSON *root, const p3cfg_plan *p)
 {
   cJSON *c = cJSON_AddObjectToObject(root, "config");
@@ -126,31 +139,20 @@ static int config_json(cJSON *root, const p3cfg_plan *p)
   for (uint32_t i = 0; i < p->n_stage_layers && i < P3CFG_MAX_PP; i++)
     if (!add_u64_item(layers, p->stage_layers[i]))
       return -1;
-  cJSON *overlap = cJSON_AddArrayToObject(c, "overlap");
-  if (!overlap)
+  if (!add_word_array(c, "overlap", p->overlap, p3cfg__overlap_words, P3CFG__OVERLAP_WORDS))
     return -1;
-  for (uint32_t k = 0; k < P3CFG__OVERLAP_WORDS; k++)
-    if ((p->overlap & (1u << k)) && !add_string_item(overlap, p3cfg__overlap_words[k]))
-      return -1;
   /* Megatron-LM's selective-recompute modules, always: those recomputed (the default
    * ["core_attn"] under selective; [] under none and full). */
-  cJSON *modules = cJSON_AddArrayToObject(c, "recompute_modules");
-  if (!modules)
+  if (!add_word_array(c, "recompute_modules", p3cfg__plan_recompute_modules(p),
+                      p3cfg__recompute_module_words, P3CFG__RECOMPUTE_MODULE_WORDS))
     return -1;
-  const uint32_t rm = p3cfg__plan_recompute_modules(p);
-  for (uint32_t k = 0; k < P3CFG__RECOMPUTE_MODULE_WORDS; k++)
-    if ((rm & (1u << k)) && !add_string_item(modules, p3cfg__recompute_module_words[k]))
-      return -1;
   /* Activation offloading, always (0: off). */
   if (!p3cfg__json_add_u64(c, "cpu_offload_layers", p->cpu_offload_layers))
     return -1;
   /* What the pipeline split accounts for beside the layers, always ([]: nothing). */
-  cJSON *accounts = cJSON_AddArrayToObject(c, "split_accounts");
-  if (!accounts)
+  if (!add_word_array(c, "split_accounts", p->split_accounts, p3cfg__split_account_words,
+                      P3CFG__SPLIT_ACCOUNT_WORDS))
     return -1;
-  for (uint32_t k = 0; k < P3CFG__SPLIT_ACCOUNT_WORDS; k++)
-    if ((p->split_accounts & (1u << k)) && !add_string_item(accounts, p3cfg__split_account_words[k]))
-      return -1;
   return 0;
 }
 

@@ -63,14 +63,12 @@ static void config_part(p3cfg__text *t, const p3cfg_plan *p)
   if (p->cpu_offload_layers)
     p3cfg__text_printf(t, "  activations of the first %u layers offloaded to host memory\n",
                        p->cpu_offload_layers);
-  if (p->split_accounts)
+  if (p->split_accounts) {
+    static const char *const chunks[] = {"", "the first chunk", "the last chunk",
+                                         "the first and the last chunk"};
     p3cfg__text_printf(t, "  the split counts the %s as a layer (%s one layer fewer)\n",
-                       p->split_accounts == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "embedding"
-                       : p->split_accounts == P3CFG_SPLIT_ACCOUNT_LOSS    ? "loss"
-                                                                          : "embedding and the loss",
-                       p->split_accounts == P3CFG_SPLIT_ACCOUNT_EMBEDDING ? "the first chunk"
-                       : p->split_accounts == P3CFG_SPLIT_ACCOUNT_LOSS    ? "the last chunk"
-                                                                          : "the first and the last chunk");
+                       p3cfg__split_accounts_what(p->split_accounts), chunks[p->split_accounts & 3u]);
+  }
   /* The framework always; its data-parallel sharding and compile where it has them. */
   p3cfg__text_printf(t, "  framework %s", p3cfg_framework_name((p3cfg_framework)p->framework));
   if (p3cfg__framework_of(p)->hsdp && p->zero_stage == 3)
