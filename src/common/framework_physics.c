@@ -59,6 +59,7 @@ static const p3cfg__framework_physics rows[P3CFG_FRAMEWORK_COUNT] = {
             .rs_bytes_per_param = 2 + 4,
             .fsdp_output_unsharded = 1,
             .fsdp_pp_unsharded = 1,
+            .pp_unsharded_grad_bytes = 4,
             .sac_per_op = 1,
             .loss_bytes_per_logit = 8,
             .headroom_eager = 0.157,

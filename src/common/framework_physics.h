@@ -36,6 +36,13 @@ typedef struct p3cfg__framework_physics {
   /* FSDP2 with pp > 1: reshard_after_forward is off (torchtitan's "default" policy),
    * so the stage's parameters are held unsharded (16-bit) the whole step. */
   int fsdp_pp_unsharded;
+  /* FSDP2 with pp > 1: torch.distributed.pipelining runs every micro-batch's backward with
+   * set_requires_gradient_sync(False) and reduces once, in the schedule's REDUCE_GRAD
+   * after the last backward (PipelineStage.backward_maybe_with_nosync /
+   * perform_reduce_grad); meanwhile FSDP2 accumulates each unsharded gradient in the
+   * reduce dtype (FSDPParam.to_accumulated_grad_if_needed: float32). Bytes per parameter
+   * of the stage held so through forward and backward; 0: not this framework's. */
+  uint32_t pp_unsharded_grad_bytes;
   /* Selective recompute is torchtitan's per-op SAC (SelectiveAC in
    * torchtitan/distributed/activation_checkpoint.py): the block input and the outputs of
    * the ops in its save list (every odd matmul, SDPA, reduce-scatter) are kept. */

@@ -11,7 +11,9 @@
  *    the one prefetched (2 x 2 bytes per parameter of a layer), plus the output layer and
  *    final norm, which are not resharded after forward and stay whole through the loss;
  *    with pp > 1 reshard_after_forward is off and the stage's parameters are whole all
- *    step (2 bytes per parameter held);
+ *    step (2 bytes per parameter held), and the pipeline schedule defers the gradient
+ *    reduction to after the last micro-batch: every parameter's gradient accumulates
+ *    unsharded in fp32 (4 bytes per parameter held, counted with the gradients);
  *  - one block's gradient waiting for its reduce-scatter: bf16 and its fp32 copy;
  *  - per-op SAC keeps the block input, every odd matmul output (wq, wv, w1, w2 of
  *    wq wk wv wo w1 w3 w2), SDPA's output and log-sum-exp, and with tp > 1 the two
@@ -47,8 +49,11 @@ void p3cfg__fw_model_state(p3cfg__model_state *out, const p3cfg_model *m, const 
     uint64_t whole = p3cfg__sat_mul3(2, wb, sp->layer_unit);
     if (fw->fsdp_output_unsharded)
       whole = p3cfg__sat_add(whole, p3cfg__sat_mul(wb, sp->output_unit));
-    if (fw->fsdp_pp_unsharded && plan->pp > 1)
+    if (fw->fsdp_pp_unsharded && plan->pp > 1) {
       whole = p3cfg__sat_mul(wb, sp->params);
+      out->gradients_bytes = p3cfg__sat_add(
+          out->gradients_bytes, p3cfg__sat_mul(fw->pp_unsharded_grad_bytes, sp->params));
+    }
     out->gather_bytes = whole;
   }
   if (plan->zero_stage >= 2 && fw->fsdp2_fp32_shards)

@@ -105,6 +105,21 @@ Test(estimate, fsdp2_with_pp_holds_the_stage_unsharded)
   p3cfg__model_state ms;
   p3cfg__model_state_get(&ms, &m, &p, &sp);
   cr_assert_eq(ms.gather_bytes, 2 * sp.params); /* reshard_after_forward off with pp */
+  /* torch.distributed.pipelining defers the reduce-scatter to REDUCE_GRAD after the last
+   * micro-batch (set_requires_gradient_sync(False) in every backward) and FSDP2 keeps the
+   * unsharded gradients meanwhile in its reduce dtype, fp32: 4 bytes per parameter held,
+   * beside the fp32 shard of the gradient. */
+  const uint64_t shard = (sp.params + 3) / 4;
+  cr_assert_eq(ms.gradients_bytes, 4 * sp.params + 4 * shard);
+  /* without pp the gradients are reduce-scattered block by block: only the shard stays */
+  p = est_plan(8, 1, 1, 1);
+  p.zero_stage = 3;
+  p.framework = P3CFG_FRAMEWORK_TORCHTITAN;
+  p.n_stage_layers = 1;
+  p.stage_layers[0] = 4;
+  p3cfg__stage_params_get(&sp, &pc, &m, &p, 0);
+  p3cfg__model_state_get(&ms, &m, &p, &sp);
+  cr_assert_eq(ms.gradients_bytes, 4 * ((sp.params + 7) / 8));
 }
 
 Test(estimate, hsdp_holds_more_than_fsdp_and_less_than_one_shard_group_per_gpu)
