@@ -16,17 +16,23 @@
 #define GRAD_PARAM (P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER)
 
 static const p3cfg__framework frameworks[P3CFG_FRAMEWORK_COUNT] = {
-    /* Megatron-LM: DDP (0), the distributed optimizer (1: --use-distributed-optimizer) and
-     * FSDP (3: --use-torch-fsdp2 / Megatron-FSDP); it has no gradient-only sharding (2).
-     * Only stage 0 and 1 pipeline (arguments.py refuses FSDP with pp > 1). Interleaving,
-     * CP, EP with ETP, TE's FP8 recipes; every overlap is a flag, none implied. */
+    /* Megatron-LM: DDP (0), the distributed optimizer (1: --use-distributed-optimizer),
+     * gradient sharding (2: Megatron-FSDP, --use-megatron-fsdp
+     * --data-parallel-sharding-strategy optim_grads) and FSDP (3: --use-torch-fsdp2).
+     * Stages 0, 1 and 2 pipeline: arguments.py refuses --use-torch-fsdp2 with pp > 1 but
+     * has no such check for Megatron-FSDP, whose optim_grads reduce-scatters every
+     * backward even under no_sync (megatron_fsdp.py: grad_reduce_every_bprop), so no
+     * unsharded gradient is kept across micro-batches. Interleaving, CP, EP with ETP, TE's
+     * FP8 recipes; every overlap is a flag, none implied. */
     [P3CFG_FRAMEWORK_MEGATRON] = {"megatron", "Megatron-LM (Megatron-Core)",
-                                  P3CFG__ZERO_BIT(0) | P3CFG__ZERO_BIT(1) | P3CFG__ZERO_BIT(3),
-                                  P3CFG__ZERO_BIT(0) | P3CFG__ZERO_BIT(1),
+                                  P3CFG__ZERO_BIT(0) | P3CFG__ZERO_BIT(1) | P3CFG__ZERO_BIT(2) |
+                                      P3CFG__ZERO_BIT(3),
+                                  P3CFG__ZERO_BIT(0) | P3CFG__ZERO_BIT(1) | P3CFG__ZERO_BIT(2),
                                   ALL_OVERLAP,
                                   {0, 0, 0, 0},
                                   1, 0, 0, 0, 1, 1, 1, 1,
-                                  "0 (DDP), 1 (distributed optimizer) or 3 (FSDP)"},
+                                  "0 (DDP), 1 (distributed optimizer), 2 (Megatron-FSDP "
+                                  "optim_grads) or 3 (FSDP)"},
     /* torchtitan: DDP (dp_shard 1: data_parallel_replicate_degree only) and FSDP2 / HSDP
      * (3; data_parallel_shard_degree, replicate x shard), which it combines with pipeline
      * parallelism keeping parameters unsharded between micro-batches

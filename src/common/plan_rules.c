@@ -143,15 +143,17 @@ static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *
   const uint32_t z = p->zero_stage, bit = P3CFG__ZERO_BIT(z);
   if (!(fw->zero_stages & bit))
     FAIL(P3CFG_RULE_FRAMEWORK, "%s has no ZeRO stage %u (its stages: %s)%s", fw->name, z,
-         fw->zero_names, z == 2 ? "; DeepSpeed has it (--framework deepspeed)" : "");
+         fw->zero_names,
+         z == 2 ? "; Megatron-LM and DeepSpeed have it (--framework megatron or deepspeed)" : "");
   if (p->pp > 1 && !(fw->zero_with_pp & bit))
     FAIL(P3CFG_RULE_ZERO_PP,
-         "zero stage %u cannot be combined with pipeline parallelism (pp %u) in %s: gradients "
-         "and parameters would be resharded every micro-batch%s",
-         z, p->pp, fw->name,
-         z == 3 ? " (torchtitan keeps them unsharded between micro-batches: --framework "
-                  "torchtitan)"
-                : "");
+         "zero stage %u cannot be combined with pipeline parallelism (pp %u) in %s: %s", z,
+         p->pp, fw->name,
+         z == 3 ? "parameters would be resharded every micro-batch (torchtitan keeps them "
+                  "unsharded between micro-batches: --framework torchtitan)"
+         : z == 2 ? "its pipeline does not reduce-scatter the gradients every micro-batch "
+                    "(Megatron-FSDP does: --framework megatron)"
+                  : "unsupported");
   if (p->virtual_stages > 1 && !fw->interleaved)
     FAIL(P3CFG_RULE_FRAMEWORK,
          "%s's pipeline has no interleaved schedule (virtual_stages %u): use 1", fw->name,

@@ -195,6 +195,15 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   p3cfg__offload_rates(&out->offload_layer_bytes, &out->host_Bps, m, c, plan);
 }
 
+/* Chunk k's share of rank j's parameters, by its transformer layers (1 with one chunk). */
+static double chunk_share(const p3cfg_plan *plan, uint32_t j, uint32_t chunk_layers)
+{
+  const uint32_t v = plan->virtual_stages, n = plan->stage_layers[j];
+  if (v <= 1)
+    return 1.0;
+  return n ? (double)chunk_layers / (double)n : 1.0 / (double)v;
+}
+
 static int workspace_short(size_t workspace_bytes, size_t need)
 {
   return p3cfg__error_set(P3CFG_EINVALID, "time model: workspace of %zu bytes, %zu needed",
@@ -398,11 +407,7 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
   double *end = ws + lay.end, *end_c = ws + lay.end_c, *last_b = ws + lay.last_b;
   double *opt = ws + lay.opt;
 
-  /* ZeRO-2/3 per-micro-batch collectives (pp == 1): the worst ring. */
-  double zmb_ag = 0.0, zmb_rs = 0.0;
   for (uint32_t j = 0; j < p; j++) {
-    zmb_rs = max2(zmb_rs, links[j].dp.mb_rs + links[j].xdp.mb_rs);
-    zmb_ag = max2(zmb_ag, links[j].dp.mb_ag + links[j].xdp.mb_ag);
     send_f[j] = links[j].send_f;
     send_b[j] = links[j].send_b;
     /* Dense parameters are owned over the data-parallel (with cp) group, expert ones over
@@ -507,7 +512,12 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
         /* FSDP / ZeRO-3: gather the parameters before the forward and again before the
          * backward, reduce-scatter gradients after it, every micro-batch; overlapped
          * layer by layer (prefetch), the first gather and last reduction stay exposed.
-         * ZeRO-2: the reduce-scatter only. */
+         * ZeRO-2: the reduce-scatter only. Each chunk moves its own parameters: the
+         * stage's ring times the chunk's share of the stage's layers (Megatron-FSDP with
+         * pp > 1 and interleaving: one FSDP module per chunk). */
+        const double share = chunk_share(plan, j, nl_i);
+        const double zmb_rs = share * (links[j].dp.mb_rs + links[j].xdp.mb_rs);
+        const double zmb_ag = share * (links[j].dp.mb_ag + links[j].xdp.mb_ag);
         const uint32_t ov = p3cfg__fw_overlap(plan); /* FSDP2 always prefetches */
         const int og = (ov & P3CFG_OVERLAP_PARAM_GATHER) != 0;
         const int orr = (ov & P3CFG_OVERLAP_GRAD_REDUCE) != 0;

@@ -4,8 +4,8 @@
  *
  * - CUDA_DEVICE_MAX_CONNECTIONS: Megatron-LM's validate_args() (arguments.py at
  *   d98e8a64) asserts it is 1 when tp > 1 or cp > 1 on GPUs before Blackwell, and that
- *   it is not 1 with --use-torch-fsdp2 (ZeRO 3): the first plans get `export ...=1`, the
- *   FSDP2 ones `unset`. A plan overlapping the expert all-to-all
+ *   it is not 1 with --use-torch-fsdp2 (ZeRO 3) or --use-megatron-fsdp (ZeRO 2): the
+ *   first plans get `export ...=1`, the FSDP ones `unset`. A plan overlapping the expert all-to-all
  *   (--overlap-moe-expert-parallel-comm) would like more than one connection, where
  *   Megatron only warns: it keeps the 1 validate_args asserts, with a comment. torchtitan
  *   and DeepSpeed plans do not need it. The Megatron-LM arguments file sets the same.
@@ -30,6 +30,9 @@ void p3cfg__export_env(p3cfg__text *t, const p3cfg__plan_record *rec, int framew
     if (p->zero_stage == 3)
       p3cfg__text_printf(t, "unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron-LM: FSDP2 "
                             "(--use-torch-fsdp2) requires it unset or > 1\n");
+    else if (p->zero_stage == 2)
+      p3cfg__text_printf(t, "unset CUDA_DEVICE_MAX_CONNECTIONS  # Megatron-LM: Megatron-FSDP "
+                            "(--use-megatron-fsdp) requires it unset or > 1\n");
     else if (model_parallel)
       p3cfg__text_printf(t, "export CUDA_DEVICE_MAX_CONNECTIONS=1  # Megatron-LM: tp > 1 or cp "
                             "> 1 (validate_args; harmless on Blackwell)%s\n",

@@ -154,10 +154,7 @@ static void attention_flags(p3cfg__text *t, const p3cfg_plan_model *m)
 static int refuse(const p3cfg_plan *p, const p3cfg_plan_model *m)
 {
   const char *why = NULL;
-  if (p->zero_stage == 2)
-    why = "Megatron-LM has no ZeRO-2 (gradients sharded, parameters not); export this plan "
-          "--to deepspeed or torchtitan";
-  else if (strcmp(m->position_embedding, "alibi") == 0)
+  if (strcmp(m->position_embedding, "alibi") == 0)
     return p3cfg__error_set(P3CFG_EUNSUPPORTED,
                             "megatron: Megatron-LM has no alibi position embedding (model "
                             "%s); export --to deepspeed for Megatron-DeepSpeed",
@@ -263,6 +260,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
                        !(m->norm_eps > 0) ? (rope ? ", --norm-epsilon (default 1e-5)"
                                                   : " --norm-epsilon (Megatron-LM's default 1e-5)")
                                           : "");
+  if (p->zero_stage == 2)
+    p3cfg__text_printf(t, "# ZeRO-2: Megatron-FSDP shards gradients and optimizer state, not "
+                          "parameters\n# (--data-parallel-sharding-strategy optim_grads): each "
+                          "micro-batch's gradients are\n# reduce-scattered in its backward; "
+                          "checkpoints are in its fsdp_dtensor format.\n");
   if (p->zero_stage == 3)
     p3cfg__text_printf(t, "# ZeRO-3: Megatron-LM shards parameters with torch FSDP2 "
                           "(--use-torch-fsdp2), without the fused\n# gradient "
@@ -308,13 +310,18 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_u(t, "--cpu-offloading-num-layers", p->cpu_offload_layers);
   if (p->zero_stage == 1)
     flag(t, "--use-distributed-optimizer");
-  else if (p->zero_stage == 3) {
+  else if (p->zero_stage == 2) { /* arguments.py: Megatron-FSDP v1 needs both of the last two */
+    flag(t, "--use-megatron-fsdp");
+    flag_s(t, "--data-parallel-sharding-strategy", "optim_grads");
+    flag(t, "--use-distributed-optimizer");
+    flag_s(t, "--ckpt-format", "fsdp_dtensor");
+  } else if (p->zero_stage == 3) {
     flag(t, "--use-torch-fsdp2");
     flag(t, "--no-gradient-accumulation-fusion");
   }
   if (p->overlap & P3CFG_OVERLAP_GRAD_REDUCE)
     flag(t, "--overlap-grad-reduce");
-  if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && p->zero_stage == 1)
+  if ((p->overlap & P3CFG_OVERLAP_PARAM_GATHER) && (p->zero_stage == 1 || p->zero_stage == 2))
     flag(t, "--overlap-param-gather");
   if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp > 1) /* tp 1: no TP communication */
     flag(t, "--tp-comm-overlap");

@@ -16,7 +16,7 @@ target of `p3cfg export` is parsed by its real parser and compared with the plan
               CPU binding is Open MPI's to check: check_launch_upstream.py);
   hostfile    host order and per-host CUDA_VISIBLE_DEVICES rebuild the placement.
 
-Targets that cannot express a plan (Megatron-LM and ZeRO-2 or alibi) must fail with
+Targets that cannot express a plan (Megatron-LM and alibi, ...) must fail with
 exit 1 and say why. Registered in tests/CMakeLists.txt as the CTest `export_roundtrip`:
   check_exports.py --p3cfg build/p3cfg --root .
 """
@@ -107,7 +107,8 @@ def check_megatron(text, plan, name):
     check(a.micro_batch_size == c["micro_batch"], f"{name}: megatron micro-batch")
     check(a.global_batch_size == c["global_batch"], f"{name}: megatron global batch")
     check(a.sequence_parallel == c["sequence_parallel"], f"{name}: megatron sequence parallel")
-    check(a.use_distributed_optimizer == (c["zero_stage"] == 1), f"{name}: distributed optimizer")
+    check(a.use_distributed_optimizer == (c["zero_stage"] in (1, 2)), f"{name}: distributed optimizer")
+    check(a.use_megatron_fsdp == (c["zero_stage"] == 2), f"{name}: megatron-fsdp")
     check(a.use_torch_fsdp2 == (c["zero_stage"] == 3), f"{name}: fsdp2")
     rec = c["recompute"]
     check(a.recompute_granularity == (None if rec == "none" else rec), f"{name}: recompute")
@@ -116,7 +117,7 @@ def check_megatron(text, plan, name):
               f"{name}: full recompute method")
     check(a.overlap_grad_reduce == ("grad" in c["overlap"]), f"{name}: grad overlap")
     # FSDP2 (ZeRO 3) prefetches parameters itself: no --overlap-param-gather there.
-    check(a.overlap_param_gather == ("param" in c["overlap"] and c["zero_stage"] == 1),
+    check(a.overlap_param_gather == ("param" in c["overlap"] and c["zero_stage"] in (1, 2)),
           f"{name}: param overlap")
     # The split of layers over pipeline ranks and chunks.
     split = c["stage_layers"]
@@ -291,8 +292,6 @@ def unsupported(plan, fmt):
         return "no key for Megatron-LM's recompute_modules"
     if fmt != "megatron":
         return None
-    if plan["config"]["zero_stage"] == 2:
-        return "ZeRO-2"
     if plan["model"]["position_embedding"] == "alibi":
         return "alibi"
     # torchtitan's FSDP with pipelining, and its HSDP, have no Megatron-LM counterpart.

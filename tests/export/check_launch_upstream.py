@@ -262,8 +262,8 @@ def expected_env(plan):
     model_parallel = c["tp"] > 1 or c.get("cp", 1) > 1
     if c.get("framework", "megatron") != "megatron":
         conn = "<unset>"  # torchtitan and DeepSpeed do not ask for it
-    elif c["zero_stage"] == 3:
-        conn = "<unset>"  # arguments.py: FSDP2 asserts != "1"
+    elif c["zero_stage"] >= 2:
+        conn = "<unset>"  # arguments.py: FSDP2 (3) and Megatron-FSDP (2) assert != "1"
     elif model_parallel:
         conn = "1"  # arguments.py: tp > 1 or cp > 1 asserts == "1" (before Blackwell)
     else:

@@ -21,7 +21,7 @@ For each plan of tests/export/plan_suite.py (every plan of a search):
 A script for a plan with FSDP2 is also sourced with CUDA_DEVICE_MAX_CONNECTIONS=1 already
 set (common in cluster profiles): it must clear it, since FSDP2 refuses it.
 
-Negative cases: plans Megatron-LM cannot run (the suite's ZeRO-2 and alibi plans, and
+Negative cases: plans Megatron-LM cannot run (the suite's alibi plan, and
 plan files edited into shapes upstream refuses) must be refused by `p3cfg export` with
 exit 1 and a message naming the reason.
 
@@ -165,13 +165,13 @@ def check_plan(text, plan, name):
         return
     zero, rec, ov = c["zero_stage"], c["recompute"], c["overlap"]
     # The environment the launch needs.
-    wants_one = (tp > 1 or cp > 1) and zero != 3
+    wants_one = (tp > 1 or cp > 1) and zero < 2  # FSDP2 (3) and Megatron-FSDP (2): unset
     check((env.get("CUDA_DEVICE_MAX_CONNECTIONS") == "1") == wants_one,
           f"{name}: CUDA_DEVICE_MAX_CONNECTIONS {env.get('CUDA_DEVICE_MAX_CONNECTIONS')!r}")
-    if zero == 3:
+    if zero >= 2:
         _, env1 = source(text, {"CUDA_DEVICE_MAX_CONNECTIONS": "1"})
         check(env1.get("CUDA_DEVICE_MAX_CONNECTIONS") != "1",
-              f"{name}: FSDP2 export leaves CUDA_DEVICE_MAX_CONNECTIONS=1 set")
+              f"{name}: FSDP export leaves CUDA_DEVICE_MAX_CONNECTIONS=1 set")
     # Degrees and batches, as validate_args derives them.
     check(a.world_size == gpus and a.data_parallel_size == dp, f"{name}: world {a.world_size} "
           f"dp {a.data_parallel_size}, plan {gpus} GPUs dp {dp}")
@@ -199,10 +199,14 @@ def check_plan(text, plan, name):
     if rec == "full":
         check(a.recompute_method == "uniform" and a.recompute_num_layers == 1,
               f"{name}: full recompute method")
-    check(a.use_distributed_optimizer == (zero == 1) and a.use_torch_fsdp2 == (zero == 3),
-          f"{name}: sharding")
+    check(a.use_distributed_optimizer == (zero in (1, 2)) and a.use_torch_fsdp2 == (zero == 3)
+          and a.use_megatron_fsdp == (zero == 2), f"{name}: sharding")
+    if zero == 2:  # Megatron-FSDP: gradients and optimizer state sharded, parameters not
+        check(a.data_parallel_sharding_strategy == "optim_grads" and a.ckpt_format == "fsdp_dtensor",
+              f"{name}: Megatron-FSDP strategy {a.data_parallel_sharding_strategy} "
+              f"checkpoints {a.ckpt_format}")
     check(a.overlap_grad_reduce == ("grad" in ov), f"{name}: grad overlap")
-    check(a.overlap_param_gather == ("param" in ov and zero == 1), f"{name}: param overlap")
+    check(a.overlap_param_gather == ("param" in ov and zero in (1, 2)), f"{name}: param overlap")
     check(a.tp_comm_overlap == ("tp" in ov and tp > 1), f"{name}: tp overlap")
     # Activation offloading: validate_args turns cpu_offloading on from the layer count,
     # and TransformerConfig has checked pp 1 and no recompute.
@@ -320,7 +324,6 @@ def _fp16(p):
 
 
 NEGATIVE = [
-    ("llama8b-zero2", None, "ZeRO-2"),
     ("bloom-alibi", None, "alibi"),
     ("llama8b-zero3", _tie, "untied embeddings"),
     ("llama8b-zero3", _fp16, "fp16"),

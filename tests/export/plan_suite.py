@@ -36,6 +36,12 @@ PLANS = [
     ("llama8b-zero3", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --zero 3 --mbs 2"),
     ("llama8b-zero2", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --framework deepspeed "
                      "--zero 2 --mbs 2"),
+    # Meta's Llama 3 405B layout (arXiv 2407.21783 Table 4: tp 8, pp 16, 32 micro-batches
+    # per pipeline, no recomputation) with gradients sharded as its FSDP did (Sec. 3.3.2):
+    # Megatron-FSDP's optim_grads (ZeRO 2) with pipelining, on 2048 of its 8192 GPUs (dp 16).
+    ("llama405b-meta-zero2-pp16", "estimate models/llama3-405b.yaml clusters/dgx-h100-256n.yaml "
+                                  "--tp 8 --pp 16 --mbs 1 --global-batch 512 --sp "
+                                  "--zero 2 --overlap grad,param"),
     ("bloom-alibi", "estimate models/bloom-176b.yaml clusters/dgx-a100-64n.yaml --tp 4 --pp 12 "
      "--gpus 384 --mbs 1 --sp --recompute selective --zero 1 --stage-layers "
      "5,6,6,6,6,6,6,6,6,6,6,5"),
