@@ -77,9 +77,9 @@ static const p3cfg_knob knobs[P3CFG__KNOB_COUNT] = {
                           "optimizer sharding: 0 plain DP, 1 distributed optimizer, 2 + "
                           "gradients (Megatron-FSDP, DeepSpeed), 3 + parameters (FSDP)",
                           NULL,
-                          "0 plain DP, 1 distributed optimizer, 2 + gradients (Megatron-FSDP `optim_grads`, "
-                          "DeepSpeed), "
-                          "3 + parameters (FSDP); the stages the framework has"},
+                          "0 plain DP, 1 distributed optimizer, 2 + gradients (Megatron-FSDP "
+                          "`optim_grads`, DeepSpeed), 3 + parameters (FSDP); the stages the "
+                          "framework has"},
     [P3CFG__KNOB_STAGE_LAYERS] = {"stage_layers", "stage-layers", NULL, "stage_layers",
                                   "N,N,...", P3CFG_KNOB_LIST, 1, 1000000, P3CFG_MAX_PP, NULL, 0,
                                   "searched (estimate: balanced)",
