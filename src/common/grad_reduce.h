@@ -17,8 +17,9 @@
  * in torchtitan/config/configs.py at b5bcd76c) and DeepSpeed. DeepSpeed's own defaults
  * are 16-bit (deepspeed/runtime/engine.py at edaa722, get_data_types: grad_accum_dtype =
  * the model dtype; communication_data_type bf16), which its ZeRO 0-1 rows do not follow
- * yet: not grad_reduce's to change. ZeRO 2-3 gradients are 16-bit in every framework's
- * row (model_state.c, framework_memory.c) and are not this rule's.
+ * yet: not grad_reduce's to change. ZeRO 2-3 gradients are not this rule's: 16-bit for
+ * Megatron-FSDP and DeepSpeed, fp32 for torchtitan's FSDP2 (model_state.c,
+ * framework_memory.c; the time model's grad_elem in perf_plan.c).
  */
 #ifndef P3CFG_GRAD_REDUCE_H
 #define P3CFG_GRAD_REDUCE_H

@@ -179,10 +179,14 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   const int partitioned = p3cfg__plan_physics(plan)->pipe_partitioned && plan->pp > 1;
   out->act_bytes = out->r.elem_bytes * d->tokens * d->h / (d->sp || partitioned ? d->tp : 1.0);
   /* ZeRO 0-1 reduce Megatron's main grads: fp32, or 16-bit for fp16 and grad_reduce bf16
-   * (grad_reduce.h); ZeRO 2-3 reduce 16-bit gradients. The tied embedding's all-reduce is
-   * of the same main grads. */
+   * (grad_reduce.h); ZeRO 2-3 reduce 16-bit gradients (Megatron-FSDP's 'auto' gradient
+   * dtype, DeepSpeed's communication_data_type), except FSDP2's, whose reduce dtype is
+   * fp32 (torchtitan's mixed_precision_reduce; framework_physics.h fsdp2_fp32_shards).
+   * The tied embedding's all-reduce is of the same main grads. */
   const double main_grad = (double)p3cfg__grad_buffer_elem_bytes(m, plan);
-  out->grad_elem = plan->zero_stage <= 1 ? main_grad : out->r.elem_bytes;
+  const double sharded_grad =
+      p3cfg__plan_physics(plan)->fsdp2_fp32_shards ? 4.0 : out->r.elem_bytes;
+  out->grad_elem = plan->zero_stage <= 1 ? main_grad : sharded_grad;
   out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * out->mesh.size[P3CFG__MESH_DP]);
   out->tie_bytes = main_grad * (double)out->par.word_embedding / d->tp;
   /* The GEMM ceiling: the weight GEMMs' FLOPs over their time at the GPU's peak. No plan

@@ -1,9 +1,10 @@
 /*
  * fsdp_groups_time_test.c — torchtitan's FSDP2 collectives in the time model
  * (src/perf/perf_groups.c, collectives.c, perf_plan.c): HSDP's shard and replica rings
- * and their cost, hand-derived; HSDP across nodes beats FSDP across nodes on slow
- * inter-node links; FSDP2 with pp > 1 gathers and reduce-scatters once per step, not per
- * micro-batch.
+ * and their cost, hand-derived; FSDP2's fp32 gradient reduction against the 16-bit one of
+ * Megatron-FSDP and DeepSpeed; HSDP and FSDP across nodes on slow links, which cross the
+ * network with the same bytes; FSDP2 with pp > 1 gathers and reduce-scatters once per
+ * step, not per micro-batch.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -89,18 +90,40 @@ Test(perf, hsdp_costs_shard_collectives_and_a_replica_all_reduce)
   fx_assert_close(cost.mb_rs, 0.5 * p3cfg__allreduce_s(&full, ge * pj), 1e-12);
 }
 
-/* Ordering: on slow inter-node links (5 GB/s per GPU) HSDP with one node's shard moves
- * 1/8 of the gradients across the network and never gathers across it: faster than
- * FSDP over both nodes. */
-Test(perf, hsdp_across_nodes_beats_fsdp_on_slow_links)
+/* FSDP2 reduces in fp32 (torchtitan's mixed_precision_reduce): its gradient collectives
+ * move 4 bytes per parameter; Megatron-FSDP's optim_grads (its 'auto' gradient dtype) and
+ * DeepSpeed's ZeRO 2/3 (communication_data_type) move the 16-bit gradients. */
+Test(perf, fsdp2_reduces_fp32_gradients_megatron_fsdp_and_deepspeed_16_bit)
+{
+  p3cfg_model m = llama_like(8);
+  p3cfg_cluster c = fx_cluster("h100-sxm", 2, 450e9, 50e9);
+  p3cfg_plan pl = titan_plan(&m, &c, 1, 16, 0, 16);
+  p3cfg__perf_ctx x;
+  p3cfg__perf_ctx_of(&x, &m, &c, &pl);
+  cr_assert_eq(x.grad_elem, 4.0);
+  pl.framework = P3CFG_FRAMEWORK_DEEPSPEED;
+  p3cfg__perf_ctx_of(&x, &m, &c, &pl);
+  cr_assert_eq(x.grad_elem, 2.0);
+  pl.framework = P3CFG_FRAMEWORK_MEGATRON, pl.zero_stage = 2;
+  p3cfg__perf_ctx_of(&x, &m, &c, &pl);
+  cr_assert_eq(x.grad_elem, 2.0);
+}
+
+/* On slow inter-node links (5 GB/s per GPU) HSDP with one node's shard never gathers
+ * parameters across the network, but its replicas all-reduce the fp32 gradient shard
+ * there: over the rails that is as many bytes per GPU as FSDP's cross-node reduce-scatter
+ * of fp32 gradients and its two bf16 gathers (B/8 each, collectives.c), so the two stay
+ * close; HSDP's share sits in the backward, FSDP's gathers are prefetched. */
+Test(perf, hsdp_and_fsdp_cross_the_network_with_the_same_bytes_under_fp32_reduce)
 {
   p3cfg_model m = llama_like(8);
   p3cfg_cluster c = fx_cluster("h100-sxm", 2, 450e9, 5e9);
   const p3cfg_plan fsdp = titan_plan(&m, &c, 1, 16, 0, 16);
   const p3cfg_plan hsdp = titan_plan(&m, &c, 1, 16, 8, 16);
   const p3cfg_time a = fx_run(&m, &c, &fsdp, NULL), b = fx_run(&m, &c, &hsdp, NULL);
-  cr_assert(b.iteration_s < a.iteration_s, "hsdp %.4f s, fsdp %.4f s", b.iteration_s, a.iteration_s);
-  cr_assert(b.dp_comm_s < a.dp_comm_s);
+  cr_assert(b.dp_comm_s > 0.0 && a.dp_comm_s > 0.0);
+  cr_assert(fabs(b.iteration_s / a.iteration_s - 1.0) < 0.15, "hsdp %.4f s, fsdp %.4f s",
+            b.iteration_s, a.iteration_s);
 }
 
 /* FSDP2 with pp > 1 (reshard_after_forward off): one gather and one reduce-scatter a
