@@ -364,6 +364,11 @@ def main(argv=None):
                     check(proc.returncode == 1 and "HSDP" in proc.stderr,
                           f"{label}: HSDP should be refused: {proc.stderr.strip()}")
                     continue
+                if c["zero_stage"] == 3 and (c["pp"] > 1 or c.get("ep", 1) > 1):
+                    # a searched torchtitan FSDP plan with pipelining: --use-torch-fsdp2 has none
+                    check(proc.returncode == 1 and "neither pipeline" in proc.stderr,
+                          f"{label}: FSDP with pp should be refused: {proc.stderr.strip()}")
+                    continue
                 if not check(proc.returncode == 0, f"{label}: {proc.stderr.strip()}"):
                     continue
                 check("d98e8a64" in proc.stdout.split("MEGATRON_ARGS")[0],
