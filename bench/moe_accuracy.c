@@ -3,9 +3,10 @@
  * (data/calibration/megatron-bridge-performance.csv, NVIDIA-NeMo/Megatron-Bridge
  * docs/performance-summary.md at 067f987): tokens/s per GPU predicted from each published
  * plan vs published, with the mean absolute percentage error per group (model kind x
- * system). No constant of the time model was fitted on these rows, so every error here is
- * out of sample (the model's only training-step constants, training_clock_ratio, come from
- * bench/time_accuracy.c's sources).
+ * system). One constant of the time model is fitted on these rows: the GB200's and
+ * GB300's training_clock_ratio, on their dense rows (fit_clocks below, with its
+ * leave-one-model-out errors); every other error here is out of sample (the A100's and
+ * H100's clocks come from bench/time_accuracy.c's sources).
  *
  * Each row is estimated through the public API from the repository's presets: models/
  * (gpt-oss-120b, qwen3-30b-a3b, llama3-8b, llama3-70b, llama3-405b) and clusters/ (the
@@ -34,6 +35,7 @@
 #include <string.h>
 
 #include "p3cfg.h"
+#include "types.h"
 
 #define MAX_ROWS 256
 /* Releases from this one on run the current MoE software (permute fusion, the newer
@@ -312,6 +314,190 @@ static int load_model(p3cfg_model **out, const char *file, const run *r, const c
   return p3cfg_model_load_string(out, text, len, path, NULL);
 }
 
+/* One row's prediction: the tokens/s per GPU of the recipe's recomputation, or of the
+ * fastest fitting one (searched); 0 with `why` when the row is skipped. `clock` > 0 takes
+ * the place of the GPU preset's training_clock_ratio (the clock fit below). */
+typedef struct outcome {
+  double tok;
+  const char *rc, *why;
+  char why_buf[160];
+  int pub_nofit;
+  double pub_nofit_gib;
+} outcome;
+
+static void predict(outcome *o, const run *r, int verbose, double clock)
+{
+  memset(o, 0, sizeof *o);
+  o->rc = "-";
+  const char *mf = model_file(r->model), *cf = cluster_file(r->system, r->gpus);
+  const char *prec = precision_word(r->precision);
+  /* LoRA trains adapters on frozen base weights: no gradients or optimizer state for
+   * them, and no weight-gradient GEMMs. p3cfg plans full training, so these rows are
+   * not its plans (as full training they do not fit, correctly). */
+  const char *why = !strcmp(r->task, "LoRA") ? "LoRA (frozen base weights) is not modelled"
+                    : !mf                    ? "no model preset"
+                    : !cf                    ? "no cluster preset"
+                    : !prec                  ? "precision unstated"
+                                             : NULL;
+  p3cfg_model *m = NULL;
+  p3cfg_cluster *c = NULL;
+  char cpath[1024];
+  if (!why) {
+    snprintf(cpath, sizeof cpath, "%s/../clusters/%s.yaml", P3CFG_DATA_DIR, cf);
+    const int lm = load_model(&m, mf, r, prec);
+    if (lm == -2)
+      why = "no model preset file";
+    else if (lm) {
+      snprintf(o->why_buf, sizeof o->why_buf, "%s", p3cfg_error_last()->message);
+      why = o->why_buf;
+    } else if (p3cfg_cluster_load(&c, cpath, NULL))
+      why = "cluster preset missing";
+    else if (clock > 0.0)
+      c->gpu.training_clock_ratio = clock;
+  }
+  double best = 0.0;
+  int fits_any = 0;
+  char err_msg[160] = "";
+  /* The recipe's recomputation, or (searched) none, selective, selective {moe_act,
+   * layernorm} (MoE), full. */
+  const published_rc *pub_rc = published_of(r);
+  static const char *const rc_names[] = {"none", "selective", "sel(moe_act,ln)", "full"};
+  for (int k = 0; !why && k < 4; k++) {
+    int rc = k == 3 ? 2 : k == 2 ? 1 : k;
+    uint32_t modules = k == 2 ? LN_ACT : 0;
+    if (k == 2 && !r->moe)
+      continue;
+    if (pub_rc) {
+      if (k > 0)
+        break;
+      rc = (int)pub_rc->recompute;
+      modules = pub_rc->modules;
+    }
+    p3cfg_plan pl;
+    p3cfg_plan_init(&pl);
+    pl.tp = r->tp, pl.pp = r->pp, pl.cp = r->cp, pl.ep = r->ep, pl.etp = r->moe ? 1 : 0;
+    pl.dp = r->gpus / (r->tp * r->pp * r->cp);
+    pl.micro_batch = r->mbs, pl.virtual_stages = r->vp ? r->vp : 1;
+    pl.recompute = (p3cfg_recompute)rc, pl.sequence_parallel = r->tp > 1;
+    pl.recompute_modules = modules;
+    pl.zero_stage = 1;
+    /* TP overlap except with NVFP4's fp4_param_gather, which "is incompatible with TP
+     * comm overlap" (perf_recipes/qwen/b200/qwen3_moe.py; every tp > 1 NVFP4 recipe,
+     * llama/{b200,gb200}/llama3.py, sets tp_comm_overlap False). */
+    const int tp_overlap = r->tp > 1 && !(recipe_param_gather(r, prec) && !strcmp(prec, "nvfp4"));
+    pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
+                 (tp_overlap ? P3CFG_OVERLAP_TP_COMM : 0);
+    pl.global_batch = r->gbs;
+    /* The split: the layers alone, or with the embedding and the loss where they do not
+     * fill the published chunks (p3cfg_plan_resolve's rule; Megatron-Bridge's Llama 3.1
+     * 405B recipes set both: recipes/llama/h100/llama3.py at 067f987,
+     * llama31_405b_pretrain_256gpu_h100_bf16_config, which every perf recipe of the
+     * model starts from). */
+    p3cfg_result *res = NULL;
+    if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
+      snprintf(err_msg, sizeof err_msg, "%s", p3cfg_error_last()->message);
+      continue;
+    }
+    const p3cfg_time *t = p3cfg_result_time(res, 0);
+    const p3cfg_memory *mem = p3cfg_result_memory(res, 0);
+    const double tok = t->tokens_per_s / (double)r->gpus;
+    if (verbose)
+      printf("    %s rc %d/%x: fits %d peak %.1f GiB, %.0f tok/s/GPU (compute %.3f tp %.3f "
+             "ep %.3f cp %.3f pp %.3f dp %.3f bubble %.3f opt %.3f)\n",
+             r->model, rc, modules, mem->fits, (double)mem->peak_bytes / 1073741824.0, tok,
+             t->compute_s, t->tp_comm_s, t->ep_comm_s, t->cp_comm_s, t->pp_comm_s,
+             t->dp_comm_s, t->bubble_s, t->optimizer_s);
+    if ((mem->fits || pub_rc) && (tok > best || pub_rc)) {
+      best = tok;
+      o->rc = pub_rc ? (rc == 0 ? "recipe: none" : modules ? "recipe: sel(moe_act,ln)"
+                                                           : "recipe: selective")
+                     : rc_names[k];
+    }
+    if (pub_rc && !mem->fits)
+      o->pub_nofit = 1, o->pub_nofit_gib = (double)mem->peak_bytes / 1073741824.0;
+    fits_any |= mem->fits;
+    p3cfg_result_free(res);
+  }
+  if (!why && !fits_any) {
+    snprintf(o->why_buf, sizeof o->why_buf, "%s", err_msg[0] ? err_msg : "judged not to fit");
+    why = o->why_buf;
+  }
+  o->why = why;
+  o->tok = why ? 0.0 : best;
+  p3cfg_model_free(m);
+  p3cfg_cluster_free(c);
+}
+
+/* The training clock of the Blackwell NVL72 parts (gpu_presets.h), fitted as
+ * bench/time_accuracy.c fits the A100's and H100's: per GPU, the one ratio that minimises
+ * the mean absolute error of the dense rows of that system (MoE rows keep their own
+ * open questions: docs/time-model-moe.md), and leave-one-model-out (Llama 3 8B, 70B,
+ * 3.1 405B): fitted without one model's rows, those rows predicted. */
+#define CLOCK_STEPS 81
+static double clock_at(int k) { return 0.60 + 0.005 * k; }
+
+static void fit_clocks(void)
+{
+  static const char *const systems[] = {"DGX-GB200", "DGX-GB300"};
+  static const char *const models[] = {"LLAMA3_8B", "LLAMA3_70B", "LLAMA3.1_405B"};
+  printf("\nBlackwell training clock (gpu_presets.h), fitted on the dense rows per system\n");
+  printf("  %-10s %5s %8s %8s   leave-one-model-out: fitted without it, its rows predicted\n",
+         "system", "rows", "clock", "MAPE");
+  for (size_t s = 0; s < sizeof systems / sizeof systems[0]; s++) {
+    static double err[MAX_ROWS][CLOCK_STEPS];
+    int idx[MAX_ROWS], n = 0;
+    for (int i = 0; i < n_runs; i++) {
+      run *r = &runs[i];
+      if (r->moe || strcmp(r->system, systems[s]))
+        continue;
+      outcome o;
+      predict(&o, r, 0, clock_at(0));
+      if (!o.tok)
+        continue;
+      const double pub = median(r->published, r->n_pub);
+      for (int k = 0; k < CLOCK_STEPS; k++) {
+        predict(&o, r, 0, clock_at(k));
+        err[n][k] = (o.tok - pub) / pub;
+      }
+      idx[n++] = i;
+    }
+    if (!n)
+      continue;
+    /* the best clock over the rows whose model is not `skip` (NULL: all rows) */
+    double best_all = 0.0;
+    int k_all = 0;
+    for (int pass = -1; pass < (int)(sizeof models / sizeof models[0]); pass++) {
+      const char *skip = pass < 0 ? NULL : models[pass];
+      int kb = 0, used = 0;
+      double eb = INFINITY;
+      for (int k = 0; k < CLOCK_STEPS; k++) {
+        double sum = 0.0;
+        int cnt = 0;
+        for (int j = 0; j < n; j++)
+          if (!skip || strcmp(runs[idx[j]].model, skip))
+            sum += fabs(err[j][k]), cnt++;
+        if (cnt && sum / cnt < eb)
+          eb = sum / cnt, kb = k, used = cnt;
+      }
+      if (!skip) {
+        best_all = eb, k_all = kb;
+        printf("  %-10s %5d %8.3f %7.1f %%  ", systems[s], used, clock_at(kb), 100.0 * eb);
+        continue;
+      }
+      double sum = 0.0, above = 0.0;
+      int cnt = 0;
+      for (int j = 0; j < n; j++)
+        if (!strcmp(runs[idx[j]].model, skip))
+          sum += fabs(err[j][kb]), above += err[j][kb] > 0.0, cnt++;
+      if (cnt)
+        printf(" %s %.3f: %.1f %% (%d rows, %d fast);", skip, clock_at(kb), 100.0 * sum / cnt,
+               cnt, (int)above);
+    }
+    (void)best_all, (void)k_all;
+    printf("\n");
+  }
+}
+
 int main(int argc, char **argv)
 {
   int all = 0, verbose = 0;
@@ -347,104 +533,19 @@ int main(int argc, char **argv)
   for (int i = 0; i < n_runs; i++) {
     run *r = &runs[i];
     const double pub = median(r->published, r->n_pub);
-    const char *mf = model_file(r->model), *cf = cluster_file(r->system, r->gpus);
-    const char *prec = precision_word(r->precision);
     char plan_s[64];
     snprintf(plan_s, sizeof plan_s, "tp%u pp%u cp%u vp%u ep%u mbs%u", r->tp, r->pp, r->cp,
              r->vp, r->ep, r->mbs);
-    /* LoRA trains adapters on frozen base weights: no gradients or optimizer state for
-     * them, and no weight-gradient GEMMs. p3cfg plans full training, so these rows are
-     * not its plans (as full training they do not fit, correctly). */
-    const char *why = !strcmp(r->task, "LoRA") ? "LoRA (frozen base weights) is not modelled"
-                      : !mf                    ? "no model preset"
-                      : !cf                    ? "no cluster preset"
-                      : !prec                  ? "precision unstated"
-                                               : NULL;
-    p3cfg_model *m = NULL;
-    p3cfg_cluster *c = NULL;
-    char cpath[1024], why_buf[160];
-    if (!why) {
-      snprintf(cpath, sizeof cpath, "%s/../clusters/%s.yaml", P3CFG_DATA_DIR, cf);
-      const int lm = load_model(&m, mf, r, prec);
-      if (lm == -2)
-        why = "no model preset file";
-      else if (lm) {
-        snprintf(why_buf, sizeof why_buf, "%s", p3cfg_error_last()->message);
-        why = why_buf;
-      }
-      else if (p3cfg_cluster_load(&c, cpath, NULL))
-        why = "cluster preset missing";
-    }
-    double best = 0.0;
-    const char *best_rc = "-";
-    int fits_any = 0;
-    char err_msg[160] = "";
-    /* The recipe's recomputation, or (searched) none, selective, selective {moe_act,
-     * layernorm} (MoE), full. */
+    outcome o;
+    predict(&o, r, verbose, 0.0);
     const published_rc *pub_rc = published_of(r);
-    static const char *const rc_names[] = {"none", "selective", "sel(moe_act,ln)", "full"};
-    for (int k = 0; !why && k < 4; k++) {
-      int rc = k == 3 ? 2 : k == 2 ? 1 : k;
-      uint32_t modules = k == 2 ? LN_ACT : 0;
-      if (k == 2 && !r->moe)
-        continue;
-      if (pub_rc) {
-        if (k > 0)
-          break;
-        rc = (int)pub_rc->recompute;
-        modules = pub_rc->modules;
-      }
-      p3cfg_plan pl;
-      p3cfg_plan_init(&pl);
-      pl.tp = r->tp, pl.pp = r->pp, pl.cp = r->cp, pl.ep = r->ep, pl.etp = r->moe ? 1 : 0;
-      pl.dp = r->gpus / (r->tp * r->pp * r->cp);
-      pl.micro_batch = r->mbs, pl.virtual_stages = r->vp ? r->vp : 1;
-      pl.recompute = (p3cfg_recompute)rc, pl.sequence_parallel = r->tp > 1;
-      pl.recompute_modules = modules;
-      pl.zero_stage = 1;
-      /* TP overlap except with NVFP4's fp4_param_gather, which "is incompatible with TP
-       * comm overlap" (perf_recipes/qwen/b200/qwen3_moe.py; every tp > 1 NVFP4 recipe,
-       * llama/{b200,gb200}/llama3.py, sets tp_comm_overlap False). */
-      const int tp_overlap = r->tp > 1 && !(recipe_param_gather(r, prec) && !strcmp(prec, "nvfp4"));
-      pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
-                   (tp_overlap ? P3CFG_OVERLAP_TP_COMM : 0);
-      pl.global_batch = r->gbs;
-      /* The split: the layers alone, or with the embedding and the loss where they do not
-       * fill the published chunks (p3cfg_plan_resolve's rule; Megatron-Bridge's Llama 3.1
-       * 405B recipes set both: recipes/llama/h100/llama3.py at 067f987,
-       * llama31_405b_pretrain_256gpu_h100_bf16_config, which every perf recipe of the
-       * model starts from). */
-      p3cfg_result *res = NULL;
-      if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
-        snprintf(err_msg, sizeof err_msg, "%s", p3cfg_error_last()->message);
-        continue;
-      }
-      const p3cfg_time *t = p3cfg_result_time(res, 0);
-      const p3cfg_memory *mem = p3cfg_result_memory(res, 0);
-      const double tok = t->tokens_per_s / (double)r->gpus;
-      if (verbose)
-        printf("    %s rc %d/%x: fits %d peak %.1f GiB, %.0f tok/s/GPU (compute %.3f tp %.3f "
-               "ep %.3f cp %.3f pp %.3f dp %.3f bubble %.3f opt %.3f)\n",
-               r->model, rc, modules, mem->fits, (double)mem->peak_bytes / 1073741824.0, tok,
-               t->compute_s, t->tp_comm_s, t->ep_comm_s, t->cp_comm_s, t->pp_comm_s,
-               t->dp_comm_s, t->bubble_s, t->optimizer_s);
-      if ((mem->fits || pub_rc) && (tok > best || pub_rc)) {
-        best = tok;
-        best_rc = pub_rc ? (rc == 0 ? "recipe: none" : modules ? "recipe: sel(moe_act,ln)"
-                                                               : "recipe: selective")
-                         : rc_names[k];
-      }
-      if (pub_rc && !mem->fits) {
-        n_pub_nofit++;
-        printf("  ! %s %s %s: the published plan (%s) is judged not to fit: %.1f GiB peak\n",
-               r->system, r->model, r->precision, pub_rc->recipe,
-               (double)mem->peak_bytes / 1073741824.0);
-      }
-      fits_any |= mem->fits;
-      p3cfg_result_free(res);
+    const char *why = o.why, *best_rc = o.rc;
+    const double best = o.tok;
+    if (o.pub_nofit) {
+      n_pub_nofit++;
+      printf("  ! %s %s %s: the published plan (%s) is judged not to fit: %.1f GiB peak\n",
+             r->system, r->model, r->precision, pub_rc->recipe, o.pub_nofit_gib);
     }
-    if (!why && !fits_any)
-      why = err_msg[0] ? err_msg : "judged not to fit";
     if (why) {
       printf("%-10s %-14.14s %-6.6s %5u %-28s %9.0f %9s  skipped: %s\n", r->system, r->model,
              r->precision, r->gpus, plan_s, pub, "-", why);
@@ -472,10 +573,9 @@ int main(int argc, char **argv)
       if (k < 16)
         sum_err[k] += fabs(err), n_err[k]++;
     }
-    p3cfg_model_free(m);
-    p3cfg_cluster_free(c);
   }
-  printf("\nMAPE of tokens/s per GPU by group (out of sample: nothing fitted on these rows)\n");
+  printf("\nMAPE of tokens/s per GPU by group (out of sample but the GB200 and GB300 dense "
+         "rows, whose clocks are fitted on them: below)\n");
   double all_sum = 0.0;
   int all_n = 0;
   for (int k = 0; k < n_groups; k++) {
@@ -498,5 +598,7 @@ int main(int argc, char **argv)
   printf("  skipped %d (of which judged not to fit: %d)\n", n_skip, n_nofit);
   printf("  rows run with their recipe's recomputation: %d, judged not to fit: %d\n", n_pub,
          n_pub_nofit);
+  if (all)
+    fit_clocks();
   return 0;
 }

@@ -121,8 +121,9 @@
  * Efficiency columns: derived, not measured (no recorded kernel table or published step
  * fitted them; uncertainty.c keeps them out of the calibrated list, so their intervals
  * are the widened ones). Each takes the H100 SXM's measured fractions (mm_eff 0.720,
- * mem_eff 0.896, attention 0.51 / 0.40 of peak, its clock), and its knee the H100's in
- * FLOPs per SM as the A100's does (6.91e9 x SMs / 132): 148 SMs on the Blackwell parts
+ * mem_eff 0.896, attention 0.51 / 0.40 of peak, its clock; the GB200 and GB300 their own
+ * training clocks, fitted on Megatron-Bridge's dense runs: gpu_presets.h), and its knee
+ * the H100's in FLOPs per SM as the A100's does (6.91e9 x SMs / 132): 148 SMs on the Blackwell parts
  * (CUDA reports 148 on B200 and B300 SXM6 AC; GB200 and GB300 taken as the same), 132 on
  * the H800 (H100's chip), 304 compute units on MI300X. On MI300X the H100's fractions are
  * an assumption the first measured kernel table should replace (ROCm's GEMMs reach a
@@ -167,7 +168,7 @@ static const gpu_row rows[] = {
       GAP, CLOCK_H100, 4.5e15, 9.0e15},
      "B200", {NULL}, {NULL}, NULL, 0, 0, {0x2901, 0x2909 /* "NVIDIA B200" */}, 900, 50},
     {{"gb200", 189471 * MIB, 2.5e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
-      GAP, CLOCK_H100, 5.0e15, 10.0e15},
+      GAP, P3CFG__CLOCK_GB200, 5.0e15, 10.0e15},
      "GB200", {NULL}, {NULL}, NULL, 0, 0, {0x2941 /* "NVIDIA GB200" */}, 900, 50},
     {{"b300", 275040 * MIB, 2.25e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
       GAP, CLOCK_H100, 4.5e15, 13.5e15},
@@ -176,7 +177,7 @@ static const gpu_row rows[] = {
      * known it is told apart by size (the family word doubles as the size word, so a
      * name alone still means the NVL72 part); its PCI id is not known, so GB300 has none. */
     {{"gb300", 284208 * MIB, 2.5e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
-      GAP, CLOCK_H100, 5.0e15, 15.0e15},
+      GAP, P3CFG__CLOCK_GB300, 5.0e15, 15.0e15},
      "GB300", {NULL}, {NULL}, "GB300", 260, GIB_MAX, {0}, 900, 100},
     {{"h800", 81559 * MIB, 989.4e12, 3350e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51, 0.40,
       GAP, CLOCK_H100, 1978.9e12, 0},

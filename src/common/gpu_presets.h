@@ -20,6 +20,14 @@
  * presets take their chip's (gpu_presets.c), a GPU a cluster file defines the H100's. */
 #define P3CFG__CLOCK_A100 0.930
 #define P3CFG__CLOCK_H100 0.790
+/* The NVL72 parts, on Megatron-Bridge's published dense runs of each system
+ * (data/calibration/megatron-bridge-performance.csv; bench_moe_accuracy --all, "Blackwell
+ * training clock": every dense row weighing the same, leave-one-model-out error beside
+ * it). Against their datasheet peaks (2.5 PFLOP/s BF16 dense for both) the GB200 at its
+ * 1.2 kW sustains about what a B200 (2.25 at 1 kW, H100's 0.79) does, 0.70 x 2.5 = 1.75
+ * against 1.78; the GB300 at 1.4 kW more, 0.870 x 2.5 = 2.18. */
+#define P3CFG__CLOCK_GB200 0.700
+#define P3CFG__CLOCK_GB300 0.870
 
 /* The preset called `name` (exact, lowercase), or NULL. */
 const p3cfg_gpu *p3cfg__gpu_preset(const char *name);

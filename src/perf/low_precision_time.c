@@ -20,6 +20,12 @@
  *    is_first_microbatch to TE (megatron/core/extensions/transformer_engine.py), which
  *    casts the weight and its transpose on the first micro-batch and reuses them; with
  *    fp8_param_gather the optimizer writes the low-precision weight itself.
+ * On Blackwell (sm 10.x: the GPUs with FP4 tensor cores among the presets) FP8 GEMMs take
+ * non-TN layouts, so a per-tensor FP8 tensor (delayed or current scaling) is quantized
+ * once and its one copy serves both GEMMs; MXFP8 and NVFP4 scale along one axis and
+ * still write both (TE: is_non_tn_fp8_gemm_supported, Float8Quantizer::create_tensor in
+ * transformer_engine/pytorch/csrc/quantizer.cpp @ d0067d0 allocates no transpose there).
+ * The memory model keeps two weight copies for every format (the larger count).
  * Current scaling (and nvfp4, whose second-level scale is per tensor) first reads the
  * tensor for its amax, then computes the scale, then casts: three kernels where delayed
  * scaling's cast computes the amax for the next step in the same kernel.
@@ -52,7 +58,7 @@ void p3cfg__low_precision_rates(p3cfg__rates *r, const p3cfg_model *m, const p3c
   r->lp_s_per_flop = r->s_per_flop;
   r->lp_half_flops = r->half_flops;
   r->lp_elem_bytes = r->elem_bytes;
-  r->lp_amax_passes = 0.0, r->lp_cast_kernels = 0.0;
+  r->lp_amax_passes = 0.0, r->lp_cast_kernels = 0.0, r->lp_copies = 2.0;
   r->lp_fused_norm = 0, r->lp_param_gather = 0;
   r->gather_elem_bytes = r->elem_bytes;
   if (!r->lp)
@@ -78,6 +84,7 @@ void p3cfg__low_precision_rates(p3cfg__rates *r, const p3cfg_model *m, const p3c
   r->lp_amax_passes = current ? 1.0 : 0.0;
   r->lp_cast_kernels = current ? 3.0 : 1.0; /* amax, scale, cast; or the cast alone */
   r->lp_fused_norm = !current;
+  r->lp_copies = m->precision == P3CFG_PREC_FP8 && gpu->peak_fp4_flops > 0.0 ? 1.0 : 2.0;
   r->lp_param_gather = m->fp8_param_gather;
   if (m->fp8_param_gather) {
     /* The linear weights' share of the parameters (embeddings and the output layer stay
@@ -111,10 +118,10 @@ double p3cfg__lp_tp_gather_cut(const p3cfg__dims *d, const p3cfg__rates *r)
   return 1.0 - r->lp_elem_bytes / r->elem_bytes;
 }
 
-/* Bytes to quantize a tensor of n 16-bit elements into its two copies. */
+/* Bytes to quantize a tensor of n 16-bit elements into its copies (two, or one). */
 static double quantize_bytes(const p3cfg__rates *r, double n)
 {
-  return (r->elem_bytes * (1.0 + r->lp_amax_passes) + 2.0 * r->lp_elem_bytes) * n;
+  return (r->elem_bytes * (1.0 + r->lp_amax_passes) + r->lp_copies * r->lp_elem_bytes) * n;
 }
 
 void p3cfg__low_precision_overhead(p3cfg__lp_overhead *out, const p3cfg__dims *d,
@@ -132,7 +139,7 @@ void p3cfg__low_precision_overhead(p3cfg__lp_overhead *out, const p3cfg__dims *d
    * projection (the attention's output, h/t wide) and of MLP-down (the activation's). */
   const double normed = 2.0 * th;
   if (r->lp_fused_norm) {
-    out->fwd_bytes += (2.0 * r->lp_elem_bytes - e) * normed;
+    out->fwd_bytes += (r->lp_copies * r->lp_elem_bytes - e) * normed;
   } else {
     out->fwd_bytes += quantize_bytes(r, normed);
     out->kernels_fwd += 2.0 * r->lp_cast_kernels;
@@ -151,6 +158,6 @@ double p3cfg__low_precision_step_bytes(const p3cfg__rates *r, double owned, doub
   const double q = r->lp_elem_bytes, e = r->elem_bytes;
   if (r->lp_param_gather) /* the optimizer writes the owned shard in low precision instead
                              of 16 bits; each GPU then makes the column-wise copy */
-    return (q - e) * owned + 2.0 * q * held;
-  return (e + 2.0 * q) * held; /* read the 16-bit weight, write both copies */
+    return (q - e) * owned + (r->lp_copies - 1.0) * 2.0 * q * held; /* read, write it */
+  return (e + r->lp_copies * q) * held; /* read the 16-bit weight, write its copies */
 }

@@ -44,6 +44,8 @@ typedef struct p3cfg__rates {
   int lp;
   double lp_s_per_flop, lp_half_flops, lp_elem_bytes;
   double lp_amax_passes, lp_cast_kernels;
+  double lp_copies;         /* quantized copies per tensor: 2, or 1 for per-tensor FP8 on
+                               Blackwell (one copy serves both GEMM layouts) */
   int lp_fused_norm;        /* 1: the norm before QKV / MLP-up writes the quantized copy */
   int lp_param_gather;      /* 1: weights kept low-precision (fp8_param_gather) */
   double gather_elem_bytes; /* per parameter of the parameter all-gather: elem_bytes, less

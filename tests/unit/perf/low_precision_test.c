@@ -1,7 +1,8 @@
 /*
  * low_precision_test.c — the low-precision time model (docs/time-model.md "Low precision")
- * against a published same-configuration pair, and its edges: FP8 is not a free 2x, and a
- * GPU without FP8 tensor cores is refused, not run in bf16.
+ * against a published same-configuration pair, and its edges: FP8 is not a free 2x, a
+ * GPU without FP8 tensor cores is refused, not run in bf16, and per-tensor FP8 on
+ * Blackwell quantizes into one copy.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -159,5 +160,34 @@ Test(perf, fp8_tp_all_gathers_carry_one_byte)
   p3cfg__dims_of(&d, m, &pl);
   cr_expect_eq(p3cfg__lp_tp_gather_cut(&d, &r), 0.0, "no sp: all-reduces");
   p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+}
+
+/* Per-tensor FP8 on Blackwell quantizes once: its FP8 GEMMs take non-TN layouts, so TE
+ * allocates no transpose (Float8Quantizer::create_tensor, transformer_engine/pytorch/
+ * csrc/quantizer.cpp @ d0067d0); Hopper writes the transpose beside it, and MXFP8 writes
+ * a second copy scaled along the other axis on any GPU. A weight's cast: read 2 bytes,
+ * write 1 per copy. */
+Test(perf, per_tensor_fp8_on_blackwell_writes_one_copy)
+{
+  p3cfg_model *m;
+  p3cfg_cluster *hopper, *blackwell;
+  load(&m, &hopper, "llama3-8b", "dgx-h100-1n");
+  char path[512];
+  snprintf(path, sizeof path, "%s/clusters/gb200-nvl72-1r.yaml", P3CFG_SOURCE_DIR);
+  cr_assert_eq(p3cfg_cluster_load(&blackwell, path, NULL), 0);
+  m->precision = P3CFG_PREC_FP8;
+  p3cfg__rates r;
+  p3cfg__rates_of(&r, m, &blackwell->gpu);
+  cr_assert_eq(r.lp_copies, 1.0);
+  cr_assert_eq(p3cfg__low_precision_step_bytes(&r, 0.0, 1000.0), 3000.0);
+  p3cfg__rates_of(&r, m, &hopper->gpu);
+  cr_assert_eq(r.lp_copies, 2.0);
+  cr_assert_eq(p3cfg__low_precision_step_bytes(&r, 0.0, 1000.0), 4000.0);
+  m->precision = P3CFG_PREC_MXFP8;
+  p3cfg__rates_of(&r, m, &blackwell->gpu);
+  cr_assert_eq(r.lp_copies, 2.0);
+  p3cfg_cluster_free(hopper);
+  p3cfg_cluster_free(blackwell);
   p3cfg_model_free(m);
 }
