@@ -22,6 +22,10 @@
  * plan the recipes no longer have (older releases) takes the fastest of none / selective /
  * selective {moe_act, layernorm} / full that the memory model says fits ("searched").
  *
+ * Megatron-FSDP rows (fsdp = dp: optim_grads_params, p3cfg's ZeRO 3) run as ZeRO 3 with the
+ * activations their recipe offloads to host memory (fsdp_recipes below); those whose plan
+ * no recipe at 067f987 has are skipped.
+ *
  * Every row runs with bf16 gradient buffers (grad_reduce bf16) and Transformer Engine's fused
  * cross entropy (cross_entropy fused), as the recipes do.
  *
@@ -46,6 +50,7 @@
 typedef struct run {
   char system[32], model[48], precision[48], release[16], task[16];
   unsigned gpus, gbs, mbs, seq, tp, pp, cp, vp, ep;
+  unsigned fsdp; /* Megatron-FSDP over this many GPUs (all of dp: ZeRO 3), 0: none */
   int moe;
   double published[16];
   int n_pub;
@@ -89,6 +94,30 @@ static const published_rc published[] = {
     {"DGX-B200", "Qwen3_30B_a3B", "MXFP8", "26.04.01", 8, 8, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
      "qwen/b200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_b200_fp8mx_config"},
 };
+
+/* Megatron-FSDP (optim_grads_params, p3cfg's ZeRO 3) rows: the activations the recipe
+ * offloads to host memory (cpu_offloading_num_layers, activations only; no recomputation),
+ * perf_recipes/llama/SYSTEM/llama3.py at 067f987, the recipe of the row's plan and format. */
+static const struct {
+  const char *system, *model, *precision;
+  unsigned offload;
+  const char *recipe;
+} fsdp_recipes[] = {
+    {"DGX-GB200", "LLAMA3_70B", "fp8", 40, "llama3_70b_pretrain_64gpu_gb200_fp8cs_config"},
+    {"DGX-GB300", "LLAMA3_70B", "fp8", 20, "llama3_70b_pretrain_64gpu_gb300_fp8cs_config"},
+    {"DGX-GB200", "LLAMA3_70B", "bf16", 20, "llama3_70b_pretrain_64gpu_gb200_bf16_config"},
+    {"DGX-GB300", "LLAMA3_70B", "bf16", 30, "llama3_70b_pretrain_64gpu_gb300_bf16_config"},
+};
+
+/* The recipe's offloaded layers of an FSDP row, or -1 where no recipe has its plan. */
+static int fsdp_offload(const run *r, const char *prec)
+{
+  for (size_t i = 0; prec && i < sizeof fsdp_recipes / sizeof fsdp_recipes[0]; i++)
+    if (!strcmp(fsdp_recipes[i].system, r->system) && !strcmp(fsdp_recipes[i].model, r->model) &&
+        !strcmp(fsdp_recipes[i].precision, prec))
+      return (int)fsdp_recipes[i].offload;
+  return -1;
+}
 
 static const published_rc *published_of(const run *r)
 {
@@ -208,9 +237,8 @@ static void load(int all)
     const int moe = strstr(c[c_notes], "MoE") != NULL;
     if (!moe && !all)
       continue;
-    if (strstr(c[c_model], "tokendrop") || strstr(c[c_notes], "regression") ||
-        num(c[c_fsdp], 0) > 0)
-      continue; /* token dropping, a known regression, Megatron FSDP: not these plans */
+    if (strstr(c[c_model], "tokendrop") || strstr(c[c_notes], "regression"))
+      continue; /* token dropping, a known regression: not these plans */
     run key = {0};
     snprintf(key.system, sizeof key.system, "%s", c[c_sys]);
     snprintf(key.model, sizeof key.model, "%s", c[c_model]);
@@ -219,6 +247,10 @@ static void load(int all)
     key.seq = num(c[c_seq], 0), key.tp = num(c[c_tp], 1), key.pp = num(c[c_pp], 1);
     key.cp = num(c[c_cp], 1), key.vp = num(c[c_vp], 1), key.ep = num(c[c_ep], 1);
     key.moe = moe;
+    key.fsdp = num(c[c_fsdp], 0);
+    if (key.fsdp && (strchr(c[c_fsdp], '(') ||
+                     key.fsdp != key.gpus / (key.tp * key.pp * (key.cp ? key.cp : 1))))
+      continue; /* Megatron-FSDP over part of dp, or two configurations in one cell */
     snprintf(key.release, sizeof key.release, "%s", c[c_rel]);
     snprintf(key.task, sizeof key.task, "%s", c[c_task]);
     if (strchr(c[c_tp], '(') || strchr(c[c_pp], '('))
@@ -230,7 +262,8 @@ static void load(int all)
       if (!strcmp(r->system, key.system) && !strcmp(r->model, key.model) &&
           !strcmp(r->precision, key.precision) && r->gpus == key.gpus && r->gbs == key.gbs &&
           r->mbs == key.mbs && r->seq == key.seq && r->tp == key.tp && r->pp == key.pp &&
-          r->cp == key.cp && r->vp == key.vp && r->ep == key.ep && !strcmp(r->task, key.task))
+          r->cp == key.cp && r->vp == key.vp && r->ep == key.ep && r->fsdp == key.fsdp &&
+          !strcmp(r->task, key.task))
         break;
     }
     if (i == n_runs) {
@@ -334,10 +367,12 @@ static void predict(outcome *o, const run *r, int verbose, double clock)
   /* LoRA trains adapters on frozen base weights: no gradients or optimizer state for
    * them, and no weight-gradient GEMMs. p3cfg plans full training, so these rows are
    * not its plans (as full training they do not fit, correctly). */
+  const int offload = r->fsdp ? fsdp_offload(r, prec) : 0;
   const char *why = !strcmp(r->task, "LoRA") ? "LoRA (frozen base weights) is not modelled"
                     : !mf                    ? "no model preset"
                     : !cf                    ? "no cluster preset"
                     : !prec                  ? "precision unstated"
+                    : offload < 0            ? "Megatron-FSDP plan without a recipe"
                                              : NULL;
   p3cfg_model *m = NULL;
   p3cfg_cluster *c = NULL;
@@ -380,7 +415,10 @@ static void predict(outcome *o, const run *r, int verbose, double clock)
     pl.micro_batch = r->mbs, pl.virtual_stages = r->vp ? r->vp : 1;
     pl.recompute = (p3cfg_recompute)rc, pl.sequence_parallel = r->tp > 1;
     pl.recompute_modules = modules;
-    pl.zero_stage = 1;
+    pl.zero_stage = r->fsdp ? 3 : 1;
+    pl.cpu_offload_layers = (uint32_t)offload;
+    if (offload && rc != P3CFG_RECOMPUTE_NONE)
+      continue; /* offloading runs without recomputation (the recipes, and Megatron-LM) */
     /* TP overlap except with NVFP4's fp4_param_gather, which "is incompatible with TP
      * comm overlap" (perf_recipes/qwen/b200/qwen3_moe.py; every tp > 1 NVFP4 recipe,
      * llama/{b200,gb200}/llama3.py, sets tp_comm_overlap False). */
@@ -534,8 +572,8 @@ int main(int argc, char **argv)
     run *r = &runs[i];
     const double pub = median(r->published, r->n_pub);
     char plan_s[64];
-    snprintf(plan_s, sizeof plan_s, "tp%u pp%u cp%u vp%u ep%u mbs%u", r->tp, r->pp, r->cp,
-             r->vp, r->ep, r->mbs);
+    snprintf(plan_s, sizeof plan_s, "tp%u pp%u cp%u vp%u ep%u mbs%u%s", r->tp, r->pp, r->cp,
+             r->vp, r->ep, r->mbs, r->fsdp ? " fsdp" : "");
     outcome o;
     predict(&o, r, verbose, 0.0);
     const published_rc *pub_rc = published_of(r);

@@ -48,6 +48,7 @@
 #include "low_precision_memory.h"
 #include "plan_dims.h"
 #include "plan_rules.h"
+#include "precision.h"
 #include "sat_math.h"
 
 uint64_t p3cfg__weight_elem_bytes(const p3cfg_model *m)
@@ -167,8 +168,20 @@ void p3cfg__model_state_get(p3cfg__model_state *out, const p3cfg_model *m, const
     if (mixed)
       out->step_bytes = p3cfg__sat_mul(4, shard); /* fp32 gradient shard for the step */
     out->bucket_bytes = p3cfg__sat_mul(wb, sp->largest_unit);
-    if (plan->zero_stage == 3)
+    if (plan->zero_stage == 3) {
       out->gather_bytes = p3cfg__sat_mul3(2, wb, sp->largest_unit);
+      /* fp8_param_gather: the linear weights are all-gathered quantized (Megatron-LM
+       * --fp8-param-gather with FSDP). The two blocks in flight are the largest and its
+       * neighbour, a layer: in low precision, and the largest too where it is a layer
+       * (an embedding or output layer stays 16-bit). */
+      if (m->fp8_param_gather && p3cfg__precision_is_low(m->precision)) {
+        const uint64_t layer = p3cfg__low_precision_saved_bytes(m, sp->layer_unit);
+        out->gather_bytes =
+            sp->largest_unit == sp->layer_unit
+                ? p3cfg__sat_mul(2, layer)
+                : p3cfg__sat_add(p3cfg__sat_mul(wb, sp->largest_unit), layer);
+      }
+    }
     break;
   }
   /* torchtitan's FSDP2, DeepSpeed's buffers (framework_memory.c; the identity for

@@ -1,7 +1,8 @@
 /*
  * low_precision_memory_test.c — Transformer Engine's fp8 memory (low_precision_memory.c):
  * the linear layers' saved inputs shrink to one byte, the cached fp8 weight copies add two
- * bytes per linear weight, and fp8_param_gather replaces the bf16 weight with them.
+ * bytes per linear weight, and fp8_param_gather replaces the bf16 weight with them (and
+ * with ZeRO 3 gathers the layers quantized).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -57,5 +58,28 @@ Test(estimate, fp8_weight_copies_and_param_gather)
   cr_expect_eq(gather.weights_bytes, bf.weights_bytes);           /* 2 bytes become 1 + 1 */
   cr_expect_eq(fp8.optimizer_bytes, bf.optimizer_bytes); /* fp32 main weights and moments */
   cr_expect_eq(fp8.gradients_bytes, bf.gradients_bytes); /* fp32 main gradients */
+  p3cfg_model_free(m);
+}
+
+/* ZeRO 3 with fp8_param_gather: the blocks in flight are gathered quantized. For Llama 3 8B
+ * the embedding (V h = 525M) is the largest block: it and a layer (218M, fp8: one byte)
+ * are held, not two embeddings in 16 bits. */
+Test(estimate, zero3_fp8_param_gather_holds_the_largest_block_and_a_quantized_layer)
+{
+  p3cfg_model *m = llama8b();
+  p3cfg_plan pl = P3CFG_PLAN_INIT;
+  pl.dp = 8, pl.zero_stage = 3, pl.n_stage_layers = 1, pl.stage_layers[0] = 32;
+  p3cfg__params pc;
+  p3cfg__model_params(&pc, m, 1);
+  p3cfg__stage_params sp;
+  p3cfg__stage_params_get(&sp, &pc, m, &pl, 0);
+  cr_assert_gt(sp.largest_unit, sp.layer_unit, "the embedding is the largest block");
+  m->precision = P3CFG_PREC_FP8;
+  p3cfg__model_state fp8, gather;
+  p3cfg__model_state_get(&fp8, m, &pl, &sp);
+  cr_expect_eq(fp8.gather_bytes, 2 * 2 * sp.largest_unit); /* two 16-bit blocks */
+  m->fp8_param_gather = true;
+  p3cfg__model_state_get(&gather, m, &pl, &sp);
+  cr_expect_eq(gather.gather_bytes, 2 * sp.largest_unit + sp.layer_unit);
   p3cfg_model_free(m);
 }
