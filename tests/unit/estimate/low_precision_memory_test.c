@@ -22,6 +22,16 @@ static p3cfg_model *llama8b(void)
   return m;
 }
 
+/* Llama 3 8B's 32 layers on one stage, dp 8, tp 1, at ZeRO stage `zero`: its parameters. */
+static void dp8_one_stage(p3cfg_plan *pl, p3cfg__params *pc, p3cfg__stage_params *sp,
+                          const p3cfg_model *m, uint32_t zero)
+{
+  *pl = (p3cfg_plan)P3CFG_PLAN_INIT;
+  pl->dp = 8, pl->zero_stage = zero, pl->n_stage_layers = 1, pl->stage_layers[0] = 32;
+  p3cfg__model_params(pc, m, 1);
+  p3cfg__stage_params_get(sp, pc, m, pl, 0);
+}
+
 /* Llama 3 8B, tp 1, micro-batch 1, s 8192: QKV and MLP-up inputs (2 x s h), projection
  * input (s h) and MLP-down input (s f) drop from 2 bytes to 1. */
 Test(estimate, fp8_saves_the_linear_inputs_in_one_byte)
@@ -41,12 +51,10 @@ Test(estimate, fp8_saves_the_linear_inputs_in_one_byte)
 Test(estimate, fp8_weight_copies_and_param_gather)
 {
   p3cfg_model *m = llama8b();
-  p3cfg_plan pl = P3CFG_PLAN_INIT;
-  pl.dp = 8, pl.zero_stage = 1, pl.n_stage_layers = 1, pl.stage_layers[0] = 32;
+  p3cfg_plan pl;
   p3cfg__params pc;
-  p3cfg__model_params(&pc, m, 1);
   p3cfg__stage_params sp;
-  p3cfg__stage_params_get(&sp, &pc, m, &pl, 0);
+  dp8_one_stage(&pl, &pc, &sp, m, 1);
   p3cfg__model_state bf, fp8, gather;
   p3cfg__model_state_get(&bf, m, &pl, &sp);
   m->precision = P3CFG_PREC_FP8;
@@ -67,12 +75,10 @@ Test(estimate, fp8_weight_copies_and_param_gather)
 Test(estimate, zero3_fp8_param_gather_holds_the_largest_block_and_a_quantized_layer)
 {
   p3cfg_model *m = llama8b();
-  p3cfg_plan pl = P3CFG_PLAN_INIT;
-  pl.dp = 8, pl.zero_stage = 3, pl.n_stage_layers = 1, pl.stage_layers[0] = 32;
+  p3cfg_plan pl;
   p3cfg__params pc;
-  p3cfg__model_params(&pc, m, 1);
   p3cfg__stage_params sp;
-  p3cfg__stage_params_get(&sp, &pc, m, &pl, 0);
+  dp8_one_stage(&pl, &pc, &sp, m, 3);
   cr_assert_gt(sp.largest_unit, sp.layer_unit, "the embedding is the largest block");
   m->precision = P3CFG_PREC_FP8;
   p3cfg__model_state fp8, gather;
