@@ -14,56 +14,9 @@
 #include <string.h>
 
 #include "bench_cluster.h"
+#include "bench_csv.h"
 #include "p3cfg.h"
 #include "types.h"
-
-#define MAX_COLS 32
-#define LINE_BYTES 2048
-
-typedef struct csv_row {
-  char buf[LINE_BYTES];
-  char *col[MAX_COLS];
-  int n;
-} csv_row;
-
-/* One data line split at commas (no quoting in this file); 0 at end of file. */
-static int next_row(csv_row *r, FILE *f)
-{
-  while (fgets(r->buf, sizeof r->buf, f)) {
-    if (r->buf[0] == '#' || r->buf[0] == '\n')
-      continue;
-    r->buf[strcspn(r->buf, "\r\n")] = '\0';
-    r->n = 0;
-    for (char *p = r->buf; p && r->n < MAX_COLS;) {
-      r->col[r->n++] = p;
-      p = strchr(p, ',');
-      if (p)
-        *p++ = '\0';
-    }
-    return 1;
-  }
-  return 0;
-}
-
-static int col_of(const csv_row *header, const char *name)
-{
-  for (int i = 0; i < header->n; i++)
-    if (strcmp(header->col[i], name) == 0)
-      return i;
-  fprintf(stderr, "fp8_ratio: no column %s\n", name);
-  exit(1);
-}
-
-static const char *get(const csv_row *h, const csv_row *r, const char *name)
-{
-  const int i = col_of(h, name);
-  return i < r->n ? r->col[i] : "";
-}
-
-static double num(const csv_row *h, const csv_row *r, const char *name)
-{
-  return strtod(get(h, r, name), NULL);
-}
 
 static p3cfg_precision precision_of(const char *s)
 {
