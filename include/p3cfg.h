@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 8
+#define P3CFG_API_VERSION 9
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -891,6 +891,10 @@ typedef struct p3cfg_plan_model {
    * reads as), "fused" (Transformer Engine's Triton kernel, Megatron-Bridge's recipes) or
    * "native" (Megatron-Core's JIT-fused cross entropy). */
   const char *cross_entropy;
+  /* API 9: the run is bit-reproducible, as the model file's deterministic (Megatron-LM's
+   * --deterministic-mode, torchtitan's debug.deterministic); 0 in a plan file without the
+   * key. */
+  int deterministic;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

@@ -128,6 +128,11 @@
  * the H800 (H100's chip), 304 compute units on MI300X. On MI300X the H100's fractions are
  * an assumption the first measured kernel table should replace (ROCm's GEMMs reach a
  * smaller fraction of the datasheet peak than cuBLAS's on H100 in public benchmarks). */
+/* sms, the last column: CUDA's multiProcessorCount: A100 108 (NVIDIA A100 Tensor Core GPU
+ * Architecture whitepaper, 2020: 108 of GA100's 128 SMs), H100 SXM5 132 and PCIe 114
+ * (NVIDIA H100 Tensor Core GPU Architecture whitepaper, 2022), H200 and H800 132 (the
+ * H100 SXM's GH100), V100 80 (Volta whitepaper, 2017), the Blackwell parts 148 (above),
+ * MI300X 304 compute units (AMD data sheet). */
 #define MM_HALF_148 7.75e9 /* 6.91e9 * 148 / 132 */
 #define MM_HALF_304 1.59e10 /* 6.91e9 * 304 / 132 */
 typedef struct gpu_row {
@@ -144,51 +149,51 @@ typedef struct gpu_row {
 static const gpu_row rows[] = {
     /* name        memory        peak FLOP/s  HBM B/s   context   mm_eff mm_half mem_eff
      *                                                            at_fwd at_bwd gap */
-    {{"a100-40gb", 40960 * MIB, 312e12, 1555e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100, 0, 0},
+    {{"a100-40gb", 40960 * MIB, 312e12, 1555e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100, 0, 0, 108},
      "A100", {NULL}, {NULL}, "40GB", 0, 48, {0x20b0 /* GA100 [A100 40GB] */}, 300, 25},
-    {{"a100-80gb", 81920 * MIB, 312e12, 2039e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100, 0, 0},
+    {{"a100-80gb", 81920 * MIB, 312e12, 2039e9, 900 * MIB, 0.772, 5.6e9, 0.896, 0.66, 0.55, GAP, CLOCK_A100, 0, 0, 108},
      "A100", {NULL}, {NULL}, "80GB", 48, GIB_MAX,
      {0x20b2 /* GA100 [A100 SXM4 80GB] */, 0x20b5 /* GA100 [A100 PCIe 80GB] */}, 300, 25},
     {{"h100-sxm", 81559 * MIB, 989.4e12, 3350e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51, 0.40,
-     GAP, CLOCK_H100, 1978.9e12, 0},
+     GAP, CLOCK_H100, 1978.9e12, 0, 132},
      "H100", {"SXM", "SXM5", "HBM3", NULL}, {"PCIE", "NVL", NULL}, NULL, 0, 0,
      {0x2330 /* GH100 [H100 SXM5 80GB] */}, 450, 50},
     {{"h100-pcie", 81559 * MIB, 756e12, 2000e9, 1024 * MIB, 0.720, 5.28e9, 0.896, 0.51, 0.40,
-     GAP, CLOCK_H100, 1513e12, 0},
+     GAP, CLOCK_H100, 1513e12, 0, 114},
      "H100", {"PCIE", NULL}, {"NVL", NULL}, NULL, 0, 0, {0x2331 /* GH100 [H100 PCIe] */}, 450,
      50},
-    {{"h200", 143771 * MIB, 989.4e12, 4800e9, 1024 * MIB, 0.698, 4.85e9, 0.875, 0.49, 0.39, GAP, CLOCK_H100, 1978.9e12, 0},
+    {{"h200", 143771 * MIB, 989.4e12, 4800e9, 1024 * MIB, 0.698, 4.85e9, 0.875, 0.49, 0.39, GAP, CLOCK_H100, 1978.9e12, 0, 132},
      "H200", {NULL}, {"NVL", NULL}, NULL, 0, 0, {0x2335 /* GH100 [H200 SXM 141GB] */}, 450, 50},
-    {{"v100-32gb", 32510 * MIB, 125e12, 900e9, 700 * MIB, 0.80, 1.0e9, 0.896, 0.0, 0.0, GAP, CLOCK_A100, 0, 0},
+    {{"v100-32gb", 32510 * MIB, 125e12, 900e9, 700 * MIB, 0.80, 1.0e9, 0.896, 0.0, 0.0, GAP, CLOCK_A100, 0, 0, 80},
      "V100", {NULL}, {NULL}, "32GB", 20, GIB_MAX,
      {0x1db5 /* GV100GL [Tesla V100 32GB] */}, 150, 12.5},
     /* name        memory        peak FLOP/s  HBM B/s   context   mm_eff mm_half mem_eff
      *   at_fwd at_bwd gap clock  fp8 FLOP/s  fp4 FLOP/s   (derived: see above) */
     {{"b200", 183359 * MIB, 2.25e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
-      GAP, CLOCK_H100, 4.5e15, 9.0e15},
+      GAP, CLOCK_H100, 4.5e15, 9.0e15, 148},
      "B200", {NULL}, {NULL}, NULL, 0, 0, {0x2901, 0x2909 /* "NVIDIA B200" */}, 900, 50},
     {{"gb200", 189471 * MIB, 2.5e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
-      GAP, P3CFG__CLOCK_GB200, 5.0e15, 10.0e15},
+      GAP, P3CFG__CLOCK_GB200, 5.0e15, 10.0e15, 148},
      "GB200", {NULL}, {NULL}, NULL, 0, 0, {0x2941 /* "NVIDIA GB200" */}, 900, 50},
     {{"b300", 275040 * MIB, 2.25e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
-      GAP, CLOCK_H100, 4.5e15, 13.5e15},
+      GAP, CLOCK_H100, 4.5e15, 13.5e15, 148},
      "B300", {NULL}, {NULL}, NULL, 0, 0, {0x3182 /* "NVIDIA B300 SXM6 AC" */}, 900, 100},
     /* The DGX Station's GB300 (252 GB, 7.1 TB/s) carries the same word: with the memory
      * known it is told apart by size (the family word doubles as the size word, so a
      * name alone still means the NVL72 part); its PCI id is not known, so GB300 has none. */
     {{"gb300", 284208 * MIB, 2.5e15, 8.0e12, 1024 * MIB, 0.720, MM_HALF_148, 0.896, 0.51, 0.40,
-      GAP, P3CFG__CLOCK_GB300, 5.0e15, 15.0e15},
+      GAP, P3CFG__CLOCK_GB300, 5.0e15, 15.0e15, 148},
      "GB300", {NULL}, {NULL}, "GB300", 260, GIB_MAX, {0}, 900, 100},
     {{"h800", 81559 * MIB, 989.4e12, 3350e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51, 0.40,
-      GAP, CLOCK_H100, 1978.9e12, 0},
+      GAP, CLOCK_H100, 1978.9e12, 0, 132},
      "H800", {NULL}, {"PCIE", "NVL", NULL}, NULL, 0, 0, {0x2324 /* "NVIDIA H800" */}, 200, 50},
     {{"mi300x", 196592 * MIB, 1307.4e12, 5300e9, 1024 * MIB, 0.720, MM_HALF_304, 0.896, 0.51,
-      0.40, GAP, CLOCK_H100, 2614.9e12, 0},
+      0.40, GAP, CLOCK_H100, 2614.9e12, 0, 304},
      "MI300X", {NULL}, {NULL}, NULL, 0, 0, {0}, 448, 50},
     /* Grand Teton H100 96 GB at 500 W (above): only by name, no device name tells the
      * power limit (the variant word is never in one). */
     {{"h100-96gb-500w", 98304 * MIB, 989.4e12, 2400e9, 1024 * MIB, 0.720, 6.91e9, 0.896, 0.51,
-      0.40, GAP, CLOCK_H100 * POWER_CAP_500W_OF_700W, 1978.9e12, 0},
+      0.40, GAP, CLOCK_H100 * POWER_CAP_500W_OF_700W, 1978.9e12, 0, 132},
      "H100", {"500W", NULL}, {"PCIE", "NVL", NULL}, NULL, 0, 0, {0}, 450, 50},
 };
 

@@ -18,7 +18,7 @@
  * time_accuracy.c --fit, every row weighing the same: A100 on Korthikanti et al. 2022 and
  * Megatron-LM CI, H100 on Megatron-Core's weak scaling and Megatron-LM CI); the other
  * presets take their chip's (gpu_presets.c), a GPU a cluster file defines the H100's. */
-#define P3CFG__CLOCK_A100 0.930
+#define P3CFG__CLOCK_A100 0.935
 #define P3CFG__CLOCK_H100 0.790
 /* The NVL72 parts, on Megatron-Bridge's published dense runs of each system
  * (data/calibration/megatron-bridge-performance.csv; bench_moe_accuracy --all, "Blackwell

@@ -397,6 +397,13 @@ static p3cfg__plan_rule check(const p3cfg_plan *p, const p3cfg_model *m,
                              "(plain data parallelism gathers nothing)");
   if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && p->tp < 2)
     FAIL(P3CFG_RULE_OVERLAP, "overlapping tensor-parallel communication needs tp > 1");
+  /* megatron/training/determinism.py (ARG_VALUES_REQUIRED_FOR_DETERMINISM): tp_comm_overlap
+   * must be False under --deterministic-mode. */
+  if ((p->overlap & P3CFG_OVERLAP_TP_COMM) && m->deterministic &&
+      p->framework == P3CFG_FRAMEWORK_MEGATRON)
+    FAIL(P3CFG_RULE_OVERLAP, "overlapping tensor-parallel communication cannot be combined "
+                             "with a deterministic model (Megatron-LM's --deterministic-mode "
+                             "requires tp_comm_overlap off)");
   /* Megatron-Core's TransformerConfig.__post_init__ for overlap_moe_expert_parallel_comm. */
   if (p->overlap & P3CFG_OVERLAP_EP_COMM) {
     if (p->ep < 2)

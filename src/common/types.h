@@ -109,6 +109,10 @@ struct p3cfg_model {
   p3cfg_grad_reduce grad_reduce;
   /* The loss kernel (cross_entropy_cost.h): unfused by default. */
   p3cfg_cross_entropy cross_entropy;
+  /* The run is bit-reproducible (`deterministic`: Megatron-LM's --deterministic-mode with
+   * NVTE_ALLOW_NONDETERMINISTIC_ALGO=0, torchtitan's debug.deterministic): false by
+   * default. Time: Transformer Engine's attention backend under it (compute_cost.c). */
+  bool deterministic;
 };
 
 /* One GPU model: datasheet numbers plus the efficiency parameters of the time model. */
@@ -140,6 +144,11 @@ typedef struct p3cfg_gpu {
    * tensor cores; NVFP4 FLOP/s, 0 = none. */
   double peak_fp8_flops;
   double peak_fp4_flops;
+  /* Streaming multiprocessors (CUDA's multiProcessorCount; compute units on AMD), 0 =
+   * not known (a GPU the cluster file describes by its figures). The time model needs
+   * it where a kernel's grid is sized by it: FlashAttention-2's deterministic backward
+   * (compute_cost.c). */
+  uint32_t sms;
 } p3cfg_gpu;
 
 typedef enum { P3CFG_LINKS_NONE = 0, P3CFG_LINKS_NODE = 1, P3CFG_LINKS_GPU = 2 } p3cfg_links_gran;

@@ -21,8 +21,8 @@
 /* Iteration time, GPUs whose efficiency constants were fitted on measurements: the 10th
  * and 90th percentiles of the cross-validated ratio measured / predicted over the
  * calibration sources (build/bench_time_accuracy). */
-#define P3CFG__TIME_RATIO_P10 0.919
-#define P3CFG__TIME_RATIO_P90 1.042
+#define P3CFG__TIME_RATIO_P10 0.948
+#define P3CFG__TIME_RATIO_P90 1.057
 
 /* Iteration time, GPUs whose efficiency constants were carried over from another chip
  * or guessed (no measurement of that GPU was fitted): not measured, so a stated

@@ -54,7 +54,7 @@ static const p3cfg__key network_keys[N_COUNT] = {
  * docs/time-model.md); the file may override each. */
 static const p3cfg_gpu custom_gpu = {"custom", 0, 0, 0, 1024ull << 20, 0.72, 6.91e9, 0.896,
                                      0.51, 0.40, P3CFG__KERNEL_GAP_S, P3CFG__CLOCK_H100,
-                                     0, 0};
+                                     0, 0, 0};
 
 static const p3cfg__range positive = {0, true, P3CFG__MAX_GBPS, "a positive number", false};
 static const p3cfg__range non_negative = {0, false, P3CFG__MAX_GBPS, "a non-negative number",

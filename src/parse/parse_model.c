@@ -1,6 +1,7 @@
 /*
  * parse_model.c — the model schema of spec §2 (plus the `bias`, `dropout`, low-precision
- * `fp8_recipe` / `fp8_param_gather` and `grad_reduce` extensions):
+ * `fp8_recipe` / `fp8_param_gather`, `grad_reduce`, `cross_entropy` and `deterministic`
+ * extensions):
  * every key read with its type and bounds, the defaults filled in, then the rules that
  * tie values together (hidden divisible by heads, heads by kv_heads) and the bounds on
  * derived sizes, so that the estimator's uint64_t products cannot overflow.
@@ -40,6 +41,7 @@ enum {
   K_NORM_EPS,
   K_GRAD_REDUCE,
   K_CROSS_ENTROPY,
+  K_DETERMINISTIC,
   K_COUNT
 };
 
@@ -72,6 +74,7 @@ static const p3cfg__key model_keys[K_COUNT] = {
     [K_NORM_EPS] = {"norm_eps", false},
     [K_GRAD_REDUCE] = {"grad_reduce", false},
     [K_CROSS_ENTROPY] = {"cross_entropy", false},
+    [K_DETERMINISTIC] = {"deterministic", false},
 };
 
 /* Names in the order of the p3cfg_* enums of types.h. */
@@ -233,6 +236,7 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   read_flag(c, v, K_BIAS, &m->bias);
   read_flag(c, v, K_DROPOUT, &m->dropout);
   read_flag(c, v, K_FP8_PARAM_GATHER, &m->fp8_param_gather);
+  read_flag(c, v, K_DETERMINISTIC, &m->deterministic);
   /* The recipe is per-tensor fp8's (mxfp8 and nvfp4 fix their block scaling); a
    * low-precision parameter copy needs a low-precision precision. */
   if (v[K_FP8_RECIPE] && m->precision != P3CFG_PREC_FP8)
@@ -264,6 +268,14 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
                    "cross_entropy native needs precision bf16, fp8, mxfp8 or nvfp4 (Megatron-Core "
                    "casts its gradient to bf16), but precision is %s",
                    precisions[m->precision]);
+  /* Megatron-LM's --deterministic-mode refuses the fused loss kernels
+   * (megatron/training/determinism.py: cross_entropy_loss_fusion must be False). */
+  if (m->deterministic && m->cross_entropy != P3CFG_CE_UNFUSED)
+    p3cfg__problem(c, v[K_CROSS_ENTROPY] ? v[K_CROSS_ENTROPY] : v[K_DETERMINISTIC],
+                   "deterministic needs cross_entropy unfused (Megatron-LM's "
+                   "--deterministic-mode requires cross_entropy_loss_fusion False), but "
+                   "cross_entropy is %s",
+                   cross_entropies[m->cross_entropy]);
   bool head_dim_ok = false, mtp_ok = true;
   read_count(c, v, K_HEAD_DIM, P3CFG__MAX_HIDDEN, &m->head_dim, &head_dim_ok);
   if (v[K_MTP_LAYERS])

@@ -179,6 +179,27 @@ static bool read_cross_entropy(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const 
   return true;
 }
 
+/* The model file's deterministic: false when absent (plan files written before the key,
+ * and the plans of every model without it); unfused loss only, as in the model file. */
+static bool read_deterministic(p3cfg__pf_reader *rd, p3cfg_plan_model *m,
+                               const yaml_node_t *map, const char *prefix)
+{
+  m->deterministic = 0;
+  const yaml_node_t *v = p3cfg__pf_lookup(rd, map, "deterministic");
+  if (!v)
+    return true;
+  if (!p3cfg__pf_bool(rd, map, prefix, "deterministic", &m->deterministic))
+    return false;
+  if (m->deterministic && m->cross_entropy && strcmp(m->cross_entropy, "unfused") != 0) {
+    char item[P3CFG__PF_LABEL_CAP];
+    p3cfg__problem(&rd->c, v, "%s needs cross_entropy unfused (Megatron-LM's "
+                              "--deterministic-mode), but cross_entropy is %s",
+                   p3cfg__pf_label(item, prefix, "deterministic"), m->cross_entropy);
+    return false;
+  }
+  return true;
+}
+
 bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
                           const char *prefix)
 {
@@ -235,6 +256,7 @@ bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_
     ok &= p3cfg__pf_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
   ok &= read_grad_reduce(rd, m, map, prefix);
   ok &= read_cross_entropy(rd, m, map, prefix);
+  ok &= read_deterministic(rd, m, map, prefix);
   return read_shape(rd, m, map, prefix) && ok;
 }
 

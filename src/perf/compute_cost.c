@@ -21,6 +21,8 @@
  */
 #include "perf_internal.h"
 
+#include <math.h>
+
 #include "framework_physics.h"
 
 #include "cross_entropy_cost.h"
@@ -54,6 +56,7 @@ void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *g
   out->norm_bytes_f = out->norm_bytes_b = out->norm_kernels = 1.0;
   out->rope_bytes = out->rope_kernels = 1.0;
   out->act_bytes_f = out->act_bytes_b = out->act_kernels = 1.0;
+  out->fa2_det_sms = 0.0;
   p3cfg__low_precision_rates(out, m, gpu); /* fp8, mxfp8, nvfp4: the linear layers' GEMMs */
 }
 
@@ -117,6 +120,25 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->ce = plan->framework == P3CFG_FRAMEWORK_MEGATRON ? m->cross_entropy : P3CFG_CE_UNFUSED;
 }
 
+/* FlashAttention-2's backward (csrc/flash_attn/src/flash_bwd_launch_template.h,
+ * run_flash_bwd_seqk_parallel, Dao-AILab/flash-attention @ 0251105a) launches one thread
+ * block per (key block, sequence, head); deterministic, it launches
+ * gx = ceil(SMs / (b h)) blocks per (sequence, head) instead, each walking the key blocks
+ * gx apart into its own dQ accumulator (flash_api.cpp: nsplits), so the grid is
+ * G = gx b h blocks of equal work, just over one per SM. At one block per SM (the
+ * backward kernels of head widths up to 128 take over 100 KiB of shared memory on sm80)
+ * they run in ceil(G / SMs) waves where the default grid's thousands of blocks fill
+ * every SM: the same work takes ceil(G / SMs) SMs / G times as long. A100, b 2, 8 heads
+ * per GPU: G = 7 x 16 = 112 blocks on 108 SMs, two waves, 1.93x. */
+double p3cfg__fa2_deterministic_factor(double sms, double bh)
+{
+  if (sms <= 0.0 || bh <= 0.0)
+    return 1.0;
+  const double grid = ceil(sms / bh) * bh;
+  const double f = ceil(grid / sms) * sms / grid;
+  return f > 1.0 ? f : 1.0;
+}
+
 /* Attention core of one layer: forward and backward seconds, what selective
  * recomputation re-runs, and the kernels it launches each way. With context parallelism
  * (cp > 1) each rank holds s/cp queries and, by the ring, attends to all s keys: the
@@ -142,7 +164,9 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s, do
     const double drop_f = d->dropout ? P3CFG__FLASH_DROPOUT_FWD : 1.0;
     const double drop_b = d->dropout ? P3CFG__FLASH_DROPOUT_BWD : 1.0;
     double f = flops * r->attn_fwd_s_per_flop / drop_f + fixed, fb = cp * qkvo * r->s_per_byte;
-    double b = 2.5 * flops * r->attn_bwd_s_per_flop / drop_b + fixed,
+    double b = 2.5 * flops * r->attn_bwd_s_per_flop / drop_b *
+                   p3cfg__fa2_deterministic_factor(r->fa2_det_sms, bh) +
+               fixed,
            bb = 2.0 * cp * qkvo * r->s_per_byte;
     *fwd_s = f > fb ? f : fb;
     *bwd_s = b > bb ? b : bb;

@@ -36,6 +36,15 @@ void p3cfg__rates_of_plan(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_g
     g.training_clock_ratio = clock * fw->compute_efficiency;
     p3cfg__rates_of(out, m, &g);
   }
+  /* Deterministic Megatron-LM: Transformer Engine turns FusedAttention off below compute
+   * capability 9.0 (dot_product_attention/utils.py @ d0067d0, "Filter: Determinism":
+   * F16_arbitrary_seqlen needs sm90 for a deterministic backward) and runs
+   * FlashAttention-2 with deterministic=True. The presets below sm90 are the GPUs without
+   * FP8 tensor cores; a GPU of unknown SM count keeps the default rate. torchtitan's and
+   * DeepSpeed's attention is PyTorch's SDPA: not modelled. */
+  if (m->deterministic && m->flash_attention && plan->framework == P3CFG_FRAMEWORK_MEGATRON &&
+      gpu->peak_fp8_flops == 0.0)
+    out->fa2_det_sms = (double)gpu->sms;
   if (p3cfg__plan_eager(plan)) {
     out->norm_bytes_f = fw->eager_norm_bytes_f;
     out->norm_bytes_b = fw->eager_norm_bytes_b;

@@ -56,7 +56,15 @@ typedef struct p3cfg__rates {
   double norm_bytes_f, norm_bytes_b, norm_kernels;
   double rope_bytes, rope_kernels;
   double act_bytes_f, act_bytes_b, act_kernels;
+  /* SMs of a GPU whose attention backward runs FlashAttention-2's deterministic grid (a
+   * deterministic Megatron-LM run on a GPU below compute capability 9.0; framework_time.c),
+   * 0 otherwise: p3cfg__fa2_deterministic_factor. */
+  double fa2_det_sms;
 } p3cfg__rates;
+
+/* How much longer FlashAttention-2's deterministic backward runs than its default one on
+ * a GPU of `sms` SMs with `bh` (sequence, head) pairs per kernel: >= 1; 1 when sms is 0. */
+double p3cfg__fa2_deterministic_factor(double sms, double bh);
 
 /* The fraction of a GPU's SMs that NCCL's kernels hold while a collective runs beside
  * compute (overlapped gradient reduction, parameter gather, TP comm): the compute

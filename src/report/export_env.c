@@ -41,6 +41,17 @@ void p3cfg__export_env(p3cfg__text *t, const p3cfg__plan_record *rec, int framew
                                "connections; Megatron-LM only warns)"
                              : "");
   }
+  /* Megatron-LM's --deterministic-mode fills these in when they are unset and refuses
+   * other values (megatron/training/determinism.py, DETERMINISM_ENV_VAR_DEFAULTS);
+   * releases before it raised unless NVTE_ALLOW_NONDETERMINISTIC_ALGO=0 was exported
+   * (core/extensions/transformer_engine.py). torchtitan's debug.deterministic sets its own. */
+  if (framework == P3CFG_FRAMEWORK_MEGATRON && rec->model.deterministic)
+    p3cfg__text_printf(t, "export NVTE_ALLOW_NONDETERMINISTIC_ALGO=0  # --deterministic-mode: "
+                          "Transformer Engine's deterministic kernels\n"
+                          "export NCCL_ALGO=Ring  # --deterministic-mode: a fixed reduction "
+                          "order\n"
+                          "export CUBLAS_WORKSPACE_CONFIG=:4096:8  # --deterministic-mode: "
+                          "deterministic cuBLAS\n");
   if (c->nccl_socket_ifname)
     p3cfg__text_printf(t, "export NCCL_SOCKET_IFNAME=%s  # the cluster file's host\n",
                        c->nccl_socket_ifname);

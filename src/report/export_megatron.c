@@ -380,6 +380,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag(t, "--cross-entropy-loss-fusion");
     flag_s(t, "--cross-entropy-fusion-impl", "native");
   }
+  /* deterministic: megatron/training/determinism.py (cross entropy fusion and TP comm
+   * overlap off, which the model file and the plan rules already require); the
+   * environment it wants is written above (export_env.c). */
+  if (m->deterministic)
+    flag(t, "--deterministic-mode");
   if (fp8) /* e4m3 forward, e5m2 gradients; Megatron-LM's default recipe (delayed) */
     flag_s(t, "--fp8-format", "hybrid");
   /* TransformerConfig: "Delayed scaling does not support moe_act and layernorm recompute

@@ -350,6 +350,11 @@ int p3cfg__export_torchtitan(p3cfg__text *t, const p3cfg__plan_record *rec, size
                      p->recompute == P3CFG_RECOMPUTE_FULL        ? "FullAC.Config()"
                      : p->recompute == P3CFG_RECOMPUTE_SELECTIVE ? "SelectiveAC.Config()"
                                                                  : "None");
-  p3cfg__text_printf(t, "        compile=compile,\n    )\n");
+  p3cfg__text_printf(t, "        compile=compile,\n");
+  /* The model's deterministic: torchtitan's debug.deterministic (distributed/utils.py
+   * set_determinism: torch.use_deterministic_algorithms, cuDNN and cuBLAS settings). */
+  if (rec->model.deterministic)
+    p3cfg__text_printf(t, "        debug=dataclasses.replace(config.debug, deterministic=True),\n");
+  p3cfg__text_printf(t, "    )\n");
   return P3CFG_OK;
 }

@@ -414,6 +414,9 @@ static int model_json(cJSON *root, const p3cfg_model *m)
     return -1;
   if (m->norm_eps > 0 && !p3cfg__json_add_real(o, "norm_eps", m->norm_eps))
     return -1;
+  /* Written only when set, so that every other plan keeps its bytes. */
+  if (m->deterministic && !cJSON_AddBoolToObject(o, "deterministic", 1))
+    return -1;
   return 0;
 }
 

@@ -164,3 +164,18 @@ PLANS += [
     ("llama8b-cpu-offload", "estimate models/llama3-8b.yaml clusters/dgx-h100-1n.yaml --mbs 1 "
                             "--zero 1 --cpu-offload-layers 24"),
 ]
+
+# A deterministic run (the model's deterministic: Megatron-LM's --deterministic-mode with
+# its environment; torchtitan's debug.deterministic): Megatron-LM's CI 7B test on its DGX
+# A100 plan (tp 4, dp 2, micro-batch 2, distributed optimizer, overlapped gradient reduce
+# and parameter gather), checked by the vendored determinism.py.
+PLANS += [
+    ("gpt3-7b-ci-deterministic", "estimate tests/fixtures/export/gpt3-7b-ci-deterministic.yaml "
+                                 "clusters/dgx-a100-1n.yaml --tp 4 --mbs 2 --zero 1 "
+                                 "--overlap grad,param"),
+]
+PLANS += [
+    ("llama8b-deterministic-fsdp", "estimate tests/fixtures/export/llama3-8b-deterministic.yaml "
+                                   "clusters/dgx-h100-1n.yaml --framework torchtitan --zero 3 "
+                                   "--mbs 1 --recompute selective"),
+]

@@ -80,3 +80,8 @@ compile = _identity_decorator
 
 from . import autograd, cuda, distributed, jit, nn  # noqa: E402
 from .nn import functional  # noqa: E402,F401
+
+
+def use_deterministic_algorithms(mode, warn_only=False):
+    """megatron/training/determinism.py calls it under --deterministic-mode: nothing to do."""
+    return None
