@@ -70,6 +70,10 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
     if (prec != P3CFG_PREC_BF16 && !getenv("P3CFG_NO_PARAM_GATHER"))
       m->fp8_param_gather = true;
   }
+  /* NeMo 24.07's rows (source "N ..."): its FP8 example sets optim.grad_sync_dtype=bf16
+   * (NeMo-Framework-Launcher examples/training/llama/h100/llama2_7b_fp8.sh @ 26e42fa9). */
+  if (strncmp(get(h, r, "source"), "N ", 2) == 0)
+    m->grad_reduce = P3CFG_GRAD_REDUCE_BF16;
   m->fp8_recipe = strcmp(get(h, r, "recipe"), "delayed") == 0 ? P3CFG_FP8_DELAYED
                                                                : P3CFG_FP8_CURRENT;
   if (num(h, r, "hbm_GBps") > 0)
@@ -86,7 +90,8 @@ static double predict(const csv_row *h, const csv_row *r, p3cfg_precision prec, 
   pl.compile = (uint32_t)num(h, r, "compile");
   pl.tp = (uint32_t)num(h, r, "tp");
   pl.pp = (uint32_t)num(h, r, "pp");
-  pl.dp = (uint32_t)(gpus / (pl.tp * pl.pp));
+  pl.cp = (uint32_t)num(h, r, "cp");
+  pl.dp = (uint32_t)(gpus / (pl.tp * pl.pp * pl.cp));
   pl.micro_batch = (uint32_t)num(h, r, "mbs");
   pl.virtual_stages = (uint32_t)num(h, r, "vp");
   pl.zero_stage = (uint32_t)num(h, r, "zero");
@@ -128,6 +133,14 @@ int main(void)
   double sum_ratio_err = 0.0, lo = HUGE_VAL, hi = 0.0, plo = HUGE_VAL, phi = 0.0;
   int n_pairs = 0, n_lp = 0;
   double sum_lp_err = 0.0, worst_lp = 0.0;
+  /* Per source of the FP8 runs (the letter before the first space: B Megatron-Bridge,
+   * N NeMo 24.07): MAPE, worst and how many were predicted faster. */
+  struct {
+    char name[8];
+    double sum, worst;
+    int n, fast;
+  } per[8];
+  int n_per = 0;
   long start = ftell(f);
   while (next_row(&r, f)) {
     if (strcmp(get(&h, &r, "kind"), "pair") != 0)
@@ -166,10 +179,28 @@ int main(void)
            get(&h, &r, "model"), get(&h, &r, "gpus"), l, pub, 100.0 * err,
            fits ? "" : "  (does not fit)");
     sum_lp_err += fabs(err), n_lp++, worst_lp = fmax(worst_lp, fabs(err));
+    const char *src = get(&h, &r, "source");
+    const size_t len = strcspn(src, " ");
+    int k = 0;
+    while (k < n_per && (strlen(per[k].name) != len || strncmp(per[k].name, src, len)))
+      k++;
+    if (k == n_per && n_per < 8 && len < sizeof per[0].name) {
+      memcpy(per[k].name, src, len);
+      per[k].name[len] = '\0';
+      per[k].sum = per[k].worst = 0.0, per[k].n = per[k].fast = 0;
+      n_per++;
+    }
+    if (k < n_per)
+      per[k].sum += fabs(err), per[k].n++, per[k].fast += err > 0,
+          per[k].worst = fabs(err) > fabs(per[k].worst) ? err : per[k].worst;
   }
   if (n_lp)
     printf("  %d runs: MAPE %.1f %%, worst %.1f %%\n", n_lp, 100.0 * sum_lp_err / n_lp,
            100.0 * worst_lp);
+  for (int k = 0; k < n_per; k++)
+    printf("    source %-3s %d runs: MAPE %.1f %%, worst %+.1f %%, %d predicted faster\n",
+           per[k].name, per[k].n, 100.0 * per[k].sum / per[k].n, 100.0 * per[k].worst,
+           per[k].fast);
   fclose(f);
   return 0;
 }
