@@ -36,15 +36,31 @@ void p3cfg__rates_of_plan(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_g
     g.training_clock_ratio = clock * fw->compute_efficiency;
     p3cfg__rates_of(out, m, &g);
   }
-  /* Deterministic Megatron-LM: Transformer Engine turns FusedAttention off below compute
-   * capability 9.0 (dot_product_attention/utils.py @ d0067d0, "Filter: Determinism":
-   * F16_arbitrary_seqlen needs sm90 for a deterministic backward) and runs
-   * FlashAttention-2 with deterministic=True. The presets below sm90 are the GPUs without
-   * FP8 tensor cores; a GPU of unknown SM count keeps the default rate. torchtitan's and
-   * DeepSpeed's attention is PyTorch's SDPA: not modelled. */
+  /* Deterministic Megatron-LM: Transformer Engine's backend filter turns FusedAttention
+   * off and FlashAttention-2 runs with deterministic=True (p3cfg__fa2_deterministic_factor)
+   *  - below compute capability 9.0 (dot_product_attention/utils.py @ d0067d0, "Filter:
+   *    Determinism": F16_arbitrary_seqlen needs sm90 for a deterministic backward): the
+   *    presets without FP8 tensor cores;
+   *  - on Blackwell (sm100; the presets with FP4 tensor cores) with attention dropout:
+   *    cuDNN's deterministic backward there takes no dropout (common/fused_attn/
+   *    fused_attn.cpp @ d0067d0, "determinism on Blackwell": cuDNN >= 9.18.1, dropout 0,
+   *    no bias), FlashAttention 3 and 4 take no dropout, so FlashAttention-2 runs, at its
+   *    own Blackwell rate (P3CFG__FA2_BLACKWELL_*: Ampere-style MMA, not tcgen05).
+   * Hopper keeps FusedAttention. A GPU of unknown SM count keeps the default rate.
+   * torchtitan's and DeepSpeed's attention is PyTorch's SDPA: not modelled. */
   if (m->deterministic && m->flash_attention && plan->framework == P3CFG_FRAMEWORK_MEGATRON &&
-      gpu->peak_fp8_flops == 0.0)
-    out->fa2_det_sms = (double)gpu->sms;
+      gpu->sms > 0) {
+    const int pre_hopper = gpu->peak_fp8_flops == 0.0;
+    const int blackwell_dropout = gpu->peak_fp4_flops > 0.0 && m->dropout;
+    if (pre_hopper || blackwell_dropout)
+      out->fa2_det_sms = (double)gpu->sms;
+    if (blackwell_dropout) {
+      const double peak = gpu->peak_flops * p3cfg__plan_physics(plan)->compute_efficiency *
+                          (gpu->training_clock_ratio > 0.0 ? gpu->training_clock_ratio : 1.0);
+      out->attn_fwd_s_per_flop = 1.0 / (peak * P3CFG__FA2_BLACKWELL_FWD);
+      out->attn_bwd_s_per_flop = 1.0 / (peak * P3CFG__FA2_BLACKWELL_BWD);
+    }
+  }
   if (p3cfg__plan_eager(plan)) {
     out->norm_bytes_f = fw->eager_norm_bytes_f;
     out->norm_bytes_b = fw->eager_norm_bytes_b;

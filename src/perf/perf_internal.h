@@ -80,6 +80,15 @@ double p3cfg__fa2_deterministic_factor(double sms, double bh);
 #define P3CFG__FLASH_DROPOUT_FWD 0.80
 #define P3CFG__FLASH_DROPOUT_BWD 0.65
 
+/* FlashAttention-2 on Blackwell (B200), a fraction of the dense 16-bit peak (2.25 PFLOP/s):
+ * its sm80 kernels run there on the warp-level MMA, at 350-362 TFLOP/s forward (head 128,
+ * batch 8, 16 heads, s 2K-8K: meta-pytorch/tritonbench pull request 171, 2025-03) and
+ * 300-334 backward (head 64, s 2K-16K, flash-attn 2.7.4: Dao-AILab/flash-attention issue
+ * 1589, 2025-04): 0.16 and 0.147. TE runs it on Blackwell only where no other backend
+ * takes the attention (framework_time.c: deterministic with dropout). */
+#define P3CFG__FA2_BLACKWELL_FWD 0.16
+#define P3CFG__FA2_BLACKWELL_BWD 0.147
+
 void p3cfg__rates_of(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_gpu *gpu);
 
 /* ---- framework_time.c ---------------------------------------------------------------- */

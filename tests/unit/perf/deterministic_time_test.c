@@ -69,3 +69,30 @@ Test(perf, deterministic_keeps_h100_and_other_frameworks)
   cr_assert_eq(run_ci(&d, "a100-80gb", P3CFG_FRAMEWORK_TORCHTITAN).iteration_s,
                run_ci(&n, "a100-80gb", P3CFG_FRAMEWORK_TORCHTITAN).iteration_s);
 }
+
+Test(perf, deterministic_blackwell_with_dropout_runs_flashattention2)
+{
+  p3cfg_model d = ci_7b(true), n = ci_7b(false);
+  const p3cfg_time td = run_ci(&d, "gb200", P3CFG_FRAMEWORK_MEGATRON);
+  const p3cfg_time tn = run_ci(&n, "gb200", P3CFG_FRAMEWORK_MEGATRON);
+  /* cuDNN's deterministic backward on sm100 takes no dropout: FlashAttention-2 at its
+   * Blackwell rate, forward and backward, the backward in two waves of 160 blocks on 148
+   * SMs. The attention core alone grows, and with it the step by more than half. */
+  const p3cfg_gpu *gpu = p3cfg__gpu_preset("gb200");
+  const double bh = 16.0, flops = bh * 8192.0 * 8192.0 * 256.0;
+  const double peak = gpu->peak_flops * gpu->training_clock_ratio;
+  const double fwd_new = flops / P3CFG__FLASH_DROPOUT_FWD / (peak * P3CFG__FA2_BLACKWELL_FWD);
+  const double fwd_old = flops / P3CFG__FLASH_DROPOUT_FWD / (peak * gpu->attention_efficiency);
+  const double bwd_new = 2.5 * flops / P3CFG__FLASH_DROPOUT_BWD /
+                         (peak * P3CFG__FA2_BLACKWELL_BWD) *
+                         p3cfg__fa2_deterministic_factor(gpu->sms, bh);
+  const double bwd_old =
+      2.5 * flops / P3CFG__FLASH_DROPOUT_BWD / (peak * gpu->attention_bwd_efficiency);
+  fx_assert_close(td.compute_s - tn.compute_s, 64.0 * (fwd_new - fwd_old + bwd_new - bwd_old),
+                  1e-6);
+  cr_assert_gt(td.iteration_s / tn.iteration_s, 1.5, "%.3f", td.iteration_s / tn.iteration_s);
+  /* Without dropout cuDNN's deterministic backward serves it: no change. */
+  d.dropout = n.dropout = false;
+  cr_assert_eq(run_ci(&d, "gb200", P3CFG_FRAMEWORK_MEGATRON).iteration_s,
+               run_ci(&n, "gb200", P3CFG_FRAMEWORK_MEGATRON).iteration_s);
+}
