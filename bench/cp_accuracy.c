@@ -20,6 +20,8 @@
  *    rank the CP plan above the best plan without it where NeMo measured that?
  *
  *   build/bench_cp_accuracy            the table and its summaries
+ *   build/bench_cp_accuracy --ratios   and each published plan's measured / predicted
+ *                                      step time (for bench/pooled_interval.py)
  */
 #include <math.h>
 #include <stdio.h>
@@ -92,8 +94,9 @@ static double best_without_cp(const p3cfg_model *m, const p3cfg_cluster *c, uint
   return t;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+  const int print_ratios = argc > 1 && strcmp(argv[1], "--ratios") == 0;
   const char *csv = P3CFG_DATA_DIR "/calibration/nemo-long-sequence-cp.csv";
   FILE *f = fopen(csv, "r");
   if (!f) {
@@ -207,5 +210,8 @@ int main(void)
          ranked, n_rank);
   if (n_skipped)
     printf("  skipped %d rows whose plan cannot be rebuilt from the table\n", n_skipped);
+  /* Step time measured / predicted = TFLOPS predicted / published. */
+  for (int i = 0; print_ratios && i < n; i++)
+    printf("ratio nemo-long-sequence-cp %.6f\n", pred_tf[i] / pub_tf[i]);
   return 0;
 }

@@ -7,6 +7,8 @@
  * constant of the FP8 model is a kernel measurement or a format's size.
  *
  *   build/bench_fp8_ratio            the tables and their summaries
+ *   build/bench_fp8_ratio --ratios   and each DGX H100 run's measured / predicted step
+ *                                    time (for bench/pooled_interval.py)
  */
 #include <math.h>
 #include <stdio.h>
@@ -117,8 +119,9 @@ done:
   return tps;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+  const int print_ratios = argc > 1 && strcmp(argv[1], "--ratios") == 0;
   FILE *f = fopen(P3CFG_DATA_DIR "/calibration/fp8-bf16-pairs.csv", "r");
   if (!f) {
     perror("fp8_ratio: " P3CFG_DATA_DIR "/calibration/fp8-bf16-pairs.csv");
@@ -179,6 +182,9 @@ int main(void)
            get(&h, &r, "model"), get(&h, &r, "gpus"), l, pub, 100.0 * err,
            fits ? "" : "  (does not fit)");
     sum_lp_err += fabs(err), n_lp++, worst_lp = fmax(worst_lp, fabs(err));
+    if (print_ratios) /* step time measured / predicted = tokens/s predicted / published */
+      printf("ratio fp8-dgx-h100-%.*s %.6f\n", (int)strcspn(get(&h, &r, "source"), " "),
+             get(&h, &r, "source"), l / pub);
     const char *src = get(&h, &r, "source");
     const size_t len = strcspn(src, " ");
     int k = 0;

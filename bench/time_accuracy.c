@@ -506,6 +506,9 @@ static int cmp_double(const void *a, const void *b)
 /* Leave-one-source-out: for each source, fit on the others, predict it. Prints per
  * source MAPE, worst and side, and the 10th / 90th percentiles of measured/predicted
  * over every held-out prediction (the 80 % interval of src/common/uncertainty.c). */
+static int print_ratios; /* --ratios: each held-out measured / predicted, for
+                            bench/pooled_interval.py */
+
 static void cross_validate(const p3cfg_gpu *a100, const p3cfg_gpu *h100)
 {
   static row held[MAX_ROWS];
@@ -539,6 +542,8 @@ static void cross_validate(const p3cfg_gpu *a100, const p3cfg_gpu *h100)
   int above = 0;
   for (int i = 0; i < n_held; i++) {
     ratio[i] = held[i].published / held[i].predicted;
+    if (print_ratios)
+      printf("ratio %s %.6f\n", held[i].source, ratio[i]);
     above += held[i].predicted > held[i].published;
     worst = fmax(worst, fabs(row_err(&held[i])));
   }
@@ -561,8 +566,10 @@ int main(int argc, char **argv)
     return 1;
   gpu_a100 = *p3cfg__gpu_preset("a100-80gb");
   gpu_h100 = *p3cfg__gpu_preset("h100-sxm");
-  for (int i = 1; i < argc; i++)
+  for (int i = 1; i < argc; i++) {
     verbose |= strcmp(argv[i], "--verbose") == 0;
+    print_ratios |= strcmp(argv[i], "--ratios") == 0;
+  }
   const int do_fit = argc > 1 && strcmp(argv[1], "--fit") == 0;
   /* The launch gap stays at its physical preset unless FIT_GAP=free. */
   fit_gap_fixed = !(getenv("FIT_GAP") && strcmp(getenv("FIT_GAP"), "free") == 0);
