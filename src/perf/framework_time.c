@@ -55,10 +55,13 @@ void p3cfg__rates_of_plan(p3cfg__rates *out, const p3cfg_model *m, const p3cfg_g
     if (pre_hopper || blackwell_dropout)
       out->fa2_det_sms = (double)gpu->sms;
     if (blackwell_dropout) {
-      const double peak = gpu->peak_flops * p3cfg__plan_physics(plan)->compute_efficiency *
-                          (gpu->training_clock_ratio > 0.0 ? gpu->training_clock_ratio : 1.0);
-      out->attn_fwd_s_per_flop = 1.0 / (peak * P3CFG__FA2_BLACKWELL_FWD);
-      out->attn_bwd_s_per_flop = 1.0 / (peak * P3CFG__FA2_BLACKWELL_BWD);
+      /* The same peak, clock and framework efficiency, at FA2's fractions instead of the
+       * fused kernel's (p3cfg__rates_of's fallbacks for a GPU without them). */
+      const double af = gpu->attention_efficiency > 0.0 ? gpu->attention_efficiency
+                                                        : gpu->matmul_efficiency;
+      const double ab = gpu->attention_bwd_efficiency > 0.0 ? gpu->attention_bwd_efficiency : af;
+      out->attn_fwd_s_per_flop *= af / P3CFG__FA2_BLACKWELL_FWD;
+      out->attn_bwd_s_per_flop *= ab / P3CFG__FA2_BLACKWELL_BWD;
     }
   }
   if (p3cfg__plan_eager(plan)) {
