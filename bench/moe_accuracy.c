@@ -29,8 +29,9 @@
  * Every row runs with bf16 gradient buffers (grad_reduce bf16) and Transformer Engine's fused
  * cross entropy (cross_entropy fused), as the recipes do.
  *
- * Usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads] [--unfused-loss]
- *        [--no-param-gather]   (--all: dense rows too;
+ * Usage: bench_moe_accuracy [--all] [--verbose] [--ratios] [--fp32-grads] [--unfused-loss]
+ *        [--no-param-gather]   (--all: dense rows too; --ratios: each MoE row's measured /
+ * predicted step time, for bench/pooled_interval.py --moe;
  * --fp32-grads: Megatron-LM's default fp32 gradient buffers instead, for comparison)
  */
 #include <math.h>
@@ -69,30 +70,39 @@ typedef struct published_rc {
   p3cfg_recompute recompute;
   uint32_t modules;
   const char *recipe; /* perf_recipes/<file>: <function> */
+  /* The recipe's token dispatcher (moe_flex_dispatcher_backend "hybridep" with
+   * moe_token_dispatcher_type "flex", else the bridge's "alltoall") and whether it sets
+   * comm_overlap.overlap_moe_expert_parallel_comm (directly, or through
+   * _enable_hybridep_full_iteration_mxfp8 / _apply_gpt_oss_120b_full_iter_fp8mx_configs). */
+  p3cfg_moe_dispatcher dispatcher;
+  int ep_overlap;
 } published_rc;
+
+#define HEP P3CFG_DISPATCH_HYBRIDEP
+#define A2A P3CFG_DISPATCH_ALLTOALL
 
 #define LN_ACT (P3CFG_RECOMPUTE_MODULE_LAYERNORM | P3CFG_RECOMPUTE_MODULE_MOE_ACT)
 static const published_rc published[] = {
     {"DGX-GB300", "GPT OSS 120B", "MXFP8", "26.08", 64, 16, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "gpt_oss/gb300/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb300_fp8mx_config"},
+     "gpt_oss/gb300/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb300_fp8mx_config", HEP, 1},
     {"DGX-GB200", "GPT OSS 120B", "MXFP8", "26.08", 64, 64, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "gpt_oss/gb200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb200_fp8mx_config (modules [])"},
+     "gpt_oss/gb200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb200_fp8mx_config (modules [])", HEP, 1},
     {"DGX-GB300", "Qwen3_30B_a3B", "MXFP8", "26.08", 8, 8, 8, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "qwen/gb300/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_gb300_fp8mx_config"},
+     "qwen/gb300/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_gb300_fp8mx_config", HEP, 1},
     {"DGX-GB200", "Qwen3_30B_a3B", "MXFP8", "26.08", 8, 8, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "qwen/gb200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_gb200_fp8mx_config"},
+     "qwen/gb200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_gb200_fp8mx_config", HEP, 1},
     {"DGX-H100", "Qwen3_30B_a3B", "FP8", "26.06", 16, 16, 1, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "qwen/h100/qwen3_moe.py: qwen3_30b_a3b_pretrain_16gpu_h100_fp8cs_config"},
+     "qwen/h100/qwen3_moe.py: qwen3_30b_a3b_pretrain_16gpu_h100_fp8cs_config", HEP, 0},
     {"DGX-GB300", "GPT OSS 120B", "BF16", "26.04.01", 64, 64, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "gpt_oss/gb300/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb300_bf16_config"},
+     "gpt_oss/gb300/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb300_bf16_config", A2A, 0},
     {"DGX-GB200", "GPT OSS 120B", "BF16", "26.04.01", 64, 64, 4, 1, P3CFG_RECOMPUTE_SELECTIVE,
-     LN_ACT, "gpt_oss/gb200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb200_bf16_config"},
+     LN_ACT, "gpt_oss/gb200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_gb200_bf16_config", A2A, 1},
     {"DGX-B200", "GPT OSS 120B", "BF16", "26.04.01", 64, 8, 4, 1, P3CFG_RECOMPUTE_SELECTIVE,
-     LN_ACT, "gpt_oss/b200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_b200_bf16_config"},
+     LN_ACT, "gpt_oss/b200/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_b200_bf16_config", A2A, 0},
     {"DGX-H100", "GPT OSS 120B", "BF16", "26.04.01", 64, 8, 1, 4, P3CFG_RECOMPUTE_SELECTIVE,
-     LN_ACT, "gpt_oss/h100/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_h100_bf16_config"},
+     LN_ACT, "gpt_oss/h100/gpt_oss.py: gpt_oss_120b_pretrain_64gpu_h100_bf16_config", A2A, 0},
     {"DGX-B200", "Qwen3_30B_a3B", "MXFP8", "26.04.01", 8, 8, 4, 1, P3CFG_RECOMPUTE_NONE, 0,
-     "qwen/b200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_b200_fp8mx_config"},
+     "qwen/b200/qwen3_moe.py: qwen3_30b_a3b_pretrain_8gpu_b200_fp8mx_config", HEP, 1},
 };
 
 /* Megatron-FSDP (optim_grads_params, p3cfg's ZeRO 3) rows: the activations the recipe
@@ -424,7 +434,10 @@ static void predict(outcome *o, const run *r, int verbose, double clock)
      * llama/{b200,gb200}/llama3.py, sets tp_comm_overlap False). */
     const int tp_overlap = r->tp > 1 && !(recipe_param_gather(r, prec) && !strcmp(prec, "nvfp4"));
     pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
-                 (tp_overlap ? P3CFG_OVERLAP_TP_COMM : 0);
+                 (tp_overlap ? P3CFG_OVERLAP_TP_COMM : 0) |
+                 (pub_rc && pub_rc->ep_overlap && r->ep > 1 ? P3CFG_OVERLAP_EP_COMM : 0);
+    if (m)
+      m->moe.dispatcher = pub_rc ? pub_rc->dispatcher : P3CFG_DISPATCH_ALLTOALL;
     pl.global_batch = r->gbs;
     /* The split: the layers alone, or with the embedding and the loss where they do not
      * fill the published chunks (p3cfg_plan_resolve's rule; Megatron-Bridge's Llama 3.1
@@ -538,10 +551,12 @@ static void fit_clocks(void)
 
 int main(int argc, char **argv)
 {
-  int all = 0, verbose = 0;
+  int all = 0, verbose = 0, print_ratios = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--all"))
       all = 1;
+    else if (!strcmp(argv[i], "--ratios"))
+      print_ratios = 1;
     else if (!strcmp(argv[i], "--verbose"))
       verbose = 1;
     else if (!strcmp(argv[i], "--fp32-grads"))
@@ -552,8 +567,8 @@ int main(int argc, char **argv)
       param_gather = 0;
     else {
       fprintf(stderr,
-              "usage: bench_moe_accuracy [--all] [--verbose] [--fp32-grads] [--unfused-loss] "
-              "[--no-param-gather]\n");
+              "usage: bench_moe_accuracy [--all] [--verbose] [--ratios] [--fp32-grads] "
+              "[--unfused-loss] [--no-param-gather]\n");
       return 2;
     }
   }
@@ -626,6 +641,8 @@ int main(int argc, char **argv)
   if (recent_n)
     printf("  %-22s %6.1f %%  (%d configurations)\n", "MoE, releases >= " RECENT,
            100.0 * recent_sum / recent_n, recent_n);
+  for (int i = 0; print_ratios && i < n_ratios; i++)
+    printf("ratio megatron-bridge-moe %.6f\n", ratios[i]);
   if (n_ratios >= 5) {
     qsort(ratios, (size_t)n_ratios, sizeof *ratios, cmp_double);
     const double p10 = ratios[(int)floor(0.1 * (n_ratios - 1))];

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """pooled_interval.py - the 80 % prediction interval of a dense plan's step time
-(src/common/uncertainty.h, P3CFG__TIME_RATIO_P10/P90; docs/time-model.md section 9) from
+(src/common/uncertainty.h, P3CFG__TIME_RATIO_P10/P90; docs/time-model.md section 9), or with
+--moe of a mixture-of-experts plan's (P3CFG__TIME_MOE_RATIO_P10/P90), from
 every out-of-sample prediction the benches make of a published dense run on a GPU whose
 constants were fitted:
 
@@ -11,11 +12,18 @@ constants were fitted:
   bench_fp8_ratio --ratios       the published FP8 runs on DGX H100 (Megatron-Bridge,
                                  NeMo 24.07), which no constant was fitted on.
 
+--moe pools instead every MoE prediction, none of them fitted on:
+
+  bench_moe_accuracy --ratios        Megatron-Bridge's published MoE runs (Qwen3-30B-A3B,
+                                     GPT-OSS-120B; H100, B200, GB200, GB300);
+  bench_modelzoo_accuracy --ratios   Megatron-Core's Qwen3-235B-A22B runs on 256 H100
+                                     (five plans and a context-parallel sweep).
+
 Each line `ratio SOURCE VALUE` is one run's measured / predicted step time. Prints the
 10th and 90th percentiles per source and pooled (the same rank rule as
 bench_time_accuracy: sorted, p10 at floor(0.1 (n-1)), p90 at ceil(0.9 (n-1))).
 
-    python3 bench/pooled_interval.py [--build build]
+    python3 bench/pooled_interval.py [--build build] [--moe]
 """
 import argparse
 import math
@@ -24,6 +32,7 @@ import subprocess
 import sys
 
 BENCHES = ["bench_time_accuracy", "bench_cp_accuracy", "bench_fp8_ratio"]
+MOE_BENCHES = ["bench_moe_accuracy", "bench_modelzoo_accuracy"]
 
 
 def percentiles(values):
@@ -34,9 +43,10 @@ def percentiles(values):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build", help="the build folder (default build)")
+    ap.add_argument("--moe", action="store_true", help="the mixture-of-experts interval")
     args = ap.parse_args(argv)
     by_source = {}
-    for bench in BENCHES:
+    for bench in MOE_BENCHES if args.moe else BENCHES:
         exe = os.path.join(args.build, bench)
         try:
             out = subprocess.run([exe, "--ratios"], check=True, capture_output=True,

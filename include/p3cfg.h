@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 9
+#define P3CFG_API_VERSION 10
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -895,6 +895,10 @@ typedef struct p3cfg_plan_model {
    * --deterministic-mode, torchtitan's debug.deterministic); 0 in a plan file without the
    * key. */
   int deterministic;
+  /* API 10: the token dispatcher, as the model file's moe.dispatcher: "alltoall"
+   * (Megatron-Core's all-to-all dispatcher; also what a plan file without the key reads
+   * as), "deepep" or "hybridep" (its flex dispatcher on that backend). */
+  const char *moe_dispatcher;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

@@ -18,6 +18,8 @@ const char *const p3cfg__precision_names[6] = {"bf16", "fp16", "fp32",
 const char *const p3cfg__optimizer_names[2] = {"adam", "sgd"};
 const char *const p3cfg__grad_reduce_names[2] = {"fp32", "bf16"};
 const char *const p3cfg__cross_entropy_names[3] = {"unfused", "fused", "native"};
+const char *const p3cfg__moe_dispatcher_names[P3CFG_DISPATCH_COUNT] = {"alltoall", "deepep",
+                                                                      "hybridep"};
 
 p3cfg_plan_file *p3cfg__plan_file_new(void) { return p3cfg__calloc(1, sizeof(p3cfg_plan_file)); }
 

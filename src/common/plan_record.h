@@ -46,5 +46,6 @@ extern const char *const p3cfg__precision_names[6];
 extern const char *const p3cfg__optimizer_names[2];
 extern const char *const p3cfg__grad_reduce_names[2];
 extern const char *const p3cfg__cross_entropy_names[3];
+extern const char *const p3cfg__moe_dispatcher_names[P3CFG_DISPATCH_COUNT];
 
 #endif

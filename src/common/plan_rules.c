@@ -15,6 +15,7 @@
 #include "error.h"
 #include "exclusion.h"
 #include "framework.h"
+#include "plan_record.h"
 #include "plan_dims.h"
 #include "plan_version.h"
 #include "precision.h"
@@ -185,6 +186,14 @@ static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *
   if (p3cfg__plan_ep(p) > 1 && !fw->expert_parallel)
     FAIL(P3CFG_RULE_FRAMEWORK, "%s's expert parallelism is not modelled (ep %u)", fw->name,
          p3cfg__plan_ep(p));
+  /* DeepEP and HybridEP are timed as Megatron-Core's flex dispatcher drives them; the
+   * other frameworks' expert parallelism is timed with its all-to-all. */
+  if (p3cfg__plan_ep(p) > 1 && m->moe.dispatcher != P3CFG_DISPATCH_ALLTOALL &&
+      p->framework != P3CFG_FRAMEWORK_MEGATRON)
+    FAIL(P3CFG_RULE_FRAMEWORK, "moe.dispatcher %s is timed and exported as Megatron-LM's flex "
+                               "token dispatcher (--framework megatron); %s plans are timed with "
+                               "the all-to-all dispatcher: set moe.dispatcher alltoall",
+         p3cfg__moe_dispatcher_names[m->moe.dispatcher], fw->name);
   if (p3cfg__plan_ep(p) > 1 && p3cfg__plan_etp(p) > 1 && !fw->expert_tp_with_ep)
     FAIL(P3CFG_RULE_FRAMEWORK, "%s does not split experts over tensor parallelism when ep > 1 "
                                "(etp %u): use etp 1",

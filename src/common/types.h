@@ -47,6 +47,14 @@ typedef enum {
   P3CFG_CE_NATIVE = 2
 } p3cfg_cross_entropy;
 
+/* `moe.dispatcher`, in the order of p3cfg__moe_dispatcher_names (plan_record.c). */
+typedef enum {
+  P3CFG_DISPATCH_ALLTOALL = 0,
+  P3CFG_DISPATCH_DEEPEP = 1,
+  P3CFG_DISPATCH_HYBRIDEP = 2
+} p3cfg_moe_dispatcher;
+#define P3CFG_DISPATCH_COUNT 3
+
 /* Mixture of experts (`moe:`; experts == 0: a dense model). Every MoE layer has `experts`
  * routed experts of expert_ffn_hidden (each shaped as the model's activation: SwiGLU has
  * three matrices), top_k of them per token, plus shared_experts always-on experts of
@@ -61,6 +69,11 @@ typedef struct p3cfg_moe {
    * [-limit, limit] before the activation (Megatron-Core activation_func_clamp_value);
    * 0 = none. */
   double activation_clamp;
+  /* The token dispatcher (`moe.dispatcher`): Megatron-Core's all-to-all one (NCCL, one
+   * copy of a token per routed expert) or its flex dispatcher on DeepEP or HybridEP
+   * (one copy per destination GPU inside an NVLink domain, one per destination domain
+   * across it; collectives.c). */
+  p3cfg_moe_dispatcher dispatcher;
 } p3cfg_moe;
 
 /* DeepSeek's multi-head latent attention (`attention: {kind: mla, ...}`). q_lora_rank 0 =

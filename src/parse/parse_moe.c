@@ -7,7 +7,10 @@
  */
 #include "parse_objects.h"
 
-enum { E_EXPERTS, E_TOP_K, E_FFN, E_SHARED, E_SHARED_FFN, E_DENSE, E_CAPACITY, E_CLAMP, E_COUNT };
+#include "plan_record.h"
+
+enum { E_EXPERTS, E_TOP_K, E_FFN, E_SHARED, E_SHARED_FFN, E_DENSE, E_CAPACITY, E_CLAMP,
+       E_DISPATCHER, E_COUNT };
 
 static const p3cfg__key moe_keys[E_COUNT] = {
     [E_EXPERTS] = {"experts", true},
@@ -18,6 +21,7 @@ static const p3cfg__key moe_keys[E_COUNT] = {
     [E_DENSE] = {"dense_layers", false},
     [E_CAPACITY] = {"capacity_factor", false},
     [E_CLAMP] = {"activation_clamp", false},
+    [E_DISPATCHER] = {"dispatcher", false},
 };
 
 enum { A_KIND, A_Q_LORA, A_KV_LORA, A_QK_NOPE, A_QK_ROPE, A_V_HEAD, A_COUNT };
@@ -76,6 +80,21 @@ void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *
       p3cfg__problem(c, v[E_CLAMP], "moe.activation_clamp is for activation swiglu (the "
                                     "experts' gated unit)");
   }
+  if (v[E_DISPATCHER]) {
+    int which = P3CFG_DISPATCH_ALLTOALL;
+    if (p3cfg__read_enum(c, v[E_DISPATCHER], "moe.dispatcher", p3cfg__moe_dispatcher_names,
+                         P3CFG_DISPATCH_COUNT, &which) == 0)
+      e.dispatcher = (p3cfg_moe_dispatcher)which;
+  }
+
+  /* Megatron-Core's TransformerConfig.__post_init__ (d98e8a6): "Flex token dispatcher
+   * with deepep backend does not support moe_pad_expert_input_to_capacity", which a
+   * capacity factor's plans run with (the Megatron-LM export). */
+  if (e.dispatcher == P3CFG_DISPATCH_DEEPEP && e.capacity_factor > 0)
+    p3cfg__problem(c, v[E_DISPATCHER], "moe.dispatcher deepep cannot drop tokens at a capacity "
+                                       "(Megatron-Core's DeepEP dispatcher does not pad experts "
+                                       "to capacity): set moe.capacity_factor null, or "
+                                       "moe.dispatcher hybridep or alltoall");
 
   if (!v[E_FFN])
     e.expert_ffn_hidden = m->ffn_hidden;

@@ -28,6 +28,7 @@ static bool opt_uint(p3cfg__pf_reader *rd, const yaml_node_t *map, const char *p
 static bool read_moe(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *model,
                      const char *prefix)
 {
+  m->moe_dispatcher = p3cfg__moe_dispatcher_names[P3CFG_DISPATCH_ALLTOALL];
   const yaml_node_t *o = p3cfg__pf_lookup(rd, model, "moe");
   if (!o || p3cfg__is_null(o))
     return true;
@@ -64,6 +65,11 @@ static bool read_moe(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_
     ok &= p3cfg__read_number(&rd->c, clamp, p3cfg__pf_label(item, label, "activation_clamp"),
                              &limit, &m->moe_activation_clamp) == 0;
   }
+  int k = P3CFG_DISPATCH_ALLTOALL;
+  if (p3cfg__pf_lookup(rd, o, "dispatcher"))
+    ok &= p3cfg__pf_enum(rd, o, label, "dispatcher", p3cfg__moe_dispatcher_names,
+                         P3CFG_DISPATCH_COUNT, &k);
+  m->moe_dispatcher = p3cfg__moe_dispatcher_names[k];
   return ok;
 }
 

@@ -279,3 +279,125 @@ double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
   }
   return worst;
 }
+
+/* Megatron-Core's flex token dispatcher on DeepEP or HybridEP (token_dispatcher.py
+ * MoEFlexTokenDispatcher at d98e8a6; DeepEP's README: "normal kernels" forward a token
+ * to each destination node once over RDMA, to the GPU of the same local index, which
+ * passes it on over NVLink to the node's GPUs that hold its experts; one copy per
+ * destination GPU inside the domain). With top_k of E experts chosen per token and the
+ * experts spread evenly (E/k_g per member of the k_g-member group; forced balanced
+ * routing, as the benchmarks run), a set of x experts is missed by a token with
+ * probability C(E-x, top_k) / C(E, top_k). So a member of a domain with m members of
+ * the group, in a group over n_d domains, sends per token:
+ *   - to each other member of its domain:  p_r = 1 - C(E - E/k_g, top_k)/C(E, top_k)
+ *     copies, and forwards as many for each of the n_d - 1 other domains' proxies:
+ *     m - 1 peers x p_r x n_d copies over its NVLink ports;
+ *   - to each other domain d of m_d members: 1 - C(E - m_d E/k_g, top_k)/C(E, top_k)
+ *     copies over its NIC.
+ * The all-to-all dispatcher (p3cfg__alltoall_s) sends top_k/k_g copies to every member
+ * instead. The two link classes run together, as there; the combine sends the same
+ * bytes back. */
+static double miss_prob(double experts, double top_k, double x)
+{
+  double q = 1.0;
+  for (double i = 0.0; i < top_k; i += 1.0) {
+    const double f = (experts - x - i) / (experts - i);
+    if (f <= 0.0)
+      return 0.0;
+    q *= f;
+  }
+  return q;
+}
+
+static double member_flex(double token_bytes, double p_rank, uint32_t n_near, double near_bw,
+                          double n_domains, double far_hits, double far_bw, double lat)
+{
+  const double t_near = n_near ? token_bytes * p_rank * n_near * n_domains / near_bw : 0.0;
+  const double t_far = far_hits > 0.0 ? token_bytes * far_hits / far_bw : 0.0;
+  return lat + (t_near > t_far ? t_near : t_far);
+}
+
+double p3cfg__flex_dispatch_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                              p3cfg__mesh_group grp, double token_bytes, double experts,
+                              double top_k)
+{
+  const uint32_t k = grp.count;
+  if (k <= 1 || token_bytes <= 0.0 || experts < 1.0)
+    return 0.0;
+  const double per = experts / (double)k; /* experts on one member */
+  const double p_rank = 1.0 - miss_prob(experts, top_k, per);
+  const uint32_t dom = p3cfg__domain_gpus(c);
+  double worst = 0.0;
+  if (!rank_gpu && c->links.granularity == P3CFG_LINKS_NONE) {
+    /* Default map on the `network` figures: each domain's members are one run. First the
+     * domains and the copies a token sends to all of them, then each run's member. */
+    double hits = 0.0, n_domains = 0.0;
+    for (uint32_t i = 0; i < k;) {
+      const uint32_t d = (grp.first + i * grp.stride) / dom;
+      uint32_t run = 1;
+      while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
+        run++;
+      hits += 1.0 - miss_prob(experts, top_k, per * run);
+      n_domains += 1.0;
+      i += run;
+    }
+    const uint32_t first_gpu = grp.first, last_gpu = grp.first + (k - 1) * grp.stride;
+    for (uint32_t i = 0; i < k;) {
+      const uint32_t a = grp.first + i * grp.stride, d = a / dom;
+      uint32_t run = 1;
+      while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
+        run++;
+      double near_bw = 1e300, far_bw = 1e300, lat = 0.0, bw, l;
+      if (run > 1) {
+        p3cfg__link_achieved(c, a, a + grp.stride, &near_bw, &l);
+        lat = l;
+      }
+      if (run < k) {
+        const uint32_t far = a - first_gpu > last_gpu - a ? first_gpu : last_gpu;
+        p3cfg__link_achieved(c, a, far / dom != d ? far : (d == first_gpu / dom ? last_gpu : first_gpu),
+                             &bw, &l);
+        far_bw = bw, lat = l > lat ? l : lat;
+      }
+      const double far_hits = hits - (1.0 - miss_prob(experts, top_k, per * run));
+      const double t = member_flex(token_bytes, p_rank, run - 1, near_bw, n_domains, far_hits,
+                                   far_bw, lat);
+      worst = t > worst ? t : worst;
+      i += run;
+    }
+    return worst;
+  }
+  /* Any placement: a domain of m members adds hit(m)/m for each of them. */
+  double hits = 0.0, n_domains = 0.0;
+  for (uint32_t i = 0; i < k; i++) {
+    const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
+    uint32_t m = 0;
+    for (uint32_t q = 0; q < k; q++)
+      m += p3cfg__same_domain(c, a, member_gpu(rank_gpu, grp.first, grp.stride, q)) ? 1u : 0u;
+    hits += (1.0 - miss_prob(experts, top_k, per * m)) / m;
+    n_domains += 1.0 / m;
+  }
+  for (uint32_t i = 0; i < k; i++) {
+    const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
+    double near_bw = 1e300, far_bw = 1e300, lat = 0.0;
+    uint32_t n_near = 0;
+    for (uint32_t q = 0; q < k; q++) {
+      if (q == i)
+        continue;
+      const uint32_t b = member_gpu(rank_gpu, grp.first, grp.stride, q);
+      double bw, l;
+      p3cfg__link_achieved(c, a, b, &bw, &l);
+      if (p3cfg__same_domain(c, a, b)) {
+        n_near++;
+        near_bw = bw < near_bw ? bw : near_bw;
+      } else {
+        far_bw = bw < far_bw ? bw : far_bw;
+      }
+      lat = l > lat ? l : lat;
+    }
+    const double far_hits = hits - (1.0 - miss_prob(experts, top_k, per * (n_near + 1)));
+    const double t = member_flex(token_bytes, p_rank, n_near, near_bw, n_domains,
+                                 far_hits > 1e-12 ? far_hits : 0.0, far_bw, lat);
+    worst = t > worst ? t : worst;
+  }
+  return worst;
+}

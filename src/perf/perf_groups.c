@@ -211,12 +211,21 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
     const p3cfg__mesh *X = &x->xmesh;
     const uint32_t ep = X->size[P3CFG__MESH_EP], etp = X->size[P3CFG__MESH_TP];
     if (ep > 1) {
+      /* The flex dispatcher (DeepEP, HybridEP) with etp 1: one copy per destination GPU
+       * and domain; with etp > 1 its TPxEP group is timed as the all-to-all and the ETP
+       * gather (docs/time-model.md, "Token dispatchers"). */
+      const int flex = x->m->moe.dispatcher != P3CFG_DISPATCH_ALLTOALL && etp == 1;
       const uint32_t n = stage_groups(X, P3CFG__MESH_EP);
-      for (uint32_t g = 0; g < n && g < cap; g++)
-        if (!earlier_translate(X, P3CFG__MESH_EP, g, cap))
-          lj->ep_a2a = max2(lj->ep_a2a,
-                          p3cfg__alltoall_s(c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_EP, j * n + g),
-                                            x->X.a2a_bytes));
+      for (uint32_t g = 0; g < n && g < cap; g++) {
+        if (earlier_translate(X, P3CFG__MESH_EP, g, cap))
+          continue;
+        const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(X, P3CFG__MESH_EP, j * n + g);
+        lj->ep_a2a = max2(lj->ep_a2a,
+                          flex ? p3cfg__flex_dispatch_s(c, rank_gpu, grp,
+                                                        x->X.a2a_bytes / x->d.top_k,
+                                                        x->d.experts, x->d.top_k)
+                               : p3cfg__alltoall_s(c, rank_gpu, grp, x->X.a2a_bytes));
+      }
     }
     if (etp > 1) {
       const uint32_t n = stage_groups(X, P3CFG__MESH_TP);

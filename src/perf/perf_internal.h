@@ -222,6 +222,9 @@ typedef struct p3cfg__moe_cost {
  * issues its work; while the host runs ahead (no synchronisation) only the larger of the
  * two counts, and after a host synchronisation the GPU waits for the host. */
 #define P3CFG__HOST_S_PER_KERNEL 10.0e-6
+/* Transformer Engine's compute streams for its grouped GEMMs (num_compute_streams,
+ * transformer_engine/common/util/multi_stream.cpp at d0067d0): moe_cost.c. */
+#define P3CFG__TE_GEMM_STREAMS 4.0
 
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
 
@@ -344,6 +347,15 @@ static inline double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t
  * to every member): the slowest member's NVLink and network shares, in parallel. */
 double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
                          p3cfg__mesh_group grp, double bytes);
+
+/* The flex token dispatcher's dispatch (or combine) over a mesh group's GPUs, DeepEP's
+ * and HybridEP's hierarchical all-to-all (collectives.c): each member holds tokens whose
+ * one copy is token_bytes, each routed to top_k of `experts` experts spread evenly over
+ * the group; a token crosses to another NVLink domain once per domain it is routed to,
+ * and reaches each GPU of a domain once, forwarded there over NVLink. */
+double p3cfg__flex_dispatch_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                              p3cfg__mesh_group grp, double token_bytes, double experts,
+                              double top_k);
 
 /* ---- pipeline_sim.c ------------------------------------------------------------------ */
 

@@ -162,7 +162,8 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           p3cfg__grad_reduce_names[m->grad_reduce],
                           m->moe.activation_clamp,
                           p3cfg__cross_entropy_names[m->cross_entropy],
-                          m->deterministic};
+                          m->deterministic,
+                          p3cfg__moe_dispatcher_names[m->moe.dispatcher]};
   return o->name ? 0 : -1;
 }
 

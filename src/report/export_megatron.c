@@ -103,8 +103,9 @@ static void split(p3cfg__text *t, const p3cfg_plan *p, uint64_t layers, uint64_t
 /* Experts (TransformerConfig's num_moe_experts is --num-experts, moe_layer_freq
  * --moe-layer-freq, both in arguments.py's _add_moe_args; the other moe_* fields are flags
  * of their own name). The time model prices the routed experts as grouped GEMMs and the
- * dispatch as an all-to-all, so those are asked for; a capacity factor is charged in
- * memory at the full capacity, i.e. padded. */
+ * dispatch as the model's moe.dispatcher (the all-to-all one, or the flex one on DeepEP or
+ * HybridEP), so those are asked for; a capacity factor is charged in memory at the full
+ * capacity, i.e. padded. */
 static void moe_flags(p3cfg__text *t, const p3cfg_plan_model *m)
 {
   if (!m->moe_experts)
@@ -120,7 +121,13 @@ static void moe_flags(p3cfg__text *t, const p3cfg_plan_model *m)
                        (unsigned long long)m->moe_dense_layers,
                        (unsigned long long)(m->layers - m->moe_dense_layers));
   flag(t, "--moe-grouped-gemm");
-  flag_s(t, "--moe-token-dispatcher-type", "alltoall");
+  /* TransformerConfig.moe_token_dispatcher_type / moe_flex_dispatcher_backend. */
+  if (m->moe_dispatcher && strcmp(m->moe_dispatcher, "alltoall") != 0) {
+    flag_s(t, "--moe-token-dispatcher-type", "flex");
+    flag_s(t, "--moe-flex-dispatcher-backend", m->moe_dispatcher);
+  } else {
+    flag_s(t, "--moe-token-dispatcher-type", "alltoall");
+  }
   flag_s(t, "--moe-router-load-balancing-type", "aux_loss");
   if (m->moe_activation_clamp > 0) /* TransformerConfig.activation_func_clamp_value */
     p3cfg__text_printf(t, "  --activation-func-clamp-value %.9g\n", m->moe_activation_clamp);

@@ -379,6 +379,10 @@ static int moe_json(cJSON *model, const p3cfg_moe *e)
                               : cJSON_AddNullToObject(o, "capacity_factor"));
   if (ok && e->activation_clamp > 0 && !p3cfg__json_add_real(o, "activation_clamp", e->activation_clamp))
     return -1;
+  /* Written when not the default all-to-all one, so that older plan files read the same. */
+  if (ok && e->dispatcher != P3CFG_DISPATCH_ALLTOALL &&
+      !cJSON_AddStringToObject(o, "dispatcher", p3cfg__moe_dispatcher_names[e->dispatcher]))
+    return -1;
   return ok ? 0 : -1;
 }
 

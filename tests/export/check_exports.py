@@ -200,8 +200,11 @@ def check_megatron_issue16(a, m, name):
     freq = a.moe_layer_freq if a.moe_layer_freq is not None else 1
     layers = freq if isinstance(freq, list) else [1 if i % freq == 0 else 0 for i in range(L)]
     check(layers == [0] * k + [1] * (L - k), f"{name}: moe layer pattern")
-    check(a.moe_grouped_gemm and a.moe_token_dispatcher_type == "alltoall",
-          f"{name}: grouped gemm, all-to-all")
+    disp = moe.get("dispatcher", "alltoall")  # flex on DeepEP / HybridEP, or all-to-all
+    backend = getattr(a, "moe_flex_dispatcher_backend", None)
+    check(a.moe_grouped_gemm and (a.moe_token_dispatcher_type, backend if disp != "alltoall"
+                                  else disp) == ("alltoall" if disp == "alltoall" else "flex", disp),
+          f"{name}: grouped gemm, dispatcher {a.moe_token_dispatcher_type} {backend} vs {disp}")
     check(a.moe_router_load_balancing_type == ["aux_loss"], f"{name}: load balancing")
     cf = moe["capacity_factor"]
     if cf is None:

@@ -293,8 +293,16 @@ def check_model(a, cfg, plan, name):
     freq = cfg.moe_layer_freq
     layers = freq if isinstance(freq, list) else [1 if i % freq == 0 else 0 for i in range(L)]
     check(layers == [0] * k + [1] * (L - k), f"{name}: moe layer pattern")
-    check(cfg.moe_grouped_gemm and cfg.moe_token_dispatcher_type == "alltoall",
-          f"{name}: grouped gemm, all-to-all")
+    check(cfg.moe_grouped_gemm, f"{name}: grouped gemm")
+    # The model's dispatcher: the all-to-all one, or the flex one on DeepEP or HybridEP.
+    disp = moe.get("dispatcher", "alltoall")
+    if disp == "alltoall":
+        check(cfg.moe_token_dispatcher_type == "alltoall", f"{name}: all-to-all dispatcher")
+    else:
+        check(cfg.moe_token_dispatcher_type == "flex" and
+              cfg.moe_flex_dispatcher_backend == disp,
+              f"{name}: flex dispatcher {cfg.moe_token_dispatcher_type} "
+              f"{cfg.moe_flex_dispatcher_backend} vs {disp}")
     cf = moe["capacity_factor"]
     check(cfg.moe_expert_capacity_factor == cf and
           cfg.moe_pad_expert_input_to_capacity == (cf is not None), f"{name}: capacity factor")

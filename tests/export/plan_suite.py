@@ -179,3 +179,19 @@ PLANS += [
                                    "clusters/dgx-h100-1n.yaml --framework torchtitan --zero 3 "
                                    "--mbs 1 --recompute selective"),
 ]
+
+# The flex token dispatcher (moe.dispatcher: Megatron-LM's --moe-token-dispatcher-type flex
+# --moe-flex-dispatcher-backend deepep|hybridep): Megatron-Core's ModelZoo Qwen3-235B-A22B
+# plan on 256 H100 with DeepEP (tp 2, pp 8, vpp 4, ep 32, etp 1, the all-to-all overlap;
+# yanring/Megatron-MoE-ModelZoo best_practice/qwen3/readme.md at e8650517), and Megatron-
+# Bridge's Qwen3-30B-A3B with HybridEP (perf_recipes/qwen/h100/qwen3_moe.py at 067f987).
+PLANS += [
+    ("qwen3-235b-modelzoo-deepep", "estimate tests/fixtures/export/qwen3-235b-a22b-deepep.yaml "
+                                   "clusters/dgx-h100-32n.yaml --tp 2 --sp --pp 8 --vpp 4 --ep 32 "
+                                   "--etp 1 --mbs 1 --global-batch 2048 --zero 1 --recompute "
+                                   "selective --recompute-modules layernorm,moe_act "
+                                   "--split-accounts embedding,loss --overlap grad,param,ep"),
+    ("qwen3-30b-a3b-hybridep", "estimate tests/fixtures/export/qwen3-30b-a3b-hybridep.yaml "
+                               "clusters/dgx-h100-8n.yaml --ep 8 --mbs 1 --zero 1 "
+                               "--overlap grad,param"),
+]

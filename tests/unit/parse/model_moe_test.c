@@ -31,7 +31,21 @@ Test(parse_moe, qwen3_head_dim_and_moe)
   cr_expect_eq(m->moe.shared_expert_ffn_hidden, 1536, "defaults to expert_ffn_hidden");
   cr_expect_eq(m->moe.dense_layers, 0);
   cr_expect(m->moe.capacity_factor == 0.0, "absent capacity_factor: dropless");
+  cr_expect_eq(m->moe.dispatcher, P3CFG_DISPATCH_ALLTOALL, "absent dispatcher: all-to-all");
   p3cfg_model_free(m);
+}
+
+Test(parse_moe, dispatcher_names_the_flex_backends)
+{
+  static const char *const names[] = {"alltoall", "deepep", "hybridep"};
+  for (int i = 0; i < 3; i++) {
+    char text[256];
+    snprintf(text, sizeof text, MODEL_OK "moe: {experts: 8, top_k: 2, dispatcher: %s}\n",
+             names[i]);
+    p3cfg_model *m = model_from(text);
+    cr_expect_eq((int)m->moe.dispatcher, i, "%s", names[i]);
+    p3cfg_model_free(m);
+  }
 }
 
 Test(parse_moe, expert_ffn_defaults_to_ffn_hidden)

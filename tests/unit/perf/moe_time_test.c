@@ -184,3 +184,27 @@ Test(moe_time, ep_overlap_hides_the_all_to_alls_up_to_the_compute)
   pl.ep = 1;
   cr_assert_neq(p3cfg__plan_check(&pl, &m, &c), 0);
 }
+
+/* The overlap pairs a forward with a backward only in the 1F1B steady state: the warm-up
+ * forwards and cool-down backwards (Megatron-LM's num_warmup_microbatches, here pp 2 vpp 2:
+ * 2 (pp - rank - 1) + (vpp - 1) pp chunks) keep their all-to-alls in the open, so with few
+ * micro-batches per step a smaller share of the expert-parallel time hides. */
+Test(moe_time, ep_overlap_hides_less_with_few_micro_batches)
+{
+  const p3cfg_model m = qwen3_30b();
+  p3cfg_cluster c = fx_cluster("h100-sxm", 4, 450e9, 50e9);
+  double share[2];
+  const uint64_t batches[2] = {32, 512}; /* 2 and 32 micro-batches per pipeline */
+  for (int i = 0; i < 2; i++) {
+    p3cfg_plan pl = moe_plan(1, 16, 1, 16, 1);
+    pl.pp = 2, pl.virtual_stages = 2, pl.global_batch = batches[i];
+    pl.n_stage_layers = 2, pl.stage_layers[0] = pl.stage_layers[1] = 24;
+    const p3cfg_time off = fx_run(&m, &c, &pl, NULL);
+    pl.overlap = P3CFG_OVERLAP_EP_COMM;
+    cr_assert_eq(p3cfg__plan_check(&pl, &m, &c), 0, "%s", p3cfg_error_last()->message);
+    const p3cfg_time on = fx_run(&m, &c, &pl, NULL);
+    share[i] = on.ep_comm_s / off.ep_comm_s;
+  }
+  cr_assert_gt(share[0], share[1] + 0.2, "exposed share %.3f (2 micro-batches) vs %.3f (32)",
+               share[0], share[1]);
+}
