@@ -228,6 +228,14 @@ typedef struct p3cfg__moe_cost {
 
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
 
+/* An MoE layer's all-to-all time per micro-batch (a2a_f forward, a2a_b backward) under
+ * Megatron-Core's EP all-to-all overlap, on pipeline rank `rank` of pp with vpp chunks and
+ * `microbatches` per step; layer_fwd_s / layer_bwd_s the whole MoE layer's compute
+ * (ep_overlap.c). */
+double p3cfg__ep_overlap_cost(double a2a_f, double a2a_b, const p3cfg__moe_cost *X,
+                              double layer_fwd_s, double layer_bwd_s, uint32_t pp, uint32_t vpp,
+                              uint32_t rank, double microbatches);
+
 /* Embedding (first virtual stage) and output layer + loss (last one), per micro-batch. */
 typedef struct p3cfg__edge_cost {
   double emb_fwd_s, emb_bwd_s; /* lookup, positions, dropout; dense gradient accumulate */

@@ -116,11 +116,6 @@ static inline uint32_t gpu_of(const uint32_t *rank_gpu, uint32_t rank)
   return rank_gpu ? rank_gpu[rank] : rank;
 }
 
-static inline double min2(double a, double b)
-{
-  return a < b ? a : b;
-}
-
 static inline double max2(double a, double b)
 {
   return a > b ? a : b;
@@ -462,28 +457,10 @@ int p3cfg__perf_finish(p3cfg_time *out, const p3cfg__perf_ctx *x,
     double a2a_f = X->a2a_fwd * links[j].ep_a2a + links[j].etp_ar;
     double a2a_b = X->a2a_bwd * links[j].ep_a2a + links[j].etp_ar + (full_rc ? a2a_f : 0.0);
     if ((plan->overlap & P3CFG_OVERLAP_EP_COMM) && a2a_f + a2a_b > 0.0) {
-      /* Megatron-Core's EP all-to-all overlap (combined 1F1B: fine_grained_callables.py,
-       * combined_1f1b.py at d98e8a6) runs one micro-batch's forward beside another's
-       * backward, layer by layer, each split into attention, dispatch, experts and
-       * combine; each all-to-all hides under one sub-module of the other pass only:
-       * the backward's combine under the forward's attention, the forward's dispatch
-       * under the backward's experts, the backward's dispatch under the forward's
-       * experts, the forward's combine under the backward's attention. What exceeds its
-       * partner shows, and the compute under the hidden part slows by the SMs the
-       * communication holds. Only the steady state pairs passes: the warm-up forwards
-       * and the cool-down backwards (Megatron-LM's num_warmup_microbatches: (pp - rank -
-       * 1) * 2 + (vpp - 1) * pp interleaved, pp - rank - 1 plain, the first forward and
-       * the last backward without a pipeline) run theirs in the open. */
-      const double A = a2a_f + a2a_b, hf = 0.5 * a2a_f, hb = 0.5 * a2a_b;
-      const double ex_f = X->fwd_s, ex_b = X->bwd_s + X->recompute_s;
-      const double at_f = moe_fwd - ex_f, at_b = moe_bwd - ex_b;
-      const double exposed = max2(0.0, hb - at_f) + max2(0.0, hf - ex_b) +
-                             max2(0.0, hb - ex_f) + max2(0.0, hf - at_b);
-      const double warm = p == 1   ? 1.0
-                          : v == 1 ? (double)(p - j - 1)
-                                   : 2.0 * (double)(p - j - 1) + (double)(v - 1) * (double)p;
-      const double unpaired = min2(1.0, max2(1.0, warm) / (mbd * (double)v));
-      const double cost = unpaired * A + (1.0 - unpaired) * overlap_cost(A, exposed);
+      /* Megatron-Core's combined 1F1B: each all-to-all under one sub-module of the other
+       * pass, the warm-up and cool-down passes in the open (ep_overlap.c). */
+      const double A = a2a_f + a2a_b;
+      const double cost = p3cfg__ep_overlap_cost(a2a_f, a2a_b, X, moe_fwd, moe_bwd, p, v, j, mbd);
       a2a_f *= cost / A;
       a2a_b *= cost / A;
     }
