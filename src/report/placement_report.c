@@ -1,8 +1,9 @@
 /*
  * placement_report.c — summarising a placement for people: for each kind of traffic
- * (tensor-parallel groups, pipeline hops between adjacent stages, data-parallel rings)
- * how many distinct links it crosses and which is the slowest, read from the cluster's
- * measured links through the plan's rank -> GPU map.
+ * (tensor-parallel groups, pipeline hops between adjacent stages, data-parallel rings,
+ * and an expert-parallel plan's all-to-all: every ordered pair of each EP group) how many
+ * links it crosses and which is the slowest, read from the cluster's measured links
+ * through the plan's rank -> GPU map.
  */
 #include "placement_report.h"
 
@@ -78,6 +79,21 @@ void p3cfg__placement_summary(p3cfg__text *t, const p3cfg__result_entry *e,
   line(t, "tensor-parallel rings", &tpw, c);
   line(t, "pipeline hops", &ppw, c);
   line(t, "data-parallel rings", &dpw, c);
+  p3cfg__mesh X; /* the expert mesh (etp, 1, ep, edp, pp): its EP groups' all-to-all */
+  p3cfg__mesh_expert_of(&X, &e->plan);
+  if (X.size[P3CFG__MESH_EP] > 1) {
+    worst_link epw = {0};
+    const uint32_t groups = p3cfg__mesh_groups(&X, P3CFG__MESH_EP);
+    for (uint32_t k = 0; k < groups; k++) {
+      const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(&X, P3CFG__MESH_EP, k);
+      for (uint32_t a = 0; a < grp.count; a++)
+        for (uint32_t b = 0; b < grp.count; b++)
+          if (a != b)
+            see(&epw, c, gpu_of(e, c, p3cfg__mesh_member(&grp, a)),
+                gpu_of(e, c, p3cfg__mesh_member(&grp, b)));
+    }
+    line(t, "expert-parallel pairs", &epw, c);
+  }
   if (e->place_info.optimized && e->place_info.default_s > 0)
     p3cfg__text_printf(t, "  %-22s %.4f s -> %.4f s per iteration (%.2f%% faster), %llu "
                           "placements evaluated in %.3f s\n",
