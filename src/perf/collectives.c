@@ -201,6 +201,65 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
     }
 }
 
+/* The links an all-to-all member sees, shared by the two dispatchers' collectives: its
+ * slowest link to a member of its own NVLink domain (near), its slowest to the others
+ * (far), the largest latency, and how many members are near. */
+typedef struct member_links {
+  uint32_t n_near, n_far;
+  double near_bw, far_bw, lat;
+} member_links;
+
+/* Default map on the `network` figures: the members' GPUs increase, so each domain's
+ * members are one run starting at member i; its members see the same counts, and each
+ * link class is priced by one lookup (the slowest peer off the domain: the farthest one,
+ * across the spine where there is one). Returns the run's length. */
+static uint32_t run_links(member_links *o, const p3cfg_cluster *c, p3cfg__mesh_group grp,
+                          uint32_t i)
+{
+  const uint32_t k = grp.count, dom = p3cfg__domain_gpus(c);
+  const uint32_t first_gpu = grp.first, last_gpu = grp.first + (k - 1) * grp.stride;
+  const uint32_t a = grp.first + i * grp.stride, d = a / dom;
+  uint32_t run = 1;
+  while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
+    run++;
+  *o = (member_links){run - 1, k - run, 1e300, 1e300, 0.0};
+  double bw, l;
+  if (run > 1) {
+    p3cfg__link_achieved(c, a, a + grp.stride, &o->near_bw, &l);
+    o->lat = l;
+  }
+  if (run < k) { /* the peer farthest from a: the group's first or last GPU */
+    const uint32_t far = a - first_gpu > last_gpu - a ? first_gpu : last_gpu;
+    p3cfg__link_achieved(c, a, far / dom != d ? far : (d == first_gpu / dom ? last_gpu : first_gpu),
+                         &bw, &l);
+    o->far_bw = bw, o->lat = l > o->lat ? l : o->lat;
+  }
+  return run;
+}
+
+/* Any placement: member i's walk over every other member. */
+static void walk_links(member_links *o, const p3cfg_cluster *c, const uint32_t *rank_gpu,
+                       p3cfg__mesh_group grp, uint32_t i)
+{
+  const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
+  *o = (member_links){0, 0, 1e300, 1e300, 0.0};
+  for (uint32_t q = 0; q < grp.count; q++) {
+    if (q == i)
+      continue;
+    const uint32_t b = member_gpu(rank_gpu, grp.first, grp.stride, q);
+    double bw, l;
+    p3cfg__link_achieved(c, a, b, &bw, &l);
+    if (p3cfg__same_domain(c, a, b)) {
+      o->n_near++;
+      o->near_bw = bw < o->near_bw ? bw : o->near_bw;
+    } else {
+      o->n_far++;
+      o->far_bw = bw < o->far_bw ? bw : o->far_bw;
+    }
+    o->lat = l > o->lat ? l : o->lat;
+  }
+}
+
 /* All-to-all (NCCL's grouped send/recv, as Megatron-Core's token dispatcher issues it):
  * every member sends bytes/k to each other member at once. A GPU's sends to members of
  * its own NVLink domain share its NVLink ports, those to other domains its NIC, and both
@@ -225,57 +284,14 @@ double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
   if (k <= 1 || bytes <= 0.0)
     return 0.0;
   const double share = bytes / (double)k;
+  const int shortcut = !rank_gpu && c->links.granularity == P3CFG_LINKS_NONE;
   double worst = 0.0;
-  if (!rank_gpu && c->links.granularity == P3CFG_LINKS_NONE) {
-    /* Default map on the `network` figures: the members' GPUs increase, so each domain's
-     * members are one run; a run's members see the same counts, and each link class is
-     * priced by one lookup (the slowest peer off the domain: the farthest one, across
-     * the spine where there is one). */
-    const uint32_t dom = p3cfg__domain_gpus(c);
-    const uint32_t first_gpu = grp.first, last_gpu = grp.first + (k - 1) * grp.stride;
-    for (uint32_t i = 0; i < k;) {
-      const uint32_t a = grp.first + i * grp.stride, d = a / dom;
-      uint32_t run = 1;
-      while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
-        run++;
-      double near_bw = 1e300, far_bw = 1e300, lat = 0.0, bw, l;
-      if (run > 1) {
-        p3cfg__link_achieved(c, a, a + grp.stride, &near_bw, &l);
-        lat = l;
-      }
-      if (run < k) { /* the peer farthest from a: the group's first or last GPU */
-        const uint32_t far = a - first_gpu > last_gpu - a ? first_gpu : last_gpu;
-        p3cfg__link_achieved(c, a, far / dom != d ? far : (d == first_gpu / dom ? last_gpu : first_gpu),
-                             &bw, &l);
-        far_bw = bw, lat = l > lat ? l : lat;
-      }
-      const double t = member_a2a(share, run - 1, near_bw, k - run, far_bw, lat);
-      worst = t > worst ? t : worst;
-      i += run;
-    }
-    return worst;
-  }
-  for (uint32_t i = 0; i < k; i++) {
-    const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
-    double near_bw = 1e300, far_bw = 1e300, lat = 0.0;
-    uint32_t n_near = 0, n_far = 0;
-    for (uint32_t q = 0; q < k; q++) {
-      if (q == i)
-        continue;
-      const uint32_t b = member_gpu(rank_gpu, grp.first, grp.stride, q);
-      double bw, l;
-      p3cfg__link_achieved(c, a, b, &bw, &l);
-      if (p3cfg__same_domain(c, a, b)) {
-        n_near++;
-        near_bw = bw < near_bw ? bw : near_bw;
-      } else {
-        n_far++;
-        far_bw = bw < far_bw ? bw : far_bw;
-      }
-      lat = l > lat ? l : lat;
-    }
-    const double t = member_a2a(share, n_near, near_bw, n_far, far_bw, lat);
+  for (uint32_t i = 0; i < k;) {
+    member_links m;
+    const uint32_t step = shortcut ? run_links(&m, c, grp, i) : (walk_links(&m, c, rank_gpu, grp, i), 1u);
+    const double t = member_a2a(share, m.n_near, m.near_bw, m.n_far, m.far_bw, m.lat);
     worst = t > worst ? t : worst;
+    i += step;
   }
   return worst;
 }
@@ -326,78 +342,28 @@ double p3cfg__flex_dispatch_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
     return 0.0;
   const double per = experts / (double)k; /* experts on one member */
   const double p_rank = 1.0 - miss_prob(experts, top_k, per);
-  const uint32_t dom = p3cfg__domain_gpus(c);
-  double worst = 0.0;
-  if (!rank_gpu && c->links.granularity == P3CFG_LINKS_NONE) {
-    /* Default map on the `network` figures: each domain's members are one run. First the
-     * domains and the copies a token sends to all of them, then each run's member. */
-    double hits = 0.0, n_domains = 0.0;
-    for (uint32_t i = 0; i < k;) {
-      const uint32_t d = (grp.first + i * grp.stride) / dom;
-      uint32_t run = 1;
-      while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
-        run++;
-      hits += 1.0 - miss_prob(experts, top_k, per * run);
-      n_domains += 1.0;
-      i += run;
-    }
-    const uint32_t first_gpu = grp.first, last_gpu = grp.first + (k - 1) * grp.stride;
-    for (uint32_t i = 0; i < k;) {
-      const uint32_t a = grp.first + i * grp.stride, d = a / dom;
-      uint32_t run = 1;
-      while (i + run < k && (grp.first + (i + run) * grp.stride) / dom == d)
-        run++;
-      double near_bw = 1e300, far_bw = 1e300, lat = 0.0, bw, l;
-      if (run > 1) {
-        p3cfg__link_achieved(c, a, a + grp.stride, &near_bw, &l);
-        lat = l;
-      }
-      if (run < k) {
-        const uint32_t far = a - first_gpu > last_gpu - a ? first_gpu : last_gpu;
-        p3cfg__link_achieved(c, a, far / dom != d ? far : (d == first_gpu / dom ? last_gpu : first_gpu),
-                             &bw, &l);
-        far_bw = bw, lat = l > lat ? l : lat;
-      }
-      const double far_hits = hits - (1.0 - miss_prob(experts, top_k, per * run));
-      const double t = member_flex(token_bytes, p_rank, run - 1, near_bw, n_domains, far_hits,
-                                   far_bw, lat);
-      worst = t > worst ? t : worst;
-      i += run;
-    }
-    return worst;
-  }
-  /* Any placement: a domain of m members adds hit(m)/m for each of them. */
+  const int shortcut = !rank_gpu && c->links.granularity == P3CFG_LINKS_NONE;
+  /* First the domains and the copies a token sends to all of them: a domain of m members
+   * adds hit(m)/m for each of them (on the default map, hit(m) once per run). */
   double hits = 0.0, n_domains = 0.0;
-  for (uint32_t i = 0; i < k; i++) {
-    const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
-    uint32_t m = 0;
-    for (uint32_t q = 0; q < k; q++)
-      m += p3cfg__same_domain(c, a, member_gpu(rank_gpu, grp.first, grp.stride, q)) ? 1u : 0u;
-    hits += (1.0 - miss_prob(experts, top_k, per * m)) / m;
-    n_domains += 1.0 / m;
+  for (uint32_t i = 0; i < k;) {
+    member_links m;
+    const uint32_t step = shortcut ? run_links(&m, c, grp, i) : (walk_links(&m, c, rank_gpu, grp, i), 1u);
+    const double size = (double)(m.n_near + 1);
+    hits += (1.0 - miss_prob(experts, top_k, per * size)) * (double)step / size;
+    n_domains += (double)step / size;
+    i += step;
   }
-  for (uint32_t i = 0; i < k; i++) {
-    const uint32_t a = member_gpu(rank_gpu, grp.first, grp.stride, i);
-    double near_bw = 1e300, far_bw = 1e300, lat = 0.0;
-    uint32_t n_near = 0;
-    for (uint32_t q = 0; q < k; q++) {
-      if (q == i)
-        continue;
-      const uint32_t b = member_gpu(rank_gpu, grp.first, grp.stride, q);
-      double bw, l;
-      p3cfg__link_achieved(c, a, b, &bw, &l);
-      if (p3cfg__same_domain(c, a, b)) {
-        n_near++;
-        near_bw = bw < near_bw ? bw : near_bw;
-      } else {
-        far_bw = bw < far_bw ? bw : far_bw;
-      }
-      lat = l > lat ? l : lat;
-    }
-    const double far_hits = hits - (1.0 - miss_prob(experts, top_k, per * (n_near + 1)));
-    const double t = member_flex(token_bytes, p_rank, n_near, near_bw, n_domains,
-                                 far_hits > 1e-12 ? far_hits : 0.0, far_bw, lat);
+  /* Then each member: its domain's own term out of the far hits. */
+  double worst = 0.0;
+  for (uint32_t i = 0; i < k;) {
+    member_links m;
+    const uint32_t step = shortcut ? run_links(&m, c, grp, i) : (walk_links(&m, c, rank_gpu, grp, i), 1u);
+    const double far_hits = hits - (1.0 - miss_prob(experts, top_k, per * (m.n_near + 1)));
+    const double t = member_flex(token_bytes, p_rank, m.n_near, m.near_bw, n_domains,
+                                 far_hits > 1e-12 ? far_hits : 0.0, m.far_bw, m.lat);
     worst = t > worst ? t : worst;
+    i += step;
   }
   return worst;
 }
