@@ -17,7 +17,9 @@ constants were fitted:
   bench_moe_accuracy --ratios        Megatron-Bridge's published MoE runs (Qwen3-30B-A3B,
                                      GPT-OSS-120B; H100, B200, GB200, GB300);
   bench_modelzoo_accuracy --ratios   Megatron-Core's Qwen3-235B-A22B runs on 256 H100
-                                     (five plans and a context-parallel sweep).
+                                     (five plans and a context-parallel sweep);
+  bench_cards_accuracy --ratios      mid-2026 runs with their exact recipes (Megatron-Bridge's
+                                     verification cards, Megatron-LM pull request 5728).
 
 Each line `ratio SOURCE VALUE` is one run's measured / predicted step time. Prints the
 10th and 90th percentiles per source and pooled (the same rank rule as
@@ -32,7 +34,7 @@ import subprocess
 import sys
 
 BENCHES = ["bench_time_accuracy", "bench_cp_accuracy", "bench_fp8_ratio"]
-MOE_BENCHES = ["bench_moe_accuracy", "bench_modelzoo_accuracy"]
+MOE_BENCHES = ["bench_moe_accuracy", "bench_modelzoo_accuracy", "bench_cards_accuracy"]
 
 
 def percentiles(values):

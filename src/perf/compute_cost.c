@@ -293,22 +293,24 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
 
   /* Low precision (fp8, mxfp8, nvfp4): quantizing the GEMMs' inputs forward and their
    * output gradients backward, memory-bound, and the kernels that does
-   * (low_precision_time.c; nothing in 16 or 32 bits). Counted with the attention half, so
-   * an MoE layer keeps the dense MLP's share as its experts' casts. */
-  p3cfg__lp_overhead lp;
-  p3cfg__low_precision_overhead(&lp, d, r);
+   * (low_precision_time.c; nothing in 16 or 32 bits), each with its block: an MoE layer
+   * replaces the MLP's with its experts' (moe_cost.c). */
+  p3cfg__lp_overhead lp, lp_mlp;
+  p3cfg__low_precision_overhead(&lp, &lp_mlp, d, r);
   att_mem_f += lp.fwd_bytes, att_mem_b += lp.bwd_bytes;
-  kf += lp.kernels_fwd, kb += lp.kernels_bwd;
+  mlp_mem_f += lp_mlp.fwd_bytes, mlp_mem_b += lp_mlp.bwd_bytes;
+  kf += lp.kernels_fwd + lp_mlp.kernels_fwd, kb += lp.kernels_bwd + lp_mlp.kernels_bwd;
 
   const double gap = r->kernel_gap_s;
   const double att_fwd = qkv + proj + attn_fwd + att_mem_f * r->s_per_byte +
                          (att_kf + lp.kernels_fwd) * gap;
   const double att_bwd = 2.0 * (qkv + proj) + attn_bwd + att_mem_b * r->s_per_byte +
                          (att_kb + lp.kernels_bwd) * gap;
-  out->mlp_fwd_s = fc1 + fc2 + mlp_mem_f * r->s_per_byte + mlp_kf * gap;
-  out->mlp_bwd_s = 2.0 * (fc1 + fc2) + mlp_mem_b * r->s_per_byte + mlp_kb * gap;
-  out->mlp_kernels_fwd = mlp_kf;
-  out->mlp_kernels_bwd = mlp_kb;
+  const double mlp_kf_all = mlp_kf + lp_mlp.kernels_fwd, mlp_kb_all = mlp_kb + lp_mlp.kernels_bwd;
+  out->mlp_fwd_s = fc1 + fc2 + mlp_mem_f * r->s_per_byte + mlp_kf_all * gap;
+  out->mlp_bwd_s = 2.0 * (fc1 + fc2) + mlp_mem_b * r->s_per_byte + mlp_kb_all * gap;
+  out->mlp_kernels_fwd = mlp_kf_all;
+  out->mlp_kernels_bwd = mlp_kb_all;
   out->fwd_s = att_fwd + out->mlp_fwd_s;
   out->bwd_s = att_bwd + out->mlp_bwd_s;
   /* Recomputation (Korthikanti Sec. 5): full re-runs the layer's forward inside the
@@ -330,7 +332,7 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
     const double re_gemm = r->lp ? gemms : wk + proj + (d->swiglu ? 0.5 * fc1 : fc2);
     const double re_kernels =
         att_elem + mlp_elem +
-        (r->lp ? attn_gemm_kernels + 2.0 + split_fc1 + lp.kernels_fwd : 3.0);
+        (r->lp ? attn_gemm_kernels + 2.0 + split_fc1 + lp.kernels_fwd + lp_mlp.kernels_fwd : 3.0);
     out->bwd_s += re_gemm + (att_mem_f + mlp_mem_f) * r->s_per_byte + re_kernels * gap;
     kb += re_kernels;
   } else if (d->recompute == P3CFG_RECOMPUTE_SELECTIVE) {
@@ -362,8 +364,8 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
     if (mo & P3CFG_RECOMPUTE_MODULE_MLP) {
       out->mlp_bwd_s += out->mlp_fwd_s;
       out->bwd_s += out->mlp_fwd_s;
-      out->mlp_kernels_bwd += mlp_kf;
-      kb += mlp_kf;
+      out->mlp_kernels_bwd += mlp_kf_all;
+      kb += mlp_kf_all;
     }
   }
   out->gemm_attn_s = qkv + proj;

@@ -124,31 +124,41 @@ static double quantize_bytes(const p3cfg__rates *r, double n)
   return (r->elem_bytes * (1.0 + r->lp_amax_passes) + r->lp_copies * r->lp_elem_bytes) * n;
 }
 
-void p3cfg__low_precision_overhead(p3cfg__lp_overhead *out, const p3cfg__dims *d,
-                                   const p3cfg__rates *r)
+void p3cfg__lp_block_overhead(p3cfg__lp_overhead *out, const p3cfg__rates *r, double in,
+                              int in_normed, double mid, double dy_in, double dy_mid)
 {
   out->fwd_bytes = out->bwd_bytes = out->kernels_fwd = out->kernels_bwd = 0.0;
   if (!r->lp)
     return;
-  const double t = d->tp, T = d->tokens, e = r->elem_bytes;
+  /* Forward: the first GEMM's input (a norm's output: the norm writes the quantized
+   * copies instead of its 16-bit output where the scale is known beforehand, else a cast
+   * follows it) and the second GEMM's. */
+  if (in_normed && r->lp_fused_norm) {
+    out->fwd_bytes += (r->lp_copies * r->lp_elem_bytes - r->elem_bytes) * in;
+  } else {
+    out->fwd_bytes += quantize_bytes(r, in);
+    out->kernels_fwd += r->lp_cast_kernels;
+  }
+  out->fwd_bytes += quantize_bytes(r, mid);
+  out->kernels_fwd += r->lp_cast_kernels;
+  /* Backward: each GEMM's output gradient, for its data and weight gradients. */
+  out->bwd_bytes += quantize_bytes(r, dy_in + dy_mid);
+  out->kernels_bwd += 2.0 * r->lp_cast_kernels;
+}
+
+void p3cfg__low_precision_overhead(p3cfg__lp_overhead *attn, p3cfg__lp_overhead *mlp,
+                                   const p3cfg__dims *d, const p3cfg__rates *r)
+{
+  const double t = d->tp, T = d->tokens;
   const double th = T * d->h / (d->sp ? t : 1.0); /* the norms' tokens: 1/t with sp */
   const double qkv_w = (d->heads + 2.0 * d->kv_heads) * d->head_dim / t;
   const double up_w = (d->swiglu ? 2.0 : 1.0) * d->ffn / t;
-  /* Forward: the inputs of QKV and MLP-up (the norms' outputs: the norm writes the two
-   * quantized copies instead of its 16-bit output, or a cast follows it), of the
-   * projection (the attention's output, h/t wide) and of MLP-down (the activation's). */
-  const double normed = 2.0 * th;
-  if (r->lp_fused_norm) {
-    out->fwd_bytes += (r->lp_copies * r->lp_elem_bytes - e) * normed;
-  } else {
-    out->fwd_bytes += quantize_bytes(r, normed);
-    out->kernels_fwd += 2.0 * r->lp_cast_kernels;
-  }
-  out->fwd_bytes += quantize_bytes(r, T * d->heads * d->head_dim / t + T * d->ffn / t);
-  out->kernels_fwd += 2.0 * r->lp_cast_kernels;
-  /* Backward: each GEMM's output gradient, for its data and weight gradients. */
-  out->bwd_bytes += quantize_bytes(r, T * qkv_w + th + T * up_w + th);
-  out->kernels_bwd += 4.0 * r->lp_cast_kernels;
+  /* QKV's input (the attention norm's output) and the projection's (the attention's
+   * output, h/t wide); their output gradients: QKV's and the projection's (T x h, 1/t
+   * with sp: quantized before its gather). The MLP: up's input (the second norm's
+   * output) and down's (the activation's); their output gradients likewise. */
+  p3cfg__lp_block_overhead(attn, r, th, 1, T * d->heads * d->head_dim / t, T * qkv_w, th);
+  p3cfg__lp_block_overhead(mlp, r, th, 1, T * d->ffn / t, T * up_w, th);
 }
 
 double p3cfg__low_precision_step_bytes(const p3cfg__rates *r, double owned, double held)

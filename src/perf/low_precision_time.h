@@ -27,15 +27,23 @@ void p3cfg__low_precision_rates(p3cfg__rates *r, const p3cfg_model *m, const p3c
  * each, the 16-bit output) over HBM, whichever is longer; otherwise p3cfg__gemm_s. */
 double p3cfg__gemm_lp_s(const p3cfg__rates *r, double m, double n, double k, double batch);
 
-/* The quantization around one layer's four weight GEMMs, per micro-batch. */
+/* The quantization around a block of two weight GEMMs (QKV and projection, MLP up and
+ * down, an MoE layer's experts), per micro-batch. */
 typedef struct p3cfg__lp_overhead {
   double fwd_bytes, bwd_bytes;     /* memory-bound bytes, forward and backward */
   double kernels_fwd, kernels_bwd; /* kernels they launch */
 } p3cfg__lp_overhead;
 
-/* Zero when the plan runs in 16 or 32 bits. */
-void p3cfg__low_precision_overhead(p3cfg__lp_overhead *out, const p3cfg__dims *d,
-                                   const p3cfg__rates *r);
+/* A block's quantization: `in` elements of the first GEMM's input (in_normed: a norm's
+ * output, which the norm itself quantizes where the recipe allows), `mid` of the second
+ * GEMM's input, and the output gradients of the two GEMMs, dy_in and dy_mid elements.
+ * Zero when the plan runs in 16 or 32 bits. */
+void p3cfg__lp_block_overhead(p3cfg__lp_overhead *out, const p3cfg__rates *r, double in,
+                              int in_normed, double mid, double dy_in, double dy_mid);
+
+/* The two blocks of a dense layer: attention (QKV, projection) and MLP (up, down). */
+void p3cfg__low_precision_overhead(p3cfg__lp_overhead *attn, p3cfg__lp_overhead *mlp,
+                                   const p3cfg__dims *d, const p3cfg__rates *r);
 
 /* The share of each tensor-parallel all-gather's bytes that low precision saves, 1 -
  * lp_elem_bytes / elem_bytes, with sequence parallelism (0 otherwise, and in 16 or 32

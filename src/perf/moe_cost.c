@@ -19,8 +19,9 @@
  * without. Routing is taken as balanced (the mean load): the published benchmarks force
  * balanced routing; a dropless run's imbalance is not modelled (docs/time-model.md).
  * Every rate is the GPU's kernel rate of compute_cost.c; nothing here is fitted. In low
- * precision the expert and shared-expert GEMMs run at the low-precision rate and the
- * router stays in 16 bits (Transformer Engine's default).
+ * precision the expert and shared-expert GEMMs run at the low-precision rate, each
+ * quantizing its input and output gradient at its own size, and the router stays in 16
+ * bits (Transformer Engine's default).
  */
 #include <math.h>
 
@@ -93,6 +94,18 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   const double norm_f = 2.0 * e * th, norm_b = 3.0 * e * th;
   const double bda_f = (d->dropout ? 3.0 * e + 1.0 : 3.0 * e) * th;
   const double bda_b = (d->dropout ? 2.0 * e + 1.0 : (d->bias ? e : 0.0)) * th;
+  /* Low precision: each GEMM's input and output gradient quantized at its own size
+   * (low_precision_time.c). The experts' fc1 input is the permuted rows, quantized by
+   * Transformer Engine's GroupedLinear after the permutation (never a norm's output:
+   * top_k copies of each token, where a dense MLP quantizes its T_l norm outputs once);
+   * fc2's the activation's rows x f_e/etp; their output gradients rows x up and rows x h.
+   * The shared experts like a dense MLP on this rank's tokens, whose norm output feeds
+   * the router too (a cast follows it). Nothing in 16 or 32 bits. */
+  p3cfg__lp_overhead lpx, lps = {0.0, 0.0, 0.0, 0.0};
+  p3cfg__lp_block_overhead(&lpx, r, rows * h, 0, rows * fe / etp, rows * up, rows * h);
+  if (d->shared_ffn > 0.0)
+    p3cfg__lp_block_overhead(&lps, r, th, 0, T * d->shared_ffn / t,
+                             T * (d->swiglu ? 2.0 : 1.0) * d->shared_ffn / t, th);
 
   /* Kernels: the MLP half's norm and bias-dropout-add; the router (GEMM, scores, top-k,
    * the auxiliary loss and its scaler: about 15 ops); the dispatcher (token counts, their
@@ -102,18 +115,20 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
    * unpermute, the shared experts' sum: about 6). The backward runs each GEMM twice and
    * most of the rest once more. */
   const double shared_k = d->shared_ffn > 0.0 ? 3.0 : 0.0;
-  out->kernels_fwd = 33.0 + 2.0 * local + shared_k + bias_kf + clamp_k;
-  out->kernels_bwd = 48.0 + 4.0 * local + 2.0 * shared_k + bias_kb + clamp_k;
+  out->kernels_fwd =
+      33.0 + 2.0 * local + shared_k + bias_kf + clamp_k + lpx.kernels_fwd + lps.kernels_fwd;
+  out->kernels_bwd =
+      48.0 + 4.0 * local + 2.0 * shared_k + bias_kb + clamp_k + lpx.kernels_bwd + lps.kernels_bwd;
   /* Megatron-Core's all-to-all dispatcher copies the token counts to the host before the
    * permutation or the all-to-all (MoEAlltoAllTokenDispatcher, cuda_sync_point): one host
    * synchronisation per MoE layer forward. */
   out->host_syncs = 1.0;
 
   const double gemm_f = router + fc1 + fc2 + shared;
-  const double mem_f =
-      scores + 2.0 * perm + act_f + shared_act_f + norm_f + bda_f + bias_f + clamp_f;
-  const double mem_b =
-      scores + 2.0 * perm + act_b + shared_act_b + norm_b + bda_b + bias_b + clamp_b;
+  const double mem_f = scores + 2.0 * perm + act_f + shared_act_f + norm_f + bda_f + bias_f +
+                       clamp_f + lpx.fwd_bytes + lps.fwd_bytes;
+  const double mem_b = scores + 2.0 * perm + act_b + shared_act_b + norm_b + bda_b + bias_b +
+                       clamp_b + lpx.bwd_bytes + lps.bwd_bytes;
   out->gemm_fwd_s = fc1 + fc2 + shared;
   out->fwd_s = gemm_f + mem_f * r->s_per_byte + out->kernels_fwd * gap;
   out->bwd_s = 2.0 * gemm_f + mem_b * r->s_per_byte + out->kernels_bwd * gap;

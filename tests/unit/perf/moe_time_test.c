@@ -208,3 +208,34 @@ Test(moe_time, ep_overlap_hides_less_with_few_micro_batches)
   cr_assert_gt(share[0], share[1] + 0.2, "exposed share %.3f (2 micro-batches) vs %.3f (32)",
                share[0], share[1]);
 }
+
+/* In MXFP8 the experts quantize what they multiply at its own size: fc1's input is the
+ * permuted rows (top_k copies of each token, never a norm's output), fc2's the
+ * activation's, and backward their output gradients. With the GEMMs and the kernel gaps
+ * taken out, what MXFP8 adds to the MoE block's forward over BF16 is exactly
+ * quantize(rows x h) + quantize(rows x f_e): each element read in 16 bits and written as
+ * two 1-byte copies with an E8M0 scale per 32, minus nothing (no norm writes them). */
+Test(moe_time, mxfp8_experts_quantize_the_routed_rows)
+{
+  p3cfg_model m = qwen3_30b();
+  const p3cfg_plan pl = moe_plan(1, 8, 1, 8, 2);
+  p3cfg__rates r16, r8;
+  p3cfg__rates_of(&r16, &m, p3cfg__gpu_preset("gb200"));
+  m.precision = P3CFG_PREC_MXFP8;
+  p3cfg__rates_of(&r8, &m, p3cfg__gpu_preset("gb200"));
+  p3cfg__dims d;
+  p3cfg__dims_of(&d, &m, &pl);
+  p3cfg__moe_cost X16, X8;
+  r16.kernel_gap_s = r8.kernel_gap_s = 0.0;
+  p3cfg__moe_cost_of(&X16, &d, &r16);
+  p3cfg__moe_cost_of(&X8, &d, &r8);
+  const double rows = 2.0 * 4096.0 * 8.0; /* mbs 2, top 8, tp 1 */
+  const double per_elem = 2.0 + 2.0 * (1.0 + 1.0 / 32.0);
+  const double bytes = per_elem * rows * (2048.0 + 768.0);
+  /* the router GEMM stays in 16 bits and runs at the same rate in both */
+  const double added = (X8.fwd_s - X8.gemm_fwd_s) - (X16.fwd_s - X16.gemm_fwd_s);
+  cr_assert_float_eq(added, bytes * r8.s_per_byte, bytes * r8.s_per_byte * 1e-9,
+                     "MXFP8 adds %.6g s to the experts' forward, expected %.6g", added,
+                     bytes * r8.s_per_byte);
+  cr_assert_gt(X8.kernels_fwd, X16.kernels_fwd, "the casts launch kernels");
+}
