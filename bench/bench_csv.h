@@ -60,4 +60,21 @@ static inline double num(const csv_row *h, const csv_row *r, const char *name)
   return strtod(get(h, r, name), NULL);
 }
 
+/* `path` opened and its header line read into *header; NULL (told on stderr) when the file
+ * cannot be read or has no header line. */
+static inline FILE *csv_open(const char *path, csv_row *header)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    perror(path);
+    return NULL;
+  }
+  if (!next_row(header, f)) {
+    fprintf(stderr, "bench: %s: no header line\n", path);
+    fclose(f);
+    return NULL;
+  }
+  return f;
+}
+
 #endif

@@ -73,13 +73,9 @@ int main(int argc, char **argv)
     }
   }
   const char *csv = P3CFG_DATA_DIR "/calibration/megatron-bridge-verification-cards.csv";
-  FILE *f = fopen(csv, "r");
-  if (!f) {
-    perror(csv);
-    return 1;
-  }
   csv_row h, r;
-  if (!next_row(&h, f))
+  FILE *f = csv_open(csv, &h);
+  if (!f)
     return 1;
   printf("Megatron-Core MoE runs with their recipes, mid-2026 software "
          "(data/calibration/megatron-bridge-verification-cards.csv)\n");

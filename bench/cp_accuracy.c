@@ -98,13 +98,9 @@ int main(int argc, char **argv)
 {
   const int print_ratios = argc > 1 && strcmp(argv[1], "--ratios") == 0;
   const char *csv = P3CFG_DATA_DIR "/calibration/nemo-long-sequence-cp.csv";
-  FILE *f = fopen(csv, "r");
-  if (!f) {
-    perror(csv);
-    return 1;
-  }
   csv_row h, r;
-  if (!next_row(&h, f))
+  FILE *f = csv_open(csv, &h);
+  if (!f)
     return 1;
   printf("NeMo long-sequence sweep (data/calibration/nemo-long-sequence-cp.csv): TFLOPS per GPU, "
          "NeMo's count\n");

@@ -71,11 +71,10 @@ int main(int argc, char **argv)
     }
   }
   const char *csv = P3CFG_DATA_DIR "/calibration/megatron-moe-modelzoo-qwen3-h100.csv";
-  FILE *f = fopen(csv, "r");
-  if (!f) {
-    perror(csv);
+  csv_row h, r;
+  FILE *f = csv_open(csv, &h);
+  if (!f)
     return 1;
-  }
   char path[512];
   p3cfg_cluster *c = NULL;
   snprintf(path, sizeof path, "%s/clusters/dgx-h100-32n.yaml", P3CFG_SOURCE_DIR);
@@ -83,9 +82,6 @@ int main(int argc, char **argv)
     fprintf(stderr, "modelzoo_accuracy: %s: %s\n", path, p3cfg_error_last()->message);
     return 1;
   }
-  csv_row h, r;
-  if (!next_row(&h, f))
-    return 1;
   printf("Megatron-MoE-ModelZoo Qwen3-235B-A22B, 256 DGX H100, BF16 "
          "(data/calibration/megatron-moe-modelzoo-qwen3-h100.csv)\n");
   printf("  %-5s %-8s %6s  %-30s %-16s %-8s %9s %9s %8s  %s\n", "table", "dispatch", "seq",
