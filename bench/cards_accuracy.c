@@ -79,9 +79,9 @@ int main(int argc, char **argv)
     return 1;
   printf("Megatron-Core MoE runs with their recipes, mid-2026 software "
          "(data/calibration/megatron-bridge-verification-cards.csv)\n");
-  printf("  %-5s %-9s %-9s %-15s %-6s %4s  %-26s %-8s %-14s %9s %9s %8s  %s\n", "table",
-         "source", "system", "model", "prec", "gpus", "plan (tp/pp/cp/vp/ep, mbs)", "dispatch",
-         "graphs", "pred", "pub", "error", "fits");
+  printf("  %-5s %-9s %-9s %-15s %-6s %4s  %-26s %-8s %-14s %9s %9s %8s  %s\n", "table", "source",
+         "system", "model", "prec", "gpus", "plan (tp/pp/cp/vp/ep, mbs)", "dispatch", "graphs",
+         "pred", "pub", "error", "fits");
   int n = 0, slow = 0, n_fit = 0, n_ratios = 0;
   double sum = 0.0, worst = 0.0, ratios[MAX_ROWS];
   double weak_gpus[MAX_ROWS], weak_pub[MAX_ROWS], weak_pred[MAX_ROWS];
@@ -121,18 +121,16 @@ int main(int argc, char **argv)
     pl.zero_stage = 1;
     pl.overlap = P3CFG_OVERLAP_GRAD_REDUCE | P3CFG_OVERLAP_PARAM_GATHER |
                  (num(&h, &r, "ep_overlap") > 0 ? P3CFG_OVERLAP_EP_COMM : 0);
-    pl.split_accounts =
-        pl.pp > 1 ? P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS : 0;
+    pl.split_accounts = pl.pp > 1 ? P3CFG_SPLIT_ACCOUNT_EMBEDDING | P3CFG_SPLIT_ACCOUNT_LOSS : 0;
 
     char plan[48];
-    snprintf(plan, sizeof plan, "%u/%u/%u/%u/%u, mbs %u", pl.tp, pl.pp, pl.cp,
-             pl.virtual_stages, pl.ep, pl.micro_batch);
+    snprintf(plan, sizeof plan, "%u/%u/%u/%u/%u, mbs %u", pl.tp, pl.pp, pl.cp, pl.virtual_stages,
+             pl.ep, pl.micro_batch);
     p3cfg_result *res = NULL;
     if (p3cfg_estimate(&res, m, c, &pl, NULL)) {
-      printf("  %-5s %-9s %-9s %-15s %-6s %4s  %-26s estimate failed: %s\n",
-             get(&h, &r, "table"), get(&h, &r, "source"), get(&h, &r, "system"),
-             get(&h, &r, "model"), get(&h, &r, "precision"), get(&h, &r, "gpus"), plan,
-             p3cfg_error_last()->message);
+      printf("  %-5s %-9s %-9s %-15s %-6s %4s  %-26s estimate failed: %s\n", get(&h, &r, "table"),
+             get(&h, &r, "source"), get(&h, &r, "system"), get(&h, &r, "model"),
+             get(&h, &r, "precision"), get(&h, &r, "gpus"), plan, p3cfg_error_last()->message);
       p3cfg_model_free(m);
       p3cfg_cluster_free(c);
       continue;
@@ -144,10 +142,10 @@ int main(int argc, char **argv)
     const double pred = by_step ? t->iteration_s : t->model_tflops_per_gpu;
     const double err = by_step ? pred / pub - 1.0 : pub / pred - 1.0; /* > 0: predicted slow */
     printf("  %-5s %-9s %-9s %-15s %-6s %4s  %-26s %-8s %-14s %9.2f %9.2f %+7.1f%%  %s%s\n",
-           get(&h, &r, "table"), get(&h, &r, "source"), get(&h, &r, "system"),
-           get(&h, &r, "model"), get(&h, &r, "precision"), get(&h, &r, "gpus"), plan,
-           get(&h, &r, "dispatcher"), get(&h, &r, "graphs"), pred, pub, 100.0 * err,
-           mem->fits ? "yes" : "NO", by_step ? " s" : " TFLOPS");
+           get(&h, &r, "table"), get(&h, &r, "source"), get(&h, &r, "system"), get(&h, &r, "model"),
+           get(&h, &r, "precision"), get(&h, &r, "gpus"), plan, get(&h, &r, "dispatcher"),
+           get(&h, &r, "graphs"), pred, pub, 100.0 * err, mem->fits ? "yes" : "NO",
+           by_step ? " s" : " TFLOPS");
     /* The weak-scaling points are one recipe whose 8-GPU run bench_moe_accuracy already
      * pools (Megatron-Bridge's 26.08 table): a scaling check, not more runs. */
     const int weak = !strcmp(get(&h, &r, "table"), "weak");
@@ -173,8 +171,8 @@ int main(int argc, char **argv)
   if (n_weak > 1) {
     printf("  weak scaling, tokens/s per GPU over the %.0f-GPU point's:", weak_gpus[0]);
     for (int i = 1; i < n_weak; i++)
-      printf("  %.0f GPUs %.3f measured, %.3f predicted;", weak_gpus[i],
-             weak_pub[i] / weak_pub[0], weak_pred[i] / weak_pred[0]);
+      printf("  %.0f GPUs %.3f measured, %.3f predicted;", weak_gpus[i], weak_pub[i] / weak_pub[0],
+             weak_pred[i] / weak_pred[0]);
     printf("\n");
   }
   for (int i = 0; print_ratios && i < n_ratios; i++)
