@@ -33,32 +33,18 @@
 
 #include "bench_csv.h"
 #include "p3cfg.h"
+#include "plan_record.h"
 #include "types.h"
 
 #define MAX_ROWS 32
 
-static int precision_of(p3cfg_model *m, const char *s)
+/* The index of `name` in the plan files' name table `names` (plan_record.c), or -1. */
+static int name_index(const char *const *names, int n, const char *name)
 {
-  if (!strcmp(s, "bf16"))
-    m->precision = P3CFG_PREC_BF16;
-  else if (!strcmp(s, "mxfp8"))
-    m->precision = P3CFG_PREC_MXFP8;
-  else
-    return -1;
-  return 0;
-}
-
-static int dispatcher_of(p3cfg_model *m, const char *s)
-{
-  if (!strcmp(s, "alltoall"))
-    m->moe.dispatcher = P3CFG_DISPATCH_ALLTOALL;
-  else if (!strcmp(s, "hybridep"))
-    m->moe.dispatcher = P3CFG_DISPATCH_HYBRIDEP;
-  else if (!strcmp(s, "deepep"))
-    m->moe.dispatcher = P3CFG_DISPATCH_DEEPEP;
-  else
-    return -1;
-  return 0;
+  for (int i = 0; i < n; i++)
+    if (names[i] && !strcmp(names[i], name))
+      return i;
+  return -1;
 }
 
 int main(int argc, char **argv)
@@ -100,11 +86,16 @@ int main(int argc, char **argv)
       fprintf(stderr, "cards_accuracy: %s: %s\n", path, p3cfg_error_last()->message);
       return 1;
     }
-    if (precision_of(m, get(&h, &r, "precision")) || dispatcher_of(m, get(&h, &r, "dispatcher"))) {
+    const int prec = name_index(p3cfg__precision_names, 6, get(&h, &r, "precision"));
+    const int disp =
+        name_index(p3cfg__moe_dispatcher_names, P3CFG_DISPATCH_COUNT, get(&h, &r, "dispatcher"));
+    if (prec < 0 || disp < 0) {
       fprintf(stderr, "cards_accuracy: unknown precision %s or dispatcher %s\n",
               get(&h, &r, "precision"), get(&h, &r, "dispatcher"));
       return 1;
     }
+    m->precision = (p3cfg_precision)prec;
+    m->moe.dispatcher = (p3cfg_moe_dispatcher)disp;
     m->seq_len = (uint64_t)num(&h, &r, "seq_len");
     m->global_batch = (uint64_t)num(&h, &r, "gbs");
     m->cross_entropy = P3CFG_CE_FUSED;
