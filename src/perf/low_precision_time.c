@@ -59,7 +59,7 @@ void p3cfg__low_precision_rates(p3cfg__rates *r, const p3cfg_model *m, const p3c
   r->lp_half_flops = r->half_flops;
   r->lp_elem_bytes = r->elem_bytes;
   r->lp_amax_passes = 0.0, r->lp_cast_kernels = 0.0, r->lp_copies = 2.0;
-  r->lp_fused_norm = 0, r->lp_param_gather = 0;
+  r->lp_fused_norm = 0, r->lp_param_gather = 0, r->lp_gather_rowwise = 0;
   r->gather_elem_bytes = r->elem_bytes;
   if (!r->lp)
     return;
@@ -85,6 +85,7 @@ void p3cfg__low_precision_rates(p3cfg__rates *r, const p3cfg_model *m, const p3c
   r->lp_cast_kernels = current ? 3.0 : 1.0; /* amax, scale, cast; or the cast alone */
   r->lp_fused_norm = !current;
   r->lp_copies = m->precision == P3CFG_PREC_FP8 && gpu->peak_fp4_flops > 0.0 ? 1.0 : 2.0;
+  r->lp_gather_rowwise = m->precision == P3CFG_PREC_FP8 && r->lp_copies == 2.0;
   r->lp_param_gather = m->fp8_param_gather;
   if (m->fp8_param_gather) {
     /* The linear weights' share of the parameters (embeddings and the output layer stay
@@ -159,6 +160,27 @@ void p3cfg__low_precision_overhead(p3cfg__lp_overhead *attn, p3cfg__lp_overhead 
    * output) and down's (the activation's); their output gradients likewise. */
   p3cfg__lp_block_overhead(attn, r, th, 1, T * d->heads * d->head_dim / t, T * qkv_w, th);
   p3cfg__lp_block_overhead(mlp, r, th, 1, T * d->ffn / t, T * up_w, th);
+  /* Per-tensor FP8 on Hopper under sequence parallelism: of the four gathered tensors of
+   * a layer (the two norm outputs, the projection's and MLP-down's output gradients) the
+   * cast writes the row-wise copy only, which is what is gathered, and the backward
+   * transposes the gathered T x h whole for the weight gradient: read and write q bytes
+   * per element, one kernel each, where the cast's own column-wise copy would have been
+   * 1/t of it. TE: Float8Quantizer and Float8CurrentScalingQuantizer
+   * supports_only_rowwise_all_gather() (tensor/float8_tensor.py), so LayerNormLinear
+   * drops the column-wise usage before the gather and calls
+   * ln_out_total.update_usage(columnwise_usage=True) after the backward's re-gather, and
+   * Linear likewise on the gathered grad_output (module/layernorm_linear.py, linear.py @
+   * d0067d0). torchao's float8 TP gathers the row-wise data and transposes it at the
+   * weight-gradient GEMM (preprocess_addmm's .contiguous(), float8_ops.py @ 6243040). */
+  if (r->lp_gather_rowwise && d->sp && t > 1.0) {
+    const double q = r->lp_elem_bytes, transpose = 2.0 * q * T * d->h;
+    p3cfg__lp_overhead *const blocks[2] = {attn, mlp};
+    for (int i = 0; i < 2; i++) {
+      blocks[i]->fwd_bytes -= q * th;                   /* the norm output's second copy */
+      blocks[i]->bwd_bytes += 2.0 * transpose - q * th; /* its and dy's transposes */
+      blocks[i]->kernels_bwd += 2.0;
+    }
+  }
 }
 
 double p3cfg__low_precision_step_bytes(const p3cfg__rates *r, double owned, double held)

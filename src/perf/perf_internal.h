@@ -47,6 +47,9 @@ typedef struct p3cfg__rates {
   double lp_copies;         /* quantized copies per tensor: 2, or 1 for per-tensor FP8 on
                                Blackwell (one copy serves both GEMM layouts) */
   int lp_fused_norm;        /* 1: the norm before QKV / MLP-up writes the quantized copy */
+  int lp_gather_rowwise;    /* 1: per-tensor FP8 with a transposed copy (Hopper): a tensor
+                               gathered under sequence parallelism travels row-wise only
+                               and the backward transposes the gathered whole */
   int lp_param_gather;      /* 1: weights kept low-precision (fp8_param_gather) */
   double gather_elem_bytes; /* per parameter of the parameter all-gather: elem_bytes, less
                                with fp8_param_gather (the linear weights in lp_elem_bytes) */

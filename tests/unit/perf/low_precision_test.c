@@ -191,3 +191,51 @@ Test(perf, per_tensor_fp8_on_blackwell_writes_one_copy)
   p3cfg_cluster_free(blackwell);
   p3cfg_model_free(m);
 }
+
+/* Per-tensor FP8 on Hopper gathers row-wise data only (TE's Float8Quantizer and
+ * Float8CurrentScalingQuantizer: supports_only_rowwise_all_gather() is true, tensor/
+ * float8_tensor.py @ d0067d0), so under sequence parallelism the cast of a gathered
+ * tensor writes one copy of its 1/t shard and the backward transposes the gathered
+ * T x h whole (update_usage(columnwise_usage=True) after the re-gather): per block, the
+ * norm output's and the output gradient's transposes, 2 x 2q T h bytes, less the two
+ * 1/t copies no longer written. MXFP8 gathers each usage's own data and transposes
+ * nothing. */
+Test(perf, hopper_fp8_transposes_the_gathered_tensors)
+{
+  p3cfg_model *m;
+  p3cfg_cluster *c;
+  load(&m, &c, "llama3-70b", "dgx-h100-1n");
+  p3cfg_plan pl = P3CFG_PLAN_INIT;
+  pl.dp = 2, pl.tp = 4, pl.sequence_parallel = 1, pl.micro_batch = 1;
+  m->precision = P3CFG_PREC_FP8;
+  m->fp8_recipe = P3CFG_FP8_DELAYED;
+  p3cfg__dims d;
+  p3cfg__rates r;
+  p3cfg__dims_of(&d, m, &pl);
+  p3cfg__rates_of(&r, m, &c->gpu);
+  cr_assert_eq(r.lp_gather_rowwise, 1);
+  p3cfg__lp_overhead sp_attn, sp_mlp, ref_attn, ref_mlp;
+  p3cfg__low_precision_overhead(&sp_attn, &sp_mlp, &d, &r);
+  /* the same block without the rule: what p3cfg__lp_block_overhead charges for it */
+  const double T = d.tokens, h = d.h, t = d.tp, th = T * h / t, q = r.lp_elem_bytes;
+  r.lp_gather_rowwise = 0;
+  p3cfg__low_precision_overhead(&ref_attn, &ref_mlp, &d, &r);
+  cr_expect_float_eq(sp_attn.fwd_bytes, ref_attn.fwd_bytes - q * th, 1.0);
+  cr_expect_float_eq(sp_attn.bwd_bytes, ref_attn.bwd_bytes + 4.0 * q * T * h - q * th, 1.0);
+  cr_expect_float_eq(sp_mlp.bwd_bytes, ref_mlp.bwd_bytes + 4.0 * q * T * h - q * th, 1.0);
+  cr_expect_eq(sp_attn.kernels_bwd, ref_attn.kernels_bwd + 2.0);
+  /* MXFP8 and per-tensor FP8 on Blackwell: no transposes */
+  m->precision = P3CFG_PREC_MXFP8;
+  p3cfg__rates_of(&r, m, &c->gpu);
+  cr_expect_eq(r.lp_gather_rowwise, 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/clusters/gb200-nvl72-1r.yaml", P3CFG_SOURCE_DIR);
+  p3cfg_cluster *bw;
+  cr_assert_eq(p3cfg_cluster_load(&bw, path, NULL), 0);
+  m->precision = P3CFG_PREC_FP8;
+  p3cfg__rates_of(&r, m, &bw->gpu);
+  cr_expect_eq(r.lp_gather_rowwise, 0);
+  p3cfg_cluster_free(bw);
+  p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+}
