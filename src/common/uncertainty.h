@@ -23,7 +23,7 @@
  * published dense run on such a GPU: the calibration sources held out one at a time
  * (build/bench_time_accuracy) and the runs no constant was fitted on (bench_cp_accuracy,
  * bench_fp8_ratio's DGX H100 runs); bench/pooled_interval.py pools them (49 runs). */
-#define P3CFG__TIME_RATIO_P10 0.918
+#define P3CFG__TIME_RATIO_P10 0.909
 #define P3CFG__TIME_RATIO_P90 1.060
 
 /* Iteration time, GPUs whose efficiency constants were carried over from another chip
