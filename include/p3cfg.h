@@ -45,7 +45,7 @@ P3CFG_API const char *p3cfg_version_string(void);
  *  compile or link time (a function, type, struct field, macro or callback signature
  *  added, changed or removed), in whichever release it comes, and never otherwise.
  *  docs/api.md, "Versions", lists what each number added. */
-#define P3CFG_API_VERSION 10
+#define P3CFG_API_VERSION 11
 
 /** P3CFG_API_VERSION of the library actually linked: a program built against API
  *  version N runs with a library whose version is N (and, for what it uses, later). */
@@ -899,6 +899,11 @@ typedef struct p3cfg_plan_model {
    * (Megatron-Core's all-to-all dispatcher; also what a plan file without the key reads
    * as), "deepep" or "hybridep" (its flex dispatcher on that backend). */
   const char *moe_dispatcher;
+  /* API 11: the low-precision recipe, as the model file's fp8_recipe ("delayed", also what
+   * a plan file without the key reads as, or "current"; NULL unless precision is fp8) and
+   * fp8_param_gather (0 in a plan file without the key). */
+  const char *fp8_recipe;
+  int fp8_param_gather;
 } p3cfg_plan_model;
 
 /** The cluster a plan was placed on, as recorded in the plan object's "cluster". */

@@ -15,6 +15,7 @@ const char *const p3cfg__posemb_names[3] = {"learned", "rope", "alibi"};
 const char *const p3cfg__norm_names[2] = {"layernorm", "rmsnorm"};
 const char *const p3cfg__precision_names[6] = {"bf16", "fp16", "fp32",
                                                  "fp8",  "mxfp8", "nvfp4"};
+const char *const p3cfg__fp8_recipe_names[2] = {"delayed", "current"};
 const char *const p3cfg__optimizer_names[2] = {"adam", "sgd"};
 const char *const p3cfg__grad_reduce_names[2] = {"fp32", "bf16"};
 const char *const p3cfg__cross_entropy_names[3] = {"unfused", "fused", "native"};

@@ -43,6 +43,7 @@ extern const char *const p3cfg__activation_names[2];
 extern const char *const p3cfg__posemb_names[3];
 extern const char *const p3cfg__norm_names[2];
 extern const char *const p3cfg__precision_names[6];
+extern const char *const p3cfg__fp8_recipe_names[2];
 extern const char *const p3cfg__optimizer_names[2];
 extern const char *const p3cfg__grad_reduce_names[2];
 extern const char *const p3cfg__cross_entropy_names[3];

@@ -209,6 +209,12 @@ static p3cfg__plan_rule framework_rules(const p3cfg_plan *p, const p3cfg_model *
   }
   if (p3cfg__precision_is_low(m->precision) && !fw->low_precision)
     FAIL(P3CFG_RULE_FRAMEWORK, "%s has no low-precision (fp8, mxfp8, nvfp4) GEMMs", fw->name);
+  /* Megatron-LM validate_args() at d98e8a6: "--fp8-param-gather only supported with
+   * distributed optimizer, torch fsdp2, megatron fsdp, or inference mode". */
+  if (m->fp8_param_gather && p->framework == P3CFG_FRAMEWORK_MEGATRON && z == 0)
+    FAIL(P3CFG_RULE_FRAMEWORK,
+         "fp8_param_gather needs the distributed optimizer or FSDP (zero stage 1-3): "
+         "Megatron-LM all-gathers the low-precision weights there, got zero stage 0");
   return P3CFG_RULE_OK;
 }
 

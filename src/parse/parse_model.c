@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "parse_objects.h"
+#include "plan_record.h"
 
 enum {
   K_NAME,
@@ -82,7 +83,6 @@ static const char *const activations[] = {"gelu", "swiglu"};
 static const char *const positions[] = {"learned", "rope", "alibi"};
 static const char *const norms[] = {"layernorm", "rmsnorm"};
 static const char *const precisions[] = {"bf16", "fp16", "fp32", "fp8", "mxfp8", "nvfp4"};
-static const char *const fp8_recipes[] = {"delayed", "current"};
 static const char *const optimizers[] = {"adam", "sgd"};
 static const char *const grad_reduces[] = {"fp32", "bf16"};
 static const char *const cross_entropies[] = {"unfused", "fused", "native"};
@@ -219,7 +219,8 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   read_choice(c, v, K_NORM, norms, N_OF(norms), &norm);
   read_choice(c, v, K_PRECISION, precisions, N_OF(precisions), &prec);
   read_choice(c, v, K_OPTIMIZER, optimizers, N_OF(optimizers), &opt);
-  read_choice(c, v, K_FP8_RECIPE, fp8_recipes, N_OF(fp8_recipes), &recipe);
+  read_choice(c, v, K_FP8_RECIPE, p3cfg__fp8_recipe_names, N_OF(p3cfg__fp8_recipe_names),
+              &recipe);
   read_choice(c, v, K_GRAD_REDUCE, grad_reduces, N_OF(grad_reduces), &grad);
   int ce = m->cross_entropy;
   read_choice(c, v, K_CROSS_ENTROPY, cross_entropies, N_OF(cross_entropies), &ce);

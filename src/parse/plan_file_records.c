@@ -185,10 +185,50 @@ static bool read_cross_entropy(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const 
   return true;
 }
 
+/* The low-precision recipe (docs/formats.md "Precision"): fp8_recipe "delayed" when absent
+ * and only with precision fp8 (NULL otherwise); fp8_param_gather false when absent and only
+ * with a low precision, as in the model file. Runs after the precision is read. */
+static bool read_low_precision(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                               const char *prefix)
+{
+  const int fp8 = m->precision && !strcmp(m->precision, "fp8");
+  const int low =
+      fp8 || (m->precision && (!strcmp(m->precision, "mxfp8") || !strcmp(m->precision, "nvfp4")));
+  m->fp8_recipe = fp8 ? p3cfg__fp8_recipe_names[P3CFG_FP8_DELAYED] : NULL;
+  m->fp8_param_gather = 0;
+  bool ok = true;
+  char item[P3CFG__PF_LABEL_CAP];
+  const yaml_node_t *v = p3cfg__pf_lookup(rd, map, "fp8_recipe");
+  int k = 0;
+  if (v && p3cfg__pf_enum(rd, map, prefix, "fp8_recipe", p3cfg__fp8_recipe_names,
+                          N_OF(p3cfg__fp8_recipe_names), &k)) {
+    if (m->precision && !fp8) {
+      p3cfg__problem(&rd->c, v, "%s is for precision fp8, but precision is %s",
+                     p3cfg__pf_label(item, prefix, "fp8_recipe"), m->precision);
+      ok = false;
+    } else {
+      m->fp8_recipe = p3cfg__fp8_recipe_names[k];
+    }
+  } else if (v) {
+    ok = false;
+  }
+  v = p3cfg__pf_lookup(rd, map, "fp8_param_gather");
+  if (v) {
+    if (!p3cfg__pf_bool(rd, map, prefix, "fp8_param_gather", &m->fp8_param_gather))
+      return false;
+    if (m->fp8_param_gather && m->precision && !low) {
+      p3cfg__problem(&rd->c, v, "%s needs precision fp8, mxfp8 or nvfp4, but precision is %s",
+                     p3cfg__pf_label(item, prefix, "fp8_param_gather"), m->precision);
+      return false;
+    }
+  }
+  return ok;
+}
+
 /* The model file's deterministic: false when absent (plan files written before the key,
  * and the plans of every model without it); unfused loss only, as in the model file. */
-static bool read_deterministic(p3cfg__pf_reader *rd, p3cfg_plan_model *m,
-                               const yaml_node_t *map, const char *prefix)
+static bool read_deterministic(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_node_t *map,
+                               const char *prefix)
 {
   m->deterministic = 0;
   const yaml_node_t *v = p3cfg__pf_lookup(rd, map, "deterministic");
@@ -198,8 +238,9 @@ static bool read_deterministic(p3cfg__pf_reader *rd, p3cfg_plan_model *m,
     return false;
   if (m->deterministic && m->cross_entropy && strcmp(m->cross_entropy, "unfused") != 0) {
     char item[P3CFG__PF_LABEL_CAP];
-    p3cfg__problem(&rd->c, v, "%s needs cross_entropy unfused (Megatron-LM's "
-                              "--deterministic-mode), but cross_entropy is %s",
+    p3cfg__problem(&rd->c, v,
+                   "%s needs cross_entropy unfused (Megatron-LM's "
+                   "--deterministic-mode), but cross_entropy is %s",
                    p3cfg__pf_label(item, prefix, "deterministic"), m->cross_entropy);
     return false;
   }
@@ -262,6 +303,7 @@ bool p3cfg__pf_read_model(p3cfg__pf_reader *rd, p3cfg_plan_model *m, const yaml_
     ok &= p3cfg__pf_bool(rd, map, prefix, flags[i].key, (int *)((char *)m + flags[i].offset));
   ok &= read_grad_reduce(rd, m, map, prefix);
   ok &= read_cross_entropy(rd, m, map, prefix);
+  ok &= read_low_precision(rd, m, map, prefix);
   ok &= read_deterministic(rd, m, map, prefix);
   return read_shape(rd, m, map, prefix) && ok;
 }
@@ -320,8 +362,8 @@ static bool read_host(p3cfg__pf_reader *rd, p3cfg_plan_cluster *cl, const yaml_n
       char item[P3CFG__PF_LABEL_CAP + 24];
       uint64_t v;
       snprintf(item, sizeof item, "%s[%zu]", label, i);
-      ok = p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, seq->data.sequence.items.start[i]), item,
-                            0, P3CFG__MAX_SOCKETS - 1, &v) == 0;
+      ok = p3cfg__read_uint(&rd->c, p3cfg__node(&rd->c, seq->data.sequence.items.start[i]), item, 0,
+                            P3CFG__MAX_SOCKETS - 1, &v) == 0;
       sockets[i] = (uint32_t)v;
     }
     cl->gpu_sockets = ok ? sockets : NULL;

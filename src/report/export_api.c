@@ -163,7 +163,10 @@ static int record_model(p3cfg_plan_file *f, p3cfg_plan_model *o, const p3cfg_mod
                           m->moe.activation_clamp,
                           p3cfg__cross_entropy_names[m->cross_entropy],
                           m->deterministic,
-                          p3cfg__moe_dispatcher_names[m->moe.dispatcher]};
+                          p3cfg__moe_dispatcher_names[m->moe.dispatcher],
+                          m->precision == P3CFG_PREC_FP8 ? p3cfg__fp8_recipe_names[m->fp8_recipe]
+                                                         : NULL,
+                          m->fp8_param_gather};
   return o->name ? 0 : -1;
 }
 

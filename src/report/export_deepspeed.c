@@ -41,7 +41,7 @@ static int build(cJSON *root, const p3cfg__plan_record *rec)
    * grad_accum_dtype = the model dtype, communication_data_type bf16). */
   cJSON *bf16 = cJSON_AddObjectToObject(root, "bf16");
   cJSON *fp16 = cJSON_AddObjectToObject(root, "fp16");
-  if (!bf16 || !fp16 || !cJSON_AddBoolToObject(bf16, "enabled", /* bf16, and the low-precision recipes inside it */
+  if (!bf16 || !fp16 || !cJSON_AddBoolToObject(bf16, "enabled", /* bf16 (low precision: refused) */
                              strcmp(m->precision, "fp16") != 0 && strcmp(m->precision, "fp32") != 0) ||
       !cJSON_AddBoolToObject(fp16, "enabled", strcmp(m->precision, "fp16") == 0))
     return -1;
@@ -72,6 +72,15 @@ int p3cfg__export_deepspeed(p3cfg__text *t, const p3cfg__plan_record *rec, size_
                             "deepspeed: a ds_config has no key for Megatron-LM's "
                             "recompute_modules (its activation checkpointing is the model's); "
                             "export --to megatron");
+  /* DeepSpeed's config trains in bf16 or fp16 (its bf16 / fp16 sections; FP8 GEMMs are
+   * Transformer Engine modules in the model code): a low-precision plan, priced with FP8 or
+   * FP4 GEMMs, would launch in bf16. */
+  const char *prec = rec->model.precision;
+  if (prec && (!strcmp(prec, "fp8") || !strcmp(prec, "mxfp8") || !strcmp(prec, "nvfp4")))
+    return p3cfg__error_set(P3CFG_EUNSUPPORTED,
+                            "deepspeed: a ds_config has no key for %s GEMMs (DeepSpeed trains "
+                            "in bf16 or fp16; the plan was priced in %s); export --to megatron",
+                            prec, prec);
   cJSON *root = cJSON_CreateObject();
   if (!root || build(root, rec)) {
     cJSON_Delete(root);

@@ -396,8 +396,9 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_s(t, "--fp8-format", "hybrid");
   /* TransformerConfig: "Delayed scaling does not support moe_act and layernorm recompute
    * for fp8": those modules take current (tensorwise) scaling, Megatron-Bridge's fp8_cs. */
-  if (fp8 && (p3cfg__plan_recompute_modules(p) &
-              (P3CFG_RECOMPUTE_MODULE_MOE_ACT | P3CFG_RECOMPUTE_MODULE_LAYERNORM)))
+  if (fp8 && ((m->fp8_recipe && strcmp(m->fp8_recipe, "current") == 0) ||
+              (p3cfg__plan_recompute_modules(p) &
+               (P3CFG_RECOMPUTE_MODULE_MOE_ACT | P3CFG_RECOMPUTE_MODULE_LAYERNORM))))
     flag_s(t, "--fp8-recipe", "tensorwise");
   if (mxfp8) {
     flag_s(t, "--fp8-format", "e4m3");
@@ -407,6 +408,11 @@ int p3cfg__export_megatron(p3cfg__text *t, const p3cfg__plan_record *rec, size_t
     flag_s(t, "--fp4-format", "e2m1");
     flag_s(t, "--fp4-recipe", "nvfp4");
   }
+  /* fp8_param_gather: the linear weights kept in the low-precision format and all-gathered
+   * so (arguments.py _add_transformer_engine_args at d98e8a6: --fp8-param-gather, and for
+   * NVFP4 --fp4-param-gather; the plan rules require the distributed optimizer or FSDP). */
+  if (m->fp8_param_gather)
+    flag(t, nvfp4 ? "--fp4-param-gather" : "--fp8-param-gather");
   flag_s(t, "--optimizer", m->optimizer);
   p3cfg__text_printf(t, ")\n");
   return P3CFG_OK;

@@ -245,6 +245,21 @@ static void header(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number,
                        tt_native(p) ? ", as this plan was estimated"
                                     : ": twice the gradient bytes\n# the plan was estimated "
                                       "with");
+  /* torchtitan's Float8LinearConverter at the pinned commit scales row-wise only
+   * (Config.recipe_name: Literal["rowwise", "rowwise_with_gw_hp"],
+   * torchtitan/components/quantization/float8.py) and has no quantized weight all-gather;
+   * the plan's fp8 is per-tensor (docs/formats.md "Precision"). */
+  if (!strcmp(rec->model.precision, "fp8"))
+    p3cfg__text_printf(t, "#\n# The plan's fp8 scales per tensor (%s scaling); torchtitan's "
+                          "Float8LinearConverter at %s\n# scales per row (recipe_name "
+                          "\"rowwise\", its only family), with its own GEMMs and casts.\n",
+                       rec->model.fp8_recipe ? rec->model.fp8_recipe : "delayed",
+                       P3CFG_TORCHTITAN_COMMIT);
+  if (rec->model.fp8_param_gather)
+    p3cfg__text_printf(t, "#\n# The model's fp8_param_gather (quantized weights, gathered "
+                          "quantized) has no torchtitan\n# key at %s: FSDP2 gathers the "
+                          "bf16 weights, twice the bytes the plan was estimated with.\n",
+                       P3CFG_TORCHTITAN_COMMIT);
 }
 
 int p3cfg__export_torchtitan(p3cfg__text *t, const p3cfg__plan_record *rec, size_t number)

@@ -421,6 +421,13 @@ static int model_json(cJSON *root, const p3cfg_model *m)
   /* Written only when set, so that every other plan keeps its bytes. */
   if (m->deterministic && !cJSON_AddBoolToObject(o, "deterministic", 1))
     return -1;
+  /* Likewise the low-precision recipe when not the default (delayed scaling, 16-bit model
+   * weights): the export needs them (--fp8-recipe tensorwise, --fp8-param-gather). */
+  if (m->precision == P3CFG_PREC_FP8 && m->fp8_recipe != P3CFG_FP8_DELAYED &&
+      !cJSON_AddStringToObject(o, "fp8_recipe", p3cfg__fp8_recipe_names[m->fp8_recipe]))
+    return -1;
+  if (m->fp8_param_gather && !cJSON_AddBoolToObject(o, "fp8_param_gather", 1))
+    return -1;
   return 0;
 }
 

@@ -165,8 +165,22 @@ def check_megatron(text, plan, name):
           ("rope" if m["position_embedding"] == "rope" else "learned_absolute"), f"{name}: positions")
     check(a.untie_embeddings_and_output_weights == (not m["tied_embeddings"]), f"{name}: tied")
     check(a.add_bias_linear == m["bias"], f"{name}: bias")
-    check(a.bf16 == (m["precision"] == "bf16") and a.fp16 == (m["precision"] == "fp16"),
+    low = m["precision"] in ("fp8", "mxfp8", "nvfp4")
+    check(a.bf16 == (m["precision"] == "bf16" or low) and a.fp16 == (m["precision"] == "fp16"),
           f"{name}: precision")
+    # The low-precision recipe (docs/exports.md): fp8 hybrid, tensorwise for current scaling;
+    # mxfp8 e4m3; nvfp4 e2m1; the quantized weights as --fp8/--fp4-param-gather.
+    fmt, recipe = {"fp8": ("hybrid", None), "mxfp8": ("e4m3", "mxfp8")}.get(m["precision"],
+                                                                          (None, None))
+    if m["precision"] == "fp8" and m.get("fp8_recipe") == "current":
+        recipe = "tensorwise"
+    check(a.fp8 == fmt and (recipe is None or a.fp8_recipe == recipe), f"{name}: fp8 recipe")
+    nv = m["precision"] == "nvfp4"
+    check(a.fp4 == ("e2m1" if nv else None) and (not nv or a.fp4_recipe == "nvfp4"),
+          f"{name}: fp4 recipe")
+    gather = bool(m.get("fp8_param_gather"))
+    check(a.fp8_param_gather == (gather and not nv) and a.fp4_param_gather == (gather and nv),
+          f"{name}: param gather")
     check(a.grad_reduce_in_bf16 == (m.get("grad_reduce") == "bf16"), f"{name}: grad_reduce")
     check(a.attention_backend.name == ("flash" if m["flash_attention"] else "unfused"),
           f"{name}: attention backend")
@@ -293,6 +307,8 @@ def unsupported(plan, fmt):
         return "no key for expert parallelism"
     if fmt == "deepspeed" and c.get("recompute_modules", []) not in ([], ["core_attn"]):
         return "no key for Megatron-LM's recompute_modules"
+    if fmt == "deepspeed" and m["precision"] in ("fp8", "mxfp8", "nvfp4"):
+        return f"no key for {m['precision']} GEMMs"
     if fmt != "megatron":
         return None
     if plan["model"]["position_embedding"] == "alibi":

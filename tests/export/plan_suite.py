@@ -195,3 +195,16 @@ PLANS += [
                                "clusters/dgx-h100-8n.yaml --ep 8 --mbs 1 --zero 1 "
                                "--overlap grad,param"),
 ]
+
+# The low-precision recipe as the plan records it (model file fp8_recipe, fp8_param_gather):
+# Megatron-Bridge's H100 FP8-CS Llama 3 70B recipe (tp 4, pp 8, vpp 5; --fp8-recipe
+# tensorwise --fp8-param-gather) and its GB200 NVFP4 one (tp 2, pp 4, vpp 5;
+# --fp4-param-gather), both with bf16 gradient buffers (perf_recipes/llama at 067f987).
+PLANS += [
+    ("llama70b-fp8cs-param-gather", "estimate tests/fixtures/export/llama3-70b-fp8cs.yaml "
+                                    "clusters/dgx-h100-8n.yaml --tp 4 --pp 8 --vpp 5 --mbs 1 "
+                                    "--sp --zero 1 --overlap grad,param,tp"),
+    ("llama70b-nvfp4-param-gather", "estimate tests/fixtures/export/llama3-70b-nvfp4.yaml "
+                                    "clusters/gb200-nvl72-1r.yaml --gpus 64 --tp 2 --pp 4 --vpp 5 "
+                                    "--mbs 1 --sp --zero 1 --overlap grad,param"),
+]

@@ -81,7 +81,7 @@ Test(plan_abi, the_v1_prefix_is_the_v2_layout)
   p3cfg_plan_init(&p);
   cr_expect_eq(p.version, 5);
   cr_expect_eq(P3CFG_PLAN_VERSION, 5);
-  cr_expect_eq(P3CFG_API_VERSION, 10); /* 10: p3cfg_plan_model.moe_dispatcher */
+  cr_expect_eq(P3CFG_API_VERSION, 11); /* 11: p3cfg_plan_model.fp8_recipe, fp8_param_gather */
   cr_expect_eq(p.cpu_offload_layers, 0, "no activation offloading by default");
   cr_expect_eq(p.split_accounts, 0, "a split of transformer layers alone by default");
   cr_expect_eq(p.framework, P3CFG_FRAMEWORK_MEGATRON, "Megatron-LM by default");

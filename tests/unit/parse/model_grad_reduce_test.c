@@ -2,7 +2,9 @@
  * model_grad_reduce_test.c — the model file's `grad_reduce` (docs/formats.md): fp32 by
  * default, bf16 under a bf16-family precision, refused at its position for fp16 and
  * fp32; carried in the plan file's model record, read back as written, "fp32" from a
- * plan file written before the key.
+ * plan file written before the key. Likewise the low-precision recipe keys fp8_recipe and
+ * fp8_param_gather, which the Megatron export turns into --fp8-recipe and
+ * --fp8-param-gather.
  */
 #include "parse_test.h"
 
@@ -49,6 +51,7 @@ static p3cfg_plan_file *plan_file_of(const char *text, p3cfg_buffer *json)
   cr_assert_eq(p3cfg_cluster_load(&c, SRC("clusters/dgx-h100-1n.yaml"), NULL), P3CFG_OK);
   p3cfg_plan p = P3CFG_PLAN_INIT;
   p.dp = 1;
+  p.zero_stage = 1; /* the distributed optimizer, which fp8_param_gather needs */
   p3cfg_estimate_options eo = P3CFG_ESTIMATE_OPTIONS_INIT;
   eo.with_time = 0;
   p3cfg_result *r = NULL;
@@ -88,6 +91,32 @@ Test(model, grad_reduce_round_trips_through_the_plan_file)
   cr_assert_eq(p3cfg_plan_file_load_string(&f, json.data, strlen(json.data), "old.json", NULL),
                P3CFG_OK, "%s", p3cfg_error_last()->message);
   cr_expect_str_eq(p3cfg_plan_file_model(f, 0)->grad_reduce, "fp32");
+  p3cfg_plan_file_free(f);
+  p3cfg_buffer_dispose(&json);
+}
+
+Test(model, fp8_recipe_and_param_gather_round_trip_through_the_plan_file)
+{
+  p3cfg_buffer json = {0};
+  p3cfg_plan_file *f = plan_file_of(MODEL_OK "precision: fp8\nfp8_recipe: current\n"
+                                             "fp8_param_gather: true\n",
+                                    &json);
+  cr_expect(strstr(json.data, "\"fp8_recipe\":\t\"current\""), "written in the model record");
+  cr_expect(strstr(json.data, "\"fp8_param_gather\":\ttrue"), "written in the model record");
+  cr_expect_str_eq(p3cfg_plan_file_model(f, 0)->fp8_recipe, "current");
+  cr_expect_eq(p3cfg_plan_file_model(f, 0)->fp8_param_gather, 1);
+  p3cfg_plan_file_free(f);
+  p3cfg_buffer_dispose(&json);
+  /* The defaults are not written, and read back as delayed scaling, 16-bit weights. */
+  f = plan_file_of(MODEL_OK "precision: fp8\n", &json);
+  cr_expect_null(strstr(json.data, "fp8_recipe"));
+  cr_expect_null(strstr(json.data, "fp8_param_gather"));
+  cr_expect_str_eq(p3cfg_plan_file_model(f, 0)->fp8_recipe, "delayed");
+  cr_expect_eq(p3cfg_plan_file_model(f, 0)->fp8_param_gather, 0);
+  p3cfg_plan_file_free(f);
+  p3cfg_buffer_dispose(&json);
+  f = plan_file_of(MODEL_OK, &json);
+  cr_expect_null(p3cfg_plan_file_model(f, 0)->fp8_recipe, "no recipe outside precision fp8");
   p3cfg_plan_file_free(f);
   p3cfg_buffer_dispose(&json);
 }
