@@ -136,15 +136,9 @@ int cmd_replan(int argc, char **argv)
               k, pc->node_names[k], p3cfg_cluster_node_name(cluster, k), cluster_path);
       goto done;
     }
-  const p3cfg_plan_model *pm = p3cfg_plan_file_model(f, idx);
-  p3cfg_model_info mi;
-  p3cfg_model_get_info(&mi, model);
-  if (pm->layers != mi.layers || pm->hidden != mi.hidden || pm->heads != mi.heads) {
-    fprintf(stderr, "p3cfg: %s: the plan was made for %s (%llu layers, hidden %llu), but %s is "
-                    "%s (%llu layers, hidden %llu)\n",
-            positional[0], pm->name, (unsigned long long)pm->layers,
-            (unsigned long long)pm->hidden, model_path, mi.name, (unsigned long long)mi.layers,
-            (unsigned long long)mi.hidden);
+  /* ... and for this model, key by key, and this GPU. */
+  if (p3cfg_plan_file_check_made_for(f, idx, model, cluster) != P3CFG_OK) {
+    fprintf(stderr, "p3cfg: %s: %s\n", positional[0], p3cfg_error_last()->message);
     goto done;
   }
   if ((exit_code = cli_load_exclude(&excluded, cluster, exclude)) != 0)

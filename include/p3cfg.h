@@ -942,6 +942,14 @@ P3CFG_API int p3cfg_plan_file_from_result(p3cfg_plan_file **out, const p3cfg_res
                                           const p3cfg_model *model,
                                           const p3cfg_cluster *cluster);
 P3CFG_API void p3cfg_plan_file_free(p3cfg_plan_file *f);
+/** API 11: whether plan `i` was made for `model` and `cluster`: every key of its model
+ *  record but the name (shape, precision and its recipe, experts, attention, loss, ...)
+ *  as `model` has it, and its cluster's GPU, node count and GPUs per node as `cluster`
+ *  has them. P3CFG_OK, or P3CFG_EINVALID with the first key that differs in the last
+ *  error ("the plan was made for ... with moe.experts 8, but MODEL has 16"). */
+P3CFG_API int p3cfg_plan_file_check_made_for(const p3cfg_plan_file *f, size_t i,
+                                             const p3cfg_model *model,
+                                             const p3cfg_cluster *cluster);
 
 P3CFG_API size_t p3cfg_plan_file_count(const p3cfg_plan_file *f);
 /** Plan i (resolved: dp, global_batch and stage_layers given); NULL when out of range. */

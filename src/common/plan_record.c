@@ -22,6 +22,62 @@ const char *const p3cfg__cross_entropy_names[3] = {"unfused", "fused", "native"}
 const char *const p3cfg__moe_dispatcher_names[P3CFG_DISPATCH_COUNT] = {"alltoall", "deepep",
                                                                       "hybridep"};
 
+/* The index of `name` in names[0..n), or -1 (also for NULL). */
+static int name_index(const char *const *names, int n, const char *name)
+{
+  for (int i = 0; name && i < n; i++)
+    if (strcmp(names[i], name) == 0)
+      return i;
+  return -1;
+}
+
+#define NAME_OF(table, name) name_index(table, (int)(sizeof(table) / sizeof(table[0])), name)
+
+int p3cfg__model_of_record(p3cfg_model *out, const p3cfg_plan_model *r, uint64_t global_batch)
+{
+  memset(out, 0, sizeof *out);
+  const int act = NAME_OF(p3cfg__activation_names, r->activation);
+  const int norm = NAME_OF(p3cfg__norm_names, r->norm);
+  const int pos = NAME_OF(p3cfg__posemb_names, r->position_embedding);
+  const int prec = NAME_OF(p3cfg__precision_names, r->precision);
+  const int opt = NAME_OF(p3cfg__optimizer_names, r->optimizer);
+  const int grad = r->grad_reduce ? NAME_OF(p3cfg__grad_reduce_names, r->grad_reduce) : 0;
+  const int ce = r->cross_entropy ? NAME_OF(p3cfg__cross_entropy_names, r->cross_entropy) : 0;
+  const int disp = r->moe_dispatcher ? NAME_OF(p3cfg__moe_dispatcher_names, r->moe_dispatcher) : 0;
+  const int recipe = r->fp8_recipe ? NAME_OF(p3cfg__fp8_recipe_names, r->fp8_recipe) : 0;
+  if ((act | norm | pos | prec | opt | grad | ce | disp | recipe) < 0)
+    return -1;
+  out->name = (char *)r->name;
+  out->layers = r->layers, out->hidden = r->hidden, out->heads = r->heads;
+  out->kv_heads = r->kv_heads, out->ffn_hidden = r->ffn_hidden, out->vocab = r->vocab;
+  out->seq_len = r->seq_len, out->global_batch = global_batch;
+  out->activation = (p3cfg_activation)act, out->norm = (p3cfg_norm)norm;
+  out->position_embedding = (p3cfg_posemb)pos, out->precision = (p3cfg_precision)prec;
+  out->optimizer = (p3cfg_optimizer)opt;
+  out->tied_embeddings = r->tied_embeddings != 0, out->bias = r->bias != 0;
+  out->dropout = r->dropout != 0, out->flash_attention = r->flash_attention != 0;
+  out->head_dim = r->head_dim;
+  out->moe = (p3cfg_moe){r->moe_experts,
+                         r->moe_top_k,
+                         r->moe_expert_ffn_hidden,
+                         r->moe_shared_experts,
+                         r->moe_shared_expert_ffn_hidden,
+                         r->moe_dense_layers,
+                         r->moe_capacity_factor,
+                         r->moe_activation_clamp,
+                         (p3cfg_moe_dispatcher)disp};
+  out->attention = r->attention && strcmp(r->attention, "mla") == 0 ? P3CFG_ATTN_MLA
+                                                                     : P3CFG_ATTN_STANDARD;
+  out->mla = (p3cfg_mla){r->mla_q_lora_rank, r->mla_kv_lora_rank, r->mla_qk_nope_head_dim,
+                         r->mla_qk_rope_head_dim, r->mla_v_head_dim};
+  out->mtp_layers = r->mtp_layers;
+  out->fp8_recipe = (p3cfg_fp8_recipe)recipe, out->fp8_param_gather = r->fp8_param_gather != 0;
+  out->rope_theta = r->rope_theta, out->norm_eps = r->norm_eps;
+  out->grad_reduce = (p3cfg_grad_reduce)grad, out->cross_entropy = (p3cfg_cross_entropy)ce;
+  out->deterministic = r->deterministic != 0;
+  return 0;
+}
+
 p3cfg_plan_file *p3cfg__plan_file_new(void) { return p3cfg__calloc(1, sizeof(p3cfg_plan_file)); }
 
 p3cfg__plan_record *p3cfg__plan_file_add(p3cfg_plan_file *f)

@@ -29,6 +29,12 @@ struct p3cfg_plan_file {
   size_t n_blocks, cap_blocks;
 };
 
+/* The model of a record as the plan rules and the cost model read it: every field the
+ * record carries, its names turned back into enums (the strings borrowed: `out` must not
+ * be freed with p3cfg_model_free). global_batch is the plan's. 0, or -1 when a name is
+ * not one of the tables' (a record the reader has not validated). */
+int p3cfg__model_of_record(p3cfg_model *out, const p3cfg_plan_model *r, uint64_t global_batch);
+
 /* A new, empty plan file; NULL when out of memory. */
 p3cfg_plan_file *p3cfg__plan_file_new(void);
 /* Append a zeroed record; NULL when out of memory. */

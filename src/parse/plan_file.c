@@ -482,6 +482,53 @@ static bool read_placement(p3cfg__pf_reader *rd, p3cfg__plan_record *rec, const 
 
 /* ---- one plan object ---------------------------------------------------------------- */
 
+/* What makes a plan valid, checked again on a plan read back (a hand-edited file must not
+ * export a launch p3cfg would never have planned): the model record's own cross-key rules,
+ * as the model file has them (parse_model.c, parse_moe.c), then the plan rules of
+ * plan_rules.c on the model the record describes and the cluster's shape. Runs only on a
+ * record read without problems. */
+static void check_plan_rules(p3cfg__pf_reader *rd, const p3cfg__plan_record *rec,
+                             const yaml_node_t *model, const yaml_node_t *config,
+                             const char *prefix)
+{
+  const p3cfg_plan_model *pm = &rec->model;
+  char item[P3CFG__PF_LABEL_CAP];
+  const int mla = pm->attention && strcmp(pm->attention, "mla") == 0;
+  p3cfg__pf_label(item, prefix, "model");
+  if (mla && pm->kv_heads != pm->heads) {
+    p3cfg__problem(&rd->c, model, "%s: attention mla gives every head its own key and value, "
+                                  "so kv_heads must equal heads %llu, got %llu",
+                   item, (unsigned long long)pm->heads, (unsigned long long)pm->kv_heads);
+    return;
+  }
+  if (!mla && pm->heads % pm->kv_heads) {
+    p3cfg__problem(&rd->c, model, "%s: heads %llu is not divisible by kv_heads %llu", item,
+                   (unsigned long long)pm->heads, (unsigned long long)pm->kv_heads);
+    return;
+  }
+  if (pm->moe_experts && pm->moe_top_k > pm->moe_experts) {
+    p3cfg__problem(&rd->c, model, "%s: moe.top_k %llu is more than moe.experts %llu", item,
+                   (unsigned long long)pm->moe_top_k, (unsigned long long)pm->moe_experts);
+    return;
+  }
+  if (pm->moe_experts && pm->moe_dense_layers >= pm->layers) {
+    p3cfg__problem(&rd->c, model, "%s: moe.dense_layers %llu leaves no MoE layer of %llu", item,
+                   (unsigned long long)pm->moe_dense_layers, (unsigned long long)pm->layers);
+    return;
+  }
+  p3cfg_model m;
+  if (p3cfg__model_of_record(&m, pm, rec->plan.global_batch) != 0)
+    return; /* a name the reader refused already */
+  p3cfg_cluster c;
+  memset(&c, 0, sizeof c);
+  c.nodes = rec->cluster.nodes, c.gpus_per_node = rec->cluster.gpus_per_node;
+  if (p3cfg__plan_check(&rec->plan, &m, &c) != P3CFG_OK) {
+    p3cfg__pf_label(item, prefix, "config");
+    p3cfg__problem(&rd->c, config, "%s: %s (p3cfg would not plan it; was the file edited?)",
+                   item, p3cfg_error_last()->message);
+  }
+}
+
 static void read_plan(p3cfg__pf_reader *rd, const yaml_node_t *obj, const char *prefix)
 {
   if (!p3cfg__pf_is_kind(rd, obj, prefix[0] ? prefix : "the top level", YAML_MAPPING_NODE))
@@ -493,6 +540,7 @@ static void read_plan(p3cfg__pf_reader *rd, const yaml_node_t *obj, const char *
   }
   char label[P3CFG__PF_LABEL_CAP];
   p3cfg__pf_name_index ix = {NULL, 0};
+  const size_t problems_before = rd->c.d ? rd->c.d->count : 0;
   const yaml_node_t *config = p3cfg__pf_need_map(rd, obj, prefix, "config", label);
   const yaml_node_t *layers = NULL;
   const bool config_ok = config && read_config(rd, &rec->plan, config, label, &layers);
@@ -514,6 +562,8 @@ static void read_plan(p3cfg__pf_reader *rd, const yaml_node_t *obj, const char *
   }
   if (placement && config_ok && cluster_ok)
     read_placement(rd, rec, placement, label, &ix);
+  if (config_ok && model_ok && cluster_ok && rd->c.d && rd->c.d->count == problems_before)
+    check_plan_rules(rd, rec, model, config, prefix);
   p3cfg__free(ix.sorted);
 }
 

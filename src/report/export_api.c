@@ -7,6 +7,7 @@
  * records the JSON reader (parse/plan_file.c) builds, so that a C caller exports without
  * a round trip through JSON.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -198,6 +199,106 @@ static int record_cluster(p3cfg_plan_file *f, p3cfg_plan_cluster *o, const p3cfg
       (c->nccl_ib_hca && !(o->nccl_ib_hca = keep(f, c->nccl_ib_hca))))
     return -1;
   return o->name && o->gpu ? 0 : -1;
+}
+
+/* The keys of a model record compared by p3cfg_plan_file_check_made_for, in the plan
+ * file's spelling: every one but the name. */
+typedef enum { KEY_U64, KEY_REAL, KEY_INT, KEY_STR } key_kind;
+static const struct {
+  const char *key;
+  key_kind kind;
+  size_t offset;
+} model_keys[] = {
+#define U(k, f) {k, KEY_U64, offsetof(p3cfg_plan_model, f)}
+#define R(k, f) {k, KEY_REAL, offsetof(p3cfg_plan_model, f)}
+#define I(k, f) {k, KEY_INT, offsetof(p3cfg_plan_model, f)}
+#define S(k, f) {k, KEY_STR, offsetof(p3cfg_plan_model, f)}
+    U("layers", layers), U("hidden", hidden), U("heads", heads), U("kv_heads", kv_heads),
+    U("ffn_hidden", ffn_hidden), U("vocab", vocab), U("seq_len", seq_len),
+    S("activation", activation), S("norm", norm), S("position_embedding", position_embedding),
+    S("precision", precision), S("optimizer", optimizer), I("tied_embeddings", tied_embeddings),
+    I("bias", bias), I("dropout", dropout), I("flash_attention", flash_attention),
+    U("head_dim", head_dim), U("moe.experts", moe_experts), U("moe.top_k", moe_top_k),
+    U("moe.expert_ffn_hidden", moe_expert_ffn_hidden),
+    U("moe.shared_experts", moe_shared_experts),
+    U("moe.shared_expert_ffn_hidden", moe_shared_expert_ffn_hidden),
+    U("moe.dense_layers", moe_dense_layers), R("moe.capacity_factor", moe_capacity_factor),
+    S("attention.kind", attention), U("attention.q_lora_rank", mla_q_lora_rank),
+    U("attention.kv_lora_rank", mla_kv_lora_rank),
+    U("attention.qk_nope_head_dim", mla_qk_nope_head_dim),
+    U("attention.qk_rope_head_dim", mla_qk_rope_head_dim),
+    U("attention.v_head_dim", mla_v_head_dim), U("mtp_layers", mtp_layers),
+    R("rope_theta", rope_theta), R("norm_eps", norm_eps), S("grad_reduce", grad_reduce),
+    R("moe.activation_clamp", moe_activation_clamp), S("cross_entropy", cross_entropy),
+    I("deterministic", deterministic), S("moe.dispatcher", moe_dispatcher),
+    S("fp8_recipe", fp8_recipe), I("fp8_param_gather", fp8_param_gather),
+#undef U
+#undef R
+#undef I
+#undef S
+};
+
+/* The value of model_keys[k] of `m` as text in buf[cap]. */
+static const char *key_text(char *buf, size_t cap, const p3cfg_plan_model *m, size_t k)
+{
+  const char *at = (const char *)m + model_keys[k].offset;
+  switch (model_keys[k].kind) {
+  case KEY_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)at); break;
+  case KEY_REAL: snprintf(buf, cap, "%.17g", *(const double *)at); break;
+  case KEY_INT: snprintf(buf, cap, "%s", *(const int *)at ? "true" : "false"); break;
+  case KEY_STR: snprintf(buf, cap, "%s", *(const char *const *)at ? *(const char *const *)at
+                                                                   : "(none)"); break;
+  }
+  return buf;
+}
+
+P3CFG_API int p3cfg_plan_file_check_made_for(const p3cfg_plan_file *f, size_t i,
+                                             const p3cfg_model *model,
+                                             const p3cfg_cluster *cluster)
+{
+  p3cfg__error_clear();
+  if (!f || !model || !cluster)
+    return p3cfg__error_set(P3CFG_EINVALID, "p3cfg_plan_file_check_made_for: NULL argument");
+  if (i >= f->count)
+    return p3cfg__error_set(P3CFG_EINVALID, "plan %zu does not exist: the file has %zu plan%s",
+                            i + 1, f->count, f->count == 1 ? "" : "s");
+  const p3cfg__plan_record *rec = &f->records[i];
+  p3cfg_plan_file *tmp = p3cfg__plan_file_new();
+  p3cfg_plan_model given;
+  if (!tmp || record_model(tmp, &given, model)) {
+    p3cfg_plan_file_free(tmp);
+    return p3cfg__error_nomem();
+  }
+  int rc = P3CFG_OK;
+  for (size_t k = 0; k < sizeof model_keys / sizeof model_keys[0] && rc == P3CFG_OK; k++) {
+    char was[64], is[64];
+    key_text(was, sizeof was, &rec->model, k);
+    key_text(is, sizeof is, &given, k);
+    /* rope_theta and norm_eps are launch-only facts, 0 where the plan file does not give
+     * them (files written before the keys): nothing to compare then. */
+    const int unknown = model_keys[k].kind == KEY_REAL && strcmp(was, "0") == 0 &&
+                        (!strcmp(model_keys[k].key, "rope_theta") ||
+                         !strcmp(model_keys[k].key, "norm_eps"));
+    if (!unknown && strcmp(was, is) != 0)
+      rc = p3cfg__error_set(P3CFG_EINVALID,
+                            "the plan was made for %s with %s %s, but %s has %s %s",
+                            rec->model.name, model_keys[k].key, was,
+                            model->source ? model->source : model->name, model_keys[k].key,
+                            is);
+  }
+  p3cfg_plan_file_free(tmp);
+  if (rc != P3CFG_OK)
+    return rc;
+  const p3cfg_plan_cluster *pc = &rec->cluster;
+  if (pc->nodes != cluster->nodes || pc->gpus_per_node != cluster->gpus_per_node)
+    return p3cfg__error_set(P3CFG_EINVALID,
+                            "the plan was placed on %u nodes of %u GPUs, but %s has %u of %u",
+                            pc->nodes, pc->gpus_per_node, cluster->name, cluster->nodes,
+                            cluster->gpus_per_node);
+  if (pc->gpu && strcmp(pc->gpu, cluster->gpu.name) != 0)
+    return p3cfg__error_set(P3CFG_EINVALID, "the plan was made for GPU %s, but %s has %s",
+                            pc->gpu, cluster->name, cluster->gpu.name);
+  return P3CFG_OK;
 }
 
 P3CFG_API int p3cfg_plan_file_from_result(p3cfg_plan_file **out, const p3cfg_result *r,

@@ -348,6 +348,13 @@ Test(api, plan_files_check_arguments)
   cr_expect_null(p3cfg_plan_file_placement(f, count, &n));
   cr_expect_eq(n, 0);
   cr_expect_not_null(p3cfg_plan_file_placement(f, 0, NULL));
+  /* made for this model and cluster; NULLs and a plan past the end refused */
+  cr_expect_eq(p3cfg_plan_file_check_made_for(f, 0, model, cluster), P3CFG_OK, "%s",
+               p3cfg_error_last()->message);
+  expect_einvalid(p3cfg_plan_file_check_made_for(NULL, 0, model, cluster));
+  expect_einvalid(p3cfg_plan_file_check_made_for(f, 0, NULL, cluster));
+  expect_einvalid(p3cfg_plan_file_check_made_for(f, 0, model, NULL));
+  expect_einvalid(p3cfg_plan_file_check_made_for(f, count, model, cluster));
 
   cr_expect_str_eq(p3cfg_export_format_name((p3cfg_export_format)7), "?");
   cr_expect_str_eq(p3cfg_export_format_name((p3cfg_export_format)-1), "?");
