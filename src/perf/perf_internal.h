@@ -164,6 +164,7 @@ typedef struct p3cfg__layer_cost {
   double gemm_attn_s; /* forward GEMMs of the attention block (QKV + projection) */
   double gemm_mlp_s;  /* forward GEMMs of the MLP block */
   double gemm_fwd_s;  /* every forward GEMM (the four weight GEMMs) */
+  double gemm_fwd_flops;         /* their FLOPs, 2 m n k each at the shapes gemm_fwd_s times */
   double gemm_qkv_s, gemm_fc1_s; /* the column-parallel GEMMs, one pass each */
   double kernels_fwd, kernels_bwd; /* compute kernels launched, forward and backward */
   double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */
