@@ -103,6 +103,7 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->shared_ffn = (double)(m->moe.shared_experts * shared_w);
   out->ep = (double)p3cfg__plan_ep(plan);
   out->etp = (double)p3cfg__plan_etp(plan);
+  out->capacity = m->moe.capacity_factor > 0.0 ? m->moe.capacity_factor : 0.0;
   out->act_clamp = m->moe.activation_clamp; /* the model file's moe.activation_clamp */
   out->sp = plan->sequence_parallel != 0;
   out->flash = m->flash_attention;

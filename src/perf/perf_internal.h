@@ -128,9 +128,9 @@ typedef struct p3cfg__dims {
   double q_lora, kv_lora, qk_rope;
   /* Mixture of experts (moe = 0: dense): routed experts, top_k, one expert's FFN width,
    * every shared expert's width together, expert-parallel and expert-tensor-parallel
-   * sizes of the plan. */
+   * sizes of the plan, and the model's moe.capacity_factor (0: dropless). */
   int moe;
-  double experts, top_k, expert_ffn, shared_ffn, ep, etp;
+  double experts, top_k, expert_ffn, shared_ffn, ep, etp, capacity;
   /* The experts' GLU clamp limit (0: none; GPT-OSS: 7, Megatron-Core's
    * activation_func_clamp_value): moe_cost.c's clamp-and-concatenate passes. No model key
    * sets it yet (p3cfg__dims_of leaves it 0). */
