@@ -103,6 +103,7 @@ void p3cfg__dims_of(p3cfg__dims *out, const p3cfg_model *m, const p3cfg_plan *pl
   out->shared_ffn = (double)(m->moe.shared_experts * shared_w);
   out->ep = (double)p3cfg__plan_ep(plan);
   out->etp = (double)p3cfg__plan_etp(plan);
+  out->capacity = m->moe.capacity_factor > 0.0 ? m->moe.capacity_factor : 0.0;
   out->act_clamp = m->moe.activation_clamp; /* the model file's moe.activation_clamp */
   out->sp = plan->sequence_parallel != 0;
   out->flash = m->flash_attention;
@@ -190,38 +191,51 @@ static void attention_core(double *fwd_s, double *bwd_s, double *recompute_s, do
   *kb = d->dropout ? 7.0 : 6.0;        /* four batched GEMMs, softmax and dropout grads */
 }
 
+/* `count` weight GEMMs [m x k][k x n] of a layer, forward: their time, and their FLOPs
+ * (2 m n k each) added to *flops, so that the GEMM ceiling (perf_plan.c) counts exactly the
+ * shapes that are timed. */
+static double weight_gemms(double *flops, const p3cfg__rates *r, double count, double m, double n,
+                           double k)
+{
+  *flops += count * 2.0 * m * n * k;
+  return count * p3cfg__gemm_lp_s(r, m, n, k, 1.0);
+}
+
 /* The attention block's weight GEMMs, forward, one pass: the column-parallel ones (qkv)
- * and the rest. MHA/GQA: QKV [T x (a qd + 2 kv qd)/t] and the projection from a vd.
+ * and the rest, their FLOPs added to *flops. MHA/GQA: QKV [T x (a qd + 2 kv qd)/t] and
+ * the projection from a vd.
  * MLA (DeepSeek-V2/V3; Megatron-Core MLASelfAttention): the down projections of q (to
  * q_lora) and of kv (to kv_lora + the shared rope key) are duplicated on every TP rank
  * (parallel_mode "duplicated"), the up projections column-parallel (q: a (nope + rope);
  * kv: a (nope + v)), the output projection row-parallel. */
-static void attention_gemms(double *qkv, double *rest, double *kernels, const p3cfg__dims *d,
-                            const p3cfg__rates *r)
+static void attention_gemms(double *qkv, double *rest, double *kernels, double *flops,
+                            const p3cfg__dims *d, const p3cfg__rates *r)
 {
   const double t = d->tp, T = d->tokens, h = d->h, a = d->heads;
-  const double proj = p3cfg__gemm_lp_s(r, T, h, a * d->v_dim / t, 1.0);
+  const double proj = weight_gemms(flops, r, 1.0, T, h, a * d->v_dim / t);
   if (!d->mla && d->unfused) { /* torchtitan: wq, wk, wv, each over the same input */
-    *qkv = p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, h, 1.0) +
-           2.0 * p3cfg__gemm_lp_s(r, T, d->kv_heads * d->qk_dim / t, h, 1.0);
+    const double wq = weight_gemms(flops, r, 1.0, T, a * d->qk_dim / t, h);
+    *qkv = wq + weight_gemms(flops, r, 2.0, T, d->kv_heads * d->qk_dim / t, h);
     *rest = proj;
     *kernels = 4.0;
     return;
   }
   if (!d->mla) {
-    *qkv = p3cfg__gemm_lp_s(r, T, (a * d->qk_dim + 2.0 * d->kv_heads * d->qk_dim) / t, h, 1.0);
+    *qkv = weight_gemms(flops, r, 1.0, T, (a * d->qk_dim + 2.0 * d->kv_heads * d->qk_dim) / t, h);
     *rest = proj;
     *kernels = 2.0;
     return;
   }
   const double nope = d->qk_dim - d->qk_rope;
   double q;
-  if (d->q_lora > 0.0)
-    q = p3cfg__gemm_lp_s(r, T, d->q_lora, h, 1.0) + p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, d->q_lora, 1.0);
-  else
-    q = p3cfg__gemm_lp_s(r, T, a * d->qk_dim / t, h, 1.0);
-  const double kv = p3cfg__gemm_lp_s(r, T, d->kv_lora + d->qk_rope, h, 1.0) +
-                    p3cfg__gemm_lp_s(r, T, a * (nope + d->v_dim) / t, d->kv_lora, 1.0);
+  if (d->q_lora > 0.0) {
+    q = weight_gemms(flops, r, 1.0, T, d->q_lora, h);
+    q += weight_gemms(flops, r, 1.0, T, a * d->qk_dim / t, d->q_lora);
+  } else {
+    q = weight_gemms(flops, r, 1.0, T, a * d->qk_dim / t, h);
+  }
+  double kv = weight_gemms(flops, r, 1.0, T, d->kv_lora + d->qk_rope, h);
+  kv += weight_gemms(flops, r, 1.0, T, a * (nope + d->v_dim) / t, d->kv_lora);
   *qkv = q + kv;
   *rest = proj;
   *kernels = d->q_lora > 0.0 ? 5.0 : 4.0;
@@ -235,13 +249,14 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   /* The weight GEMMs: column-parallel QKV and MLP-up, row-parallel projection and
    * MLP-down (Megatron-LM). Backward: data gradient and weight gradient, each as many
    * FLOPs as the forward and over the same three matrices. */
-  double qkv, proj, attn_gemm_kernels;
-  attention_gemms(&qkv, &proj, &attn_gemm_kernels, d, r);
+  double qkv, proj, attn_gemm_kernels, gemm_flops = 0.0;
+  attention_gemms(&qkv, &proj, &attn_gemm_kernels, &gemm_flops, d, r);
   /* torchtitan's SwiGLU: w1 and w3 apart, two GEMMs of f/t (framework_physics.h). */
   const int split_fc1 = d->unfused && d->swiglu;
-  const double fc1 = split_fc1 ? 2.0 * p3cfg__gemm_lp_s(r, T, f / t, h, 1.0)
-                               : p3cfg__gemm_lp_s(r, T, (d->swiglu ? 2.0 : 1.0) * f / t, h, 1.0);
-  const double fc2 = p3cfg__gemm_lp_s(r, T, h, f / t, 1.0);
+  const double fc1 = split_fc1
+                         ? weight_gemms(&gemm_flops, r, 2.0, T, f / t, h)
+                         : weight_gemms(&gemm_flops, r, 1.0, T, (d->swiglu ? 2.0 : 1.0) * f / t, h);
+  const double fc2 = weight_gemms(&gemm_flops, r, 1.0, T, h, f / t);
   const double gemms = qkv + proj + fc1 + fc2;
 
   double attn_fwd, attn_bwd, attn_recompute, attn_kf, attn_kb;
@@ -371,6 +386,7 @@ void p3cfg__layer_cost_of(p3cfg__layer_cost *out, const p3cfg__dims *d, const p3
   out->gemm_attn_s = qkv + proj;
   out->gemm_mlp_s = fc1 + fc2;
   out->gemm_fwd_s = gemms;
+  out->gemm_fwd_flops = gemm_flops;
   out->gemm_qkv_s = qkv;
   out->gemm_fc1_s = fc1;
   out->kernels_fwd = kf;

@@ -17,7 +17,8 @@
  * T_l is the tokens this rank holds at the MoE layer's input: b s / (cp tp) with
  * sequence parallelism (Megatron-Core requires it for MoE with tp > 1), b s / cp
  * without. Routing is taken as balanced (the mean load): the published benchmarks force
- * balanced routing; a dropless run's imbalance is not modelled (docs/time-model.md).
+ * balanced routing; a dropless run's imbalance is not modelled (docs/time-model.md). With
+ * a capacity factor every expert takes exactly its capacity (routed_rows).
  * Every rate is the GPU's kernel rate of compute_cost.c; nothing here is fitted. In low
  * precision the expert and shared-expert GEMMs run at the low-precision rate, each
  * quantizing its input and output gradient at its own size, and the router stays in 16
@@ -29,13 +30,33 @@
 
 #include "low_precision_time.h"
 
+/* The rows this rank's Tl tokens become after routing, which it permutes, dispatches and
+ * gets back. Dropless: k Tl. With a capacity factor c the Megatron-LM export pads every
+ * expert's input to its capacity (--moe-pad-expert-input-to-capacity, export_megatron.c):
+ * the router keeps for each expert exactly capacity = ceil(k Tl / E x c) of this rank's
+ * tokens, the highest-probability ones, dropping the rest (c < 1) or padding with tokens
+ * of probability 0 (c > 1), or all Tl where the capacity exceeds them
+ * (apply_router_token_dropping, get_capacity in moe_utils.py at d98e8a6). The all-to-all
+ * dispatcher then sends capacity x E rows in equal splits, padding included, and each
+ * local expert computes capacity x ep x etp rows (MoEAlltoAllTokenDispatcher.preprocess,
+ * its drop_and_pad branch, token_dispatcher.py at d98e8a6): everything sized by the
+ * routed rows scales by about c against dropless balanced routing. */
+static double routed_rows(const p3cfg__dims *d, double Tl)
+{
+  const double mean = Tl * d->top_k;
+  if (!(d->capacity > 0.0))
+    return mean;
+  const double capacity = ceil(mean / d->experts * d->capacity);
+  return (capacity < Tl ? capacity : Tl) * d->experts;
+}
+
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
 {
-  const double e = r->elem_bytes, t = d->tp, h = d->h, E = d->experts, k = d->top_k;
+  const double e = r->elem_bytes, t = d->tp, h = d->h, E = d->experts;
   const double fe = d->expert_ffn, ep = d->ep, etp = d->etp;
   const double T = d->tokens;               /* this rank's tokens of the micro-batch */
   const double Tl = d->sp ? T / t : T;      /* at the MoE layer's input */
-  const double routed = Tl * k;             /* token copies this rank dispatches */
+  const double routed = routed_rows(d, Tl); /* token copies this rank dispatches */
   const double local = E / ep;              /* experts on this rank */
   const double rows = routed * etp;         /* rows through this rank's expert shards */
   const double up = (d->swiglu ? 2.0 : 1.0) * fe / etp;
@@ -45,8 +66,8 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
    * about four passes over the T_l x E scores each way. */
   const double router = p3cfg__gemm_s(r, Tl, E, h, 1.0);
   const double scores = 4.0 * 4.0 * Tl * E;
-  /* Permute and unpermute: read T_l h, write top_k T_l h (and back, weighting by the
-   * router's probabilities); the same bytes in the backward. */
+  /* Permute and unpermute: read T_l h, write the routed rows (top_k T_l h dropless), and
+   * back, weighting by the router's probabilities; the same bytes in the backward. */
   const double perm = e * (Tl + routed) * h;
   /* The grouped GEMMs of the local experts: rows/local tokens each. Transformer Engine's
    * GroupedLinear runs one cuBLAS GEMM per expert, round-robin on its compute streams
@@ -133,9 +154,10 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   out->fwd_s = gemm_f + mem_f * r->s_per_byte + out->kernels_fwd * gap;
   out->bwd_s = 2.0 * gemm_f + mem_b * r->s_per_byte + out->kernels_bwd * gap;
 
-  /* Communication: each dispatch or combine sends this rank's routed copies, (ep-1)/ep
-   * of them to other ranks (the collective's time accounts for that); with etp > 1 the
-   * received rows are all-gathered and their outputs reduce-scattered over the ETP group. */
+  /* Communication: each dispatch or combine sends this rank's routed copies (a capacity's
+   * padding too), (ep-1)/ep of them to other ranks (the collective's time accounts for
+   * that); with etp > 1 the received rows are all-gathered and their outputs
+   * reduce-scattered over the ETP group, in equal splits at a capacity factor as well. */
   /* Megatron's selective-recompute modules of the MoE half re-run in the backward:
    * layernorm the pre-MLP norm, moe_act the experts' activation (read fc1's output, write
    * fc2's input), shared_experts the shared MLP, moe the whole block with its dispatch

@@ -213,7 +213,10 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
     if (ep > 1) {
       /* The flex dispatcher (DeepEP, HybridEP) with etp 1: one copy per destination GPU
        * and domain; with etp > 1 its TPxEP group is timed as the all-to-all and the ETP
-       * gather (docs/time-model.md, "Token dispatchers"). */
+       * gather (docs/time-model.md, "Token dispatchers"). Its token bytes are the routed
+       * rows' over top_k: at a capacity factor (HybridEP only; parse_moe.c refuses DeepEP)
+       * the copies are taken to scale with the rows, which ignores that a padded row may
+       * go to a GPU its token already reaches. */
       const int flex = x->m->moe.dispatcher != P3CFG_DISPATCH_ALLTOALL && etp == 1;
       const uint32_t n = stage_groups(X, P3CFG__MESH_EP);
       for (uint32_t g = 0; g < n && g < cap; g++) {

@@ -128,9 +128,9 @@ typedef struct p3cfg__dims {
   double q_lora, kv_lora, qk_rope;
   /* Mixture of experts (moe = 0: dense): routed experts, top_k, one expert's FFN width,
    * every shared expert's width together, expert-parallel and expert-tensor-parallel
-   * sizes of the plan. */
+   * sizes of the plan, and the model's moe.capacity_factor (0: dropless). */
   int moe;
-  double experts, top_k, expert_ffn, shared_ffn, ep, etp;
+  double experts, top_k, expert_ffn, shared_ffn, ep, etp, capacity;
   /* The experts' GLU clamp limit (0: none; GPT-OSS: 7, Megatron-Core's
    * activation_func_clamp_value): moe_cost.c's clamp-and-concatenate passes. No model key
    * sets it yet (p3cfg__dims_of leaves it 0). */
@@ -164,6 +164,7 @@ typedef struct p3cfg__layer_cost {
   double gemm_attn_s; /* forward GEMMs of the attention block (QKV + projection) */
   double gemm_mlp_s;  /* forward GEMMs of the MLP block */
   double gemm_fwd_s;  /* every forward GEMM (the four weight GEMMs) */
+  double gemm_fwd_flops;         /* their FLOPs, 2 m n k each at the shapes gemm_fwd_s times */
   double gemm_qkv_s, gemm_fc1_s; /* the column-parallel GEMMs, one pass each */
   double kernels_fwd, kernels_bwd; /* compute kernels launched, forward and backward */
   double tp_bytes;    /* one tensor-parallel collective: b*s*h elements */

@@ -190,12 +190,13 @@ void p3cfg__perf_ctx_of(p3cfg__perf_ctx *out, const p3cfg_model *m, const p3cfg_
   out->bucket = max2(BUCKET_PARAMS, BUCKET_PARAMS_PER_DP * out->mesh.size[P3CFG__MESH_DP]);
   out->tie_bytes = main_grad * (double)out->par.word_embedding / d->tp;
   /* The GEMM ceiling: the weight GEMMs' FLOPs over their time at the GPU's peak. No plan
-   * can reach an MFU above it (every model FLOP would have to run as fast as these). */
-  const double kvd = d->kv_heads * d->head_dim;
-  const double width = (d->h + 2.0 * kvd + d->h + (d->swiglu ? 3.0 : 2.0) * d->ffn) / d->tp;
-  const double flops = 2.0 * d->tokens * d->h * width;
+   * can reach an MFU above it (every model FLOP would have to run as fast as these). The
+   * FLOPs are those of the GEMMs gemm_fwd_s times, at the same shapes (compute_cost.c:
+   * q, k, v and the projection heads x qk_dim, kv_heads x qk_dim and heads x v_dim wide,
+   * MLA's latent projections, the dense MLP), not hidden/heads-wide heads. */
   const double peak = c->gpu.peak_flops * (m->precision == P3CFG_PREC_FP32 ? 0.5 : 1.0);
-  out->gemm_ceiling = out->L.gemm_fwd_s > 0.0 ? flops / (out->L.gemm_fwd_s * peak) : 0.0;
+  out->gemm_ceiling =
+      out->L.gemm_fwd_s > 0.0 ? out->L.gemm_fwd_flops / (out->L.gemm_fwd_s * peak) : 0.0;
   p3cfg__offload_rates(&out->offload_layer_bytes, &out->host_Bps, m, c, plan);
 }
 

@@ -3,7 +3,9 @@
  * faster than its GEMMs can run (MFU below the GEMM ceiling on every plan of a sweep),
  * the ceiling is the kernel efficiency at the plan's shapes times the training clock,
  * and the micro-batch response is the kernels' (a 2048 x 8192 x 3072 GEMM at micro-batch
- * 1 is already near the large-GEMM rate, so micro-batch 12 cannot be much faster).
+ * 1 is already near the large-GEMM rate, so micro-batch 12 cannot be much faster). The
+ * ceiling's FLOPs are those of the GEMMs it times: heads of head_dim (not hidden/heads)
+ * and MLA's latent projections.
  */
 #include "perf_fixtures.h"
 
@@ -36,6 +38,59 @@ Test(perf, no_plan_beats_its_gemm_ceiling)
           checked++;
         }
   cr_assert_gt(checked, 40);
+}
+
+/* The weight GEMMs' FLOPs the ceiling divides by: what the plan's GEMM ceiling, its layer's
+ * GEMM time and the peak give back. */
+static double ceiling_flops(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *pl,
+                            const p3cfg_time *t)
+{
+  p3cfg__rates r;
+  p3cfg__dims d;
+  p3cfg__layer_cost L;
+  p3cfg__rates_of_plan(&r, m, &c->gpu, pl);
+  p3cfg__dims_of(&d, m, pl);
+  p3cfg__layer_cost_of(&L, &d, &r);
+  return t->gemm_ceiling_mfu * L.gemm_fwd_s * c->gpu.peak_flops;
+}
+
+/* Heads wider than hidden/heads (the model file's head_dim; Qwen3 has 32 x 128 on h 2048):
+ * 16 heads of 1024 on h 1024 at tp 4. The ceiling once counted the q, k, v and projection
+ * GEMMs h wide, and MFU came out above it. */
+Test(perf, the_gemm_ceiling_counts_head_dim_wide_heads)
+{
+  const p3cfg_cluster c = fx_cluster("h100-sxm", 1, 450e9, 50e9);
+  p3cfg_model m = fx_gpt(24, 1024, 16, 51200, 2048, 512);
+  m.head_dim = 1024, m.flash_attention = true, m.dropout = false;
+  const p3cfg_plan pl = fx_plan(&m, &c, 4, 1, 2, 1, 1, P3CFG_RECOMPUTE_NONE, 0, 0, 0);
+  const p3cfg_time t = fx_run(&m, &c, &pl, NULL);
+  /* per GPU: QKV [T x h][h x 3 a d/t], projection [T x a d/t][a d/t x h], GELU MLP 4h */
+  const double T = 2048.0, h = 1024.0, q = 16.0 * 1024.0, tp = 4.0;
+  const double flops = 2.0 * T * (h * 3.0 * q + q * h + 2.0 * h * 4.0 * h) / tp;
+  fx_assert_close(ceiling_flops(&m, &c, &pl, &t), flops, 1e-9);
+  cr_assert_lt(t.mfu, t.gemm_ceiling_mfu, "mfu %.3f ceiling %.3f", t.mfu, t.gemm_ceiling_mfu);
+  cr_assert_leq(t.gemm_ceiling_mfu, c.gpu.matmul_efficiency * c.gpu.training_clock_ratio + 1e-12);
+}
+
+/* MLA (DeepSeek-V3's attention, dense here): the down projections of q and kv duplicated on
+ * every TP rank, their up projections and the output projection split tp ways. */
+Test(perf, the_gemm_ceiling_counts_mla_latent_projections)
+{
+  const p3cfg_cluster c = fx_cluster("h100-sxm", 1, 450e9, 50e9);
+  p3cfg_model m = fx_gpt(8, 2048, 16, 51200, 4096, 256);
+  m.attention = P3CFG_ATTN_MLA, m.flash_attention = true, m.dropout = false;
+  m.position_embedding = P3CFG_POS_ROPE, m.activation = P3CFG_ACT_SWIGLU, m.bias = false;
+  m.ffn_hidden = 5632;
+  m.mla.q_lora_rank = 512, m.mla.kv_lora_rank = 256;
+  m.mla.qk_nope_head_dim = 128, m.mla.qk_rope_head_dim = 64, m.mla.v_head_dim = 128;
+  const p3cfg_plan pl = fx_plan(&m, &c, 2, 1, 4, 1, 1, P3CFG_RECOMPUTE_NONE, 1, 1, 0);
+  const p3cfg_time t = fx_run(&m, &c, &pl, NULL);
+  const double T = 4096.0, h = 2048.0, a = 16.0, tp = 2.0, f = 5632.0;
+  const double down = h * 512.0 + h * (256.0 + 64.0);
+  const double split =
+      (512.0 * a * 192.0 + 256.0 * a * (128.0 + 128.0) + a * 128.0 * h + 3.0 * h * f) / tp;
+  fx_assert_close(ceiling_flops(&m, &c, &pl, &t), 2.0 * T * (down + split), 1e-9);
+  cr_assert_lt(t.mfu, t.gemm_ceiling_mfu, "mfu %.3f ceiling %.3f", t.mfu, t.gemm_ceiling_mfu);
 }
 
 /* The issue's case: h = 8192 at tp 8 (Llama-3-70B-like widths, GELU MLP for the shape):

@@ -60,6 +60,60 @@ Test(moe_time, expert_gemm_flops_follow_top_k_not_the_folding)
   }
 }
 
+/* A capacity factor c, exported with --moe-pad-expert-input-to-capacity: every expert takes
+ * capacity = ceil(k T_l / E x c) rows from each rank (Megatron-Core's get_capacity), so the
+ * expert GEMMs and the dispatched bytes scale with it against dropless routing: fewer rows
+ * when c < 1 drops tokens, more when c > 1 pads. Here T_l = 2 x 4096, k 8, E 128: 512 rows
+ * per expert dropless, 256 at 0.5, 640 at 1.25, ceil(563.2) = 564 at 1.1, and never more
+ * than T_l (at 32: 8192, E/k = 16 times dropless). */
+Test(moe_time, expert_time_scales_with_the_capacity_factor)
+{
+  p3cfg_model m = qwen3_30b();
+  p3cfg__rates r;
+  p3cfg__rates_of(&r, &m, p3cfg__gpu_preset("h100-sxm"));
+  r.half_flops = 0.0, r.s_per_byte = 0.0, r.kernel_gap_s = 0.0;
+  const p3cfg_plan pl = moe_plan(2, 4, 2, 8, 4); /* T_l = 4 x 4096 / 2, etp 2 */
+  p3cfg__dims d;
+  p3cfg__dims_of(&d, &m, &pl);
+  p3cfg__moe_cost dropless;
+  p3cfg__moe_cost_of(&dropless, &d, &r);
+  const double cf[] = {0.5, 1.25, 1.1, 32.0}, rows[] = {256.0, 640.0, 564.0, 8192.0};
+  for (size_t i = 0; i < sizeof cf / sizeof cf[0]; i++) {
+    m.moe.capacity_factor = cf[i];
+    p3cfg__dims_of(&d, &m, &pl);
+    p3cfg__moe_cost X;
+    p3cfg__moe_cost_of(&X, &d, &r);
+    const double ratio = rows[i] / 512.0;
+    fx_assert_close(X.gemm_fwd_s, ratio * dropless.gemm_fwd_s, 1e-12);
+    fx_assert_close(X.a2a_bytes, ratio * dropless.a2a_bytes, 1e-12);
+    fx_assert_close(X.etp_bytes, ratio * dropless.etp_bytes, 1e-12);
+    if (ratio > 1.0)
+      cr_assert_gt(X.fwd_s, dropless.fwd_s, "c %g: padded rows cost time", cf[i]);
+    else
+      cr_assert_lt(X.fwd_s, dropless.fwd_s, "c %g: dropped rows save time", cf[i]);
+  }
+}
+
+/* The whole step of a plan: dropping at 0.5 is faster than dropless, padding at 1.25
+ * slower, in compute and in the expert-parallel all-to-alls. */
+Test(moe_time, capacity_factor_moves_the_step_and_its_all_to_alls)
+{
+  p3cfg_model m = qwen3_30b();
+  const p3cfg_cluster c = fx_cluster("h100-sxm", 2, 450e9, 50e9);
+  const p3cfg_plan pl = moe_plan(1, 16, 1, 16, 1);
+  const double cf[] = {0.5, 0.0, 1.25};
+  p3cfg_time t[3];
+  for (int i = 0; i < 3; i++) {
+    m.moe.capacity_factor = cf[i];
+    t[i] = fx_run(&m, &c, &pl, NULL);
+  }
+  for (int i = 0; i < 2; i++) {
+    cr_assert_lt(t[i].iteration_s, t[i + 1].iteration_s, "c %g vs %g", cf[i], cf[i + 1]);
+    cr_assert_lt(t[i].compute_s, t[i + 1].compute_s);
+    cr_assert_lt(t[i].ep_comm_s, t[i + 1].ep_comm_s);
+  }
+}
+
 /* The same EP 8 group inside one DGX H100 and spread one GPU per node: the all-to-all
  * sends 7/8 of the routed tokens over NVLink (450 GB/s) or over the NICs (50 GB/s). */
 Test(moe_time, all_to_all_inside_a_node_is_faster_than_across_nodes)
