@@ -111,6 +111,15 @@ static int parse_tokens(cli_budget *b, const char *command, const char *text)
         if (rest[0] == suffixes[k].suffix || rest[0] == suffixes[k].suffix + ('a' - 'A'))
           scale = suffixes[k].scale;
   }
+  /* A fraction of a token is no count: refused, not rounded up to 1 (or, without a
+   * suffix, to the next whole number). */
+  if (scale > 0 && v * scale > 0 && v * scale < 1.0)
+    return cli_usage_error(command, "--tokens must be at least 1 token, got \"%s\"", text);
+  if (scale == 1.0 && v != floor(v))
+    return cli_usage_error(command,
+                           "--tokens must be a whole number of tokens (or have a suffix: 1.5T), "
+                           "got \"%s\"",
+                           text);
   const double tokens = floor(v * scale + 0.5);
   if (scale == 0 || !(tokens >= 1.0) || tokens > 1e18)
     return cli_usage_error(command,

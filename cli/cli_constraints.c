@@ -48,8 +48,9 @@ static int parse_stage_layers(cli_constraints *c, const char *command, const cha
   }
 }
 
-/* "none" or a comma list of the knob's words; word i is the flag 1 << i
- * (P3CFG_OVERLAP_GRAD_REDUCE, _PARAM_GATHER, _TP_COMM). */
+/* "none" or a comma list of the knob's words, each at most once (as parse_word_flags):
+ * word i is the flag 1 << i (P3CFG_OVERLAP_GRAD_REDUCE, _PARAM_GATHER, _TP_COMM). An
+ * empty list or an empty word ("", "grad,") is refused, not read as none. */
 static int parse_overlap(cli_constraints *c, const char *command, const char *text)
 {
   const p3cfg_knob *k = cli_knob("overlap");
@@ -57,11 +58,17 @@ static int parse_overlap(cli_constraints *c, const char *command, const char *te
   if (strcmp(text, "none") == 0)
     return 0;
   const char *p = text;
-  while (*p) {
-    size_t n = strcspn(p, ",");
+  do {
+    const size_t n = strcspn(p, ",");
     size_t i = 0;
     while (i < k->n_choices && !(strlen(k->choices[i]) == n && strncmp(p, k->choices[i], n) == 0))
       i++;
+    char word[64], hint[96];
+    snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
+    if (strcmp(word, "none") == 0) {
+      cli_usage_error(command, "--%s none stands alone, got \"%s\"", k->flag, text);
+      return -1;
+    }
     if (i == k->n_choices) {
       const char *kinds[8] = {"none"};
       char words[64] = "";
@@ -70,18 +77,18 @@ static int parse_overlap(cli_constraints *c, const char *command, const char *te
         const size_t at = strlen(words);
         snprintf(words + at, sizeof words - at, "%s%s", j ? ", " : "", k->choices[j]);
       }
-      char word[64], hint[96];
-      snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
       cli_usage_error(command, "--%s takes none or a comma list of %s; got \"%s\"%s", k->flag,
                       words, text,
                       cli_did_you_mean(hint, sizeof hint, word, "", kinds, k->n_choices + 1));
       return -1;
     }
+    if (c->overlap & (1u << i)) {
+      cli_usage_error(command, "--%s names %s twice in \"%s\"", k->flag, word, text);
+      return -1;
+    }
     c->overlap |= 1u << i;
     p += n;
-    if (*p == ',')
-      p++;
-  }
+  } while (*p++ == ',');
   return 0;
 }
 

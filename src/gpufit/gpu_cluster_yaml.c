@@ -2,8 +2,9 @@
  * gpu_cluster_yaml.c — a cluster file (spec §3) carrying a GPU profile's fitted
  * parameters in its gpu map, so that the time model runs on measured numbers.
  *
- * The gpu map is written in full (name, memory, peak, bandwidth, context, the three
- * fitted parameters): it loads the same whether or not the name is a preset. Everything
+ * The gpu map is written in full (name, memory, peak, the FP8 and FP4 peaks where the GPU
+ * has them, bandwidth, context, the three fitted parameters): it loads the same whether
+ * or not the name is a preset. Everything
  * else comes from the base cluster (nodes, network, measured links, written back as
  * the parser stored them); without one the file describes the one GPU measured, and the
  * network lines, unused with one GPU, hold the datasheet figures of the GPU's family
@@ -49,6 +50,10 @@ static void gpu_map(p3cfg__text *t, const p3cfg_gpu_profile *p, const p3cfg_gpu_
   const p3cfg_gpu_device *d = &p->device;
   const p3cfg_gpu *preset = p3cfg__gpu_preset(d->gpu);
   uint64_t memory = d->memory_bytes, context = 1024ull << 20;
+  /* The low-precision peaks: the base's GPU of that name, else the preset's, at the ratio
+   * to the 16-bit peak they have there (as the parser scales a preset's). */
+  const p3cfg_gpu *lp = base && strcmp(base->gpu.name, d->gpu) == 0 ? &base->gpu : preset;
+  const double lp_scale = lp && lp->peak_flops > 0.0 ? f->peak_flops / lp->peak_flops : 0.0;
   if (base && strcmp(base->gpu.name, d->gpu) == 0) {
     context = base->gpu.context_bytes;
     if (!memory)
@@ -64,10 +69,16 @@ static void gpu_map(p3cfg__text *t, const p3cfg_gpu_profile *p, const p3cfg_gpu_
     memory = context + (1ull << 30);
   p3cfg__text_printf(t, "gpu:\n  name: ");
   p3cfg__gpufit_quoted(t, d->gpu);
-  p3cfg__text_printf(t, "\n  memory_GiB: %.10g\n  peak_tflops: %.10g\n  hbm_GBps: %.10g\n"
-                         "  context_MiB: %.10g\n",
-                      (double)memory / 1073741824.0, f->peak_flops / 1e12, f->hbm_Bps / 1e9,
-                      (double)context / 1048576.0);
+  p3cfg__text_printf(t, "\n  memory_GiB: %.10g\n  peak_tflops: %.10g\n",
+                     (double)memory / 1073741824.0, f->peak_flops / 1e12);
+  /* Written when not 0, or when 0 under a preset's name that has one (else the file
+   * would load with the preset's). */
+  if (lp && (lp->peak_fp8_flops > 0.0 || (preset && preset->peak_fp8_flops > 0.0)))
+    p3cfg__text_printf(t, "  peak_fp8_tflops: %.10g\n", lp->peak_fp8_flops * lp_scale / 1e12);
+  if (lp && (lp->peak_fp4_flops > 0.0 || (preset && preset->peak_fp4_flops > 0.0)))
+    p3cfg__text_printf(t, "  peak_fp4_tflops: %.10g\n", lp->peak_fp4_flops * lp_scale / 1e12);
+  p3cfg__text_printf(t, "  hbm_GBps: %.10g\n  context_MiB: %.10g\n", f->hbm_Bps / 1e9,
+                     (double)context / 1048576.0);
   p3cfg__text_printf(t, "  matmul_efficiency: ");
   p3cfg__gpufit_number(t, f->matmul_efficiency);
   p3cfg__text_printf(t, "\n  matmul_half_tflop: ");

@@ -13,6 +13,11 @@
  * file's moe, attention, head_dim and mtp_layers keys; routing details p3cfg does not
  * model are written as comments with their values, never dropped; the keys that change
  * neither memory nor time are listed in a last comment.
+ *
+ * The text written then goes through the model loader's own checks
+ * (p3cfg__model_from_doc): every key line remembers the config.json value it comes from,
+ * so a model the loader would refuse is an error at that value (or names the option),
+ * and nothing is written.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,15 +32,28 @@
 #define DEFAULT_GLOBAL_BATCH 1024u
 
 /* ---- output text ------------------------------------------------------------------ */
+/* Where line `line` (1-based) of the model file comes from: the config.json value `node`
+ * of key `key`, or with node NULL the command-line option `key` ("--seq-len"). */
+typedef struct origin {
+  size_t line;
+  const yaml_node_t *node;
+  const char *key;
+} origin;
+
 typedef struct out_text {
   char *data;
   size_t len, cap;
   int nomem;
+  size_t lines; /* line breaks written */
+  origin *from; /* one per key line with an origin, in line order */
+  size_t n_from, cap_from;
+  origin next; /* the origin of the next key line (key NULL: none) */
 } out_text;
 
 static void out_printf(out_text *t, const char *fmt, ...) P3CFG_PRINTF(2, 3);
 static void out_printf(out_text *t, const char *fmt, ...)
 {
+  t->next = (origin){0, NULL, NULL}; /* an origin is for the line that follows it */
   if (t->nomem)
     return;
   for (;;) {
@@ -49,6 +67,8 @@ static void out_printf(out_text *t, const char *fmt, ...)
       return;
     }
     if (t->data && t->len + (size_t)n < t->cap) {
+      for (size_t i = t->len; i < t->len + (size_t)n; i++)
+        t->lines += t->data[i] == '\n';
       t->len += (size_t)n;
       return;
     }
@@ -65,9 +85,31 @@ static void out_printf(out_text *t, const char *fmt, ...)
   }
 }
 
+/* The next key line comes from config.json's `key` (its value node, or the option `key`
+ * when node is NULL); nothing when key is NULL. */
+static void out_from(out_text *t, const yaml_node_t *node, const char *key)
+{
+  t->next = (origin){0, node, key};
+}
+
 /* "key: value" padded so that the comments line up, then "  # comment". */
 static void out_key(out_text *t, const char *key, const char *value, const char *comment)
 {
+  if (t->next.key && !t->nomem) {
+    if (t->n_from == t->cap_from) {
+      const size_t cap = t->cap_from ? 2 * t->cap_from : 64;
+      origin *f = p3cfg__realloc(t->from, cap * sizeof *f);
+      if (!f) {
+        t->nomem = 1;
+        return;
+      }
+      t->from = f;
+      t->cap_from = cap;
+    }
+    t->next.line = t->lines + 1;
+    t->from[t->n_from++] = t->next;
+  }
+  t->next = (origin){0, NULL, NULL};
   char left[128];
   snprintf(left, sizeof left, "%s: %s", key, value);
   out_printf(t, "%-26s # %s\n", left, comment);
@@ -86,19 +128,33 @@ static const char *text_of(const yaml_node_t *n)
   return (const char *)n->data.scalar.value;
 }
 
-/* The value of top-level key `name` (marked used), or NULL. */
-static const yaml_node_t *get(hf *h, const char *name)
+/* The value of top-level key `name` (marked used when `mark`), or NULL. */
+static const yaml_node_t *find(hf *h, const char *name, int mark)
 {
   const yaml_node_pair_t *pairs = h->root->data.mapping.pairs.start;
   for (size_t i = 0; i < h->n_pairs; i++) {
     const yaml_node_t *k = p3cfg__node(&h->c, pairs[i].key);
     if (k->type == YAML_SCALAR_NODE && strlen(name) == k->data.scalar.length &&
         memcmp(name, text_of(k), k->data.scalar.length) == 0) {
-      h->used[i] = 1;
+      h->used[i] |= (unsigned char)mark;
       return p3cfg__node(&h->c, pairs[i].value);
     }
   }
   return NULL;
+}
+
+/* The value of top-level key `name` (marked used), or NULL. */
+static const yaml_node_t *get(hf *h, const char *name)
+{
+  return find(h, name, 1);
+}
+
+/* The next key line comes from config.json's `name` when the file has it. */
+static void out_from_key(out_text *t, hf *h, const char *name)
+{
+  const yaml_node_t *n = name ? find(h, name, 0) : NULL;
+  if (n)
+    out_from(t, n, name);
 }
 
 static int is_null(const yaml_node_t *n)
@@ -206,50 +262,105 @@ static void out_sub(out_text *t, const char *key, uint64_t value, const char *co
   out_key(t, k, v, comment);
 }
 
-/* The moe, attention and mtp_layers keys (after the dense ones). */
-static void write_moe_mla(out_text *t, hf *h, const yaml_node_t *experts, uint64_t ffn,
-                          int has_ffn)
+/* The first of `keys` that config.json has with a value other than null and 0, or NULL;
+ * not marked used. */
+static const char *first_set(hf *h, const char *const *keys)
+{
+  for (; *keys; keys++) {
+    const yaml_node_t *n = find(h, *keys, 0);
+    if (n && !is_null(n) && !str_is(n, "0"))
+      return *keys;
+  }
+  return NULL;
+}
+
+/* The keys of a mixture of experts besides the expert count, and of latent attention
+ * besides kv_lora_rank: with no experts or no kv_lora_rank, they would be dropped. */
+static const char *const moe_keys[] = {"num_experts_per_tok",
+                                       "experts_per_token",
+                                       "moe_intermediate_size",
+                                       "n_shared_experts",
+                                       "shared_expert_intermediate_size",
+                                       "first_k_dense_replace",
+                                       NULL};
+static const char *const mla_keys[] = {"q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+                                       "v_head_dim", NULL};
+
+/* The moe, attention and mtp_layers keys (after the dense ones); experts is the value of
+ * config.json's key experts_key. */
+static void write_moe_mla(out_text *t, hf *h, const yaml_node_t *experts, const char *experts_key,
+                          uint64_t ffn, int has_ffn, const char *wf)
 {
   char w[P3CFG__DESCRIBE_CAP];
   uint64_t n = 0, k = 0, ef = 0, shared = 0, sffn = 0, dense = 0;
-  if (experts && p3cfg__read_uint(&h->c, experts, "experts", 1, P3CFG__MAX_EXPERTS, &n) == 0) {
+  if (experts && p3cfg__read_uint(&h->c, experts, experts_key, 1, P3CFG__MAX_EXPERTS, &n) == 0) {
     static const char *const k_top[] = {"num_experts_per_tok", "experts_per_token", NULL};
     const char *wk = NULL;
     if (get_count(h, k_top, P3CFG__MAX_EXPERTS, &k, &wk) == 0)
       p3cfg__problem(&h->c, h->root, "config.json has experts but no num_experts_per_tok");
     const int has_ef = get_uint(h, "moe_intermediate_size", 1, P3CFG__MAX_FFN_HIDDEN, &ef);
+    if (has_ef == 0 && has_ffn == 0)
+      p3cfg__problem(&h->c, h->root,
+                     "config.json has experts but no moe_intermediate_size or intermediate_size");
     const int has_shared = get_uint(h, "n_shared_experts", 0, P3CFG__MAX_EXPERTS, &shared);
     const int has_sffn =
         get_uint(h, "shared_expert_intermediate_size", 0, P3CFG__MAX_FFN_HIDDEN, &sffn);
     const int has_dense = get_uint(h, "first_k_dense_replace", 0, P3CFG__MAX_LAYERS, &dense);
     out_printf(t, "moe:\n");
-    snprintf(w, sizeof w, "%s (routed experts per MoE layer)",
-             get(h, "num_local_experts") == experts ? "num_local_experts"
-             : get(h, "num_experts") == experts   ? "num_experts"
-                                                  : "n_routed_experts");
+    snprintf(w, sizeof w, "%s (routed experts per MoE layer)", experts_key);
+    out_from(t, experts, experts_key);
     out_sub(t, "experts", n, w);
+    out_from_key(t, h, wk);
     out_sub(t, "top_k", k, wk ? wk : "?");
-    if (has_ef > 0)
+    if (has_ef > 0) {
+      out_from_key(t, h, "moe_intermediate_size");
       out_sub(t, "expert_ffn_hidden", ef, "moe_intermediate_size");
-    else
+    } else {
+      out_from_key(t, h, has_ffn > 0 ? wf : NULL);
       out_sub(t, "expert_ffn_hidden", has_ffn > 0 ? ffn : 0, "intermediate_size (every expert)");
+    }
     if (has_shared > 0 && shared > 0) {
+      out_from_key(t, h, "n_shared_experts");
       out_sub(t, "shared_experts", shared, "n_shared_experts");
-      if (has_sffn > 0 && sffn > 0)
+      if (has_sffn > 0 && sffn > 0) {
+        out_from_key(t, h, "shared_expert_intermediate_size");
         out_sub(t, "shared_expert_ffn_hidden", sffn / shared,
                 "shared_expert_intermediate_size / n_shared_experts");
+      }
     } else if (has_sffn > 0 && sffn > 0) {
+      out_from_key(t, h, "shared_expert_intermediate_size");
       out_sub(t, "shared_experts", 1, "one shared expert (shared_expert_intermediate_size)");
+      out_from_key(t, h, "shared_expert_intermediate_size");
       out_sub(t, "shared_expert_ffn_hidden", sffn, "shared_expert_intermediate_size");
     }
-    if (has_dense > 0 && dense > 0)
+    if (has_dense > 0 && dense > 0) {
+      out_from_key(t, h, "first_k_dense_replace");
       out_sub(t, "dense_layers", dense, "first_k_dense_replace (dense FFN of ffn_hidden)");
+    }
     out_key(t, "  capacity_factor", "null", "default: dropless (config.json has no capacity)");
     const yaml_node_t *limit = get(h, "swiglu_limit");
-    if (limit)
+    if (limit) {
+      out_from(t, limit, "swiglu_limit");
       out_launch_number(t, "  activation_clamp", limit, "swiglu_limit", 1e6,
                         "the experts' fc1 clamp, timed as its own passes");
+    }
   }
+  /* Latent-attention keys without kv_lora_rank would be dropped, and the model written
+   * with standard attention: refused, at the key that is missing its partner. */
+  const yaml_node_t *kv_lora = get(h, "kv_lora_rank");
+  const char *mla_key = !kv_lora || is_null(kv_lora) ? first_set(h, mla_keys) : NULL;
+  if (mla_key && kv_lora)
+    p3cfg__problem(&h->c, kv_lora,
+                   "kv_lora_rank is null, but config.json has %s (latent attention): give "
+                   "kv_lora_rank for multi-head latent attention, or remove the latent-attention "
+                   "keys for standard attention",
+                   mla_key);
+  else if (mla_key)
+    p3cfg__problem(&h->c, find(h, mla_key, 0),
+                   "%s is a key of latent attention, but config.json has no kv_lora_rank: give "
+                   "kv_lora_rank for multi-head latent attention, or remove the latent-attention "
+                   "keys for standard attention",
+                   mla_key);
   uint64_t kvl = 0;
   if (get_uint(h, "kv_lora_rank", 1, P3CFG__MAX_HIDDEN, &kvl) > 0) {
     uint64_t ql = 0, nope = 0, rope = 0, vd = 0;
@@ -262,17 +373,24 @@ static void write_moe_mla(out_text *t, hf *h, const yaml_node_t *experts, uint64
                      "config.json has kv_lora_rank but not qk_nope_head_dim, qk_rope_head_dim "
                      "and v_head_dim");
     out_printf(t, "attention:\n");
+    out_from(t, kv_lora, "kv_lora_rank");
     out_key(t, "  kind", "mla", "kv_lora_rank: multi-head latent attention");
+    out_from_key(t, h, "q_lora_rank");
     out_sub(t, "q_lora_rank", ql, has_q > 0 ? "q_lora_rank" : "q_lora_rank null: none");
+    out_from(t, kv_lora, "kv_lora_rank");
     out_sub(t, "kv_lora_rank", kvl, "kv_lora_rank");
+    out_from_key(t, h, "qk_nope_head_dim");
     out_sub(t, "qk_nope_head_dim", nope, "qk_nope_head_dim");
+    out_from_key(t, h, "qk_rope_head_dim");
     out_sub(t, "qk_rope_head_dim", rope, "qk_rope_head_dim");
+    out_from_key(t, h, "v_head_dim");
     out_sub(t, "v_head_dim", vd, "v_head_dim");
   }
   uint64_t mtp = 0;
   if (get_uint(h, "num_nextn_predict_layers", 0, P3CFG__MAX_MTP_LAYERS, &mtp) > 0 && mtp > 0) {
     char v[32];
     snprintf(v, sizeof v, "%llu", (unsigned long long)mtp);
+    out_from_key(t, h, "num_nextn_predict_layers");
     out_key(t, "mtp_layers", v, "num_nextn_predict_layers");
   }
 }
@@ -410,14 +528,27 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   char name[P3CFG__MAX_NAME_BYTES + 1];
   model_name(name, sizeof name, h, path, o->name);
 
-  /* Experts: the dense equivalent is written, and it says so first. */
-  const yaml_node_t *experts = NULL;
+  /* Experts: 0 or 1 without any other MoE key is the dense model (a comment says so); 1
+   * with them is one routed expert; 0 with them would drop them, and is refused. */
+  const yaml_node_t *experts = NULL, *no_experts = NULL;
+  const char *experts_key = NULL;
   static const char *const expert_keys[] = {"num_local_experts", "num_experts",
                                             "n_routed_experts", NULL};
   for (const char *const *k = expert_keys; *k && !experts; k++) {
     const yaml_node_t *n = get(h, *k);
-    if (n && !is_null(n) && !str_is(n, "0") && !str_is(n, "1"))
-      experts = n;
+    if (n && !is_null(n))
+      experts = n, experts_key = *k;
+  }
+  const char *moe_key = experts ? first_set(h, moe_keys) : NULL;
+  if (experts && (str_is(experts, "0") || (str_is(experts, "1") && !moe_key))) {
+    if (moe_key)
+      p3cfg__problem(&h->c, experts,
+                     "%s 0, but config.json has %s (a mixture-of-experts key): give the number "
+                     "of routed experts, or remove the mixture-of-experts keys for a dense model",
+                     experts_key, moe_key);
+    else
+      no_experts = experts;
+    experts = NULL;
   }
 
   out_printf(t, "# Imported by p3cfg import-hf from a Hugging Face config.json\n# (model_type %s",
@@ -433,12 +564,16 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   out_printf(t, "name: %-20s # %s\n", name,
              o->name ? "given (--name)" : "from the file's folder, _name_or_path or model_type");
   snprintf(v, sizeof v, "%llu", (unsigned long long)layers);
+  out_from_key(t, h, wl);
   out_key(t, "layers", v, wl ? wl : "?");
   snprintf(v, sizeof v, "%llu", (unsigned long long)hidden);
+  out_from_key(t, h, wh);
   out_key(t, "hidden", v, wh ? wh : "?");
   snprintf(v, sizeof v, "%llu", (unsigned long long)heads);
+  out_from_key(t, h, wa);
   out_key(t, "heads", v, wa ? wa : "?");
   snprintf(v, sizeof v, "%llu", (unsigned long long)(has_kv > 0 ? kv : heads));
+  out_from_key(t, h, has_kv > 0 ? wk : wa);
   out_key(t, "kv_heads", v, has_kv > 0 ? wk : "default: heads (no num_key_value_heads)");
   const yaml_node_t *kv_lora = get(h, "kv_lora_rank");
   const int mla = kv_lora && !is_null(kv_lora);
@@ -446,16 +581,23 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
     snprintf(v, sizeof v, "%llu", (unsigned long long)hd);
     snprintf(cmt, sizeof cmt, "%s (not hidden/heads = %llu)", wd,
              (unsigned long long)(hidden / heads));
+    out_from_key(t, h, wd);
     out_key(t, "head_dim", v, cmt);
   }
   snprintf(v, sizeof v, "%llu", (unsigned long long)(has_ffn > 0 ? ffn : 4 * hidden));
+  out_from_key(t, h, has_ffn > 0 ? wf : wh);
   out_key(t, "ffn_hidden", v,
           has_ffn > 0 ? (experts ? "intermediate_size (the dense FFN; experts under moe)" : wf)
                       : "default: 4*hidden (no intermediate_size)");
   out_key(t, "activation", activation, act_note);
   snprintf(v, sizeof v, "%llu", (unsigned long long)vocab);
+  out_from_key(t, h, wv);
   out_key(t, "vocab", v, wv ? wv : "?");
   snprintf(v, sizeof v, "%llu", (unsigned long long)seq_len);
+  if (o->seq_len)
+    out_from(t, NULL, "--seq-len");
+  else
+    out_from_key(t, h, has_pos > 0 ? wp : NULL);
   out_key(t, "seq_len", v, seq_note);
 
   const yaml_node_t *tie = get(h, "tie_word_embeddings");
@@ -503,6 +645,8 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
                       1.0, "launch only: memory and time do not depend on it");
   out_key(t, "flash_attention", "true", "default: p3cfg's");
   snprintf(v, sizeof v, "%llu", (unsigned long long)global_batch);
+  if (o->global_batch)
+    out_from(t, NULL, "--global-batch");
   out_key(t, "global_batch", v,
           o->global_batch ? "given (--global-batch)"
                           : "default: a training choice, not in config.json (--global-batch)");
@@ -549,7 +693,11 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
           all_absent ? "default: no dropout key"
                      : any_drop ? "a dropout probability above 0" : "dropout probabilities 0");
 
-  write_moe_mla(t, h, experts, ffn, has_ffn);
+  if (no_experts)
+    out_printf(t, "# %s: %s (%s)\n", experts_key, shown(w, sizeof w, no_experts),
+               str_is(no_experts, "0") ? "no routed experts: a dense model"
+                                       : "one expert and no other MoE key: the dense FFN");
+  write_moe_mla(t, h, experts, experts_key, ffn, has_ffn, wf);
 
   /* What p3cfg does not model: every such key with its value. */
   unsigned unmodeled = 0;
@@ -593,6 +741,57 @@ static unsigned write_model(out_text *t, hf *h, const char *path,
   if (col)
     out_printf(t, "\n");
   return unmodeled;
+}
+
+/* The origin of line `line` of the model file, or NULL. */
+static const origin *origin_of(const out_text *t, int line)
+{
+  for (size_t i = 0; i < t->n_from; i++)
+    if (t->from[i].line == (size_t)line)
+      return &t->from[i];
+  return NULL;
+}
+
+/* Load the model file written in t as the model loader does (p3cfg__model_from_doc, the
+ * one set of model rules) and report each problem it finds into h's diagnostics: at the
+ * config.json value its line comes from, naming the key; without a position, naming the
+ * option, for a line an option gave; at the top level otherwise. Returns P3CFG_OK (the
+ * problems, if any, are in h->c.d) or P3CFG_ENOMEM. */
+static int check_written(hf *h, const out_text *t, const char *path)
+{
+  p3cfg_diagnostics *d = p3cfg__diags_new(path);
+  if (!d)
+    return P3CFG_ENOMEM;
+  p3cfg__ydoc y;
+  memset(&y, 0, sizeof y);
+  int rc = p3cfg__ydoc_load(&y, d, t->data, t->len);
+  if (rc == P3CFG_OK) {
+    p3cfg__pctx c = {&y.doc, d};
+    p3cfg_model *m = NULL;
+    rc = p3cfg__model_from_doc(&m, &c, yaml_document_get_root_node(&y.doc), path);
+    p3cfg_model_free(m);
+  }
+  p3cfg__ydoc_dispose(&y);
+  if (rc == P3CFG_ENOMEM || d->nomem) {
+    p3cfg_diagnostics_free(d);
+    return P3CFG_ENOMEM;
+  }
+  p3cfg__diags_finish(d);
+  char w[P3CFG__DESCRIBE_CAP];
+  for (size_t i = 0; i < d->count; i++) {
+    const p3cfg_diag *e = &d->items[i];
+    const origin *o = origin_of(t, e->line);
+    if (o && o->node)
+      p3cfg__problem(&h->c, o->node, "%s %s makes an invalid model file: %s", o->key,
+                     shown(w, sizeof w, o->node), e->message);
+    else if (o)
+      p3cfg__diag(h->c.d, P3CFG_EVALUE, 0, 0, "%s makes an invalid model file: %s", o->key,
+                  e->message);
+    else
+      p3cfg__problem(&h->c, h->root, "the model file would be invalid: %s", e->message);
+  }
+  p3cfg_diagnostics_free(d);
+  return P3CFG_OK;
 }
 
 P3CFG_API void p3cfg_import_options_init(p3cfg_import_options *opts)
@@ -655,11 +854,16 @@ P3CFG_API int p3cfg_model_import_hf(p3cfg_buffer *out, const char *path,
         rc = P3CFG_ENOMEM;
       else
         unmodeled = write_model(&t, &h, path, &o);
+      /* Only a complete text is checked: after a problem in config.json, what was written
+       * may lack keys, and the loader would report them as well. */
+      if (rc == P3CFG_OK && !t.nomem && d->count == 0)
+        rc = check_written(&h, &t, path);
       p3cfg__free(h.used);
     }
   }
   p3cfg__ydoc_dispose(&y);
   p3cfg__free(text);
+  p3cfg__free(t.from);
   if (rc == P3CFG_ENOMEM || t.nomem || d->nomem) {
     rc = p3cfg__error_nomem();
   } else {

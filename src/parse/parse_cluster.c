@@ -27,7 +27,19 @@ static const p3cfg__key cluster_keys[C_COUNT] = {
     [C_HOST] = {"host", false},
 };
 
-enum { G_NAME, G_MEMORY, G_PEAK, G_HBM, G_CONTEXT, G_MM_EFF, G_MM_HALF, G_MEM_EFF, G_COUNT };
+enum {
+  G_NAME,
+  G_MEMORY,
+  G_PEAK,
+  G_HBM,
+  G_CONTEXT,
+  G_MM_EFF,
+  G_MM_HALF,
+  G_MEM_EFF,
+  G_PEAK_FP8,
+  G_PEAK_FP4,
+  G_COUNT
+};
 static const p3cfg__key gpu_keys[G_COUNT] = {
     [G_NAME] = {"name", false},
     [G_MEMORY] = {"memory_GiB", false},
@@ -37,6 +49,8 @@ static const p3cfg__key gpu_keys[G_COUNT] = {
     [G_MM_EFF] = {"matmul_efficiency", false},
     [G_MM_HALF] = {"matmul_half_tflop", false},
     [G_MEM_EFF] = {"memory_efficiency", false},
+    [G_PEAK_FP8] = {"peak_fp8_tflops", false},
+    [G_PEAK_FP4] = {"peak_fp4_tflops", false},
 };
 
 enum { N_INTRA, N_INTRA_LAT, N_INTER, N_INTER_LAT, N_LEAF, N_SPINE, N_RAIL, N_COUNT };
@@ -178,12 +192,39 @@ static void read_gpu_map(p3cfg__pctx *c, const yaml_node_t *map, p3cfg_gpu *g)
   }
   double memory = (double)g->memory_bytes, context = (double)g->context_bytes;
   read_scaled(c, v[G_MEMORY], "gpu.memory_GiB", &positive, GIB, &memory);
+  /* A preset's FP8 and FP4 peaks follow an overridden peak_tflops in proportion (a part
+   * clocked or power-capped differently runs every tensor-core format at the same
+   * fraction), unless the file gives them (docs/formats.md, "The gpu"). */
+  const double preset_peak = g->peak_flops;
   read_scaled(c, v[G_PEAK], "gpu.peak_tflops", &positive, 1e12, &g->peak_flops);
+  if (preset_peak > 0.0 && g->peak_flops != preset_peak) {
+    g->peak_fp8_flops *= g->peak_flops / preset_peak;
+    g->peak_fp4_flops *= g->peak_flops / preset_peak;
+  }
+  read_scaled(c, v[G_PEAK_FP8], "gpu.peak_fp8_tflops", &non_negative, 1e12, &g->peak_fp8_flops);
+  read_scaled(c, v[G_PEAK_FP4], "gpu.peak_fp4_tflops", &non_negative, 1e12, &g->peak_fp4_flops);
   read_scaled(c, v[G_HBM], "gpu.hbm_GBps", &positive, 1e9, &g->hbm_Bps);
   read_scaled(c, v[G_CONTEXT], "gpu.context_MiB", &non_negative, MIB, &context);
   read_scaled(c, v[G_MM_EFF], "gpu.matmul_efficiency", &fraction, 1, &g->matmul_efficiency);
   read_scaled(c, v[G_MM_HALF], "gpu.matmul_half_tflop", &positive, 1e12, &g->matmul_half_flops);
   read_scaled(c, v[G_MEM_EFF], "gpu.memory_efficiency", &fraction, 1, &g->memory_efficiency);
+  /* Every GPU with FP8 tensor cores runs them at least at its 16-bit rate (twice it, dense,
+   * from Hopper on), and every GPU with FP4 ones has FP8 ones, slower: a figure that says
+   * otherwise is a typo or a sparse one, which the time model would take as it is. */
+  if (v[G_PEAK_FP8] && g->peak_fp8_flops > 0.0 && g->peak_fp8_flops < g->peak_flops)
+    p3cfg__problem(c, v[G_PEAK_FP8],
+                   "gpu.peak_fp8_tflops (%.15g) must be 0 (no FP8 tensor cores) or at least "
+                   "gpu.peak_tflops (%.15g)",
+                   g->peak_fp8_flops / 1e12, g->peak_flops / 1e12);
+  if (v[G_PEAK_FP4] && g->peak_fp4_flops > 0.0 && g->peak_fp8_flops == 0.0)
+    p3cfg__problem(c, v[G_PEAK_FP4],
+                   "gpu.peak_fp4_tflops needs an FP8 peak (gpu.peak_fp8_tflops): every GPU with "
+                   "FP4 tensor cores has FP8 ones");
+  else if (v[G_PEAK_FP4] && g->peak_fp4_flops > 0.0 && g->peak_fp4_flops < g->peak_fp8_flops)
+    p3cfg__problem(c, v[G_PEAK_FP4],
+                   "gpu.peak_fp4_tflops (%.15g) must be 0 (no FP4 tensor cores) or at least the "
+                   "FP8 peak (%.15g)",
+                   g->peak_fp4_flops / 1e12, g->peak_fp8_flops / 1e12);
   g->memory_bytes = (uint64_t)llround(memory);
   g->context_bytes = (uint64_t)llround(context);
   if (g->memory_bytes > 0 && g->context_bytes >= g->memory_bytes)

@@ -6,6 +6,7 @@
  * tie values together (hidden divisible by heads, heads by kv_heads) and the bounds on
  * derived sizes, so that the estimator's uint64_t products cannot overflow.
  */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -111,6 +112,7 @@ static double params_estimate(const p3cfg_model *m)
   const double dense = attn + (up + 1) * h * f + up * f + h;
   double layers = (double)m->layers * dense;
   if (m->moe.experts) {
+    assert(m->moe.dense_layers < m->layers); /* p3cfg__moe_from_node's rule, checked first */
     const double ef = (double)m->moe.expert_ffn_hidden, sf = (double)m->moe.shared_expert_ffn_hidden;
     const double moe = attn + (double)m->moe.experts * ((up + 1) * h * ef + up * ef + h) +
                        (double)m->moe.shared_experts * ((up + 1) * h * sf + up * sf + h) +
@@ -305,7 +307,7 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   }
 
   const p3cfg__model_ok ok = {layers_ok, heads_ok, kv_ok};
-  p3cfg__moe_from_node(c, v[K_MOE], m, &ok);
+  const bool moe_ok = p3cfg__moe_from_node(c, v[K_MOE], m, &ok);
   p3cfg__attention_from_node(c, v[K_ATTENTION], m, v[K_KV_HEADS], v[K_HEAD_DIM], &ok);
   /* hidden/heads is the head width unless head_dim (or MLA) says otherwise. */
   const bool own_width = v[K_HEAD_DIM] || m->attention == P3CFG_ATTN_MLA;
@@ -318,7 +320,7 @@ int p3cfg__model_from_doc(p3cfg_model **out, p3cfg__pctx *c, const yaml_node_t *
   if (!v[K_HEAD_DIM] && hidden_ok && heads_ok)
     m->head_dim = m->hidden / m->heads;
   if (layers_ok && hidden_ok && heads_ok && kv_ok && ffn_ok && vocab_ok && seq_ok && gb_ok &&
-      (head_dim_ok || !v[K_HEAD_DIM]) && mtp_ok)
+      (head_dim_ok || !v[K_HEAD_DIM]) && mtp_ok && moe_ok)
     check_derived(c, root, v, m);
   *out = m;
   return P3CFG_OK;

@@ -47,13 +47,13 @@ static void read_sub(p3cfg__pctx *c, const yaml_node_t *node, const char *label,
   *ok = node && p3cfg__read_uint(c, node, label, lo, hi, out) == 0;
 }
 
-void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,
+bool p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,
                           const p3cfg__model_ok *ok)
 {
   m->moe = (p3cfg_moe){0};
   const yaml_node_t *v[E_COUNT];
   if (!node || p3cfg__map_fields(c, node, "moe", moe_keys, E_COUNT, v) != 0)
-    return;
+    return true;
   p3cfg_moe e = {0};
   bool experts_ok, top_ok, ffn_ok, shared_ok, sffn_ok, dense_ok;
   read_sub(c, v[E_EXPERTS], "moe.experts", 1, P3CFG__MAX_EXPERTS, &e.experts, &experts_ok);
@@ -103,7 +103,10 @@ void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *
   if (experts_ok && top_ok && e.top_k > e.experts)
     p3cfg__problem(c, v[E_TOP_K], "moe.top_k %llu is more than moe.experts %llu",
                    (unsigned long long)e.top_k, (unsigned long long)e.experts);
-  if (dense_ok && ok->layers && e.dense_layers >= m->layers)
+  /* layers - dense_layers MoE layers: the derived sizes count them, so none of those is
+   * computed from a dense_layers that leaves none (the count would wrap). */
+  const bool layers_fit = !(dense_ok && ok->layers && e.dense_layers >= m->layers);
+  if (!layers_fit)
     p3cfg__problem(c, v[E_DENSE],
                    "moe.dense_layers %llu leaves no MoE layer of the %llu layers (at most %llu)",
                    (unsigned long long)e.dense_layers, (unsigned long long)m->layers,
@@ -112,6 +115,7 @@ void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *
     p3cfg__problem(c, v[E_SHARED_FFN],
                    "moe.shared_expert_ffn_hidden needs moe.shared_experts of at least 1");
   m->moe = e;
+  return layers_fit;
 }
 
 void p3cfg__attention_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,

@@ -58,8 +58,10 @@ typedef struct p3cfg__model_ok {
 } p3cfg__model_ok;
 
 /* The `moe:` mapping (NULL: a dense model) into m->moe, defaults filled in (expert_ffn_hidden
- * = m->ffn_hidden, which must be final; shared_expert_ffn_hidden = expert_ffn_hidden). */
-void p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,
+ * = m->ffn_hidden, which must be final; shared_expert_ffn_hidden = expert_ffn_hidden).
+ * Returns false when moe.dense_layers leaves no MoE layer (reported): then the derived
+ * sizes, which count layers - dense_layers MoE layers, must not be checked. */
+bool p3cfg__moe_from_node(p3cfg__pctx *c, const yaml_node_t *node, p3cfg_model *m,
                           const p3cfg__model_ok *ok);
 /* The `attention:` mapping (NULL: standard attention) into m->attention and m->mla;
  * kv_node and head_dim_node are the top-level kv_heads and head_dim values (or NULL), for

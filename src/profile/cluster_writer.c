@@ -56,6 +56,17 @@ static void write_gpu(p3cfg__text *t, const p3cfg_profile_result *r)
   p3cfg__ptext_number(t, (double)r->gpu.memory_bytes / (1024.0 * 1024.0 * 1024.0));
   p3cfg__text_printf(t, "\n  peak_tflops: ");
   p3cfg__ptext_number(t, r->gpu.peak_flops / 1e12);
+  /* The low-precision peaks where the GPU has them, or where a preset of its name has
+   * them and it does not (the file would load with the preset's otherwise). */
+  const p3cfg_gpu *preset = p3cfg__gpu_preset(r->gpu.name);
+  if (r->gpu.peak_fp8_flops > 0.0 || (preset && preset->peak_fp8_flops > 0.0)) {
+    p3cfg__text_printf(t, "\n  peak_fp8_tflops: ");
+    p3cfg__ptext_number(t, r->gpu.peak_fp8_flops / 1e12);
+  }
+  if (r->gpu.peak_fp4_flops > 0.0 || (preset && preset->peak_fp4_flops > 0.0)) {
+    p3cfg__text_printf(t, "\n  peak_fp4_tflops: ");
+    p3cfg__ptext_number(t, r->gpu.peak_fp4_flops / 1e12);
+  }
   p3cfg__text_printf(t, "\n  hbm_GBps: ");
   p3cfg__ptext_number(t, r->gpu.hbm_Bps / 1e9);
   p3cfg__text_printf(t, "\n");

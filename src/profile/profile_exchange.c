@@ -161,7 +161,9 @@ static int resolve_gpu(p3cfg_profile_result *r, const record *root,
     const p3cfg_gpu *g = p3cfg__gpu_preset(root->base_gpu.name);
     r->gpu = root->base_gpu;
     r->gpu_is_preset = g && g->memory_bytes == r->gpu.memory_bytes &&
-                       g->peak_flops == r->gpu.peak_flops && g->hbm_Bps == r->gpu.hbm_Bps;
+                       g->peak_flops == r->gpu.peak_flops && g->hbm_Bps == r->gpu.hbm_Bps &&
+                       g->peak_fp8_flops == r->gpu.peak_fp8_flops &&
+                       g->peak_fp4_flops == r->gpu.peak_fp4_flops;
     return 0;
   }
   const char *preset = NULL;

@@ -353,6 +353,23 @@ Test(writer, gpu_map_when_not_a_preset)
   cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "w", NULL), 0);
   cr_assert_str_eq(c->gpu.name, "x100 \"lab\"");
   cr_assert_eq(c->gpu.memory_bytes, 96ull << 30);
+  cr_assert_eq(c->gpu.peak_fp8_flops, 0, "none written, none read");
+  p3cfg_cluster_free(c);
+  p3cfg_buffer_dispose(&b);
+
+  /* The FP8 peak goes with peak_tflops; a 0 under a preset's name is written too. */
+  r->gpu.peak_fp8_flops = 1000e12;
+  cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0, "%s", p3cfg_error_last()->message);
+  cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "w", NULL), 0);
+  cr_assert_eq(c->gpu.peak_fp8_flops, 1000e12);
+  p3cfg_cluster_free(c);
+  p3cfg_buffer_dispose(&b);
+  snprintf(r->gpu.name, sizeof r->gpu.name, "h100-sxm");
+  r->gpu.peak_fp8_flops = 0;
+  cr_assert_eq(p3cfg_profile_cluster_yaml(&b, r), 0, "%s", p3cfg_error_last()->message);
+  cr_assert(strstr(b.data, "\n  peak_fp8_tflops: 0\n"), "%s", b.data);
+  cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "w", NULL), 0);
+  cr_assert_eq(c->gpu.peak_fp8_flops, 0);
   p3cfg_cluster_free(c);
   p3cfg_buffer_dispose(&b);
   p3cfg_profile_result_free(r);

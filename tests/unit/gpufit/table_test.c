@@ -163,6 +163,8 @@ Test(gpufit, the_cluster_file_carries_the_fit_into_the_time_model)
   cr_assert_eq(c->gpus_per_node, base->gpus_per_node);
   cr_assert_eq(c->inter_Bps, base->inter_Bps);
   fx_close((double)c->gpu.memory_bytes, 150109880320.0, 1e-8); /* what CUDA reported */
+  fx_close(c->gpu.peak_fp8_flops, base->gpu.peak_fp8_flops, 1e-9);
+  cr_assert(strstr(b.data, "  peak_fp8_tflops: 1978.9\n"), "the FP8 peak is written");
 
   p3cfg_model *m = NULL;
   cr_assert_eq(p3cfg_model_load(&m, P3CFG_SOURCE_DIR "/models/llama3-70b.yaml", NULL), 0);
@@ -188,6 +190,30 @@ Test(gpufit, the_cluster_file_carries_the_fit_into_the_time_model)
   cr_assert(strstr(b.data, "not measured"));
   p3cfg_buffer_dispose(&b);
   p3cfg_cluster_free(base);
+  p3cfg_gpu_profile_free(p);
+}
+
+/* The base's low-precision peaks go into the file, a 0 under a preset's name included
+ * (without it the file would load with the preset's FP8 peak). */
+Test(gpufit, the_cluster_file_carries_the_low_precision_peaks)
+{
+  p3cfg_gpu_profile *p = fx_load_h200();
+  p3cfg_gpu_fit f;
+  cr_assert_eq(p3cfg_gpu_profile_fit(&f, p), 0);
+  static const char base_text[] = "name: c\nnodes: 1\ngpus_per_node: 8\n"
+                                  "gpu: {name: h200, peak_fp8_tflops: 0}\n"
+                                  "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n";
+  p3cfg_cluster *base = NULL, *c = NULL;
+  cr_assert_eq(p3cfg_cluster_load_string(&base, base_text, strlen(base_text), "b.yaml", NULL), 0);
+  p3cfg_buffer b = {0};
+  cr_assert_eq(p3cfg_gpu_profile_cluster_yaml(&b, p, &f, base), 0, "%s",
+               p3cfg_error_last()->message);
+  cr_assert(strstr(b.data, "  peak_fp8_tflops: 0\n"), "%s", b.data);
+  cr_assert_eq(p3cfg_cluster_load_string(&c, b.data, b.len, "gpu.yaml", NULL), 0);
+  cr_expect_eq(c->gpu.peak_fp8_flops, 0);
+  p3cfg_cluster_free(c);
+  p3cfg_cluster_free(base);
+  p3cfg_buffer_dispose(&b);
   p3cfg_gpu_profile_free(p);
 }
 

@@ -88,6 +88,54 @@ Test(parse, cluster_gpu_map_overrides_preset)
   p3cfg_cluster_free(c);
 }
 
+#define GPU_CLUSTER(gpu)                                                                           \
+  "name: c\nnodes: 1\ngpus_per_node: 8\ngpu: " gpu "\n"                                            \
+  "network: {intra_node_GBps: 450, inter_node_GBps: 50}\n"
+
+/* An overridden peak_tflops takes the preset's FP8 and FP4 peaks along in proportion;
+ * peak_fp8_tflops and peak_fp4_tflops set them (a custom GPU's default to none). */
+Test(parse, cluster_gpu_low_precision_peaks)
+{
+  const p3cfg_gpu *h100 = p3cfg__gpu_preset("h100-sxm"), *b200 = p3cfg__gpu_preset("b200");
+  p3cfg_cluster *c = cluster_from(GPU_CLUSTER("{name: h100-sxm, peak_tflops: 100}"));
+  cr_expect_float_eq(c->gpu.peak_fp8_flops, h100->peak_fp8_flops * 100e12 / h100->peak_flops, 1);
+  cr_expect_eq(c->gpu.peak_fp4_flops, 0, "none to scale");
+  p3cfg_cluster_free(c);
+  c = cluster_from(GPU_CLUSTER("{name: b200, peak_tflops: 1125}"));
+  cr_expect_float_eq(c->gpu.peak_fp8_flops, b200->peak_fp8_flops / 2, 1);
+  cr_expect_float_eq(c->gpu.peak_fp4_flops, b200->peak_fp4_flops / 2, 1);
+  p3cfg_cluster_free(c);
+  c = cluster_from(GPU_CLUSTER("{name: h100-sxm, peak_tflops: 100, peak_fp8_tflops: 150}"));
+  cr_expect_float_eq(c->gpu.peak_fp8_flops, 150e12, 1);
+  p3cfg_cluster_free(c);
+  c = cluster_from(GPU_CLUSTER("{name: h100-sxm, peak_fp8_tflops: 0}"));
+  cr_expect_eq(c->gpu.peak_fp8_flops, 0, "0: no FP8 tensor cores");
+  cr_expect_eq(c->gpu.peak_flops, h100->peak_flops);
+  p3cfg_cluster_free(c);
+  c = cluster_from(GPU_CLUSTER("{name: x, memory_GiB: 80, peak_tflops: 1000, hbm_GBps: 3000}"));
+  cr_expect_eq(c->gpu.peak_fp8_flops, 0);
+  cr_expect_eq(c->gpu.peak_fp4_flops, 0);
+  p3cfg_cluster_free(c);
+  c = cluster_from(GPU_CLUSTER("{name: x, memory_GiB: 80, peak_tflops: 1000, hbm_GBps: 3000, "
+                               "peak_fp8_tflops: 2000, peak_fp4_tflops: 4000}"));
+  cr_expect_float_eq(c->gpu.peak_fp8_flops, 2000e12, 1);
+  cr_expect_float_eq(c->gpu.peak_fp4_flops, 4000e12, 1);
+  p3cfg_cluster_free(c);
+
+  expect_problem(GPU_CLUSTER("{name: h100-sxm, peak_tflops: 5000, peak_fp8_tflops: 1979}"),
+                 P3CFG_FILE_CLUSTER, 4, 59,
+                 "gpu.peak_fp8_tflops (1979) must be 0 (no FP8 tensor cores) or at least "
+                 "gpu.peak_tflops (5000)");
+  expect_problem(GPU_CLUSTER("{name: h100-sxm, peak_fp4_tflops: 1000}"), P3CFG_FILE_CLUSTER, 4, 40,
+                 "gpu.peak_fp4_tflops (1000) must be 0 (no FP4 tensor cores) or at least the FP8 "
+                 "peak (1978.9)");
+  expect_problem(GPU_CLUSTER("{name: a100-80gb, peak_fp4_tflops: 1000}"), P3CFG_FILE_CLUSTER, 4, 41,
+                 "gpu.peak_fp4_tflops needs an FP8 peak (gpu.peak_fp8_tflops): every GPU with FP4 "
+                 "tensor cores has FP8 ones");
+  expect_problem(GPU_CLUSTER("{name: h100-sxm, peak_fp8_tflops: -1}"), P3CFG_FILE_CLUSTER, 4, 40,
+                 "gpu.peak_fp8_tflops must be a non-negative number, got -1");
+}
+
 Test(parse, cluster_custom_gpu_from_json)
 {
   p3cfg_cluster *c = NULL;

@@ -5,6 +5,8 @@
  * load, with the values config.json gives, the documented defaults, and the keys p3cfg
  * does not model kept as comments; bad input is a positioned error.
  */
+#include <stdlib.h>
+
 #include "parse_test.h"
 
 #define HF(name) P3CFG_SOURCE_DIR "/tests/fixtures/hf/" name "/config.json"
@@ -140,4 +142,83 @@ Test(parse, import_hf_bad_input_is_positioned)
   cr_expect_gt(p3cfg_error_last()->line, 0);
   cr_expect_eq(p3cfg_model_import_hf(&t, FIXTURE("no-such-file.json"), NULL, NULL), P3CFG_EIO);
   cr_expect_eq(p3cfg_model_import_hf(NULL, HF("llama-3-8b"), NULL, NULL), P3CFG_EINVALID);
+}
+
+/* Write `json` to a new temporary file; its path in path[cap]. */
+static void temp_config(char *path, size_t cap, const char *json)
+{
+  snprintf(path, cap, "/tmp/p3cfg-import-hf-XXXXXX");
+  const int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  cr_assert_not_null(f);
+  fputs(json, f);
+  fclose(f);
+}
+
+#define HF_DENSE                                                                                   \
+  "{\"num_hidden_layers\": 4, \"hidden_size\": 256, \"num_attention_heads\": 8,\n"                 \
+  " \"vocab_size\": 1000, \"hidden_act\": \"silu\", \"intermediate_size\": 512,"
+
+/* Import `json` expecting the model loader's refusal; returns the last error. */
+static const p3cfg_error *refused(const char *json)
+{
+  char path[64];
+  temp_config(path, sizeof path, json);
+  p3cfg_buffer t = {0};
+  const int rc = p3cfg_model_import_hf(&t, path, NULL, NULL);
+  remove(path);
+  cr_expect_eq(rc, P3CFG_EVALUE, "%s", json);
+  cr_expect_null(t.data, "nothing written");
+  return p3cfg_error_last();
+}
+
+/* What the model file would hold is checked by the loader's rules, at the config.json
+ * value the line comes from. */
+Test(parse, import_hf_refuses_what_validate_would)
+{
+  const p3cfg_error *e =
+      refused(HF_DENSE "\n \"num_local_experts\": 4, \"num_experts_per_tok\": 6}\n");
+  cr_expect_str_eq(e->message, "num_experts_per_tok 6 makes an invalid model file: moe.top_k 6 "
+                               "is more than moe.experts 4");
+  cr_expect_eq(e->line, 3);
+  cr_expect_eq(e->column, 49);
+  e = refused(HF_DENSE " \"num_key_value_heads\": 3}\n");
+  cr_expect_str_eq(e->message, "num_key_value_heads 3 makes an invalid model file: heads 8 is "
+                               "not divisible by kv_heads 3");
+  cr_expect_eq(e->line, 2);
+  e = refused(HF_DENSE "\n \"n_routed_experts\": 4, \"num_experts_per_tok\": 2,"
+                       " \"first_k_dense_replace\": 4}\n");
+  cr_expect(strstr(e->message, "first_k_dense_replace 4 makes an invalid model file: "
+                               "moe.dense_layers 4 leaves no MoE layer") == e->message,
+            "%s", e->message);
+}
+
+/* Keys that would be dropped are refused; a lone 0 experts is a dense model, said so. */
+Test(parse, import_hf_refuses_dropped_moe_and_mla_keys)
+{
+  const p3cfg_error *e = refused(HF_DENSE " \"n_routed_experts\": 0, \"num_experts_per_tok\": 2}");
+  cr_expect(strstr(e->message, "n_routed_experts 0, but config.json has num_experts_per_tok") ==
+                e->message,
+            "%s", e->message);
+  e = refused(HF_DENSE " \"kv_lora_rank\": null, \"qk_nope_head_dim\": 32}");
+  cr_expect(strstr(e->message, "kv_lora_rank is null, but config.json has qk_nope_head_dim") ==
+                e->message,
+            "%s", e->message);
+  e = refused(HF_DENSE " \"v_head_dim\": 32}");
+  cr_expect(strstr(e->message, "v_head_dim is a key of latent attention, but config.json has no "
+                               "kv_lora_rank") == e->message,
+            "%s", e->message);
+
+  char path[64];
+  temp_config(path, sizeof path, HF_DENSE " \"num_experts\": 0}");
+  p3cfg_buffer t = {0};
+  cr_assert_eq(p3cfg_model_import_hf(&t, path, NULL, NULL), P3CFG_OK, "%s",
+               p3cfg_error_last()->message);
+  remove(path);
+  p3cfg_model *m = model_from(t.data);
+  cr_expect_eq(m->moe.experts, 0);
+  cr_expect(strstr(t.data, "# num_experts: 0 (no routed experts: a dense model)\n") != NULL);
+  p3cfg_model_free(m);
+  p3cfg_buffer_dispose(&t);
 }
