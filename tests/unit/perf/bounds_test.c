@@ -45,13 +45,7 @@ Test(perf, no_plan_beats_its_gemm_ceiling)
 static double ceiling_flops(const p3cfg_model *m, const p3cfg_cluster *c, const p3cfg_plan *pl,
                             const p3cfg_time *t)
 {
-  p3cfg__rates r;
-  p3cfg__dims d;
-  p3cfg__layer_cost L;
-  p3cfg__rates_of_plan(&r, m, &c->gpu, pl);
-  p3cfg__dims_of(&d, m, pl);
-  p3cfg__layer_cost_of(&L, &d, &r);
-  return t->gemm_ceiling_mfu * L.gemm_fwd_s * c->gpu.peak_flops;
+  return t->gemm_ceiling_mfu * fx_layer_of(m, c, pl).gemm_fwd_s * c->gpu.peak_flops;
 }
 
 /* Heads wider than hidden/heads (the model file's head_dim; Qwen3 has 32 x 128 on h 2048):

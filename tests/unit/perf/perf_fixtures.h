@@ -102,6 +102,19 @@ static inline p3cfg_plan fx_plan(const p3cfg_model *m, const p3cfg_cluster *c, u
   return pl;
 }
 
+/* The layer cost of plan pl on cluster c, as the time model builds it. */
+static inline p3cfg__layer_cost fx_layer_of(const p3cfg_model *m, const p3cfg_cluster *c,
+                                            const p3cfg_plan *pl)
+{
+  p3cfg__rates r;
+  p3cfg__dims d;
+  p3cfg__layer_cost L;
+  p3cfg__rates_of_plan(&r, m, &c->gpu, pl);
+  p3cfg__dims_of(&d, m, pl);
+  p3cfg__layer_cost_of(&L, &d, &r);
+  return L;
+}
+
 static inline p3cfg_time fx_run(const p3cfg_model *m, const p3cfg_cluster *c,
                                 const p3cfg_plan *pl, const uint32_t *rank_gpu)
 {

@@ -28,18 +28,6 @@ static p3cfg_model llama8b(void)
   return m;
 }
 
-/* The layer cost of plan p on cluster c, as the time model builds it. */
-static p3cfg__layer_cost layer_of(const p3cfg_model *m, const p3cfg_cluster *c,
-                                  const p3cfg_plan *p)
-{
-  p3cfg__rates r;
-  p3cfg__dims d;
-  p3cfg__layer_cost L;
-  p3cfg__rates_of_plan(&r, m, &c->gpu, p);
-  p3cfg__dims_of(&d, m, p);
-  p3cfg__layer_cost_of(&L, &d, &r);
-  return L;
-}
 
 /* The 500 W part: the H100 SXM's chip and kernel fractions, HBM2e at 2.4 TB/s, and the
  * clock of the power limit: f ~ P_dyn^(1/3) with 140 W not scaling,
@@ -79,7 +67,7 @@ Test(perf, torchtitan_runs_q_k_v_and_w1_w3_as_separate_gemms)
   p.framework = P3CFG_FRAMEWORK_TORCHTITAN;
   p.compile = 1;
   p3cfg__rates_of_plan(&r, &m, &c.gpu, &p);
-  const p3cfg__layer_cost tt = layer_of(&m, &c, &p);
+  const p3cfg__layer_cost tt = fx_layer_of(&m, &c, &p);
   const double wk_mem = 2.0 * (T * h + h * 128.0 + T * 128.0) * r.s_per_byte;
   const double wk_flop = (2.0 * T * h * 128.0 + r.half_flops) * r.s_per_flop;
   cr_assert(wk_mem > wk_flop, "wk at tp 8 is HBM-bound");
@@ -141,14 +129,14 @@ Test(perf, full_ac_keeps_the_gathered_input_in_torchtitan)
   p3cfg_model m = llama8b();
   p3cfg_cluster c = fx_cluster("h100-96gb-500w", 8, 450e9, 50e9);
   p3cfg_plan p = fx_plan(&m, &c, 8, 1, 8, 12, 1, P3CFG_RECOMPUTE_FULL, 1, 3, 0);
-  cr_assert_eq(layer_of(&m, &c, &p).sp_regather, 1);
+  cr_assert_eq(fx_layer_of(&m, &c, &p).sp_regather, 1);
   p.framework = P3CFG_FRAMEWORK_TORCHTITAN;
   p.compile = 1;
-  const p3cfg__layer_cost full = layer_of(&m, &c, &p);
+  const p3cfg__layer_cost full = fx_layer_of(&m, &c, &p);
   cr_assert_eq(full.sp_regather, 0);
   cr_assert_eq(full.recompute_comm, 1);
   p.recompute = P3CFG_RECOMPUTE_SELECTIVE;
-  cr_assert_eq(layer_of(&m, &c, &p).sp_regather, 1);
+  cr_assert_eq(fx_layer_of(&m, &c, &p).sp_regather, 1);
 }
 
 /* The published async-TP gain of Llama 3 8B, FSDP 8 x TP 8, per-op SAC, local batch 12
@@ -185,7 +173,7 @@ Test(perf, torchtitan_sac_reruns_every_float8_linear)
     none.compile = 1;
     p3cfg_plan sac = none;
     sac.recompute = P3CFG_RECOMPUTE_SELECTIVE;
-    const p3cfg__layer_cost a = layer_of(&m, &c, &none), b = layer_of(&m, &c, &sac);
+    const p3cfg__layer_cost a = fx_layer_of(&m, &c, &none), b = fx_layer_of(&m, &c, &sac);
     const double added = b.bwd_s - a.bwd_s;
     if (fp8) {
       cr_assert(added > a.gemm_fwd_s, "fp8: all seven GEMMs re-run (%g <= %g)", added, a.gemm_fwd_s);
