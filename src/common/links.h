@@ -58,6 +58,14 @@ static inline int p3cfg__placement_matters(const p3cfg_cluster *c)
          c->rail_optimized;
 }
 
+/* Whether every link is the same both ways (p3cfg__link(a, b) is p3cfg__link(b, a), and
+ * so is p3cfg__link_achieved): on the `network` figures, where every test p3cfg__link and
+ * p3cfg__network_link make is symmetric in the pair; a measured matrix need not be. */
+static inline int p3cfg__links_symmetric(const p3cfg_cluster *c)
+{
+  return c->links.granularity == P3CFG_LINKS_NONE;
+}
+
 /* GPUs per unit the collectives group a ring by (collectives.c, perf_cache.c): the
  * NVLink domain on `network` figures; the node where links were measured (the matrix
  * itself then says which pairs are fast, and its per-node-pair entries are what the

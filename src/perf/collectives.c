@@ -38,6 +38,14 @@ static inline void fold_link(const p3cfg_cluster *c, uint32_t a, uint32_t b, dou
 static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t *rank_gpu,
                        uint32_t first, uint32_t stride, uint32_t k);
 
+/* A two-tier network on its `network` figures (no measured links, no spine, no rails): a
+ * link is the domain's or the network's, and a ring is priced from its shape alone;
+ * elsewhere from the links it folds. */
+static int two_link_kinds(const p3cfg_cluster *c)
+{
+  return c->links.granularity == P3CFG_LINKS_NONE && !p3cfg__has_spine(c) && !c->rail_optimized;
+}
+
 /* Ring all-reduce (Megatron SC'21, NCCL): 2(k-1)/k n/bw + 2(k-1) latency; hierarchical:
  * that inside the node on n, plus across the nodes on n/g. Kept as latency + slope. */
 static void ring_time(p3cfg__ring *out)
@@ -91,21 +99,21 @@ void p3cfg__ring_split(p3cfg__ring *shard, p3cfg__ring *rep, const p3cfg__ring *
 }
 
 /* What ring_links decides from a ring's node sequence, in the cases its consecutive links
- * alone settle: all members on one node, or one on a lower node than the member before
- * it, make the ring flat at its slowest link; members each on their own node in
- * increasing order make it hierarchical with g = 1, whose rings across the nodes are
- * again the consecutive links. */
+ * alone settle: all members on one node, one on a lower node than the member before it,
+ * or runs that cannot all be as long (changes + 1 of them not dividing k) make the ring
+ * flat at its slowest link; members each on their own node in increasing order make it
+ * hierarchical with g = 1, whose rings across the nodes are again the consecutive links. */
 int p3cfg__ring_of_chain(p3cfg__ring *out, const p3cfg_cluster *c, uint32_t k,
                          uint32_t descents, uint32_t changes, double min_Bps,
                          double max_latency_s)
 {
-  if (c->links.granularity == P3CFG_LINKS_NONE || k <= 1 ||
-      (descents == 0 && changes != 0 && changes != k - 1))
+  if (two_link_kinds(c) || k <= 1 ||
+      (descents == 0 && changes != 0 && changes != k - 1 && k % (changes + 1) == 0))
     return -1;
   out->k = k;
   out->intra_Bps = out->inter_Bps = 1e300;
   out->intra_latency_s = out->inter_latency_s = 0.0;
-  if (descents > 0 || changes == 0) {
+  if (descents > 0 || changes != k - 1) {
     out->g = k, out->n = 1;
     out->intra_Bps = min_Bps, out->intra_latency_s = max_latency_s;
   } else {
@@ -161,8 +169,7 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
   if (even && runs > 1 && run_len != g)
     even = 0;
 
-  if (c->links.granularity == P3CFG_LINKS_NONE && !p3cfg__has_spine(c) &&
-      !c->rail_optimized) { /* two link kinds: no lookups needed */
+  if (two_link_kinds(c)) { /* no lookups needed */
     const double intra = c->intra_Bps * P3CFG_NVLINK_EFFICIENCY;
     const double inter = c->inter_Bps * P3CFG_NETWORK_EFFICIENCY;
     if (runs == 1) {
@@ -201,13 +208,9 @@ static void ring_links(p3cfg__ring *out, const p3cfg_cluster *c, const uint32_t 
     }
 }
 
-/* The links an all-to-all member sees, shared by the two dispatchers' collectives: its
- * slowest link to a member of its own NVLink domain (near), its slowest to the others
- * (far), the largest latency, and how many members are near. */
-typedef struct member_links {
-  uint32_t n_near, n_far;
-  double near_bw, far_bw, lat;
-} member_links;
+/* The links an all-to-all member sees (p3cfg__a2a_member, perf_internal.h), shared by
+ * the two dispatchers' collectives. */
+typedef p3cfg__a2a_member member_links;
 
 /* Default map on the `network` figures: the members' GPUs increase, so each domain's
  * members are one run starting at member i; its members see the same counts, and each
@@ -296,6 +299,22 @@ double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
   return worst;
 }
 
+/* The same over members whose links are known (the placement's cache keeps them): the
+ * walk above, member by member. */
+double p3cfg__alltoall_members_s(const p3cfg__a2a_member *members, uint32_t k, double bytes)
+{
+  if (k <= 1 || bytes <= 0.0)
+    return 0.0;
+  const double share = bytes / (double)k;
+  double worst = 0.0;
+  for (uint32_t i = 0; i < k; i++) {
+    const member_links *m = &members[i];
+    const double t = member_a2a(share, m->n_near, m->near_bw, m->n_far, m->far_bw, m->lat);
+    worst = t > worst ? t : worst;
+  }
+  return worst;
+}
+
 /* Megatron-Core's flex token dispatcher on DeepEP or HybridEP (token_dispatcher.py
  * MoEFlexTokenDispatcher at d98e8a6; DeepEP's README: "normal kernels" forward a token
  * to each destination node once over RDMA, to the GPU of the same local index, which
@@ -364,6 +383,32 @@ double p3cfg__flex_dispatch_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
                                  far_hits > 1e-12 ? far_hits : 0.0, m.far_bw, m.lat);
     worst = t > worst ? t : worst;
     i += step;
+  }
+  return worst;
+}
+
+/* The same over members whose links are known: the walk above with a step of one member
+ * (x * 1.0 / size is x / size), the same sums in the same order. */
+double p3cfg__flex_members_s(const p3cfg__a2a_member *members, uint32_t k, double token_bytes,
+                             double experts, double top_k)
+{
+  if (k <= 1 || token_bytes <= 0.0 || experts < 1.0)
+    return 0.0;
+  const double per = experts / (double)k;
+  const double p_rank = 1.0 - miss_prob(experts, top_k, per);
+  double hits = 0.0, n_domains = 0.0;
+  for (uint32_t i = 0; i < k; i++) {
+    const double size = (double)(members[i].n_near + 1);
+    hits += (1.0 - miss_prob(experts, top_k, per * size)) / size;
+    n_domains += 1.0 / size;
+  }
+  double worst = 0.0;
+  for (uint32_t i = 0; i < k; i++) {
+    const member_links *m = &members[i];
+    const double far_hits = hits - (1.0 - miss_prob(experts, top_k, per * (m->n_near + 1)));
+    const double t = member_flex(token_bytes, p_rank, m->n_near, m->near_bw, n_domains,
+                                 far_hits > 1e-12 ? far_hits : 0.0, m->far_bw, m->lat);
+    worst = t > worst ? t : worst;
   }
   return worst;
 }

@@ -140,6 +140,61 @@ void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring)
   acc->mb_ag = max2(acc->mb_ag, ring->mb_ag);
 }
 
+/* The flex dispatcher (DeepEP, HybridEP) with etp 1: one copy per destination GPU and
+ * domain; with etp > 1 its TPxEP group is timed as the all-to-all and the ETP gather
+ * (docs/time-model.md, "Token dispatchers"). Its token bytes are the routed rows' over
+ * top_k: at a capacity factor (HybridEP only; parse_moe.c refuses DeepEP) the copies are
+ * taken to scale with the rows, which ignores that a padded row may go to a GPU its token
+ * already reaches. */
+static int flex_dispatch(const p3cfg__perf_ctx *x)
+{
+  return x->m->moe.dispatcher != P3CFG_DISPATCH_ALLTOALL && x->xmesh.size[P3CFG__MESH_TP] == 1;
+}
+
+double p3cfg__perf_ep_group(const p3cfg__perf_ctx *x, const uint32_t *rank_gpu, uint32_t g)
+{
+  const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(&x->xmesh, P3CFG__MESH_EP, g);
+  return flex_dispatch(x) ? p3cfg__flex_dispatch_s(x->c, rank_gpu, grp, x->X.a2a_bytes / x->d.top_k,
+                                                   x->d.experts, x->d.top_k)
+                          : p3cfg__alltoall_s(x->c, rank_gpu, grp, x->X.a2a_bytes);
+}
+
+double p3cfg__perf_ep_members(const p3cfg__perf_ctx *x, const p3cfg__a2a_member *members)
+{
+  const uint32_t k = x->xmesh.size[P3CFG__MESH_EP];
+  return flex_dispatch(x) ? p3cfg__flex_members_s(members, k, x->X.a2a_bytes / x->d.top_k,
+                                                  x->d.experts, x->d.top_k)
+                          : p3cfg__alltoall_members_s(members, k, x->X.a2a_bytes);
+}
+
+double p3cfg__perf_etp_group(const p3cfg__perf_ctx *x, const uint32_t *rank_gpu, uint32_t g)
+{
+  p3cfg__ring ring;
+  p3cfg__ring_of_group(&ring, x->c, rank_gpu, p3cfg__mesh_group_nth(&x->xmesh, P3CFG__MESH_TP, g));
+  return p3cfg__allreduce_s(&ring, x->X.etp_bytes);
+}
+
+void p3cfg__perf_edp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, const uint32_t *rank_gpu,
+                          double expert_params, uint32_t g)
+{
+  p3cfg__ring ring;
+  p3cfg__ring_of_group(&ring, x->c, rank_gpu, p3cfg__mesh_group_nth(&x->xmesh, P3CFG__MESH_DP, g));
+  p3cfg__perf_dp_ring(out, x, expert_params, &ring);
+}
+
+double p3cfg__perf_cp_group(const p3cfg__perf_ctx *x, const uint32_t *rank_gpu, uint32_t g)
+{
+  const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(&x->gmesh, P3CFG__MESH_CP, g);
+  const uint32_t cp = grp.count;
+  double worst = 0.0;
+  for (uint32_t i = 0; i < cp; i++) {
+    const uint32_t a = grp.first + i * grp.stride, b = grp.first + ((i + 1) % cp) * grp.stride;
+    worst =
+        max2(worst, p3cfg__p2p_s(x->c, gpu_of(rank_gpu, a), gpu_of(rank_gpu, b), x->L.cp_kv_bytes));
+  }
+  return worst;
+}
+
 /* The groups of dimension d of mesh M on pipeline stage j: how many, and the n-th. */
 static uint32_t stage_groups(const p3cfg__mesh *M, p3cfg__mesh_dim d)
 {
@@ -174,10 +229,8 @@ static void stage_xdp(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
     for (uint32_t g = 0; g < n && g < cap; g++) {
       if (earlier_translate(X, P3CFG__MESH_DP, g, cap))
         continue;
-      p3cfg__ring ring;
       p3cfg__dp_cost cost;
-      p3cfg__ring_of_group(&ring, x->c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_DP, j * n + g));
-      p3cfg__perf_dp_ring(&cost, x, pe, &ring);
+      p3cfg__perf_edp_ring(&cost, x, rank_gpu, pe, j * n + g);
       p3cfg__dp_cost_max(&lj->xdp, &cost);
     }
   }
@@ -211,34 +264,16 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
     const p3cfg__mesh *X = &x->xmesh;
     const uint32_t ep = X->size[P3CFG__MESH_EP], etp = X->size[P3CFG__MESH_TP];
     if (ep > 1) {
-      /* The flex dispatcher (DeepEP, HybridEP) with etp 1: one copy per destination GPU
-       * and domain; with etp > 1 its TPxEP group is timed as the all-to-all and the ETP
-       * gather (docs/time-model.md, "Token dispatchers"). Its token bytes are the routed
-       * rows' over top_k: at a capacity factor (HybridEP only; parse_moe.c refuses DeepEP)
-       * the copies are taken to scale with the rows, which ignores that a padded row may
-       * go to a GPU its token already reaches. */
-      const int flex = x->m->moe.dispatcher != P3CFG_DISPATCH_ALLTOALL && etp == 1;
       const uint32_t n = stage_groups(X, P3CFG__MESH_EP);
-      for (uint32_t g = 0; g < n && g < cap; g++) {
-        if (earlier_translate(X, P3CFG__MESH_EP, g, cap))
-          continue;
-        const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(X, P3CFG__MESH_EP, j * n + g);
-        lj->ep_a2a = max2(lj->ep_a2a,
-                          flex ? p3cfg__flex_dispatch_s(c, rank_gpu, grp,
-                                                        x->X.a2a_bytes / x->d.top_k,
-                                                        x->d.experts, x->d.top_k)
-                               : p3cfg__alltoall_s(c, rank_gpu, grp, x->X.a2a_bytes));
-      }
+      for (uint32_t g = 0; g < n && g < cap; g++)
+        if (!earlier_translate(X, P3CFG__MESH_EP, g, cap))
+          lj->ep_a2a = max2(lj->ep_a2a, p3cfg__perf_ep_group(x, rank_gpu, j * n + g));
     }
     if (etp > 1) {
       const uint32_t n = stage_groups(X, P3CFG__MESH_TP);
-      for (uint32_t g = 0; g < n && g < cap; g++) {
-        if (earlier_translate(X, P3CFG__MESH_TP, g, cap))
-          continue;
-        p3cfg__ring ring;
-        p3cfg__ring_of_group(&ring, c, rank_gpu, p3cfg__mesh_group_nth(X, P3CFG__MESH_TP, j * n + g));
-        lj->etp_ar = max2(lj->etp_ar, p3cfg__allreduce_s(&ring, x->X.etp_bytes));
-      }
+      for (uint32_t g = 0; g < n && g < cap; g++)
+        if (!earlier_translate(X, P3CFG__MESH_TP, g, cap))
+          lj->etp_ar = max2(lj->etp_ar, p3cfg__perf_etp_group(x, rank_gpu, j * n + g));
     }
     stage_xdp(lj, x, rank_gpu, j, cap);
   }
@@ -246,16 +281,9 @@ void p3cfg__perf_stage_extra(p3cfg__stage_links *lj, const p3cfg__perf_ctx *x,
   const uint32_t cp = G->size[P3CFG__MESH_CP];
   if (cp > 1) { /* ring attention: each CP rank sends to the next of its ring */
     const uint32_t n = stage_groups(G, P3CFG__MESH_CP);
-    for (uint32_t g = 0; g < n && g < cap; g++) {
-      if (earlier_translate(G, P3CFG__MESH_CP, g, cap))
-        continue;
-      const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(G, P3CFG__MESH_CP, j * n + g);
-      for (uint32_t i = 0; i < cp; i++) {
-        const uint32_t a = grp.first + i * grp.stride, b = grp.first + ((i + 1) % cp) * grp.stride;
-        lj->cp_p2p = max2(lj->cp_p2p, p3cfg__p2p_s(c, gpu_of(rank_gpu, a), gpu_of(rank_gpu, b),
-                                                   x->L.cp_kv_bytes));
-      }
-    }
+    for (uint32_t g = 0; g < n && g < cap; g++)
+      if (!earlier_translate(G, P3CFG__MESH_CP, g, cap))
+        lj->cp_p2p = max2(lj->cp_p2p, p3cfg__perf_cp_group(x, rank_gpu, j * n + g));
   }
 }
 

@@ -340,8 +340,10 @@ void p3cfg__ring_split(p3cfg__ring *shard, p3cfg__ring *rep, const p3cfg__ring *
  * members on a lower node than the member before them, `changes` on another node, and the
  * slowest of those links (min_Bps, max_latency_s, as p3cfg__link_achieved gives them).
  * Returns 0 with *out exactly as p3cfg__ring_of builds it when that settles the ring (any
- * descent or no change: a flat ring; k - 1 changes and no descent: one member per node,
- * in order), -1 when only p3cfg__ring_of can tell (or the cluster has no measured links). */
+ * descent, no change, or changes + 1 not dividing k: a flat ring; k - 1 changes and no
+ * descent: one member per node, in order), -1 when only p3cfg__ring_of can tell (runs that
+ * may all be as long; or the cluster is a two-tier network without measured links, spine
+ * or rails, whose rings p3cfg__ring_of prices from their shape without looking links up). */
 int p3cfg__ring_of_chain(p3cfg__ring *out, const p3cfg_cluster *c, uint32_t k,
                          uint32_t descents, uint32_t changes, double min_Bps,
                          double max_latency_s);
@@ -354,6 +356,14 @@ static inline double p3cfg__p2p_s(const p3cfg_cluster *c, uint32_t src, uint32_t
   p3cfg__link_achieved(c, src, dst, &bw, &lat);
   return lat + bytes / bw;
 }
+
+/* The links one member of an all-to-all group sees: how many of the other members share
+ * its NVLink domain (near) and how many do not (far), its slowest link to each kind
+ * (1e300 where there is none), and the largest latency to any of them. */
+typedef struct p3cfg__a2a_member {
+  uint32_t n_near, n_far;
+  double near_bw, far_bw, lat;
+} p3cfg__a2a_member;
 
 /* All-to-all of `bytes` per member over a mesh group's GPUs (each member sends bytes/k
  * to every member): the slowest member's NVLink and network shares, in parallel. */
@@ -368,6 +378,13 @@ double p3cfg__alltoall_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
 double p3cfg__flex_dispatch_s(const p3cfg_cluster *c, const uint32_t *rank_gpu,
                               p3cfg__mesh_group grp, double token_bytes, double experts,
                               double top_k);
+
+/* p3cfg__alltoall_s and p3cfg__flex_dispatch_s of a group of k members whose links are
+ * given (members[i]: member i's, as the walk over the placed group finds them): the same
+ * values to the bit. */
+double p3cfg__alltoall_members_s(const p3cfg__a2a_member *members, uint32_t k, double bytes);
+double p3cfg__flex_members_s(const p3cfg__a2a_member *members, uint32_t k, double token_bytes,
+                             double experts, double top_k);
 
 /* ---- pipeline_sim.c ------------------------------------------------------------------ */
 
@@ -496,6 +513,19 @@ void p3cfg__perf_dp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, double s
                          const p3cfg__ring *ring);
 double p3cfg__perf_tie(const p3cfg__perf_ctx *x, const p3cfg__ring *ring);
 void p3cfg__dp_cost_max(p3cfg__dp_cost *acc, const p3cfg__dp_cost *ring);
+
+/* The groups of MoE and context parallelism, one at a time (g numbers the group as mesh.h
+ * does, over the whole mesh): EP group g's dispatch (or combine) all-to-all, that of an
+ * EP group whose members' links are given (p3cfg__perf_ep_members, members[i] for member
+ * i: the same value to the bit), ETP group g's all-gather + reduce-scatter, EDP ring g's
+ * reductions of a stage holding expert_params expert parameters per GPU, and CP ring g's
+ * slowest K/V send. A stage's cost of each is the worst over its groups. */
+double p3cfg__perf_ep_group(const p3cfg__perf_ctx *x, const uint32_t *rank_gpu, uint32_t g);
+double p3cfg__perf_ep_members(const p3cfg__perf_ctx *x, const p3cfg__a2a_member *members);
+double p3cfg__perf_etp_group(const p3cfg__perf_ctx *x, const uint32_t *rank_gpu, uint32_t g);
+void p3cfg__perf_edp_ring(p3cfg__dp_cost *out, const p3cfg__perf_ctx *x, const uint32_t *rank_gpu,
+                          double expert_params, uint32_t g);
+double p3cfg__perf_cp_group(const p3cfg__perf_ctx *x, const uint32_t *rank_gpu, uint32_t g);
 
 /* The link costs of stage j beyond TP, sends and dense DP (p3cfg__stage_links' ep_a2a,
  * etp_ar, cp_p2p, and the expert gradients' rings, xdp), from every group

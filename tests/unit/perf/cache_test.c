@@ -35,9 +35,11 @@ typedef struct dims_case {
   cache_case base;
   uint32_t ep, etp, cp; /* 0: 1, tp, 1 */
   int moe;              /* the MLP replaced by routed experts (the first layer dense) */
+  uint32_t experts;     /* 0: Mixtral's 8 */
+  p3cfg_moe_dispatcher dispatcher;
 } dims_case;
 
-static const dims_case no_dims = {{0}, 0, 0, 0, 0};
+static const dims_case no_dims = {{0}, 0, 0, 0, 0, 0, P3CFG_DISPATCH_ALLTOALL};
 
 /* Measured links: node or GPU matrix, a few links much slower. P3CFG_LINKS_NONE: no
  * matrix, a fabric instead (NVLink domains of two nodes, leaves of four under a 2:1
@@ -103,8 +105,9 @@ static void run_case(const cache_case *cc, int steps, const dims_case *xc)
   p3cfg_model m = fx_gpt(24, 1024, 16, 51200, 1024, 96);
   m.tied_embeddings = cc->tied;
   if (xc->moe) /* Mixtral 8x7B's routing (arXiv 2401.04088: 8 experts, top 2, no biases) */
-    m.moe.experts = 8, m.moe.top_k = 2, m.moe.expert_ffn_hidden = 4 * m.hidden,
-    m.moe.dense_layers = 1, m.bias = false;
+    m.moe.experts = xc->experts ? xc->experts : 8, m.moe.top_k = 2,
+    m.moe.expert_ffn_hidden = 4 * m.hidden, m.moe.dense_layers = 1, m.bias = false,
+    m.moe.dispatcher = xc->dispatcher;
   m.flash_attention = xc->cp > 1; /* ring attention runs on flash attention */
   p3cfg_cluster c = fx_cluster("a100-80gb", cc->nodes, 300e9, 25e9);
   c.gpus_per_node = cc->gpn;
@@ -240,16 +243,23 @@ Test(perf, cache_scores_every_map_as_the_full_model_does)
 Test(perf, cache_scores_moe_and_cp_plans_as_the_full_model_does)
 {
   static const dims_case cases[] = {
-      /* {nodes gpn tp pp dp v zero tied gran few} ep etp cp moe */
-      {{4, 8, 2, 2, 8, 1, 1, 1, P3CFG_LINKS_NODE, 0}, 4, 1, 1, 1},
-      {{4, 8, 2, 2, 8, 1, 1, 1, P3CFG_LINKS_NODE, 1}, 8, 1, 1, 1},
-      {{4, 8, 4, 2, 2, 1, 0, 1, P3CFG_LINKS_NODE, 0}, 2, 4, 1, 1},
-      {{4, 8, 2, 1, 4, 1, 1, 0, P3CFG_LINKS_GPU, 0}, 8, 1, 2, 1},
-      {{4, 4, 2, 2, 2, 2, 1, 1, P3CFG_LINKS_GPU, 1}, 2, 2, 2, 1},
-      {{8, 4, 2, 2, 4, 2, 1, 1, P3CFG_LINKS_NONE, 0}, 4, 2, 2, 1},
-      {{8, 4, 1, 1, 32, 1, 3, 0, P3CFG_LINKS_NONE, 0}, 8, 1, 1, 1},
-      {{4, 4, 2, 2, 2, 1, 1, 1, P3CFG_LINKS_GPU, 0}, 0, 0, 2, 0}, /* dense, cp 2 */
-      {{8, 4, 2, 2, 2, 1, 1, 1, P3CFG_LINKS_NONE, 0}, 0, 0, 4, 0}, /* dense, cp 4 */
+      /* {nodes gpn tp pp dp v zero tied gran few} ep etp cp moe experts dispatcher */
+      {{4, 8, 2, 2, 8, 1, 1, 1, P3CFG_LINKS_NODE, 0}, 4, 1, 1, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{4, 8, 2, 2, 8, 1, 1, 1, P3CFG_LINKS_NODE, 1}, 8, 1, 1, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{4, 8, 4, 2, 2, 1, 0, 1, P3CFG_LINKS_NODE, 0}, 2, 4, 1, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{4, 8, 2, 1, 4, 1, 1, 0, P3CFG_LINKS_GPU, 0}, 8, 1, 2, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{4, 4, 2, 2, 2, 2, 1, 1, P3CFG_LINKS_GPU, 1}, 2, 2, 2, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{8, 4, 2, 2, 4, 2, 1, 1, P3CFG_LINKS_NONE, 0}, 4, 2, 2, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{8, 4, 1, 1, 32, 1, 3, 0, P3CFG_LINKS_NONE, 0}, 8, 1, 1, 1, 0, P3CFG_DISPATCH_ALLTOALL},
+      /* dense, cp 2 and cp 4 */
+      {{4, 4, 2, 2, 2, 1, 1, 1, P3CFG_LINKS_GPU, 0}, 0, 0, 2, 0, 0, P3CFG_DISPATCH_ALLTOALL},
+      {{8, 4, 2, 2, 2, 1, 1, 1, P3CFG_LINKS_NONE, 0}, 0, 0, 4, 0, 0, P3CFG_DISPATCH_ALLTOALL},
+      /* EP groups of 16 and 32 (a moved member updates the others' links one by one), the
+       * flex dispatcher, on every kind of links */
+      {{8, 4, 1, 2, 16, 1, 1, 1, P3CFG_LINKS_NONE, 0}, 16, 1, 1, 1, 32, P3CFG_DISPATCH_ALLTOALL},
+      {{8, 4, 1, 1, 32, 1, 1, 0, P3CFG_LINKS_GPU, 0}, 32, 1, 1, 1, 32, P3CFG_DISPATCH_DEEPEP},
+      {{8, 4, 2, 1, 16, 1, 1, 0, P3CFG_LINKS_NODE, 1}, 16, 1, 1, 1, 16, P3CFG_DISPATCH_DEEPEP},
+      {{8, 4, 1, 2, 16, 1, 0, 1, P3CFG_LINKS_NONE, 0}, 16, 1, 1, 1, 16, P3CFG_DISPATCH_HYBRIDEP},
   };
   rng_state = 0xD1B54A32D192ED03ull;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
