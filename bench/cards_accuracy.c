@@ -18,7 +18,9 @@
  *
  * The weak-scaling points (one recipe at 8 to 256 GPUs, global batch in proportion) are
  * also compared as scaling: each point's tokens/s per GPU over the 8-GPU point's, measured
- * and predicted.
+ * and predicted. An A/B pair (table ab: the same run without and with one change, here the
+ * expert all-to-all overlap) is also compared as the change's saving, measured and
+ * predicted.
  *
  *   build/bench_cards_accuracy            the table and its summaries
  *   build/bench_cards_accuracy --ratios   and each single run's measured / predicted step
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
   double sum = 0.0, worst = 0.0, ratios[MAX_ROWS];
   double weak_gpus[MAX_ROWS], weak_pub[MAX_ROWS], weak_pred[MAX_ROWS];
   int n_weak = 0;
+  double ab_pub[2] = {0.0, 0.0}, ab_pred[2] = {0.0, 0.0};
+  int n_ab = 0;
   char path[512];
   while (next_row(&r, f)) {
     p3cfg_model *m = NULL;
@@ -143,6 +147,10 @@ int main(int argc, char **argv)
     if (!weak && n_ratios < MAX_ROWS)
       ratios[n_ratios++] = 1.0 / (1.0 + err); /* measured / predicted step time */
     n++, sum += fabs(err), worst = fmax(worst, fabs(err)), slow += err > 0, n_fit += mem->fits;
+    if (!strcmp(get(&h, &r, "table"), "ab") && by_step && n_ab < 2) {
+      ab_pub[n_ab] = pub, ab_pred[n_ab] = pred;
+      n_ab++;
+    }
     if (weak && n_weak < MAX_ROWS) {
       weak_gpus[n_weak] = num(&h, &r, "gpus");
       weak_pub[n_weak] = num(&h, &r, "tokens_per_s_per_gpu");
@@ -166,6 +174,11 @@ int main(int argc, char **argv)
              weak_pred[i] / weak_pred[0]);
     printf("\n");
   }
+  if (n_ab == 2)
+    printf("  A/B (EP overlap off, on): step time saved %.1f %% measured, %.1f %% predicted "
+           "(%.2f s and %.2f s)\n",
+           100.0 * (1.0 - ab_pub[1] / ab_pub[0]), 100.0 * (1.0 - ab_pred[1] / ab_pred[0]),
+           ab_pub[0] - ab_pub[1], ab_pred[0] - ab_pred[1]);
   for (int i = 0; print_ratios && i < n_ratios; i++)
     printf("ratio megatron-bridge-cards %.6f\n", ratios[i]);
   return 0;
