@@ -238,3 +238,24 @@ Test(placement, same_seed_same_placement)
   p3cfg_cluster_free(c);
   p3cfg_model_free(m);
 }
+
+/* pp = 1 leaves three of the five move kinds without a move (the two pipeline moves, and a
+ * unit swap that drew one node twice): eight such draws in a row, about once in 900 moves
+ * here, used to end the annealing early. It now runs its whole budget. */
+Test(placement, annealing_without_pipeline_runs_its_whole_budget)
+{
+  p3cfg_model *m = load_model();
+  p3cfg_cluster *c = load_cluster(8, bw_racks);
+  p3cfg_plan p = make_plan(m, c, 8, 8, 1);
+  uint32_t map[64];
+  p3cfg__place_opts o = {3, 20000, 0, 1};
+  p3cfg__place_stats st;
+  p3cfg_time t;
+  cr_assert_eq(p3cfg__place(map, &t, &st, m, c, &p, &o), 0);
+  cr_assert_eq(st.exact, 0);
+  cr_assert_eq(st.moves, 20000, "the annealing stopped after %llu of 20000 moves",
+               (unsigned long long)st.moves);
+  cr_assert_leq(st.best_s, st.default_s);
+  p3cfg_cluster_free(c);
+  p3cfg_model_free(m);
+}
