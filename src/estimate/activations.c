@@ -58,8 +58,9 @@
  *    expert input and output (for the probability-weighted combine) and, split etp ways,
  *    at fc1's output and the activation's output; the shared experts as a dense MLP of
  *    shared_experts·shared_expert_ffn_hidden. R is the mean load over EP ranks (dropless:
- *    Megatron-Bridge's benchmarks force-balance routing); with a capacity factor c the
- *    load is capped at c times the mean, which is then what a rank can hold: R·c.
+ *    Megatron-Bridge's benchmarks force-balance routing); with a capacity factor c every
+ *    expert is padded to its capacity ceil(top_k T / E · c), at most T
+ *    (moe_capacity.h, as the time model counts them).
  *    All-to-all dispatch and combine buffers (send and receive, R tokens of h each) are
  *    a transient of the layer's forward and backward.
  *  - MTP on the last stage: per module one layer of the last layer's kind, its eh_proj
@@ -101,6 +102,7 @@
 
 #include "low_precision_memory.h"
 #include "model_params.h"
+#include "moe_capacity.h"
 #include "plan_dims.h"
 #include "plan_rules.h"
 #include "precision.h"
@@ -269,11 +271,15 @@ uint64_t p3cfg__moe_routed_tokens(const p3cfg_model *m, const p3cfg_plan *plan)
   dims d;
   dims_get(&d, m, plan);
   const uint64_t gathered = p3cfg__min_u64(d.tok, p3cfg__sat_mul(d.tok_sp, p3cfg__plan_etp(plan)));
-  const uint64_t mean = p3cfg__sat_mul(m->moe.top_k, gathered);
   if (!(m->moe.capacity_factor > 0.0))
-    return mean;
-  const double capped = (double)mean * m->moe.capacity_factor;
-  return capped >= 1.8e19 ? P3CFG_SAT : (uint64_t)capped;
+    return p3cfg__sat_mul(m->moe.top_k, gathered);
+  /* At a capacity: each rank's shard padded to its experts' capacities (moe_capacity.h,
+   * as the time model sizes them), gathered over etp. */
+  const double shard_rows = p3cfg__moe_routed_rows((double)d.tok_sp, (double)m->moe.top_k,
+                                                   (double)m->moe.experts,
+                                                   m->moe.capacity_factor);
+  const double rows = shard_rows * (double)gathered / (double)d.tok_sp;
+  return rows >= 1.8e19 ? P3CFG_SAT : (uint64_t)rows;
 }
 
 uint64_t p3cfg__moe_layer_act_bytes(const p3cfg_model *m, const p3cfg_plan *plan,

@@ -29,26 +29,7 @@
 #include "perf_internal.h"
 
 #include "low_precision_time.h"
-
-/* The rows this rank's Tl tokens become after routing, which it permutes, dispatches and
- * gets back. Dropless: k Tl. With a capacity factor c the Megatron-LM export pads every
- * expert's input to its capacity (--moe-pad-expert-input-to-capacity, export_megatron.c):
- * the router keeps for each expert exactly capacity = ceil(k Tl / E x c) of this rank's
- * tokens, the highest-probability ones, dropping the rest (c < 1) or padding with tokens
- * of probability 0 (c > 1), or all Tl where the capacity exceeds them
- * (apply_router_token_dropping, get_capacity in moe_utils.py at d98e8a6). The all-to-all
- * dispatcher then sends capacity x E rows in equal splits, padding included, and each
- * local expert computes capacity x ep x etp rows (MoEAlltoAllTokenDispatcher.preprocess,
- * its drop_and_pad branch, token_dispatcher.py at d98e8a6): everything sized by the
- * routed rows scales by about c against dropless balanced routing. */
-static double routed_rows(const p3cfg__dims *d, double Tl)
-{
-  const double mean = Tl * d->top_k;
-  if (!(d->capacity > 0.0))
-    return mean;
-  const double capacity = ceil(mean / d->experts * d->capacity);
-  return (capacity < Tl ? capacity : Tl) * d->experts;
-}
+#include "moe_capacity.h"
 
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
 {
@@ -56,7 +37,8 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   const double fe = d->expert_ffn, ep = d->ep, etp = d->etp;
   const double T = d->tokens;               /* this rank's tokens of the micro-batch */
   const double Tl = d->sp ? T / t : T;      /* at the MoE layer's input */
-  const double routed = routed_rows(d, Tl); /* token copies this rank dispatches */
+  /* token copies this rank dispatches (moe_capacity.h) */
+  const double routed = p3cfg__moe_routed_rows(Tl, d->top_k, d->experts, d->capacity);
   const double local = E / ep;              /* experts on this rank */
   const double rows = routed * etp;         /* rows through this rank's expert shards */
   const double up = (d->swiglu ? 2.0 : 1.0) * fe / etp;

@@ -146,8 +146,18 @@ Test(moe_memory, routed_tokens_top_k_times_the_shard)
   p.etp = 1;
   cr_expect_eq(p3cfg__moe_routed_tokens(m, &p), 8ull * 4096);
   m->moe.capacity_factor = 1.25;
-  cr_expect_eq(p3cfg__moe_routed_tokens(m, &p), 40960, "capped at 1.25 x the mean");
+  /* 128 experts, each padded to ceil(8 x 4096 / 128 x 1.25) = 320 rows. */
+  cr_expect_eq(p3cfg__moe_routed_tokens(m, &p), 128ull * 320, "capped at 1.25 x the mean");
   /* The MoE layer holds at least the routed tokens' input and output (2 x e x R x h). */
   cr_expect_gt(p3cfg__moe_layer_act_bytes(m, &p, P3CFG_RECOMPUTE_NONE), 2ull * 2 * 40960 * 2048);
+  /* An expert takes at most all 4096 tokens of the shard, one copy each: any factor from
+   * E / top_k = 16 up holds what 16 holds (the time model stops there too). */
+  m->moe.capacity_factor = 16.0;
+  cr_expect_eq(p3cfg__moe_routed_tokens(m, &p), 128ull * 4096);
+  m->moe.capacity_factor = 500.0;
+  cr_expect_eq(p3cfg__moe_routed_tokens(m, &p), 128ull * 4096, "not 500 x the mean");
+  /* And a capacity rounds up to whole rows: 8 x 4096 / 128 x 0.001 = 0.256 -> 1 row. */
+  m->moe.capacity_factor = 0.001;
+  cr_expect_eq(p3cfg__moe_routed_tokens(m, &p), 128ull);
   p3cfg_model_free(m);
 }
