@@ -15,12 +15,10 @@
  *   slowest link and the counts then give the ring (p3cfg__ring_of_chain), except a ring
  *   whose nodes never decrease and repeat in runs that may all be as long, which
  *   p3cfg__ring_of builds again in full;
- * - for an MoE plan, each EP group's all-to-all, as each member's links to the others
- *   (how many share its NVLink domain, the slowest link of each kind, the largest
- *   latency): a moved member takes its old link out of each other member's and puts its
- *   new one in, then walks its own: 2k or 3k lookups, not the group's k(k-1) (a group
- *   most of whose members moved is walked whole); each ETP group's ring; each EDP ring
- *   kept as its links, as the DP rings are; and, with cp > 1, each CP ring's slowest send.
+ * - for an MoE plan, each EP group's all-to-all (as each member's links to the others),
+ *   ETP group's ring and EDP ring (as its links, as the DP rings are), and, with cp > 1,
+ *   each CP ring's slowest send: perf_cache_moe.c keeps those (perf_cache_internal.h holds
+ *   the cache and what the two files share).
  * Every worst (over a stage's groups, slots, rings; over a ring's links; over a member's
  * links) is an `extreme`: the value and how many entries equal it, so replacing an entry
  * is O(1) and the array is scanned again only when the last entry equal to the worst got
@@ -45,10 +43,10 @@
  * of one rank costs.
  *
  * The group costs come from the functions p3cfg__perf_plan uses (p3cfg__perf_tp_group,
- * _send, _dp_ring, _tie, _ep_members, _etp_group, _cp_group) on the same rings and links,
- * and a max over the same values does not depend on the order, so a score equals
- * p3cfg__perf_plan's to the bit (tests/unit/perf/cache_test.c checks every field after
- * random moves).
+ * _send, _dp_ring, _tie; in perf_cache_moe.c _ep_members, _etp_group, _cp_group) on the
+ * same rings and links, and a max over the same values does not depend on the order, so a
+ * score equals p3cfg__perf_plan's to the bit (tests/unit/perf/cache_test.c checks every
+ * field after random moves).
  */
 #include <assert.h>
 #include <math.h>
@@ -57,152 +55,8 @@
 #include "alloc.h"
 #include "error.h"
 #include "perf.h"
+#include "perf_cache_internal.h"
 #include "perf_internal.h"
-
-/* The largest (or smallest) entry of an array and how many entries equal it. n == 0: v
- * is only a bound that every entry is strictly inside, and the array must be scanned. */
-typedef struct extreme {
-  double v;
-  uint32_t n;
-} extreme;
-
-/* Where a moved rank is: its coordinates, s, its place among the ranks of its stage, and
- * the numbers of its TP group and DP ring. */
-typedef struct pos {
-  uint32_t rank, s, group, ring;
-  uint32_t c[P3CFG__MESH_DIMS];
-} pos;
-
-/* Rings kept as their consecutive links (see above): the DP rings of the mesh and, for an
- * MoE plan, the expert-data-parallel rings of the expert mesh. */
-typedef struct ring_set {
-  int expert;                   /* the expert mesh's rings (else the mesh's) */
-  uint32_t k;                   /* members per ring */
-  double *link_Bps, *link_lat;  /* [ranks] ring r (the mesh's number), d -> d+1 at r*k + d */
-  uint8_t *step;                /* [ranks] member d (>= 1) of ring r vs d-1: STEP_* */
-  uint32_t *descents, *changes; /* [rings] */
-  extreme *ring_Bps, *ring_lat; /* [rings] slowest link of each ring */
-} ring_set;
-
-/* What member i of an all-to-all sees of the other members (p3cfg__a2a_member), each
- * slowest link and the largest latency kept as an extreme. */
-typedef struct a2a_link {
-  uint32_t n_near, n_far;
-  extreme near, far, lat;
-} a2a_link;
-
-struct p3cfg__perf_cache {
-  p3cfg__perf_ctx x; /* with x.mesh, the plan's geometry; the sizes below are its, copied */
-  const uint32_t *rank_gpu;
-  uint32_t p, v, t, dp, ps, gpn; /* ps: ranks per stage */
-  uint32_t tp_ps, dp_ps;         /* TP groups, DP rings per stage */
-  uint32_t ranks;
-  int tied;       /* a tied-embedding all-reduce between stages 0 and p-1 */
-  int node_links; /* links measured per node pair: a link depends on the nodes alone */
-  double *stage_params;         /* [p] */
-  double *tp_ar, *tp_loss;      /* [p*tp_ps] per TP group (the mesh's number) */
-  double *send_f, *send_b;      /* [ranks] per send slot (j, s) at j*ps + s */
-  double *tie;                  /* [ps] */
-  uint32_t *node;               /* [ranks] node of each rank's GPU */
-  uint8_t *group_spans;         /* [p*tp_ps] 1: the TP group's GPUs are on several nodes */
-  uint32_t *spans;              /* [p] TP groups of the stage that span nodes */
-  uint8_t *ring_pack;           /* [p] the stage's DP rings of tp coordinate >= 1 left to 0 */
-  uint8_t *send_pack;           /* [p] the stage's send slots likewise */
-  int tie_pack;                 /* the same for the tied pairs */
-  ring_set dpr;                 /* the DP rings, p*dp_ps of them */
-  p3cfg__dp_cost *ring_cost;    /* [p*dp_ps] */
-  extreme *w_ar, *w_loss, *w_f, *w_b; /* [p] worst TP group and send slot of each stage */
-  extreme w_tie;
-  p3cfg__stage_links *links, *scored; /* [p] now, and as last simulated */
-  uint64_t *stage_key;                /* [p] stage_hash of each stage's scored costs */
-  double scored_tie;
-  p3cfg_time scored_time;
-  /* Step times of stage costs met before, direct-mapped by a hash of their bytes:
-   * memo_n slots (a power of two), each its key (0: empty), stage costs, tie and time. */
-  uint32_t memo_n;
-  uint64_t *memo_key;
-  p3cfg__stage_links *memo_links; /* [memo_n * p] */
-  double *memo_tie;
-  p3cfg_time *memo_time;
-  /* Moved since the last score: ranks; send slots (with their stage), tied pairs, TP
-   * groups and DP rings to redo; stages whose DP worst is stale. Each list has a flag
-   * array so that an entry is listed once (a chain move would redo a send twice). */
-  uint8_t *rank_flag, *send_flag, *tie_flag, *group_flag, *ring_flag, *stage_flag;
-  uint8_t *extra_flag; /* [p]: a group of the stage below changed: its worsts again */
-  /* The groups of MoE and context parallelism, numbered as mesh.h numbers them (expert
-   * mesh: EP, ETP, EDP; dense mesh: CP), each group's cost kept: n_* groups of each kind
-   * over the plan (0: the kind is not priced). One flag array over all of them, EP groups
-   * from 0, then ETP from x_etp, EDP from x_edp, CP from x_cp. An EP group's all-to-all is
-   * kept as its members' links (ep_link: rank r's as a member of its group, with view[r]
-   * the GPU the other members' links to r assume), so a moved member changes one link of
-   * each other member and its own walk, not the group's k^2 links. */
-  uint32_t ep, n_ep, n_etp, n_edp, n_cp, x_etp, x_edp, x_cp;
-  double *ep_cost, *etp_cost, *cp_cost; /* [n_ep], [n_etp], [n_cp] */
-  p3cfg__dp_cost *edp_cost;             /* [n_edp] */
-  ring_set edpr;                        /* the EDP rings (with n_edp) */
-  double *stage_xparams;                /* [p] expert parameters per GPU of each stage */
-  a2a_link *ep_link;                    /* [ranks] */
-  uint32_t *view;                       /* [ranks] */
-  uint32_t *ep_count;                   /* [n_ep] moved members of a listed group */
-  p3cfg__a2a_member *members;           /* [ep] one group's, for p3cfg__perf_ep_members */
-  uint8_t *x_flag;                      /* [x_cp + n_cp] */
-  uint32_t *x_list, n_x;                /* groups to redo */
-  uint32_t *moved, *sends, *send_stage, *ties, *groups, *group_stage, *rings, *ring_stage;
-  pos *where; /* [ranks] of each moved rank, worked out once per score */
-  uint32_t n_moved, n_sends, n_ties, n_groups, n_rings;
-  void *ws;
-  size_t ws_bytes;
-};
-
-enum { STEP_OTHER_NODE = 1, STEP_LOWER_NODE = 2 };
-
-/* Entries 0, stride, 2 stride, ... below len. */
-static void max_scan(extreme *e, const double *a, uint32_t len, uint32_t stride)
-{
-  double v = a[0];
-  uint32_t n = 1;
-  for (uint32_t i = stride; i < len; i += stride) {
-    if (a[i] > v)
-      v = a[i], n = 1;
-    else if (a[i] == v)
-      n++;
-  }
-  e->v = v, e->n = n;
-}
-
-static void min_scan(extreme *e, const double *a, uint32_t len)
-{
-  double v = a[0];
-  uint32_t n = 1;
-  for (uint32_t i = 1; i < len; i++) {
-    if (a[i] < v)
-      v = a[i], n = 1;
-    else if (a[i] == v)
-      n++;
-  }
-  e->v = v, e->n = n;
-}
-
-/* An entry of the array went from `old` to `now`. */
-static void max_replace(extreme *e, double old, double now)
-{
-  if (old == e->v)
-    e->n--;
-  if (now > e->v)
-    e->v = now, e->n = 1;
-  else if (now == e->v)
-    e->n++;
-}
-
-static void min_replace(extreme *e, double old, double now)
-{
-  if (old == e->v)
-    e->n--;
-  if (now < e->v)
-    e->v = now, e->n = 1;
-  else if (now == e->v)
-    e->n++;
-}
 
 static int has_send(const p3cfg__perf_cache *k, uint32_t j)
 {
@@ -240,59 +94,6 @@ static void redo_tie(p3cfg__perf_cache *k, uint32_t s)
   const double now = p3cfg__perf_tie(&k->x, &ring);
   max_replace(&k->w_tie, k->tie[s], now);
   k->tie[s] = now;
-}
-
-/* Ring r of the set, its mesh group. */
-static p3cfg__mesh_group set_ring(const p3cfg__perf_cache *k, const ring_set *rs, uint32_t r)
-{
-  return p3cfg__mesh_group_nth(rs->expert ? &k->x.xmesh : &k->x.mesh, P3CFG__MESH_DP, r);
-}
-
-/* Members e and e+1 (mod k) of ring r of the set, the mesh group `ring`: the link between
- * them and, unless e+1 wraps to 0, whether e+1 sits on another node, a lower one. */
-static void redo_pair(p3cfg__perf_cache *k, ring_set *rs, uint32_t r, p3cfg__mesh_group ring,
-                      uint32_t e)
-{
-  const uint32_t at = r * rs->k + e, f = e + 1 == rs->k ? 0 : e + 1;
-  const uint32_t a = p3cfg__mesh_member(&ring, e), b = p3cfg__mesh_member(&ring, f);
-  double Bps, lat;
-  p3cfg__link_achieved(k->x.c, k->rank_gpu[a], k->rank_gpu[b], &Bps, &lat);
-  min_replace(&rs->ring_Bps[r], rs->link_Bps[at], Bps);
-  max_replace(&rs->ring_lat[r], rs->link_lat[at], lat);
-  rs->link_Bps[at] = Bps, rs->link_lat[at] = lat;
-  if (f == 0)
-    return;
-  const uint32_t node = k->node[b], prev = k->node[a];
-  const uint8_t now = (uint8_t)((node != prev ? STEP_OTHER_NODE : 0) |
-                                (node < prev ? STEP_LOWER_NODE : 0));
-  const uint8_t old = rs->step[at + 1];
-  rs->changes[r] += (uint32_t)(now & STEP_OTHER_NODE) - (uint32_t)(old & STEP_OTHER_NODE);
-  rs->descents[r] +=
-      (uint32_t)((now & STEP_LOWER_NODE) >> 1) - (uint32_t)((old & STEP_LOWER_NODE) >> 1);
-  rs->step[at + 1] = now;
-}
-
-/* Every link of ring r of the set, and its worsts by a scan. */
-static void init_ring(p3cfg__perf_cache *k, ring_set *rs, uint32_t r)
-{
-  const p3cfg__mesh_group ring = set_ring(k, rs, r);
-  for (uint32_t d = 0; d < rs->k; d++)
-    redo_pair(k, rs, r, ring, d);
-  min_scan(&rs->ring_Bps[r], rs->link_Bps + (size_t)r * rs->k, rs->k);
-  max_scan(&rs->ring_lat[r], rs->link_lat + (size_t)r * rs->k, rs->k, 1);
-}
-
-/* Ring r of the set from its links, or (when they do not settle it) built again. */
-static void build_ring(p3cfg__ring *out, p3cfg__perf_cache *k, ring_set *rs, uint32_t r)
-{
-  const uint32_t n = rs->k;
-  if (rs->ring_Bps[r].n == 0)
-    min_scan(&rs->ring_Bps[r], rs->link_Bps + (size_t)r * n, n);
-  if (rs->ring_lat[r].n == 0)
-    max_scan(&rs->ring_lat[r], rs->link_lat + (size_t)r * n, n, 1);
-  if (p3cfg__ring_of_chain(out, k->x.c, n, rs->descents[r], rs->changes[r], rs->ring_Bps[r].v,
-                           rs->ring_lat[r].v))
-    p3cfg__ring_of_group(out, k->x.c, k->rank_gpu, set_ring(k, rs, r));
 }
 
 /* TP group g of stage j. Inside one node, with links per node pair, every link of its
@@ -392,237 +193,6 @@ static void unpack_rings(p3cfg__perf_cache *k, uint32_t j)
     init_ring(k, &k->dpr, r);
     list_ring(k, r, j);
   }
-}
-
-static void list_add(uint8_t *flag, uint32_t *list, uint32_t *n, uint32_t id)
-{
-  if (!flag[id]) {
-    flag[id] = 1;
-    list[(*n)++] = id;
-  }
-}
-
-static inline double max2(double a, double b)
-{
-  return a > b ? a : b;
-}
-
-/* One entry of the array left (drop) or joined it (add); an emptied or stale worst stays a
- * strict bound (n == 0) until scanned again. */
-static void min_drop(extreme *e, double old)
-{
-  if (old == e->v) {
-    assert(e->n > 0);
-    e->n--;
-  }
-}
-
-static void min_add(extreme *e, double now)
-{
-  if (now < e->v)
-    e->v = now, e->n = 1;
-  else if (now == e->v)
-    e->n++;
-}
-
-static void max_drop(extreme *e, double old)
-{
-  if (old == e->v) {
-    assert(e->n > 0);
-    e->n--;
-  }
-}
-
-static void max_add(extreme *e, double now)
-{
-  if (now > e->v)
-    e->v = now, e->n = 1;
-  else if (now == e->v)
-    e->n++;
-}
-
-/* The link from an all-to-all member on GPU a to one on GPU b, joining (sign 1) or leaving
- * (-1) what the member sees: near when they share an NVLink domain (collectives.c). */
-static void a2a_peer(a2a_link *m, const p3cfg_cluster *c, uint32_t a, uint32_t b, int sign)
-{
-  double Bps, lat;
-  p3cfg__link_achieved(c, a, b, &Bps, &lat);
-  const int near = p3cfg__same_domain(c, a, b);
-  uint32_t *count = near ? &m->n_near : &m->n_far;
-  extreme *bw = near ? &m->near : &m->far;
-  if (sign > 0) {
-    (*count)++;
-    min_add(bw, Bps);
-    max_add(&m->lat, lat);
-  } else {
-    (*count)--;
-    min_drop(bw, Bps);
-    max_drop(&m->lat, lat);
-  }
-}
-
-/* The link between members on GPUs a and b joining both (the link is the same both ways:
- * p3cfg__links_symmetric): m's from a to b, own's from b to a. */
-static void a2a_both(a2a_link *m, a2a_link *own, const p3cfg_cluster *c, uint32_t a, uint32_t b)
-{
-  double Bps, lat;
-  p3cfg__link_achieved(c, a, b, &Bps, &lat);
-  if (p3cfg__same_domain(c, a, b)) {
-    m->n_near++, own->n_near++;
-    min_add(&m->near, Bps), min_add(&own->near, Bps);
-  } else {
-    m->n_far++, own->n_far++;
-    min_add(&m->far, Bps), min_add(&own->far, Bps);
-  }
-  max_add(&m->lat, lat), max_add(&own->lat, lat);
-}
-
-/* Member i of EP group grp, from its links to every other member (each on its view GPU). */
-static void a2a_walk(p3cfg__perf_cache *k, p3cfg__mesh_group grp, uint32_t i)
-{
-  const uint32_t r = p3cfg__mesh_member(&grp, i), a = k->view[r];
-  a2a_link *m = &k->ep_link[r];
-  *m = (a2a_link){0, 0, {1e300, 0}, {1e300, 0}, {0.0, 0}};
-  for (uint32_t q = 0; q < grp.count; q++)
-    if (q != i)
-      a2a_peer(m, k->x.c, a, k->view[p3cfg__mesh_member(&grp, q)], 1);
-}
-
-/* EP group g's all-to-all from its members' links (a member whose slowest link or
- * largest latency left it walks again). */
-static void redo_ep(p3cfg__perf_cache *k, uint32_t g)
-{
-  const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(&k->x.xmesh, P3CFG__MESH_EP, g);
-  for (uint32_t i = 0; i < grp.count; i++) {
-    const a2a_link *m = &k->ep_link[p3cfg__mesh_member(&grp, i)];
-    if ((m->n_near && !m->near.n) || (m->n_far && !m->far.n) || !m->lat.n)
-      a2a_walk(k, grp, i);
-    k->members[i] = (p3cfg__a2a_member){m->n_near, m->n_far, m->n_near ? m->near.v : 1e300,
-                                        m->n_far ? m->far.v : 1e300, m->lat.v};
-  }
-  k->ep_cost[g] = p3cfg__perf_ep_members(&k->x, k->members);
-}
-
-/* MoE and CP group `id` (the numbering of x_flag). */
-static void redo_extra_group(p3cfg__perf_cache *k, uint32_t id)
-{
-  if (id < k->x_etp) {
-    redo_ep(k, id);
-  } else if (id < k->x_edp) {
-    k->etp_cost[id - k->x_etp] = p3cfg__perf_etp_group(&k->x, k->rank_gpu, id - k->x_etp);
-  } else if (id < k->x_cp) {
-    const uint32_t g = id - k->x_edp, j = g / (k->n_edp / k->p);
-    p3cfg__ring ring;
-    build_ring(&ring, k, &k->edpr, g);
-    p3cfg__perf_dp_ring(&k->edp_cost[g], &k->x, k->stage_xparams[j], &ring);
-  } else {
-    k->cp_cost[id - k->x_cp] = p3cfg__perf_cp_group(&k->x, k->rank_gpu, id - k->x_cp);
-  }
-}
-
-/* The MoE and CP groups of the moved ranks are listed (an EDP ring's two links of the
- * member are redone), and each moved EP member's new GPU is told to the other members of
- * its group: one link of each leaves and one joins, then the member walks its own. Where
- * enough of a group moved, every member walks instead (fewer lookups). */
-static void extra_moved(p3cfg__perf_cache *k)
-{
-  const p3cfg__mesh *X = &k->x.xmesh;
-  /* Lookups per moved member: 2 or 3 per other member (p3cfg__links_symmetric: the
-   * member's own walk comes with the others' links), against k - 1 per member for all. */
-  const uint32_t ep = k->ep, per = p3cfg__links_symmetric(k->x.c) ? 2 : 3;
-  if (k->x_cp + k->n_cp == 0) /* a dense plan with cp 1: none */
-    return;
-  for (uint32_t x = 0; x < k->n_moved; x++) {
-    const uint32_t r = k->moved[x], j = k->where[x].c[P3CFG__MESH_PP];
-    if (k->n_ep && k->view[r] != k->rank_gpu[r]) {
-      const uint32_t g = p3cfg__mesh_group_index(X, P3CFG__MESH_EP, r);
-      if (!k->x_flag[g])
-        k->ep_count[g] = 0;
-      list_add(k->x_flag, k->x_list, &k->n_x, g);
-      k->ep_count[g]++;
-    }
-    if (k->n_etp)
-      list_add(k->x_flag, k->x_list, &k->n_x,
-               k->x_etp + p3cfg__mesh_group_index(X, P3CFG__MESH_TP, r));
-    if (k->n_edp && k->stage_xparams[j] > 0.0) {
-      const uint32_t g = p3cfg__mesh_group_index(X, P3CFG__MESH_DP, r), e = k->edpr.k;
-      const uint32_t d = p3cfg__mesh_coord(X, P3CFG__MESH_DP, r);
-      const p3cfg__mesh_group ring = p3cfg__mesh_group_at(X, P3CFG__MESH_DP, r, d);
-      redo_pair(k, &k->edpr, g, ring, d ? d - 1 : e - 1);
-      redo_pair(k, &k->edpr, g, ring, d);
-      list_add(k->x_flag, k->x_list, &k->n_x, k->x_edp + g);
-    }
-    if (k->n_cp)
-      list_add(k->x_flag, k->x_list, &k->n_x,
-               k->x_cp + p3cfg__mesh_group_index(&k->x.gmesh, P3CFG__MESH_CP, r));
-    k->extra_flag[j] = 1;
-  }
-  for (uint32_t x = 0; k->n_ep && x < k->n_moved; x++) {
-    const uint32_t r = k->moved[x], now = k->rank_gpu[r];
-    if (k->view[r] == now)
-      continue;
-    const uint32_t g = p3cfg__mesh_group_index(X, P3CFG__MESH_EP, r);
-    if (per * k->ep_count[g] >= ep)
-      continue;
-    const uint32_t i = p3cfg__mesh_coord(X, P3CFG__MESH_EP, r);
-    const p3cfg__mesh_group grp = p3cfg__mesh_group_at(X, P3CFG__MESH_EP, r, i);
-    if (!p3cfg__links_symmetric(k->x.c)) {
-      for (uint32_t q = 0; q < ep; q++) {
-        const uint32_t rq = p3cfg__mesh_member(&grp, q);
-        if (q == i)
-          continue;
-        a2a_peer(&k->ep_link[rq], k->x.c, k->view[rq], k->view[r], -1);
-        a2a_peer(&k->ep_link[rq], k->x.c, k->view[rq], now, 1);
-      }
-      k->view[r] = now;
-      a2a_walk(k, grp, i);
-      continue;
-    }
-    /* Each link both ways at once: the member's own walk is the links just added. */
-    a2a_link *own = &k->ep_link[r];
-    *own = (a2a_link){0, 0, {1e300, 0}, {1e300, 0}, {0.0, 0}};
-    for (uint32_t q = 0; q < ep; q++) {
-      const uint32_t rq = p3cfg__mesh_member(&grp, q);
-      if (q == i)
-        continue;
-      a2a_peer(&k->ep_link[rq], k->x.c, k->view[rq], k->view[r], -1);
-      a2a_both(&k->ep_link[rq], own, k->x.c, k->view[rq], now);
-    }
-    k->view[r] = now;
-  }
-  for (uint32_t y = 0; y < k->n_x; y++) {
-    const uint32_t g = k->x_list[y];
-    if (g >= k->x_etp || per * k->ep_count[g] < ep)
-      continue;
-    const p3cfg__mesh_group grp = p3cfg__mesh_group_nth(X, P3CFG__MESH_EP, g);
-    for (uint32_t i = 0; i < ep; i++)
-      k->view[p3cfg__mesh_member(&grp, i)] = k->rank_gpu[p3cfg__mesh_member(&grp, i)];
-    for (uint32_t i = 0; i < ep; i++)
-      a2a_walk(k, grp, i);
-  }
-  for (uint32_t y = 0; y < k->n_x; y++) {
-    redo_extra_group(k, k->x_list[y]);
-    k->x_flag[k->x_list[y]] = 0;
-  }
-  k->n_x = 0;
-}
-
-/* Stage j's EP, ETP, CP and expert-gradient worsts over its groups (p3cfg__perf_stage_extra
- * takes the same maxima). */
-static void stage_extra(p3cfg__perf_cache *k, uint32_t j)
-{
-  p3cfg__stage_links *l = &k->links[j];
-  const uint32_t p = k->p;
-  l->ep_a2a = l->etp_ar = l->cp_p2p = 0.0;
-  memset(&l->xdp, 0, sizeof l->xdp);
-  for (uint32_t n = k->n_ep / p, g = j * n; g < (j + 1) * n; g++)
-    l->ep_a2a = max2(l->ep_a2a, k->ep_cost[g]);
-  for (uint32_t n = k->n_etp / p, g = j * n; g < (j + 1) * n; g++)
-    l->etp_ar = max2(l->etp_ar, k->etp_cost[g]);
-  for (uint32_t n = k->n_edp / p, g = j * n; g < (j + 1) * n && k->stage_xparams[j] > 0.0; g++)
-    p3cfg__dp_cost_max(&l->xdp, &k->edp_cost[g]);
-  for (uint32_t n = k->n_cp / p, g = j * n; g < (j + 1) * n; g++)
-    l->cp_p2p = max2(l->cp_p2p, k->cp_cost[g]);
 }
 
 void p3cfg__perf_cache_moved(p3cfg__perf_cache *k, uint32_t first, uint32_t count)
@@ -746,7 +316,7 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
     }
   }
   k->n_groups = 0;
-  extra_moved(k);
+  p3cfg__perf_cache_extra_moved(k);
   for (uint32_t x = 0; x < k->n_moved; x++) {
     redo_rank(k, &k->where[x]);
     k->rank_flag[k->where[x].rank] = 0;
@@ -789,11 +359,7 @@ static int score(p3cfg_time *out, p3cfg__perf_cache *k, int full)
   /* EP, ETP, CP groups and the expert gradients' rings (MoE and cp > 1 plans only): the
    * worsts of the stages that hold a moved rank (each of those groups lies inside one
    * stage, so the others' are unchanged). */
-  for (uint32_t st = 0; st < p; st++) {
-    if (full || k->extra_flag[st])
-      stage_extra(k, st);
-    k->extra_flag[st] = 0;
-  }
+  p3cfg__perf_cache_extra_stages(k, full);
   double tie = 0.0;
   if (k->tied) {
     refresh_max(&k->w_tie, k->tie, ps, k->tie_pack ? t : 1);
@@ -943,19 +509,8 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
   shape.tp_ps = p3cfg__mesh_groups(&shape.x.mesh, P3CFG__MESH_TP) / shape.p;
   shape.dp_ps = p3cfg__mesh_groups(&shape.x.mesh, P3CFG__MESH_DP) / shape.p;
   shape.ranks = shape.x.mesh.ranks;
-  const p3cfg__mesh *X = &shape.x.xmesh;
-  const uint32_t ranks = shape.ranks, ep = X->size[P3CFG__MESH_EP];
-  const uint32_t etp = X->size[P3CFG__MESH_TP], edp = X->size[P3CFG__MESH_DP];
-  const uint32_t cp = shape.x.gmesh.size[P3CFG__MESH_CP];
-  shape.ep = ep;
-  shape.n_ep = shape.x.moe && ep > 1 ? ranks / ep : 0;
-  shape.n_etp = shape.x.moe && etp > 1 ? ranks / etp : 0;
-  shape.n_edp = shape.x.moe && edp > 1 ? ranks / edp : 0;
-  shape.n_cp = cp > 1 ? ranks / cp : 0;
-  shape.x_etp = shape.n_ep, shape.x_edp = shape.x_etp + shape.n_etp;
-  shape.x_cp = shape.x_edp + shape.n_edp;
+  p3cfg__perf_cache_extra_shape(&shape);
   shape.dpr.k = shape.dp;
-  shape.edpr.expert = 1, shape.edpr.k = edp;
   /* The annealer's moves, mostly undone, come back to a few stage costs (a few dozen to a
    * few thousand in 20,000 moves on the fabrics of clusters/): up to 2048 slots in at
    * most 4 MiB. */
@@ -1018,17 +573,7 @@ int p3cfg__perf_cache_new(p3cfg__perf_cache **out, p3cfg_time *time, const p3cfg
   }
   k->tie_pack = k->tied && stage_compact(k, 0) && stage_compact(k, p - 1);
   k->w_tie.n = 0;
-  if (k->n_ep) {
-    memcpy(k->view, rank_gpu, k->ranks * sizeof *k->view);
-    for (uint32_t g = 0; g < k->n_ep; g++)
-      for (uint32_t i = 0; i < k->ep; i++)
-        a2a_walk(k, p3cfg__mesh_group_nth(&k->x.xmesh, P3CFG__MESH_EP, g), i);
-  }
-  for (uint32_t g = 0; g < k->n_edp; g++)
-    init_ring(k, &k->edpr, g);
-  for (uint32_t id = 0; id < k->x_cp + k->n_cp; id++)
-    if (id < k->x_edp || id >= k->x_cp || k->stage_xparams[(id - k->x_edp) / (k->n_edp / p)] > 0.0)
-      redo_extra_group(k, id);
+  p3cfg__perf_cache_extra_init(k);
   int rc = score(time, k, 1);
   if (rc) {
     p3cfg__perf_cache_free(k);
