@@ -275,7 +275,6 @@ static void write_embeddings(p3cfg__hf_text *t, p3cfg__hf_config *h, const yaml_
                   "class)");
 
   const yaml_node_t *theta = p3cfg__hf_get(h, "rope_theta");
-  const yaml_node_t *scaling = p3cfg__hf_get(h, "rope_scaling");
   if (theta) {
     snprintf(cmt, sizeof cmt, "rope_theta %s (memory and time do not depend on it)",
              p3cfg__hf_shown(w, sizeof w, theta));
@@ -288,7 +287,7 @@ static void write_embeddings(p3cfg__hf_text *t, p3cfg__hf_config *h, const yaml_
   } else {
     p3cfg__hf_key(t, "position_embedding", "rope", "default: no rope_theta");
   }
-  (void)scaling; /* listed with the ignored keys when present */
+  /* rope_scaling is not read: it is listed with the ignored keys when present. */
   if (theta)
     p3cfg__hf_launch_number(t, "rope_theta", theta, "rope_theta", 1e12,
                             "launch only: memory and time do not depend on it");
