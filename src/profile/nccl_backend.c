@@ -129,8 +129,8 @@ static int timed_out(const p3cfg__waiter *w, const char *what, int peer)
 {
   if (peer >= 0)
     return p3cfg__error_set(P3CFG_EMPI,
-                            "rank %d: NCCL %s: no answer from rank %d within %.0f s: a rank "
-                            "died or the link stalls",
+                            "rank %d: NCCL %s: no answer from rank %d within %.0f s: it, or a "
+                            "rank it waits on, died or stalls, or the link stalls",
                             w->rank, what, peer, w->timeout_s);
   return p3cfg__error_set(P3CFG_EMPI,
                           "rank %d: NCCL %s did not complete within %.0f s: a rank died, "

@@ -43,8 +43,8 @@ int p3cfg__wait_all(const p3cfg__waiter *w, MPI_Request *reqs, int n, double dea
     if (MPI_Wtime() > deadline) {
       if (peer >= 0)
         return p3cfg__error_set(P3CFG_EMPI,
-                                "rank %d: %s: no answer from rank %d within %.0f s: a "
-                                "rank died or the link stalls",
+                                "rank %d: %s: no answer from rank %d within %.0f s: it, "
+                                "or a rank it waits on, died or stalls, or the link stalls",
                                 w->rank, what, peer, w->timeout_s);
       return p3cfg__error_set(P3CFG_EMPI,
                               "rank %d: %s did not complete within %.0f s: a rank died, "
