@@ -31,6 +31,18 @@
 #include "low_precision_time.h"
 #include "moe_capacity.h"
 
+/* `g` GEMMs [m x k][k x n] of Transformer Engine's GroupedLinear: one cuBLAS GEMM per
+ * expert, round-robin on its compute streams (nvte_multi_tensor_gemm ->
+ * multi_stream_cublas_gemm, cublaslt_gemm.cu at d0067d0; the CUTLASS grouped kernel only
+ * on request), so the GEMMs of one round run together and share one tail wave:
+ * ceil(g / streams) rounds, each paying the GEMM knee once. Checked against TE's own
+ * grouped-GEMM measurements on H100 (moe_time_test.c). */
+double p3cfg__grouped_gemm_s(const p3cfg__rates *r, double g, double m, double n, double k)
+{
+  const double rounds = ceil(g / P3CFG__TE_GEMM_STREAMS);
+  return rounds * p3cfg__gemm_lp_s(r, m, n, k, g / rounds);
+}
+
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r)
 {
   const double e = r->elem_bytes, t = d->tp, h = d->h, E = d->experts;
@@ -51,14 +63,9 @@ void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg_
   /* Permute and unpermute: read T_l h, write the routed rows (top_k T_l h dropless), and
    * back, weighting by the router's probabilities; the same bytes in the backward. */
   const double perm = e * (Tl + routed) * h;
-  /* The grouped GEMMs of the local experts: rows/local tokens each. Transformer Engine's
-   * GroupedLinear runs one cuBLAS GEMM per expert, round-robin on its compute streams
-   * (nvte_multi_tensor_gemm -> multi_stream_cublas_gemm, cublaslt_gemm.cu at d0067d0;
-   * the CUTLASS grouped kernel only on request), so the GEMMs of one round run together
-   * and share one tail wave: ceil(local / streams) rounds, each paying the GEMM knee. */
-  const double rounds = ceil(local / P3CFG__TE_GEMM_STREAMS);
-  const double fc1 = rounds * p3cfg__gemm_lp_s(r, rows / local, up, h, local / rounds);
-  const double fc2 = rounds * p3cfg__gemm_lp_s(r, rows / local, h, fe / etp, local / rounds);
+  /* The grouped GEMMs of the local experts: rows/local tokens each. */
+  const double fc1 = p3cfg__grouped_gemm_s(r, local, rows / local, up, h);
+  const double fc2 = p3cfg__grouped_gemm_s(r, local, rows / local, h, fe / etp);
   const double act_f = (d->swiglu ? 3.0 : 2.0) * e * rows * fe / etp;
   const double act_b = (d->swiglu ? 5.0 : 3.0) * e * rows * fe / etp;
   /* Expert biases (bias: Megatron-Core's add_bias_linear covers the experts; GPT-OSS).

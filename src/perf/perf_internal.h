@@ -231,6 +231,8 @@ typedef struct p3cfg__moe_cost {
 #define P3CFG__TE_GEMM_STREAMS 4.0
 
 void p3cfg__moe_cost_of(p3cfg__moe_cost *out, const p3cfg__dims *d, const p3cfg__rates *r);
+/* Seconds of `g` grouped expert GEMMs [m x k][k x n] (moe_cost.c). */
+double p3cfg__grouped_gemm_s(const p3cfg__rates *r, double g, double m, double n, double k);
 
 /* An MoE layer's all-to-all time per micro-batch (a2a_f forward, a2a_b backward) under
  * Megatron-Core's EP all-to-all overlap, on pipeline rank `rank` of pp with vpp chunks and
