@@ -42,8 +42,8 @@ static p3cfg_plan moe_plan(uint32_t tp, uint32_t ep, uint32_t etp, uint32_t dp, 
  * (8, 4096, 768, 2048) 627.903 TFLOP/s and (16, 2048, 768, 2048) 553.945 TFLOP/s. A
  * single-GPU kernel benchmark, so the kernel clock (training_clock_ratio 1). Nothing of
  * the model was fitted to these: the H100's rate and knee come from our own 388 dense
- * GEMMs (tests/fixtures/gpu/h100-sxm.csv). The same pull request gives TE 2.2 at 508.77
- * and 398.81: older releases ran these shapes 19-28 % slower. */
+ * GEMMs (tests/fixtures/gpu/h100-sxm.csv). The same pull request gives TE 2.2, on a
+ * software stack it does not state, at 508.77 and 398.81 (docs/time-model-moe.md). */
 Test(moe_time, grouped_expert_gemms_match_transformer_engines_measurement)
 {
   const p3cfg_model m = qwen3_30b();
