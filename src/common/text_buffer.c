@@ -13,13 +13,13 @@
 
 void p3cfg__text_init(p3cfg__text *t) { memset(t, 0, sizeof *t); }
 
-void p3cfg__text_printf(p3cfg__text *t, const char *fmt, ...)
+void p3cfg__text_vprintf(p3cfg__text *t, const char *fmt, va_list args)
 {
   if (t->nomem)
     return;
   for (;;) {
     va_list ap;
-    va_start(ap, fmt);
+    va_copy(ap, args);
     size_t room = t->cap - t->len;
     int n = vsnprintf(t->data ? t->data + t->len : NULL, room, fmt, ap);
     va_end(ap);
@@ -42,6 +42,14 @@ void p3cfg__text_printf(p3cfg__text *t, const char *fmt, ...)
     t->data = d;
     t->cap = cap;
   }
+}
+
+void p3cfg__text_printf(p3cfg__text *t, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  p3cfg__text_vprintf(t, fmt, ap);
+  va_end(ap);
 }
 
 void p3cfg__text_append(p3cfg__text *t, const char *s, size_t n)

@@ -4,6 +4,7 @@
 #ifndef P3CFG_TEXT_BUFFER_H
 #define P3CFG_TEXT_BUFFER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -16,6 +17,8 @@ typedef struct p3cfg__text {
 
 void p3cfg__text_init(p3cfg__text *t);
 void p3cfg__text_printf(p3cfg__text *t, const char *fmt, ...) P3CFG_PRINTF(2, 3);
+/* The same with a va_list (its caller's; left as it was). */
+void p3cfg__text_vprintf(p3cfg__text *t, const char *fmt, va_list args) P3CFG_PRINTF(2, 0);
 /* Append n bytes of s. */
 void p3cfg__text_append(p3cfg__text *t, const char *s, size_t n);
 /* Free the text (for a writer that gives up before finishing); t is empty again. */

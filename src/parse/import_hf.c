@@ -509,7 +509,7 @@ P3CFG_API int p3cfg_model_import_hf(p3cfg_buffer *out, const char *path,
         unmodeled = write_model(&t, &h, path, &o);
       /* Only a complete text is checked: after a problem in config.json, what was written
        * may lack keys, and the loader would report them as well. */
-      if (rc == P3CFG_OK && !t.nomem && d->count == 0)
+      if (rc == P3CFG_OK && !t.buf.nomem && d->count == 0)
         rc = p3cfg__hf_check_written(&h, &t, path);
       p3cfg__free(h.used);
     }
@@ -517,7 +517,7 @@ P3CFG_API int p3cfg_model_import_hf(p3cfg_buffer *out, const char *path,
   p3cfg__ydoc_dispose(&y);
   p3cfg__free(text);
   p3cfg__free(t.from);
-  if (rc == P3CFG_ENOMEM || t.nomem || d->nomem) {
+  if (rc == P3CFG_ENOMEM || t.buf.nomem || d->nomem) {
     rc = p3cfg__error_nomem();
   } else {
     p3cfg__diags_finish(d);
@@ -525,11 +525,11 @@ P3CFG_API int p3cfg_model_import_hf(p3cfg_buffer *out, const char *path,
   }
   p3cfg_diagnostics_free(d);
   if (rc != P3CFG_OK) {
-    p3cfg__free(t.data);
+    p3cfg__text_free(&t.buf);
     return rc;
   }
-  out->data = t.data;
-  out->len = t.len;
+  out->data = t.buf.data;
+  out->len = t.buf.len;
   if (n_unmodeled)
     *n_unmodeled = unmodeled;
   return P3CFG_OK;

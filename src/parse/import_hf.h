@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "parse_objects.h"
+#include "text_buffer.h"
 
 /* ---- output text (import_hf_text.c) ------------------------------------------------ */
 /* Where line `line` (1-based) of the model file comes from: the config.json value `node`
@@ -24,9 +25,7 @@ typedef struct p3cfg__hf_origin {
 } p3cfg__hf_origin;
 
 typedef struct p3cfg__hf_text {
-  char *data;
-  size_t len, cap;
-  int nomem;
+  p3cfg__text buf;        /* the file's text (buf.nomem: an append or the origins failed) */
   size_t lines;           /* line breaks written */
   p3cfg__hf_origin *from; /* one per key line with an origin, in line order */
   size_t n_from, cap_from;

@@ -30,7 +30,7 @@ int p3cfg__hf_check_written(p3cfg__hf_config *h, const p3cfg__hf_text *t, const 
     return P3CFG_ENOMEM;
   p3cfg__ydoc y;
   memset(&y, 0, sizeof y);
-  int rc = p3cfg__ydoc_load(&y, d, t->data, t->len);
+  int rc = p3cfg__ydoc_load(&y, d, t->buf.data, t->buf.len);
   if (rc == P3CFG_OK) {
     p3cfg__pctx c = {&y.doc, d};
     p3cfg_model *m = NULL;

@@ -10,40 +10,18 @@
 #include "alloc.h"
 #include "import_hf.h"
 
-/* Append printf-style to t (t->nomem when out of memory); the origin set for the next
- * key line is dropped. */
+/* Append printf-style to t (t->buf.nomem when out of memory), counting its line breaks;
+ * the origin set for the next key line is dropped. */
 void p3cfg__hf_printf(p3cfg__hf_text *t, const char *fmt, ...)
 {
   t->next = (p3cfg__hf_origin){0, NULL, NULL}; /* an origin is for the line that follows it */
-  if (t->nomem)
-    return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int n = vsnprintf(t->data ? t->data + t->len : NULL, t->data ? t->cap - t->len : 0,
-                            fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      t->nomem = 1;
-      return;
-    }
-    if (t->data && t->len + (size_t)n < t->cap) {
-      for (size_t i = t->len; i < t->len + (size_t)n; i++)
-        t->lines += t->data[i] == '\n';
-      t->len += (size_t)n;
-      return;
-    }
-    size_t cap = t->cap ? t->cap * 2 : 4096;
-    while (cap <= t->len + (size_t)n)
-      cap *= 2;
-    char *d = p3cfg__realloc(t->data, cap);
-    if (!d) {
-      t->nomem = 1;
-      return;
-    }
-    t->data = d;
-    t->cap = cap;
-  }
+  const size_t from = t->buf.len;
+  va_list ap;
+  va_start(ap, fmt);
+  p3cfg__text_vprintf(&t->buf, fmt, ap);
+  va_end(ap);
+  for (size_t i = from; i < t->buf.len; i++)
+    t->lines += t->buf.data[i] == '\n';
 }
 
 /* The next key line comes from config.json's `key` (its value node, or the option `key`
@@ -56,12 +34,12 @@ void p3cfg__hf_from(p3cfg__hf_text *t, const yaml_node_t *node, const char *key)
 /* "key: value" padded so that the comments line up, then "  # comment". */
 void p3cfg__hf_key(p3cfg__hf_text *t, const char *key, const char *value, const char *comment)
 {
-  if (t->next.key && !t->nomem) {
+  if (t->next.key && !t->buf.nomem) {
     if (t->n_from == t->cap_from) {
       const size_t cap = t->cap_from ? 2 * t->cap_from : 64;
       p3cfg__hf_origin *f = p3cfg__realloc(t->from, cap * sizeof *f);
       if (!f) {
-        t->nomem = 1;
+        t->buf.nomem = 1;
         return;
       }
       t->from = f;
